@@ -1,0 +1,121 @@
+#include "broker/core/access.h"
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "broker/core/lifecycle.h"
+#include "broker/core/proto_time.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+bool ConsentInForce(const v1::Consent& consent, absl::Time now) {
+  if (consent.state() != v1::CONSENT_STATE_ACTIVE) return false;
+  if (consent.has_end_time() && ToAbslTime(consent.end_time()) <= now) {
+    return false;
+  }
+  return true;
+}
+
+// The data categories the consent lets `caller` receive.
+std::set<int> CoveredCategories(const Caller& caller,
+                                const v1::Consent& consent, absl::Time now) {
+  std::set<int> covered;
+  if (!ConsentInForce(consent, now)) return covered;
+  const v1::PartyClass party = caller.role == v1::ROLE_PROVIDER
+                                   ? v1::PARTY_CLASS_ASSIGNED_PROVIDER
+                                   : v1::PARTY_CLASS_REGION_COORDINATORS;
+  for (const v1::ConsentScope& scope : consent.scopes()) {
+    const bool applies =
+        (scope.recipient_case() == v1::ConsentScope::kPartyClass &&
+         scope.party_class() == party) ||
+        (scope.recipient_case() == v1::ConsentScope::kOrganisation &&
+         scope.organisation() == caller.organisation);
+    if (!applies) continue;
+    covered.insert(scope.data_categories().begin(),
+                   scope.data_categories().end());
+  }
+  return covered;
+}
+
+// Removes case details: free text about the participant's case.
+void ClearCaseDetails(v1::Referral& referral) {
+  switch (referral.details_case()) {
+    case v1::Referral::kRehabServiceOrder:
+      referral.mutable_rehab_service_order()->clear_plan_purpose();
+      break;
+    case v1::Referral::kJointMapping:
+      referral.mutable_joint_mapping()->clear_reason();
+      break;
+    case v1::Referral::kActivity:
+      referral.mutable_activity()->clear_note();
+      break;
+    case v1::Referral::kTeamHandover:
+      referral.mutable_team_handover()->clear_case_summary();
+      break;
+    case v1::Referral::kImpulse:
+    case v1::Referral::DETAILS_NOT_SET:
+      break;
+  }
+  for (v1::Transition& t : *referral.mutable_history()) t.clear_note();
+}
+
+void Redact(const Caller& caller, absl::Time now, v1::Referral& referral) {
+  const std::set<int> covered =
+      CoveredCategories(caller, referral.consent(), now);
+  if (!covered.count(v1::DATA_CATEGORY_ELIGIBILITY)) {
+    referral.clear_participant();
+  }
+  if (!covered.count(v1::DATA_CATEGORY_CASE_DETAILS)) {
+    ClearCaseDetails(referral);
+  }
+}
+
+}  // namespace
+
+bool CanSee(const Caller& caller, const ReferralRecord& record) {
+  switch (caller.role) {
+    case v1::ROLE_AGENCY:
+      return record.referral.referring_organisation() == caller.organisation;
+    case v1::ROLE_PROVIDER:
+      return !record.assigned_organisation.empty() &&
+             record.assigned_organisation == caller.organisation;
+    case v1::ROLE_COORDINATOR:
+      return !caller.region.empty() && record.region == caller.region;
+    default:
+      return false;
+  }
+}
+
+absl::Status CheckMayReadReferrals(const Caller& caller) {
+  switch (caller.role) {
+    case v1::ROLE_AGENCY:
+    case v1::ROLE_PROVIDER:
+    case v1::ROLE_COORDINATOR:
+      return absl::OkStatus();
+    default:
+      return absl::PermissionDeniedError(
+          absl::StrCat("role ", RoleName(caller.role),
+                       " may not read referrals; agencies, providers and "
+                       "coordinators may"));
+  }
+}
+
+v1::Referral ViewFor(const Caller& caller, const ReferralRecord& record,
+                     v1::ReferralView view, absl::Time now) {
+  v1::Referral out = record.referral;
+  out.set_etag(absl::StrCat(record.version));
+  for (v1::Action action : AllowedActions(record.referral, caller.role)) {
+    out.add_allowed_actions(action);
+  }
+  if (view != v1::REFERRAL_VIEW_FULL) out.clear_history();
+  const bool own =
+      caller.role == v1::ROLE_AGENCY &&
+      record.referral.referring_organisation() == caller.organisation;
+  if (!own) Redact(caller, now, out);
+  return out;
+}
+
+}  // namespace slussen::core

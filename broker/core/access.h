@@ -1,0 +1,43 @@
+// Who may see which referral, and which of its fields: the access rules in
+// one place (README.md, "Security", states them as a table).
+//
+// - An agency sees the referrals it made, whole.
+// - A provider sees the referrals held or served by it; personal fields only
+//   as far as the participant's consent covers ASSIGNED_PROVIDER (or the
+//   provider's organisation).
+// - A coordinator sees the referrals of its region; personal fields only as
+//   far as the consent covers REGION_COORDINATORS.
+// - An admin manages the directory and sees no referral.
+// A referral outside the caller's scope is NOT_FOUND, never
+// PERMISSION_DENIED, so that its existence is not revealed.
+//
+// Thread-safe: pure functions.
+#ifndef SLUSSEN_BROKER_CORE_ACCESS_H_
+#define SLUSSEN_BROKER_CORE_ACCESS_H_
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "broker/core/caller.h"
+#include "broker/core/referral_repository.h"
+#include "slussen/v1/referral.pb.h"
+#include "slussen/v1/referral_service.pb.h"
+
+namespace slussen::core {
+
+// Whether `caller` may see `record` at all.
+bool CanSee(const Caller& caller, const ReferralRecord& record);
+
+// PERMISSION_DENIED for a role that reads no referrals (admin, unknown).
+absl::Status CheckMayReadReferrals(const Caller& caller);
+
+// The referral as `caller` may see it at `now`: its name, etag and the
+// actions the caller may take; history only in the FULL view; personal and
+// case fields removed where the consent does not cover the caller.
+// Precondition: CanSee(caller, record).
+slussen::v1::Referral ViewFor(const Caller& caller,
+                              const ReferralRecord& record,
+                              slussen::v1::ReferralView view, absl::Time now);
+
+}  // namespace slussen::core
+
+#endif  // SLUSSEN_BROKER_CORE_ACCESS_H_

@@ -1,0 +1,74 @@
+#include "broker/core/field_error.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace slussen::core {
+namespace {
+
+constexpr size_t kMaxQuotedBytes = 64;
+
+// Length of the UTF-8 sequence starting with `lead`, or 1 for a stray byte,
+// so that cutting never splits a character.
+size_t Utf8SequenceLength(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead >> 5) == 0x6) return 2;
+  if ((lead >> 4) == 0xE) return 3;
+  if ((lead >> 3) == 0x1E) return 4;
+  return 1;
+}
+
+}  // namespace
+
+std::string QuoteValue(absl::string_view value) {
+  std::string out = "\"";
+  size_t i = 0;
+  while (i < value.size()) {
+    if (i >= kMaxQuotedBytes) {
+      absl::StrAppend(&out, "...");
+      break;
+    }
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c == '"' || c == '\\') {
+      absl::StrAppend(&out, "\\", absl::string_view(&value[i], 1));
+      ++i;
+    } else if (c < 0x20 || c == 0x7F) {
+      absl::StrAppend(&out, absl::StrFormat("\\x%02x", c));
+      ++i;
+    } else {
+      const size_t n = std::min(Utf8SequenceLength(c), value.size() - i);
+      out.append(value.data() + i, n);
+      i += n;
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+absl::Status InvalidField(absl::string_view field, absl::string_view rule,
+                          absl::string_view value) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " ", rule, ", got ", QuoteValue(value)));
+}
+
+absl::Status InvalidField(absl::string_view field, absl::string_view rule,
+                          int64_t value) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " ", rule, ", got ", value));
+}
+
+absl::Status MissingField(absl::string_view field, absl::string_view rule) {
+  return absl::InvalidArgumentError(
+      rule.empty() ? absl::StrCat(field, " is required")
+                   : absl::StrCat(field, " is required: ", rule));
+}
+
+absl::Status InvalidFieldWithheld(absl::string_view field,
+                                  absl::string_view rule) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(field, " ", rule, " (value withheld: personal data)"));
+}
+
+}  // namespace slussen::core

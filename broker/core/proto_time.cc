@@ -1,0 +1,41 @@
+#include "broker/core/proto_time.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace slussen::core {
+namespace {
+
+// 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z, as in timestamp.proto.
+constexpr int64_t kMinSeconds = -62135596800;
+constexpr int64_t kMaxSeconds = 253402300799;
+
+}  // namespace
+
+absl::Time ToAbslTime(const google::protobuf::Timestamp& timestamp) {
+  return absl::FromUnixSeconds(timestamp.seconds()) +
+         absl::Nanoseconds(timestamp.nanos());
+}
+
+google::protobuf::Timestamp ToProtoTimestamp(absl::Time time) {
+  google::protobuf::Timestamp out;
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  out.set_seconds(seconds);
+  out.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+  return out;
+}
+
+absl::Status ValidateTimestamp(absl::string_view field,
+                               const google::protobuf::Timestamp& timestamp) {
+  if (timestamp.seconds() < kMinSeconds || timestamp.seconds() > kMaxSeconds ||
+      timestamp.nanos() < 0 || timestamp.nanos() > 999999999) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field,
+                     " must be a time between years 1 and 9999 with nanos in "
+                     "0..999999999, got seconds=",
+                     timestamp.seconds(), " nanos=", timestamp.nanos()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace slussen::core

@@ -1,0 +1,80 @@
+// The referral desk: the core's use cases for referrals (create, get, list,
+// and named actions such as cancel), over the storage interface.
+//
+// It validates every request, checks who may see and do what (access.h,
+// lifecycle.h), pseudonymises personnummer, builds the change and the event
+// describing it, and has the repository write both in one atomic step. A
+// lost race (another replica changed the referral in between) is retried on
+// a fresh read unless the caller pinned an etag.
+//
+//   ReferralDesk desk(&repository, &clock, &ids, &pseudonymizer, &calendar);
+//   ASSIGN_OR_RETURN(v1::Referral made, desk.CreateReferral(caller, request));
+//
+// Thread-safe if its collaborators are; it holds no mutable state. All
+// collaborators must outlive it.
+#ifndef SLUSSEN_BROKER_CORE_REFERRAL_DESK_H_
+#define SLUSSEN_BROKER_CORE_REFERRAL_DESK_H_
+
+#include <functional>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "broker/core/calendar.h"
+#include "broker/core/caller.h"
+#include "broker/core/clock.h"
+#include "broker/core/ids.h"
+#include "broker/core/names.h"
+#include "broker/core/pseudonymizer.h"
+#include "broker/core/referral_repository.h"
+#include "slussen/v1/referral.pb.h"
+#include "slussen/v1/referral_service.pb.h"
+
+namespace slussen::core {
+
+class ReferralDesk {
+ public:
+  ReferralDesk(ReferralRepository* repository, const Clock* clock,
+               IdGenerator* ids, const Pseudonymizer* pseudonymizer,
+               const SwedishCalendar* calendar);
+
+  absl::StatusOr<slussen::v1::Referral> CreateReferral(
+      const Caller& caller, const slussen::v1::CreateReferralRequest& request);
+
+  absl::StatusOr<slussen::v1::Referral> GetReferral(
+      const Caller& caller, const slussen::v1::GetReferralRequest& request);
+
+  absl::StatusOr<slussen::v1::ListReferralsResponse> ListReferrals(
+      const Caller& caller, const slussen::v1::ListReferralsRequest& request);
+
+  absl::StatusOr<slussen::v1::Referral> CancelReferral(
+      const Caller& caller, const slussen::v1::CancelReferralRequest& request);
+
+ private:
+  // A named action on a stored referral.
+  struct ActionRequest {
+    ReferralName name;
+    slussen::v1::Action action = slussen::v1::ACTION_UNSPECIFIED;
+    absl::string_view etag;
+    absl::string_view request_id;
+    // Fills the action's details (reasons, note) into the transition.
+    std::function<void(slussen::v1::Transition&)> describe;
+  };
+
+  absl::StatusOr<slussen::v1::Referral> Act(const Caller& caller,
+                                            const ActionRequest& request);
+
+  // The stored referral if `caller` may see it; NOT_FOUND otherwise, with
+  // the same message whether or not it exists.
+  absl::StatusOr<ReferralRecord> Load(const Caller& caller,
+                                      const ReferralName& name);
+
+  ReferralRepository* const repository_;
+  const Clock* const clock_;
+  IdGenerator* const ids_;
+  const Pseudonymizer* const pseudonymizer_;
+  const SwedishCalendar* const calendar_;
+};
+
+}  // namespace slussen::core
+
+#endif  // SLUSSEN_BROKER_CORE_REFERRAL_DESK_H_

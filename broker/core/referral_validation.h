@@ -1,0 +1,60 @@
+// Validation of incoming referrals and of the requests that act on them.
+//
+// Every rule of referral.proto's comments is checked here, in the core, so
+// that no bad input reaches storage. The first broken rule is reported as
+// INVALID_ARGUMENT naming the field path ("referral.participant.pseudonym"),
+// the rule and the value (withheld where it may be personal data).
+//
+//   ASSIGN_OR_RETURN(NewReferral input,
+//                    ValidateCreateReferral(request, now, today));
+//
+// Thread-safe: pure functions.
+#ifndef SLUSSEN_BROKER_CORE_REFERRAL_VALIDATION_H_
+#define SLUSSEN_BROKER_CORE_REFERRAL_VALIDATION_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "broker/core/personnummer.h"
+#include "slussen/v1/referral.pb.h"
+#include "slussen/v1/referral_service.pb.h"
+
+namespace slussen::core {
+
+// A CreateReferral request that passed validation.
+struct NewReferral {
+  // The län code of the parent.
+  std::string region;
+  // Only the input fields of the request's referral; output-only fields are
+  // dropped and the clear personnummer is removed.
+  slussen::v1::Referral referral;
+  // The parsed personnummer, when one was given.
+  std::optional<Personnummer> personnummer;
+};
+
+// `now` bounds consent times; `today` (Europe/Stockholm) dates
+// personnummer.
+absl::StatusOr<NewReferral> ValidateCreateReferral(
+    const slussen::v1::CreateReferralRequest& request, absl::Time now,
+    absl::CivilDay today);
+
+// The effective page size: `requested` if in 1..`max`, `default_size` for
+// 0; INVALID_ARGUMENT otherwise.
+absl::StatusOr<int> ValidatePageSize(absl::string_view field, int requested,
+                                     int default_size, int max);
+
+// Validates the filter of ListReferrals.
+absl::Status ValidateReferralFilter(absl::string_view field,
+                                    const slussen::v1::ReferralFilter& filter);
+
+// Validates the reason and note of CancelReferral.
+absl::Status ValidateCancelReason(slussen::v1::CancelReason reason,
+                                  absl::string_view note);
+
+}  // namespace slussen::core
+
+#endif  // SLUSSEN_BROKER_CORE_REFERRAL_VALIDATION_H_

@@ -1,0 +1,166 @@
+// slussen: the referral and matching broker.
+//
+// Configuration comes from flags, each of which may also be set by an
+// environment variable SLUSSEN_<FLAG NAME IN CAPITALS> (a flag given on the
+// command line wins). Run `slussen --help` for the list.
+#include <signal.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "broker/core/pseudonymizer.h"
+#include "broker/service/broker_server.h"
+#include "broker/service/json_log.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC address to listen on, host:port (port 0 picks one)");
+ABSL_FLAG(std::string, redis, "127.0.0.1:6379",
+          "Redis address: unix:/path/to/socket, tcp://host:port or host:port");
+ABSL_FLAG(int, redis_pool_size, 16, "Redis connections open at most");
+ABSL_FLAG(int, redis_connect_timeout_ms, 500,
+          "Give up connecting to Redis after this long");
+ABSL_FLAG(int, redis_command_timeout_ms, 2000,
+          "Give up on a Redis reply after this long");
+ABSL_FLAG(std::string, pnr_key_file, "",
+          "File holding the secret key for personnummer hashes (at least 32 "
+          "bytes, mode 600); if empty, the key is read from the environment "
+          "variable SLUSSEN_PNR_KEY");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(int, shutdown_grace_seconds, 10,
+          "On SIGTERM, let in-flight calls finish for this long");
+ABSL_FLAG(int, max_message_bytes, 1 << 20, "Largest request accepted");
+ABSL_FLAG(bool, insecure_allow_remote, false,
+          "Allow development identity (from request metadata) on a "
+          "non-loopback address. Anyone who reaches the port can then claim "
+          "any identity: never in production");
+
+namespace {
+
+using slussen::service::Log;
+using slussen::service::LogLevel;
+
+constexpr const char* kFlagNames[] = {"listen",
+                                      "redis",
+                                      "redis_pool_size",
+                                      "redis_connect_timeout_ms",
+                                      "redis_command_timeout_ms",
+                                      "pnr_key_file",
+                                      "log_level",
+                                      "shutdown_grace_seconds",
+                                      "max_message_bytes",
+                                      "insecure_allow_remote"};
+
+// SLUSSEN_<NAME> environment variables set the flags' defaults.
+bool ApplyEnvironment() {
+  for (const char* name : kFlagNames) {
+    const std::string variable =
+        absl::StrCat("SLUSSEN_", absl::AsciiStrToUpper(name));
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr) continue;
+    std::string error;
+    if (!absl::FindCommandLineFlag(name)->ParseFrom(value, &error)) {
+      Log(LogLevel::kError, "bad environment variable",
+          {{"variable", variable}, {"error", error}});
+      return false;
+    }
+  }
+  return true;
+}
+
+int Fail(absl::string_view message, const absl::Status& status) {
+  Log(LogLevel::kError, message, {{"error", status.message()}});
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "slussen: the referral and matching broker.\n"
+      "Flags may also be set as SLUSSEN_<FLAG> environment variables.\n"
+      "Example: slussen --listen=127.0.0.1:50051 --redis=unix:var/redis.sock "
+      "--pnr_key_file=var/pnr.key");
+  if (!ApplyEnvironment()) return 2;
+  absl::ParseCommandLine(argc, argv);
+
+  LogLevel level;
+  if (!slussen::service::ParseLogLevel(absl::GetFlag(FLAGS_log_level),
+                                       &level)) {
+    Log(LogLevel::kError,
+        "--log_level (or SLUSSEN_LOG_LEVEL) must be debug, info, warning or "
+        "error",
+        {{"got", absl::GetFlag(FLAGS_log_level)}});
+    return 2;
+  }
+  slussen::service::SetMinLogLevel(level);
+
+  // SIGTERM and SIGINT are taken by sigwait below, in this thread; block
+  // them before any other thread starts so that none of them gets one.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  const std::string key_file = absl::GetFlag(FLAGS_pnr_key_file);
+  absl::StatusOr<slussen::core::Pseudonymizer> pseudonymizer =
+      key_file.empty()
+          ? slussen::core::Pseudonymizer::FromEnvironment("SLUSSEN_PNR_KEY")
+          : slussen::core::Pseudonymizer::FromFile(key_file);
+  if (!pseudonymizer.ok()) {
+    return Fail("cannot load the personnummer key", pseudonymizer.status());
+  }
+
+  slussen::service::BrokerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  absl::StatusOr<slussen::store::RedisAddress> redis =
+      slussen::store::RedisAddress::Parse(absl::GetFlag(FLAGS_redis));
+  if (!redis.ok()) return Fail("bad --redis", redis.status());
+  options.redis.address = *redis;
+  options.redis.max_connections = absl::GetFlag(FLAGS_redis_pool_size);
+  options.redis.connect_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_redis_connect_timeout_ms));
+  options.redis.command_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_redis_command_timeout_ms));
+  if (const char* password = std::getenv("SLUSSEN_REDIS_PASSWORD")) {
+    options.redis.password = password;
+  }
+  options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.allow_remote_development_identity =
+      absl::GetFlag(FLAGS_insecure_allow_remote);
+  if (options.allow_remote_development_identity &&
+      !slussen::service::IsLoopbackAddress(options.listen)) {
+    Log(LogLevel::kWarning,
+        "development identity on a non-loopback address: anyone who reaches "
+        "the port can claim any identity",
+        {{"listen", options.listen}});
+  }
+
+  const std::string key_id = pseudonymizer->key_id();
+  absl::StatusOr<std::unique_ptr<slussen::service::BrokerServer>> broker =
+      slussen::service::BrokerServer::Start(options, *std::move(pseudonymizer));
+  if (!broker.ok()) return Fail("cannot start", broker.status());
+  Log(LogLevel::kInfo, "listening",
+      {{"address",
+        absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":",
+                     (*broker)->port())},
+       {"redis", options.redis.address.ToString()},
+       {"identity", "development (request metadata)"},
+       {"pnr_key_id", key_id}});
+
+  int received = 0;
+  sigwait(&signals, &received);
+  Log(LogLevel::kInfo, "signal received", {{"signal", strsignal(received)}});
+  (*broker)->Shutdown(
+      absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  return 0;
+}

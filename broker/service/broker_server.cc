@@ -1,0 +1,130 @@
+#include "broker/service/broker_server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_builder.h>
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "broker/core/status_macros.h"
+#include "broker/service/json_log.h"
+
+namespace slussen::service {
+namespace {
+
+// The services whose health is reported by name, besides "".
+constexpr const char* kServiceNames[] = {"slussen.v1.ReferralService"};
+
+}  // namespace
+
+bool IsLoopbackAddress(absl::string_view listen) {
+  return absl::StartsWith(listen, "127.") ||
+         absl::StartsWith(listen, "localhost:") ||
+         absl::StartsWith(listen, "[::1]:") ||
+         absl::StartsWith(listen, "unix:");
+}
+
+BrokerServer::BrokerServer(BrokerOptions options,
+                           core::Pseudonymizer pseudonymizer)
+    : options_(std::move(options)),
+      clock_(options_.clock != nullptr ? options_.clock : &system_clock_),
+      pseudonymizer_(std::move(pseudonymizer)) {}
+
+absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
+    BrokerOptions options, core::Pseudonymizer pseudonymizer) {
+  if (!IsLoopbackAddress(options.listen) &&
+      !options.allow_remote_development_identity) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to listen on ", options.listen,
+        " with development identity (callers name themselves in request "
+        "metadata, which anyone could forge); listen on 127.0.0.1 or force "
+        "it with --insecure_allow_remote"));
+  }
+  std::unique_ptr<BrokerServer> broker(
+      new BrokerServer(std::move(options), std::move(pseudonymizer)));
+  RETURN_IF_ERROR(broker->Build());
+  return broker;
+}
+
+absl::Status BrokerServer::Build() {
+  ASSIGN_OR_RETURN(core::SwedishCalendar calendar,
+                   core::SwedishCalendar::Create());
+  calendar_ = std::make_unique<core::SwedishCalendar>(std::move(calendar));
+  ids_ = std::make_unique<core::UlidGenerator>(clock_);
+  pool_ = std::make_unique<store::RedisPool>(options_.redis);
+  store_ = std::make_unique<store::RedisReferralStore>(pool_.get());
+  desk_ = std::make_unique<core::ReferralDesk>(
+      store_.get(), clock_, ids_.get(), &pseudonymizer_, calendar_.get());
+  referral_service_ = std::make_unique<ReferralServiceImpl>(desk_.get());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
+                           &port_);
+  builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  builder.RegisterService(referral_service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", options_.listen,
+                     " (in use, or not an address of this machine)"));
+  }
+  ProbeRedis();
+  prober_ = std::thread([this] {
+    while (
+        !stopping_.WaitForNotificationWithTimeout(options_.health_interval)) {
+      ProbeRedis();
+    }
+  });
+  return absl::OkStatus();
+}
+
+void BrokerServer::ProbeRedis() {
+  const absl::StatusOr<store::RedisValue> pong = pool_->Command({"PING"});
+  SetServing(pong.ok());
+  const int reachable = pong.ok() ? 1 : 0;
+  if (redis_reachable_.exchange(reachable) != reachable) {
+    Log(pong.ok() ? LogLevel::kInfo : LogLevel::kWarning,
+        pong.ok() ? "redis reachable" : "redis unreachable",
+        {{"redis", options_.redis.address.ToString()},
+         {"error", pong.ok() ? "" : std::string(pong.status().message())}});
+  }
+}
+
+void BrokerServer::SetServing(bool serving) {
+  if (stopping_.HasBeenNotified()) serving = false;
+  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
+  if (health == nullptr) return;
+  health->SetServingStatus(serving);
+  for (const char* name : kServiceNames) {
+    health->SetServingStatus(name, serving);
+  }
+}
+
+void BrokerServer::Shutdown(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  stopping_.Notify();
+  if (prober_.joinable()) prober_.join();
+  if (server_ != nullptr) {
+    SetServing(false);
+    Log(LogLevel::kInfo, "shutting down",
+        {{"grace_ms", absl::ToInt64Milliseconds(grace)}});
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    server_->Wait();
+  }
+  store_.reset();
+  pool_.reset();  // closes the Redis connections
+  Log(LogLevel::kInfo, "stopped");
+}
+
+BrokerServer::~BrokerServer() { Shutdown(absl::ZeroDuration()); }
+
+}  // namespace slussen::service

@@ -1,0 +1,103 @@
+// The broker as one object: Redis pool, store, core desk and gRPC services,
+// with health, reflection and graceful shutdown. The `slussen` binary is a
+// thin main() around it; end-to-end tests run the same object in-process on
+// a loopback port, so they exercise exactly what production runs.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<BrokerServer> broker,
+//                    BrokerServer::Start(options));
+//   ... wait for SIGTERM ...
+//   broker->Shutdown(absl::Seconds(10));
+//
+// Health ("" and each service name) is SERVING while Redis answers and
+// NOT_SERVING while it does not, and from the start of a shutdown.
+// Thread-safe: Shutdown may be called from any thread, once.
+#ifndef SLUSSEN_BROKER_SERVICE_BROKER_SERVER_H_
+#define SLUSSEN_BROKER_SERVICE_BROKER_SERVER_H_
+
+#include <grpcpp/server.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "broker/core/calendar.h"
+#include "broker/core/clock.h"
+#include "broker/core/ids.h"
+#include "broker/core/pseudonymizer.h"
+#include "broker/core/referral_desk.h"
+#include "broker/service/referral_service.h"
+#include "broker/store/redis_client.h"
+#include "broker/store/redis_referral_store.h"
+
+namespace slussen::service {
+
+struct BrokerOptions {
+  // "host:port"; port 0 picks a free port (see BrokerServer::port()).
+  std::string listen = "127.0.0.1:50051";
+  store::RedisOptions redis;
+  // Development identity (request metadata) is refused on an address other
+  // than loopback unless this is set.
+  bool allow_remote_development_identity = false;
+  // Largest request accepted.
+  int max_receive_message_bytes = 1 << 20;
+  // How often Redis is pinged for the health status.
+  absl::Duration health_interval = absl::Seconds(1);
+  // The clock; nullptr means the system clock. Must outlive the server.
+  const core::Clock* clock = nullptr;
+};
+
+class BrokerServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<BrokerServer>> Start(
+      BrokerOptions options, core::Pseudonymizer pseudonymizer);
+
+  // Shuts down if still running.
+  ~BrokerServer();
+
+  // The port bound.
+  int port() const { return port_; }
+
+  // Health to NOT_SERVING, stop accepting calls, let in-flight calls finish
+  // for up to `grace` (then cancel them), stop the health probe and close
+  // the Redis connections.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  BrokerServer(BrokerOptions options, core::Pseudonymizer pseudonymizer);
+  absl::Status Build();
+  void ProbeRedis();
+  void SetServing(bool serving);
+
+  const BrokerOptions options_;
+  core::SystemClock system_clock_;
+  const core::Clock* clock_;
+  core::Pseudonymizer pseudonymizer_;
+  std::unique_ptr<core::SwedishCalendar> calendar_;
+  std::unique_ptr<core::UlidGenerator> ids_;
+  std::unique_ptr<store::RedisPool> pool_;
+  std::unique_ptr<store::RedisReferralStore> store_;
+  std::unique_ptr<core::ReferralDesk> desk_;
+  std::unique_ptr<ReferralServiceImpl> referral_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+
+  absl::Notification stopping_;
+  // -1 before the first probe, then 0 or 1: logged when it changes.
+  std::atomic<int> redis_reachable_{-1};
+  std::thread prober_;
+  absl::Mutex mu_;
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// Whether `listen` ("host:port") is a loopback address.
+bool IsLoopbackAddress(absl::string_view listen);
+
+}  // namespace slussen::service
+
+#endif  // SLUSSEN_BROKER_SERVICE_BROKER_SERVER_H_

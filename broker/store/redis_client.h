@@ -1,0 +1,135 @@
+// A small, thread-safe Redis client over hiredis 0.14: a pool of blocking
+// connections with timeouts, pipelining, and Lua scripts run by SHA.
+//
+// Failure model. Every failure to reach Redis (refused, reset, timed out,
+// Redis loading its data after a restart) is UNAVAILABLE, returned at once:
+// callers fail fast instead of queueing behind a dead server. A connection
+// that failed is closed, and so are the idle ones (they lead to the same
+// server); the next call connects afresh, so the pool recovers by itself
+// when Redis is back. A write whose connection broke after it was sent may
+// or may not have been applied: UNAVAILABLE then means "unknown", and
+// callers make writes safe to retry (request ids, version checks).
+//
+//   ASSIGN_OR_RETURN(RedisAddress address, RedisAddress::Parse(flag));
+//   RedisPool pool({.address = address});
+//   ASSIGN_OR_RETURN(RedisValue reply, pool.Command({"GET", key}));
+//
+// Thread-safe: any number of threads may call a pool at once; each call
+// borrows its own connection.
+#ifndef SLUSSEN_BROKER_STORE_REDIS_CLIENT_H_
+#define SLUSSEN_BROKER_STORE_REDIS_CLIENT_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+struct redisContext;
+
+namespace slussen::store {
+
+// Where Redis listens: "unix:/path/to/redis.sock", "tcp://host:port" or
+// "host:port".
+struct RedisAddress {
+  std::string unix_path;  // set for a Unix socket
+  std::string host;       // set for TCP
+  int port = 0;
+
+  static absl::StatusOr<RedisAddress> Parse(absl::string_view text);
+  std::string ToString() const;
+};
+
+// One reply, copied out of hiredis so no raw pointers leave this file.
+struct RedisValue {
+  enum class Type { kNil, kString, kInteger, kArray, kStatus, kError };
+  Type type = Type::kNil;
+  // For kString, kStatus and kError.
+  std::string str;
+  // For kInteger.
+  long long integer = 0;
+  // For kArray.
+  std::vector<RedisValue> elements;
+
+  bool is_nil() const { return type == Type::kNil; }
+};
+
+// A Lua script, run with EVALSHA and loaded on NOSCRIPT (the script cache is
+// empty after a Redis restart). Immutable, thread-safe.
+class RedisScript {
+ public:
+  explicit RedisScript(std::string source);
+  const std::string& source() const { return source_; }
+  const std::string& sha1() const { return sha1_; }
+
+ private:
+  std::string source_;
+  std::string sha1_;
+};
+
+struct RedisOptions {
+  RedisAddress address;
+  absl::Duration connect_timeout = absl::Milliseconds(500);
+  absl::Duration command_timeout = absl::Seconds(2);
+  // Connections open at most; a call waits up to command_timeout for one.
+  int max_connections = 16;
+  // Sent with AUTH after connecting, when not empty.
+  std::string password;
+};
+
+class RedisPool {
+ public:
+  explicit RedisPool(RedisOptions options);
+  ~RedisPool();
+  RedisPool(const RedisPool&) = delete;
+  RedisPool& operator=(const RedisPool&) = delete;
+
+  // One command. An error reply is returned as a status (see
+  // StatusFromErrorReply), never as a value.
+  absl::StatusOr<RedisValue> Command(const std::vector<std::string>& argv);
+
+  // Several commands in one round trip; replies in order. Error replies are
+  // kept as values of type kError so the caller can tell which failed.
+  absl::StatusOr<std::vector<RedisValue>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
+
+  // EVALSHA, falling back to EVAL when Redis does not know the script.
+  absl::StatusOr<RedisValue> Eval(const RedisScript& script,
+                                  const std::vector<std::string>& keys,
+                                  const std::vector<std::string>& args);
+
+  const RedisOptions& options() const { return options_; }
+
+ private:
+  struct Connection;
+
+  absl::StatusOr<std::unique_ptr<Connection>> Acquire();
+  void Release(std::unique_ptr<Connection> connection);
+  // Closes `connection` and every idle connection: they reach the same
+  // server, which just failed.
+  void Discard(std::unique_ptr<Connection> connection);
+  absl::StatusOr<std::unique_ptr<Connection>> Connect();
+  // Runs `commands` on one connection; UNAVAILABLE on I/O failure.
+  absl::StatusOr<std::vector<RedisValue>> RoundTrip(
+      const std::vector<std::vector<std::string>>& commands);
+
+  const RedisOptions options_;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
+  int open_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// The status for an error reply: script errors coded "ABORTED ...",
+// "NOT_FOUND ...", "FAILED_PRECONDITION ..." map to those codes; LOADING,
+// MASTERDOWN, READONLY and TRYAGAIN to UNAVAILABLE; OOM to
+// RESOURCE_EXHAUSTED; anything else to INTERNAL.
+absl::Status StatusFromErrorReply(absl::string_view message);
+
+}  // namespace slussen::store
+
+#endif  // SLUSSEN_BROKER_STORE_REDIS_CLIENT_H_

@@ -1,0 +1,414 @@
+#include "clients/cli/referral_commands.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "absl/time/time.h"
+#include "broker/core/status_macros.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/generated_enum_reflection.h"
+
+namespace slussen::cli {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+// "coordinated-rehabilitation" -> NEED_CATEGORY_COORDINATED_REHABILITATION.
+// A usage error is an INVALID_ARGUMENT status: printed with the help, exit
+// code 2. A command's value is its exit code.
+template <typename E>
+absl::StatusOr<E> ParseEnum(absl::string_view flag, absl::string_view text,
+                            absl::string_view prefix) {
+  std::string name = absl::AsciiStrToUpper(text);
+  absl::StrReplaceAll({{"-", "_"}}, &name);
+  if (!absl::StartsWith(name, prefix)) name = absl::StrCat(prefix, name);
+  const auto* descriptor = google::protobuf::GetEnumDescriptor<E>();
+  const auto* value = descriptor->FindValueByName(name);
+  if (value == nullptr || value->number() == 0) {
+    std::vector<std::string> names;
+    for (int i = 1; i < descriptor->value_count(); ++i) {
+      std::string option = absl::AsciiStrToLower(
+          descriptor->value(i)->name().substr(prefix.size()));
+      absl::StrReplaceAll({{"_", "-"}}, &option);
+      names.push_back(option);
+    }
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, " must be one of ", absl::StrJoin(names, ", "),
+                     "; got \"", text, "\""));
+  }
+  return static_cast<E>(value->number());
+}
+
+// The short name of an enum value: REFERRAL_STATE_QUEUED -> QUEUED.
+template <typename E>
+std::string ShortName(int value, absl::string_view prefix) {
+  const auto* v =
+      google::protobuf::GetEnumDescriptor<E>()->FindValueByNumber(value);
+  if (v == nullptr) return absl::StrCat(value);
+  return std::string(absl::StripPrefix(v->name(), prefix));
+}
+
+absl::StatusOr<std::string> Required(const CliArgs& args,
+                                     absl::string_view flag) {
+  std::string value = args.Get(flag);
+  if (value.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
+  }
+  return value;
+}
+
+std::string FormatTime(const google::protobuf::Timestamp& ts) {
+  static const absl::TimeZone zone = [] {
+    absl::TimeZone tz;
+    return absl::LoadTimeZone("Europe/Stockholm", &tz) ? tz
+                                                       : absl::UTCTimeZone();
+  }();
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S",
+                          absl::FromUnixSeconds(ts.seconds()), zone);
+}
+
+int PrintStatus(const CliContext& context, const grpc::Status& status) {
+  *context.err << "error: "
+               << absl::StatusCodeToString(
+                      static_cast<absl::StatusCode>(status.error_code()))
+               << ": " << status.error_message() << "\n";
+  return kExitRpcError;
+}
+
+void PrintJson(const CliContext& context,
+               const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  *context.out << json;
+}
+
+std::string KindName(int kind) {
+  return ShortName<v1::ReferralKind>(kind, "REFERRAL_KIND_");
+}
+
+std::string StateName(int state) {
+  return ShortName<v1::ReferralState>(state, "REFERRAL_STATE_");
+}
+
+void PrintDetails(std::ostream& out, const v1::Referral& r) {
+  const auto row = [&](absl::string_view label, absl::string_view value) {
+    if (!value.empty()) out << absl::StrFormat("  %-24s%s\n", label, value);
+  };
+  row("referring organisation", r.referring_organisation());
+  row("created", FormatTime(r.create_time()));
+  row("updated", FormatTime(r.update_time()));
+  row("etag", r.etag());
+  switch (r.details_case()) {
+    case v1::Referral::kImpulse: {
+      const v1::Impulse& i = r.impulse();
+      row("kommun", i.kommun_code());
+      row("need",
+          ShortName<v1::NeedCategory>(i.need_category(), "NEED_CATEGORY_"));
+      std::vector<std::string> route = {i.call_back().display_name()};
+      for (const std::string& part :
+           {i.call_back().unit(), i.call_back().phone(),
+            i.call_back().email()}) {
+        if (!part.empty()) route.push_back(part);
+      }
+      row("call back", absl::StrJoin(route, ", "));
+      break;
+    }
+    case v1::Referral::kActivity:
+      row("activity", r.activity().activity_type());
+      row("preferred provider", r.activity().preferred_provider());
+      break;
+    case v1::Referral::kRehabServiceOrder:
+      row("framework agreement", r.rehab_service_order().framework_agreement());
+      row("service", r.rehab_service_order().service());
+      break;
+    case v1::Referral::kJointMapping:
+      row("counterpart", ShortName<v1::AgencyKind>(
+                             r.joint_mapping().counterpart(), "AGENCY_KIND_"));
+      break;
+    case v1::Referral::kTeamHandover:
+      row("team", r.team_handover().team());
+      break;
+    case v1::Referral::DETAILS_NOT_SET:
+      break;
+  }
+  if (r.has_participant()) {
+    row("participant", r.participant().pseudonym());
+    if (r.participant().has_personal_identity_number()) {
+      row("personnummer", "given (kept only as a keyed hash)");
+    }
+  }
+  std::vector<std::string> actions;
+  for (int a : r.allowed_actions()) {
+    actions.push_back(ShortName<v1::Action>(a, "ACTION_"));
+  }
+  row("allowed actions",
+      actions.empty() ? "none" : absl::StrJoin(actions, ", "));
+  if (!r.history().empty()) out << "  history\n";
+  for (const v1::Transition& t : r.history()) {
+    out << absl::StrFormat(
+        "    %s  %-8s -> %-9s by %s (%s)%s\n", FormatTime(t.time()),
+        ShortName<v1::Action>(t.action(), "ACTION_"), StateName(t.to_state()),
+        t.actor().organisation(),
+        absl::AsciiStrToLower(ShortName<v1::Role>(t.actor().role(), "ROLE_")),
+        t.note().empty() ? "" : absl::StrCat(": ", t.note()));
+  }
+}
+
+int PrintReferral(const CliContext& context, const v1::Referral& referral) {
+  if (context.json) {
+    PrintJson(context, referral);
+  } else if (context.quiet) {
+    *context.out << referral.name() << "\n";
+  } else {
+    *context.out << referral.name() << "  " << KindName(referral.kind()) << "  "
+                 << StateName(referral.state()) << "\n";
+    PrintDetails(*context.out, referral);
+  }
+  return kExitOk;
+}
+
+absl::StatusOr<v1::Referral> ReadReferralFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot read --file ", path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::Referral referral;
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(text.str(), &referral);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--file ", path,
+        " is not a Referral in JSON: ", parsed.message().as_string()));
+  }
+  return referral;
+}
+
+absl::StatusOr<int> Create(const CliContext& context,
+                           const std::vector<std::string>& words) {
+  const CliArgs& args = *context.args;
+  v1::CreateReferralRequest request;
+  request.set_request_id(args.Get("request-id"));
+  std::string region = args.Get("region", "", "SLUSSEN_REGION");
+  if (args.Has("file")) {
+    ASSIGN_OR_RETURN(*request.mutable_referral(),
+                     ReadReferralFile(args.Get("file")));
+  } else if (words.size() == 2 && words[1] == "impulse") {
+    v1::Impulse* impulse = request.mutable_referral()->mutable_impulse();
+    ASSIGN_OR_RETURN(*impulse->mutable_kommun_code(), Required(args, "kommun"));
+    ASSIGN_OR_RETURN(const std::string need, Required(args, "need"));
+    ASSIGN_OR_RETURN(
+        const v1::NeedCategory category,
+        ParseEnum<v1::NeedCategory>("need", need, "NEED_CATEGORY_"));
+    impulse->set_need_category(category);
+    v1::ContactRoute* call_back = impulse->mutable_call_back();
+    ASSIGN_OR_RETURN(*call_back->mutable_display_name(),
+                     Required(args, "call-back-name"));
+    call_back->set_unit(args.Get("call-back-unit"));
+    call_back->set_phone(args.Get("call-back-phone"));
+    call_back->set_email(args.Get("call-back-email"));
+    if (region.empty()) region = impulse->kommun_code().substr(0, 2);
+  } else {
+    return absl::InvalidArgumentError(
+        "say what to create: `referrals create impulse ...` or `referrals "
+        "create --file referral.json`");
+  }
+  if (region.empty()) {
+    return absl::InvalidArgumentError(
+        "--region is required (or SLUSSEN_REGION)");
+  }
+  request.set_parent(absl::StrCat("regions/", region));
+  grpc::ClientContext call;
+  context.Prepare(&call);
+  v1::Referral referral;
+  const grpc::Status status =
+      context.referrals->CreateReferral(&call, request, &referral);
+  if (!status.ok()) return PrintStatus(context, status);
+  return PrintReferral(context, referral);
+}
+
+absl::StatusOr<std::string> NameArgument(const std::vector<std::string>& words,
+                                         absl::string_view command) {
+  if (words.size() != 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "`referrals ", command,
+        "` takes one referral name, like regions/13/referrals/01J..."));
+  }
+  return words[1];
+}
+
+absl::StatusOr<int> Get(const CliContext& context,
+                        const std::vector<std::string>& words) {
+  v1::GetReferralRequest request;
+  ASSIGN_OR_RETURN(*request.mutable_name(), NameArgument(words, "get"));
+  request.set_view(context.args->Flag("basic") ? v1::REFERRAL_VIEW_BASIC
+                                               : v1::REFERRAL_VIEW_FULL);
+  grpc::ClientContext call;
+  context.Prepare(&call);
+  v1::Referral referral;
+  const grpc::Status status =
+      context.referrals->GetReferral(&call, request, &referral);
+  if (!status.ok()) return PrintStatus(context, status);
+  return PrintReferral(context, referral);
+}
+
+absl::StatusOr<int> List(const CliContext& context,
+                         const std::vector<std::string>& words) {
+  const CliArgs& args = *context.args;
+  if (words.size() != 1) {
+    return absl::InvalidArgumentError("`referrals list` takes only flags");
+  }
+  v1::ListReferralsRequest request;
+  request.set_parent(
+      absl::StrCat("regions/", args.Get("region", "-", "SLUSSEN_REGION")));
+  for (const std::string& text : args.GetAll("state")) {
+    ASSIGN_OR_RETURN(
+        const v1::ReferralState state,
+        ParseEnum<v1::ReferralState>("state", text, "REFERRAL_STATE_"));
+    request.mutable_filter()->add_states(state);
+  }
+  for (const std::string& text : args.GetAll("kind")) {
+    ASSIGN_OR_RETURN(
+        const v1::ReferralKind kind,
+        ParseEnum<v1::ReferralKind>("kind", text, "REFERRAL_KIND_"));
+    request.mutable_filter()->add_kinds(kind);
+  }
+  request.mutable_filter()->set_referring_organisation(args.Get("from"));
+  if (args.Flag("history")) request.set_view(v1::REFERRAL_VIEW_FULL);
+  const std::string page_size = args.Get("page-size", "50");
+  int size = 0;
+  if (!absl::SimpleAtoi(page_size, &size)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--page-size must be a number; got \"", page_size, "\""));
+  }
+  request.set_page_size(size);
+  request.set_page_token(args.Get("page-token"));
+  const bool all = args.Flag("all");
+
+  v1::ListReferralsResponse combined;
+  do {
+    grpc::ClientContext call;
+    context.Prepare(&call);
+    v1::ListReferralsResponse page;
+    const grpc::Status status =
+        context.referrals->ListReferrals(&call, request, &page);
+    if (!status.ok()) return PrintStatus(context, status);
+    combined.mutable_referrals()->MergeFrom(page.referrals());
+    combined.set_next_page_token(page.next_page_token());
+    request.set_page_token(page.next_page_token());
+  } while (all && !request.page_token().empty());
+
+  if (context.json) {
+    PrintJson(context, combined);
+    return kExitOk;
+  }
+  if (context.quiet) {
+    for (const v1::Referral& r : combined.referrals()) {
+      *context.out << r.name() << "\n";
+    }
+    return kExitOk;
+  }
+  std::ostream& out = *context.out;
+  out << absl::StrFormat("%-48s %-20s %-10s %s\n", "NAME", "KIND", "STATE",
+                         "CREATED");
+  for (const v1::Referral& r : combined.referrals()) {
+    out << absl::StrFormat("%-48s %-20s %-10s %s\n", r.name(),
+                           KindName(r.kind()), StateName(r.state()),
+                           FormatTime(r.create_time()));
+  }
+  if (!combined.next_page_token().empty()) {
+    out << "more: --page-token=" << combined.next_page_token()
+        << " (or --all)\n";
+  }
+  return kExitOk;
+}
+
+absl::StatusOr<int> Cancel(const CliContext& context,
+                           const std::vector<std::string>& words) {
+  const CliArgs& args = *context.args;
+  v1::CancelReferralRequest request;
+  ASSIGN_OR_RETURN(*request.mutable_name(), NameArgument(words, "cancel"));
+  ASSIGN_OR_RETURN(const std::string reason_text, Required(args, "reason"));
+  ASSIGN_OR_RETURN(
+      const v1::CancelReason reason,
+      ParseEnum<v1::CancelReason>("reason", reason_text, "CANCEL_REASON_"));
+  request.set_reason(reason);
+  request.set_note(args.Get("note"));
+  request.set_etag(args.Get("etag"));
+  request.set_request_id(args.Get("request-id"));
+  grpc::ClientContext call;
+  context.Prepare(&call);
+  v1::Referral referral;
+  const grpc::Status status =
+      context.referrals->CancelReferral(&call, request, &referral);
+  if (!status.ok()) return PrintStatus(context, status);
+  return PrintReferral(context, referral);
+}
+
+}  // namespace
+
+void CliContext::Prepare(grpc::ClientContext* context) const {
+  context->AddMetadata("x-slussen-organisation", organisation);
+  context->AddMetadata("x-slussen-role", role);
+  if (!region.empty()) context->AddMetadata("x-slussen-region", region);
+  if (!person.empty()) context->AddMetadata("x-slussen-person", person);
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(timeout_seconds));
+}
+
+const char* ReferralCommandsHelp() {
+  return R"(Referral commands:
+  referrals create impulse --kommun=1380 --need=coordinated-rehabilitation
+                   --call-back-name="Anna Berg" --call-back-phone="035-13 70 00"
+                   [--call-back-unit=...] [--call-back-email=...]
+                   [--region=13] [--request-id=...]
+      A funktionsbrevlåda impulse: no personal data, only who to call back.
+      Needs: coordinated-rehabilitation, sick-without-qualifying-income,
+      sickness-benefit-entitlement, activity-compensation, other.
+  referrals create --file=referral.json --region=13 [--request-id=...]
+      Any kind, from a Referral in JSON (see clients/examples/).
+  referrals get NAME [--basic]
+  referrals list [--region=13|-] [--state=queued]... [--kind=impulse]...
+                 [--from=ORG] [--page-size=50] [--page-token=T] [--all]
+                 [--history]
+  referrals cancel NAME --reason=no-longer-needed|participant-declined|
+                   sent-in-error|duplicate|other [--note=...] [--etag=E]
+                   [--request-id=...]
+)";
+}
+
+int RunReferralCommand(const CliContext& context,
+                       const std::vector<std::string>& words) {
+  const std::string command = words.empty() ? "" : words[0];
+  absl::StatusOr<int> exit_code =
+      command == "create" ? Create(context, words)
+      : command == "get"  ? Get(context, words)
+      : command == "list" ? List(context, words)
+      : command == "cancel"
+          ? Cancel(context, words)
+          : absl::InvalidArgumentError(
+                absl::StrCat("unknown referrals command \"", command, "\""));
+  if (exit_code.ok()) return *exit_code;
+  *context.err << "usage error: " << exit_code.status().message() << "\n\n"
+               << ReferralCommandsHelp();
+  return kExitUsage;
+}
+
+}  // namespace slussen::cli

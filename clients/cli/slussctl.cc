@@ -1,0 +1,125 @@
+// slussctl: the command-line client of Slussen.
+//
+//   slussctl --org=kommun-halmstad referrals create impulse --kommun=1380 ...
+//   slussctl --org=kommun-halmstad referrals list --region=13
+//
+// Identity (development mode): --org, --role, --region and --person, or the
+// environment variables SLUSSEN_ORG, SLUSSEN_ROLE, SLUSSEN_REGION,
+// SLUSSEN_PERSON; the server from --server or SLUSSEN_SERVER.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "clients/cli/cli_args.h"
+#include "clients/cli/referral_commands.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace {
+
+constexpr char kHelp[] = R"(slussctl: the command-line client of Slussen.
+
+Usage: slussctl [global flags] referrals <command> [flags]
+       slussctl [global flags] health [--service=slussen.v1.ReferralService]
+
+Global flags (or environment variables):
+  --server=HOST:PORT   broker address (SLUSSEN_SERVER; 127.0.0.1:50051)
+  --org=ORG            calling organisation, e.g. kommun-halmstad-eb
+                       (SLUSSEN_ORG)
+  --role=ROLE          agency, provider, coordinator or admin
+                       (SLUSSEN_ROLE; agency)
+  --region=NN          caller's region, a two-digit län code
+                       (SLUSSEN_REGION); also the default region of
+                       commands
+  --person=HANDLE      staff handle recorded with actions (SLUSSEN_PERSON)
+  --json               print the answer as JSON (proto field names)
+  --quiet              print only the names of referrals, one a line
+  --timeout=SECONDS    give up after this long (10)
+  --help               this text
+
+Exit codes: 0 done (health: serving), 1 the broker refused or failed (the
+status is printed; health: not serving or unreachable), 2 usage error.
+
+)";
+
+// Asks the broker's standard health service; prints SERVING or why not.
+int Health(const std::shared_ptr<grpc::Channel>& channel,
+           const slussen::cli::CliArgs& args, int timeout_seconds) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(args.Get("service"));
+  grpc::health::v1::HealthCheckResponse response;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(timeout_seconds));
+  const grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) {
+    std::cerr << "error: " << status.error_message() << "\n";
+    return slussen::cli::kExitRpcError;
+  }
+  std::cout << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                   response.status())
+            << "\n";
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING
+             ? slussen::cli::kExitOk
+             : slussen::cli::kExitRpcError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using slussen::cli::CliArgs;
+  absl::StatusOr<CliArgs> args = CliArgs::Parse(
+      argc, argv, {"json", "quiet", "help", "all", "history", "basic"});
+  if (!args.ok()) {
+    std::cerr << "usage error: " << args.status().message() << "\n";
+    return slussen::cli::kExitUsage;
+  }
+  const std::vector<std::string>& words = args->words();
+  if (args->Flag("help") || words.empty() || words[0] == "help") {
+    std::cout << kHelp << slussen::cli::ReferralCommandsHelp();
+    return words.empty() && !args->Flag("help") ? slussen::cli::kExitUsage
+                                                : slussen::cli::kExitOk;
+  }
+  if (words[0] != "referrals" && words[0] != "health") {
+    std::cerr << "usage error: unknown command \"" << words[0]
+              << "\"; try slussctl --help\n";
+    return slussen::cli::kExitUsage;
+  }
+
+  slussen::cli::CliContext context;
+  context.args = &*args;
+  context.json = args->Flag("json");
+  context.quiet = args->Flag("quiet");
+  context.out = &std::cout;
+  context.err = &std::cerr;
+  context.organisation = args->Get("org", "", "SLUSSEN_ORG");
+  context.role = args->Get("role", "agency", "SLUSSEN_ROLE");
+  context.region = args->Get("region", "", "SLUSSEN_REGION");
+  context.person = args->Get("person", "", "SLUSSEN_PERSON");
+  if (!absl::SimpleAtoi(args->Get("timeout", "10"), &context.timeout_seconds) ||
+      context.timeout_seconds <= 0) {
+    std::cerr << "usage error: --timeout must be a positive number of "
+                 "seconds\n";
+    return slussen::cli::kExitUsage;
+  }
+  const std::string server =
+      args->Get("server", "127.0.0.1:50051", "SLUSSEN_SERVER");
+  auto channel =
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  auto stub = slussen::v1::ReferralService::NewStub(channel);
+  context.referrals = stub.get();
+
+  const std::vector<std::string> rest(words.begin() + 1, words.end());
+  const int exit_code = words[0] == "health"
+                            ? Health(channel, *args, context.timeout_seconds)
+                            : slussen::cli::RunReferralCommand(context, rest);
+  if (const std::vector<std::string> unused = args->Unused();
+      !unused.empty() && exit_code != slussen::cli::kExitUsage) {
+    std::cerr << "warning: flags not used by this command: --"
+              << absl::StrJoin(unused, ", --") << "\n";
+  }
+  return exit_code;
+}

@@ -1,0 +1,118 @@
+// What a referral costs: validating one, the core's create path without
+// storage, and a create over real gRPC into a real Redis (AOF on,
+// appendfsync always), alone and with concurrent clients.
+//
+//   ./dev bench            (see BENCHMARKS.md for results)
+#include <benchmark/benchmark.h>
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <memory>
+
+#include "absl/time/clock.h"
+#include "broker/core/referral_desk.h"
+#include "broker/core/referral_validation.h"
+#include "tests/fakes/in_memory_referral_repository.h"
+#include "tests/support/broker_harness.h"
+#include "tests/support/sample_referrals.h"
+
+namespace slussen::testing {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+v1::CreateReferralRequest SampleOfKind(int kind) {
+  return SampleOfEveryKind()[kind];
+}
+
+void BM_ValidateCreateReferral(benchmark::State& state) {
+  const v1::CreateReferralRequest request = SampleOfKind(state.range(0));
+  const absl::Time now = absl::Now();
+  const absl::CivilDay today(2026, 11, 22);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(core::ValidateCreateReferral(request, now, today));
+  }
+  state.SetLabel(
+      v1::ReferralKind_Name(static_cast<v1::ReferralKind>(state.range(0) + 1)));
+}
+BENCHMARK(BM_ValidateCreateReferral)->DenseRange(0, 4);
+
+// Validation, pseudonymisation, fingerprint, record and event building:
+// everything a create does but the Redis round trip.
+void BM_DeskCreateInMemory(benchmark::State& state) {
+  core::SystemClock clock;
+  core::UlidGenerator ids(&clock);
+  const core::Pseudonymizer pseudonymizer =
+      *core::Pseudonymizer::FromKey(BrokerHarness::kPnrKey);
+  const core::SwedishCalendar calendar = *core::SwedishCalendar::Create();
+  InMemoryReferralRepository repository;
+  core::ReferralDesk desk(&repository, &clock, &ids, &pseudonymizer, &calendar);
+  const core::Caller caller{"fk-lfc-halmstad", v1::ROLE_AGENCY, "13", ""};
+  const v1::CreateReferralRequest request = SampleJointMapping();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(desk.CreateReferral(caller, request));
+  }
+}
+BENCHMARK(BM_DeskCreateInMemory);
+
+// One broker and Redis for all gRPC benchmarks, started on first use.
+BrokerHarness& Harness() {
+  static BrokerHarness* harness = [] {
+    absl::StatusOr<std::unique_ptr<BrokerHarness>> started =
+        BrokerHarness::Start();
+    if (!started.ok()) {
+      fprintf(stderr, "cannot start the broker: %s\n",
+              std::string(started.status().message()).c_str());
+      std::abort();
+    }
+    return started->release();
+  }();
+  return *harness;
+}
+
+void BM_CreateReferralOverGrpc(benchmark::State& state) {
+  auto stub = Harness().ReferralStub();
+  const v1::CreateReferralRequest request = SampleActivityReferral();
+  int64_t failures = 0;
+  for (auto _ : state) {
+    grpc::ClientContext context;
+    Identify(&context, kFkHalmstad);
+    v1::Referral referral;
+    if (!stub->CreateReferral(&context, request, &referral).ok()) ++failures;
+  }
+  state.counters["failures"] = benchmark::Counter(failures);
+  state.counters["creates_per_s"] =
+      benchmark::Counter(state.iterations(), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_CreateReferralOverGrpc)
+    ->Threads(1)
+    ->Threads(4)
+    ->Threads(16)
+    ->UseRealTime();
+
+void BM_GetReferralOverGrpc(benchmark::State& state) {
+  auto stub = Harness().ReferralStub();
+  v1::Referral made;
+  {
+    grpc::ClientContext context;
+    Identify(&context, kFkHalmstad);
+    if (!stub->CreateReferral(&context, SampleActivityReferral(), &made).ok()) {
+      state.SkipWithError("create failed");
+      return;
+    }
+  }
+  v1::GetReferralRequest request;
+  request.set_name(made.name());
+  for (auto _ : state) {
+    grpc::ClientContext context;
+    Identify(&context, kFkHalmstad);
+    v1::Referral referral;
+    benchmark::DoNotOptimize(stub->GetReferral(&context, request, &referral));
+  }
+}
+BENCHMARK(BM_GetReferralOverGrpc)->Threads(1)->Threads(4)->UseRealTime();
+
+}  // namespace
+}  // namespace slussen::testing
+
+BENCHMARK_MAIN();

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# `./dev up` as a new user runs it (without its install and build steps,
+# which the test run has done): it starts Redis and the broker, serves,
+# stops both on SIGTERM leaving no process behind, and a second `./dev up`
+# on the same var directory finds the data of the first.
+#
+# Usage: dev_up_test.sh REPOSITORY_ROOT BUILD_DIR
+source "$(dirname "$0")/lib.sh"
+ROOT=$1 BUILD=$2
+export SLUSSEN_VAR_DIR="$TEST_TMP/var" SLUSSEN_BUILD_DIR="$BUILD"
+port=$(free_port)
+ctl=("$BUILD/slussctl" --server="127.0.0.1:$port" --org=kommun-halmstad-eb --region=13)
+
+runs=0
+up() {
+  runs=$((runs + 1))
+  log="$TEST_TMP/up-$runs.log"
+  "$ROOT/dev" up --port "$port" --no-build >"$log" 2>&1 &
+  dev=$!
+  TEST_PIDS+=("$dev")
+  for _ in $(seq 1 100); do
+    grep -q 'Slussen is up' "$log" 2>/dev/null && return 0
+    kill -0 "$dev" 2>/dev/null || fail "./dev up exited: $(tail -5 "$log")"
+    sleep 0.1
+  done
+  fail "./dev up did not come up: $(tail -5 "$log")"
+}
+
+down() {
+  local redis_pid broker_pid
+  redis_pid=$(cat "$SLUSSEN_VAR_DIR/redis/redis.pid")
+  broker_pid=$(pgrep -f -- "--listen=127.0.0.1:$port" || true)
+  [ -n "$broker_pid" ] || fail "no broker process found"
+  kill -TERM "$dev"
+  wait "$dev" 2>/dev/null || true
+  kill -0 "$redis_pid" 2>/dev/null && fail "redis ($redis_pid) outlived ./dev up"
+  kill -0 "$broker_pid" 2>/dev/null && fail "the broker ($broker_pid) outlived ./dev up"
+  grep -q 'stopped the broker and Redis' "$log" || fail "no stop message"
+}
+
+up
+grep -q "127.0.0.1:$port" "$log" || fail "./dev up does not say where it listens"
+name=$("${ctl[@]}" referrals create impulse --kommun=1380 \
+  --need=coordinated-rehabilitation --call-back-name="Anna Berg" \
+  --call-back-phone="035-13 70 00" --quiet)
+down
+
+grep -q 'appendonly' "$SLUSSEN_VAR_DIR/redis/redis.log" 2>/dev/null ||
+  ls "$SLUSSEN_VAR_DIR/redis/appendonlydir" >/dev/null || fail "no append-only file under var"
+
+up
+"${ctl[@]}" referrals get "$name" --quiet | grep -qx "$name" ||
+  fail "the second ./dev up did not find the referral of the first"
+down
+echo "PASS"

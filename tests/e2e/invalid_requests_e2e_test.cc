@@ -1,0 +1,415 @@
+// Bad input over real gRPC: every invalid request is answered
+// INVALID_ARGUMENT with a message naming the field, and changes nothing in
+// Redis (the key count and the event stream stay as they were).
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/broker_harness.h"
+#include "tests/support/sample_referrals.h"
+
+namespace slussen::testing {
+namespace {
+
+namespace v1 = ::slussen::v1;
+using ::testing::HasSubstr;
+
+struct InvalidCreate {
+  std::string name;
+  std::function<v1::CreateReferralRequest()> request;
+  // The field path the message must name.
+  std::string field;
+};
+
+v1::CreateReferralRequest With(
+    v1::CreateReferralRequest request,
+    const std::function<void(v1::CreateReferralRequest&)>& change) {
+  change(request);
+  return request;
+}
+
+std::vector<InvalidCreate> InvalidCreates() {
+  using R = v1::CreateReferralRequest;
+  return {
+      {"MissingParent",
+       [] { return With(SampleImpulse(), [](R& r) { r.clear_parent(); }); },
+       "parent"},
+      {"UnknownRegion",
+       [] {
+         return With(SampleImpulse(), [](R& r) { r.set_parent("regions/99"); });
+       },
+       "parent"},
+      {"AnyRegionOnCreate",
+       [] {
+         return With(SampleImpulse(), [](R& r) { r.set_parent("regions/-"); });
+       },
+       "parent"},
+      {"BadRequestId",
+       [] {
+         return With(SampleImpulse(),
+                     [](R& r) { r.set_request_id("has space"); });
+       },
+       "request_id"},
+      {"NoReferral",
+       [] { return With(SampleImpulse(), [](R& r) { r.clear_referral(); }); },
+       "referral"},
+      {"NoDetails",
+       [] {
+         return With(SampleImpulse(),
+                     [](R& r) { r.mutable_referral()->clear_impulse(); });
+       },
+       "referral.details"},
+      {"ImpulseWithParticipant",
+       [] {
+         return With(SampleImpulse(), [](R& r) {
+           r.mutable_referral()->mutable_participant()->set_pseudonym("abcd");
+         });
+       },
+       "referral.participant"},
+      {"ImpulseWithConsent",
+       [] {
+         return With(SampleImpulse(),
+                     [](R& r) { r.mutable_referral()->mutable_consent(); });
+       },
+       "referral.consent"},
+      {"ImpulseWithoutCallBack",
+       [] {
+         return With(SampleImpulse(), [](R& r) {
+           r.mutable_referral()->mutable_impulse()->clear_call_back();
+         });
+       },
+       "referral.impulse.call_back"},
+      {"ImpulseCallBackWithoutPhoneOrEmail",
+       [] {
+         return With(SampleImpulse(), [](R& r) {
+           auto* c =
+               r.mutable_referral()->mutable_impulse()->mutable_call_back();
+           c->clear_phone();
+           c->clear_email();
+         });
+       },
+       "referral.impulse.call_back.phone"},
+      {"ImpulseBadEmail",
+       [] {
+         return With(SampleImpulse(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_impulse()
+               ->mutable_call_back()
+               ->set_email("anna.berg");
+         });
+       },
+       "referral.impulse.call_back.email"},
+      {"ImpulseKommunFormat",
+       [] {
+         return With(SampleImpulse(), [](R& r) {
+           r.mutable_referral()->mutable_impulse()->set_kommun_code("138");
+         });
+       },
+       "referral.impulse.kommun_code"},
+      {"ImpulseKommunOutsideRegion",
+       [] {
+         return With(SampleImpulse(), [](R& r) {
+           r.mutable_referral()->mutable_impulse()->set_kommun_code("1280");
+         });
+       },
+       "referral.impulse.kommun_code"},
+      {"ImpulseNeedUnspecified",
+       [] {
+         return With(SampleImpulse(), [](R& r) {
+           r.mutable_referral()->mutable_impulse()->set_need_category(
+               v1::NEED_CATEGORY_UNSPECIFIED);
+         });
+       },
+       "referral.impulse.need_category"},
+      {"ImpulseNeedUnknown",
+       [] {
+         return With(SampleImpulse(), [](R& r) {
+           r.mutable_referral()->mutable_impulse()->set_need_category(
+               static_cast<v1::NeedCategory>(42));
+         });
+       },
+       "referral.impulse.need_category"},
+      {"ActivityWithoutParticipant",
+       [] {
+         return With(SampleActivityReferral(),
+                     [](R& r) { r.mutable_referral()->clear_participant(); });
+       },
+       "referral.participant"},
+      {"PseudonymIsAPersonnummer",
+       [] {
+         return With(SampleActivityReferral(), [](R& r) {
+           r.mutable_referral()->mutable_participant()->set_pseudonym(
+               "191212121212");
+         });
+       },
+       "referral.participant.pseudonym"},
+      {"PersonnummerCheckDigit",
+       [] {
+         return With(SampleActivityReferral(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_participant()
+               ->set_personal_identity_number("19121212-1213");
+         });
+       },
+       "referral.participant.personal_identity_number"},
+      {"JointMappingWithoutPersonnummer",
+       [] {
+         return With(SampleJointMapping(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_participant()
+               ->clear_personal_identity_number();
+         });
+       },
+       "referral.participant.personal_identity_number"},
+      {"AgeOutOfRange",
+       [] {
+         return With(SampleActivityReferral(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_participant()
+               ->mutable_attributes()
+               ->set_age_years(212);
+         });
+       },
+       "referral.participant.attributes.age_years"},
+      {"DuplicateBenefitStatus",
+       [] {
+         return With(SampleActivityReferral(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_participant()
+               ->mutable_attributes()
+               ->add_benefit_statuses(v1::BENEFIT_STATUS_SICKNESS_BENEFIT);
+         });
+       },
+       "referral.participant.attributes.benefit_statuses[1]"},
+      {"LanguageCode",
+       [] {
+         return With(SampleActivityReferral(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_participant()
+               ->mutable_attributes()
+               ->add_languages("svenska");
+         });
+       },
+       "referral.participant.attributes.languages[1]"},
+      {"NoConsent",
+       [] {
+         return With(SampleActivityReferral(),
+                     [](R& r) { r.mutable_referral()->clear_consent(); });
+       },
+       "referral.consent"},
+      {"ConsentInTheFuture",
+       [] {
+         return With(SampleActivityReferral(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_consent()
+               ->mutable_start_time()
+               ->set_seconds(4102444800);
+         });
+       },
+       "referral.consent.start_time"},
+      {"ConsentWithoutProviderScope",
+       [] {
+         return With(SampleActivityReferral(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_consent()
+               ->mutable_scopes(0)
+               ->set_party_class(v1::PARTY_CLASS_REGION_COORDINATORS);
+         });
+       },
+       "referral.consent.scopes"},
+      {"RehabWithoutDoctor",
+       [] {
+         return With(SampleRehabServiceOrder(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_rehab_service_order()
+               ->set_doctor_confirmed_plan(false);
+         });
+       },
+       "referral.rehab_service_order.doctor_confirmed_plan"},
+      {"RehabAgreementName",
+       [] {
+         return With(SampleRehabServiceOrder(), [](R& r) {
+           r.mutable_referral()
+               ->mutable_rehab_service_order()
+               ->set_framework_agreement("fk-rehab-2025");
+         });
+       },
+       "referral.rehab_service_order.framework_agreement"},
+      {"JointMappingWithKommun",
+       [] {
+         return With(SampleJointMapping(), [](R& r) {
+           r.mutable_referral()->mutable_joint_mapping()->set_counterpart(
+               v1::AGENCY_KIND_KOMMUN);
+         });
+       },
+       "referral.joint_mapping.counterpart"},
+      {"ActivityTypeUppercase",
+       [] {
+         return With(SampleActivityReferral(), [](R& r) {
+           r.mutable_referral()->mutable_activity()->set_activity_type(
+               "Hälsosam");
+         });
+       },
+       "referral.activity.activity_type"},
+      {"PersonnummerInNote",
+       [] {
+         return With(SampleActivityReferral(), [](R& r) {
+           r.mutable_referral()->mutable_activity()->set_note(
+               "Gäller 19121212-1212, ring först");
+         });
+       },
+       "referral.activity.note"},
+      {"TeamName",
+       [] {
+         return With(SampleTeamHandover(), [](R& r) {
+           r.mutable_referral()->mutable_team_handover()->set_team(
+               "teams/amia");
+         });
+       },
+       "referral.team_handover.team"},
+      {"CaseSummaryTooLong",
+       [] {
+         return With(SampleTeamHandover(), [](R& r) {
+           r.mutable_referral()->mutable_team_handover()->set_case_summary(
+               std::string(4001, 'x'));
+         });
+       },
+       "referral.team_handover.case_summary"},
+  };
+}
+
+class InvalidRequestsE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    BrokerHarness::Options options;
+    // DEBUG DIGEST: one hash over every key and value.
+    options.redis.extra_args = {"--enable-debug-command", "local"};
+    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
+        BrokerHarness::Start(options);
+    ASSERT_TRUE(harness.ok()) << harness.status();
+    harness_ = *std::move(harness);
+    stub_ = harness_->ReferralStub();
+    // One valid referral, so that "nothing changed" is not trivially true
+    // of an empty database.
+    grpc::ClientContext context;
+    Identify(&context, kHalmstadKommun);
+    ASSERT_TRUE(
+        stub_->CreateReferral(&context, SampleImpulse(), &existing_).ok());
+  }
+
+  // A digest of every key and value, so any write shows.
+  std::string Fingerprint() {
+    absl::StatusOr<std::string> digest =
+        harness_->redis().Execute({"DEBUG", "DIGEST"});
+    EXPECT_TRUE(digest.ok()) << digest.status();
+    EXPECT_EQ(digest.value_or("").size(), 40u);
+    return digest.value_or("unavailable");
+  }
+
+  std::unique_ptr<BrokerHarness> harness_;
+  std::unique_ptr<v1::ReferralService::Stub> stub_;
+  v1::Referral existing_;
+};
+
+TEST_F(InvalidRequestsE2eTest,
+       EveryInvalidCreateNamesItsFieldAndWritesNothing) {
+  const std::vector<InvalidCreate> cases = InvalidCreates();
+  ASSERT_GE(cases.size(), 20u);
+  const std::string before = Fingerprint();
+  for (const InvalidCreate& c : cases) {
+    SCOPED_TRACE(c.name);
+    grpc::ClientContext context;
+    Identify(&context, kHalmstadKommun);
+    v1::Referral out;
+    const grpc::Status status =
+        stub_->CreateReferral(&context, c.request(), &out);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+  }
+  EXPECT_EQ(Fingerprint(), before);
+}
+
+TEST_F(InvalidRequestsE2eTest, PersonalValuesAreNeverEchoed) {
+  for (const char* pnr : {"19121212-1213", "191212121212"}) {
+    v1::CreateReferralRequest request = SampleActivityReferral();
+    request.mutable_referral()->mutable_activity()->set_note(
+        std::string("Gäller ") + "19121212-1212");
+    request.mutable_referral()->mutable_participant()->set_pseudonym(pnr);
+    grpc::ClientContext context;
+    Identify(&context, kHalmstadKommun);
+    v1::Referral out;
+    const grpc::Status status = stub_->CreateReferral(&context, request, &out);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), ::testing::Not(HasSubstr("1212121")));
+  }
+}
+
+TEST_F(InvalidRequestsE2eTest, InvalidGetListAndCancelNameTheirField) {
+  const std::string before = Fingerprint();
+  v1::Referral referral;
+  {
+    grpc::ClientContext context;
+    Identify(&context, kHalmstadKommun);
+    v1::GetReferralRequest request;
+    request.set_name("referrals/123");
+    const grpc::Status status =
+        stub_->GetReferral(&context, request, &referral);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("name"));
+  }
+  {
+    grpc::ClientContext context;
+    Identify(&context, kHalmstadKommun);
+    v1::ListReferralsRequest request;
+    request.set_parent("regions/13");
+    request.set_page_size(5000);
+    v1::ListReferralsResponse response;
+    const grpc::Status status =
+        stub_->ListReferrals(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("page_size"));
+  }
+  {
+    grpc::ClientContext context;
+    Identify(&context, kHalmstadKommun);
+    v1::ListReferralsRequest request;
+    request.set_parent("regions/13");
+    request.set_page_token("not-a-token");
+    v1::ListReferralsResponse response;
+    const grpc::Status status =
+        stub_->ListReferrals(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("page_token"));
+  }
+  {
+    grpc::ClientContext context;
+    Identify(&context, kHalmstadKommun);
+    v1::CancelReferralRequest request;
+    request.set_name(existing_.name());
+    request.set_reason(v1::CANCEL_REASON_OTHER);
+    const grpc::Status status =
+        stub_->CancelReferral(&context, request, &referral);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("note"));
+  }
+  EXPECT_EQ(Fingerprint(), before);
+}
+
+TEST_F(InvalidRequestsE2eTest, OversizedMessagesAreRefusedByTheTransport) {
+  v1::CreateReferralRequest request = SampleActivityReferral();
+  request.mutable_referral()->mutable_activity()->set_note(
+      std::string(2 << 20, 'x'));
+  grpc::ClientContext context;
+  Identify(&context, kHalmstadKommun);
+  v1::Referral out;
+  const grpc::Status status = stub_->CreateReferral(&context, request, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+}  // namespace
+}  // namespace slussen::testing

@@ -1,0 +1,85 @@
+# Shared by the shell tests: a temp dir, free ports, a private redis-server
+# and the broker binary, all stopped when the test exits, pass or fail.
+# Source it; it sets `set -euo pipefail`.
+set -euo pipefail
+
+TEST_TMP=$(mktemp -d /tmp/slussen-test.XXXXXX)
+TEST_PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${TEST_PIDS[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  for pid in "${TEST_PIDS[@]}"; do
+    wait "$pid" 2>/dev/null || true
+  done
+  rm -rf "$TEST_TMP"
+}
+trap cleanup EXIT
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+# A loopback TCP port nothing listens on now.
+free_port() {
+  local port
+  for _ in $(seq 1 50); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return 0
+    fi
+  done
+  fail "no free port"
+}
+
+# start_redis DIR: a redis-server on DIR/redis.sock with the AOF on.
+start_redis() {
+  local dir=$1
+  mkdir -p "$dir"
+  redis-server --port 0 --unixsocket "$dir/redis.sock" --dir "$dir" \
+    --appendonly yes --appendfsync always --save "" --daemonize no \
+    --logfile "$dir/redis.log" &
+  TEST_PIDS+=($!)
+  for _ in $(seq 1 100); do
+    redis-cli -s "$dir/redis.sock" ping >/dev/null 2>&1 && return 0
+    sleep 0.05
+  done
+  fail "redis did not start: $(tail -5 "$dir/redis.log")"
+}
+
+# wait_healthy SLUSSCTL PORT: until the broker answers SERVING.
+wait_healthy() {
+  local slussctl=$1 port=$2
+  for _ in $(seq 1 100); do
+    "$slussctl" --server="127.0.0.1:$port" --timeout=1 health >/dev/null 2>&1 &&
+      return 0
+    sleep 0.05
+  done
+  fail "the broker on port $port never became healthy"
+}
+
+# A personnummer key for the broker (mode 600).
+make_key() {
+  local file=$1
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$file")
+}
+
+# start_broker SLUSSEN SLUSSCTL [PORT]: the broker on 127.0.0.1:PORT (a free
+# one if not given) over the Redis in $TEST_TMP/redis (start_redis first),
+# with a fresh key; sets BROKER_PORT and BROKER_PID, logs to
+# $TEST_TMP/broker.log, returns once it is healthy.
+start_broker() {
+  local slussen=$1 slussctl=$2
+  BROKER_PORT=${3:-$(free_port)}
+  [ -f "$TEST_TMP/pnr.key" ] || make_key "$TEST_TMP/pnr.key"
+  "$slussen" --listen="127.0.0.1:$BROKER_PORT" \
+    --redis="unix:$TEST_TMP/redis/redis.sock" \
+    --pnr_key_file="$TEST_TMP/pnr.key" 2>>"$TEST_TMP/broker.log" &
+  BROKER_PID=$!
+  TEST_PIDS+=("$BROKER_PID")
+  wait_healthy "$slussctl" "$BROKER_PORT"
+}

@@ -1,0 +1,118 @@
+#include "tests/fakes/in_memory_referral_repository.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace slussen::testing {
+
+absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
+    const core::ReferralRecord& record, const slussen::v1::Event& event,
+    const std::optional<core::IdempotencyKey>& key) {
+  absl::MutexLock lock(&mu_);
+  core::CreateOutcome outcome;
+  const std::string idem =
+      key ? absl::StrCat(record.region, "\n", key->organisation, "\n",
+                         key->request_id)
+          : "";
+  if (key) {
+    const auto it = idempotency_.find(idem);
+    if (it != idempotency_.end()) {
+      outcome.record = records_.at({record.region, it->second.first});
+      outcome.stored_fingerprint = it->second.second;
+      return outcome;
+    }
+  }
+  if (records_.count({record.region, record.id})) {
+    return absl::AbortedError(absl::StrCat("id ", record.id, " is taken"));
+  }
+  outcome.created = true;
+  outcome.record = record;
+  outcome.record.version = 1;
+  records_[{record.region, record.id}] = outcome.record;
+  events_.push_back(event);
+  if (key) idempotency_[idem] = {record.id, key->fingerprint};
+  return outcome;
+}
+
+absl::StatusOr<core::ReferralRecord> InMemoryReferralRepository::Get(
+    const std::string& region, const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  const auto it = records_.find({region, id});
+  if (it == records_.end()) return absl::NotFoundError("no such referral");
+  return it->second;
+}
+
+absl::StatusOr<int64_t> InMemoryReferralRepository::Update(
+    const core::ReferralRecord& read, const core::ReferralRecord& changed,
+    const slussen::v1::Event& event) {
+  absl::MutexLock lock(&mu_);
+  const auto it = records_.find({read.region, read.id});
+  if (it == records_.end()) return absl::NotFoundError("no such referral");
+  if (abort_updates_ > 0) {
+    --abort_updates_;
+    ++it->second.version;
+    return absl::AbortedError("changed by someone else");
+  }
+  if (it->second.version != read.version) {
+    return absl::AbortedError("version changed");
+  }
+  it->second = changed;
+  it->second.version = read.version + 1;
+  events_.push_back(event);
+  return it->second.version;
+}
+
+absl::StatusOr<core::ListPage> InMemoryReferralRepository::List(
+    const core::ListQuery& query) {
+  absl::MutexLock lock(&mu_);
+  std::vector<const core::ReferralRecord*> candidates;
+  for (const auto& [key, record] : records_) {
+    const bool in_region = std::count(query.regions.begin(),
+                                      query.regions.end(), record.region) > 0;
+    const bool in_index =
+        query.index == core::ListIndex::kRegion ||
+        (query.index == core::ListIndex::kReferringOrganisation &&
+         record.referral.referring_organisation() == query.organisation) ||
+        (query.index == core::ListIndex::kAssignedOrganisation &&
+         record.assigned_organisation == query.organisation);
+    if (in_region && in_index &&
+        (query.before_id.empty() || record.id < query.before_id)) {
+      candidates.push_back(&record);
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const auto* a, const auto* b) { return a->id > b->id; });
+  core::ListPage page;
+  int examined = 0;
+  for (const core::ReferralRecord* record : candidates) {
+    if (static_cast<int>(page.records.size()) == query.page_size ||
+        examined == query.scan_limit) {
+      page.resume_before_id = candidates[examined - 1]->id;
+      return page;
+    }
+    ++examined;
+    const auto& r = record->referral;
+    const bool matches =
+        (query.states.empty() ||
+         std::count(query.states.begin(), query.states.end(), r.state())) &&
+        (query.kinds.empty() ||
+         std::count(query.kinds.begin(), query.kinds.end(), r.kind())) &&
+        (query.referring_organisation.empty() ||
+         r.referring_organisation() == query.referring_organisation);
+    if (matches) page.records.push_back(*record);
+  }
+  return page;
+}
+
+void InMemoryReferralRepository::FailNextUpdatesWithAborted(int count) {
+  absl::MutexLock lock(&mu_);
+  abort_updates_ = count;
+}
+
+std::vector<slussen::v1::Event> InMemoryReferralRepository::events() const {
+  absl::MutexLock lock(&mu_);
+  return events_;
+}
+
+}  // namespace slussen::testing

@@ -1,0 +1,375 @@
+#include "broker/core/access.h"
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "broker/core/caller.h"
+#include "broker/core/referral_repository.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "slussen/v1/consent.pb.h"
+#include "slussen/v1/referral.pb.h"
+#include "slussen/v1/referral_service.pb.h"
+#include "tests/support/sample_referrals.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+using ::slussen::testing::SampleActivityReferral;
+using ::slussen::testing::SampleImpulse;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr char kAgency[] = "fk-lfc-halmstad";
+constexpr char kProvider[] = "halsosam-halmstad";
+constexpr char kCoordinatorOrg[] = "finsam-halland";
+
+// 2026-12-23 09:00 UTC; consents below are dated around it.
+const absl::Time kNow = absl::FromUnixSeconds(1798016400);
+
+Caller MakeCaller(const std::string& organisation, v1::Role role,
+                  const std::string& region = "") {
+  Caller caller;
+  caller.organisation = organisation;
+  caller.role = role;
+  caller.region = region;
+  return caller;
+}
+
+Caller Agency() { return MakeCaller(kAgency, v1::ROLE_AGENCY, "13"); }
+Caller Provider() { return MakeCaller(kProvider, v1::ROLE_PROVIDER); }
+Caller Coordinator() {
+  return MakeCaller(kCoordinatorOrg, v1::ROLE_COORDINATOR, "13");
+}
+
+// A consent in force from a day before kNow to a year after, with one
+// scope per call to AddScope.
+v1::Consent ActiveConsent() {
+  v1::Consent consent;
+  consent.set_state(v1::CONSENT_STATE_ACTIVE);
+  consent.set_purpose(v1::CONSENT_PURPOSE_COORDINATED_REHABILITATION);
+  consent.set_form(v1::CONSENT_FORM_WRITTEN);
+  consent.mutable_start_time()->set_seconds(
+      absl::ToUnixSeconds(kNow - absl::Hours(24)));
+  consent.mutable_end_time()->set_seconds(
+      absl::ToUnixSeconds(kNow + absl::Hours(24 * 365)));
+  return consent;
+}
+
+void AddScope(v1::Consent& consent, v1::PartyClass party,
+              std::initializer_list<v1::DataCategory> categories) {
+  v1::ConsentScope* scope = consent.add_scopes();
+  scope->set_party_class(party);
+  for (v1::DataCategory c : categories) scope->add_data_categories(c);
+}
+
+// An accepted activity referral in region 13 made by kAgency and held by
+// kProvider, at version 7, with two transitions carrying notes. Its
+// consent covers the provider for eligibility and case details, and the
+// coordinators for outcomes only (as the sample does).
+ReferralRecord ActivityRecord() {
+  ReferralRecord record;
+  record.region = "13";
+  record.id = "01JBZ6W6E9Y7ZQ5Z7M5X4R2K1C";
+  record.version = 7;
+  record.assigned_organisation = kProvider;
+  record.referral = SampleActivityReferral("13").referral();
+  v1::Referral& r = record.referral;
+  r.set_name("regions/13/referrals/01JBZ6W6E9Y7ZQ5Z7M5X4R2K1C");
+  r.set_kind(v1::REFERRAL_KIND_ACTIVITY);
+  r.set_state(v1::REFERRAL_STATE_ACCEPTED);
+  r.set_referring_organisation(kAgency);
+  r.set_assigned_provider("providers/" + std::string(kProvider));
+  v1::Consent consent = ActiveConsent();
+  AddScope(consent, v1::PARTY_CLASS_ASSIGNED_PROVIDER,
+           {v1::DATA_CATEGORY_ELIGIBILITY, v1::DATA_CATEGORY_CASE_DETAILS});
+  AddScope(consent, v1::PARTY_CLASS_REGION_COORDINATORS,
+           {v1::DATA_CATEGORY_OUTCOME});
+  *r.mutable_consent() = consent;
+  v1::Transition* created = r.add_history();
+  created->set_action(v1::ACTION_CREATE);
+  created->set_to_state(v1::REFERRAL_STATE_RECEIVED);
+  created->set_note("Skickad efter samtal");
+  v1::Transition* accepted = r.add_history();
+  accepted->set_action(v1::ACTION_ACCEPT);
+  accepted->set_from_state(v1::REFERRAL_STATE_OFFERED);
+  accepted->set_to_state(v1::REFERRAL_STATE_ACCEPTED);
+  accepted->set_note("Plats i gruppen som startar i januari");
+  return record;
+}
+
+// The record with its consent replaced by one with the given coordinator
+// categories (plus the provider's scope).
+ReferralRecord WithCoordinatorScope(
+    std::initializer_list<v1::DataCategory> categories) {
+  ReferralRecord record = ActivityRecord();
+  v1::Consent consent = ActiveConsent();
+  AddScope(consent, v1::PARTY_CLASS_ASSIGNED_PROVIDER,
+           {v1::DATA_CATEGORY_ELIGIBILITY, v1::DATA_CATEGORY_CASE_DETAILS});
+  AddScope(consent, v1::PARTY_CLASS_REGION_COORDINATORS, categories);
+  *record.referral.mutable_consent() = consent;
+  return record;
+}
+
+v1::Referral Full(const Caller& caller, const ReferralRecord& record) {
+  return ViewFor(caller, record, v1::REFERRAL_VIEW_FULL, kNow);
+}
+
+// Whether the personal and case fields of an activity referral are all
+// there, history notes included.
+void ExpectWhole(const v1::Referral& view) {
+  EXPECT_EQ(view.participant().pseudonym(), "hb-2026-0042");
+  EXPECT_EQ(view.participant().attributes().age_years(), 34);
+  EXPECT_EQ(view.activity().note(), "Vill gärna börja på förmiddagar");
+  ASSERT_EQ(view.history_size(), 2);
+  EXPECT_EQ(view.history(0).note(), "Skickad efter samtal");
+  EXPECT_EQ(view.history(1).note(), "Plats i gruppen som startar i januari");
+}
+
+// --- CanSee ------------------------------------------------------------
+
+TEST(CanSee, AgencySeesOnlyItsOwnReferrals) {
+  EXPECT_TRUE(CanSee(Agency(), ActivityRecord()));
+  EXPECT_FALSE(CanSee(MakeCaller("af-halmstad", v1::ROLE_AGENCY, "13"),
+                      ActivityRecord()));
+}
+
+TEST(CanSee, ProviderSeesOnlyWhatItHolds) {
+  EXPECT_TRUE(CanSee(Provider(), ActivityRecord()));
+  EXPECT_FALSE(
+      CanSee(MakeCaller("redo-halmstad", v1::ROLE_PROVIDER), ActivityRecord()));
+  // The referring agency's organisation id does not make a provider of it.
+  EXPECT_FALSE(
+      CanSee(MakeCaller(kAgency, v1::ROLE_PROVIDER), ActivityRecord()));
+}
+
+TEST(CanSee, ProviderSeesNothingUnassigned) {
+  ReferralRecord record = ActivityRecord();
+  record.assigned_organisation.clear();
+  EXPECT_FALSE(CanSee(Provider(), record));
+  // Not even a caller whose organisation is empty too.
+  EXPECT_FALSE(CanSee(MakeCaller("", v1::ROLE_PROVIDER), record));
+}
+
+TEST(CanSee, CoordinatorSeesItsRegion) {
+  EXPECT_TRUE(CanSee(Coordinator(), ActivityRecord()));
+  EXPECT_FALSE(CanSee(MakeCaller(kCoordinatorOrg, v1::ROLE_COORDINATOR, "14"),
+                      ActivityRecord()));
+  EXPECT_FALSE(CanSee(MakeCaller(kCoordinatorOrg, v1::ROLE_COORDINATOR, ""),
+                      ActivityRecord()));
+}
+
+TEST(CanSee, AdminAndOthersSeeNoReferral) {
+  EXPECT_FALSE(
+      CanSee(MakeCaller(kAgency, v1::ROLE_ADMIN, "13"), ActivityRecord()));
+  EXPECT_FALSE(CanSee(MakeCaller(kAgency, v1::ROLE_UNSPECIFIED, "13"),
+                      ActivityRecord()));
+  EXPECT_FALSE(
+      CanSee(MakeCaller(kProvider, v1::ROLE_SYSTEM, "13"), ActivityRecord()));
+}
+
+// --- CheckMayReadReferrals ---------------------------------------------
+
+TEST(CheckMayReadReferrals, AgencyProviderAndCoordinatorMay) {
+  EXPECT_TRUE(CheckMayReadReferrals(Agency()).ok());
+  EXPECT_TRUE(CheckMayReadReferrals(Provider()).ok());
+  EXPECT_TRUE(CheckMayReadReferrals(Coordinator()).ok());
+}
+
+TEST(CheckMayReadReferrals, AdminAndUnknownMayNot) {
+  for (v1::Role role :
+       {v1::ROLE_ADMIN, v1::ROLE_UNSPECIFIED, v1::ROLE_SYSTEM}) {
+    EXPECT_EQ(CheckMayReadReferrals(MakeCaller("x-org", role)).code(),
+              absl::StatusCode::kPermissionDenied)
+        << v1::Role_Name(role);
+  }
+}
+
+// --- ViewFor -----------------------------------------------------------
+
+TEST(ViewFor, EtagIsTheVersion) {
+  EXPECT_EQ(Full(Agency(), ActivityRecord()).etag(), "7");
+  ReferralRecord record = ActivityRecord();
+  record.version = 12;
+  EXPECT_EQ(Full(Coordinator(), record).etag(), "12");
+}
+
+TEST(ViewFor, AllowedActionsAreTheCallersOwn) {
+  EXPECT_THAT(Full(Agency(), ActivityRecord()).allowed_actions(),
+              ElementsAre(v1::ACTION_CANCEL, v1::ACTION_WITHDRAW_CONSENT));
+  EXPECT_THAT(Full(Provider(), ActivityRecord()).allowed_actions(),
+              ElementsAre(v1::ACTION_RECORD_CONTACT, v1::ACTION_START,
+                          v1::ACTION_WITHDRAW_CONSENT));
+  EXPECT_THAT(Full(Coordinator(), ActivityRecord()).allowed_actions(),
+              IsEmpty());
+}
+
+TEST(ViewFor, BasicViewDropsHistory) {
+  EXPECT_THAT(ViewFor(Agency(), ActivityRecord(), v1::REFERRAL_VIEW_BASIC, kNow)
+                  .history(),
+              IsEmpty());
+  EXPECT_THAT(
+      ViewFor(Agency(), ActivityRecord(), v1::REFERRAL_VIEW_UNSPECIFIED, kNow)
+          .history(),
+      IsEmpty());
+  EXPECT_EQ(Full(Agency(), ActivityRecord()).history_size(), 2);
+}
+
+TEST(ViewFor, ReferringAgencySeesEverything) {
+  const v1::Referral view = Full(Agency(), ActivityRecord());
+  ExpectWhole(view);
+  EXPECT_EQ(view.name(), "regions/13/referrals/01JBZ6W6E9Y7ZQ5Z7M5X4R2K1C");
+  EXPECT_EQ(view.state(), v1::REFERRAL_STATE_ACCEPTED);
+}
+
+TEST(ViewFor, ReferringAgencySeesEverythingEvenAfterConsentWithdrawn) {
+  ReferralRecord record = ActivityRecord();
+  record.referral.mutable_consent()->set_state(v1::CONSENT_STATE_WITHDRAWN);
+  ExpectWhole(Full(Agency(), record));
+}
+
+TEST(ViewFor, ProviderCoveredByConsentSeesParticipantAndCase) {
+  ExpectWhole(Full(Provider(), ActivityRecord()));
+}
+
+TEST(ViewFor, ProviderCoveredByOrganisationScopeSeesParticipant) {
+  ReferralRecord record = ActivityRecord();
+  v1::Consent consent = ActiveConsent();
+  v1::ConsentScope* scope = consent.add_scopes();
+  scope->set_organisation(kProvider);
+  scope->add_data_categories(v1::DATA_CATEGORY_ELIGIBILITY);
+  *record.referral.mutable_consent() = consent;
+  const v1::Referral view = Full(Provider(), record);
+  EXPECT_EQ(view.participant().pseudonym(), "hb-2026-0042");
+  EXPECT_EQ(view.activity().note(), "");
+}
+
+TEST(ViewFor, CoordinatorWithOutcomeScopeSeesNoParticipantOrCase) {
+  const v1::Referral view = Full(Coordinator(), ActivityRecord());
+  EXPECT_FALSE(view.has_participant());
+  EXPECT_EQ(view.activity().note(), "");
+  ASSERT_EQ(view.history_size(), 2);
+  EXPECT_EQ(view.history(0).note(), "");
+  EXPECT_EQ(view.history(1).note(), "");
+  // What is not personal stays.
+  EXPECT_EQ(view.activity().activity_type(), "halsosam");
+  EXPECT_EQ(view.history(1).action(), v1::ACTION_ACCEPT);
+  EXPECT_EQ(view.state(), v1::REFERRAL_STATE_ACCEPTED);
+  EXPECT_EQ(view.etag(), "7");
+}
+
+TEST(ViewFor, CoordinatorSeesParticipantOnlyWithEligibility) {
+  const v1::Referral view = Full(
+      Coordinator(), WithCoordinatorScope({v1::DATA_CATEGORY_ELIGIBILITY}));
+  EXPECT_EQ(view.participant().pseudonym(), "hb-2026-0042");
+  EXPECT_EQ(view.participant().attributes().kommun_code(), "1380");
+  EXPECT_EQ(view.activity().note(), "");
+  ASSERT_EQ(view.history_size(), 2);
+  EXPECT_EQ(view.history(0).note(), "");
+}
+
+TEST(ViewFor, CoordinatorSeesCaseDetailsOnlyWithCaseDetails) {
+  const v1::Referral view = Full(
+      Coordinator(), WithCoordinatorScope({v1::DATA_CATEGORY_CASE_DETAILS}));
+  EXPECT_FALSE(view.has_participant());
+  EXPECT_EQ(view.activity().note(), "Vill gärna börja på förmiddagar");
+  ASSERT_EQ(view.history_size(), 2);
+  EXPECT_EQ(view.history(1).note(), "Plats i gruppen som startar i januari");
+}
+
+TEST(ViewFor, CoordinatorWithBothCategoriesSeesEverything) {
+  ExpectWhole(Full(Coordinator(),
+                   WithCoordinatorScope({v1::DATA_CATEGORY_ELIGIBILITY,
+                                         v1::DATA_CATEGORY_CASE_DETAILS})));
+}
+
+TEST(ViewFor, ProviderScopeDoesNotCoverCoordinators) {
+  // The sample consent gives eligibility and case details to the provider
+  // only: a coordinator must not profit from it.
+  ReferralRecord record = ActivityRecord();
+  v1::Consent consent = ActiveConsent();
+  AddScope(consent, v1::PARTY_CLASS_ASSIGNED_PROVIDER,
+           {v1::DATA_CATEGORY_ELIGIBILITY, v1::DATA_CATEGORY_CASE_DETAILS});
+  *record.referral.mutable_consent() = consent;
+  const v1::Referral view = Full(Coordinator(), record);
+  EXPECT_FALSE(view.has_participant());
+  EXPECT_EQ(view.activity().note(), "");
+}
+
+TEST(ViewFor, CaseDetailsOfEveryKindAreCleared) {
+  const v1::CreateReferralRequest samples[] = {
+      slussen::testing::SampleRehabServiceOrder(),
+      slussen::testing::SampleJointMapping(),
+      slussen::testing::SampleTeamHandover()};
+  for (const v1::CreateReferralRequest& sample : samples) {
+    ReferralRecord record = ActivityRecord();
+    record.referral.clear_activity();
+    record.referral.MergeFrom(sample.referral());
+    *record.referral.mutable_consent() = ActivityRecord().referral.consent();
+    const v1::Referral view = Full(Coordinator(), record);
+    EXPECT_EQ(view.rehab_service_order().plan_purpose(), "");
+    EXPECT_EQ(view.joint_mapping().reason(), "");
+    EXPECT_EQ(view.team_handover().case_summary(), "");
+    EXPECT_EQ(view.details_case(), sample.referral().details_case());
+  }
+}
+
+TEST(ViewFor, WithdrawnConsentHidesPersonalFields) {
+  ReferralRecord record = ActivityRecord();
+  record.referral.mutable_consent()->set_state(v1::CONSENT_STATE_WITHDRAWN);
+  const v1::Referral view = Full(Provider(), record);
+  EXPECT_FALSE(view.has_participant());
+  EXPECT_EQ(view.activity().note(), "");
+  ASSERT_EQ(view.history_size(), 2);
+  EXPECT_EQ(view.history(0).note(), "");
+}
+
+TEST(ViewFor, ExpiredConsentHidesPersonalFields) {
+  ReferralRecord record = ActivityRecord();
+  record.referral.mutable_consent()->set_state(v1::CONSENT_STATE_EXPIRED);
+  EXPECT_FALSE(Full(Provider(), record).has_participant());
+
+  // Still marked active, but past its end time.
+  ReferralRecord lapsed = ActivityRecord();
+  lapsed.referral.mutable_consent()->mutable_end_time()->set_seconds(
+      absl::ToUnixSeconds(kNow - absl::Seconds(1)));
+  const v1::Referral view = Full(Provider(), lapsed);
+  EXPECT_FALSE(view.has_participant());
+  EXPECT_EQ(view.activity().note(), "");
+
+  // Ending exactly now counts as ended.
+  lapsed.referral.mutable_consent()->mutable_end_time()->set_seconds(
+      absl::ToUnixSeconds(kNow));
+  EXPECT_FALSE(Full(Provider(), lapsed).has_participant());
+}
+
+TEST(ViewFor, ConsentWithoutEndTimeStaysInForce) {
+  ReferralRecord record = ActivityRecord();
+  record.referral.mutable_consent()->clear_end_time();
+  ExpectWhole(ViewFor(Provider(), record, v1::REFERRAL_VIEW_FULL,
+                      kNow + absl::Hours(24 * 3650)));
+}
+
+TEST(ViewFor, ImpulseShowsItsCallBackToACoordinator) {
+  ReferralRecord record;
+  record.region = "13";
+  record.id = "01JBZ6W6E9Y7ZQ5Z7M5X4R2K1D";
+  record.version = 1;
+  record.referral = SampleImpulse("13").referral();
+  record.referral.set_kind(v1::REFERRAL_KIND_IMPULSE);
+  record.referral.set_state(v1::REFERRAL_STATE_QUEUED);
+  record.referral.set_referring_organisation("halmstad-eb");
+  ASSERT_TRUE(CanSee(Coordinator(), record));
+  const v1::Referral view = Full(Coordinator(), record);
+  EXPECT_EQ(view.impulse().call_back().display_name(), "Anna Berg");
+  EXPECT_EQ(view.impulse().call_back().phone(), "035-13 70 00");
+  EXPECT_EQ(view.impulse().call_back().email(), "anna.berg@example.se");
+  EXPECT_EQ(view.impulse().kommun_code(), "1380");
+  EXPECT_EQ(view.impulse().need_category(),
+            v1::NEED_CATEGORY_COORDINATED_REHABILITATION);
+}
+
+}  // namespace
+}  // namespace slussen::core

@@ -1,0 +1,135 @@
+#include "broker/core/field_error.h"
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace slussen::core {
+namespace {
+
+using ::testing::EndsWith;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string Repeat(absl::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out.append(s.data(), s.size());
+  return out;
+}
+
+TEST(QuoteValue, PlainValueIsQuoted) {
+  EXPECT_EQ(QuoteValue("1380"), "\"1380\"");
+  EXPECT_EQ(QuoteValue(""), "\"\"");
+}
+
+TEST(QuoteValue, QuotesAndBackslashesAreEscaped) {
+  EXPECT_EQ(QuoteValue("say \"hi\""), R"("say \"hi\"")");
+  EXPECT_EQ(QuoteValue("C:\\tmp"), R"("C:\\tmp")");
+}
+
+TEST(QuoteValue, ControlCharactersAreHexEscaped) {
+  EXPECT_EQ(QuoteValue("a\nb"), R"("a\x0ab")");
+  EXPECT_EQ(QuoteValue("\t\r"), R"("\x09\x0d")");
+  EXPECT_EQ(QuoteValue(absl::string_view("\0x", 2)), R"("\x00x")");
+  EXPECT_EQ(QuoteValue("\x1b[31m"), R"("\x1b[31m")");
+  EXPECT_EQ(QuoteValue("\x7f"), R"("\x7f")");
+}
+
+TEST(QuoteValue, NonAsciiIsKept) {
+  EXPECT_EQ(QuoteValue("Hälsosam"), "\"Hälsosam\"");
+}
+
+TEST(QuoteValue, SixtyFourBytesAreNotCut) {
+  const std::string value(64, 'x');
+  EXPECT_EQ(QuoteValue(value), "\"" + value + "\"");
+}
+
+TEST(QuoteValue, LongerValueIsCutAfterSixtyFourBytes) {
+  EXPECT_EQ(QuoteValue(std::string(65, 'x')),
+            "\"" + std::string(64, 'x') + "...\"");
+  EXPECT_EQ(QuoteValue(std::string(100000, 'x')),
+            "\"" + std::string(64, 'x') + "...\"");
+}
+
+TEST(QuoteValue, CutNeverSplitsAUtf8Character) {
+  // 40 "ö" are 80 bytes; the cut falls after the 32nd, on a boundary.
+  EXPECT_EQ(QuoteValue(Repeat("ö", 40)), "\"" + Repeat("ö", 32) + "...\"");
+
+  // Shifted by one byte, the 64-byte mark falls inside a character: the
+  // output must still hold whole characters only.
+  const std::string shifted = "a" + Repeat("ö", 40);
+  const std::string quoted = QuoteValue(shifted);
+  ASSERT_THAT(quoted, EndsWith("...\""));
+  const std::string body = quoted.substr(1, quoted.size() - 5);
+  EXPECT_EQ(shifted.compare(0, body.size(), body), 0) << quoted;
+  ASSERT_LT(body.size(), shifted.size());
+  // The next input byte starts a character (is not 10xxxxxx).
+  EXPECT_NE(static_cast<unsigned char>(shifted[body.size()]) & 0xC0, 0x80)
+      << quoted;
+  EXPECT_GE(body.size(), 63u);
+
+  // Four-byte characters too.
+  const std::string emoji = "ab" + Repeat("\xF0\x9F\x98\x80", 20);
+  const std::string q = QuoteValue(emoji);
+  const std::string b = q.substr(1, q.size() - 5);
+  EXPECT_EQ(emoji.compare(0, b.size(), b), 0);
+  EXPECT_EQ((b.size() - 2) % 4, 0u) << q;
+}
+
+TEST(InvalidField, NamesFieldRuleAndQuotedValue) {
+  const absl::Status status =
+      InvalidField("referral.impulse.kommun_code",
+                   "must be four digits (SCB kommunkod)", "13800");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "referral.impulse.kommun_code must be four digits (SCB "
+            "kommunkod), got \"13800\"");
+}
+
+TEST(InvalidField, HostileValueIsEscapedInTheMessage) {
+  const absl::Status status =
+      InvalidField("f", "must be short", "a\nFAKE LOG LINE\"");
+  EXPECT_EQ(status.message(), R"(f must be short, got "a\x0aFAKE LOG LINE\"")");
+  EXPECT_THAT(std::string(status.message()), Not(HasSubstr("\n")));
+}
+
+TEST(InvalidField, NumberIsUnquoted) {
+  const absl::Status status =
+      InvalidField("referral.participant.attributes.age_years",
+                   "must be 16..69", int64_t{212});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "referral.participant.attributes.age_years must be 16..69, got "
+            "212");
+  EXPECT_EQ(InvalidField("f", "must be positive", int64_t{-3}).message(),
+            "f must be positive, got -3");
+}
+
+TEST(MissingField, SaysRequired) {
+  const absl::Status bare = MissingField("referral");
+  EXPECT_EQ(bare.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(bare.message(), "referral is required");
+
+  const absl::Status with_rule =
+      MissingField("referral.impulse.call_back", "who to call back");
+  EXPECT_EQ(with_rule.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(with_rule.message(),
+            "referral.impulse.call_back is required: who to call back");
+}
+
+TEST(InvalidFieldWithheld, SaysTheValueIsWithheld) {
+  const absl::Status status =
+      InvalidFieldWithheld("referral.participant.personal_identity_number",
+                           "has a wrong check digit");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "referral.participant.personal_identity_number has a wrong check "
+            "digit (value withheld: personal data)");
+}
+
+}  // namespace
+}  // namespace slussen::core

@@ -1,0 +1,369 @@
+// The referral desk's use cases over an in-memory repository: the logic
+// between validation and storage (identity, idempotency, etags, lost races,
+// visibility, paging). The Redis store is tested on its own against a real
+// redis-server; the whole path end to end in tests/e2e.
+#include "broker/core/referral_desk.h"
+
+#include <memory>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/time/civil_time.h"
+#include "broker/core/names.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/fakes/fake_clock.h"
+#include "tests/fakes/in_memory_referral_repository.h"
+#include "tests/support/sample_referrals.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+using ::slussen::testing::FakeClock;
+using ::slussen::testing::InMemoryReferralRepository;
+using ::slussen::testing::SampleActivityReferral;
+using ::slussen::testing::SampleImpulse;
+using ::slussen::testing::SampleJointMapping;
+using ::slussen::testing::SampleOfEveryKind;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const Caller kHalmstad{"kommun-halmstad-eb", v1::ROLE_AGENCY, "13", ""};
+const Caller kLaholm{"kommun-laholm-eb", v1::ROLE_AGENCY, "13", ""};
+const Caller kHallandCoordinator{"samordning-halland", v1::ROLE_COORDINATOR,
+                                 "13", ""};
+const Caller kSkaneCoordinator{"samordning-skane", v1::ROLE_COORDINATOR, "12",
+                               ""};
+const Caller kProvider{"halsosam-halmstad", v1::ROLE_PROVIDER, "13", ""};
+const Caller kAdmin{"slussen-admin", v1::ROLE_ADMIN, "", ""};
+
+class ReferralDeskTest : public ::testing::Test {
+ protected:
+  ReferralDeskTest()
+      : clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 9, 0, 0),
+                               absl::UTCTimeZone())),
+        ids_(&clock_),
+        pseudonymizer_(*Pseudonymizer::FromKey(std::string(40, 'k'))),
+        calendar_(*SwedishCalendar::Create()),
+        desk_(&repository_, &clock_, &ids_, &pseudonymizer_, &calendar_) {}
+
+  v1::Referral Create(const Caller& caller, v1::CreateReferralRequest request) {
+    absl::StatusOr<v1::Referral> made = desk_.CreateReferral(caller, request);
+    EXPECT_TRUE(made.ok()) << made.status();
+    clock_.Advance(absl::Milliseconds(1));  // distinct, ordered ids
+    return made.value_or(v1::Referral());
+  }
+
+  absl::StatusOr<v1::Referral> Cancel(const Caller& caller,
+                                      const std::string& name,
+                                      const std::string& request_id = "",
+                                      const std::string& etag = "") {
+    v1::CancelReferralRequest request;
+    request.set_name(name);
+    request.set_reason(v1::CANCEL_REASON_NO_LONGER_NEEDED);
+    request.set_request_id(request_id);
+    request.set_etag(etag);
+    return desk_.CancelReferral(caller, request);
+  }
+
+  absl::StatusOr<v1::Referral> Get(const Caller& caller,
+                                   const std::string& name) {
+    v1::GetReferralRequest request;
+    request.set_name(name);
+    return desk_.GetReferral(caller, request);
+  }
+
+  FakeClock clock_;
+  UlidGenerator ids_;
+  Pseudonymizer pseudonymizer_;
+  SwedishCalendar calendar_;
+  InMemoryReferralRepository repository_;
+  ReferralDesk desk_;
+};
+
+TEST_F(ReferralDeskTest, CreatesEveryKindReceivedWithHistoryAndEvent) {
+  for (const v1::CreateReferralRequest& request : SampleOfEveryKind()) {
+    const v1::Referral made = Create(kHalmstad, request);
+    EXPECT_TRUE(absl::StartsWith(made.name(), "regions/13/referrals/"));
+    EXPECT_EQ(made.state(), v1::REFERRAL_STATE_RECEIVED);
+    EXPECT_EQ(made.referring_organisation(), "kommun-halmstad-eb");
+    EXPECT_EQ(made.etag(), "1");
+    ASSERT_EQ(made.history_size(), 1);
+    EXPECT_EQ(made.history(0).action(), v1::ACTION_CREATE);
+    EXPECT_EQ(made.history(0).actor().organisation(), "kommun-halmstad-eb");
+    EXPECT_THAT(made.allowed_actions(), ::testing::Contains(v1::ACTION_CANCEL));
+  }
+  const std::vector<v1::Event> events = repository_.events();
+  ASSERT_EQ(events.size(), 5u);
+  std::set<int> kinds;
+  for (const v1::Event& event : events) {
+    EXPECT_EQ(event.type(), v1::EVENT_TYPE_REFERRAL_CREATED);
+    kinds.insert(event.referral_kind());
+  }
+  EXPECT_EQ(kinds.size(), 5u);
+}
+
+TEST_F(ReferralDeskTest, OnlyAgenciesCreate) {
+  for (const Caller& caller : {kProvider, kHallandCoordinator, kAdmin}) {
+    const absl::StatusOr<v1::Referral> made =
+        desk_.CreateReferral(caller, SampleImpulse());
+    EXPECT_EQ(made.status().code(), absl::StatusCode::kPermissionDenied);
+  }
+  EXPECT_TRUE(repository_.events().empty());
+}
+
+TEST_F(ReferralDeskTest, KeepsThePersonnummerOnlyAsAKeyedHash) {
+  const v1::Referral made = Create(kHalmstad, SampleJointMapping());
+  EXPECT_TRUE(made.participant().has_personal_identity_number());
+  EXPECT_TRUE(made.participant().personal_identity_number().empty());
+  const ReferralName name = *ParseReferralName("name", made.name());
+  const ReferralRecord stored = *repository_.Get(name.region, name.id);
+  EXPECT_TRUE(absl::StartsWith(stored.personal_identity_pseudonym,
+                               pseudonymizer_.key_id() + ":"));
+  const std::string bytes = stored.referral.SerializeAsString();
+  EXPECT_THAT(bytes, Not(HasSubstr("191212121212")));
+  EXPECT_THAT(bytes, Not(HasSubstr("1212121212")));
+}
+
+TEST_F(ReferralDeskTest, RetriedCreateReturnsTheFirstReferral) {
+  v1::CreateReferralRequest request = SampleActivityReferral();
+  request.set_request_id("retry-1");
+  const v1::Referral first = Create(kHalmstad, request);
+  const v1::Referral second = Create(kHalmstad, request);
+  EXPECT_EQ(second.name(), first.name());
+  EXPECT_EQ(repository_.events().size(), 1u);
+}
+
+TEST_F(ReferralDeskTest, ReusedRequestIdWithAnotherBodyIsRefused) {
+  v1::CreateReferralRequest request = SampleActivityReferral();
+  request.set_request_id("reused");
+  const v1::Referral first = Create(kHalmstad, request);
+  request.mutable_referral()->mutable_activity()->set_activity_type("redo");
+  const absl::StatusOr<v1::Referral> second =
+      desk_.CreateReferral(kHalmstad, request);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(second.status().message(), HasSubstr("request_id"));
+  EXPECT_THAT(second.status().message(), HasSubstr(first.name()));
+  EXPECT_EQ(repository_.events().size(), 1u);
+}
+
+TEST_F(ReferralDeskTest, RequestIdsAreScopedToTheOrganisation) {
+  v1::CreateReferralRequest request = SampleImpulse();
+  request.set_request_id("same-id");
+  const v1::Referral halmstad = Create(kHalmstad, request);
+  const v1::Referral laholm = Create(kLaholm, request);
+  EXPECT_NE(halmstad.name(), laholm.name());
+}
+
+TEST_F(ReferralDeskTest, AnotherAgencysReferralIsNotFoundLikeAMissingOne) {
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  const absl::StatusOr<v1::Referral> foreign = Get(kLaholm, made.name());
+  EXPECT_EQ(foreign.status().code(), absl::StatusCode::kNotFound);
+  const std::string missing_name =
+      absl::StrCat("regions/13/referrals/", ids_.NewId());
+  const absl::StatusOr<v1::Referral> missing = Get(kLaholm, missing_name);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  // The same words either way, so the answer reveals nothing.
+  EXPECT_EQ(std::string(foreign.status().message())
+                .replace(foreign.status().message().find(made.name()),
+                         made.name().size(), "X"),
+            std::string(missing.status().message())
+                .replace(missing.status().message().find(missing_name),
+                         missing_name.size(), "X"));
+}
+
+TEST_F(ReferralDeskTest, CoordinatorsSeeTheirRegionOnly) {
+  const v1::Referral made = Create(kHalmstad, SampleActivityReferral());
+  EXPECT_TRUE(Get(kHallandCoordinator, made.name()).ok());
+  EXPECT_EQ(Get(kSkaneCoordinator, made.name()).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(Get(kAdmin, made.name()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // A provider sees nothing it was not offered.
+  EXPECT_EQ(Get(kProvider, made.name()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ReferralDeskTest, CancelWithdrawsAndRecordsTheReason) {
+  const v1::Referral made = Create(kHalmstad, SampleActivityReferral());
+  const absl::StatusOr<v1::Referral> cancelled = Cancel(kHalmstad, made.name());
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->state(), v1::REFERRAL_STATE_WITHDRAWN);
+  EXPECT_EQ(cancelled->etag(), "2");
+  EXPECT_TRUE(cancelled->allowed_actions().empty());
+  ASSERT_EQ(cancelled->history_size(), 2);
+  EXPECT_EQ(cancelled->history(1).cancel_reason(),
+            v1::CANCEL_REASON_NO_LONGER_NEEDED);
+  EXPECT_EQ(cancelled->history(1).from_state(), v1::REFERRAL_STATE_RECEIVED);
+  ASSERT_EQ(repository_.events().size(), 2u);
+  EXPECT_EQ(repository_.events()[1].type(), v1::EVENT_TYPE_REFERRAL_CANCELLED);
+}
+
+TEST_F(ReferralDeskTest, SecondCancelIsAFailedPrecondition) {
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  ASSERT_TRUE(Cancel(kHalmstad, made.name()).ok());
+  const absl::StatusOr<v1::Referral> again = Cancel(kHalmstad, made.name());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(again.status().message(), HasSubstr("WITHDRAWN"));
+}
+
+TEST_F(ReferralDeskTest, RetriedCancelWithItsRequestIdSucceedsOnce) {
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  ASSERT_TRUE(Cancel(kHalmstad, made.name(), "cancel-1").ok());
+  const absl::StatusOr<v1::Referral> retried =
+      Cancel(kHalmstad, made.name(), "cancel-1");
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(retried->history_size(), 2);
+  EXPECT_EQ(repository_.events().size(), 2u);
+}
+
+TEST_F(ReferralDeskTest, StaleEtagIsAborted) {
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  const absl::StatusOr<v1::Referral> cancelled =
+      Cancel(kHalmstad, made.name(), "", "7");
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Get(kHalmstad, made.name())->state(), v1::REFERRAL_STATE_RECEIVED);
+  EXPECT_TRUE(Cancel(kHalmstad, made.name(), "", "1").ok());
+}
+
+TEST_F(ReferralDeskTest, LostRacesAreRetriedOnAFreshRead) {
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  repository_.FailNextUpdatesWithAborted(2);
+  const absl::StatusOr<v1::Referral> cancelled = Cancel(kHalmstad, made.name());
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status();
+  EXPECT_EQ(cancelled->state(), v1::REFERRAL_STATE_WITHDRAWN);
+}
+
+TEST_F(ReferralDeskTest, EndlessRacesEndInAborted) {
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  repository_.FailNextUpdatesWithAborted(100);
+  EXPECT_EQ(Cancel(kHalmstad, made.name()).status().code(),
+            absl::StatusCode::kAborted);
+}
+
+TEST_F(ReferralDeskTest, PinnedEtagIsNotRetriedAfterALostRace) {
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  repository_.FailNextUpdatesWithAborted(1);
+  EXPECT_EQ(Cancel(kHalmstad, made.name(), "", "1").status().code(),
+            absl::StatusCode::kAborted);
+}
+
+TEST_F(ReferralDeskTest, OnlyTheReferringAgencyCancels) {
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  EXPECT_EQ(Cancel(kProvider, made.name()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Cancel(kHallandCoordinator, made.name()).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(Cancel(kLaholm, made.name()).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ReferralDeskTest, CancelValidatesBeforeReading) {
+  v1::CancelReferralRequest request;
+  request.set_name("regions/13/referrals/not-an-id");
+  request.set_reason(v1::CANCEL_REASON_NO_LONGER_NEEDED);
+  EXPECT_THAT(desk_.CancelReferral(kHalmstad, request).status().message(),
+              HasSubstr("name"));
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  request.set_name(made.name());
+  request.set_reason(v1::CANCEL_REASON_OTHER);
+  const absl::StatusOr<v1::Referral> no_note =
+      desk_.CancelReferral(kHalmstad, request);
+  EXPECT_EQ(no_note.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(no_note.status().message(), HasSubstr("note"));
+}
+
+TEST_F(ReferralDeskTest, ListShowsTheAgencysOwnNewestFirstAcrossPages) {
+  std::vector<std::string> made;
+  for (int i = 0; i < 7; ++i) {
+    made.push_back(Create(kHalmstad, SampleImpulse()).name());
+    Create(kLaholm, SampleImpulse());
+  }
+  v1::ListReferralsRequest request;
+  request.set_parent("regions/13");
+  request.set_page_size(3);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 10; ++page) {
+    const absl::StatusOr<v1::ListReferralsResponse> response =
+        desk_.ListReferrals(kHalmstad, request);
+    ASSERT_TRUE(response.ok()) << response.status();
+    for (const v1::Referral& r : response->referrals()) {
+      seen.push_back(r.name());
+      EXPECT_TRUE(r.history().empty()) << "BASIC view by default";
+    }
+    if (response->next_page_token().empty()) break;
+    request.set_page_token(response->next_page_token());
+  }
+  const std::vector<std::string> newest_first(made.rbegin(), made.rend());
+  EXPECT_EQ(seen, newest_first);
+}
+
+TEST_F(ReferralDeskTest, PageTokenOfAnotherFilterIsRefused) {
+  for (int i = 0; i < 3; ++i) Create(kHalmstad, SampleImpulse());
+  v1::ListReferralsRequest request;
+  request.set_parent("regions/13");
+  request.set_page_size(1);
+  const std::string token =
+      desk_.ListReferrals(kHalmstad, request)->next_page_token();
+  ASSERT_FALSE(token.empty());
+  request.set_page_token(token);
+  request.mutable_filter()->add_states(v1::REFERRAL_STATE_RECEIVED);
+  const absl::StatusOr<v1::ListReferralsResponse> response =
+      desk_.ListReferrals(kHalmstad, request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(response.status().message(), HasSubstr("page_token"));
+}
+
+TEST_F(ReferralDeskTest, ListFiltersOnStateAndKind) {
+  const v1::Referral impulse = Create(kHalmstad, SampleImpulse());
+  const v1::Referral activity = Create(kHalmstad, SampleActivityReferral());
+  ASSERT_TRUE(Cancel(kHalmstad, impulse.name()).ok());
+  v1::ListReferralsRequest request;
+  request.set_parent("regions/13");
+  request.mutable_filter()->add_states(v1::REFERRAL_STATE_WITHDRAWN);
+  absl::StatusOr<v1::ListReferralsResponse> withdrawn =
+      desk_.ListReferrals(kHalmstad, request);
+  ASSERT_EQ(withdrawn->referrals_size(), 1);
+  EXPECT_EQ(withdrawn->referrals(0).name(), impulse.name());
+  request.clear_filter();
+  request.mutable_filter()->add_kinds(v1::REFERRAL_KIND_ACTIVITY);
+  absl::StatusOr<v1::ListReferralsResponse> activities =
+      desk_.ListReferrals(kHalmstad, request);
+  ASSERT_EQ(activities->referrals_size(), 1);
+  EXPECT_EQ(activities->referrals(0).name(), activity.name());
+}
+
+TEST_F(ReferralDeskTest, AnyRegionMergesAnAgencysRegions) {
+  const v1::Referral halland = Create(kHalmstad, SampleImpulse("13"));
+  const v1::Referral skane = Create(kHalmstad, SampleImpulse("12"));
+  v1::ListReferralsRequest request;
+  request.set_parent("regions/-");
+  const absl::StatusOr<v1::ListReferralsResponse> response =
+      desk_.ListReferrals(kHalmstad, request);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->referrals_size(), 2);
+  EXPECT_EQ(response->referrals(0).name(), skane.name());
+  EXPECT_EQ(response->referrals(1).name(), halland.name());
+}
+
+TEST_F(ReferralDeskTest, CoordinatorsListTheirRegionAndAdminsNothing) {
+  Create(kHalmstad, SampleImpulse("13"));
+  Create(kLaholm, SampleImpulse("13"));
+  Create(kHalmstad, SampleImpulse("12"));
+  v1::ListReferralsRequest request;
+  request.set_parent("regions/-");
+  EXPECT_EQ(desk_.ListReferrals(kHallandCoordinator, request)->referrals_size(),
+            2);
+  request.set_parent("regions/13");
+  EXPECT_EQ(desk_.ListReferrals(kSkaneCoordinator, request)->referrals_size(),
+            0);
+  EXPECT_EQ(desk_.ListReferrals(kAdmin, request).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  request.mutable_filter()->set_referring_organisation("kommun-laholm-eb");
+  EXPECT_EQ(desk_.ListReferrals(kHallandCoordinator, request)->referrals_size(),
+            1);
+}
+
+}  // namespace
+}  // namespace slussen::core
