@@ -43,11 +43,12 @@ void AddConsent(v1::Referral* referral, v1::PartyClass recipient) {
   coordinators->set_party_class(v1::PARTY_CLASS_REGION_COORDINATORS);
   coordinators->add_data_categories(v1::DATA_CATEGORY_OUTCOME);
   c->set_purpose(v1::CONSENT_PURPOSE_COORDINATED_REHABILITATION);
-  const absl::Time now = absl::Now();
-  c->mutable_start_time()->set_seconds(
-      absl::ToUnixSeconds(now - absl::Hours(24)));
+  // Given before any fake clock of the tests; valid a year past the real
+  // now, so that samples suit tests on a fixed day and on today alike.
+  c->mutable_start_time()->set_seconds(absl::ToUnixSeconds(
+      absl::FromCivil(absl::CivilDay(2026, 1, 2), absl::UTCTimeZone())));
   c->mutable_end_time()->set_seconds(
-      absl::ToUnixSeconds(now + absl::Hours(24 * 365)));
+      absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 365)));
   c->set_form(v1::CONSENT_FORM_WRITTEN);
 }
 
