@@ -84,6 +84,8 @@ bool CanSee(const Caller& caller, const ReferralRecord& record) {
              record.assigned_organisation == caller.organisation;
     case v1::ROLE_COORDINATOR:
       return !caller.region.empty() && record.region == caller.region;
+    case v1::ROLE_SYSTEM:
+      return true;  // the broker itself: matching, clocks
     default:
       return false;
   }
@@ -101,6 +103,16 @@ absl::Status CheckMayReadReferrals(const Caller& caller) {
                        " may not read referrals; agencies, providers and "
                        "coordinators may"));
   }
+}
+
+bool MaySeeParticipant(const Caller& caller, const ReferralRecord& record,
+                       absl::Time now) {
+  if (caller.role == v1::ROLE_AGENCY &&
+      record.referral.referring_organisation() == caller.organisation) {
+    return true;
+  }
+  return CoveredCategories(caller, record.referral.consent(), now)
+             .count(v1::DATA_CATEGORY_ELIGIBILITY) > 0;
 }
 
 v1::Referral ViewFor(const Caller& caller, const ReferralRecord& record,

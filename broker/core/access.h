@@ -8,6 +8,8 @@
 // - A coordinator sees the referrals of its region; personal fields only as
 //   far as the consent covers REGION_COORDINATORS.
 // - An admin manages the directory and sees no referral.
+// - The broker itself (ROLE_SYSTEM: matching, clocks) sees every referral;
+//   no caller can take that role.
 // A referral outside the caller's scope is NOT_FOUND, never
 // PERMISSION_DENIED, so that its existence is not revealed.
 //
@@ -29,6 +31,12 @@ bool CanSee(const Caller& caller, const ReferralRecord& record);
 
 // PERMISSION_DENIED for a role that reads no referrals (admin, unknown).
 absl::Status CheckMayReadReferrals(const Caller& caller);
+
+// Whether `caller` may see the participant's attributes of `record` at
+// `now`: the referring agency always; others as far as the consent covers
+// them for DATA_CATEGORY_ELIGIBILITY. Precondition: CanSee(caller, record).
+bool MaySeeParticipant(const Caller& caller, const ReferralRecord& record,
+                       absl::Time now);
 
 // The referral as `caller` may see it at `now`: its name, etag and the
 // actions the caller may take; history only in the FULL view; personal and

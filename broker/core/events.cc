@@ -35,6 +35,8 @@ v1::EventType EventTypeFor(v1::Action action) {
       return v1::EVENT_TYPE_REFERRAL_CANCELLED;
     case v1::ACTION_WITHDRAW_CONSENT:
       return v1::EVENT_TYPE_CONSENT_WITHDRAWN;
+    case v1::ACTION_MOVE_PLACE:
+      return v1::EVENT_TYPE_COHORT_DECIDED;
     default:
       return v1::EVENT_TYPE_UNSPECIFIED;
   }
@@ -53,6 +55,8 @@ v1::Event ReferralEvent(const ReferralRecord& record,
   *event.mutable_transition() = transition;
   event.mutable_transition()->clear_note();
   event.set_offer(transition.offer());
+  event.set_offering(transition.offering());
+  event.set_provider(record.referral.assigned_provider());
   return event;
 }
 

@@ -88,8 +88,12 @@ const Rule kRules[] = {
      {v1::ROLE_AGENCY, v1::ROLE_PROVIDER},
      /*needs_consent=*/true},
     {v1::ACTION_REQUEUE,
-     {v1::REFERRAL_STATE_ACCEPTED},
+     {v1::REFERRAL_STATE_OFFERED, v1::REFERRAL_STATE_ACCEPTED},
      v1::REFERRAL_STATE_QUEUED,
+     {v1::ROLE_SYSTEM}},
+    {v1::ACTION_MOVE_PLACE,
+     {v1::REFERRAL_STATE_OFFERED, v1::REFERRAL_STATE_ACCEPTED},
+     kStay,
      {v1::ROLE_SYSTEM}},
 };
 

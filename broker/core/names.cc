@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "broker/core/field_error.h"
+#include "broker/core/status_macros.h"
 
 namespace slussen::core {
 namespace {
@@ -160,6 +161,78 @@ absl::StatusOr<std::string> ParseRegionParent(absl::string_view field,
                                    " with a two-digit län code (01, 03, ..., "
                                    "25)"),
                       parent);
+}
+
+std::string OfferingName::ToString() const {
+  return absl::StrCat("providers/", provider, "/offerings/", offering);
+}
+
+std::string OfferingName::ProviderName() const {
+  return absl::StrCat("providers/", provider);
+}
+
+absl::StatusOr<OfferingName> ParseOfferingName(absl::string_view field,
+                                               absl::string_view name) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "providers" || parts[2] != "offerings" ||
+      !IsSlugId(parts[1]) || !IsSlugId(parts[3])) {
+    return InvalidField(field,
+                        "must be \"providers/{provider}/offerings/{offering}\" "
+                        "with ids of 2..63 characters of [a-z0-9-]",
+                        name);
+  }
+  return OfferingName{std::string(parts[1]), std::string(parts[3])};
+}
+
+std::string CohortName::ToString() const {
+  return absl::StrCat(offering.ToString(), "/cohorts/", cohort);
+}
+
+absl::StatusOr<CohortName> ParseCohortName(absl::string_view field,
+                                           absl::string_view name) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 6 || parts[0] != "providers" || parts[2] != "offerings" ||
+      parts[4] != "cohorts" || !IsSlugId(parts[1]) || !IsSlugId(parts[3]) ||
+      !IsSlugId(parts[5])) {
+    return InvalidField(field,
+                        "must be \"providers/{provider}/offerings/{offering}/"
+                        "cohorts/{cohort}\" with ids of 2..63 characters of "
+                        "[a-z0-9-]",
+                        name);
+  }
+  return CohortName{{std::string(parts[1]), std::string(parts[3])},
+                    std::string(parts[5])};
+}
+
+std::string OfferName::ToString() const {
+  return absl::StrCat("regions/", region, "/offers/", id);
+}
+
+absl::StatusOr<OfferName> ParseOfferName(absl::string_view field,
+                                         absl::string_view name) {
+  if (name.empty()) {
+    return MissingField(field, "\"regions/{region}/offers/{offer}\"");
+  }
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4 || parts[0] != "regions" || parts[2] != "offers" ||
+      !IsRegionCode(parts[1]) || !IsResourceId(parts[3])) {
+    return InvalidField(field,
+                        "must be \"regions/{region}/offers/{offer}\" with a "
+                        "two-digit län code and a 26-character offer id",
+                        name);
+  }
+  return OfferName{std::string(parts[1]), std::string(parts[3])};
+}
+
+absl::StatusOr<std::string> ParseSimpleName(absl::string_view field,
+                                            absl::string_view name,
+                                            absl::string_view collection) {
+  if (name.empty()) {
+    return MissingField(field, absl::StrCat("\"", collection, "/{id}\""));
+  }
+  RETURN_IF_ERROR(ValidateSimpleName(field, name, collection,
+                                     absl::StrCat(collection, "/{id}")));
+  return std::string(name.substr(collection.size() + 1));
 }
 
 absl::Status ValidateProviderName(absl::string_view field,

@@ -66,6 +66,46 @@ absl::StatusOr<std::string> ParseRegionParent(absl::string_view field,
                                               absl::string_view parent,
                                               bool allow_any_region);
 
+// "providers/{provider}/offerings/{offering}".
+struct OfferingName {
+  std::string provider;
+  std::string offering;
+
+  std::string ToString() const;
+  std::string ProviderName() const;  // "providers/{provider}"
+};
+
+absl::StatusOr<OfferingName> ParseOfferingName(absl::string_view field,
+                                               absl::string_view name);
+
+// "providers/{provider}/offerings/{offering}/cohorts/{cohort}".
+struct CohortName {
+  OfferingName offering;
+  std::string cohort;
+
+  std::string ToString() const;
+};
+
+absl::StatusOr<CohortName> ParseCohortName(absl::string_view field,
+                                           absl::string_view name);
+
+// "regions/{region}/offers/{offer}".
+struct OfferName {
+  std::string region;
+  std::string id;
+
+  std::string ToString() const;
+};
+
+absl::StatusOr<OfferName> ParseOfferName(absl::string_view field,
+                                         absl::string_view name);
+
+// The id of "{collection}/{id}" (a slug id), e.g. of "providers/amia";
+// INVALID_ARGUMENT naming `field` otherwise.
+absl::StatusOr<std::string> ParseSimpleName(absl::string_view field,
+                                            absl::string_view name,
+                                            absl::string_view collection);
+
 // OK if `name` is "providers/{provider}" with a slug id.
 absl::Status ValidateProviderName(absl::string_view field,
                                   absl::string_view name);

@@ -1,5 +1,6 @@
 #include "broker/core/page_token.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "broker/core/field_error.h"
 #include "broker/core/names.h"
+#include "broker/core/status_macros.h"
 
 namespace slussen::core {
 namespace {
@@ -30,9 +32,9 @@ std::string EncodePageToken(absl::string_view cursor, uint64_t query) {
       absl::StrCat(kVersion, ".", absl::Hex(query), ".", cursor));
 }
 
-absl::StatusOr<std::string> DecodePageToken(absl::string_view field,
-                                            absl::string_view token,
-                                            uint64_t query) {
+absl::StatusOr<std::string> DecodePageToken(
+    absl::string_view field, absl::string_view token, uint64_t query,
+    bool (*valid_cursor)(absl::string_view)) {
   if (token.empty()) return std::string();
   std::string plain;
   const std::vector<absl::string_view> parts =
@@ -52,6 +54,22 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view field,
                         token);
   }
   return std::string(parts[2]);
+}
+
+absl::StatusOr<IdPage> PageOfIds(const std::vector<std::string>& ids,
+                                 absl::string_view page_token, int page_size,
+                                 uint64_t query) {
+  ASSIGN_OR_RETURN(const std::string after,
+                   DecodePageToken("page_token", page_token, query, IsSlugId));
+  IdPage page;
+  page.begin = static_cast<size_t>(
+      std::upper_bound(ids.begin(), ids.end(), after) - ids.begin());
+  if (after.empty()) page.begin = 0;
+  page.end = std::min(ids.size(), page.begin + page_size);
+  if (page.end < ids.size()) {
+    page.next_page_token = EncodePageToken(ids[page.end - 1], query);
+  }
+  return page;
 }
 
 }  // namespace slussen::core

@@ -17,9 +17,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "broker/core/names.h"
 
 namespace slussen::core {
 
@@ -30,10 +32,22 @@ uint64_t QueryFingerprint(absl::string_view canonical_query);
 std::string EncodePageToken(absl::string_view cursor, uint64_t query);
 
 // The cursor of `token`: empty for an empty token; INVALID_ARGUMENT naming
-// `field` for a malformed token or one made for another query.
-absl::StatusOr<std::string> DecodePageToken(absl::string_view field,
-                                            absl::string_view token,
-                                            uint64_t query);
+// `field` for a malformed token, a cursor `valid_cursor` refuses (by
+// default: not a server-made id), or one made for another query.
+absl::StatusOr<std::string> DecodePageToken(
+    absl::string_view field, absl::string_view token, uint64_t query,
+    bool (*valid_cursor)(absl::string_view) = IsResourceId);
+
+// One page of `ids` (sorted ascending) after the cursor of `page_token`:
+// the listings of the small, national directory, read whole.
+struct IdPage {
+  size_t begin = 0;
+  size_t end = 0;
+  std::string next_page_token;
+};
+absl::StatusOr<IdPage> PageOfIds(const std::vector<std::string>& ids,
+                                 absl::string_view page_token, int page_size,
+                                 uint64_t query);
 
 }  // namespace slussen::core
 

@@ -25,6 +25,26 @@ google::protobuf::Timestamp ToProtoTimestamp(absl::Time time) {
   return out;
 }
 
+absl::StatusOr<absl::CivilDay> ToCivilDay(absl::string_view field,
+                                          const slussen::v1::Date& date) {
+  const absl::CivilDay day(date.year(), date.month(), date.day());
+  if (date.year() < 1900 || date.year() > 2200 || day.year() != date.year() ||
+      day.month() != date.month() || day.day() != date.day()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, " must be a real date in years 1900..2200, got ",
+                     date.year(), "-", date.month(), "-", date.day()));
+  }
+  return day;
+}
+
+slussen::v1::Date ToProtoDate(absl::CivilDay day) {
+  slussen::v1::Date date;
+  date.set_year(static_cast<int32_t>(day.year()));
+  date.set_month(day.month());
+  date.set_day(day.day());
+  return date;
+}
+
 absl::Status ValidateTimestamp(absl::string_view field,
                                const google::protobuf::Timestamp& timestamp) {
   if (timestamp.seconds() < kMinSeconds || timestamp.seconds() > kMaxSeconds ||

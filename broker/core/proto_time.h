@@ -5,15 +5,25 @@
 #define SLUSSEN_BROKER_CORE_PROTO_TIME_H_
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "slussen/v1/common.pb.h"
 
 namespace slussen::core {
 
 absl::Time ToAbslTime(const google::protobuf::Timestamp& timestamp);
 
 google::protobuf::Timestamp ToProtoTimestamp(absl::Time time);
+
+// The civil day of `date`; INVALID_ARGUMENT naming `field` unless it is a
+// real date in years 1900..2200.
+absl::StatusOr<absl::CivilDay> ToCivilDay(absl::string_view field,
+                                          const slussen::v1::Date& date);
+
+slussen::v1::Date ToProtoDate(absl::CivilDay day);
 
 // OK if `timestamp` is a valid Timestamp; INVALID_ARGUMENT naming `field`.
 absl::Status ValidateTimestamp(absl::string_view field,

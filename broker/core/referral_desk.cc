@@ -1,5 +1,6 @@
 #include "broker/core/referral_desk.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,8 +23,6 @@ namespace {
 
 namespace v1 = ::slussen::v1;
 
-// Lost races are retried this many times before answering ABORTED.
-constexpr int kMaxAttempts = 5;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 
@@ -40,11 +39,6 @@ std::string DeterministicBytes(const google::protobuf::Message& message) {
   return bytes;
 }
 
-absl::Status NotFound(const ReferralName& name) {
-  return absl::NotFoundError(
-      absl::StrCat("referral ", name.ToString(), " not found"));
-}
-
 absl::StatusOr<v1::ReferralView> EffectiveView(v1::ReferralView requested,
                                                v1::ReferralView fallback) {
   if (!v1::ReferralView_IsValid(requested)) {
@@ -54,20 +48,6 @@ absl::StatusOr<v1::ReferralView> EffectiveView(v1::ReferralView requested,
                         requested);
   }
   return requested == v1::REFERRAL_VIEW_UNSPECIFIED ? fallback : requested;
-}
-
-// Whether `request_id` was already applied to this referral by this
-// organisation with this action: a retry to answer with the current state.
-bool AlreadyApplied(const v1::Referral& referral, const Caller& caller,
-                    v1::Action action, absl::string_view request_id) {
-  if (request_id.empty()) return false;
-  for (const v1::Transition& t : referral.history()) {
-    if (t.request_id() == request_id && t.action() == action &&
-        t.actor().organisation() == caller.organisation) {
-      return true;
-    }
-  }
-  return false;
 }
 
 v1::Transition NewTransition(const Caller& caller, v1::Action action,
@@ -83,16 +63,75 @@ v1::Transition NewTransition(const Caller& caller, v1::Action action,
   return t;
 }
 
+absl::Status MustExist(absl::string_view field, absl::string_view name,
+                       absl::Status found) {
+  if (absl::IsNotFound(found)) {
+    return InvalidField(field, "must name an entry of the directory", name);
+  }
+  return found;
+}
+
+std::string IdOf(const std::string& name) {
+  return name.substr(name.rfind('/') + 1);
+}
+
+// What the referral names must exist: its activity type, its framework
+// agreement (with the service), its team, the preferred provider.
+absl::Status CheckReferralTargets(const v1::Referral& r,
+                                  DirectoryRepository& directory) {
+  std::string preferred;
+  switch (r.details_case()) {
+    case v1::Referral::kActivity:
+      RETURN_IF_ERROR(MustExist(
+          "referral.activity.activity_type", r.activity().activity_type(),
+          directory.GetActivityType(r.activity().activity_type()).status()));
+      preferred = r.activity().preferred_provider();
+      break;
+    case v1::Referral::kRehabServiceOrder: {
+      const v1::RehabServiceOrder& order = r.rehab_service_order();
+      const absl::StatusOr<v1::FrameworkAgreement> agreement =
+          directory.GetFrameworkAgreement(IdOf(order.framework_agreement()));
+      RETURN_IF_ERROR(
+          MustExist("referral.rehab_service_order.framework_agreement",
+                    order.framework_agreement(), agreement.status()));
+      if (std::count(agreement->services().begin(), agreement->services().end(),
+                     order.service()) == 0) {
+        return InvalidField(
+            "referral.rehab_service_order.service",
+            absl::StrCat("must be a service of ", order.framework_agreement()),
+            order.service());
+      }
+      preferred = order.preferred_provider();
+      break;
+    }
+    case v1::Referral::kTeamHandover:
+      RETURN_IF_ERROR(MustExist(
+          "referral.team_handover.team", r.team_handover().team(),
+          directory.GetProvider(IdOf(r.team_handover().team())).status()));
+      break;
+    default:
+      break;
+  }
+  if (!preferred.empty()) {
+    RETURN_IF_ERROR(MustExist("preferred_provider", preferred,
+                              directory.GetProvider(IdOf(preferred)).status()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 ReferralDesk::ReferralDesk(ReferralRepository* repository, const Clock* clock,
                            IdGenerator* ids, const Pseudonymizer* pseudonymizer,
-                           const SwedishCalendar* calendar)
+                           const SwedishCalendar* calendar,
+                           DirectoryRepository* directory)
     : repository_(repository),
       clock_(clock),
       ids_(ids),
       pseudonymizer_(pseudonymizer),
-      calendar_(calendar) {}
+      calendar_(calendar),
+      directory_(directory),
+      transitions_(repository, clock) {}
 
 absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
     const Caller& caller, const v1::CreateReferralRequest& request) {
@@ -101,6 +140,9 @@ absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
   ASSIGN_OR_RETURN(
       NewReferral input,
       ValidateCreateReferral(request, now, calendar_->LocalDay(now)));
+  if (directory_ != nullptr) {
+    RETURN_IF_ERROR(CheckReferralTargets(input.referral, *directory_));
+  }
   ReferralRecord record;
   record.region = input.region;
   record.id = ids_->NewId();
@@ -161,7 +203,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::GetReferral(
                    ParseReferralName("name", request.name()));
   ASSIGN_OR_RETURN(v1::ReferralView view,
                    EffectiveView(request.view(), v1::REFERRAL_VIEW_FULL));
-  ASSIGN_OR_RETURN(ReferralRecord record, Load(caller, name));
+  ASSIGN_OR_RETURN(ReferralRecord record, transitions_.Load(caller, name));
   return ViewFor(caller, record, view, clock_->Now());
 }
 
@@ -255,57 +297,106 @@ absl::StatusOr<v1::Referral> ReferralDesk::CancelReferral(
                       }});
 }
 
-absl::StatusOr<v1::Referral> ReferralDesk::Act(const Caller& caller,
-                                               const ActionRequest& request) {
-  RETURN_IF_ERROR(CheckRoleMayTake(request.action, caller.role));
-  for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-    ASSIGN_OR_RETURN(const ReferralRecord read, Load(caller, request.name));
-    ReferralRecord record = read;
-    const absl::Time now = clock_->Now();
-    v1::Referral& referral = record.referral;
-    if (AlreadyApplied(referral, caller, request.action, request.request_id)) {
-      return ViewFor(caller, record, v1::REFERRAL_VIEW_FULL, now);
-    }
-    const std::string etag = absl::StrCat(record.version);
-    if (!request.etag.empty() && request.etag != etag) {
-      return absl::AbortedError(absl::StrCat(
-          "etag ", QuoteValue(request.etag), " of ", referral.name(),
-          " is no longer current (now ", QuoteValue(etag),
-          "): it changed since it was read; get it again"));
-    }
-    ASSIGN_OR_RETURN(v1::ReferralState next,
-                     NextState(referral, request.action, caller.role));
-    v1::Transition transition =
-        NewTransition(caller, request.action, referral.state(), next, now,
-                      request.request_id);
-    if (request.describe) request.describe(transition);
-    referral.set_state(next);
-    *referral.mutable_update_time() = ToProtoTimestamp(now);
-    *referral.add_history() = transition;
-    absl::StatusOr<int64_t> version =
-        repository_->Update(read, record, ReferralEvent(record, transition));
-    if (version.ok()) {
-      record.version = *version;
-      return ViewFor(caller, record, v1::REFERRAL_VIEW_FULL, now);
-    }
-    if (!absl::IsAborted(version.status()) || !request.etag.empty()) {
-      return version.status();
-    }
-  }
-  return absl::AbortedError(
-      absl::StrCat(request.name.ToString(),
-                   " kept changing while the action was applied; try again"));
+namespace {
+
+// The fields every provider action request has.
+template <typename R>
+absl::StatusOr<Transitions::Request> ProviderAction(const R& request,
+                                                    v1::Action action,
+                                                    bool note_required) {
+  Transitions::Request out;
+  ASSIGN_OR_RETURN(out.name, ParseReferralName("name", request.name()));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
+  RETURN_IF_ERROR(ValidateText("note", request.note(),
+                               {.min_chars = note_required ? 1u : 0u,
+                                .max_chars = 2000,
+                                .free_text = true}));
+  out.action = action;
+  out.etag = request.etag();
+  out.request_id = request.request_id();
+  const std::string note = request.note();
+  out.describe = [note](v1::Transition& t) { t.set_note(note); };
+  return out;
 }
 
-absl::StatusOr<ReferralRecord> ReferralDesk::Load(const Caller& caller,
-                                                  const ReferralName& name) {
-  absl::StatusOr<ReferralRecord> record =
-      repository_->Get(name.region, name.id);
-  if (absl::IsNotFound(record.status()) ||
-      (record.ok() && !CanSee(caller, *record))) {
-    return NotFound(name);
+// Exit and completion carry outcome reasons.
+template <typename R>
+absl::StatusOr<Transitions::Request> EndAction(const R& request,
+                                               v1::Action action) {
+  const bool other =
+      std::count(request.outcome_reasons().begin(),
+                 request.outcome_reasons().end(), v1::OUTCOME_REASON_OTHER) > 0;
+  if (request.outcome_reasons().empty()) {
+    return MissingField("outcome_reasons",
+                        "at least one outcome reason (several may hold)");
   }
-  return record;
+  RETURN_IF_ERROR(
+      ValidateOutcomeReasons("outcome_reasons", request.outcome_reasons()));
+  if (other && request.note().empty()) {
+    return MissingField("note", "say what, with OUTCOME_REASON_OTHER");
+  }
+  ASSIGN_OR_RETURN(Transitions::Request out,
+                   ProviderAction(request, action, false));
+  const std::string note = request.note();
+  const std::vector<int> reasons(request.outcome_reasons().begin(),
+                                 request.outcome_reasons().end());
+  out.describe = [note, reasons](v1::Transition& t) {
+    t.set_note(note);
+    for (int reason : reasons)
+      t.add_outcome_reasons(static_cast<v1::OutcomeReason>(reason));
+  };
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Referral> ReferralDesk::RecordContact(
+    const Caller& caller, const v1::RecordContactRequest& request) {
+  RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_RECORD_CONTACT, caller.role));
+  ASSIGN_OR_RETURN(Transitions::Request action,
+                   ProviderAction(request, v1::ACTION_RECORD_CONTACT, false));
+  return Act(caller, std::move(action));
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::StartReferral(
+    const Caller& caller, const v1::StartReferralRequest& request) {
+  RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_START, caller.role));
+  ASSIGN_OR_RETURN(Transitions::Request action,
+                   ProviderAction(request, v1::ACTION_START, false));
+  return Act(caller, std::move(action));
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::RecordAttendanceDeviation(
+    const Caller& caller, const v1::RecordAttendanceDeviationRequest& request) {
+  RETURN_IF_ERROR(
+      CheckRoleMayTake(v1::ACTION_RECORD_ATTENDANCE_DEVIATION, caller.role));
+  ASSIGN_OR_RETURN(
+      Transitions::Request action,
+      ProviderAction(request, v1::ACTION_RECORD_ATTENDANCE_DEVIATION, true));
+  return Act(caller, std::move(action));
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::CompleteReferral(
+    const Caller& caller, const v1::CompleteReferralRequest& request) {
+  RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_COMPLETE, caller.role));
+  ASSIGN_OR_RETURN(Transitions::Request action,
+                   EndAction(request, v1::ACTION_COMPLETE));
+  return Act(caller, std::move(action));
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::ExitReferral(
+    const Caller& caller, const v1::ExitReferralRequest& request) {
+  RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_EXIT, caller.role));
+  ASSIGN_OR_RETURN(Transitions::Request action,
+                   EndAction(request, v1::ACTION_EXIT));
+  return Act(caller, std::move(action));
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::Act(const Caller& caller,
+                                               Transitions::Request request) {
+  ASSIGN_OR_RETURN(const ReferralRecord done,
+                   transitions_.Run(caller, request));
+  return ViewFor(caller, done, v1::REFERRAL_VIEW_FULL, clock_->Now());
 }
 
 }  // namespace slussen::core

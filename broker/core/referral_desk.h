@@ -1,5 +1,6 @@
 // The referral desk: the core's use cases for referrals (create, get, list,
-// and named actions such as cancel), over the storage interface.
+// and the named actions of the agency and, after acceptance, the provider),
+// over the storage interface.
 //
 // It validates every request, checks who may see and do what (access.h,
 // lifecycle.h), pseudonymises personnummer, builds the change and the event
@@ -22,10 +23,12 @@
 #include "broker/core/calendar.h"
 #include "broker/core/caller.h"
 #include "broker/core/clock.h"
+#include "broker/core/directory_repository.h"
 #include "broker/core/ids.h"
 #include "broker/core/names.h"
 #include "broker/core/pseudonymizer.h"
 #include "broker/core/referral_repository.h"
+#include "broker/core/transitions.h"
 #include "slussen/v1/referral.pb.h"
 #include "slussen/v1/referral_service.pb.h"
 
@@ -33,9 +36,13 @@ namespace slussen::core {
 
 class ReferralDesk {
  public:
+  // `directory` checks that what a referral names (its activity type,
+  // framework agreement, team, preferred provider) exists; null leaves the
+  // check out (tests of the referral logic alone).
   ReferralDesk(ReferralRepository* repository, const Clock* clock,
                IdGenerator* ids, const Pseudonymizer* pseudonymizer,
-               const SwedishCalendar* calendar);
+               const SwedishCalendar* calendar,
+               DirectoryRepository* directory = nullptr);
 
   absl::StatusOr<slussen::v1::Referral> CreateReferral(
       const Caller& caller, const slussen::v1::CreateReferralRequest& request);
@@ -49,30 +56,32 @@ class ReferralDesk {
   absl::StatusOr<slussen::v1::Referral> CancelReferral(
       const Caller& caller, const slussen::v1::CancelReferralRequest& request);
 
+  // What a provider records after accepting.
+  absl::StatusOr<slussen::v1::Referral> RecordContact(
+      const Caller& caller, const slussen::v1::RecordContactRequest& request);
+  absl::StatusOr<slussen::v1::Referral> StartReferral(
+      const Caller& caller, const slussen::v1::StartReferralRequest& request);
+  absl::StatusOr<slussen::v1::Referral> RecordAttendanceDeviation(
+      const Caller& caller,
+      const slussen::v1::RecordAttendanceDeviationRequest& request);
+  absl::StatusOr<slussen::v1::Referral> CompleteReferral(
+      const Caller& caller,
+      const slussen::v1::CompleteReferralRequest& request);
+  absl::StatusOr<slussen::v1::Referral> ExitReferral(
+      const Caller& caller, const slussen::v1::ExitReferralRequest& request);
+
  private:
-  // A named action on a stored referral.
-  struct ActionRequest {
-    ReferralName name;
-    slussen::v1::Action action = slussen::v1::ACTION_UNSPECIFIED;
-    absl::string_view etag;
-    absl::string_view request_id;
-    // Fills the action's details (reasons, note) into the transition.
-    std::function<void(slussen::v1::Transition&)> describe;
-  };
-
+  // Runs `action` for `caller` and renders the referral for it.
   absl::StatusOr<slussen::v1::Referral> Act(const Caller& caller,
-                                            const ActionRequest& request);
-
-  // The stored referral if `caller` may see it; NOT_FOUND otherwise, with
-  // the same message whether or not it exists.
-  absl::StatusOr<ReferralRecord> Load(const Caller& caller,
-                                      const ReferralName& name);
+                                            Transitions::Request request);
 
   ReferralRepository* const repository_;
   const Clock* const clock_;
   IdGenerator* const ids_;
   const Pseudonymizer* const pseudonymizer_;
   const SwedishCalendar* const calendar_;
+  DirectoryRepository* const directory_;
+  const Transitions transitions_;
 };
 
 }  // namespace slussen::core

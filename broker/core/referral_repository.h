@@ -1,10 +1,12 @@
-// The storage interface the core needs for referrals.
+// The storage interface the core needs for referrals and the offers made
+// for them.
 //
 // The broker implements it on Redis (broker/store/redis_referral_store.h);
 // tests of pure logic may implement it in memory (tests/fakes/). Every write
-// stores a referral together with the event describing the change, in one
-// atomic step: there is never a change without its event or the reverse.
-// Implementations must be thread-safe.
+// stores a referral together with the event describing the change, and with
+// the offer and the capacity the change moves, in one atomic step: there is
+// never a change without its event, an offer without its held place, or the
+// reverse. Implementations must be thread-safe.
 //
 // Errors: NOT_FOUND for a missing referral; ABORTED when the stored version
 // is no longer the one read (a lost race: re-read and try again);
@@ -20,7 +22,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "slussen/v1/event.pb.h"
+#include "slussen/v1/offer.pb.h"
 #include "slussen/v1/referral.pb.h"
 
 namespace slussen::core {
@@ -101,6 +105,69 @@ struct ListPage {
   std::string resume_before_id;
 };
 
+// An offer as stored, in its referral's region.
+struct OfferRecord {
+  std::string region;
+  std::string id;
+  // 0 before the first write.
+  int64_t version = 0;
+  slussen::v1::Offer offer;
+  // The organisation of the offering's provider: who sees and answers it.
+  std::string provider_organisation;
+  // The capacity unit it holds: "-" for places and caseload, else the
+  // cohort id.
+  std::string unit;
+};
+
+// A change of an offering's capacity counters made with a referral's change.
+struct CapacityDelta {
+  // "providers/{p}/offerings/{o}", in the referral's region.
+  std::string offering;
+  // "-" for places and caseload, else the cohort id.
+  std::string unit;
+  int held = 0;
+  int occupied = 0;
+  // The unit must have room (capacity - occupied - held > 0) before the
+  // change: an offer taking a place. FAILED_PRECONDITION otherwise.
+  bool require_room = false;
+};
+
+// A change around one referral, written atomically with its event: the
+// referral, and the offer made or answered with it, and the capacity it
+// takes or frees. ABORTED if the referral (or the offer) changed since it
+// was read.
+struct ReferralChange {
+  // The referral as read (version checked) and as it becomes.
+  const ReferralRecord* read = nullptr;
+  ReferralRecord changed;
+  slussen::v1::Event event;
+  // An offer answered or expired: as read (version checked). Null for a
+  // new offer or none.
+  const OfferRecord* offer_read = nullptr;
+  // The offer as it becomes (a new offer when offer_read is null).
+  std::optional<OfferRecord> offer;
+  std::vector<CapacityDelta> capacity;
+};
+
+// One page of offers, oldest first.
+struct OfferQuery {
+  std::vector<std::string> regions;
+  // Only offers to this organisation's offerings; empty: all.
+  std::string provider_organisation;
+  // Only these states; empty: all.
+  std::vector<slussen::v1::OfferState> states;
+  // Ids strictly after this one; empty: from the oldest.
+  std::string after_id;
+  int page_size = 50;
+  int scan_limit = 1000;
+};
+
+struct OfferPage {
+  std::vector<OfferRecord> records;
+  // The last id examined, when more may follow.
+  std::string resume_after_id;
+};
+
 class ReferralRepository {
  public:
   virtual ~ReferralRepository() = default;
@@ -114,16 +181,35 @@ class ReferralRepository {
   virtual absl::StatusOr<ReferralRecord> Get(const std::string& region,
                                              const std::string& id) = 0;
 
-  // Replaces `read` (the record as the caller read it, at `read.version`)
-  // by `changed`, and writes `event`, if the stored version is still
-  // `read.version`; returns the new version. ABORTED otherwise. Indexes
-  // that follow a field (the assigned organisation) move from the value in
-  // `read` to the one in `changed`.
-  virtual absl::StatusOr<int64_t> Update(const ReferralRecord& read,
-                                         const ReferralRecord& changed,
-                                         const slussen::v1::Event& event) = 0;
+  // Writes `change` if the stored versions are still those read; returns
+  // the referral's new version. ABORTED otherwise. Indexes that follow a
+  // field (the assigned organisation, matchable states, live holds) move
+  // with it.
+  virtual absl::StatusOr<int64_t> Apply(const ReferralChange& change) = 0;
+
+  // Replaces `read` (at `read.version`) by `changed`, with `event`: Apply
+  // without an offer or capacity.
+  absl::StatusOr<int64_t> Update(const ReferralRecord& read,
+                                 const ReferralRecord& changed,
+                                 const slussen::v1::Event& event) {
+    return Apply({.read = &read, .changed = changed, .event = event});
+  }
 
   virtual absl::StatusOr<ListPage> List(const ListQuery& query) = 0;
+
+  // The referrals of `region` waiting for capacity (RECEIVED or QUEUED).
+  virtual absl::StatusOr<std::vector<ReferralRecord>> ListMatchable(
+      const std::string& region) = 0;
+
+  virtual absl::StatusOr<OfferRecord> GetOffer(const std::string& region,
+                                               const std::string& id) = 0;
+
+  virtual absl::StatusOr<OfferPage> ListOffers(const OfferQuery& query) = 0;
+
+  // The ids of the offers of `region` still held whose hold expired at or
+  // before `now`, oldest first.
+  virtual absl::StatusOr<std::vector<std::string>> DueHolds(
+      const std::string& region, absl::Time now) = 0;
 };
 
 }  // namespace slussen::core

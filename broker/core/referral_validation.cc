@@ -8,87 +8,20 @@
 #include "absl/strings/str_join.h"
 #include "broker/core/field_error.h"
 #include "broker/core/names.h"
+#include "broker/core/proto_rules.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/status_macros.h"
 #include "broker/core/text_rules.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/generated_enum_reflection.h"
 
 namespace slussen::core {
 namespace {
 
 namespace v1 = ::slussen::v1;
-using google::protobuf::EnumDescriptor;
 
 // Consent may be recorded a little ahead of the server's clock.
 constexpr absl::Duration kClockSkew = absl::Minutes(5);
 constexpr int kMaxScopes = 20;
 constexpr int kMaxLanguages = 10;
-
-std::string Path(absl::string_view parent, absl::string_view field) {
-  return absl::StrCat(parent, ".", field);
-}
-
-// OK if `value` is a named, specified value of `E` (when `required`; an
-// unspecified value is allowed otherwise).
-template <typename E>
-absl::Status ValidateEnum(absl::string_view field, int value, bool required) {
-  const EnumDescriptor* descriptor = google::protobuf::GetEnumDescriptor<E>();
-  const bool named = descriptor->FindValueByNumber(value) != nullptr;
-  if (named && (value != 0 || !required)) return absl::OkStatus();
-  std::vector<std::string> names;
-  for (int i = 0; i < descriptor->value_count(); ++i) {
-    if (descriptor->value(i)->number() != 0) {
-      names.push_back(descriptor->value(i)->name());
-    }
-  }
-  std::string got = absl::StrCat(value);
-  if (named)
-    absl::StrAppend(&got, " (", descriptor->FindValueByNumber(value)->name(),
-                    ")");
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, value == 0 && named ? " is required: one of " : " must be one of ",
-      absl::StrJoin(names, ", "), ", got ", got));
-}
-
-// Each value named and specified, none twice.
-template <typename E, typename Repeated>
-absl::Status ValidateEnumSet(absl::string_view field, const Repeated& values) {
-  std::set<int> seen;
-  for (int i = 0; i < values.size(); ++i) {
-    const std::string item = absl::StrCat(field, "[", i, "]");
-    RETURN_IF_ERROR(ValidateEnum<E>(item, values[i], /*required=*/true));
-    if (!seen.insert(values[i]).second) {
-      return InvalidField(item, "must not repeat an earlier value",
-                          google::protobuf::GetEnumDescriptor<E>()
-                              ->FindValueByNumber(values[i])
-                              ->name());
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateIntRange(absl::string_view field, int64_t value,
-                              int64_t min, int64_t max) {
-  if (value < min || value > max) {
-    return InvalidField(field, absl::StrCat("must be ", min, "..", max), value);
-  }
-  return absl::OkStatus();
-}
-
-// 1..64 characters of [a-z0-9-]: catalogue codes.
-absl::Status ValidateCode(absl::string_view field, absl::string_view code) {
-  if (code.empty()) return MissingField(field, "a code of [a-z0-9-]");
-  bool ok = code.size() <= 64;
-  for (char c : code) {
-    const auto u = static_cast<unsigned char>(c);
-    ok = ok && (absl::ascii_islower(u) || absl::ascii_isdigit(u) || c == '-');
-  }
-  if (!ok) {
-    return InvalidField(field, "must be 1..64 characters of [a-z0-9-]", code);
-  }
-  return absl::OkStatus();
-}
 
 absl::Status ValidatePseudonym(absl::string_view field,
                                absl::string_view pseudonym) {
@@ -371,24 +304,6 @@ absl::Status ValidateTeamHandover(const v1::TeamHandover& handover) {
                       {.min_chars = 1, .max_chars = 4000, .free_text = true});
 }
 
-v1::ReferralKind KindOf(const v1::Referral& referral) {
-  switch (referral.details_case()) {
-    case v1::Referral::kImpulse:
-      return v1::REFERRAL_KIND_IMPULSE;
-    case v1::Referral::kRehabServiceOrder:
-      return v1::REFERRAL_KIND_REHAB_SERVICE_ORDER;
-    case v1::Referral::kJointMapping:
-      return v1::REFERRAL_KIND_JOINT_MAPPING;
-    case v1::Referral::kActivity:
-      return v1::REFERRAL_KIND_ACTIVITY;
-    case v1::Referral::kTeamHandover:
-      return v1::REFERRAL_KIND_TEAM_HANDOVER;
-    case v1::Referral::DETAILS_NOT_SET:
-      break;
-  }
-  return v1::REFERRAL_KIND_UNSPECIFIED;
-}
-
 // The input fields of `in`, without output-only fields.
 v1::Referral InputFields(const v1::Referral& in) {
   v1::Referral out;
@@ -459,6 +374,24 @@ absl::Status ValidateDetails(const v1::Referral& referral,
 
 }  // namespace
 
+v1::ReferralKind KindOf(const v1::Referral& referral) {
+  switch (referral.details_case()) {
+    case v1::Referral::kImpulse:
+      return v1::REFERRAL_KIND_IMPULSE;
+    case v1::Referral::kRehabServiceOrder:
+      return v1::REFERRAL_KIND_REHAB_SERVICE_ORDER;
+    case v1::Referral::kJointMapping:
+      return v1::REFERRAL_KIND_JOINT_MAPPING;
+    case v1::Referral::kActivity:
+      return v1::REFERRAL_KIND_ACTIVITY;
+    case v1::Referral::kTeamHandover:
+      return v1::REFERRAL_KIND_TEAM_HANDOVER;
+    case v1::Referral::DETAILS_NOT_SET:
+      break;
+  }
+  return v1::REFERRAL_KIND_UNSPECIFIED;
+}
+
 absl::StatusOr<NewReferral> ValidateCreateReferral(
     const v1::CreateReferralRequest& request, absl::Time now,
     absl::CivilDay today) {
@@ -517,6 +450,12 @@ absl::Status ValidateReferralFilter(absl::string_view field,
                                filter.referring_organisation()));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateOutcomeReasons(
+    absl::string_view field,
+    const google::protobuf::RepeatedField<int>& reasons) {
+  return ValidateEnumSet<v1::OutcomeReason>(field, reasons);
 }
 
 absl::Status ValidateCancelReason(v1::CancelReason reason,

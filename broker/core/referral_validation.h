@@ -38,6 +38,10 @@ struct NewReferral {
 
 // `now` bounds consent times; `today` (Europe/Stockholm) dates
 // personnummer.
+// The kind of `referral`, from which of its details is set (the kind field
+// is output only); UNSPECIFIED when none is.
+slussen::v1::ReferralKind KindOf(const slussen::v1::Referral& referral);
+
 absl::StatusOr<NewReferral> ValidateCreateReferral(
     const slussen::v1::CreateReferralRequest& request, absl::Time now,
     absl::CivilDay today);
@@ -50,6 +54,11 @@ absl::StatusOr<int> ValidatePageSize(absl::string_view field, int requested,
 // Validates the filter of ListReferrals.
 absl::Status ValidateReferralFilter(absl::string_view field,
                                     const slussen::v1::ReferralFilter& filter);
+
+// Each outcome reason named and specified, none twice.
+absl::Status ValidateOutcomeReasons(
+    absl::string_view field,
+    const google::protobuf::RepeatedField<int>& reasons);
 
 // Validates the reason and note of CancelReferral.
 absl::Status ValidateCancelReason(slussen::v1::CancelReason reason,

@@ -16,7 +16,9 @@ namespace slussen::service {
 namespace {
 
 // The services whose health is reported by name, besides "".
-constexpr const char* kServiceNames[] = {"slussen.v1.ReferralService"};
+constexpr const char* kServiceNames[] = {
+    "slussen.v1.ReferralService", "slussen.v1.ProviderDirectory",
+    "slussen.v1.OfferService", "slussen.v1.QueueService"};
 
 }  // namespace
 
@@ -56,9 +58,28 @@ absl::Status BrokerServer::Build() {
   ids_ = std::make_unique<core::UlidGenerator>(clock_);
   pool_ = std::make_unique<store::RedisPool>(options_.redis);
   store_ = std::make_unique<store::RedisReferralStore>(pool_.get());
-  desk_ = std::make_unique<core::ReferralDesk>(
-      store_.get(), clock_, ids_.get(), &pseudonymizer_, calendar_.get());
-  referral_service_ = std::make_unique<ReferralServiceImpl>(desk_.get());
+  directory_store_ = std::make_unique<store::RedisDirectoryStore>(pool_.get());
+  desk_ = std::make_unique<core::ReferralDesk>(store_.get(), clock_, ids_.get(),
+                                               &pseudonymizer_, calendar_.get(),
+                                               directory_store_.get());
+  directory_desk_ = std::make_unique<core::DirectoryDesk>(
+      directory_store_.get(), clock_, calendar_.get());
+  placement_desk_ = std::make_unique<core::PlacementDesk>(
+      store_.get(), directory_desk_.get(), clock_, ids_.get(), calendar_.get());
+  matchmaker_ = std::make_unique<core::Matchmaker>(
+      store_.get(), directory_store_.get(), placement_desk_.get(), clock_,
+      calendar_.get());
+  queue_desk_ = std::make_unique<core::QueueDesk>(matchmaker_.get(),
+                                                  store_.get(), clock_);
+  scheduler_ = std::make_unique<MatchScheduler>(matchmaker_.get(), pool_.get(),
+                                                clock_, options_.matching);
+  referral_service_ =
+      std::make_unique<ReferralServiceImpl>(desk_.get(), scheduler_.get());
+  directory_service_ = std::make_unique<DirectoryServiceImpl>(
+      directory_desk_.get(), placement_desk_.get(), scheduler_.get());
+  offer_service_ = std::make_unique<OfferServiceImpl>(placement_desk_.get(),
+                                                      scheduler_.get());
+  queue_service_ = std::make_unique<QueueServiceImpl>(queue_desk_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -67,6 +88,9 @@ absl::Status BrokerServer::Build() {
                            &port_);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   builder.RegisterService(referral_service_.get());
+  builder.RegisterService(directory_service_.get());
+  builder.RegisterService(offer_service_.get());
+  builder.RegisterService(queue_service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
@@ -74,6 +98,7 @@ absl::Status BrokerServer::Build() {
                      " (in use, or not an address of this machine)"));
   }
   ProbeRedis();
+  scheduler_->Start();
   prober_ = std::thread([this] {
     while (
         !stopping_.WaitForNotificationWithTimeout(options_.health_interval)) {
@@ -120,6 +145,7 @@ void BrokerServer::Shutdown(absl::Duration grace) {
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
   }
+  if (scheduler_ != nullptr) scheduler_->Stop();
   store_.reset();
   pool_.reset();  // closes the Redis connections
   Log(LogLevel::kInfo, "stopped");

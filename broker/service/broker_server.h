@@ -28,11 +28,19 @@
 #include "absl/time/time.h"
 #include "broker/core/calendar.h"
 #include "broker/core/clock.h"
+#include "broker/core/directory_desk.h"
 #include "broker/core/ids.h"
+#include "broker/core/matchmaker.h"
+#include "broker/core/placement_desk.h"
 #include "broker/core/pseudonymizer.h"
+#include "broker/core/queue_desk.h"
 #include "broker/core/referral_desk.h"
+#include "broker/service/directory_service.h"
+#include "broker/service/match_scheduler.h"
+#include "broker/service/offer_service.h"
 #include "broker/service/referral_service.h"
 #include "broker/store/redis_client.h"
+#include "broker/store/redis_directory_store.h"
 #include "broker/store/redis_referral_store.h"
 
 namespace slussen::service {
@@ -50,6 +58,7 @@ struct BrokerOptions {
   absl::Duration health_interval = absl::Seconds(1);
   // The clock; nullptr means the system clock. Must outlive the server.
   const core::Clock* clock = nullptr;
+  MatchScheduler::Options matching;
 };
 
 class BrokerServer {
@@ -82,8 +91,17 @@ class BrokerServer {
   std::unique_ptr<core::UlidGenerator> ids_;
   std::unique_ptr<store::RedisPool> pool_;
   std::unique_ptr<store::RedisReferralStore> store_;
+  std::unique_ptr<store::RedisDirectoryStore> directory_store_;
   std::unique_ptr<core::ReferralDesk> desk_;
+  std::unique_ptr<core::DirectoryDesk> directory_desk_;
+  std::unique_ptr<core::PlacementDesk> placement_desk_;
+  std::unique_ptr<core::Matchmaker> matchmaker_;
+  std::unique_ptr<core::QueueDesk> queue_desk_;
+  std::unique_ptr<MatchScheduler> scheduler_;
   std::unique_ptr<ReferralServiceImpl> referral_service_;
+  std::unique_ptr<DirectoryServiceImpl> directory_service_;
+  std::unique_ptr<OfferServiceImpl> offer_service_;
+  std::unique_ptr<QueueServiceImpl> queue_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

@@ -1,53 +1,113 @@
 #include "broker/service/referral_service.h"
 
-#include "broker/core/status_macros.h"
 #include "broker/service/rpc_scope.h"
 
 namespace slussen::service {
 
 namespace v1 = ::slussen::v1;
+using core::Caller;
 
-namespace {
-
-// Runs a desk method whose result is the response message.
-template <typename Request, typename Response, typename Method>
-grpc::Status Serve(grpc::ServerContext* context, absl::string_view name,
-                   core::ReferralDesk* desk, Method method,
-                   const Request* request, Response* response) {
-  return RunRpc(context, name, [&](const core::Caller& caller) -> absl::Status {
-    ASSIGN_OR_RETURN(*response, (desk->*method)(caller, *request));
-    return absl::OkStatus();
-  });
+std::string ReferralServiceImpl::RegionOf(const std::string& name) {
+  return name.substr(8, 2);  // "regions/13/..."
 }
-
-}  // namespace
 
 grpc::Status ReferralServiceImpl::CreateReferral(
     grpc::ServerContext* context, const v1::CreateReferralRequest* request,
     v1::Referral* response) {
-  return Serve(context, "CreateReferral", desk_,
-               &core::ReferralDesk::CreateReferral, request, response);
+  return Serve(context, "CreateReferral", response,
+               [&](const Caller& caller) -> absl::StatusOr<v1::Referral> {
+                 absl::StatusOr<v1::Referral> made =
+                     desk_->CreateReferral(caller, *request);
+                 if (!made.ok()) return made;
+                 scheduler_->RunNow(RegionOf(made->name()));
+                 // The referral as matching left it (queued, offered, or
+                 // rejected with its reasons).
+                 v1::GetReferralRequest get;
+                 get.set_name(made->name());
+                 absl::StatusOr<v1::Referral> now =
+                     desk_->GetReferral(caller, get);
+                 return now.ok() ? now : made;
+               });
 }
 
 grpc::Status ReferralServiceImpl::GetReferral(
     grpc::ServerContext* context, const v1::GetReferralRequest* request,
     v1::Referral* response) {
-  return Serve(context, "GetReferral", desk_, &core::ReferralDesk::GetReferral,
-               request, response);
+  return Serve(context, "GetReferral", response, [&](const Caller& caller) {
+    return desk_->GetReferral(caller, *request);
+  });
 }
 
 grpc::Status ReferralServiceImpl::ListReferrals(
     grpc::ServerContext* context, const v1::ListReferralsRequest* request,
     v1::ListReferralsResponse* response) {
-  return Serve(context, "ListReferrals", desk_,
-               &core::ReferralDesk::ListReferrals, request, response);
+  return Serve(context, "ListReferrals", response, [&](const Caller& caller) {
+    return desk_->ListReferrals(caller, *request);
+  });
 }
 
 grpc::Status ReferralServiceImpl::CancelReferral(
     grpc::ServerContext* context, const v1::CancelReferralRequest* request,
     v1::Referral* response) {
-  return Serve(context, "CancelReferral", desk_,
-               &core::ReferralDesk::CancelReferral, request, response);
+  return Serve(context, "CancelReferral", response,
+               [&](const Caller& caller) -> absl::StatusOr<v1::Referral> {
+                 absl::StatusOr<v1::Referral> cancelled =
+                     desk_->CancelReferral(caller, *request);
+                 // A place it held is free again.
+                 if (cancelled.ok())
+                   scheduler_->RunNow(RegionOf(request->name()));
+                 return cancelled;
+               });
+}
+
+grpc::Status ReferralServiceImpl::RecordContact(
+    grpc::ServerContext* context, const v1::RecordContactRequest* request,
+    v1::Referral* response) {
+  return Serve(context, "RecordContact", response, [&](const Caller& caller) {
+    return desk_->RecordContact(caller, *request);
+  });
+}
+
+grpc::Status ReferralServiceImpl::StartReferral(
+    grpc::ServerContext* context, const v1::StartReferralRequest* request,
+    v1::Referral* response) {
+  return Serve(context, "StartReferral", response, [&](const Caller& caller) {
+    return desk_->StartReferral(caller, *request);
+  });
+}
+
+grpc::Status ReferralServiceImpl::RecordAttendanceDeviation(
+    grpc::ServerContext* context,
+    const v1::RecordAttendanceDeviationRequest* request,
+    v1::Referral* response) {
+  return Serve(context, "RecordAttendanceDeviation", response,
+               [&](const Caller& caller) {
+                 return desk_->RecordAttendanceDeviation(caller, *request);
+               });
+}
+
+grpc::Status ReferralServiceImpl::CompleteReferral(
+    grpc::ServerContext* context, const v1::CompleteReferralRequest* request,
+    v1::Referral* response) {
+  return Serve(context, "CompleteReferral", response,
+               [&](const Caller& caller) -> absl::StatusOr<v1::Referral> {
+                 absl::StatusOr<v1::Referral> done =
+                     desk_->CompleteReferral(caller, *request);
+                 if (done.ok()) scheduler_->RunNow(RegionOf(request->name()));
+                 return done;
+               });
+}
+
+grpc::Status ReferralServiceImpl::ExitReferral(
+    grpc::ServerContext* context, const v1::ExitReferralRequest* request,
+    v1::Referral* response) {
+  return Serve(context, "ExitReferral", response,
+               [&](const Caller& caller) -> absl::StatusOr<v1::Referral> {
+                 absl::StatusOr<v1::Referral> done =
+                     desk_->ExitReferral(caller, *request);
+                 if (done.ok()) scheduler_->RunNow(RegionOf(request->name()));
+                 return done;
+               });
 }
 
 }  // namespace slussen::service

@@ -1,23 +1,26 @@
 // The gRPC ReferralService: the transport edge over core::ReferralDesk.
 //
 // Each handler identifies the caller, calls the desk and converts its
-// status (rpc_scope.h); no domain logic lives here. Methods of the service
-// that this version does not serve yet (the provider actions after
-// acceptance) answer UNIMPLEMENTED from the generated base class.
+// status (rpc_scope.h); no domain logic lives here. What changes capacity
+// or waiting referrals asks the match scheduler to run the region: a new
+// referral is matched before its create answers, so the answer shows it
+// queued, offered or rejected.
 //
 // Thread-safe: gRPC calls handlers concurrently; the desk is thread-safe.
 #ifndef SLUSSEN_BROKER_SERVICE_REFERRAL_SERVICE_H_
 #define SLUSSEN_BROKER_SERVICE_REFERRAL_SERVICE_H_
 
 #include "broker/core/referral_desk.h"
+#include "broker/service/match_scheduler.h"
 #include "slussen/v1/referral_service.grpc.pb.h"
 
 namespace slussen::service {
 
 class ReferralServiceImpl final : public slussen::v1::ReferralService::Service {
  public:
-  // `desk` must outlive the service.
-  explicit ReferralServiceImpl(core::ReferralDesk* desk) : desk_(desk) {}
+  // Both must outlive the service.
+  ReferralServiceImpl(core::ReferralDesk* desk, MatchScheduler* scheduler)
+      : desk_(desk), scheduler_(scheduler) {}
 
   grpc::Status CreateReferral(grpc::ServerContext* context,
                               const slussen::v1::CreateReferralRequest* request,
@@ -32,9 +35,30 @@ class ReferralServiceImpl final : public slussen::v1::ReferralService::Service {
   grpc::Status CancelReferral(grpc::ServerContext* context,
                               const slussen::v1::CancelReferralRequest* request,
                               slussen::v1::Referral* response) override;
+  grpc::Status RecordContact(grpc::ServerContext* context,
+                             const slussen::v1::RecordContactRequest* request,
+                             slussen::v1::Referral* response) override;
+  grpc::Status StartReferral(grpc::ServerContext* context,
+                             const slussen::v1::StartReferralRequest* request,
+                             slussen::v1::Referral* response) override;
+  grpc::Status RecordAttendanceDeviation(
+      grpc::ServerContext* context,
+      const slussen::v1::RecordAttendanceDeviationRequest* request,
+      slussen::v1::Referral* response) override;
+  grpc::Status CompleteReferral(
+      grpc::ServerContext* context,
+      const slussen::v1::CompleteReferralRequest* request,
+      slussen::v1::Referral* response) override;
+  grpc::Status ExitReferral(grpc::ServerContext* context,
+                            const slussen::v1::ExitReferralRequest* request,
+                            slussen::v1::Referral* response) override;
 
  private:
+  // The region of a referral name ("regions/13/referrals/..." -> "13").
+  static std::string RegionOf(const std::string& name);
+
   core::ReferralDesk* const desk_;
+  MatchScheduler* const scheduler_;
 };
 
 }  // namespace slussen::service

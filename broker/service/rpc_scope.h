@@ -82,6 +82,20 @@ grpc::Status RunRpc(grpc::ServerContext* context, absl::string_view method,
   return scope.Finish(std::forward<Body>(body)(*caller));
 }
 
+// Runs `call(caller)`, an absl::StatusOr<Response>, inside an RpcScope and
+// moves its value into `*response`: the body of most handlers.
+template <typename Response, typename Call>
+grpc::Status Serve(grpc::ServerContext* context, absl::string_view method,
+                   Response* response, Call&& call) {
+  return RunRpc(context, method,
+                [&](const core::Caller& caller) -> absl::Status {
+                  absl::StatusOr<Response> result = call(caller);
+                  if (!result.ok()) return result.status();
+                  *response = *std::move(result);
+                  return absl::OkStatus();
+                });
+}
+
 }  // namespace slussen::service
 
 #endif  // SLUSSEN_BROKER_SERVICE_RPC_SCOPE_H_

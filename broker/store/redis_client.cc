@@ -277,6 +277,7 @@ absl::Status StatusFromErrorReply(absl::string_view message) {
       space == absl::string_view::npos ? "" : message.substr(space + 1));
   if (code == "ABORTED") return absl::AbortedError(rest);
   if (code == "NOT_FOUND") return absl::NotFoundError(rest);
+  if (code == "ALREADY_EXISTS") return absl::AlreadyExistsError(rest);
   if (code == "FAILED_PRECONDITION") return absl::FailedPreconditionError(rest);
   const std::string text = absl::StrCat("redis: ", message);
   if (code == "LOADING" || code == "MASTERDOWN" || code == "READONLY" ||

@@ -125,7 +125,8 @@ class RedisPool {
 };
 
 // The status for an error reply: script errors coded "ABORTED ...",
-// "NOT_FOUND ...", "FAILED_PRECONDITION ..." map to those codes; LOADING,
+// "NOT_FOUND ...", "ALREADY_EXISTS ...", "FAILED_PRECONDITION ..." map to
+// those codes; LOADING,
 // MASTERDOWN, READONLY and TRYAGAIN to UNAVAILABLE; OOM to
 // RESOURCE_EXHAUSTED; anything else to INTERNAL.
 absl::Status StatusFromErrorReply(absl::string_view message);

@@ -6,7 +6,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "broker/core/names.h"
+#include "broker/core/proto_time.h"
 #include "broker/core/status_macros.h"
+#include "broker/store/redis_keys.h"
 
 namespace slussen::store {
 namespace {
@@ -14,87 +17,30 @@ namespace {
 namespace v1 = ::slussen::v1;
 using core::ReferralRecord;
 
-// Checks first, then writes: a script that returns early has written
-// nothing, and no command after the first write can fail on its arguments.
-// KEYS: referral hash, region index, org index, event stream, idempotency
-// key, personnummer set, assigned index. ARGV: id, data, state, kind, org,
-// pnr hash, event type, referral name, event bytes, idempotency value (""
-// for none), idempotency ttl in milliseconds (>= 1), assigned org.
-const RedisScript& CreateScript() {
-  static const RedisScript* const kScript = new RedisScript(R"lua(
-if ARGV[10] ~= '' then
-  local prior = redis.call('GET', KEYS[5])
-  if prior then return {0, prior} end
-end
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return redis.error_reply('ABORTED referral id ' .. ARGV[1] .. ' is taken')
-end
-redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', 1,
-           'state', ARGV[3], 'kind', ARGV[4], 'org', ARGV[5],
-           'pnr', ARGV[6], 'assigned', ARGV[12])
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
-redis.call('ZADD', KEYS[3], 0, ARGV[1])
-if ARGV[6] ~= '' then redis.call('SADD', KEYS[6], ARGV[1]) end
-if ARGV[12] ~= '' then redis.call('ZADD', KEYS[7], 0, ARGV[1]) end
-local event_id = redis.call('XADD', KEYS[4], '*', 'type', ARGV[7],
-                            'referral', ARGV[8], 'event', ARGV[9])
-if ARGV[10] ~= '' then
-  redis.call('SET', KEYS[5], ARGV[10], 'PX', ARGV[11])
-end
-return {1, event_id}
-)lua");
-  return *kScript;
-}
-
-// KEYS: referral hash, event stream, assigned index of the value read,
-// assigned index of the new value. ARGV: expected version, data, state,
-// referral name, event type, event bytes, id, assigned org read, new
-// assigned org.
-const RedisScript& UpdateScript() {
-  static const RedisScript* const kScript = new RedisScript(R"lua(
-local stored = redis.call('HMGET', KEYS[1], 'version', 'assigned')
-local version = stored[1]
-if not version then
-  return redis.error_reply('NOT_FOUND referral ' .. ARGV[4] .. ' not found')
-end
-if version ~= ARGV[1] or (stored[2] or '') ~= ARGV[8] then
-  return redis.error_reply('ABORTED referral ' .. ARGV[4] ..
-                           ' changed: it is at version ' .. version ..
-                           ', the change was made on version ' .. ARGV[1])
-end
-local next_version = tonumber(version) + 1
-redis.call('HSET', KEYS[1], 'data', ARGV[2], 'version', next_version,
-           'state', ARGV[3], 'assigned', ARGV[9])
-if ARGV[8] ~= ARGV[9] then
-  if ARGV[8] ~= '' then redis.call('ZREM', KEYS[3], ARGV[7]) end
-  if ARGV[9] ~= '' then redis.call('ZADD', KEYS[4], 0, ARGV[7]) end
-end
-local event_id = redis.call('XADD', KEYS[2], '*', 'type', ARGV[5],
-                            'referral', ARGV[4], 'event', ARGV[6])
-return {next_version, event_id}
-)lua");
-  return *kScript;
-}
-
-std::string Tag(const std::string& region) {
-  return absl::StrCat("slussen:{r", region, "}:");
-}
-
-std::string ReferralKey(const std::string& region, const std::string& id) {
-  return absl::StrCat(Tag(region), "referral:", id);
-}
-
 std::string IndexKey(const std::string& region, core::ListIndex index,
                      const std::string& organisation) {
   switch (index) {
     case core::ListIndex::kReferringOrganisation:
-      return absl::StrCat(Tag(region), "referrals:org:", organisation);
+      return keys::ReferralsOf(region, organisation);
     case core::ListIndex::kAssignedOrganisation:
-      return absl::StrCat(Tag(region), "referrals:assigned:", organisation);
+      return keys::ReferralsAssignedTo(region, organisation);
     case core::ListIndex::kRegion:
       break;
   }
-  return absl::StrCat(Tag(region), "referrals");
+  return keys::Referrals(region);
+}
+
+// Waiting for capacity: the matcher's input.
+bool IsMatchable(v1::ReferralState state) {
+  return state == v1::REFERRAL_STATE_RECEIVED ||
+         state == v1::REFERRAL_STATE_QUEUED;
+}
+
+RedisChange::Fields EventFields(const ReferralRecord& record,
+                                const v1::Event& event) {
+  return {{"type", absl::StrCat(event.type())},
+          {"referral", record.referral.name()},
+          {"event", event.SerializeAsString()}};
 }
 
 // The fields Get and List read, in this order.
@@ -106,7 +52,7 @@ const std::vector<std::string>& RecordFields() {
 
 std::vector<std::string> ReadCommand(const std::string& region,
                                      const std::string& id) {
-  std::vector<std::string> argv = {"HMGET", ReferralKey(region, id)};
+  std::vector<std::string> argv = {"HMGET", keys::Referral(region, id)};
   argv.insert(argv.end(), RecordFields().begin(), RecordFields().end());
   return argv;
 }
@@ -126,15 +72,11 @@ absl::StatusOr<std::optional<ReferralRecord>> DecodeRecord(
   if (!record.referral.ParseFromString(reply.elements[0].str) ||
       !absl::SimpleAtoi(reply.elements[1].str, &record.version)) {
     return absl::DataLossError(absl::StrCat(
-        "stored referral ", ReferralKey(region, id), " cannot be decoded"));
+        "stored referral ", keys::Referral(region, id), " cannot be decoded"));
   }
   record.personal_identity_pseudonym = reply.elements[2].str;
   record.assigned_organisation = reply.elements[3].str;
   return record;
-}
-
-std::string EventBytes(const v1::Event& event) {
-  return event.SerializeAsString();
 }
 
 }  // namespace
@@ -143,54 +85,60 @@ RedisReferralStore::RedisReferralStore(RedisPool* pool, Options options)
     : pool_(pool), options_(std::move(options)) {}
 
 std::string RedisReferralStore::EventStreamKey(const std::string& region) {
-  return absl::StrCat(Tag(region), "events");
+  return keys::Events(region);
 }
 
 absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
     const ReferralRecord& record, const v1::Event& event,
     const std::optional<core::IdempotencyKey>& key) {
   const std::string& region = record.region;
+  const std::string& id = record.id;
   const std::string& org = record.referral.referring_organisation();
-  const std::vector<std::string> keys = {
-      ReferralKey(region, record.id),
-      IndexKey(region, core::ListIndex::kRegion, ""),
-      IndexKey(region, core::ListIndex::kReferringOrganisation, org),
-      EventStreamKey(region),
-      key ? absl::StrCat(Tag(region), "idem:", key->organisation, ":",
-                         key->request_id)
-          : absl::StrCat(Tag(region), "idem:-"),
-      absl::StrCat(Tag(region), "pnr:", record.personal_identity_pseudonym),
-      IndexKey(region, core::ListIndex::kAssignedOrganisation,
-               record.assigned_organisation),
-  };
-  const std::vector<std::string> args = {
-      record.id,
-      record.referral.SerializeAsString(),
-      absl::StrCat(record.referral.state()),
-      absl::StrCat(record.referral.kind()),
-      org,
-      record.personal_identity_pseudonym,
-      absl::StrCat(event.type()),
-      record.referral.name(),
-      EventBytes(event),
-      key ? absl::StrCat(record.id, " ", key->fingerprint) : "",
-      absl::StrCat(std::max<int64_t>(
-          1, absl::ToInt64Milliseconds(options_.idempotency_ttl))),
-      record.assigned_organisation,
-  };
-  ASSIGN_OR_RETURN(RedisValue reply, pool_->Eval(CreateScript(), keys, args));
-  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 2) {
-    return absl::InternalError("redis: unexpected reply to create");
+  const std::string referral_key = keys::Referral(region, id);
+  RedisChange change;
+  std::string idempotency_key;
+  if (key) {
+    idempotency_key =
+        keys::Idempotency(region, key->organisation, key->request_id);
+    change.IfExistsReturn(idempotency_key);
   }
+  change.Absent(referral_key, absl::StrCat("referral id ", id, " is taken"))
+      .HSet(referral_key, {{"data", record.referral.SerializeAsString()},
+                           {"version", "1"},
+                           {"state", absl::StrCat(record.referral.state())},
+                           {"kind", absl::StrCat(record.referral.kind())},
+                           {"org", org},
+                           {"pnr", record.personal_identity_pseudonym},
+                           {"assigned", record.assigned_organisation}})
+      .ZAdd(keys::Referrals(region), "0", id)
+      .ZAdd(keys::ReferralsOf(region, org), "0", id);
+  if (!record.personal_identity_pseudonym.empty()) {
+    change.SAdd(keys::Personnummer(region, record.personal_identity_pseudonym),
+                id);
+  }
+  if (!record.assigned_organisation.empty()) {
+    change.ZAdd(keys::ReferralsAssignedTo(region, record.assigned_organisation),
+                "0", id);
+  }
+  if (IsMatchable(record.referral.state())) {
+    change.ZAdd(keys::Matchable(region), "0", id);
+  }
+  change.XAdd(keys::Events(region), EventFields(record, event));
+  if (key) {
+    change.SetWithTtl(idempotency_key, absl::StrCat(id, " ", key->fingerprint),
+                      absl::ToInt64Milliseconds(options_.idempotency_ttl));
+  }
+  ASSIGN_OR_RETURN(RedisChange::Result result, change.Apply(*pool_));
+
   core::CreateOutcome outcome;
-  if (reply.elements[0].integer == 1) {
+  if (!result.existing.has_value()) {
     outcome.created = true;
     outcome.record = record;
     outcome.record.version = 1;
     return outcome;
   }
   // The key was used before: "<id> <fingerprint>".
-  const std::string& prior = reply.elements[1].str;
+  const std::string& prior = *result.existing;
   const size_t space = prior.find(' ');
   if (space == std::string::npos) {
     return absl::DataLossError("stored idempotency key cannot be decoded");
@@ -212,34 +160,131 @@ absl::StatusOr<ReferralRecord> RedisReferralStore::Get(
   return *std::move(record);
 }
 
-absl::StatusOr<int64_t> RedisReferralStore::Update(
-    const ReferralRecord& read, const ReferralRecord& changed,
-    const v1::Event& event) {
+int64_t RedisReferralStore::UpdateInto(RedisChange& change,
+                                       const ReferralRecord& read,
+                                       const ReferralRecord& changed,
+                                       const v1::Event& event) {
   const std::string& region = read.region;
-  const std::vector<std::string> keys = {
-      ReferralKey(region, read.id),
-      EventStreamKey(region),
-      IndexKey(region, core::ListIndex::kAssignedOrganisation,
-               read.assigned_organisation),
-      IndexKey(region, core::ListIndex::kAssignedOrganisation,
-               changed.assigned_organisation),
-  };
-  const std::vector<std::string> args = {
-      absl::StrCat(read.version),
-      changed.referral.SerializeAsString(),
-      absl::StrCat(changed.referral.state()),
-      changed.referral.name(),
-      absl::StrCat(event.type()),
-      EventBytes(event),
-      read.id,
-      read.assigned_organisation,
-      changed.assigned_organisation,
-  };
-  ASSIGN_OR_RETURN(RedisValue reply, pool_->Eval(UpdateScript(), keys, args));
-  if (reply.type != RedisValue::Type::kArray || reply.elements.empty()) {
-    return absl::InternalError("redis: unexpected reply to update");
+  const std::string& id = read.id;
+  const std::string key = keys::Referral(region, id);
+  const std::string name = read.referral.name();
+  const int64_t version = read.version + 1;
+  change
+      .FieldEquals(key, "version", absl::StrCat(read.version),
+                   absl::StrCat("referral ", name, " changed"),
+                   /*missing_is_not_found=*/true)
+      .FieldEquals(key, "assigned", read.assigned_organisation,
+                   absl::StrCat("referral ", name, " changed"))
+      .HSet(key, {{"data", changed.referral.SerializeAsString()},
+                  {"version", absl::StrCat(version)},
+                  {"state", absl::StrCat(changed.referral.state())},
+                  {"assigned", changed.assigned_organisation}});
+  if (read.assigned_organisation != changed.assigned_organisation) {
+    if (!read.assigned_organisation.empty()) {
+      change.ZRem(keys::ReferralsAssignedTo(region, read.assigned_organisation),
+                  id);
+    }
+    if (!changed.assigned_organisation.empty()) {
+      change.ZAdd(
+          keys::ReferralsAssignedTo(region, changed.assigned_organisation), "0",
+          id);
+    }
   }
-  return reply.elements[0].integer;
+  if (IsMatchable(changed.referral.state())) {
+    change.ZAdd(keys::Matchable(region), "0", id);
+  } else {
+    change.ZRem(keys::Matchable(region), id);
+  }
+  change.XAdd(keys::Events(region), EventFields(changed, event));
+  return version;
+}
+
+namespace {
+
+// The offer written with a referral's change.
+void OfferInto(RedisChange& change, const core::OfferRecord* read,
+               const core::OfferRecord& offer) {
+  const std::string key = keys::Offer(offer.region, offer.id);
+  const std::string name = offer.offer.name();
+  const int64_t version = read == nullptr ? 1 : read->version + 1;
+  if (read == nullptr) {
+    change.Absent(key, absl::StrCat("offer id ", offer.id, " is taken"))
+        .ZAdd(keys::OffersOf(offer.region, offer.provider_organisation), "0",
+              offer.id)
+        .ZAdd(keys::Offers(offer.region), "0", offer.id);
+  } else {
+    change.FieldEquals(key, "version", absl::StrCat(read->version),
+                       absl::StrCat("offer ", name, " changed"),
+                       /*missing_is_not_found=*/true);
+  }
+  change.HSet(key, {{"data", offer.offer.SerializeAsString()},
+                    {"version", absl::StrCat(version)},
+                    {"state", absl::StrCat(offer.offer.state())},
+                    {"org", offer.provider_organisation},
+                    {"unit", offer.unit}});
+  if (offer.offer.state() == v1::OFFER_STATE_HELD) {
+    change.ZAdd(keys::Holds(offer.region),
+                absl::StrCat(absl::ToUnixMillis(
+                    core::ToAbslTime(offer.offer.hold_expire_time()))),
+                offer.id);
+  } else {
+    change.ZRem(keys::Holds(offer.region), offer.id);
+  }
+}
+
+// The counters of one capacity unit of an offering in `region`.
+absl::Status CapacityInto(RedisChange& change, const std::string& region,
+                          const core::CapacityDelta& delta) {
+  ASSIGN_OR_RETURN(const core::OfferingName offering,
+                   core::ParseOfferingName("offering", delta.offering));
+  const std::string key =
+      keys::Offering(region, offering.provider, offering.offering);
+  const std::string unit = keys::Unit(delta.unit);
+  if (delta.require_room) {
+    change.HasFreeUnit(
+        key, unit,
+        absl::StrCat(delta.offering,
+                     delta.unit == "-" ? "" : " cohort " + delta.unit,
+                     " has no free place"));
+  }
+  if (delta.held != 0) change.HIncrBy(key, unit + "held", delta.held);
+  if (delta.occupied != 0) {
+    change.HIncrBy(key, unit + "occupied", delta.occupied);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> RedisReferralStore::Apply(
+    const core::ReferralChange& c) {
+  RedisChange change;
+  const int64_t version = UpdateInto(change, *c.read, c.changed, c.event);
+  if (c.offer.has_value()) OfferInto(change, c.offer_read, *c.offer);
+  for (const core::CapacityDelta& delta : c.capacity) {
+    RETURN_IF_ERROR(CapacityInto(change, c.read->region, delta));
+  }
+  RETURN_IF_ERROR(change.Apply(*pool_).status());
+  return version;
+}
+
+absl::StatusOr<std::vector<ReferralRecord>> RedisReferralStore::ListMatchable(
+    const std::string& region) {
+  ASSIGN_OR_RETURN(
+      RedisValue ids,
+      pool_->Command({"ZRANGE", keys::Matchable(region), "0", "-1"}));
+  std::vector<std::vector<std::string>> reads;
+  for (const RedisValue& id : ids.elements) {
+    reads.push_back(ReadCommand(region, id.str));
+  }
+  ASSIGN_OR_RETURN(std::vector<RedisValue> hashes, pool_->Pipeline(reads));
+  std::vector<ReferralRecord> records;
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    ASSIGN_OR_RETURN(std::optional<ReferralRecord> record,
+                     DecodeRecord(region, ids.elements[i].str, hashes[i]));
+    if (record.has_value()) records.push_back(*std::move(record));
+  }
+  return records;
 }
 
 absl::StatusOr<core::ListPage> RedisReferralStore::List(
@@ -318,6 +363,126 @@ absl::StatusOr<core::ListPage> RedisReferralStore::List(
   }
   page.resume_before_id = cursor;
   return page;
+}
+
+namespace {
+
+const std::vector<std::string>& OfferFields() {
+  static const auto* const kFields =
+      new std::vector<std::string>{"data", "version", "org", "unit"};
+  return *kFields;
+}
+
+std::vector<std::string> ReadOfferCommand(const std::string& region,
+                                          const std::string& id) {
+  std::vector<std::string> argv = {"HMGET", keys::Offer(region, id)};
+  argv.insert(argv.end(), OfferFields().begin(), OfferFields().end());
+  return argv;
+}
+
+absl::StatusOr<std::optional<core::OfferRecord>> DecodeOffer(
+    const std::string& region, const std::string& id, const RedisValue& reply) {
+  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 4) {
+    return absl::InternalError(
+        absl::StrCat("redis: unexpected reply reading offer ", id));
+  }
+  if (reply.elements[0].is_nil()) return std::nullopt;
+  core::OfferRecord record;
+  record.region = region;
+  record.id = id;
+  if (!record.offer.ParseFromString(reply.elements[0].str) ||
+      !absl::SimpleAtoi(reply.elements[1].str, &record.version)) {
+    return absl::DataLossError(absl::StrCat(
+        "stored offer ", keys::Offer(region, id), " cannot be decoded"));
+  }
+  record.provider_organisation = reply.elements[2].str;
+  record.unit = reply.elements[3].str;
+  return record;
+}
+
+}  // namespace
+
+absl::StatusOr<core::OfferRecord> RedisReferralStore::GetOffer(
+    const std::string& region, const std::string& id) {
+  ASSIGN_OR_RETURN(RedisValue reply,
+                   pool_->Command(ReadOfferCommand(region, id)));
+  ASSIGN_OR_RETURN(std::optional<core::OfferRecord> record,
+                   DecodeOffer(region, id, reply));
+  if (!record.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("offer regions/", region, "/offers/", id, " not found"));
+  }
+  return *std::move(record);
+}
+
+absl::StatusOr<core::OfferPage> RedisReferralStore::ListOffers(
+    const core::OfferQuery& query) {
+  // Offers are few next to referrals: read each region's index from the
+  // cursor, oldest first, up to the scan limit.
+  std::vector<std::pair<std::string, std::string>> candidates;  // id, region
+  std::vector<std::vector<std::string>> ranges;
+  for (const std::string& region : query.regions) {
+    ranges.push_back(
+        {"ZRANGE",
+         query.provider_organisation.empty()
+             ? keys::Offers(region)
+             : keys::OffersOf(region, query.provider_organisation),
+         query.after_id.empty() ? "-" : absl::StrCat("(", query.after_id), "+",
+         "BYLEX", "LIMIT", "0", absl::StrCat(query.scan_limit)});
+  }
+  ASSIGN_OR_RETURN(std::vector<RedisValue> replies, pool_->Pipeline(ranges));
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].type == RedisValue::Type::kError) {
+      return StatusFromErrorReply(replies[i].str);
+    }
+    for (const RedisValue& id : replies[i].elements) {
+      candidates.emplace_back(id.str, query.regions[i]);
+    }
+  }
+  std::sort(candidates.begin(), candidates.end());
+  if (static_cast<int>(candidates.size()) > query.scan_limit) {
+    candidates.resize(query.scan_limit);
+  }
+  std::vector<std::vector<std::string>> reads;
+  for (const auto& [id, region] : candidates) {
+    reads.push_back(ReadOfferCommand(region, id));
+  }
+  ASSIGN_OR_RETURN(std::vector<RedisValue> hashes, pool_->Pipeline(reads));
+  core::OfferPage page;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    ASSIGN_OR_RETURN(
+        std::optional<core::OfferRecord> record,
+        DecodeOffer(candidates[i].second, candidates[i].first, hashes[i]));
+    if (record.has_value() &&
+        (query.states.empty() ||
+         std::count(query.states.begin(), query.states.end(),
+                    record->offer.state()) > 0)) {
+      page.records.push_back(*std::move(record));
+    }
+    if (static_cast<int>(page.records.size()) == query.page_size) {
+      // More may follow this one: later candidates, or, when the scan
+      // limit cut the candidates short, offers past them.
+      if (i + 1 < candidates.size() ||
+          static_cast<int>(candidates.size()) == query.scan_limit) {
+        page.resume_after_id = candidates[i].first;
+      }
+      return page;
+    }
+  }
+  if (static_cast<int>(candidates.size()) == query.scan_limit) {
+    page.resume_after_id = candidates.back().first;
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<std::string>> RedisReferralStore::DueHolds(
+    const std::string& region, absl::Time now) {
+  ASSIGN_OR_RETURN(RedisValue ids,
+                   pool_->Command({"ZRANGEBYSCORE", keys::Holds(region), "-inf",
+                                   absl::StrCat(absl::ToUnixMillis(now))}));
+  std::vector<std::string> out;
+  for (const RedisValue& id : ids.elements) out.push_back(id.str);
+  return out;
 }
 
 }  // namespace slussen::store

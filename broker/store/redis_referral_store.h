@@ -1,23 +1,17 @@
 // Referrals stored in Redis: the ReferralRepository of a running broker.
 //
-// Layout. Every key of a region carries the region as its hash tag, so a
-// region's keys share one Redis Cluster slot and a Lua script may touch
-// them together:
-//   slussen:{r13}:referral:<id>           hash: data (Referral protobuf),
-//                                         version, state, kind, org, pnr,
-//                                         assigned
-//   slussen:{r13}:referrals               sorted set of ids (score 0; ids
-//                                         sort by creation time)
-//   slussen:{r13}:referrals:org:<org>     the same, per referring org
-//   slussen:{r13}:referrals:assigned:<org> the same, per assigned provider
-//   slussen:{r13}:pnr:<keyed hash>        set of ids per personnummer hash
-//   slussen:{r13}:idem:<org>:<request id> "<id> <fingerprint>", expiring
-//   slussen:{r13}:events                  stream: the region's outbox
+// Layout (redis_keys.h): a hash per referral (the Referral protobuf and the
+// fields scripts and listings need: version, state, kind, org, pnr,
+// assigned), id indexes per region, per referring and per assigned
+// organisation, the set of matchable (RECEIVED or QUEUED) referrals, and
+// the region's event stream. Ids sort by creation time, so indexes are
+// sorted sets read in lexical order.
 //
-// Atomicity. A create or an update and its event are written by one Lua
-// script, which checks (the idempotency key, the version read) before it
-// writes anything, so that a refused write changes nothing. With the AOF on,
-// a script's writes are persisted as one transaction.
+// Atomicity: a create or an update and its event are one RedisChange:
+// checked (idempotency key, id free, version read) before anything is
+// written. Other stores (offers) add a referral's update to their own
+// change with UpdateInto, so that an offer and the referral it moves are
+// written together.
 //
 // Thread-safe: all state is in Redis; the pool is thread-safe.
 #ifndef SLUSSEN_BROKER_STORE_REDIS_REFERRAL_STORE_H_
@@ -29,6 +23,7 @@
 
 #include "absl/time/time.h"
 #include "broker/core/referral_repository.h"
+#include "broker/store/redis_change.h"
 #include "broker/store/redis_client.h"
 
 namespace slussen::store {
@@ -52,11 +47,28 @@ class RedisReferralStore final : public core::ReferralRepository {
   absl::StatusOr<core::ReferralRecord> Get(const std::string& region,
                                            const std::string& id) override;
 
-  absl::StatusOr<int64_t> Update(const core::ReferralRecord& read,
-                                 const core::ReferralRecord& changed,
-                                 const slussen::v1::Event& event) override;
+  absl::StatusOr<int64_t> Apply(const core::ReferralChange& change) override;
 
   absl::StatusOr<core::ListPage> List(const core::ListQuery& query) override;
+
+  absl::StatusOr<std::vector<core::ReferralRecord>> ListMatchable(
+      const std::string& region) override;
+
+  absl::StatusOr<core::OfferRecord> GetOffer(const std::string& region,
+                                             const std::string& id) override;
+
+  absl::StatusOr<core::OfferPage> ListOffers(
+      const core::OfferQuery& query) override;
+
+  absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
+                                                    absl::Time now) override;
+
+  // Adds to `change` the checks and writes that replace `read` by `changed`
+  // (same referral) and append `event`. Returns the version `changed` gets.
+  static int64_t UpdateInto(RedisChange& change,
+                            const core::ReferralRecord& read,
+                            const core::ReferralRecord& changed,
+                            const slussen::v1::Event& event);
 
   // The key of a region's event stream.
   static std::string EventStreamKey(const std::string& region);

@@ -17,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "broker/core/status_macros.h"
+#include "clients/cli/cli_context.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/generated_enum_reflection.h"
 
@@ -24,78 +25,6 @@ namespace slussen::cli {
 namespace {
 
 namespace v1 = ::slussen::v1;
-
-// "coordinated-rehabilitation" -> NEED_CATEGORY_COORDINATED_REHABILITATION.
-// A usage error is an INVALID_ARGUMENT status: printed with the help, exit
-// code 2. A command's value is its exit code.
-template <typename E>
-absl::StatusOr<E> ParseEnum(absl::string_view flag, absl::string_view text,
-                            absl::string_view prefix) {
-  std::string name = absl::AsciiStrToUpper(text);
-  absl::StrReplaceAll({{"-", "_"}}, &name);
-  if (!absl::StartsWith(name, prefix)) name = absl::StrCat(prefix, name);
-  const auto* descriptor = google::protobuf::GetEnumDescriptor<E>();
-  const auto* value = descriptor->FindValueByName(name);
-  if (value == nullptr || value->number() == 0) {
-    std::vector<std::string> names;
-    for (int i = 1; i < descriptor->value_count(); ++i) {
-      std::string option = absl::AsciiStrToLower(
-          descriptor->value(i)->name().substr(prefix.size()));
-      absl::StrReplaceAll({{"_", "-"}}, &option);
-      names.push_back(option);
-    }
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, " must be one of ", absl::StrJoin(names, ", "),
-                     "; got \"", text, "\""));
-  }
-  return static_cast<E>(value->number());
-}
-
-// The short name of an enum value: REFERRAL_STATE_QUEUED -> QUEUED.
-template <typename E>
-std::string ShortName(int value, absl::string_view prefix) {
-  const auto* v =
-      google::protobuf::GetEnumDescriptor<E>()->FindValueByNumber(value);
-  if (v == nullptr) return absl::StrCat(value);
-  return std::string(absl::StripPrefix(v->name(), prefix));
-}
-
-absl::StatusOr<std::string> Required(const CliArgs& args,
-                                     absl::string_view flag) {
-  std::string value = args.Get(flag);
-  if (value.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, " is required"));
-  }
-  return value;
-}
-
-std::string FormatTime(const google::protobuf::Timestamp& ts) {
-  static const absl::TimeZone zone = [] {
-    absl::TimeZone tz;
-    return absl::LoadTimeZone("Europe/Stockholm", &tz) ? tz
-                                                       : absl::UTCTimeZone();
-  }();
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S",
-                          absl::FromUnixSeconds(ts.seconds()), zone);
-}
-
-int PrintStatus(const CliContext& context, const grpc::Status& status) {
-  *context.err << "error: "
-               << absl::StatusCodeToString(
-                      static_cast<absl::StatusCode>(status.error_code()))
-               << ": " << status.error_message() << "\n";
-  return kExitRpcError;
-}
-
-void PrintJson(const CliContext& context,
-               const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  std::string json;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  *context.out << json;
-}
 
 std::string KindName(int kind) {
   return ShortName<v1::ReferralKind>(kind, "REFERRAL_KIND_");
@@ -152,6 +81,10 @@ void PrintDetails(std::ostream& out, const v1::Referral& r) {
       row("personnummer", "given (kept only as a keyed hash)");
     }
   }
+  row("assigned to", r.assigned_provider());
+  row("offering", r.assigned_offering());
+  row("cohort", r.cohort());
+  row("live offer", r.current_offer());
   std::vector<std::string> actions;
   for (int a : r.allowed_actions()) {
     actions.push_back(ShortName<v1::Action>(a, "ACTION_"));
@@ -292,13 +225,8 @@ absl::StatusOr<int> List(const CliContext& context,
   }
   request.mutable_filter()->set_referring_organisation(args.Get("from"));
   if (args.Flag("history")) request.set_view(v1::REFERRAL_VIEW_FULL);
-  const std::string page_size = args.Get("page-size", "50");
-  int size = 0;
-  if (!absl::SimpleAtoi(page_size, &size)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--page-size must be a number; got \"", page_size, "\""));
-  }
-  request.set_page_size(size);
+  ASSIGN_OR_RETURN(const int page_size, PageSize(args));
+  request.set_page_size(page_size);
   request.set_page_token(args.Get("page-token"));
   const bool all = args.Flag("all");
 
@@ -364,15 +292,6 @@ absl::StatusOr<int> Cancel(const CliContext& context,
 
 }  // namespace
 
-void CliContext::Prepare(grpc::ClientContext* context) const {
-  context->AddMetadata("x-slussen-organisation", organisation);
-  context->AddMetadata("x-slussen-role", role);
-  if (!region.empty()) context->AddMetadata("x-slussen-region", region);
-  if (!person.empty()) context->AddMetadata("x-slussen-person", person);
-  context->set_deadline(std::chrono::system_clock::now() +
-                        std::chrono::seconds(timeout_seconds));
-}
-
 const char* ReferralCommandsHelp() {
   return R"(Referral commands:
   referrals create impulse --kommun=1380 --need=coordinated-rehabilitation
@@ -406,9 +325,7 @@ int RunReferralCommand(const CliContext& context,
           : absl::InvalidArgumentError(
                 absl::StrCat("unknown referrals command \"", command, "\""));
   if (exit_code.ok()) return *exit_code;
-  *context.err << "usage error: " << exit_code.status().message() << "\n\n"
-               << ReferralCommandsHelp();
-  return kExitUsage;
+  return PrintUsage(context, exit_code.status(), ReferralCommandsHelp());
 }
 
 }  // namespace slussen::cli

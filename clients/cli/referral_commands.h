@@ -7,40 +7,12 @@
 #ifndef SLUSSEN_CLIENTS_CLI_REFERRAL_COMMANDS_H_
 #define SLUSSEN_CLIENTS_CLI_REFERRAL_COMMANDS_H_
 
-#include <grpcpp/client_context.h>
-
-#include <iosfwd>
 #include <string>
 #include <vector>
 
-#include "clients/cli/cli_args.h"
-#include "slussen/v1/referral_service.grpc.pb.h"
+#include "clients/cli/cli_context.h"
 
 namespace slussen::cli {
-
-// What every command needs.
-struct CliContext {
-  const CliArgs* args;
-  slussen::v1::ReferralService::StubInterface* referrals;
-  bool json = false;
-  // Print only resource names, one a line (for shell scripts).
-  bool quiet = false;
-  std::ostream* out;
-  std::ostream* err;
-  // Identity metadata and deadline for one call.
-  std::string organisation;
-  std::string role;
-  std::string region;
-  std::string person;
-  int timeout_seconds = 10;
-
-  void Prepare(grpc::ClientContext* context) const;
-};
-
-// Exit codes.
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitRpcError = 1;
-inline constexpr int kExitUsage = 2;
 
 // `words` follow "referrals": {"create", "impulse"}, {"get", name}, ...
 int RunReferralCommand(const CliContext& context,

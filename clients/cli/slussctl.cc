@@ -10,10 +10,13 @@
 #include <grpcpp/security/credentials.h>
 
 #include <iostream>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "clients/cli/cli_args.h"
+#include "clients/cli/directory_commands.h"
+#include "clients/cli/placement_commands.h"
 #include "clients/cli/referral_commands.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -21,7 +24,9 @@ namespace {
 
 constexpr char kHelp[] = R"(slussctl: the command-line client of Slussen.
 
-Usage: slussctl [global flags] referrals <command> [flags]
+Usage: slussctl [global flags] <resource> <command> [flags]
+  resources: referrals, offers, queue, catalog, providers, offerings,
+             activity-types, capacity; and `health`
        slussctl [global flags] health [--service=slussen.v1.ReferralService]
 
 Global flags (or environment variables):
@@ -79,12 +84,18 @@ int main(int argc, char** argv) {
   }
   const std::vector<std::string>& words = args->words();
   if (args->Flag("help") || words.empty() || words[0] == "help") {
-    std::cout << kHelp << slussen::cli::ReferralCommandsHelp();
+    std::cout << kHelp << slussen::cli::ReferralCommandsHelp() << "\n"
+              << slussen::cli::PlacementCommandsHelp() << "\n"
+              << slussen::cli::DirectoryCommandsHelp();
     return words.empty() && !args->Flag("help") ? slussen::cli::kExitUsage
                                                 : slussen::cli::kExitOk;
   }
-  if (words[0] != "referrals" && words[0] != "health") {
-    std::cerr << "usage error: unknown command \"" << words[0]
+  const std::set<std::string> directory = {"catalog", "providers", "offerings",
+                                           "activity-types", "capacity"};
+  const std::string resource = words[0];
+  if (resource != "referrals" && resource != "health" && resource != "offers" &&
+      resource != "queue" && directory.count(resource) == 0) {
+    std::cerr << "usage error: unknown command \"" << resource
               << "\"; try slussctl --help\n";
     return slussen::cli::kExitUsage;
   }
@@ -109,13 +120,28 @@ int main(int argc, char** argv) {
       args->Get("server", "127.0.0.1:50051", "SLUSSEN_SERVER");
   auto channel =
       grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
-  auto stub = slussen::v1::ReferralService::NewStub(channel);
-  context.referrals = stub.get();
+  auto referrals = slussen::v1::ReferralService::NewStub(channel);
+  auto directory_stub = slussen::v1::ProviderDirectory::NewStub(channel);
+  auto offers = slussen::v1::OfferService::NewStub(channel);
+  auto queues = slussen::v1::QueueService::NewStub(channel);
+  context.referrals = referrals.get();
+  context.directory = directory_stub.get();
+  context.offers = offers.get();
+  context.queues = queues.get();
 
   const std::vector<std::string> rest(words.begin() + 1, words.end());
-  const int exit_code = words[0] == "health"
-                            ? Health(channel, *args, context.timeout_seconds)
-                            : slussen::cli::RunReferralCommand(context, rest);
+  int exit_code;
+  if (resource == "health") {
+    exit_code = Health(channel, *args, context.timeout_seconds);
+  } else if (resource == "referrals") {
+    exit_code = slussen::cli::RunReferralCommand(context, rest);
+  } else if (resource == "offers") {
+    exit_code = slussen::cli::RunOfferCommand(context, rest);
+  } else if (resource == "queue") {
+    exit_code = slussen::cli::RunQueueCommand(context, rest);
+  } else {
+    exit_code = slussen::cli::RunDirectoryCommand(context, words);
+  }
   if (const std::vector<std::string> unused = args->Unused();
       !unused.empty() && exit_code != slussen::cli::kExitUsage) {
     std::cerr << "warning: flags not used by this command: --"

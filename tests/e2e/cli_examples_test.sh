@@ -10,6 +10,7 @@ SLUSSEN=$1 SLUSSCTL=$2 EXAMPLES=$3
 
 start_redis "$TEST_TMP/redis"
 start_broker "$SLUSSEN" "$SLUSSCTL"
+load_catalog "$SLUSSCTL"
 ctl=("$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --org=fk-lfc-halmstad --region=13)
 
 count=0

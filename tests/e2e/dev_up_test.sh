@@ -40,6 +40,10 @@ down() {
 
 up
 grep -q "127.0.0.1:$port" "$log" || fail "./dev up does not say where it listens"
+grep -q 'catalogue: .* activity types ([1-9][0-9]* new)' "$log" ||
+  fail "./dev up did not load the catalogue: $(grep catalogue "$log")"
+"${ctl[@]}" offerings list --region=13 | grep -q 'halsosam' ||
+  fail "the sample Hälsosam offering is not in the directory"
 name=$("${ctl[@]}" referrals create impulse --kommun=1380 \
   --need=coordinated-rehabilitation --call-back-name="Anna Berg" \
   --call-back-phone="035-13 70 00" --quiet)
@@ -51,5 +55,7 @@ grep -q 'appendonly' "$SLUSSEN_VAR_DIR/redis/redis.log" 2>/dev/null ||
 up
 "${ctl[@]}" referrals get "$name" --quiet | grep -qx "$name" ||
   fail "the second ./dev up did not find the referral of the first"
+grep -q 'catalogue: .* activity types (0 new), .* providers (0 new), .* offerings (0 new); capacity published for 0' "$log" ||
+  fail "loading the catalogue twice created something twice: $(grep catalogue "$log")"
 down
 echo "PASS"

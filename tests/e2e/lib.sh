@@ -3,6 +3,7 @@
 # Source it; it sets `set -euo pipefail`.
 set -euo pipefail
 
+SLUSSEN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TEST_TMP=$(mktemp -d /tmp/slussen-test.XXXXXX)
 TEST_PIDS=()
 
@@ -82,4 +83,12 @@ start_broker() {
   BROKER_PID=$!
   TEST_PIDS+=("$BROKER_PID")
   wait_healthy "$slussctl" "$BROKER_PORT"
+}
+
+# load_catalog SLUSSCTL: the catalogue and sample directory, as `./dev up`
+# loads them, into the broker on $BROKER_PORT.
+load_catalog() {
+  "$1" --server="127.0.0.1:$BROKER_PORT" --org=slussen-admin --role=admin \
+    catalog apply "$SLUSSEN_ROOT"/providers/catalog/*.textproto \
+    >"$TEST_TMP/catalog.log" 2>&1 || fail "loading the catalogue: $(cat "$TEST_TMP/catalog.log")"
 }

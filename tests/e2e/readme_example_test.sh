@@ -21,6 +21,7 @@ script=$(awk '
 
 start_redis "$TEST_TMP/redis"
 start_broker "$SLUSSEN" "$SLUSSCTL"
+load_catalog "$SLUSSCTL"
 
 # The README runs build/slussctl from the repository root.
 mkdir -p "$TEST_TMP/root/build"

@@ -65,13 +65,17 @@ TEST_F(ReferralE2eTest, EveryKindGoesThroughCreateGetListCancel) {
     SCOPED_TRACE(request.referral().details_case());
     v1::Referral made;
     ASSERT_TRUE(Create(kFkHalmstad, request, &made).ok());
-    EXPECT_EQ(made.state(), v1::REFERRAL_STATE_RECEIVED);
+    // Matched as it arrived: no capacity is published, so it waits.
+    EXPECT_EQ(made.state(), v1::REFERRAL_STATE_QUEUED);
 
     v1::Referral got;
     ASSERT_TRUE(Get(kFkHalmstad, made.name(), &got).ok());
     EXPECT_EQ(got.name(), made.name());
     EXPECT_EQ(got.kind(), made.kind());
-    EXPECT_EQ(got.history_size(), 1);
+    ASSERT_EQ(got.history_size(), 2);
+    EXPECT_EQ(got.history(0).action(), v1::ACTION_CREATE);
+    EXPECT_EQ(got.history(1).action(), v1::ACTION_QUEUE);
+    EXPECT_EQ(got.history(1).actor().role(), v1::ROLE_SYSTEM);
 
     const std::vector<std::string> listed =
         ListNames(kFkHalmstad, "regions/13");
@@ -83,9 +87,9 @@ TEST_F(ReferralE2eTest, EveryKindGoesThroughCreateGetListCancel) {
 
     ASSERT_TRUE(Get(kFkHalmstad, made.name(), &got).ok());
     EXPECT_EQ(got.state(), v1::REFERRAL_STATE_WITHDRAWN);
-    ASSERT_EQ(got.history_size(), 2);
-    EXPECT_EQ(got.history(1).action(), v1::ACTION_CANCEL);
-    EXPECT_EQ(got.history(1).cancel_reason(), v1::CANCEL_REASON_SENT_IN_ERROR);
+    ASSERT_EQ(got.history_size(), 3);
+    EXPECT_EQ(got.history(2).action(), v1::ACTION_CANCEL);
+    EXPECT_EQ(got.history(2).cancel_reason(), v1::CANCEL_REASON_SENT_IN_ERROR);
     EXPECT_TRUE(got.allowed_actions().empty());
   }
   EXPECT_EQ(ListNames(kFkHalmstad, "regions/13").size(), 5u);
@@ -118,7 +122,7 @@ TEST_F(ReferralE2eTest, AnotherAgencyCannotSeeOrCancel) {
   EXPECT_TRUE(ListNames(kLaholmKommun, "regions/13").empty());
   EXPECT_TRUE(ListNames(kLaholmKommun, "regions/-").empty());
   ASSERT_TRUE(Get(kHalmstadKommun, made.name(), &got).ok());
-  EXPECT_EQ(got.state(), v1::REFERRAL_STATE_RECEIVED);
+  EXPECT_EQ(got.state(), v1::REFERRAL_STATE_QUEUED);
 }
 
 TEST_F(ReferralE2eTest, CoordinatorsSeeTheirRegion) {
@@ -195,13 +199,16 @@ TEST_F(ReferralE2eTest, HealthIsServingForTheServerAndTheService) {
   EXPECT_EQ(harness_->HealthStatus("slussen.v1.ReferralService"), "SERVING");
 }
 
-TEST_F(ReferralE2eTest, ProviderActionsOfLaterVersionsAreUnimplemented) {
+TEST_F(ReferralE2eTest, ProvidersCannotActOnReferralsNotTheirs) {
+  v1::Referral made;
+  ASSERT_TRUE(Create(kHalmstadKommun, SampleImpulse(), &made).ok());
   grpc::ClientContext context;
   Identify(&context, kProvider);
   v1::StartReferralRequest request;
+  request.set_name(made.name());
   v1::Referral out;
   EXPECT_EQ(stub_->StartReferral(&context, request, &out).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+            grpc::StatusCode::NOT_FOUND);
 }
 
 }  // namespace

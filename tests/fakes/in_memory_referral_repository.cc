@@ -43,10 +43,10 @@ absl::StatusOr<core::ReferralRecord> InMemoryReferralRepository::Get(
   return it->second;
 }
 
-absl::StatusOr<int64_t> InMemoryReferralRepository::Update(
-    const core::ReferralRecord& read, const core::ReferralRecord& changed,
-    const slussen::v1::Event& event) {
+absl::StatusOr<int64_t> InMemoryReferralRepository::Apply(
+    const core::ReferralChange& change) {
   absl::MutexLock lock(&mu_);
+  const core::ReferralRecord& read = *change.read;
   const auto it = records_.find({read.region, read.id});
   if (it == records_.end()) return absl::NotFoundError("no such referral");
   if (abort_updates_ > 0) {
@@ -57,10 +57,105 @@ absl::StatusOr<int64_t> InMemoryReferralRepository::Update(
   if (it->second.version != read.version) {
     return absl::AbortedError("version changed");
   }
-  it->second = changed;
+  // Every check before any write, as the Redis store does.
+  if (change.offer.has_value()) {
+    const Key key{change.offer->region, change.offer->id};
+    if (change.offer_read == nullptr
+            ? offers_.count(key) > 0
+            : offers_[key].version != change.offer_read->version) {
+      return absl::AbortedError("offer changed");
+    }
+  }
+  for (const core::CapacityDelta& delta : change.capacity) {
+    const Unit& unit = units_[{delta.offering, delta.unit}];
+    if (delta.require_room && unit.capacity - unit.occupied - unit.held <= 0) {
+      return absl::FailedPreconditionError("no free place");
+    }
+  }
+  it->second = change.changed;
   it->second.version = read.version + 1;
-  events_.push_back(event);
+  events_.push_back(change.event);
+  if (change.offer.has_value()) {
+    core::OfferRecord& offer =
+        offers_[{change.offer->region, change.offer->id}];
+    const int64_t version = offer.version;
+    offer = *change.offer;
+    offer.version = version + 1;
+  }
+  for (const core::CapacityDelta& delta : change.capacity) {
+    Unit& unit = units_[{delta.offering, delta.unit}];
+    unit.held += delta.held;
+    unit.occupied += delta.occupied;
+  }
   return it->second.version;
+}
+
+absl::StatusOr<std::vector<core::ReferralRecord>>
+InMemoryReferralRepository::ListMatchable(const std::string& region) {
+  absl::MutexLock lock(&mu_);
+  std::vector<core::ReferralRecord> out;
+  for (const auto& [key, record] : records_) {
+    const auto state = record.referral.state();
+    if (key.first == region && (state == slussen::v1::REFERRAL_STATE_RECEIVED ||
+                                state == slussen::v1::REFERRAL_STATE_QUEUED)) {
+      out.push_back(record);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<core::OfferRecord> InMemoryReferralRepository::GetOffer(
+    const std::string& region, const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  const auto it = offers_.find({region, id});
+  if (it == offers_.end()) return absl::NotFoundError("no such offer");
+  return it->second;
+}
+
+absl::StatusOr<core::OfferPage> InMemoryReferralRepository::ListOffers(
+    const core::OfferQuery& query) {
+  absl::MutexLock lock(&mu_);
+  core::OfferPage page;
+  for (const auto& [key, offer] : offers_) {
+    if (std::count(query.regions.begin(), query.regions.end(), key.first) &&
+        (query.provider_organisation.empty() ||
+         offer.provider_organisation == query.provider_organisation) &&
+        (query.states.empty() ||
+         std::count(query.states.begin(), query.states.end(),
+                    offer.offer.state()))) {
+      page.records.push_back(offer);
+    }
+  }
+  return page;
+}
+
+absl::StatusOr<std::vector<std::string>> InMemoryReferralRepository::DueHolds(
+    const std::string& region, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> due;
+  for (const auto& [key, offer] : offers_) {
+    if (key.first == region &&
+        offer.offer.state() == slussen::v1::OFFER_STATE_HELD &&
+        absl::FromUnixSeconds(offer.offer.hold_expire_time().seconds()) <=
+            now) {
+      due.push_back(key.second);
+    }
+  }
+  return due;
+}
+
+void InMemoryReferralRepository::SetCapacity(const std::string& offering,
+                                             const std::string& unit,
+                                             int capacity) {
+  absl::MutexLock lock(&mu_);
+  units_[{offering, unit}].capacity = capacity;
+}
+
+int InMemoryReferralRepository::Taken(const std::string& offering,
+                                      const std::string& unit) const {
+  absl::MutexLock lock(&mu_);
+  const auto it = units_.find({offering, unit});
+  return it == units_.end() ? 0 : it->second.occupied + it->second.held;
 }
 
 absl::StatusOr<core::ListPage> InMemoryReferralRepository::List(

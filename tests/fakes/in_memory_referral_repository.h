@@ -29,10 +29,23 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
       const std::optional<core::IdempotencyKey>& key) override;
   absl::StatusOr<core::ReferralRecord> Get(const std::string& region,
                                            const std::string& id) override;
-  absl::StatusOr<int64_t> Update(const core::ReferralRecord& read,
-                                 const core::ReferralRecord& changed,
-                                 const slussen::v1::Event& event) override;
+  absl::StatusOr<int64_t> Apply(const core::ReferralChange& change) override;
   absl::StatusOr<core::ListPage> List(const core::ListQuery& query) override;
+  absl::StatusOr<std::vector<core::ReferralRecord>> ListMatchable(
+      const std::string& region) override;
+  absl::StatusOr<core::OfferRecord> GetOffer(const std::string& region,
+                                             const std::string& id) override;
+  absl::StatusOr<core::OfferPage> ListOffers(
+      const core::OfferQuery& query) override;
+  absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
+                                                    absl::Time now) override;
+
+  // The capacity of one unit ("-" or a cohort id) of an offering, so that
+  // offers can take it.
+  void SetCapacity(const std::string& offering, const std::string& unit,
+                   int capacity);
+  // occupied + held of the unit.
+  int Taken(const std::string& offering, const std::string& unit) const;
 
   // The next `count` updates answer ABORTED, as if another replica had
   // changed the referral in between (the stored version is bumped).
@@ -48,6 +61,15 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
   std::map<std::string, std::pair<std::string, std::string>> idempotency_
       ABSL_GUARDED_BY(mu_);
   std::vector<slussen::v1::Event> events_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, core::OfferRecord> offers_ ABSL_GUARDED_BY(mu_);
+  struct Unit {
+    int capacity = 0;
+    int occupied = 0;
+    int held = 0;
+  };
+  // (offering, unit) -> counters.
+  std::map<std::pair<std::string, std::string>, Unit> units_
+      ABSL_GUARDED_BY(mu_);
   int abort_updates_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -4,12 +4,82 @@
 #include <grpcpp/security/credentials.h>
 
 #include <chrono>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker/core/status_macros.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "slussen/v1/provider_service.grpc.pb.h"
 
 namespace slussen::testing {
+
+namespace {
+
+absl::Status FromGrpc(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+}  // namespace
+
+absl::Status LoadSampleDirectory(
+    const std::shared_ptr<grpc::Channel>& channel) {
+  namespace v1 = ::slussen::v1;
+  auto directory = v1::ProviderDirectory::NewStub(channel);
+  const auto call = [&](auto method, const auto& request, auto* response) {
+    grpc::ClientContext context;
+    Identify(&context, kAdmin);
+    return FromGrpc(((*directory).*method)(&context, request, response));
+  };
+  for (const char* id :
+       {"halsosam", "redo", "arbetslivsinriktad-rehabilitering",
+        "teamoverlamning", "funktionsbrevlada", "gemensam-kartlaggning"}) {
+    v1::CreateActivityTypeRequest request;
+    request.set_activity_type_id(id);
+    request.mutable_activity_type()->set_display_name(id);
+    v1::ActivityType made;
+    RETURN_IF_ERROR(
+        call(&v1::ProviderDirectory::Stub::CreateActivityType, request, &made));
+  }
+  for (const auto& [id, kind] :
+       std::vector<std::pair<std::string, v1::ProviderKind>>{
+           {"work-for-you", v1::PROVIDER_KIND_REHAB_SUPPLIER},
+           {"amia-korgen", v1::PROVIDER_KIND_AGENCY_TEAM}}) {
+    v1::CreateProviderRequest request;
+    request.set_provider_id(id);
+    v1::Provider* p = request.mutable_provider();
+    p->set_display_name(id);
+    p->set_organisation(id);
+    p->set_kind(kind);
+    if (kind == v1::PROVIDER_KIND_AGENCY_TEAM) {
+      p->set_agency_kind(v1::AGENCY_KIND_FORSAKRINGSKASSAN);
+    }
+    p->add_regions("13");
+    v1::Provider made;
+    RETURN_IF_ERROR(
+        call(&v1::ProviderDirectory::Stub::CreateProvider, request, &made));
+  }
+  v1::CreateFrameworkAgreementRequest agreement;
+  agreement.set_framework_agreement_id("fk-rehab-2025");
+  v1::FrameworkAgreement* a = agreement.mutable_framework_agreement();
+  a->set_display_name("FK rehab 2025");
+  a->set_procuring_agency(v1::AGENCY_KIND_FORSAKRINGSKASSAN);
+  a->add_services("arbetslivsinriktad-rehabilitering");
+  a->add_regions("13");
+  v1::RankedSupplier* supplier = a->add_suppliers();
+  supplier->set_provider("providers/work-for-you");
+  supplier->set_rank(1);
+  a->mutable_start_date()->set_year(2025);
+  a->mutable_start_date()->set_month(1);
+  a->mutable_start_date()->set_day(1);
+  a->mutable_end_date()->set_year(2030);
+  a->mutable_end_date()->set_month(12);
+  a->mutable_end_date()->set_day(31);
+  v1::FrameworkAgreement made;
+  return call(&v1::ProviderDirectory::Stub::CreateFrameworkAgreement, agreement,
+              &made);
+}
 
 BrokerHarness::Options::Options() {
   // Generous: parallel tests on two cores can hold an fsync up. Tests of
@@ -36,6 +106,9 @@ absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start(
                                                 std::move(pseudonymizer)));
   harness->channel_ = grpc::CreateChannel(harness->target(),
                                           grpc::InsecureChannelCredentials());
+  if (options.sample_directory) {
+    RETURN_IF_ERROR(LoadSampleDirectory(harness->channel_));
+  }
   return harness;
 }
 

@@ -24,6 +24,10 @@
 
 namespace slussen::testing {
 
+// Creates, as an admin, what the sample referrals name (see
+// BrokerHarness::Options::sample_directory).
+absl::Status LoadSampleDirectory(const std::shared_ptr<grpc::Channel>& channel);
+
 class BrokerHarness {
  public:
   struct Options {
@@ -31,6 +35,10 @@ class BrokerHarness {
     // Listen address and Redis address are set by Start().
     service::BrokerOptions broker;
     RedisServer::Options redis;
+    // Loads what the sample referrals name (activity types, the framework
+    // agreement, the team and the supplier), without offerings: referrals
+    // are accepted and wait, as no capacity is published.
+    bool sample_directory = true;
   };
 
   static absl::StatusOr<std::unique_ptr<BrokerHarness>> Start();
@@ -41,6 +49,8 @@ class BrokerHarness {
   service::BrokerServer& broker() { return *broker_; }
   // "127.0.0.1:<port>".
   std::string target() const;
+  // A channel to the broker, for any service's stub.
+  const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   std::unique_ptr<slussen::v1::ReferralService::Stub> ReferralStub() const;
   // The referral API as `identity` calls it.
   ReferralClient Client(const Identity& identity,

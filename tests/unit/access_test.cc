@@ -166,8 +166,11 @@ TEST(CanSee, AdminAndOthersSeeNoReferral) {
       CanSee(MakeCaller(kAgency, v1::ROLE_ADMIN, "13"), ActivityRecord()));
   EXPECT_FALSE(CanSee(MakeCaller(kAgency, v1::ROLE_UNSPECIFIED, "13"),
                       ActivityRecord()));
-  EXPECT_FALSE(
-      CanSee(MakeCaller(kProvider, v1::ROLE_SYSTEM, "13"), ActivityRecord()));
+}
+
+TEST(CanSee, TheBrokerItselfSeesEveryReferral) {
+  EXPECT_TRUE(
+      CanSee(MakeCaller("slussen", v1::ROLE_SYSTEM, ""), ActivityRecord()));
 }
 
 // --- CheckMayReadReferrals ---------------------------------------------

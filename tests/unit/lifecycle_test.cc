@@ -69,7 +69,12 @@ const std::vector<Move>& ExpectedMoves() {
       {v1::ACTION_WITHDRAW_CONSENT, kOffered, kWithdrawn},
       {v1::ACTION_WITHDRAW_CONSENT, kAccepted, kWithdrawn},
       {v1::ACTION_WITHDRAW_CONSENT, kStarted, kWithdrawn},
+      // A place lost before the start (a cancelled cohort).
+      {v1::ACTION_REQUEUE, kOffered, kQueued},
       {v1::ACTION_REQUEUE, kAccepted, kQueued},
+      // A merged cohort: the place moves, the state stays.
+      {v1::ACTION_MOVE_PLACE, kOffered, kOffered},
+      {v1::ACTION_MOVE_PLACE, kAccepted, kAccepted},
   };
   return *kMoves;
 }
@@ -87,6 +92,7 @@ std::set<v1::Role> ExpectedRoles(v1::Action action) {
     case v1::ACTION_OFFER:
     case v1::ACTION_EXPIRE_OFFER:
     case v1::ACTION_REQUEUE:
+    case v1::ACTION_MOVE_PLACE:
       return {v1::ROLE_SYSTEM};
     case v1::ACTION_ACCEPT:
     case v1::ACTION_DECLINE:
@@ -205,7 +211,8 @@ TEST(Lifecycle, AllowedActionsAreInEnumOrder) {
               ElementsAre(v1::ACTION_RECORD_CONTACT, v1::ACTION_START,
                           v1::ACTION_WITHDRAW_CONSENT));
   EXPECT_THAT(AllowedActions(WithConsent(kOffered), v1::ROLE_SYSTEM),
-              ElementsAre(v1::ACTION_EXPIRE_OFFER));
+              ElementsAre(v1::ACTION_EXPIRE_OFFER, v1::ACTION_REQUEUE,
+                          v1::ACTION_MOVE_PLACE));
 }
 
 TEST(Lifecycle, CancelOnlyByTheAgencyAndOnlyBeforeStart) {

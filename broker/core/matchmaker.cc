@@ -1,0 +1,122 @@
+#include "broker/core/matchmaker.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "broker/core/names.h"
+#include "broker/core/status_macros.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+// A decision that lost a race: the referral or the place changed since the
+// snapshot.
+bool LostRace(const absl::Status& status) {
+  return absl::IsAborted(status) || absl::IsFailedPrecondition(status) ||
+         absl::IsNotFound(status);
+}
+
+}  // namespace
+
+absl::StatusOr<RegionSnapshot> Matchmaker::Snapshot(
+    const std::string& region) const {
+  RegionSnapshot snapshot;
+  MatchInput& input = snapshot.input;
+  input.now = clock_->Now();
+  input.zone = calendar_->time_zone();
+  input.policy = DefaultPriorityPolicy();
+
+  ASSIGN_OR_RETURN(const std::vector<Versioned<v1::Provider>> providers,
+                   directory_->ListProviders());
+  std::map<std::string, v1::AgencyKind> agency_kinds;
+  for (const Versioned<v1::Provider>& p : providers) {
+    const std::string id = p.value.name().substr(p.value.name().rfind('/') + 1);
+    agency_kinds[id] = p.value.agency_kind();
+    snapshot.provider_organisations[id] = p.value.organisation();
+  }
+  ASSIGN_OR_RETURN(snapshot.offerings, directory_->ListOfferings(region));
+  for (const Versioned<v1::Offering>& o : snapshot.offerings) {
+    const std::string provider =
+        ParseOfferingName("", o.value.name())->provider;
+    input.offerings.push_back(ToMatchOffering(o.value, agency_kinds[provider],
+                                              input.now, input.zone));
+  }
+  ASSIGN_OR_RETURN(const std::vector<v1::FrameworkAgreement> agreements,
+                   directory_->ListFrameworkAgreements());
+  for (const v1::FrameworkAgreement& a : agreements) {
+    input.agreements.push_back(ToMatchAgreement(a));
+  }
+  ASSIGN_OR_RETURN(snapshot.referrals, referrals_->ListMatchable(region));
+  for (const ReferralRecord& record : snapshot.referrals) {
+    // Response deadlines join the priority with the deadline clocks.
+    input.referrals.push_back(ToMatchReferral(record.referral, std::nullopt));
+  }
+  return snapshot;
+}
+
+absl::StatusOr<Matchmaker::Pass> Matchmaker::RunRegion(
+    const std::string& region) {
+  Pass pass;
+  ASSIGN_OR_RETURN(const std::vector<std::string> due,
+                   referrals_->DueHolds(region, clock_->Now()));
+  for (const std::string& id : due) {
+    RETURN_IF_ERROR(placements_->ExpireHold(region, id));
+    ++pass.expired;
+  }
+
+  ASSIGN_OR_RETURN(RegionSnapshot snapshot, Snapshot(region));
+  Matcher matcher(snapshot.input);
+  const std::vector<MatchDecision> decisions = matcher.MatchAll();
+  // The record of each referral as the pass moves it on.
+  std::vector<ReferralRecord>& current = snapshot.referrals;
+  std::vector<bool> lost(current.size(), false);
+  for (const MatchDecision& d : decisions) {
+    if (lost[d.referral]) continue;
+    ReferralRecord& record = current[d.referral];
+    absl::StatusOr<ReferralRecord> done;
+    switch (d.kind) {
+      case MatchDecision::Kind::kQueue:
+        done = placements_->Queue(record);
+        if (done.ok()) ++pass.queued;
+        break;
+      case MatchDecision::Kind::kReject:
+        done = placements_->Reject(record, d.reasons);
+        if (done.ok()) ++pass.rejected;
+        break;
+      case MatchDecision::Kind::kOffer: {
+        const Versioned<v1::Offering>& offering =
+            snapshot.offerings[d.offering];
+        PlacementDesk::OfferPlan plan{.offering = &offering.value};
+        plan.provider_organisation =
+            snapshot.provider_organisations
+                [ParseOfferingName("", offering.value.name())->provider];
+        if (d.cohort >= 0) {
+          plan.cohort =
+              snapshot.input.offerings[d.offering].cohorts[d.cohort].name;
+        }
+        for (const std::string& reason : d.reasons) {
+          plan.explanation.add_reasons(reason);
+        }
+        plan.explanation.set_framework_rank(d.framework_rank);
+        plan.explanation.set_preferred_provider_honoured(
+            d.preferred_provider_honoured);
+        done = placements_->MakeOffer(record, plan);
+        if (done.ok()) ++pass.offered;
+        break;
+      }
+    }
+    if (done.ok()) {
+      record = *std::move(done);
+    } else if (LostRace(done.status())) {
+      lost[d.referral] = true;
+      ++pass.lost_races;
+    } else {
+      return done.status();
+    }
+  }
+  return pass;
+}
+
+}  // namespace slussen::core

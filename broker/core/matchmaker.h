@@ -1,0 +1,84 @@
+// The matchmaker: one matching pass over a region, by the broker itself.
+//
+// A pass expires the region's offers whose hold ran out, reads a snapshot
+// (the referrals waiting for capacity, the region's offerings with their
+// live counters, the providers and framework agreements), runs the pure
+// matcher (matcher.h), and applies its decisions one by one through the
+// placement desk: queue, reject, offer. Each decision is written atomically
+// with its checks, so a decision that lost a race (another replica took the
+// place, the agency cancelled) is simply not applied; the pass reports it
+// and the scheduler runs the region again.
+//
+//   Matchmaker matchmaker(&referrals, &directory, &placements, &clock,
+//                         &calendar);
+//   ASSIGN_OR_RETURN(Matchmaker::Pass pass, matchmaker.RunRegion("13"));
+//
+// Thread-safe if its collaborators are; passes of one region on several
+// replicas at once are safe (the scheduler avoids them to save work).
+#ifndef SLUSSEN_BROKER_CORE_MATCHMAKER_H_
+#define SLUSSEN_BROKER_CORE_MATCHMAKER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "broker/core/calendar.h"
+#include "broker/core/clock.h"
+#include "broker/core/directory_repository.h"
+#include "broker/core/matcher.h"
+#include "broker/core/placement_desk.h"
+#include "broker/core/referral_repository.h"
+
+namespace slussen::core {
+
+// What the matcher saw of a region, with the stored records behind it.
+struct RegionSnapshot {
+  MatchInput input;
+  // Parallel to input.referrals / input.offerings.
+  std::vector<ReferralRecord> referrals;
+  std::vector<Versioned<slussen::v1::Offering>> offerings;
+  // Provider id -> the organisation that operates it.
+  std::map<std::string, std::string> provider_organisations;
+};
+
+class Matchmaker {
+ public:
+  struct Pass {
+    int expired = 0;
+    int queued = 0;
+    int rejected = 0;
+    int offered = 0;
+    // Decisions not applied because the referral or the place changed
+    // meanwhile: run the region again.
+    int lost_races = 0;
+  };
+
+  // All must outlive the matchmaker.
+  Matchmaker(ReferralRepository* referrals, DirectoryRepository* directory,
+             PlacementDesk* placements, const Clock* clock,
+             const SwedishCalendar* calendar)
+      : referrals_(referrals),
+        directory_(directory),
+        placements_(placements),
+        clock_(clock),
+        calendar_(calendar) {}
+
+  // Expires due holds, then matches the region once.
+  absl::StatusOr<Pass> RunRegion(const std::string& region);
+
+  // The region as the matcher sees it now.
+  absl::StatusOr<RegionSnapshot> Snapshot(const std::string& region) const;
+
+ private:
+  ReferralRepository* const referrals_;
+  DirectoryRepository* const directory_;
+  PlacementDesk* const placements_;
+  const Clock* const clock_;
+  const SwedishCalendar* const calendar_;
+};
+
+}  // namespace slussen::core
+
+#endif  // SLUSSEN_BROKER_CORE_MATCHMAKER_H_

@@ -1,0 +1,382 @@
+#include "broker/core/placement_desk.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "broker/core/capacity.h"
+#include "broker/core/field_error.h"
+#include "broker/core/lifecycle.h"
+#include "broker/core/names.h"
+#include "broker/core/page_token.h"
+#include "broker/core/proto_rules.h"
+#include "broker/core/proto_time.h"
+#include "broker/core/referral_validation.h"
+#include "broker/core/status_macros.h"
+#include "broker/core/text_rules.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+constexpr int kDefaultHoldHours = 72;
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+
+v1::Offer Render(const OfferRecord& record) {
+  v1::Offer offer = record.offer;
+  offer.set_etag(absl::StrCat(record.version));
+  return offer;
+}
+
+bool MaySeeOffer(const Caller& caller, const OfferRecord& offer) {
+  switch (caller.role) {
+    case v1::ROLE_PROVIDER:
+      return offer.provider_organisation == caller.organisation;
+    case v1::ROLE_COORDINATOR:
+      return offer.region == caller.region;
+    case v1::ROLE_SYSTEM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+Caller SystemCaller() {
+  return Caller{.organisation = "slussen", .role = v1::ROLE_SYSTEM};
+}
+
+PlacementDesk::PlacementDesk(ReferralRepository* referrals,
+                             DirectoryDesk* directory, const Clock* clock,
+                             IdGenerator* ids, const SwedishCalendar* calendar)
+    : referrals_(referrals),
+      directory_(directory),
+      clock_(clock),
+      ids_(ids),
+      calendar_(calendar),
+      transitions_(referrals, clock) {}
+
+absl::StatusOr<OfferRecord> PlacementDesk::LoadOffer(
+    const Caller& caller, absl::string_view field,
+    absl::string_view name) const {
+  ASSIGN_OR_RETURN(const OfferName parsed, ParseOfferName(field, name));
+  absl::StatusOr<OfferRecord> offer =
+      referrals_->GetOffer(parsed.region, parsed.id);
+  if (absl::IsNotFound(offer.status()) ||
+      (offer.ok() && !MaySeeOffer(caller, *offer))) {
+    return absl::NotFoundError(absl::StrCat("offer ", name, " not found"));
+  }
+  return offer;
+}
+
+absl::StatusOr<v1::Offer> PlacementDesk::GetOffer(
+    const Caller& caller, const v1::GetOfferRequest& request) {
+  ASSIGN_OR_RETURN(const OfferRecord offer,
+                   LoadOffer(caller, "name", request.name()));
+  return Render(offer);
+}
+
+absl::StatusOr<v1::ListOffersResponse> PlacementDesk::ListOffers(
+    const Caller& caller, const v1::ListOffersRequest& request) {
+  if (caller.role != v1::ROLE_PROVIDER && caller.role != v1::ROLE_COORDINATOR) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", RoleName(caller.role),
+                     " may not list offers; providers and coordinators may"));
+  }
+  ASSIGN_OR_RETURN(const std::string region,
+                   ParseRegionParent("parent", request.parent(), true));
+  ASSIGN_OR_RETURN(const int page_size,
+                   ValidatePageSize("page_size", request.page_size(),
+                                    kDefaultPageSize, kMaxPageSize));
+  RETURN_IF_ERROR(ValidateEnumSet<v1::OfferState>("states", request.states()));
+  if (!request.provider().empty()) {
+    RETURN_IF_ERROR(ValidateProviderName("provider", request.provider()));
+  }
+  std::string states;
+  for (int state : request.states()) absl::StrAppend(&states, state, ",");
+  const uint64_t fingerprint = QueryFingerprint(
+      absl::StrCat(request.parent(), "|", states, "|", request.provider()));
+  OfferQuery query;
+  ASSIGN_OR_RETURN(
+      query.after_id,
+      DecodePageToken("page_token", request.page_token(), fingerprint));
+  query.page_size = page_size;
+  for (int state : request.states()) {
+    query.states.push_back(static_cast<v1::OfferState>(state));
+  }
+  if (caller.role == v1::ROLE_PROVIDER) {
+    query.provider_organisation = caller.organisation;
+    if (region == kAnyRegion) {
+      for (absl::string_view code : RegionCodes()) {
+        query.regions.emplace_back(code);
+      }
+    } else {
+      query.regions = {region};
+    }
+  } else if (region == kAnyRegion || region == caller.region) {
+    query.regions = {caller.region};
+  }
+  v1::ListOffersResponse response;
+  if (query.regions.empty()) return response;
+  ASSIGN_OR_RETURN(const OfferPage page, referrals_->ListOffers(query));
+  for (const OfferRecord& offer : page.records) {
+    if (request.provider().empty() ||
+        offer.offer.provider() == request.provider()) {
+      *response.add_offers() = Render(offer);
+    }
+  }
+  if (!page.resume_after_id.empty()) {
+    response.set_next_page_token(
+        EncodePageToken(page.resume_after_id, fingerprint));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::Offer> PlacementDesk::Answer(
+    const Caller& caller, absl::string_view name, v1::Action action,
+    const std::string& request_id,
+    std::function<void(v1::Transition&)> describe) {
+  RETURN_IF_ERROR(CheckRoleMayTake(action, caller.role));
+  RETURN_IF_ERROR(ValidateRequestId("request_id", request_id));
+  ASSIGN_OR_RETURN(const OfferRecord offer, LoadOffer(caller, "name", name));
+  ASSIGN_OR_RETURN(const ReferralName referral,
+                   ParseReferralName("offer.referral", offer.offer.referral()));
+  const std::string offer_name = offer.offer.name();
+  RETURN_IF_ERROR(
+      transitions_
+          .Run(caller,
+               {.name = referral,
+                .action = action,
+                .request_id = request_id,
+                .describe = std::move(describe),
+                .check = [&](const ReferralRecord& read) -> absl::Status {
+                  if (read.referral.current_offer() == offer_name) {
+                    return absl::OkStatus();
+                  }
+                  return absl::FailedPreconditionError(
+                      absl::StrCat("offer ", offer_name, " is ",
+                                   v1::OfferState_Name(offer.offer.state()),
+                                   "; only a held offer can be answered"));
+                }})
+          .status());
+  ASSIGN_OR_RETURN(const OfferRecord answered,
+                   referrals_->GetOffer(offer.region, offer.id));
+  return Render(answered);
+}
+
+absl::StatusOr<v1::Offer> PlacementDesk::AcceptOffer(
+    const Caller& caller, const v1::AcceptOfferRequest& request) {
+  RETURN_IF_ERROR(ValidateRequestId("person", request.person()));
+  Caller answering = caller;
+  if (!request.person().empty()) answering.person = request.person();
+  return Answer(answering, request.name(), v1::ACTION_ACCEPT,
+                request.request_id(), nullptr);
+}
+
+absl::StatusOr<v1::Offer> PlacementDesk::DeclineOffer(
+    const Caller& caller, const v1::DeclineOfferRequest& request) {
+  RETURN_IF_ERROR(ValidateRequestId("person", request.person()));
+  RETURN_IF_ERROR(
+      ValidateEnum<v1::DeclineReason>("reason", request.reason(), true));
+  if (request.reason() == v1::DECLINE_REASON_OTHER && request.note().empty()) {
+    return MissingField("note", "say why, with DECLINE_REASON_OTHER");
+  }
+  RETURN_IF_ERROR(ValidateText("note", request.note(),
+                               {.max_chars = 2000, .free_text = true}));
+  Caller answering = caller;
+  if (!request.person().empty()) answering.person = request.person();
+  const v1::DeclineReason reason = request.reason();
+  const std::string note = request.note();
+  return Answer(answering, request.name(), v1::ACTION_DECLINE,
+                request.request_id(), [reason, note](v1::Transition& t) {
+                  t.set_decline_reason(reason);
+                  t.set_note(note);
+                });
+}
+
+absl::StatusOr<std::vector<ReferralRecord>> PlacementDesk::PlacedIn(
+    const std::string& region, const std::string& organisation,
+    const std::string& cohort) const {
+  std::vector<ReferralRecord> placed;
+  ListQuery query{
+      .regions = {region},
+      .index = ListIndex::kAssignedOrganisation,
+      .organisation = organisation,
+      .states = {v1::REFERRAL_STATE_OFFERED, v1::REFERRAL_STATE_ACCEPTED},
+      .page_size = 1000,
+      .scan_limit = 10000};
+  do {
+    ASSIGN_OR_RETURN(const ListPage page, referrals_->List(query));
+    for (const ReferralRecord& record : page.records) {
+      if (record.referral.cohort() == cohort) placed.push_back(record);
+    }
+    query.before_id = page.resume_before_id;
+  } while (!query.before_id.empty());
+  return placed;
+}
+
+absl::StatusOr<v1::Cohort> PlacementDesk::DecideCohort(
+    const Caller& caller, const v1::DecideCohortRequest& request) {
+  ASSIGN_OR_RETURN(const CohortName name,
+                   ParseCohortName("name", request.name()));
+  RETURN_IF_ERROR(
+      ValidateEnum<v1::CohortDecision>("decision", request.decision(), true));
+  std::string merge_unit;
+  if (request.decision() == v1::COHORT_DECISION_MERGE) {
+    ASSIGN_OR_RETURN(const CohortName target,
+                     ParseCohortName("merge_into", request.merge_into()));
+    if (target.offering.ToString() != name.offering.ToString()) {
+      return InvalidField("merge_into", "must be a cohort of the same offering",
+                          request.merge_into());
+    }
+    merge_unit = target.cohort;
+  }
+  ASSIGN_OR_RETURN(const Versioned<v1::Offering> offering,
+                   directory_->LoadOffering("name", name.offering.ToString()));
+  RETURN_IF_ERROR(directory_->CheckOwnsOffering(caller, offering.value));
+  const absl::Time now = clock_->Now();
+  ASSIGN_OR_RETURN(
+      const CohortDecisionPlan plan,
+      PlanCohortDecision(offering.value, name.cohort, request.decision(),
+                         merge_unit, calendar_->LocalDay(now)));
+  v1::Event event;
+  event.set_type(v1::EVENT_TYPE_COHORT_DECIDED);
+  *event.mutable_time() = ToProtoTimestamp(now);
+  *event.mutable_actor() = caller.ToActor();
+  event.set_offering(offering.value.name());
+  event.set_provider(name.offering.ProviderName());
+  RETURN_IF_ERROR(directory_->WriteCapacity(offering, plan.capacity, event));
+
+  if (request.decision() != v1::COHORT_DECISION_START) {
+    // The places in a closed cohort: back to the queue, or into the other.
+    ASSIGN_OR_RETURN(const std::string provider_org,
+                     directory_->ProviderOrganisation(name.offering.provider));
+    ASSIGN_OR_RETURN(
+        const std::vector<ReferralRecord> placed,
+        PlacedIn(offering.value.region(), provider_org, request.name()));
+    for (const ReferralRecord& record : placed) {
+      const bool merge = request.decision() == v1::COHORT_DECISION_MERGE;
+      const std::string target = request.merge_into();
+      RETURN_IF_ERROR(
+          transitions_
+              .Run(SystemCaller(), {.name = {record.region, record.id},
+                                    .action = merge ? v1::ACTION_MOVE_PLACE
+                                                    : v1::ACTION_REQUEUE,
+                                    .describe =
+                                        [&](v1::Transition& t) {
+                                          if (merge) t.set_cohort(target);
+                                        }})
+              .status());
+    }
+  }
+  ASSIGN_OR_RETURN(const Versioned<v1::Offering> decided,
+                   directory_->LoadOffering("name", name.offering.ToString()));
+  for (const v1::Cohort& cohort :
+       decided.value.capacity().cohorts().cohorts()) {
+    if (cohort.name() == request.name()) return cohort;
+  }
+  return absl::InternalError("the decided cohort is gone");
+}
+
+absl::StatusOr<ReferralRecord> PlacementDesk::Queue(
+    const ReferralRecord& read) {
+  return transitions_.Run(SystemCaller(), {.name = {read.region, read.id},
+                                           .action = v1::ACTION_QUEUE,
+                                           .etag = absl::StrCat(read.version)});
+}
+
+absl::StatusOr<ReferralRecord> PlacementDesk::Reject(
+    const ReferralRecord& read, std::vector<std::string> reasons) {
+  return transitions_.Run(SystemCaller(), {.name = {read.region, read.id},
+                                           .action = v1::ACTION_REJECT,
+                                           .etag = absl::StrCat(read.version),
+                                           .describe = [&](v1::Transition& t) {
+                                             for (std::string& reason : reasons)
+                                               t.add_reasons(std::move(reason));
+                                           }});
+}
+
+absl::StatusOr<ReferralRecord> PlacementDesk::MakeOffer(
+    const ReferralRecord& read, const OfferPlan& plan) {
+  const v1::Offering& offering = *plan.offering;
+  const absl::Time now = clock_->Now();
+  OfferRecord offer{.region = read.region,
+                    .id = ids_->NewId(),
+                    .provider_organisation = plan.provider_organisation};
+  offer.unit = plan.cohort.empty()
+                   ? std::string(kWholeOfferingUnit)
+                   : plan.cohort.substr(plan.cohort.rfind('/') + 1);
+  const std::string offer_name = OfferName{read.region, offer.id}.ToString();
+  const std::string provider =
+      ParseOfferingName("", offering.name())->ProviderName();
+  v1::Offer& o = offer.offer;
+  o.set_name(offer_name);
+  o.set_referral(read.referral.name());
+  o.set_offering(offering.name());
+  o.set_cohort(plan.cohort);
+  o.set_provider(provider);
+  o.set_state(v1::OFFER_STATE_HELD);
+  *o.mutable_create_time() = ToProtoTimestamp(now);
+  const int hold_hours = offering.offer_hold_hours() > 0
+                             ? offering.offer_hold_hours()
+                             : kDefaultHoldHours;
+  *o.mutable_hold_expire_time() =
+      ToProtoTimestamp(now + absl::Hours(hold_hours));
+  *o.mutable_explanation() = plan.explanation;
+  return transitions_.Run(
+      SystemCaller(),
+      {.name = {read.region, read.id},
+       .action = v1::ACTION_OFFER,
+       .etag = absl::StrCat(read.version),
+       .describe =
+           [&](v1::Transition& t) {
+             t.set_offer(offer_name);
+             t.set_offering(offering.name());
+             t.set_cohort(plan.cohort);
+             for (const std::string& reason : plan.explanation.reasons()) {
+               t.add_reasons(reason);
+             }
+           },
+       .extend =
+           [&](const ReferralRecord&, ReferralChange& change) {
+             v1::Referral& r = change.changed.referral;
+             change.changed.assigned_organisation = plan.provider_organisation;
+             r.set_assigned_provider(provider);
+             r.set_assigned_offering(offering.name());
+             r.set_current_offer(offer_name);
+             r.set_cohort(plan.cohort);
+             change.capacity.push_back({.offering = offering.name(),
+                                        .unit = offer.unit,
+                                        .held = 1,
+                                        .require_room = true});
+             change.offer = offer;
+           }});
+}
+
+absl::Status PlacementDesk::ExpireHold(const std::string& region,
+                                       const std::string& id) {
+  ASSIGN_OR_RETURN(const OfferRecord offer, referrals_->GetOffer(region, id));
+  if (offer.offer.state() != v1::OFFER_STATE_HELD ||
+      ToAbslTime(offer.offer.hold_expire_time()) > clock_->Now()) {
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(const ReferralName referral,
+                   ParseReferralName("offer.referral", offer.offer.referral()));
+  const absl::StatusOr<ReferralRecord> expired = transitions_.Run(
+      SystemCaller(),
+      {.name = referral,
+       .action = v1::ACTION_EXPIRE_OFFER,
+       .check = [&](const ReferralRecord& read) -> absl::Status {
+         return read.referral.current_offer() == offer.offer.name()
+                    ? absl::OkStatus()
+                    : absl::FailedPreconditionError("no longer live");
+       }});
+  // Answered meanwhile: nothing left to expire.
+  if (absl::IsFailedPrecondition(expired.status())) return absl::OkStatus();
+  return expired.status();
+}
+
+}  // namespace slussen::core

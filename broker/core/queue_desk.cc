@@ -1,0 +1,162 @@
+#include "broker/core/queue_desk.h"
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "broker/core/access.h"
+#include "broker/core/field_error.h"
+#include "broker/core/lifecycle.h"
+#include "broker/core/names.h"
+#include "broker/core/page_token.h"
+#include "broker/core/proto_time.h"
+#include "broker/core/referral_validation.h"
+#include "broker/core/status_macros.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+constexpr char kPolicyName[] = "priorityPolicies/default/versions/1";
+
+// The matcher's view of a region, with every waiting referral explained.
+struct Explained {
+  RegionSnapshot snapshot;
+  std::vector<QueueExplanation> queues;
+};
+
+absl::StatusOr<Explained> Explain(Matchmaker& matchmaker,
+                                  const std::string& region) {
+  Explained out;
+  ASSIGN_OR_RETURN(out.snapshot, matchmaker.Snapshot(region));
+  Matcher matcher(out.snapshot.input);
+  matcher.MatchAll();
+  out.queues = matcher.ExplainQueues();
+  return out;
+}
+
+v1::QueuePosition ToPosition(const Explained& explained,
+                             const QueueExplanation& e, bool personal,
+                             absl::Time now) {
+  v1::QueuePosition position;
+  position.set_referral(
+      explained.snapshot.referrals[e.referral].referral.name());
+  position.set_queue(e.queue);
+  position.set_position(e.position);
+  position.set_queue_length(e.length);
+  for (const v1::PositionReason& reason : e.reasons) {
+    v1::PositionReason* out = position.add_reasons();
+    *out = reason;
+    if (!personal &&
+        reason.criterion() == v1::PRIORITY_CRITERION_SICKNESS_DAYS_LEFT) {
+      out->set_explanation(
+          "withheld: the participant's consent does not cover you");
+    }
+  }
+  if (e.estimated_start.has_value()) {
+    *position.mutable_estimated_start_date() = ToProtoDate(*e.estimated_start);
+  }
+  position.set_estimated_cohort(e.estimated_cohort);
+  position.set_estimate_basis(e.estimate_basis);
+  *position.mutable_compute_time() = ToProtoTimestamp(now);
+  return position;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::QueuePosition> QueueDesk::GetQueuePosition(
+    const Caller& caller, const v1::GetQueuePositionRequest& request) {
+  RETURN_IF_ERROR(CheckMayReadReferrals(caller));
+  ASSIGN_OR_RETURN(const ReferralName name,
+                   ParseReferralName("referral", request.referral()));
+  ASSIGN_OR_RETURN(const ReferralRecord record,
+                   transitions_.Load(caller, name));
+  const v1::ReferralState state = record.referral.state();
+  if (state != v1::REFERRAL_STATE_RECEIVED &&
+      state != v1::REFERRAL_STATE_QUEUED) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "referral ", request.referral(), " is ", StateName(state),
+        "; only a referral waiting for capacity has a queue position"));
+  }
+  ASSIGN_OR_RETURN(const Explained explained,
+                   Explain(*matchmaker_, name.region));
+  const absl::Time now = clock_->Now();
+  for (const QueueExplanation& e : explained.queues) {
+    if (explained.snapshot.referrals[e.referral].id == name.id) {
+      return ToPosition(explained, e, MaySeeParticipant(caller, record, now),
+                        now);
+    }
+  }
+  // Not waiting in the matcher's view: a place is free for it, or it fits
+  // nowhere; the next pass acts on it.
+  v1::QueuePosition position;
+  position.set_referral(request.referral());
+  position.set_estimate_basis(
+      "a matching pass is about to offer it a place or answer why it fits "
+      "nowhere; ask again in a moment");
+  *position.mutable_compute_time() = ToProtoTimestamp(now);
+  return position;
+}
+
+absl::StatusOr<v1::ListQueueEntriesResponse> QueueDesk::ListQueueEntries(
+    const Caller& caller, const v1::ListQueueEntriesRequest& request) {
+  if (caller.role != v1::ROLE_COORDINATOR) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", RoleName(caller.role),
+                     " may not list whole queues; coordinators may"));
+  }
+  const std::vector<absl::string_view> parts =
+      absl::StrSplit(request.queue(), '/');
+  if (parts.size() != 4 || parts[0] != "regions" || parts[2] != "queues" ||
+      !IsRegionCode(parts[1])) {
+    return InvalidField("queue",
+                        "must be \"regions/{region}/queues/"
+                        "{activity_type}~{area}\"",
+                        request.queue());
+  }
+  const std::string region(parts[1]);
+  ASSIGN_OR_RETURN(const int page_size,
+                   ValidatePageSize("page_size", request.page_size(),
+                                    kDefaultPageSize, kMaxPageSize));
+  const uint64_t fingerprint = QueryFingerprint(request.queue());
+  ASSIGN_OR_RETURN(const std::string cursor,
+                   DecodePageToken("page_token", request.page_token(),
+                                   fingerprint, IsSlugId));
+  int after = 0;
+  if (!cursor.empty() && !absl::SimpleAtoi(cursor.substr(1), &after)) {
+    return InvalidField("page_token", "is not a queue position", cursor);
+  }
+  v1::ListQueueEntriesResponse response;
+  if (region != caller.region) return response;
+  ASSIGN_OR_RETURN(const Explained explained, Explain(*matchmaker_, region));
+  const absl::Time now = clock_->Now();
+  for (const QueueExplanation& e : explained.queues) {
+    if (e.queue != request.queue() || e.position <= after) continue;
+    if (response.entries_size() == page_size) {
+      response.set_next_page_token(
+          EncodePageToken(absl::StrCat("p", after), fingerprint));
+      break;
+    }
+    const ReferralRecord& record = explained.snapshot.referrals[e.referral];
+    *response.add_entries() =
+        ToPosition(explained, e, MaySeeParticipant(caller, record, now), now);
+    after = e.position;
+  }
+  return response;
+}
+
+absl::StatusOr<v1::PriorityPolicy> QueueDesk::GetPriorityPolicy(
+    const Caller& caller, const v1::GetPriorityPolicyRequest& request) {
+  if (caller.role == v1::ROLE_UNSPECIFIED) {
+    return absl::PermissionDeniedError("an identified caller is required");
+  }
+  v1::PriorityPolicy policy = DefaultPriorityPolicy();
+  policy.set_name(kPolicyName);
+  return policy;
+}
+
+}  // namespace slussen::core

@@ -1,0 +1,49 @@
+// The queue desk: where a waiting referral stands, why, and when it can
+// expect to start; the whole queue for coordinators; the priority policy.
+//
+// Positions are computed on demand from the region's snapshot with the same
+// matcher the matchmaker runs, so what a caller reads is what the next pass
+// would do. Reasons that rest on the participant's attributes (days left in
+// the sickness insurance) are shown only to those the consent lets see them.
+//
+// Thread-safe if its collaborators are; it holds no mutable state.
+#ifndef SLUSSEN_BROKER_CORE_QUEUE_DESK_H_
+#define SLUSSEN_BROKER_CORE_QUEUE_DESK_H_
+
+#include "absl/status/statusor.h"
+#include "broker/core/caller.h"
+#include "broker/core/clock.h"
+#include "broker/core/matchmaker.h"
+#include "broker/core/transitions.h"
+#include "slussen/v1/queue_service.pb.h"
+
+namespace slussen::core {
+
+class QueueDesk {
+ public:
+  // All must outlive the desk.
+  QueueDesk(Matchmaker* matchmaker, ReferralRepository* referrals,
+            const Clock* clock)
+      : matchmaker_(matchmaker),
+        clock_(clock),
+        transitions_(referrals, clock) {}
+
+  absl::StatusOr<slussen::v1::QueuePosition> GetQueuePosition(
+      const Caller& caller,
+      const slussen::v1::GetQueuePositionRequest& request);
+  absl::StatusOr<slussen::v1::ListQueueEntriesResponse> ListQueueEntries(
+      const Caller& caller,
+      const slussen::v1::ListQueueEntriesRequest& request);
+  absl::StatusOr<slussen::v1::PriorityPolicy> GetPriorityPolicy(
+      const Caller& caller,
+      const slussen::v1::GetPriorityPolicyRequest& request);
+
+ private:
+  Matchmaker* const matchmaker_;
+  const Clock* const clock_;
+  const Transitions transitions_;
+};
+
+}  // namespace slussen::core
+
+#endif  // SLUSSEN_BROKER_CORE_QUEUE_DESK_H_

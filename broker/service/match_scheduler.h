@@ -1,0 +1,79 @@
+// When matching runs: when a referral arrives, capacity changes, an offer is
+// declined or expires, or someone leaves; and by a periodic sweep that
+// catches holds running out and anything a crash interrupted.
+//
+// RunNow runs a region's pass in the calling thread, so that the answer to
+// the call that caused it already shows its effect; if another thread or
+// replica is running that region (a lock in Redis, with a time limit so a
+// crashed replica cannot hold it), it marks the region dirty instead and
+// the running pass goes round again. Trigger leaves the pass to the
+// background thread. Passes never overlap on one region, which only saves
+// work: every decision is checked atomically when written.
+//
+//   MatchScheduler scheduler(&matchmaker, &pool);
+//   scheduler.Start();
+//   scheduler.RunNow("13");
+//
+// Thread-safe.
+#ifndef SLUSSEN_BROKER_SERVICE_MATCH_SCHEDULER_H_
+#define SLUSSEN_BROKER_SERVICE_MATCH_SCHEDULER_H_
+
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "broker/core/matchmaker.h"
+#include "broker/store/redis_client.h"
+
+namespace slussen::service {
+
+class MatchScheduler {
+ public:
+  struct Options {
+    // How often every region is swept for holds that ran out.
+    absl::Duration sweep_interval = absl::Seconds(5);
+    // How often every region with waiting referrals is matched even when
+    // nothing said so (a replica that crashed before its pass).
+    absl::Duration full_sweep_interval = absl::Seconds(60);
+    // How long a replica may hold a region's lock.
+    absl::Duration lock_ttl = absl::Seconds(30);
+  };
+
+  // All must outlive the scheduler.
+  MatchScheduler(core::Matchmaker* matchmaker, store::RedisPool* pool,
+                 const core::Clock* clock, Options options);
+  ~MatchScheduler();
+
+  // Starts the background thread; Stop (or the destructor) ends it.
+  void Start();
+  void Stop();
+
+  // Runs the region's pass now, unless one is running elsewhere.
+  void RunNow(const std::string& region);
+  // Has the background thread run the region's pass soon.
+  void Trigger(const std::string& region);
+
+ private:
+  void Loop();
+  // Passes over `region` while it stays dirty, under its lock.
+  void RunLocked(const std::string& region);
+  // Regions with holds due by now; with `waiting`, also those with
+  // referrals waiting for capacity.
+  std::set<std::string> RegionsWithWork(bool waiting);
+
+  core::Matchmaker* const matchmaker_;
+  store::RedisPool* const pool_;
+  const core::Clock* const clock_;
+  const Options options_;
+  absl::Mutex mu_;
+  std::set<std::string> dirty_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace slussen::service
+
+#endif  // SLUSSEN_BROKER_SERVICE_MATCH_SCHEDULER_H_

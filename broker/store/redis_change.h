@@ -1,0 +1,107 @@
+// One atomic change to Redis: checks, then writes, run by one Lua script.
+//
+// Every change the broker makes (a referral and its event, an offer taking
+// a place, a provider's answer, new capacity) is described as data: the
+// checks that must hold (the version read, a free unit, an absent key) and
+// the writes that follow. The script runs all checks before the first
+// write, so a change whose check fails writes nothing, and a change that
+// passes is written whole: Redis runs a script atomically and the AOF
+// keeps its effects as one transaction. One small script, audited once,
+// instead of one per operation.
+//
+//   RedisChange change;
+//   change.FieldEquals(referral_key, "version", "3", "referral X changed")
+//       .HasFreeUnit(offering_key, "u:-:", "no place left at Y")
+//       .HSet(referral_key, {{"version", "4"}, {"state", "3"}})
+//       .HIncrBy(offering_key, "u:-:held", 1)
+//       .XAdd(stream_key, {{"type", "5"}, {"event", bytes}});
+//   ASSIGN_OR_RETURN(RedisChange::Result result, change.Apply(pool));
+//
+// Failed checks come back as statuses: FieldEquals and Absent as ABORTED
+// (a lost race: read again), HasFreeUnit and UnitFits as
+// FAILED_PRECONDITION. Every key
+// is declared to the script (as Redis Cluster requires); keys of one change
+// must share a hash tag. Not thread-safe; build one per change.
+#ifndef SLUSSEN_BROKER_STORE_REDIS_CHANGE_H_
+#define SLUSSEN_BROKER_STORE_REDIS_CHANGE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "broker/store/redis_client.h"
+
+namespace slussen::store {
+
+class RedisChange {
+ public:
+  using Fields = std::vector<std::pair<std::string, std::string>>;
+
+  struct Result {
+    // Set when an IfExistsReturn key existed: its value; nothing was
+    // written.
+    std::optional<std::string> existing;
+    // The ids XAdd wrote, in order.
+    std::vector<std::string> stream_ids;
+  };
+
+  // --- Checks (all run before any write) ---
+  // If `key` exists, end at once with its (string) value and write nothing:
+  // an idempotent replay.
+  RedisChange& IfExistsReturn(const std::string& key);
+  // `key` must not exist; otherwise ABORTED "<message>" (a create that
+  // lost a race), or ALREADY_EXISTS when `already_exists`.
+  RedisChange& Absent(const std::string& key, const std::string& message,
+                      bool already_exists = false);
+  // Hash field `field` of `key` must equal `value` ("" matches a missing
+  // field); otherwise ABORTED "<message> (<field> <actual>, expected
+  // <value>)", or NOT_FOUND "<message>" when the key is missing and
+  // `missing_is_not_found`.
+  RedisChange& FieldEquals(const std::string& key, const std::string& field,
+                           const std::string& value, const std::string& message,
+                           bool missing_is_not_found = false);
+  // The capacity unit of hash `key` whose fields start with `prefix` must
+  // have room: <prefix>cap - <prefix>occupied - <prefix>held > 0;
+  // otherwise FAILED_PRECONDITION "<message>".
+  RedisChange& HasFreeUnit(const std::string& key, const std::string& prefix,
+                           const std::string& message);
+  // The unit must fit in `capacity`: <prefix>occupied + <prefix>held <=
+  // capacity; otherwise FAILED_PRECONDITION "<message>".
+  RedisChange& UnitFits(const std::string& key, const std::string& prefix,
+                        int64_t capacity, const std::string& message);
+
+  // --- Writes ---
+  RedisChange& HSet(const std::string& key, const Fields& fields);
+  RedisChange& HDel(const std::string& key, const std::string& field);
+  RedisChange& HIncrBy(const std::string& key, const std::string& field,
+                       int64_t delta);
+  RedisChange& ZAdd(const std::string& key, const std::string& score,
+                    const std::string& member);
+  RedisChange& ZRem(const std::string& key, const std::string& member);
+  RedisChange& SAdd(const std::string& key, const std::string& member);
+  RedisChange& SetWithTtl(const std::string& key, const std::string& value,
+                          int64_t ttl_millis);
+  RedisChange& XAdd(const std::string& key, const Fields& fields);
+
+  // Runs the change.
+  absl::StatusOr<Result> Apply(RedisPool& pool) const;
+
+  bool empty() const { return ops_.empty(); }
+
+ private:
+  // The 1-based index of `key` among the declared keys.
+  std::string KeyIndex(const std::string& key);
+  RedisChange& Op(std::vector<std::string> op);
+
+  std::vector<std::string> keys_;
+  std::map<std::string, int> key_index_;
+  std::vector<std::string> ops_;
+};
+
+}  // namespace slussen::store
+
+#endif  // SLUSSEN_BROKER_STORE_REDIS_CHANGE_H_

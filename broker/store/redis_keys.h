@@ -1,0 +1,103 @@
+// The names of Slussen's Redis keys, in one place.
+//
+// A region's keys carry the region as their hash tag ("{r13}"), so that
+// everything one change touches in a region (a referral, the offering whose
+// place it takes, the offer, the region's event stream) shares one Redis
+// Cluster slot and can be changed by one script. The national directory
+// (activity types, providers, framework agreements) has the tag "{dir}".
+//
+//   slussen:{r13}:referral:<id>            hash: data, version, state, kind,
+//                                          org, pnr, assigned
+//   slussen:{r13}:referrals[:org:<o>|:assigned:<o>]  id indexes (lex order)
+//   slussen:{r13}:matchable                ids of RECEIVED and QUEUED
+//   slussen:{r13}:pnr:<keyed hash>         ids per personnummer hash
+//   slussen:{r13}:idem:<org>:<request id>  "<id> <fingerprint>", expiring
+//   slussen:{r13}:events                   stream: the region's outbox
+//   slussen:{r13}:offering:<p>:<o>         hash: data, version, and per
+//                                          unit u:<unit>:cap|occupied|held
+//   slussen:{r13}:offerings                "<p>:<o>" of the region's
+//   slussen:{r13}:offer:<id>               hash: data, version, state
+//   slussen:{r13}:offers[:provider:<org>]  offer ids, per provider org
+//   slussen:{r13}:holds                    offer ids scored by expiry (ms)
+//   slussen:{dir}:<kind>:<id>              hash: data, version
+//   slussen:{dir}:<kind>s                  ids per kind
+//
+// Thread-safe: pure functions.
+#ifndef SLUSSEN_BROKER_STORE_REDIS_KEYS_H_
+#define SLUSSEN_BROKER_STORE_REDIS_KEYS_H_
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace slussen::store::keys {
+
+inline std::string Region(absl::string_view region) {
+  return absl::StrCat("slussen:{r", region, "}:");
+}
+inline std::string Referral(absl::string_view region, absl::string_view id) {
+  return absl::StrCat(Region(region), "referral:", id);
+}
+inline std::string Referrals(absl::string_view region) {
+  return absl::StrCat(Region(region), "referrals");
+}
+inline std::string ReferralsOf(absl::string_view region,
+                               absl::string_view org) {
+  return absl::StrCat(Region(region), "referrals:org:", org);
+}
+inline std::string ReferralsAssignedTo(absl::string_view region,
+                                       absl::string_view org) {
+  return absl::StrCat(Region(region), "referrals:assigned:", org);
+}
+inline std::string Matchable(absl::string_view region) {
+  return absl::StrCat(Region(region), "matchable");
+}
+inline std::string Personnummer(absl::string_view region,
+                                absl::string_view pseudonym) {
+  return absl::StrCat(Region(region), "pnr:", pseudonym);
+}
+inline std::string Idempotency(absl::string_view region, absl::string_view org,
+                               absl::string_view request_id) {
+  return absl::StrCat(Region(region), "idem:", org, ":", request_id);
+}
+inline std::string Events(absl::string_view region) {
+  return absl::StrCat(Region(region), "events");
+}
+inline std::string Offering(absl::string_view region,
+                            absl::string_view provider,
+                            absl::string_view offering) {
+  return absl::StrCat(Region(region), "offering:", provider, ":", offering);
+}
+inline std::string Offerings(absl::string_view region) {
+  return absl::StrCat(Region(region), "offerings");
+}
+inline std::string Offer(absl::string_view region, absl::string_view id) {
+  return absl::StrCat(Region(region), "offer:", id);
+}
+inline std::string Offers(absl::string_view region) {
+  return absl::StrCat(Region(region), "offers");
+}
+inline std::string OffersOf(absl::string_view region,
+                            absl::string_view provider) {
+  return absl::StrCat(Region(region), "offers:provider:", provider);
+}
+inline std::string Holds(absl::string_view region) {
+  return absl::StrCat(Region(region), "holds");
+}
+inline constexpr char kDirectory[] = "slussen:{dir}:";
+inline std::string Directory(absl::string_view kind, absl::string_view id) {
+  return absl::StrCat(kDirectory, kind, ":", id);
+}
+inline std::string DirectoryIndex(absl::string_view kind) {
+  return absl::StrCat(kDirectory, kind, "s");
+}
+// The field prefix of a capacity unit in an offering's hash: "-" for places
+// and caseload, the cohort id for a cohort.
+inline std::string Unit(absl::string_view unit) {
+  return absl::StrCat("u:", unit, ":");
+}
+
+}  // namespace slussen::store::keys
+
+#endif  // SLUSSEN_BROKER_STORE_REDIS_KEYS_H_

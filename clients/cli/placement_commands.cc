@@ -1,0 +1,220 @@
+#include "clients/cli/placement_commands.h"
+
+#include <ostream>
+
+#include "absl/strings/str_format.h"
+#include "broker/core/status_macros.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace slussen::cli {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+std::string DateText(const v1::Date& date) {
+  if (date.year() == 0) return "unknown";
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
+                         date.day());
+}
+
+int PrintOffer(const CliContext& context, const v1::Offer& offer) {
+  if (context.json) {
+    PrintJson(context, offer);
+  } else if (context.quiet) {
+    *context.out << offer.name() << "\n";
+  } else {
+    std::ostream& out = *context.out;
+    out << offer.name() << "  "
+        << ShortName<v1::OfferState>(offer.state(), "OFFER_STATE_") << "\n";
+    out << absl::StrFormat("  %-18s%s\n", "referral", offer.referral());
+    out << absl::StrFormat("  %-18s%s\n", "offering", offer.offering());
+    if (!offer.cohort().empty()) {
+      out << absl::StrFormat("  %-18s%s\n", "cohort", offer.cohort());
+    }
+    out << absl::StrFormat("  %-18s%s\n", "held until",
+                           FormatTime(offer.hold_expire_time()));
+    for (const std::string& reason : offer.explanation().reasons()) {
+      out << absl::StrFormat("  %-18s%s\n", "why", reason);
+    }
+  }
+  return kExitOk;
+}
+
+absl::StatusOr<std::string> OneName(const std::vector<std::string>& words,
+                                    absl::string_view command) {
+  if (words.size() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("`", command, "` takes one name"));
+  }
+  return words[1];
+}
+
+absl::StatusOr<int> ListOffers(const CliContext& context) {
+  const CliArgs& args = *context.args;
+  v1::ListOffersRequest request;
+  request.set_parent(
+      absl::StrCat("regions/", args.Get("region", "-", "SLUSSEN_REGION")));
+  for (const std::string& text : args.GetAll("state")) {
+    ASSIGN_OR_RETURN(const v1::OfferState state,
+                     ParseEnum<v1::OfferState>("state", text, "OFFER_STATE_"));
+    request.add_states(state);
+  }
+  request.set_provider(args.Get("provider"));
+  ASSIGN_OR_RETURN(const int page_size, PageSize(args));
+  request.set_page_size(page_size);
+  v1::ListOffersResponse combined;
+  const grpc::Status status = ListAllPages(
+      context, context.offers, &v1::OfferService::StubInterface::ListOffers,
+      request, &combined);
+  if (!status.ok()) return PrintStatus(context, status);
+  if (context.json) {
+    PrintJson(context, combined);
+    return kExitOk;
+  }
+  std::ostream& out = *context.out;
+  if (!context.quiet) {
+    out << absl::StrFormat("%-45s %-9s %-20s %s\n", "NAME", "STATE",
+                           "HELD UNTIL", "OFFERING");
+  }
+  for (const v1::Offer& o : combined.offers()) {
+    if (context.quiet) {
+      out << o.name() << "\n";
+      continue;
+    }
+    out << absl::StrFormat("%-45s %-9s %-20s %s\n", o.name(),
+                           ShortName<v1::OfferState>(o.state(), "OFFER_STATE_"),
+                           FormatTime(o.hold_expire_time()), o.offering());
+  }
+  return kExitOk;
+}
+
+absl::StatusOr<int> Offers(const CliContext& context,
+                           const std::vector<std::string>& words) {
+  const CliArgs& args = *context.args;
+  const std::string command = words.empty() ? "" : words[0];
+  if (command == "list") return ListOffers(context);
+  grpc::ClientContext call;
+  context.Prepare(&call);
+  v1::Offer offer;
+  grpc::Status status;
+  if (command == "get") {
+    v1::GetOfferRequest request;
+    ASSIGN_OR_RETURN(*request.mutable_name(), OneName(words, "offers get"));
+    status = context.offers->GetOffer(&call, request, &offer);
+  } else if (command == "accept") {
+    v1::AcceptOfferRequest request;
+    ASSIGN_OR_RETURN(*request.mutable_name(), OneName(words, "offers accept"));
+    request.set_request_id(args.Get("request-id"));
+    status = context.offers->AcceptOffer(&call, request, &offer);
+  } else if (command == "decline") {
+    v1::DeclineOfferRequest request;
+    ASSIGN_OR_RETURN(*request.mutable_name(), OneName(words, "offers decline"));
+    ASSIGN_OR_RETURN(const std::string text, Required(args, "reason"));
+    ASSIGN_OR_RETURN(
+        const v1::DeclineReason reason,
+        ParseEnum<v1::DeclineReason>("reason", text, "DECLINE_REASON_"));
+    request.set_reason(reason);
+    request.set_note(args.Get("note"));
+    request.set_request_id(args.Get("request-id"));
+    status = context.offers->DeclineOffer(&call, request, &offer);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown offers command \"", command, "\""));
+  }
+  if (!status.ok()) return PrintStatus(context, status);
+  return PrintOffer(context, offer);
+}
+
+void PrintPosition(const CliContext& context, const v1::QueuePosition& p) {
+  std::ostream& out = *context.out;
+  out << p.referral() << "\n";
+  out << absl::StrFormat("  %-18s%s\n", "queue", p.queue());
+  out << absl::StrFormat("  %-18s%d of %d\n", "position", p.position(),
+                         p.queue_length());
+  out << absl::StrFormat("  %-18s%s\n", "estimated start",
+                         DateText(p.estimated_start_date()));
+  if (!p.estimated_cohort().empty()) {
+    out << absl::StrFormat("  %-18s%s\n", "cohort", p.estimated_cohort());
+  }
+  out << absl::StrFormat("  %-18s%s\n", "basis", p.estimate_basis());
+  for (const v1::PositionReason& reason : p.reasons()) {
+    out << absl::StrFormat("  %-18s%s\n", "why", reason.explanation());
+  }
+}
+
+absl::StatusOr<int> Queue(const CliContext& context,
+                          const std::vector<std::string>& words) {
+  const std::string command = words.empty() ? "" : words[0];
+  if (command == "position") {
+    v1::GetQueuePositionRequest request;
+    ASSIGN_OR_RETURN(*request.mutable_referral(),
+                     OneName(words, "queue position"));
+    grpc::ClientContext call;
+    context.Prepare(&call);
+    v1::QueuePosition position;
+    const grpc::Status status =
+        context.queues->GetQueuePosition(&call, request, &position);
+    if (!status.ok()) return PrintStatus(context, status);
+    if (context.json) {
+      PrintJson(context, position);
+    } else {
+      PrintPosition(context, position);
+    }
+    return kExitOk;
+  }
+  if (command == "list") {
+    v1::ListQueueEntriesRequest request;
+    ASSIGN_OR_RETURN(*request.mutable_queue(), OneName(words, "queue list"));
+    ASSIGN_OR_RETURN(const int page_size, PageSize(*context.args));
+    request.set_page_size(page_size);
+    v1::ListQueueEntriesResponse combined;
+    const grpc::Status status = ListAllPages(
+        context, context.queues,
+        &v1::QueueService::StubInterface::ListQueueEntries, request, &combined);
+    if (!status.ok()) return PrintStatus(context, status);
+    if (context.json) {
+      PrintJson(context, combined);
+      return kExitOk;
+    }
+    for (const v1::QueuePosition& p : combined.entries()) {
+      *context.out << absl::StrFormat("%4d  %-48s %s\n", p.position(),
+                                      p.referral(),
+                                      DateText(p.estimated_start_date()));
+    }
+    return kExitOk;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown queue command \"", command, "\""));
+}
+
+}  // namespace
+
+const char* PlacementCommandsHelp() {
+  return R"(Offer and queue commands:
+  offers list [--region=13|-] [--state=held]... [--provider=providers/P]
+      Offers to the calling provider (or, for a coordinator, its region).
+  offers get NAME
+  offers accept NAME [--request-id=...]
+  offers decline NAME --reason=no-capacity|not-eligible|could-not-contact|
+                 participant-declined|other [--note=...] [--request-id=...]
+  queue position REFERRAL
+      Where a waiting referral stands, why, and its estimated start.
+  queue list regions/13/queues/halsosam~13     (coordinators)
+)";
+}
+
+int RunOfferCommand(const CliContext& context,
+                    const std::vector<std::string>& words) {
+  absl::StatusOr<int> exit_code = Offers(context, words);
+  if (exit_code.ok()) return *exit_code;
+  return PrintUsage(context, exit_code.status(), PlacementCommandsHelp());
+}
+
+int RunQueueCommand(const CliContext& context,
+                    const std::vector<std::string>& words) {
+  absl::StatusOr<int> exit_code = Queue(context, words);
+  if (exit_code.ok()) return *exit_code;
+  return PrintUsage(context, exit_code.status(), PlacementCommandsHelp());
+}
+
+}  // namespace slussen::cli

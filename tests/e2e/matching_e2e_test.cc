@@ -1,0 +1,312 @@
+// Capacity and matching end to end, over gRPC, from the seeds: a Hälsosam
+// offering in Halmstad with a cohort of 12 starting in three weeks and a
+// second one in ten weeks; 20 activity referrals arrive; 12 are offered
+// places in the first cohort, 8 wait with positions 1-8 and the second
+// cohort's start as their estimate; a provider's decline moves the first
+// waiting referral up. Then the provider's actions after acceptance.
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "slussen/v1/offer_service.grpc.pb.h"
+#include "slussen/v1/provider_service.grpc.pb.h"
+#include "slussen/v1/queue_service.grpc.pb.h"
+#include "tests/support/broker_harness.h"
+#include "tests/support/sample_referrals.h"
+
+namespace slussen::testing {
+namespace {
+
+namespace v1 = ::slussen::v1;
+using ::testing::HasSubstr;
+
+const Identity kHalsosam{"halsosam-halmstad", "provider", "13"};
+constexpr char kOffering[] = "providers/halsosam-halmstad/offerings/kom-igang";
+
+v1::Date DateIn(int days) {
+  absl::TimeZone zone;
+  EXPECT_TRUE(absl::LoadTimeZone("Europe/Stockholm", &zone));
+  const absl::CivilDay day = absl::ToCivilDay(absl::Now(), zone) + days;
+  v1::Date date;
+  date.set_year(static_cast<int>(day.year()));
+  date.set_month(day.month());
+  date.set_day(day.day());
+  return date;
+}
+
+class MatchingE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
+        BrokerHarness::Start();
+    ASSERT_TRUE(harness.ok()) << harness.status();
+    harness_ = *std::move(harness);
+    directory_ = v1::ProviderDirectory::NewStub(harness_->channel());
+    offers_ = v1::OfferService::NewStub(harness_->channel());
+    queues_ = v1::QueueService::NewStub(harness_->channel());
+    ASSERT_NO_FATAL_FAILURE(CreateHalsosam());
+  }
+
+  template <typename Call>
+  grpc::Status As(const Identity& who, Call call) {
+    grpc::ClientContext context;
+    Identify(&context, who);
+    return call(&context);
+  }
+
+  // The activity type comes with the harness's sample directory.
+  void CreateHalsosam() {
+    v1::CreateProviderRequest provider;
+    provider.set_provider_id("halsosam-halmstad");
+    v1::Provider* p = provider.mutable_provider();
+    p->set_display_name("Hälsosam Halmstad");
+    p->set_organisation("halsosam-halmstad");
+    p->set_kind(v1::PROVIDER_KIND_ACTIVITY);
+    p->add_regions("13");
+    v1::Provider made_provider;
+    ASSERT_TRUE(As(kAdmin, [&](auto* c) {
+                  return directory_->CreateProvider(c, provider,
+                                                    &made_provider);
+                }).ok());
+    v1::CreateOfferingRequest offering;
+    offering.set_parent("providers/halsosam-halmstad");
+    offering.set_offering_id("kom-igang");
+    v1::Offering* o = offering.mutable_offering();
+    o->set_display_name("Hälsosam kom igång-grupp");
+    o->set_activity_type("halsosam");
+    o->set_region("13");
+    o->set_kommun_code("1380");
+    o->mutable_eligibility()->set_min_age_years(18);
+    o->mutable_eligibility()->set_max_age_years(64);
+    v1::Offering made_offering;
+    grpc::Status created = As(kAdmin, [&](auto* c) {
+      return directory_->CreateOffering(c, offering, &made_offering);
+    });
+    ASSERT_TRUE(created.ok()) << created.error_message();
+
+    v1::PublishCapacityRequest publish;
+    publish.set_offering(kOffering);
+    for (const auto& [id, days] : std::vector<std::pair<std::string, int>>{
+             {"host", 21}, {"vinter", 70}}) {
+      v1::Cohort* cohort =
+          publish.mutable_capacity()->mutable_cohorts()->add_cohorts();
+      cohort->set_name(absl::StrCat(kOffering, "/cohorts/", id));
+      *cohort->mutable_start_date() = DateIn(days);
+      cohort->set_min_size(8);
+      cohort->set_max_size(12);
+    }
+    v1::Offering published;
+    const grpc::Status status = As(kHalsosam, [&](auto* c) {
+      return directory_->PublishCapacity(c, publish, &published);
+    });
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  // Creates the n-th activity referral to Hälsosam (as FK Halmstad).
+  v1::Referral Refer(int n) {
+    v1::CreateReferralRequest request = SampleActivityReferral("13");
+    request.mutable_referral()->mutable_participant()->set_pseudonym(
+        absl::StrCat("halsosam-", n));
+    request.mutable_referral()->mutable_activity()->clear_note();
+    v1::Referral made;
+    const grpc::Status status =
+        harness_->Client(kFkHalmstad).Create(request, &made);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return made;
+  }
+
+  v1::Referral Get(const std::string& name) {
+    v1::Referral referral;
+    EXPECT_TRUE(harness_->Client(kFkHalmstad).Get(name, &referral).ok());
+    return referral;
+  }
+
+  v1::QueuePosition Position(const std::string& name) {
+    v1::GetQueuePositionRequest request;
+    request.set_referral(name);
+    v1::QueuePosition position;
+    const grpc::Status status = As(kFkHalmstad, [&](auto* c) {
+      return queues_->GetQueuePosition(c, request, &position);
+    });
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return position;
+  }
+
+  std::vector<v1::Offer> HeldOffers() {
+    v1::ListOffersRequest request;
+    request.set_parent("regions/13");
+    request.add_states(v1::OFFER_STATE_HELD);
+    v1::ListOffersResponse response;
+    EXPECT_TRUE(As(kHalsosam, [&](auto* c) {
+                  return offers_->ListOffers(c, request, &response);
+                }).ok());
+    return {response.offers().begin(), response.offers().end()};
+  }
+
+  std::unique_ptr<BrokerHarness> harness_;
+  std::unique_ptr<v1::ProviderDirectory::Stub> directory_;
+  std::unique_ptr<v1::OfferService::Stub> offers_;
+  std::unique_ptr<v1::QueueService::Stub> queues_;
+};
+
+TEST_F(MatchingE2eTest, TwelveGetTheFirstCohortAndEightWaitForTheSecond) {
+  std::vector<v1::Referral> referrals;
+  for (int n = 0; n < 20; ++n) referrals.push_back(Refer(n));
+
+  // Matching ran as each referral arrived: the first 12 hold places.
+  const std::string first = absl::StrCat(kOffering, "/cohorts/host");
+  const std::string second = absl::StrCat(kOffering, "/cohorts/vinter");
+  for (int n = 0; n < 12; ++n) {
+    const v1::Referral r = Get(referrals[n].name());
+    EXPECT_EQ(r.state(), v1::REFERRAL_STATE_OFFERED) << n;
+    EXPECT_EQ(r.cohort(), first) << n;
+    EXPECT_EQ(r.assigned_offering(), kOffering);
+  }
+  const std::vector<v1::Offer> held = HeldOffers();
+  ASSERT_EQ(held.size(), 12u);
+  for (const v1::Offer& offer : held) EXPECT_EQ(offer.cohort(), first);
+
+  // The other 8 wait, in arrival order, for the second cohort.
+  for (int n = 12; n < 20; ++n) {
+    EXPECT_EQ(Get(referrals[n].name()).state(), v1::REFERRAL_STATE_QUEUED);
+    const v1::QueuePosition position = Position(referrals[n].name());
+    EXPECT_EQ(position.position(), n - 11) << n;
+    EXPECT_EQ(position.queue_length(), 8);
+    EXPECT_EQ(position.queue(), "regions/13/queues/halsosam~13");
+    EXPECT_EQ(position.estimated_cohort(), second) << n;
+    EXPECT_EQ(position.estimated_start_date().SerializeAsString(),
+              DateIn(70).SerializeAsString());
+    EXPECT_FALSE(position.reasons().empty());
+  }
+
+  // The provider declines one: the first waiting referral is offered it.
+  v1::DeclineOfferRequest decline;
+  for (const v1::Offer& offer : held) {
+    if (offer.referral() == referrals[3].name()) decline.set_name(offer.name());
+  }
+  decline.set_reason(v1::DECLINE_REASON_COULD_NOT_CONTACT);
+  v1::Offer declined;
+  const grpc::Status status = As(kHalsosam, [&](auto* c) {
+    return offers_->DeclineOffer(c, decline, &declined);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(declined.state(), v1::OFFER_STATE_DECLINED);
+  EXPECT_EQ(declined.decline_reason(), v1::DECLINE_REASON_COULD_NOT_CONTACT);
+
+  const v1::Referral moved_up = Get(referrals[12].name());
+  EXPECT_EQ(moved_up.state(), v1::REFERRAL_STATE_OFFERED);
+  EXPECT_EQ(moved_up.cohort(), first);
+  for (int n = 13; n < 20; ++n) {
+    EXPECT_EQ(Position(referrals[n].name()).position(), n - 12) << n;
+  }
+  // The only offering declined it: the agency hears so.
+  const v1::Referral decliner = Get(referrals[3].name());
+  EXPECT_EQ(decliner.state(), v1::REFERRAL_STATE_REJECTED);
+  EXPECT_THAT(decliner.excluded_offerings(), ::testing::Contains(kOffering));
+  EXPECT_THAT(decliner.history(decliner.history_size() - 1).reasons(0),
+              HasSubstr("declined"));
+  EXPECT_EQ(HeldOffers().size(), 12u);
+}
+
+TEST_F(MatchingE2eTest, AProviderTakesAParticipantFromOfferToExit) {
+  const v1::Referral referral = Refer(0);
+  ASSERT_EQ(Get(referral.name()).state(), v1::REFERRAL_STATE_OFFERED);
+  const std::vector<v1::Offer> held = HeldOffers();
+  ASSERT_EQ(held.size(), 1u);
+
+  v1::AcceptOfferRequest accept;
+  accept.set_name(held[0].name());
+  v1::Offer accepted;
+  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
+                return offers_->AcceptOffer(c, accept, &accepted);
+              }).ok());
+  EXPECT_EQ(accepted.state(), v1::OFFER_STATE_ACCEPTED);
+
+  auto stub = harness_->ReferralStub();
+  v1::Referral out;
+  v1::RecordContactRequest contact;
+  contact.set_name(referral.name());
+  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
+                return stub->RecordContact(c, contact, &out);
+              }).ok());
+  v1::StartReferralRequest start;
+  start.set_name(referral.name());
+  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
+                return stub->StartReferral(c, start, &out);
+              }).ok());
+  EXPECT_EQ(out.state(), v1::REFERRAL_STATE_STARTED);
+  v1::ExitReferralRequest exit;
+  exit.set_name(referral.name());
+  exit.add_outcome_reasons(v1::OUTCOME_REASON_WORK);
+  exit.add_outcome_reasons(v1::OUTCOME_REASON_SICKNESS_BENEFIT);
+  const grpc::Status exited =
+      As(kHalsosam, [&](auto* c) { return stub->ExitReferral(c, exit, &out); });
+  ASSERT_TRUE(exited.ok()) << exited.error_message();
+  EXPECT_EQ(out.state(), v1::REFERRAL_STATE_EXITED);
+  ASSERT_GE(out.history_size(), 5);
+  EXPECT_THAT(out.history(out.history_size() - 1).outcome_reasons(),
+              ::testing::ElementsAre(v1::OUTCOME_REASON_WORK,
+                                     v1::OUTCOME_REASON_SICKNESS_BENEFIT));
+  // The referring agency sees the whole story.
+  EXPECT_EQ(Get(referral.name()).state(), v1::REFERRAL_STATE_EXITED);
+}
+
+TEST_F(MatchingE2eTest, AnotherProviderCannotSeeOrAnswerTheOffer) {
+  const v1::Referral referral = Refer(0);
+  const std::vector<v1::Offer> held = HeldOffers();
+  ASSERT_EQ(held.size(), 1u);
+  v1::AcceptOfferRequest accept;
+  accept.set_name(held[0].name());
+  v1::Offer out;
+  const Identity other_provider{"redo-halland", "provider", "13"};
+  EXPECT_EQ(As(other_provider,
+               [&](auto* c) { return offers_->AcceptOffer(c, accept, &out); })
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::Referral seen;
+  EXPECT_EQ(
+      harness_->Client(other_provider).Get(referral.name(), &seen).error_code(),
+      grpc::StatusCode::NOT_FOUND);
+  // The offered provider sees it, without what the consent does not cover.
+  ASSERT_TRUE(harness_->Client(kHalsosam).Get(referral.name(), &seen).ok());
+  EXPECT_TRUE(seen.has_participant()) << "consent covers the provider";
+}
+
+TEST_F(MatchingE2eTest, AReferralNoOfferingAdmitsIsRejectedWithTheRule) {
+  v1::CreateReferralRequest request = SampleActivityReferral("13");
+  request.mutable_referral()
+      ->mutable_participant()
+      ->mutable_attributes()
+      ->set_age_years(67);
+  v1::Referral made;
+  ASSERT_TRUE(harness_->Client(kFkHalmstad).Create(request, &made).ok());
+  EXPECT_EQ(made.state(), v1::REFERRAL_STATE_REJECTED);
+  ASSERT_FALSE(made.history().empty());
+  const v1::Transition& rejection = made.history(made.history_size() - 1);
+  EXPECT_EQ(rejection.action(), v1::ACTION_REJECT);
+  ASSERT_FALSE(rejection.reasons().empty());
+  EXPECT_THAT(rejection.reasons(0), HasSubstr("67"));
+}
+
+TEST_F(MatchingE2eTest, AnUnknownActivityTypeIsRefusedAtTheDoor) {
+  v1::CreateReferralRequest request = SampleActivityReferral("13");
+  request.mutable_referral()->mutable_activity()->set_activity_type("yoga");
+  v1::Referral made;
+  const grpc::Status status =
+      harness_->Client(kFkHalmstad).Create(request, &made);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("referral.activity.activity_type"));
+}
+
+}  // namespace
+}  // namespace slussen::testing
