@@ -1,5 +1,11 @@
 #include "broker/core/queue_desk.h"
 
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -29,10 +35,68 @@ struct Explained {
   std::vector<QueueExplanation> queues;
 };
 
+// The day `record` started, from its history.
+std::optional<absl::CivilDay> StartDay(const ReferralRecord& record,
+                                       absl::TimeZone zone) {
+  for (const v1::Transition& t : record.referral.history()) {
+    if (t.action() == v1::ACTION_START) {
+      return absl::ToCivilDay(ToAbslTime(t.time()), zone);
+    }
+  }
+  return std::nullopt;
+}
+
+// Fills the expected frees of the snapshot's place and caseload offerings
+// with a programme length: for each participant started there, the day
+// the programme ends (today, if it has run over).
+absl::Status AddExpectedFrees(ReferralRepository& referrals,
+                              const std::string& region,
+                              RegionSnapshot& snapshot) {
+  const absl::TimeZone zone = snapshot.input.zone;
+  const absl::CivilDay today = absl::ToCivilDay(snapshot.input.now, zone);
+  // Offering name -> (index, weeks), and the organisations to ask.
+  std::map<std::string, std::pair<int, int>> timed;
+  std::set<std::string> organisations;
+  for (size_t i = 0; i < snapshot.offerings.size(); ++i) {
+    const v1::Offering& o = snapshot.offerings[i].value;
+    const int weeks = o.schedule().weeks();
+    if (weeks <= 0 || o.capacity().has_cohorts()) continue;
+    timed[o.name()] = {static_cast<int>(i), weeks};
+    const absl::StatusOr<OfferingName> name =
+        ParseOfferingName("offering", o.name());
+    if (name.ok())
+      organisations.insert(snapshot.provider_organisations[name->provider]);
+  }
+  for (const std::string& organisation : organisations) {
+    ListQuery query{.regions = {region},
+                    .index = ListIndex::kAssignedOrganisation,
+                    .organisation = organisation,
+                    .states = {v1::REFERRAL_STATE_STARTED},
+                    .page_size = 1000};
+    do {
+      ASSIGN_OR_RETURN(const ListPage page, referrals.List(query));
+      for (const ReferralRecord& record : page.records) {
+        const auto it = timed.find(record.referral.assigned_offering());
+        const std::optional<absl::CivilDay> start = StartDay(record, zone);
+        if (it == timed.end() || !start) continue;
+        snapshot.input.offerings[it->second.first].expected_frees.push_back(
+            std::max(today, *start + 7 * it->second.second));
+      }
+      query.before_id = page.resume_before_id;
+    } while (!query.before_id.empty());
+  }
+  for (MatchOffering& o : snapshot.input.offerings) {
+    std::sort(o.expected_frees.begin(), o.expected_frees.end());
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Explained> Explain(Matchmaker& matchmaker,
+                                  ReferralRepository& referrals,
                                   const std::string& region) {
   Explained out;
   ASSIGN_OR_RETURN(out.snapshot, matchmaker.Snapshot(region));
+  RETURN_IF_ERROR(AddExpectedFrees(referrals, region, out.snapshot));
   Matcher matcher(out.snapshot.input);
   matcher.MatchAll();
   out.queues = matcher.ExplainQueues();
@@ -83,7 +147,7 @@ absl::StatusOr<v1::QueuePosition> QueueDesk::GetQueuePosition(
         "; only a referral waiting for capacity has a queue position"));
   }
   ASSIGN_OR_RETURN(const Explained explained,
-                   Explain(*matchmaker_, name.region));
+                   Explain(*matchmaker_, *referrals_, name.region));
   const absl::Time now = clock_->Now();
   for (const QueueExplanation& e : explained.queues) {
     if (explained.snapshot.referrals[e.referral].id == name.id) {
@@ -132,7 +196,8 @@ absl::StatusOr<v1::ListQueueEntriesResponse> QueueDesk::ListQueueEntries(
   }
   v1::ListQueueEntriesResponse response;
   if (region != caller.region) return response;
-  ASSIGN_OR_RETURN(const Explained explained, Explain(*matchmaker_, region));
+  ASSIGN_OR_RETURN(const Explained explained,
+                   Explain(*matchmaker_, *referrals_, region));
   const absl::Time now = clock_->Now();
   for (const QueueExplanation& e : explained.queues) {
     if (e.queue != request.queue() || e.position <= after) continue;

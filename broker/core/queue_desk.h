@@ -3,8 +3,11 @@
 //
 // Positions are computed on demand from the region's snapshot with the same
 // matcher the matchmaker runs, so what a caller reads is what the next pass
-// would do. Reasons that rest on the participant's attributes (days left in
-// the sickness insurance) are shown only to those the consent lets see them.
+// would do. Estimates for places and caseload use the days the started
+// participants finish their programme (their start plus the schedule's
+// weeks); for cohorts, the published cohorts. Reasons that rest on the
+// participant's attributes (days left in the sickness insurance) are shown only
+// to those the consent lets see them.
 //
 // Thread-safe if its collaborators are; it holds no mutable state.
 #ifndef SLUSSEN_BROKER_CORE_QUEUE_DESK_H_
@@ -25,6 +28,7 @@ class QueueDesk {
   QueueDesk(Matchmaker* matchmaker, ReferralRepository* referrals,
             const Clock* clock)
       : matchmaker_(matchmaker),
+        referrals_(referrals),
         clock_(clock),
         transitions_(referrals, clock) {}
 
@@ -40,6 +44,7 @@ class QueueDesk {
 
  private:
   Matchmaker* const matchmaker_;
+  ReferralRepository* const referrals_;
   const Clock* const clock_;
   const Transitions transitions_;
 };

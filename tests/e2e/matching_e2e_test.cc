@@ -260,6 +260,86 @@ TEST_F(MatchingE2eTest, AProviderTakesAParticipantFromOfferToExit) {
   EXPECT_EQ(Get(referral.name()).state(), v1::REFERRAL_STATE_EXITED);
 }
 
+TEST_F(MatchingE2eTest, APlaceIsExpectedToFreeWhenItsProgrammeEnds) {
+  // ReDO with one place and a 16-week programme.
+  const Identity redo{"redo-halland", "provider", "13"};
+  const std::string offering = "providers/redo-halland/offerings/vardag";
+  v1::CreateProviderRequest provider;
+  provider.set_provider_id("redo-halland");
+  provider.mutable_provider()->set_display_name("ReDO Halland");
+  provider.mutable_provider()->set_organisation("redo-halland");
+  provider.mutable_provider()->set_kind(v1::PROVIDER_KIND_ACTIVITY);
+  provider.mutable_provider()->add_regions("13");
+  v1::Provider made_provider;
+  ASSERT_TRUE(As(kAdmin, [&](auto* c) {
+                return directory_->CreateProvider(c, provider, &made_provider);
+              }).ok());
+  v1::CreateOfferingRequest create;
+  create.set_parent("providers/redo-halland");
+  create.set_offering_id("vardag");
+  v1::Offering* o = create.mutable_offering();
+  o->set_display_name("ReDO Vardagsrevidering");
+  o->set_activity_type("redo");
+  o->set_region("13");
+  o->set_kommun_code("1380");
+  o->mutable_schedule()->set_weeks(16);
+  v1::Offering made;
+  grpc::Status status = As(kAdmin, [&](auto* c) {
+    return directory_->CreateOffering(c, create, &made);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  v1::PublishCapacityRequest publish;
+  publish.set_offering(offering);
+  publish.mutable_capacity()->mutable_places()->set_total(1);
+  status = As(redo, [&](auto* c) {
+    return directory_->PublishCapacity(c, publish, &made);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  const auto refer = [&](const std::string& pseudonym) {
+    v1::CreateReferralRequest request = SampleActivityReferral("13");
+    request.mutable_referral()->mutable_participant()->set_pseudonym(pseudonym);
+    request.mutable_referral()->mutable_activity()->set_activity_type("redo");
+    v1::Referral referral;
+    EXPECT_TRUE(harness_->Client(kFkHalmstad).Create(request, &referral).ok());
+    return referral;
+  };
+  const v1::Referral first = refer("redo-1");
+  ASSERT_EQ(first.state(), v1::REFERRAL_STATE_OFFERED);
+  const v1::Referral second = refer("redo-2");
+  ASSERT_EQ(second.state(), v1::REFERRAL_STATE_QUEUED);
+  // Nothing is known to free while the place is only offered.
+  EXPECT_FALSE(Position(second.name()).has_estimated_start_date());
+
+  v1::ListOffersRequest list;
+  list.set_parent("regions/13");
+  v1::ListOffersResponse offers;
+  ASSERT_TRUE(As(redo, [&](auto* c) {
+                return offers_->ListOffers(c, list, &offers);
+              }).ok());
+  ASSERT_EQ(offers.offers_size(), 1);
+  v1::AcceptOfferRequest accept;
+  accept.set_name(offers.offers(0).name());
+  v1::Offer accepted;
+  ASSERT_TRUE(As(redo, [&](auto* c) {
+                return offers_->AcceptOffer(c, accept, &accepted);
+              }).ok());
+  auto stub = harness_->ReferralStub();
+  v1::StartReferralRequest start;
+  start.set_name(first.name());
+  v1::Referral started;
+  status = As(redo,
+              [&](auto* c) { return stub->StartReferral(c, start, &started); });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  const v1::QueuePosition position = Position(second.name());
+  EXPECT_EQ(position.position(), 1);
+  EXPECT_EQ(position.estimated_start_date().SerializeAsString(),
+            DateIn(16 * 7).SerializeAsString());
+  EXPECT_THAT(position.estimate_basis(), HasSubstr("expected to free"));
+  EXPECT_TRUE(position.estimated_cohort().empty());
+}
+
 TEST_F(MatchingE2eTest, AnotherProviderCannotSeeOrAnswerTheOffer) {
   const v1::Referral referral = Refer(0);
   const std::vector<v1::Offer> held = HeldOffers();
