@@ -5,6 +5,9 @@
 #include <fstream>
 #include <ostream>
 #include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
@@ -290,6 +293,68 @@ absl::StatusOr<int> Cancel(const CliContext& context,
   return PrintReferral(context, referral);
 }
 
+// The provider's actions: contact, start, deviation (name, note, etag,
+// request id) and complete, exit (also --outcome=..., one or more).
+template <typename Request>
+absl::StatusOr<Request> ProviderActionRequest(
+    const CliContext& context, const std::vector<std::string>& words) {
+  const CliArgs& args = *context.args;
+  Request request;
+  ASSIGN_OR_RETURN(*request.mutable_name(), NameArgument(words, words[0]));
+  request.set_note(args.Get("note"));
+  request.set_etag(args.Get("etag"));
+  request.set_request_id(args.Get("request-id"));
+  if constexpr (std::is_same_v<Request, v1::CompleteReferralRequest> ||
+                std::is_same_v<Request, v1::ExitReferralRequest>) {
+    for (const std::string& text : args.GetAll("outcome")) {
+      ASSIGN_OR_RETURN(
+          const v1::OutcomeReason reason,
+          ParseEnum<v1::OutcomeReason>("outcome", text, "OUTCOME_REASON_"));
+      request.add_outcome_reasons(reason);
+    }
+  }
+  return request;
+}
+
+template <typename Request>
+absl::StatusOr<int> ProviderAction(
+    const CliContext& context, const std::vector<std::string>& words,
+    grpc::Status (v1::ReferralService::StubInterface::*action)(
+        grpc::ClientContext*, const Request&, v1::Referral*)) {
+  ASSIGN_OR_RETURN(const Request request,
+                   ProviderActionRequest<Request>(context, words));
+  grpc::ClientContext call;
+  context.Prepare(&call);
+  v1::Referral referral;
+  const grpc::Status status =
+      (context.referrals->*action)(&call, request, &referral);
+  if (!status.ok()) return PrintStatus(context, status);
+  return PrintReferral(context, referral);
+}
+
+absl::StatusOr<int> RunProviderAction(const CliContext& context,
+                                      const std::vector<std::string>& words) {
+  using Stub = v1::ReferralService::StubInterface;
+  const std::string& command = words[0];
+  if (command == "contact") {
+    return ProviderAction(context, words, &Stub::RecordContact);
+  }
+  if (command == "start") {
+    return ProviderAction(context, words, &Stub::StartReferral);
+  }
+  if (command == "deviation") {
+    return ProviderAction(context, words, &Stub::RecordAttendanceDeviation);
+  }
+  if (command == "complete") {
+    return ProviderAction(context, words, &Stub::CompleteReferral);
+  }
+  if (command == "exit") {
+    return ProviderAction(context, words, &Stub::ExitReferral);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown referrals command \"", command, "\""));
+}
+
 }  // namespace
 
 const char* ReferralCommandsHelp() {
@@ -310,6 +375,16 @@ const char* ReferralCommandsHelp() {
   referrals cancel NAME --reason=no-longer-needed|participant-declined|
                    sent-in-error|duplicate|other [--note=...] [--etag=E]
                    [--request-id=...]
+  Providers, after accepting the offer (each takes [--note=...] [--etag=E]
+  [--request-id=...]):
+  referrals contact NAME       first contact with the participant made
+  referrals start NAME         the participant started
+  referrals deviation NAME     an attendance deviation (absence, ...)
+  referrals complete NAME [--outcome=work|studies|...]...
+  referrals exit NAME --outcome=work|studies|af-programme|own-business|
+                 social-enterprise|sickness-compensation-granted|
+                 sickness-benefit|new-sick-leave|programme-completed|
+                 consent-withdrawn [--outcome=...]...
 )";
 }
 
@@ -317,13 +392,13 @@ int RunReferralCommand(const CliContext& context,
                        const std::vector<std::string>& words) {
   const std::string command = words.empty() ? "" : words[0];
   absl::StatusOr<int> exit_code =
-      command == "create" ? Create(context, words)
-      : command == "get"  ? Get(context, words)
-      : command == "list" ? List(context, words)
-      : command == "cancel"
-          ? Cancel(context, words)
-          : absl::InvalidArgumentError(
-                absl::StrCat("unknown referrals command \"", command, "\""));
+      command == "create"   ? Create(context, words)
+      : command == "get"    ? Get(context, words)
+      : command == "list"   ? List(context, words)
+      : command == "cancel" ? Cancel(context, words)
+      : command.empty()
+          ? absl::InvalidArgumentError("a referrals command is needed")
+          : RunProviderAction(context, words);
   if (exit_code.ok()) return *exit_code;
   return PrintUsage(context, exit_code.status(), ReferralCommandsHelp());
 }

@@ -24,6 +24,26 @@ done
 [ "$("${ctl[@]}" referrals list --all --quiet | wc -l)" -eq "$count" ] ||
   fail "list does not show the $count referrals"
 
+# The provider's side: the activity example was offered to Hälsosam
+# Halmstad's cohort; its team accepts, records contact, start and exit.
+provider=("$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --org=halsosam-halmstad --role=provider --region=13)
+offer=$("${provider[@]}" offers list --state=held --quiet)
+[ "$(wc -l <<<"$offer")" -eq 1 ] && [[ $offer == regions/13/offers/* ]] ||
+  fail "expected one held offer for Hälsosam, got '$offer'"
+activity=$("${provider[@]}" offers get "$offer" --json | sed -n 's/^ *"referral": "\(.*\)",*$/\1/p')
+[[ $activity == regions/13/referrals/* ]] || fail "the offer names no referral"
+"${provider[@]}" offers accept "$offer" >/dev/null || fail "accept failed"
+"${provider[@]}" referrals contact "$activity" --note="called, booked" >/dev/null || fail "contact failed"
+"${provider[@]}" referrals start "$activity" >/dev/null || fail "start failed"
+if "${provider[@]}" referrals exit "$activity" >/dev/null 2>"$TEST_TMP/err"; then
+  fail "an exit without an outcome was accepted"
+fi
+grep -q 'outcome_reasons' "$TEST_TMP/err" || fail "the refused exit does not name outcome_reasons: $(cat "$TEST_TMP/err")"
+"${provider[@]}" referrals exit "$activity" --outcome=work --outcome=sickness-benefit |
+  grep -q "EXITED" || fail "exit did not end in EXITED"
+"${ctl[@]}" referrals get "$activity" | grep -q "EXIT .*-> EXITED" ||
+  fail "the referring agency does not see the exit in the history"
+
 expect_exit() {
   local want=$1
   shift
@@ -36,6 +56,7 @@ expect_exit 2 "$SLUSSCTL"
 expect_exit 2 "${ctl[@]}" referrals create impulse --kommun=1380
 expect_exit 2 "${ctl[@]}" referrals list --state=sleeping
 expect_exit 2 "${ctl[@]}" referrals frobnicate
+expect_exit 2 "${provider[@]}" referrals exit "$activity" --outcome=lottery
 expect_exit 1 "${ctl[@]}" referrals get regions/13/referrals/01M8163615ZZZZZZZZZZZZZZZZ
 grep -q 'NOT_FOUND' "$TEST_TMP/err" || fail "a missing referral is not reported as NOT_FOUND"
 expect_exit 1 "${ctl[@]}" referrals create impulse --kommun=1280 --need=other \
