@@ -16,6 +16,11 @@
 namespace slussen::store {
 namespace {
 
+// An offering name's claim while its create is in flight: "pending:13".
+// It expires, so a create that died before writing frees the name.
+constexpr char kPendingClaim[] = "pending:";
+constexpr int kPendingClaimMillis = 30000;
+
 namespace v1 = ::slussen::v1;
 using core::Versioned;
 
@@ -257,10 +262,60 @@ RedisDirectoryStore::ListFrameworkAgreements() {
   return out;
 }
 
+absl::Status RedisDirectoryStore::ClaimOfferingName(
+    const core::OfferingName& name, const std::string& region) {
+  const std::string claim =
+      keys::OfferingRegionClaim(name.provider, name.offering);
+  const std::string pending = absl::StrCat(kPendingClaim, region);
+  const std::string offering = absl::StrCat(
+      "offering providers/", name.provider, "/offerings/", name.offering);
+  ASSIGN_OR_RETURN(const RedisValue set,
+                   pool_->Command({"SET", claim, pending, "NX", "PX",
+                                   absl::StrCat(kPendingClaimMillis)}));
+  if (set.is_nil()) {
+    ASSIGN_OR_RETURN(const RedisValue holder, pool_->Command({"GET", claim}));
+    if (holder.is_nil() || holder.str == region || holder.str == pending) {
+      // Expired meanwhile, a retry, or a create racing in the same region
+      // (the region's own script lets one of them through).
+      return absl::OkStatus();
+    }
+    if (absl::StartsWith(holder.str, kPendingClaim)) {
+      return absl::AbortedError(absl::StrCat(
+          offering, " is being created in region ",
+          holder.str.substr(sizeof(kPendingClaim) - 1), "; retry"));
+    }
+    return absl::AlreadyExistsError(
+        absl::StrCat(offering, " already exists (in region ", holder.str, ")"));
+  }
+  // Claimed. An earlier create may have written its region and died before
+  // confirming its claim: look in the other regions once.
+  std::vector<std::vector<std::string>> reads;
+  std::vector<std::string> regions;
+  for (absl::string_view other : core::RegionCodes()) {
+    if (other == region) continue;
+    regions.emplace_back(other);
+    reads.push_back(
+        {"EXISTS", keys::Offering(other, name.provider, name.offering)});
+  }
+  ASSIGN_OR_RETURN(const std::vector<RedisValue> found, pool_->Pipeline(reads));
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (found[i].integer == 0) continue;
+    RETURN_IF_ERROR(pool_->Command({"SET", claim, regions[i]}).status());
+    return absl::AlreadyExistsError(
+        absl::StrCat(offering, " already exists (in region ", regions[i], ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RedisDirectoryStore::CreateOffering(const v1::Offering& offering) {
   ASSIGN_OR_RETURN(const core::OfferingName name,
                    core::ParseOfferingName("offering.name", offering.name()));
   const std::string& region = offering.region();
+  // An offering's name is unique across regions (GetOffering takes no
+  // region): it is claimed for its region in the directory's slot first,
+  // then written in the region's slot (one script cannot touch both slots
+  // under Redis Cluster).
+  RETURN_IF_ERROR(ClaimOfferingName(name, region));
   const std::string key = keys::Offering(region, name.provider, name.offering);
   RedisChange change;
   change
@@ -270,7 +325,16 @@ absl::Status RedisDirectoryStore::CreateOffering(const v1::Offering& offering) {
       .HSet(key, {{"data", StoredOffering(offering)}, {"version", "1"}})
       .ZAdd(keys::Offerings(region), "0",
             absl::StrCat(name.provider, ":", name.offering));
-  return change.Apply(*pool_).status();
+  const absl::Status written = change.Apply(*pool_).status();
+  if (!written.ok() && !absl::IsAlreadyExists(written)) return written;
+  // The name is the region's for good (also when it already was).
+  RETURN_IF_ERROR(
+      pool_
+          ->Command({"SET",
+                     keys::OfferingRegionClaim(name.provider, name.offering),
+                     region})
+          .status());
+  return written;
 }
 
 absl::StatusOr<Versioned<v1::Offering>> RedisDirectoryStore::GetOffering(

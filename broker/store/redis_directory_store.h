@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "broker/core/directory_repository.h"
+#include "broker/core/names.h"
 #include "broker/store/redis_client.h"
 
 namespace slussen::store {
@@ -71,6 +72,11 @@ class RedisDirectoryStore final : public core::DirectoryRepository {
                                                    const std::string& id);
   absl::StatusOr<std::vector<core::Versioned<std::string>>> List(
       const std::string& kind);
+  // Claims `name` for `region` in the directory's slot: OK if unclaimed or
+  // claimed for `region` (a retry) or claimed by a create that never
+  // landed; ALREADY_EXISTS if the offering exists in another region.
+  absl::Status ClaimOfferingName(const core::OfferingName& name,
+                                 const std::string& region);
 
   RedisPool* const pool_;
 };

@@ -21,6 +21,8 @@
 //   slussen:{r13}:holds                    offer ids scored by expiry (ms)
 //   slussen:{dir}:<kind>:<id>              hash: data, version
 //   slussen:{dir}:<kind>s                  ids per kind
+//   slussen:{dir}:offering-region:<p>:<o>  the region an offering name is
+//                                          claimed for (names are national)
 //
 // Thread-safe: pure functions.
 #ifndef SLUSSEN_BROKER_STORE_REDIS_KEYS_H_
@@ -88,6 +90,10 @@ inline std::string Holds(absl::string_view region) {
 inline constexpr char kDirectory[] = "slussen:{dir}:";
 inline std::string Directory(absl::string_view kind, absl::string_view id) {
   return absl::StrCat(kDirectory, kind, ":", id);
+}
+inline std::string OfferingRegionClaim(absl::string_view provider,
+                                       absl::string_view offering) {
+  return absl::StrCat(kDirectory, "offering-region:", provider, ":", offering);
 }
 inline std::string DirectoryIndex(absl::string_view kind) {
   return absl::StrCat(kDirectory, kind, "s");

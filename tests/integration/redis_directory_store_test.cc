@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "broker/core/directory_repository.h"
 #include "broker/store/redis_client.h"
@@ -559,23 +560,94 @@ TEST_F(RedisDirectoryStoreTest, OfRacingCreatesOfOneIdExactlyOneWins) {
   EXPECT_EQ(store_->ListProviders()->size(), 1u);
 }
 
-// DISABLED: a bug. An offering id is unique to its provider across regions
-// (GetOffering takes no region), but CreateOffering only checks the key in
-// the new offering's own region: the same name created for a second region
-// is written, and GetOffering then returns whichever region comes first.
-// The desk checks beforehand (directory_desk.cc, CreateOffering), but not
-// atomically with the write, so two racing creates both succeed. A fix needs
-// a national claim on the name ("{dir}"), which one script cannot write
-// together with the region's key in Redis Cluster.
+// An offering id is unique to its provider across regions (GetOffering
+// takes no region): the name is claimed nationally before the region's key
+// is written.
 TEST_F(RedisDirectoryStoreTest,
-       DISABLED_AnOfferingNameTakenInAnotherRegionIsAlreadyExists) {
+       AnOfferingNameTakenInAnotherRegionIsAlreadyExists) {
   MustCreate(MakeOffering("work-for-you", "rehab", "13"));
+  const absl::Status again =
+      store_->CreateOffering(MakeOffering("work-for-you", "rehab", "19"));
+  EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
+  EXPECT_THAT(again.message(), HasSubstr("region 13"));
+  EXPECT_EQ(
+      Redis({"EXISTS", "slussen:{r19}:offering:work-for-you:rehab"}).integer,
+      0);
+  // The same region again is the ordinary ALREADY_EXISTS of its key.
+  EXPECT_EQ(store_->CreateOffering(MakeOffering("work-for-you", "rehab", "13"))
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(RedisDirectoryStoreTest, ACreateInFlightElsewhereIsAbortedUntilItEnds) {
+  // A broker claimed the name for region 13 and died before writing it:
+  // the claim is pending, and expires.
+  Redis({"SET", "slussen:{dir}:offering-region:work-for-you:rehab",
+         "pending:13", "PX", "300"});
+  const std::string before = Digest();
+  const absl::Status busy =
+      store_->CreateOffering(MakeOffering("work-for-you", "rehab", "19"));
+  EXPECT_EQ(busy.code(), absl::StatusCode::kAborted) << busy;
+  EXPECT_THAT(busy.message(), HasSubstr("being created in region 13"));
+  EXPECT_EQ(Digest(), before) << "an aborted create writes nothing";
+  for (int i = 0; i < 100 && Redis({"EXISTS",
+                                    "slussen:{dir}:offering-region:"
+                                    "work-for-you:rehab"})
+                                     .integer != 0;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  MustCreate(MakeOffering("work-for-you", "rehab", "19"));
+  EXPECT_EQ(
+      Redis({"GET", "slussen:{dir}:offering-region:work-for-you:rehab"}).str,
+      "19");
+}
+
+TEST_F(RedisDirectoryStoreTest, AnOfferingWrittenButNotConfirmedIsFound) {
+  // A create wrote region 13 and died before confirming its claim, which
+  // then expired.
+  MustCreate(MakeOffering("work-for-you", "rehab", "13"));
+  Redis({"DEL", "slussen:{dir}:offering-region:work-for-you:rehab"});
   const absl::Status again =
       store_->CreateOffering(MakeOffering("work-for-you", "rehab", "19"));
   EXPECT_EQ(again.code(), absl::StatusCode::kAlreadyExists) << again;
   EXPECT_EQ(
       Redis({"EXISTS", "slussen:{r19}:offering:work-for-you:rehab"}).integer,
       0);
+  EXPECT_EQ(
+      Redis({"GET", "slussen:{dir}:offering-region:work-for-you:rehab"}).str,
+      "13")
+      << "the claim is repaired";
+}
+
+TEST_F(RedisDirectoryStoreTest, RacingCreatesInTwoRegionsMakeOneOffering) {
+  for (int round = 0; round < 20; ++round) {
+    const std::string id = absl::StrCat("race-", round);
+    std::vector<absl::Status> results(2);
+    std::thread a([&] {
+      results[0] =
+          store_->CreateOffering(MakeOffering("work-for-you", id, "13"));
+    });
+    std::thread b([&] {
+      results[1] =
+          store_->CreateOffering(MakeOffering("work-for-you", id, "19"));
+    });
+    a.join();
+    b.join();
+    // One is written; the other is refused (ALREADY_EXISTS, or ABORTED
+    // while the first is in flight).
+    EXPECT_EQ(results[0].ok() + results[1].ok(), 1)
+        << results[0] << " / " << results[1];
+    const int in13 =
+        Redis({"EXISTS",
+               absl::StrCat("slussen:{r13}:offering:work-for-you:", id)})
+            .integer;
+    const int in19 =
+        Redis({"EXISTS",
+               absl::StrCat("slussen:{r19}:offering:work-for-you:", id)})
+            .integer;
+    EXPECT_EQ(in13 + in19, 1) << id;
+  }
 }
 
 // --- Updates -----------------------------------------------------------------
@@ -952,6 +1024,10 @@ TEST_F(RedisDirectoryStoreTest, KeysFollowTheDocumentedLayout) {
                           "slussen:{dir}:providers",
                           "slussen:{dir}:agreement:fk-rehab-2025",
                           "slussen:{dir}:agreements",
+                          "slussen:{dir}:offering-region:halsosam-halmstad:"
+                          "kom-igang",
+                          "slussen:{dir}:offering-region:halsosam-halmstad:"
+                          "fagersta",
                           kOfferingKey,
                           "slussen:{r13}:offerings",
                           "slussen:{r13}:events",

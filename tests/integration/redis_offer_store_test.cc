@@ -470,6 +470,8 @@ TEST_F(RedisOfferStoreTest, EveryKeyOfAnOfferCarriesItsRegionsHashTag) {
   MustOffer(1, offering);
   std::vector<std::string> offer_keys;
   for (const RedisValue& key : Redis({"KEYS", "*"}).elements) {
+    // The directory's own keys (the offering's national name claim) aside.
+    if (absl::StartsWith(key.str, "slussen:{dir}:")) continue;
     EXPECT_TRUE(absl::StartsWith(key.str, "slussen:{r13}:")) << key.str;
     if (absl::StrContains(key.str, "offer")) offer_keys.push_back(key.str);
   }
