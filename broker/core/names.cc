@@ -5,6 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "broker/core/field_error.h"
@@ -222,6 +223,34 @@ absl::StatusOr<OfferName> ParseOfferName(absl::string_view field,
                         name);
   }
   return OfferName{std::string(parts[1]), std::string(parts[3])};
+}
+
+std::string ClockName::ToString() const {
+  return absl::StrCat("regions/", region, "/clocks/", id);
+}
+
+absl::StatusOr<ClockName> ParseClockName(absl::string_view field,
+                                         absl::string_view name) {
+  if (name.empty()) {
+    return MissingField(field, "\"regions/{region}/clocks/{clock}\"");
+  }
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  const std::vector<absl::string_view> id =
+      parts.size() == 4 ? absl::StrSplit(parts[3], '-')
+                        : std::vector<absl::string_view>();
+  int kind = 0, index = 0;
+  if (parts.size() != 4 || parts[0] != "regions" || parts[2] != "clocks" ||
+      !IsRegionCode(parts[1]) || id.size() != 3 || !IsResourceId(id[0]) ||
+      !absl::SimpleAtoi(id[1], &kind) || !absl::SimpleAtoi(id[2], &index) ||
+      kind <= 0 || index < 0) {
+    return InvalidField(field,
+                        "must be \"regions/{region}/clocks/{clock}\" with a "
+                        "two-digit län code and a clock id "
+                        "\"{referral id}-{kind}-{n}\"",
+                        name);
+  }
+  return ClockName{std::string(parts[1]), std::string(parts[3]),
+                   std::string(id[0])};
 }
 
 absl::StatusOr<std::string> ParseSimpleName(absl::string_view field,

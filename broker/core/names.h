@@ -100,6 +100,19 @@ struct OfferName {
 absl::StatusOr<OfferName> ParseOfferName(absl::string_view field,
                                          absl::string_view name);
 
+// "regions/{region}/clocks/{referral id}-{kind}-{n}".
+struct ClockName {
+  std::string region;
+  std::string id;
+  // The referral the clock belongs to.
+  std::string referral_id;
+
+  std::string ToString() const;
+};
+
+absl::StatusOr<ClockName> ParseClockName(absl::string_view field,
+                                         absl::string_view name);
+
 // The id of "{collection}/{id}" (a slug id), e.g. of "providers/amia";
 // INVALID_ARGUMENT naming `field` otherwise.
 absl::StatusOr<std::string> ParseSimpleName(absl::string_view field,

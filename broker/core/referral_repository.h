@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "slussen/v1/deadline.pb.h"
 #include "slussen/v1/event.pb.h"
 #include "slussen/v1/offer.pb.h"
 #include "slussen/v1/referral.pb.h"
@@ -132,6 +133,27 @@ struct CapacityDelta {
   bool require_room = false;
 };
 
+// A deadline clock as stored, in its referral's region.
+struct ClockRecord {
+  std::string region;
+  // "<referral id>-<clock kind number>-<history index that started it>".
+  std::string id;
+  // 0 before the first write; then 1, 2, ...
+  int64_t version = 0;
+  slussen::v1::Clock clock;
+  // When it next needs firing (it is indexed for the firing sweep);
+  // nullopt: never (closed, paused, escalated as far as it goes).
+  std::optional<absl::Time> next_fire;
+};
+
+// A clock written with a change, with the event it causes (if any). The
+// write is refused (ABORTED) unless the stored clock is still at
+// `record.version` (0: must not exist).
+struct ClockWrite {
+  ClockRecord record;
+  std::optional<slussen::v1::Event> event;
+};
+
 // A change around one referral, written atomically with its event: the
 // referral, and the offer made or answered with it, and the capacity it
 // takes or frees. ABORTED if the referral (or the offer) changed since it
@@ -147,6 +169,8 @@ struct ReferralChange {
   // The offer as it becomes (a new offer when offer_read is null).
   std::optional<OfferRecord> offer;
   std::vector<CapacityDelta> capacity;
+  // Clocks started, met, closed or reassigned by the change.
+  std::vector<ClockWrite> clocks;
 };
 
 // One page of offers, oldest first.
@@ -172,11 +196,17 @@ class ReferralRepository {
  public:
   virtual ~ReferralRepository() = default;
 
-  // Writes `record` (version 0, becomes 1) and `event`, unless `key` (when
-  // given) was used before.
+  // Writes `record` (version 0, becomes 1), `event` and the clocks the
+  // creation starts, unless `key` (when given) was used before.
   virtual absl::StatusOr<CreateOutcome> Create(
       const ReferralRecord& record, const slussen::v1::Event& event,
-      const std::optional<IdempotencyKey>& key) = 0;
+      const std::optional<IdempotencyKey>& key,
+      const std::vector<ClockWrite>& clocks) = 0;
+  absl::StatusOr<CreateOutcome> Create(
+      const ReferralRecord& record, const slussen::v1::Event& event,
+      const std::optional<IdempotencyKey>& key) {
+    return Create(record, event, key, {});
+  }
 
   virtual absl::StatusOr<ReferralRecord> Get(const std::string& region,
                                              const std::string& id) = 0;
@@ -210,6 +240,27 @@ class ReferralRepository {
   // before `now`, oldest first.
   virtual absl::StatusOr<std::vector<std::string>> DueHolds(
       const std::string& region, absl::Time now) = 0;
+
+  // Every clock of a referral, in id order.
+  virtual absl::StatusOr<std::vector<ClockRecord>> ListClocks(
+      const std::string& region, const std::string& referral_id) = 0;
+
+  virtual absl::StatusOr<ClockRecord> GetClock(const std::string& region,
+                                               const std::string& id) = 0;
+
+  // The ids of the clocks of `region` whose next firing is at or before
+  // `now`, soonest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<std::string>> DueClocks(
+      const std::string& region, absl::Time now, int limit) = 0;
+
+  // The open clocks of `region` (not met or closed), by due time, the
+  // earliest first; at most `limit`.
+  virtual absl::StatusOr<std::vector<ClockRecord>> ListOpenClocks(
+      const std::string& region, int limit) = 0;
+
+  // Writes one clock (a firing, a pause) with its event; the new version.
+  // ABORTED if it changed since it was read.
+  virtual absl::StatusOr<int64_t> ApplyClock(const ClockWrite& write) = 0;
 };
 
 }  // namespace slussen::core

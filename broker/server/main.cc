@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,8 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "broker/core/clock.h"
 #include "broker/core/pseudonymizer.h"
 #include "broker/service/broker_server.h"
 #include "broker/service/json_log.h"
@@ -37,6 +40,10 @@ ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "On SIGTERM, let in-flight calls finish for this long");
 ABSL_FLAG(int, max_message_bytes, 1 << 20, "Largest request accepted");
+ABSL_FLAG(std::string, testing_clock_start, "",
+          "TESTS ONLY: run on a clock that starts at this RFC 3339 time and "
+          "moves only when slussen.v1.TestingService.SetTime sets it "
+          "(loopback only)");
 ABSL_FLAG(bool, insecure_allow_remote, false,
           "Allow development identity (from request metadata) on a "
           "non-loopback address. Anyone who reaches the port can then claim "
@@ -143,6 +150,26 @@ int main(int argc, char** argv) {
         "development identity on a non-loopback address: anyone who reaches "
         "the port can claim any identity",
         {{"listen", options.listen}});
+  }
+
+  std::unique_ptr<slussen::core::ManualClock> testing_clock;
+  if (const std::string start = absl::GetFlag(FLAGS_testing_clock_start);
+      !start.empty()) {
+    absl::Time time;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, start, &time, &error)) {
+      return Fail("bad --testing_clock_start",
+                  absl::InvalidArgumentError(
+                      absl::StrCat("must be an RFC 3339 time such as "
+                                   "2026-12-23T09:00:00+01:00: ",
+                                   error)));
+    }
+    testing_clock = std::make_unique<slussen::core::ManualClock>(time);
+    options.testing_clock = testing_clock.get();
+    Log(LogLevel::kWarning,
+        "testing clock: time stands still until a test sets it (never run "
+        "this in production)",
+        {{"start", start}});
   }
 
   const std::string key_id = pseudonymizer->key_id();

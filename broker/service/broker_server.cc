@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "broker/core/deadlines.h"
 #include "broker/core/status_macros.h"
 #include "broker/service/json_log.h"
 
@@ -18,7 +19,8 @@ namespace {
 // The services whose health is reported by name, besides "".
 constexpr const char* kServiceNames[] = {
     "slussen.v1.ReferralService", "slussen.v1.ProviderDirectory",
-    "slussen.v1.OfferService", "slussen.v1.QueueService"};
+    "slussen.v1.OfferService", "slussen.v1.QueueService",
+    "slussen.v1.CoordinatorService"};
 
 }  // namespace
 
@@ -32,11 +34,18 @@ bool IsLoopbackAddress(absl::string_view listen) {
 BrokerServer::BrokerServer(BrokerOptions options,
                            core::Pseudonymizer pseudonymizer)
     : options_(std::move(options)),
-      clock_(options_.clock != nullptr ? options_.clock : &system_clock_),
+      clock_(options_.testing_clock != nullptr ? options_.testing_clock
+             : options_.clock != nullptr       ? options_.clock
+                                               : &system_clock_),
       pseudonymizer_(std::move(pseudonymizer)) {}
 
 absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
     BrokerOptions options, core::Pseudonymizer pseudonymizer) {
+  if (options.testing_clock != nullptr && !IsLoopbackAddress(options.listen)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing the testing clock on ", options.listen,
+        ": a broker whose time anyone can set serves tests on loopback only"));
+  }
   if (!IsLoopbackAddress(options.listen) &&
       !options.allow_remote_development_identity) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -58,19 +67,26 @@ absl::Status BrokerServer::Build() {
   ids_ = std::make_unique<core::UlidGenerator>(clock_);
   pool_ = std::make_unique<store::RedisPool>(options_.redis);
   store_ = std::make_unique<store::RedisReferralStore>(pool_.get());
+  keeper_ = std::make_unique<core::DeadlineKeeper>(
+      store_.get(), calendar_.get(), core::DefaultDeadlineRuleSets());
   directory_store_ = std::make_unique<store::RedisDirectoryStore>(pool_.get());
-  desk_ = std::make_unique<core::ReferralDesk>(store_.get(), clock_, ids_.get(),
-                                               &pseudonymizer_, calendar_.get(),
-                                               directory_store_.get());
+  desk_ = std::make_unique<core::ReferralDesk>(
+      keeper_.get(), clock_, ids_.get(), &pseudonymizer_, calendar_.get(),
+      directory_store_.get());
   directory_desk_ = std::make_unique<core::DirectoryDesk>(
       directory_store_.get(), clock_, calendar_.get());
   placement_desk_ = std::make_unique<core::PlacementDesk>(
-      store_.get(), directory_desk_.get(), clock_, ids_.get(), calendar_.get());
+      keeper_.get(), directory_desk_.get(), clock_, ids_.get(),
+      calendar_.get());
   matchmaker_ = std::make_unique<core::Matchmaker>(
-      store_.get(), directory_store_.get(), placement_desk_.get(), clock_,
+      keeper_.get(), directory_store_.get(), placement_desk_.get(), clock_,
       calendar_.get());
   queue_desk_ = std::make_unique<core::QueueDesk>(matchmaker_.get(),
-                                                  store_.get(), clock_);
+                                                  keeper_.get(), clock_);
+  coordinator_desk_ = std::make_unique<core::CoordinatorDesk>(
+      keeper_.get(), clock_, calendar_.get());
+  ticker_ = std::make_unique<DeadlineTicker>(keeper_.get(), clock_,
+                                             options_.deadlines);
   scheduler_ = std::make_unique<MatchScheduler>(matchmaker_.get(), pool_.get(),
                                                 clock_, options_.matching);
   referral_service_ =
@@ -80,6 +96,8 @@ absl::Status BrokerServer::Build() {
   offer_service_ = std::make_unique<OfferServiceImpl>(placement_desk_.get(),
                                                       scheduler_.get());
   queue_service_ = std::make_unique<QueueServiceImpl>(queue_desk_.get());
+  coordinator_service_ =
+      std::make_unique<CoordinatorServiceImpl>(coordinator_desk_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -91,6 +109,12 @@ absl::Status BrokerServer::Build() {
   builder.RegisterService(directory_service_.get());
   builder.RegisterService(offer_service_.get());
   builder.RegisterService(queue_service_.get());
+  builder.RegisterService(coordinator_service_.get());
+  if (options_.testing_clock != nullptr) {
+    testing_service_ = std::make_unique<TestingServiceImpl>(
+        options_.testing_clock, [this] { return ticker_->Tick(); });
+    builder.RegisterService(testing_service_.get());
+  }
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(
@@ -99,6 +123,7 @@ absl::Status BrokerServer::Build() {
   }
   ProbeRedis();
   scheduler_->Start();
+  ticker_->Start();
   prober_ = std::thread([this] {
     while (
         !stopping_.WaitForNotificationWithTimeout(options_.health_interval)) {
@@ -146,6 +171,7 @@ void BrokerServer::Shutdown(absl::Duration grace) {
     server_->Wait();
   }
   if (scheduler_ != nullptr) scheduler_->Stop();
+  if (ticker_ != nullptr) ticker_->Stop();
   store_.reset();
   pool_.reset();  // closes the Redis connections
   Log(LogLevel::kInfo, "stopped");

@@ -28,6 +28,8 @@
 #include "absl/time/time.h"
 #include "broker/core/calendar.h"
 #include "broker/core/clock.h"
+#include "broker/core/coordinator_desk.h"
+#include "broker/core/deadline_keeper.h"
 #include "broker/core/directory_desk.h"
 #include "broker/core/ids.h"
 #include "broker/core/matchmaker.h"
@@ -35,10 +37,13 @@
 #include "broker/core/pseudonymizer.h"
 #include "broker/core/queue_desk.h"
 #include "broker/core/referral_desk.h"
+#include "broker/service/coordinator_service.h"
+#include "broker/service/deadline_ticker.h"
 #include "broker/service/directory_service.h"
 #include "broker/service/match_scheduler.h"
 #include "broker/service/offer_service.h"
 #include "broker/service/referral_service.h"
+#include "broker/service/testing_service.h"
 #include "broker/store/redis_client.h"
 #include "broker/store/redis_directory_store.h"
 #include "broker/store/redis_referral_store.h"
@@ -58,7 +63,11 @@ struct BrokerOptions {
   absl::Duration health_interval = absl::Seconds(1);
   // The clock; nullptr means the system clock. Must outlive the server.
   const core::Clock* clock = nullptr;
+  // Testing only (--testing_clock_start): the clock, set over gRPC by the
+  // TestingService, which is served only then. Must outlive the server.
+  core::ManualClock* testing_clock = nullptr;
   MatchScheduler::Options matching;
+  DeadlineTicker::Options deadlines;
 };
 
 class BrokerServer {
@@ -91,17 +100,23 @@ class BrokerServer {
   std::unique_ptr<core::UlidGenerator> ids_;
   std::unique_ptr<store::RedisPool> pool_;
   std::unique_ptr<store::RedisReferralStore> store_;
+  // The store as the desks use it: clocks kept with every change.
+  std::unique_ptr<core::DeadlineKeeper> keeper_;
   std::unique_ptr<store::RedisDirectoryStore> directory_store_;
   std::unique_ptr<core::ReferralDesk> desk_;
   std::unique_ptr<core::DirectoryDesk> directory_desk_;
   std::unique_ptr<core::PlacementDesk> placement_desk_;
   std::unique_ptr<core::Matchmaker> matchmaker_;
   std::unique_ptr<core::QueueDesk> queue_desk_;
+  std::unique_ptr<core::CoordinatorDesk> coordinator_desk_;
   std::unique_ptr<MatchScheduler> scheduler_;
+  std::unique_ptr<DeadlineTicker> ticker_;
   std::unique_ptr<ReferralServiceImpl> referral_service_;
   std::unique_ptr<DirectoryServiceImpl> directory_service_;
   std::unique_ptr<OfferServiceImpl> offer_service_;
   std::unique_ptr<QueueServiceImpl> queue_service_;
+  std::unique_ptr<CoordinatorServiceImpl> coordinator_service_;
+  std::unique_ptr<TestingServiceImpl> testing_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

@@ -19,6 +19,10 @@
 //   slussen:{r13}:offer:<id>               hash: data, version, state
 //   slussen:{r13}:offers[:provider:<org>]  offer ids, per provider org
 //   slussen:{r13}:holds                    offer ids scored by expiry (ms)
+//   slussen:{r13}:clock:<id>               hash: data, version, next (ms)
+//   slussen:{r13}:clocks:due               clock ids scored by next firing
+//   slussen:{r13}:clocks:open              open clock ids scored by due
+//   slussen:{r13}:clocks:referral:<id>     the clock ids of a referral
 //   slussen:{dir}:<kind>:<id>              hash: data, version
 //   slussen:{dir}:<kind>s                  ids per kind
 //   slussen:{dir}:offering-region:<p>:<o>  the region an offering name is
@@ -86,6 +90,19 @@ inline std::string OffersOf(absl::string_view region,
 }
 inline std::string Holds(absl::string_view region) {
   return absl::StrCat(Region(region), "holds");
+}
+inline std::string Clock(absl::string_view region, absl::string_view id) {
+  return absl::StrCat(Region(region), "clock:", id);
+}
+inline std::string ClocksDue(absl::string_view region) {
+  return absl::StrCat(Region(region), "clocks:due");
+}
+inline std::string ClocksOpen(absl::string_view region) {
+  return absl::StrCat(Region(region), "clocks:open");
+}
+inline std::string ClocksOf(absl::string_view region,
+                            absl::string_view referral_id) {
+  return absl::StrCat(Region(region), "clocks:referral:", referral_id);
 }
 inline constexpr char kDirectory[] = "slussen:{dir}:";
 inline std::string Directory(absl::string_view kind, absl::string_view id) {

@@ -90,7 +90,8 @@ std::string RedisReferralStore::EventStreamKey(const std::string& region) {
 
 absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
     const ReferralRecord& record, const v1::Event& event,
-    const std::optional<core::IdempotencyKey>& key) {
+    const std::optional<core::IdempotencyKey>& key,
+    const std::vector<core::ClockWrite>& clocks) {
   const std::string& region = record.region;
   const std::string& id = record.id;
   const std::string& org = record.referral.referring_organisation();
@@ -124,6 +125,7 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
     change.ZAdd(keys::Matchable(region), "0", id);
   }
   change.XAdd(keys::Events(region), EventFields(record, event));
+  for (const core::ClockWrite& clock : clocks) ClockInto(change, clock);
   if (key) {
     change.SetWithTtl(idempotency_key, absl::StrCat(id, " ", key->fingerprint),
                       absl::ToInt64Milliseconds(options_.idempotency_ttl));
@@ -264,6 +266,7 @@ absl::StatusOr<int64_t> RedisReferralStore::Apply(
   for (const core::CapacityDelta& delta : c.capacity) {
     RETURN_IF_ERROR(CapacityInto(change, c.read->region, delta));
   }
+  for (const core::ClockWrite& clock : c.clocks) ClockInto(change, clock);
   RETURN_IF_ERROR(change.Apply(*pool_).status());
   return version;
 }

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "broker/core/referral_repository.h"
@@ -40,9 +41,11 @@ class RedisReferralStore final : public core::ReferralRepository {
       : RedisReferralStore(pool, Options()) {}
   RedisReferralStore(RedisPool* pool, Options options);
 
+  using core::ReferralRepository::Create;
   absl::StatusOr<core::CreateOutcome> Create(
       const core::ReferralRecord& record, const slussen::v1::Event& event,
-      const std::optional<core::IdempotencyKey>& key) override;
+      const std::optional<core::IdempotencyKey>& key,
+      const std::vector<core::ClockWrite>& clocks) override;
 
   absl::StatusOr<core::ReferralRecord> Get(const std::string& region,
                                            const std::string& id) override;
@@ -62,6 +65,21 @@ class RedisReferralStore final : public core::ReferralRepository {
 
   absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
                                                     absl::Time now) override;
+
+  // Clocks (redis_referral_store_clocks.cc).
+  absl::StatusOr<std::vector<core::ClockRecord>> ListClocks(
+      const std::string& region, const std::string& referral_id) override;
+  absl::StatusOr<core::ClockRecord> GetClock(const std::string& region,
+                                             const std::string& id) override;
+  absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
+                                                     absl::Time now,
+                                                     int limit) override;
+  absl::StatusOr<std::vector<core::ClockRecord>> ListOpenClocks(
+      const std::string& region, int limit) override;
+  absl::StatusOr<int64_t> ApplyClock(const core::ClockWrite& write) override;
+
+  // Adds to `change` the check and writes of one clock and its event.
+  static void ClockInto(RedisChange& change, const core::ClockWrite& write);
 
   // Adds to `change` the checks and writes that replace `read` by `changed`
   // (same referral) and append `event`. Returns the version `changed` gets.

@@ -9,34 +9,11 @@
 #ifndef SLUSSEN_TESTS_FAKES_FAKE_CLOCK_H_
 #define SLUSSEN_TESTS_FAKES_FAKE_CLOCK_H_
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
-#include "absl/time/time.h"
 #include "broker/core/clock.h"
 
 namespace slussen::testing {
 
-class FakeClock final : public core::Clock {
- public:
-  explicit FakeClock(absl::Time start) : now_(start) {}
-
-  absl::Time Now() const override {
-    absl::MutexLock lock(&mu_);
-    return now_;
-  }
-  void Set(absl::Time time) {
-    absl::MutexLock lock(&mu_);
-    now_ = time;
-  }
-  void Advance(absl::Duration duration) {
-    absl::MutexLock lock(&mu_);
-    now_ += duration;
-  }
-
- private:
-  mutable absl::Mutex mu_;
-  absl::Time now_ ABSL_GUARDED_BY(mu_);
-};
+using FakeClock = core::ManualClock;
 
 }  // namespace slussen::testing
 

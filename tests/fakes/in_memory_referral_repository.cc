@@ -2,13 +2,40 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "broker/core/deadlines.h"
+#include "broker/core/proto_time.h"
 
 namespace slussen::testing {
 
+absl::Status InMemoryReferralRepository::CheckClocks(
+    const std::vector<core::ClockWrite>& writes) const {
+  for (const core::ClockWrite& write : writes) {
+    const auto it = clocks_.find({write.record.region, write.record.id});
+    const int64_t stored = it == clocks_.end() ? 0 : it->second.version;
+    if (stored != write.record.version) {
+      return absl::AbortedError(
+          absl::StrCat("clock ", write.record.id, " changed"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void InMemoryReferralRepository::WriteClocks(
+    const std::vector<core::ClockWrite>& writes) {
+  for (const core::ClockWrite& write : writes) {
+    core::ClockRecord& stored = clocks_[{write.record.region, write.record.id}];
+    stored = write.record;
+    stored.version = write.record.version + 1;
+    if (write.event.has_value()) events_.push_back(*write.event);
+  }
+}
+
 absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
     const core::ReferralRecord& record, const slussen::v1::Event& event,
-    const std::optional<core::IdempotencyKey>& key) {
+    const std::optional<core::IdempotencyKey>& key,
+    const std::vector<core::ClockWrite>& clocks) {
   absl::MutexLock lock(&mu_);
   core::CreateOutcome outcome;
   const std::string idem =
@@ -26,12 +53,16 @@ absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
   if (records_.count({record.region, record.id})) {
     return absl::AbortedError(absl::StrCat("id ", record.id, " is taken"));
   }
+  if (absl::Status clocks_ok = CheckClocks(clocks); !clocks_ok.ok()) {
+    return clocks_ok;
+  }
   outcome.created = true;
   outcome.record = record;
   outcome.record.version = 1;
   records_[{record.region, record.id}] = outcome.record;
   events_.push_back(event);
   if (key) idempotency_[idem] = {record.id, key->fingerprint};
+  WriteClocks(clocks);
   return outcome;
 }
 
@@ -60,9 +91,13 @@ absl::StatusOr<int64_t> InMemoryReferralRepository::Apply(
   // Every check before any write, as the Redis store does.
   if (change.offer.has_value()) {
     const Key key{change.offer->region, change.offer->id};
+    const auto stored = offers_.find(key);
+    if (change.offer_read != nullptr && stored == offers_.end()) {
+      return absl::NotFoundError("offer changed");
+    }
     if (change.offer_read == nullptr
-            ? offers_.count(key) > 0
-            : offers_[key].version != change.offer_read->version) {
+            ? stored != offers_.end()
+            : stored->second.version != change.offer_read->version) {
       return absl::AbortedError("offer changed");
     }
   }
@@ -72,9 +107,13 @@ absl::StatusOr<int64_t> InMemoryReferralRepository::Apply(
       return absl::FailedPreconditionError("no free place");
     }
   }
+  if (absl::Status clocks_ok = CheckClocks(change.clocks); !clocks_ok.ok()) {
+    return clocks_ok;
+  }
   it->second = change.changed;
   it->second.version = read.version + 1;
   events_.push_back(change.event);
+  WriteClocks(change.clocks);
   if (change.offer.has_value()) {
     core::OfferRecord& offer =
         offers_[{change.offer->region, change.offer->id}];
@@ -132,16 +171,21 @@ absl::StatusOr<core::OfferPage> InMemoryReferralRepository::ListOffers(
 absl::StatusOr<std::vector<std::string>> InMemoryReferralRepository::DueHolds(
     const std::string& region, absl::Time now) {
   absl::MutexLock lock(&mu_);
-  std::vector<std::string> due;
+  // As the Redis store: scored by the expiry in milliseconds, soonest first.
+  std::vector<std::pair<int64_t, std::string>> due;
   for (const auto& [key, offer] : offers_) {
+    const int64_t expires =
+        absl::ToUnixMillis(core::ToAbslTime(offer.offer.hold_expire_time()));
     if (key.first == region &&
         offer.offer.state() == slussen::v1::OFFER_STATE_HELD &&
-        absl::FromUnixSeconds(offer.offer.hold_expire_time().seconds()) <=
-            now) {
-      due.push_back(key.second);
+        expires <= absl::ToUnixMillis(now)) {
+      due.emplace_back(expires, key.second);
     }
   }
-  return due;
+  std::sort(due.begin(), due.end());
+  std::vector<std::string> ids;
+  for (auto& [expires, id] : due) ids.push_back(std::move(id));
+  return ids;
 }
 
 void InMemoryReferralRepository::SetCapacity(const std::string& offering,
@@ -200,6 +244,46 @@ absl::StatusOr<core::ListPage> InMemoryReferralRepository::List(
   return page;
 }
 
+InMemoryReferralRepository::UnitCounters InMemoryReferralRepository::Counters(
+    const std::string& offering, const std::string& unit) const {
+  absl::MutexLock lock(&mu_);
+  const auto it = units_.find({offering, unit});
+  if (it == units_.end()) return {};
+  return {.capacity = it->second.capacity,
+          .occupied = it->second.occupied,
+          .held = it->second.held};
+}
+
+absl::Status InMemoryReferralRepository::PublishUnits(
+    const std::string& offering,
+    const std::vector<std::pair<std::string, int>>& units,
+    const std::vector<std::string>& removed, bool check_fits) {
+  absl::MutexLock lock(&mu_);
+  const auto taken = [&](const std::string& unit) {
+    const auto it = units_.find({offering, unit});
+    return it == units_.end() ? 0 : it->second.occupied + it->second.held;
+  };
+  for (const auto& [unit, capacity] : units) {
+    if (check_fits && taken(unit) > capacity) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(offering, unit == "-" ? "" : " cohort " + unit,
+                       " holds more than ", capacity, " now"));
+    }
+  }
+  for (const std::string& unit : removed) {
+    if (taken(unit) > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(offering, " cohort ", unit,
+                       " took a place meanwhile; decide it instead"));
+    }
+  }
+  for (const auto& [unit, capacity] : units) {
+    units_[{offering, unit}].capacity = capacity;
+  }
+  for (const std::string& unit : removed) units_.erase({offering, unit});
+  return absl::OkStatus();
+}
+
 void InMemoryReferralRepository::FailNextUpdatesWithAborted(int count) {
   absl::MutexLock lock(&mu_);
   abort_updates_ = count;
@@ -208,6 +292,70 @@ void InMemoryReferralRepository::FailNextUpdatesWithAborted(int count) {
 std::vector<slussen::v1::Event> InMemoryReferralRepository::events() const {
   absl::MutexLock lock(&mu_);
   return events_;
+}
+
+absl::StatusOr<std::vector<core::ClockRecord>>
+InMemoryReferralRepository::ListClocks(const std::string& region,
+                                       const std::string& referral_id) {
+  absl::MutexLock lock(&mu_);
+  std::vector<core::ClockRecord> out;
+  for (const auto& [key, clock] : clocks_) {
+    if (key.first == region &&
+        absl::StartsWith(key.second, referral_id + "-")) {
+      out.push_back(clock);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<core::ClockRecord> InMemoryReferralRepository::GetClock(
+    const std::string& region, const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  const auto it = clocks_.find({region, id});
+  if (it == clocks_.end()) return absl::NotFoundError("no such clock");
+  return it->second;
+}
+
+absl::StatusOr<std::vector<std::string>> InMemoryReferralRepository::DueClocks(
+    const std::string& region, absl::Time now, int limit) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::pair<absl::Time, std::string>> due;
+  for (const auto& [key, clock] : clocks_) {
+    if (key.first == region && clock.next_fire && *clock.next_fire <= now) {
+      due.emplace_back(*clock.next_fire, key.second);
+    }
+  }
+  std::sort(due.begin(), due.end());
+  std::vector<std::string> out;
+  for (const auto& [time, id] : due) {
+    if (static_cast<int>(out.size()) == limit) break;
+    out.push_back(id);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<core::ClockRecord>>
+InMemoryReferralRepository::ListOpenClocks(const std::string& region,
+                                           int limit) {
+  absl::MutexLock lock(&mu_);
+  std::vector<core::ClockRecord> out;
+  for (const auto& [key, clock] : clocks_) {
+    if (key.first == region && core::IsOpen(clock.clock)) out.push_back(clock);
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.clock.due_time().seconds(), a.id) <
+           std::make_pair(b.clock.due_time().seconds(), b.id);
+  });
+  if (static_cast<int>(out.size()) > limit) out.resize(limit);
+  return out;
+}
+
+absl::StatusOr<int64_t> InMemoryReferralRepository::ApplyClock(
+    const core::ClockWrite& write) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status ok = CheckClocks({write}); !ok.ok()) return ok;
+  WriteClocks({write});
+  return write.record.version + 1;
 }
 
 }  // namespace slussen::testing

@@ -24,9 +24,11 @@ namespace slussen::testing {
 
 class InMemoryReferralRepository final : public core::ReferralRepository {
  public:
+  using core::ReferralRepository::Create;
   absl::StatusOr<core::CreateOutcome> Create(
       const core::ReferralRecord& record, const slussen::v1::Event& event,
-      const std::optional<core::IdempotencyKey>& key) override;
+      const std::optional<core::IdempotencyKey>& key,
+      const std::vector<core::ClockWrite>& clocks) override;
   absl::StatusOr<core::ReferralRecord> Get(const std::string& region,
                                            const std::string& id) override;
   absl::StatusOr<int64_t> Apply(const core::ReferralChange& change) override;
@@ -39,6 +41,16 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
       const core::OfferQuery& query) override;
   absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
                                                     absl::Time now) override;
+  absl::StatusOr<std::vector<core::ClockRecord>> ListClocks(
+      const std::string& region, const std::string& referral_id) override;
+  absl::StatusOr<core::ClockRecord> GetClock(const std::string& region,
+                                             const std::string& id) override;
+  absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
+                                                     absl::Time now,
+                                                     int limit) override;
+  absl::StatusOr<std::vector<core::ClockRecord>> ListOpenClocks(
+      const std::string& region, int limit) override;
+  absl::StatusOr<int64_t> ApplyClock(const core::ClockWrite& write) override;
 
   // The capacity of one unit ("-" or a cohort id) of an offering, so that
   // offers can take it.
@@ -46,6 +58,27 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
                    int capacity);
   // occupied + held of the unit.
   int Taken(const std::string& offering, const std::string& unit) const;
+
+  // The counters of one unit, as the Redis store keeps them in the
+  // offering's hash (u:<unit>:cap, :occupied, :held); zeros when absent.
+  // For InMemoryDirectoryRepository, whose reads fill them in.
+  struct UnitCounters {
+    int capacity = 0;
+    int occupied = 0;
+    int held = 0;
+  };
+  UnitCounters Counters(const std::string& offering,
+                        const std::string& unit) const;
+  // What publishing capacity does to the counters, atomically with the
+  // offers that move them (InMemoryDirectoryRepository::PublishCapacity):
+  // FAILED_PRECONDITION naming the unit, and nothing written, if a unit of
+  // `units` holds more than its new capacity (checked only with
+  // `check_fits`) or a `removed` unit holds anything; then sets each
+  // capacity and deletes the counters of the removed units, in that order.
+  absl::Status PublishUnits(
+      const std::string& offering,
+      const std::vector<std::pair<std::string, int>>& units,
+      const std::vector<std::string>& removed, bool check_fits);
 
   // The next `count` updates answer ABORTED, as if another replica had
   // changed the referral in between (the stored version is bumped).
@@ -71,6 +104,13 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
   std::map<std::pair<std::string, std::string>, Unit> units_
       ABSL_GUARDED_BY(mu_);
   int abort_updates_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<Key, core::ClockRecord> clocks_ ABSL_GUARDED_BY(mu_);
+
+  // ABORTED unless every clock write's version matches what is stored.
+  absl::Status CheckClocks(const std::vector<core::ClockWrite>& writes) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void WriteClocks(const std::vector<core::ClockWrite>& writes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace slussen::testing

@@ -1,0 +1,246 @@
+#include "broker/core/coordinator_desk.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "broker/core/access.h"
+#include "broker/core/field_error.h"
+#include "broker/core/lifecycle.h"
+#include "broker/core/names.h"
+#include "broker/core/page_token.h"
+#include "broker/core/proto_rules.h"
+#include "broker/core/proto_time.h"
+#include "broker/core/referral_validation.h"
+#include "broker/core/status_macros.h"
+#include "broker/core/text_rules.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+constexpr int kDefaultPageSize = 50;
+constexpr int kMaxPageSize = 1000;
+// Open clocks of a region read for one worklist at most.
+constexpr int kMaxOpenClocks = 20000;
+
+google::protobuf::Duration ToProtoDuration(absl::Duration d) {
+  google::protobuf::Duration out;
+  const int64_t nanos = absl::ToInt64Nanoseconds(d);
+  out.set_seconds(nanos / 1'000'000'000);
+  out.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  return out;
+}
+
+}  // namespace
+
+std::string AwaitedAction(v1::ClockKind kind) {
+  switch (kind) {
+    case v1::CLOCK_KIND_IMPULSE_CALL_BACK:
+      return "a call-back to the referring unit";
+    case v1::CLOCK_KIND_JOINT_MAPPING_FIRST_MEETING:
+      return "the first joint mapping meeting";
+    case v1::CLOCK_KIND_JOINT_MAPPING_COMPLETION:
+      return "the joint mapping completed";
+    case v1::CLOCK_KIND_TEAM_FIRST_CONTACT:
+      return "first contact with the participant";
+    case v1::CLOCK_KIND_OFFER_ANSWER:
+      return "an answer to the offer";
+    case v1::CLOCK_KIND_FOLLOW_UP:
+      return "the follow-up after exit";
+    case v1::CLOCK_KIND_START:
+      return "the participant's start";
+    default:
+      return "an action";
+  }
+}
+
+absl::StatusOr<CoordinatorDesk::Visible> CoordinatorDesk::Load(
+    const Caller& caller, absl::string_view field, const std::string& name) {
+  ASSIGN_OR_RETURN(const ClockName clock_name, ParseClockName(field, name));
+  const absl::Status not_found =
+      absl::NotFoundError(absl::StrCat("clock ", name, " not found"));
+  absl::StatusOr<ReferralRecord> referral = transitions_.Load(
+      caller, ReferralName{clock_name.region, clock_name.referral_id});
+  if (absl::IsNotFound(referral.status())) return not_found;
+  RETURN_IF_ERROR(referral.status());
+  absl::StatusOr<ClockRecord> clock =
+      keeper_->GetClock(clock_name.region, clock_name.id);
+  if (absl::IsNotFound(clock.status())) return not_found;
+  RETURN_IF_ERROR(clock.status());
+  return Visible{*std::move(clock), *std::move(referral)};
+}
+
+absl::Status CoordinatorDesk::CheckMayPause(const Caller& caller,
+                                            const ClockRecord& clock) {
+  if ((caller.role == v1::ROLE_COORDINATOR && caller.region == clock.region) ||
+      (caller.role == v1::ROLE_PROVIDER &&
+       caller.organisation == clock.clock.awaited_organisation())) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("only the organisation the clock awaits (",
+                   clock.clock.awaited_organisation().empty()
+                       ? "none yet"
+                       : clock.clock.awaited_organisation(),
+                   ") or the region's coordinator may pause or resume it"));
+}
+
+absl::StatusOr<v1::Clock> CoordinatorDesk::GetClock(
+    const Caller& caller, const v1::GetClockRequest& request) {
+  RETURN_IF_ERROR(CheckMayReadReferrals(caller));
+  ASSIGN_OR_RETURN(Visible visible, Load(caller, "name", request.name()));
+  return std::move(visible.clock.clock);
+}
+
+absl::StatusOr<v1::Clock> CoordinatorDesk::PauseClock(
+    const Caller& caller, const v1::PauseClockRequest& request) {
+  RETURN_IF_ERROR(CheckMayReadReferrals(caller));
+  RETURN_IF_ERROR(ValidateEnum<v1::DelayCause>("cause", request.cause(),
+                                               /*required=*/true));
+  RETURN_IF_ERROR(ValidateText("note", request.note(),
+                               {.max_chars = 2000, .free_text = true}));
+  ASSIGN_OR_RETURN(const Visible visible, Load(caller, "name", request.name()));
+  RETURN_IF_ERROR(CheckMayPause(caller, visible.clock));
+  ASSIGN_OR_RETURN(
+      ClockRecord paused,
+      keeper_->Pause(visible.clock.region, visible.clock.id, request.cause(),
+                     request.note(), caller, clock_->Now()));
+  return std::move(paused.clock);
+}
+
+absl::StatusOr<v1::Clock> CoordinatorDesk::ResumeClock(
+    const Caller& caller, const v1::ResumeClockRequest& request) {
+  RETURN_IF_ERROR(CheckMayReadReferrals(caller));
+  ASSIGN_OR_RETURN(const Visible visible, Load(caller, "name", request.name()));
+  RETURN_IF_ERROR(CheckMayPause(caller, visible.clock));
+  ASSIGN_OR_RETURN(
+      ClockRecord resumed,
+      keeper_->Resume(visible.clock.region, visible.clock.id, clock_->Now()));
+  return std::move(resumed.clock);
+}
+
+absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
+    const Caller& caller, const v1::ListWorklistRequest& request) {
+  if (caller.role != v1::ROLE_COORDINATOR && caller.role != v1::ROLE_PROVIDER &&
+      caller.role != v1::ROLE_AGENCY) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", RoleName(caller.role),
+                     " has no worklist; coordinators, providers and "
+                     "agencies do"));
+  }
+  const std::string region = absl::StartsWith(request.parent(), "regions/")
+                                 ? request.parent().substr(8)
+                                 : "";
+  if (!IsRegionCode(region)) {
+    return InvalidField("parent",
+                        "must be \"regions/{region}\" with a two-digit län "
+                        "code",
+                        request.parent());
+  }
+  if (!request.provider().empty()) {
+    RETURN_IF_ERROR(ValidateProviderName("provider", request.provider()));
+  }
+  RETURN_IF_ERROR(ValidateEnumSet<v1::ReferralKind>("kinds", request.kinds()));
+  if (request.due_within().seconds() < 0 ||
+      request.due_within().seconds() > 366 * 24 * 3600) {
+    return InvalidField("due_within", "must be 0..366 days",
+                        request.due_within().seconds());
+  }
+  ASSIGN_OR_RETURN(const int page_size,
+                   ValidatePageSize("page_size", request.page_size(),
+                                    kDefaultPageSize, kMaxPageSize));
+  v1::ListWorklistRequest canonical = request;
+  canonical.clear_page_token();
+  canonical.clear_page_size();
+  const uint64_t fingerprint = QueryFingerprint(
+      absl::StrCat(caller.organisation, "\n", canonical.SerializeAsString()));
+  ASSIGN_OR_RETURN(const std::string cursor,
+                   DecodePageToken("page_token", request.page_token(),
+                                   fingerprint, IsSlugId));
+  int skip = 0;
+  if (!cursor.empty() && !absl::SimpleAtoi(cursor.substr(1), &skip)) {
+    return InvalidField("page_token", "is not a worklist position", cursor);
+  }
+
+  const absl::Time now = clock_->Now();
+  const absl::Time horizon =
+      request.has_due_within()
+          ? now + absl::Seconds(request.due_within().seconds())
+          : calendar_->WorkingDaysDeadline(now, 1);
+  v1::ListWorklistResponse response;
+  if (caller.role == v1::ROLE_COORDINATOR && caller.region != region) {
+    return response;  // another region's worklist is not this coordinator's
+  }
+  // Open clocks by due time: the most overdue first, then the soonest due.
+  ASSIGN_OR_RETURN(const std::vector<ClockRecord> open,
+                   keeper_->ListOpenClocks(region, kMaxOpenClocks));
+  int matched = 0;
+  for (const ClockRecord& record : open) {
+    const v1::Clock& clock = record.clock;
+    if (ToAbslTime(clock.due_time()) > horizon) break;
+    if (caller.role == v1::ROLE_PROVIDER &&
+        clock.awaited_organisation() != caller.organisation) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(const ClockName name,
+                     ParseClockName("clock", clock.name()));
+    absl::StatusOr<ReferralRecord> referral =
+        keeper_->Get(region, name.referral_id);
+    if (absl::IsNotFound(referral.status())) continue;
+    RETURN_IF_ERROR(referral.status());
+    if (!CanSee(caller, *referral)) continue;
+    const v1::Referral& r = referral->referral;
+    if (!request.provider().empty() &&
+        r.assigned_provider() != request.provider()) {
+      continue;
+    }
+    if (!request.referring_organisation().empty() &&
+        r.referring_organisation() != request.referring_organisation()) {
+      continue;
+    }
+    if (!request.kinds().empty() &&
+        std::find(request.kinds().begin(), request.kinds().end(), KindOf(r)) ==
+            request.kinds().end()) {
+      continue;
+    }
+    if (matched++ < skip) continue;
+    if (response.items_size() == page_size) {
+      response.set_next_page_token(
+          EncodePageToken(absl::StrCat("o", skip + page_size), fingerprint));
+      break;
+    }
+    v1::WorklistItem* item = response.add_items();
+    *item->mutable_clock() = clock;
+    item->set_referral_kind(KindOf(r));
+    item->set_awaited_action(AwaitedAction(clock.kind()));
+    item->set_awaited_organisation(clock.awaited_organisation());
+    *item->mutable_since_time() = clock.start_time();
+    *item->mutable_lateness() =
+        ToProtoDuration(now - ToAbslTime(clock.due_time()));
+  }
+  return response;
+}
+
+absl::StatusOr<v1::ListDeadlineRuleSetsResponse>
+CoordinatorDesk::ListDeadlineRuleSets(
+    const Caller& caller, const v1::ListDeadlineRuleSetsRequest& request) {
+  if (caller.role == v1::ROLE_UNSPECIFIED) {
+    return absl::PermissionDeniedError("an identified caller is required");
+  }
+  RETURN_IF_ERROR(ValidatePageSize("page_size", request.page_size(),
+                                   kDefaultPageSize, kMaxPageSize)
+                      .status());
+  v1::ListDeadlineRuleSetsResponse response;
+  for (const v1::DeadlineRuleSet& set : keeper_->rule_sets()) {
+    *response.add_rule_sets() = set;
+  }
+  return response;
+}
+
+}  // namespace slussen::core

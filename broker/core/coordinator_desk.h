@@ -1,0 +1,70 @@
+// The coordinator's desk: the worklist of open deadline clocks (overdue
+// first), a clock, and its pauses; the deadline rules in force.
+//
+// Who sees what: a coordinator sees every clock of its region; a provider
+// the clocks that await it; an agency the clocks of the referrals it made.
+// A clock is visible exactly when its referral is (access.h); otherwise it
+// is NOT_FOUND. A clock is paused or resumed by the organisation it awaits
+// or by the region's coordinator.
+//
+// Thread-safe if its collaborators are.
+#ifndef SLUSSEN_BROKER_CORE_COORDINATOR_DESK_H_
+#define SLUSSEN_BROKER_CORE_COORDINATOR_DESK_H_
+
+#include "absl/status/statusor.h"
+#include "broker/core/calendar.h"
+#include "broker/core/caller.h"
+#include "broker/core/clock.h"
+#include "broker/core/deadline_keeper.h"
+#include "broker/core/transitions.h"
+#include "slussen/v1/coordinator_service.pb.h"
+
+namespace slussen::core {
+
+class CoordinatorDesk {
+ public:
+  // All must outlive the desk.
+  CoordinatorDesk(DeadlineKeeper* keeper, const Clock* clock,
+                  const SwedishCalendar* calendar)
+      : keeper_(keeper),
+        clock_(clock),
+        calendar_(calendar),
+        transitions_(keeper, clock) {}
+
+  absl::StatusOr<slussen::v1::ListWorklistResponse> ListWorklist(
+      const Caller& caller, const slussen::v1::ListWorklistRequest& request);
+  absl::StatusOr<slussen::v1::Clock> GetClock(
+      const Caller& caller, const slussen::v1::GetClockRequest& request);
+  absl::StatusOr<slussen::v1::Clock> PauseClock(
+      const Caller& caller, const slussen::v1::PauseClockRequest& request);
+  absl::StatusOr<slussen::v1::Clock> ResumeClock(
+      const Caller& caller, const slussen::v1::ResumeClockRequest& request);
+  absl::StatusOr<slussen::v1::ListDeadlineRuleSetsResponse>
+  ListDeadlineRuleSets(const Caller& caller,
+                       const slussen::v1::ListDeadlineRuleSetsRequest& request);
+
+ private:
+  // The clock named `name` and its referral, if `caller` may see them.
+  struct Visible {
+    ClockRecord clock;
+    ReferralRecord referral;
+  };
+  absl::StatusOr<Visible> Load(const Caller& caller, absl::string_view field,
+                               const std::string& name);
+  // PERMISSION_DENIED unless `caller` is the awaited organisation or the
+  // region's coordinator.
+  static absl::Status CheckMayPause(const Caller& caller,
+                                    const ClockRecord& clock);
+
+  DeadlineKeeper* const keeper_;
+  const Clock* const clock_;
+  const SwedishCalendar* const calendar_;
+  const Transitions transitions_;
+};
+
+// What `kind` awaits, in words ("a call-back to the referring unit").
+std::string AwaitedAction(slussen::v1::ClockKind kind);
+
+}  // namespace slussen::core
+
+#endif  // SLUSSEN_BROKER_CORE_COORDINATOR_DESK_H_

@@ -1,0 +1,181 @@
+#include "broker/core/deadline_keeper.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "broker/core/deadlines.h"
+#include "broker/core/names.h"
+#include "broker/core/proto_time.h"
+#include "broker/core/status_macros.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+// Clock steps fired per region and call at most: a backlog (a broker that
+// was down for days) drains over a few ticks rather than in one.
+constexpr int kFireBatch = 1000;
+// Lost races on one clock before giving up on it for this tick.
+constexpr int kMaxAttempts = 5;
+
+v1::Actor Broker() {
+  v1::Actor actor;
+  actor.set_organisation("slussen");
+  actor.set_role(v1::ROLE_SYSTEM);
+  return actor;
+}
+
+}  // namespace
+
+v1::Event ClockEvent(const v1::Clock& clock, v1::EventType type,
+                     absl::Time now) {
+  v1::Event event;
+  event.set_type(type);
+  *event.mutable_time() = ToProtoTimestamp(now);
+  *event.mutable_actor() = Broker();
+  event.set_referral(clock.referral());
+  event.set_clock(clock.name());
+  event.set_clock_kind(clock.kind());
+  return event;
+}
+
+DeadlineKeeper::DeadlineKeeper(ReferralRepository* inner,
+                               const SwedishCalendar* calendar,
+                               std::vector<v1::DeadlineRuleSet> rule_sets)
+    : inner_(inner), calendar_(calendar), rule_sets_(std::move(rule_sets)) {}
+
+std::vector<ClockWrite> DeadlineKeeper::WritesFor(
+    const ReferralRecord& changed, const v1::Transition& transition, int index,
+    const std::vector<ClockRecord>& existing) {
+  std::vector<v1::Clock> open;
+  std::vector<const ClockRecord*> open_records;
+  for (const ClockRecord& record : existing) {
+    if (!IsOpen(record.clock)) continue;
+    open.push_back(record.clock);
+    open_records.push_back(&record);
+  }
+  const ClockUpdates updates =
+      ClocksAfter(RuleSetFor(rule_sets_, changed.referral), changed.referral,
+                  changed.assigned_organisation, transition, open, *calendar_);
+  const absl::Time now = ToAbslTime(transition.time());
+  std::vector<ClockWrite> writes;
+  for (size_t i = 0; i < updates.changed.size(); ++i) {
+    // ClocksAfter keeps the order of `open`: find the record by name.
+    const v1::Clock& clock = updates.changed[i];
+    const ClockRecord* read = nullptr;
+    for (const ClockRecord* r : open_records) {
+      if (r->clock.name() == clock.name()) read = r;
+    }
+    if (read == nullptr) continue;
+    ClockWrite write{.record = *read};
+    write.record.clock = clock;
+    write.record.next_fire = NextFireTime(clock, *calendar_);
+    if (updates.changed_events[i] != v1::EVENT_TYPE_UNSPECIFIED) {
+      write.event = ClockEvent(clock, updates.changed_events[i], now);
+    }
+    writes.push_back(std::move(write));
+  }
+  for (const v1::Clock& started : updates.started) {
+    ClockWrite write;
+    write.record.region = changed.region;
+    write.record.id = absl::StrCat(
+        changed.id, "-", static_cast<int>(started.kind()), "-", index);
+    write.record.clock = started;
+    write.record.clock.set_name(
+        ClockName{changed.region, write.record.id, changed.id}.ToString());
+    write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
+    writes.push_back(std::move(write));
+  }
+  return writes;
+}
+
+absl::StatusOr<CreateOutcome> DeadlineKeeper::Create(
+    const ReferralRecord& record, const v1::Event& event,
+    const std::optional<IdempotencyKey>& key,
+    const std::vector<ClockWrite>& clocks) {
+  std::vector<ClockWrite> all = clocks;
+  if (!record.referral.history().empty()) {
+    const int index = record.referral.history_size() - 1;
+    for (ClockWrite& write :
+         WritesFor(record, record.referral.history(index), index, {})) {
+      all.push_back(std::move(write));
+    }
+  }
+  return inner_->Create(record, event, key, all);
+}
+
+absl::StatusOr<int64_t> DeadlineKeeper::Apply(const ReferralChange& change) {
+  const int before = change.read->referral.history_size();
+  const int after = change.changed.referral.history_size();
+  if (after <= before) return inner_->Apply(change);
+  ASSIGN_OR_RETURN(const std::vector<ClockRecord> existing,
+                   inner_->ListClocks(change.read->region, change.read->id));
+  ReferralChange with_clocks = change;
+  for (ClockWrite& write :
+       WritesFor(change.changed, change.changed.referral.history(after - 1),
+                 after - 1, existing)) {
+    with_clocks.clocks.push_back(std::move(write));
+  }
+  return inner_->Apply(with_clocks);
+}
+
+absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
+                                            absl::Time now) {
+  ASSIGN_OR_RETURN(const std::vector<std::string> due,
+                   inner_->DueClocks(region, now, kFireBatch));
+  int fired = 0;
+  for (const std::string& id : due) {
+    for (int attempt = 0; attempt < kMaxAttempts;) {
+      absl::StatusOr<ClockRecord> read = inner_->GetClock(region, id);
+      if (absl::IsNotFound(read.status())) break;
+      RETURN_IF_ERROR(read.status());
+      const std::optional<Firing> step = Fire(read->clock, now, *calendar_);
+      ClockWrite write{.record = *read};
+      if (step.has_value()) {
+        write.record.clock = step->clock;
+        write.event = ClockEvent(step->clock, step->event, now);
+      }
+      write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
+      if (!step.has_value() && write.record.next_fire == read->next_fire) {
+        break;
+      }
+      const absl::StatusOr<int64_t> written = inner_->ApplyClock(write);
+      if (absl::IsAborted(written.status())) {
+        ++attempt;  // another replica moved it: look again
+        continue;
+      }
+      RETURN_IF_ERROR(written.status());
+      if (!step.has_value()) break;  // re-indexed only
+      ++fired;
+    }
+  }
+  return fired;
+}
+
+absl::StatusOr<ClockRecord> DeadlineKeeper::Pause(
+    const std::string& region, const std::string& id, v1::DelayCause cause,
+    const std::string& note, const Caller& caller, absl::Time now) {
+  ASSIGN_OR_RETURN(ClockRecord read, inner_->GetClock(region, id));
+  ASSIGN_OR_RETURN(v1::Clock paused,
+                   PauseClock(read.clock, cause, note, caller.ToActor(), now));
+  ClockWrite write{.record = read};
+  write.record.clock = std::move(paused);
+  write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
+  ASSIGN_OR_RETURN(write.record.version, inner_->ApplyClock(write));
+  return write.record;
+}
+
+absl::StatusOr<ClockRecord> DeadlineKeeper::Resume(const std::string& region,
+                                                   const std::string& id,
+                                                   absl::Time now) {
+  ASSIGN_OR_RETURN(ClockRecord read, inner_->GetClock(region, id));
+  ASSIGN_OR_RETURN(v1::Clock resumed, ResumeClock(read.clock, now));
+  ClockWrite write{.record = read};
+  write.record.clock = std::move(resumed);
+  write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
+  ASSIGN_OR_RETURN(write.record.version, inner_->ApplyClock(write));
+  return write.record;
+}
+
+}  // namespace slussen::core

@@ -1,0 +1,52 @@
+#include "broker/service/coordinator_service.h"
+
+#include "broker/service/rpc_scope.h"
+
+namespace slussen::service {
+
+namespace v1 = ::slussen::v1;
+using core::Caller;
+
+grpc::Status CoordinatorServiceImpl::ListWorklist(
+    grpc::ServerContext* context, const v1::ListWorklistRequest* request,
+    v1::ListWorklistResponse* response) {
+  return Serve(context, "ListWorklist", response, [&](const Caller& caller) {
+    return desk_->ListWorklist(caller, *request);
+  });
+}
+
+grpc::Status CoordinatorServiceImpl::GetClock(
+    grpc::ServerContext* context, const v1::GetClockRequest* request,
+    v1::Clock* response) {
+  return Serve(context, "GetClock", response, [&](const Caller& caller) {
+    return desk_->GetClock(caller, *request);
+  });
+}
+
+grpc::Status CoordinatorServiceImpl::PauseClock(
+    grpc::ServerContext* context, const v1::PauseClockRequest* request,
+    v1::Clock* response) {
+  return Serve(context, "PauseClock", response, [&](const Caller& caller) {
+    return desk_->PauseClock(caller, *request);
+  });
+}
+
+grpc::Status CoordinatorServiceImpl::ResumeClock(
+    grpc::ServerContext* context, const v1::ResumeClockRequest* request,
+    v1::Clock* response) {
+  return Serve(context, "ResumeClock", response, [&](const Caller& caller) {
+    return desk_->ResumeClock(caller, *request);
+  });
+}
+
+grpc::Status CoordinatorServiceImpl::ListDeadlineRuleSets(
+    grpc::ServerContext* context,
+    const v1::ListDeadlineRuleSetsRequest* request,
+    v1::ListDeadlineRuleSetsResponse* response) {
+  return Serve(context, "ListDeadlineRuleSets", response,
+               [&](const Caller& caller) {
+                 return desk_->ListDeadlineRuleSets(caller, *request);
+               });
+}
+
+}  // namespace slussen::service

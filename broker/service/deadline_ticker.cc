@@ -1,0 +1,46 @@
+#include "broker/service/deadline_ticker.h"
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "broker/core/names.h"
+#include "broker/service/json_log.h"
+
+namespace slussen::service {
+
+void DeadlineTicker::Start() {
+  thread_ = std::thread([this] {
+    while (!stopping_.WaitForNotificationWithTimeout(options_.interval)) {
+      Tick();
+    }
+  });
+}
+
+void DeadlineTicker::Stop() {
+  if (!stopping_.HasBeenNotified()) stopping_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+int DeadlineTicker::Tick() {
+  int total = 0;
+  const absl::Time now = clock_->Now();
+  for (absl::string_view code : core::RegionCodes()) {
+    const std::string region(code);
+    const absl::StatusOr<int> fired = keeper_->FireDue(region, now);
+    if (!fired.ok()) {
+      // Redis away: the next tick tries again (the health probe reports).
+      Log(LogLevel::kDebug, "deadline tick failed",
+          {{"region", region},
+           {"error", std::string(fired.status().message())}});
+      continue;
+    }
+    if (*fired > 0) {
+      Log(LogLevel::kInfo, "deadlines fired",
+          {{"region", region}, {"steps", absl::StrCat(*fired)}});
+    }
+    total += *fired;
+  }
+  return total;
+}
+
+}  // namespace slussen::service

@@ -1,0 +1,51 @@
+// Fires due deadline clocks: every `interval` (a quarter second by
+// default, so a step fires at most about that late, also after a restart,
+// since the due clocks are kept in Redis), each region's due steps are
+// fired by the deadline keeper. Every replica ticks; the keeper's version
+// checks make each step fire exactly once.
+//
+//   DeadlineTicker ticker(&keeper, &clock, {});
+//   ticker.Start();
+//
+// Thread-safe.
+#ifndef SLUSSEN_BROKER_SERVICE_DEADLINE_TICKER_H_
+#define SLUSSEN_BROKER_SERVICE_DEADLINE_TICKER_H_
+
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "broker/core/clock.h"
+#include "broker/core/deadline_keeper.h"
+
+namespace slussen::service {
+
+class DeadlineTicker {
+ public:
+  struct Options {
+    absl::Duration interval = absl::Milliseconds(250);
+  };
+
+  // Both must outlive the ticker.
+  DeadlineTicker(core::DeadlineKeeper* keeper, const core::Clock* clock,
+                 Options options)
+      : keeper_(keeper), clock_(clock), options_(options) {}
+  ~DeadlineTicker() { Stop(); }
+
+  void Start();
+  void Stop();
+
+  // One pass over every region now; the steps fired.
+  int Tick();
+
+ private:
+  core::DeadlineKeeper* const keeper_;
+  const core::Clock* const clock_;
+  const Options options_;
+  absl::Notification stopping_;
+  std::thread thread_;
+};
+
+}  // namespace slussen::service
+
+#endif  // SLUSSEN_BROKER_SERVICE_DEADLINE_TICKER_H_

@@ -1,0 +1,172 @@
+// The clocks of RedisReferralStore: a hash per clock, and per region a
+// sorted set of clocks by their next firing (the sweep's work list), one of
+// open clocks by due time (the coordinator's worklist), and per referral the
+// set of its clocks. A clock is written with a version check, together with
+// the referral change that starts, meets or closes it, or alone when it
+// fires or pauses; so of several replicas firing one clock, one wins.
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "broker/core/deadlines.h"
+#include "broker/core/proto_time.h"
+#include "broker/core/status_macros.h"
+#include "broker/store/redis_keys.h"
+#include "broker/store/redis_referral_store.h"
+
+namespace slussen::store {
+namespace {
+
+namespace v1 = ::slussen::v1;
+using core::ClockRecord;
+using core::ClockWrite;
+
+std::string Millis(absl::Time t) { return absl::StrCat(absl::ToUnixMillis(t)); }
+
+// The id of the referral a clock id belongs to: "<referral>-<kind>-<n>".
+std::string ReferralIdOf(const std::string& clock_id) {
+  const size_t dash = clock_id.find('-');
+  return dash == std::string::npos ? clock_id : clock_id.substr(0, dash);
+}
+
+absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
+    const std::string& region, const std::string& id, const RedisValue& reply) {
+  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 3) {
+    return absl::InternalError(
+        absl::StrCat("redis: unexpected reply reading clock ", id));
+  }
+  if (reply.elements[0].is_nil()) return std::nullopt;
+  ClockRecord record;
+  record.region = region;
+  record.id = id;
+  int64_t next_fire_ms = 0;
+  if (!record.clock.ParseFromString(reply.elements[0].str) ||
+      !absl::SimpleAtoi(reply.elements[1].str, &record.version) ||
+      (!reply.elements[2].str.empty() &&
+       !absl::SimpleAtoi(reply.elements[2].str, &next_fire_ms))) {
+    return absl::DataLossError(
+        absl::StrCat("clock ", id, " in region ", region, " is unreadable"));
+  }
+  if (!reply.elements[2].str.empty()) {
+    record.next_fire = absl::FromUnixMillis(next_fire_ms);
+  }
+  return record;
+}
+
+std::vector<std::string> ReadClock(const std::string& region,
+                                   const std::string& id) {
+  return {"HMGET", keys::Clock(region, id), "data", "version", "next"};
+}
+
+}  // namespace
+
+void RedisReferralStore::ClockInto(RedisChange& change,
+                                   const ClockWrite& write) {
+  const ClockRecord& r = write.record;
+  const std::string key = keys::Clock(r.region, r.id);
+  if (r.version == 0) {
+    change.Absent(key, absl::StrCat("clock ", r.clock.name(), " exists"))
+        .SAdd(keys::ClocksOf(r.region, ReferralIdOf(r.id)), r.id);
+  } else {
+    change.FieldEquals(key, "version", absl::StrCat(r.version),
+                       absl::StrCat("clock ", r.clock.name(), " changed"),
+                       /*missing_is_not_found=*/true);
+  }
+  change.HSet(key, {{"data", r.clock.SerializeAsString()},
+                    {"version", absl::StrCat(r.version + 1)},
+                    {"next", r.next_fire ? Millis(*r.next_fire) : ""}});
+  if (r.next_fire.has_value()) {
+    change.ZAdd(keys::ClocksDue(r.region), Millis(*r.next_fire), r.id);
+  } else {
+    change.ZRem(keys::ClocksDue(r.region), r.id);
+  }
+  if (core::IsOpen(r.clock)) {
+    change.ZAdd(keys::ClocksOpen(r.region),
+                Millis(core::ToAbslTime(r.clock.due_time())), r.id);
+  } else {
+    change.ZRem(keys::ClocksOpen(r.region), r.id);
+  }
+  if (write.event.has_value()) {
+    change.XAdd(keys::Events(r.region),
+                {{"type", absl::StrCat(write.event->type())},
+                 {"referral", r.clock.referral()},
+                 {"event", write.event->SerializeAsString()}});
+  }
+}
+
+absl::StatusOr<int64_t> RedisReferralStore::ApplyClock(
+    const ClockWrite& write) {
+  RedisChange change;
+  ClockInto(change, write);
+  RETURN_IF_ERROR(change.Apply(*pool_).status());
+  return write.record.version + 1;
+}
+
+absl::StatusOr<ClockRecord> RedisReferralStore::GetClock(
+    const std::string& region, const std::string& id) {
+  ASSIGN_OR_RETURN(const RedisValue reply,
+                   pool_->Command(ReadClock(region, id)));
+  ASSIGN_OR_RETURN(std::optional<ClockRecord> record,
+                   DecodeClock(region, id, reply));
+  if (!record.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("clock regions/", region, "/clocks/", id, " not found"));
+  }
+  return *std::move(record);
+}
+
+namespace {
+
+// The clocks of `ids` in `region`, in that order; missing ones skipped.
+absl::StatusOr<std::vector<ClockRecord>> ReadClocks(
+    RedisPool& pool, const std::string& region,
+    const std::vector<std::string>& ids) {
+  std::vector<std::vector<std::string>> reads;
+  for (const std::string& id : ids) reads.push_back(ReadClock(region, id));
+  std::vector<ClockRecord> out;
+  if (reads.empty()) return out;
+  ASSIGN_OR_RETURN(const std::vector<RedisValue> replies, pool.Pipeline(reads));
+  for (size_t i = 0; i < replies.size(); ++i) {
+    ASSIGN_OR_RETURN(std::optional<ClockRecord> record,
+                     DecodeClock(region, ids[i], replies[i]));
+    if (record.has_value()) out.push_back(*std::move(record));
+  }
+  return out;
+}
+
+std::vector<std::string> Strings(const RedisValue& array) {
+  std::vector<std::string> out;
+  for (const RedisValue& e : array.elements) out.push_back(e.str);
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocks(
+    const std::string& region, const std::string& referral_id) {
+  ASSIGN_OR_RETURN(
+      const RedisValue ids,
+      pool_->Command({"SMEMBERS", keys::ClocksOf(region, referral_id)}));
+  std::vector<std::string> sorted = Strings(ids);
+  std::sort(sorted.begin(), sorted.end());
+  return ReadClocks(*pool_, region, sorted);
+}
+
+absl::StatusOr<std::vector<std::string>> RedisReferralStore::DueClocks(
+    const std::string& region, absl::Time now, int limit) {
+  ASSIGN_OR_RETURN(
+      const RedisValue ids,
+      pool_->Command({"ZRANGE", keys::ClocksDue(region), "-inf", Millis(now),
+                      "BYSCORE", "LIMIT", "0", absl::StrCat(limit)}));
+  return Strings(ids);
+}
+
+absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListOpenClocks(
+    const std::string& region, int limit) {
+  ASSIGN_OR_RETURN(const RedisValue ids,
+                   pool_->Command({"ZRANGE", keys::ClocksOpen(region), "0",
+                                   absl::StrCat(limit - 1)}));
+  return ReadClocks(*pool_, region, Strings(ids));
+}
+
+}  // namespace slussen::store
