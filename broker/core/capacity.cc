@@ -102,8 +102,12 @@ absl::Status PlanCohorts(const v1::Offering& current,
   }
   ASSIGN_OR_RETURN(const OfferingName offering,
                    ParseOfferingName("offering", current.name()));
-  // Ids already in use or named in the request, so new ids avoid them.
+  // Ids already in use or named in the request, so new ids avoid them (a
+  // new cohort must not take over a dropped cohort's id and state).
   std::set<std::string> named;
+  for (const v1::Cohort& cohort : current.capacity().cohorts().cohorts()) {
+    named.insert(CohortIdOf(cohort.name()));
+  }
   for (const v1::Cohort& cohort : cohorts.cohorts()) {
     if (!cohort.name().empty()) named.insert(CohortIdOf(cohort.name()));
   }
@@ -264,7 +268,8 @@ absl::StatusOr<CapacityPlan> PlanCapacity(const v1::Offering& current,
                           "exactly one of places, cohorts, caseload");
   }
   if (model_changes) {
-    if (!current.capacity().has_cohorts()) {
+    // Places and caseload share the unit "-": only cohorts drop it.
+    if (!current.capacity().has_cohorts() && requested.has_cohorts()) {
       plan.removed_units.push_back(kWholeOfferingUnit);
     }
     for (const v1::Cohort& cohort : current.capacity().cohorts().cohorts()) {
@@ -327,13 +332,13 @@ absl::StatusOr<CohortDecisionPlan> PlanCohortDecision(
       const int moving = TakenOf(current, cohort_unit);
       const int room = target->max_size() - TakenOf(current, merge_into_unit);
       if (target->state() != v1::COHORT_STATE_OPEN || target_start <= today ||
-          moving > room) {
+          target_start < start || moving > room) {
         return absl::FailedPreconditionError(
             absl::StrCat("cohort ", target->name(), " cannot take the ", moving,
                          " of ", cohort->name(),
-                         ": it must be open, not started, and "
-                         "have room (it has ",
-                         room, ")"));
+                         ": it must be open, not started, start on or after ",
+                         absl::FormatCivilTime(start),
+                         " and have room (it has ", room, ")"));
       }
       cohort->set_state(v1::COHORT_STATE_MERGED);
       cohort->set_merged_into(target->name());

@@ -153,13 +153,24 @@ absl::StatusOr<v1::Offer> PlacementDesk::Answer(
                 .request_id = request_id,
                 .describe = std::move(describe),
                 .check = [&](const ReferralRecord& read) -> absl::Status {
-                  if (read.referral.current_offer() == offer_name) {
-                    return absl::OkStatus();
+                  if (read.referral.current_offer() != offer_name) {
+                    return absl::FailedPreconditionError(
+                        absl::StrCat("offer ", offer_name, " is ",
+                                     v1::OfferState_Name(offer.offer.state()),
+                                     "; only a held offer can be answered"));
                   }
-                  return absl::FailedPreconditionError(
-                      absl::StrCat("offer ", offer_name, " is ",
-                                   v1::OfferState_Name(offer.offer.state()),
-                                   "; only a held offer can be answered"));
+                  // A hold that ran out has expired even before the hold
+                  // clock's sweep (ExpireHold) gets to it.
+                  const absl::Time expires =
+                      ToAbslTime(offer.offer.hold_expire_time());
+                  if (clock_->Now() >= expires) {
+                    return absl::FailedPreconditionError(absl::StrCat(
+                        "offer ", offer_name, " expired at ",
+                        absl::FormatTime(absl::RFC3339_sec, expires,
+                                         absl::UTCTimeZone()),
+                        " unanswered; only a held offer can be answered"));
+                  }
+                  return absl::OkStatus();
                 }})
           .status());
   ASSIGN_OR_RETURN(const OfferRecord answered,
