@@ -43,7 +43,7 @@ absl::StatusOr<std::string> DecodePageToken(
           : std::vector<absl::string_view>();
   uint64_t token_query = 0;
   if (parts.size() != 3 || parts[0] != kVersion ||
-      !absl::SimpleHexAtoi(parts[1], &token_query) || !IsResourceId(parts[2])) {
+      !absl::SimpleHexAtoi(parts[1], &token_query) || !valid_cursor(parts[2])) {
     return InvalidField(
         field, "must be a next_page_token from an earlier response", token);
   }

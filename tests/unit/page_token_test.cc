@@ -163,5 +163,23 @@ TEST(PageToken, MessageNamesTheGivenField) {
               StartsWith("request.page_token "));
 }
 
+TEST(PageToken, TheCallerSaysWhatACursorLooksLike) {
+  // A listing whose cursor is a position, not an id ("p12" of a queue).
+  const auto is_position = [](absl::string_view c) {
+    return c.size() > 1 && c[0] == 'p';
+  };
+  const std::string token = EncodePageToken("p12", kFnvOfRegion13);
+  const absl::StatusOr<std::string> cursor =
+      DecodePageToken("page_token", token, kFnvOfRegion13, is_position);
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  EXPECT_EQ(*cursor, "p12");
+  // The default (an id) refuses it; the position rule refuses an id.
+  EXPECT_FALSE(DecodePageToken("page_token", token, kFnvOfRegion13).ok());
+  EXPECT_FALSE(DecodePageToken("page_token",
+                               EncodePageToken(kCursor, kFnvOfRegion13),
+                               kFnvOfRegion13, is_position)
+                   .ok());
+}
+
 }  // namespace
 }  // namespace slussen::core
