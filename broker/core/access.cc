@@ -130,4 +130,23 @@ v1::Referral ViewFor(const Caller& caller, const ReferralRecord& record,
   return out;
 }
 
+bool MaySeeEvent(const Caller& caller, const std::string& region,
+                 const v1::Event& event) {
+  switch (caller.role) {
+    case v1::ROLE_SYSTEM:
+      return true;
+    case v1::ROLE_COORDINATOR:
+      return caller.region == region;
+    case v1::ROLE_AGENCY:
+      return !event.referring_organisation().empty() &&
+             event.referring_organisation() == caller.organisation;
+    case v1::ROLE_PROVIDER:
+      return (!event.provider_organisation().empty() &&
+              event.provider_organisation() == caller.organisation) ||
+             event.actor().organisation() == caller.organisation;
+    default:
+      return false;
+  }
+}
+
 }  // namespace slussen::core

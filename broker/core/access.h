@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "broker/core/caller.h"
 #include "broker/core/referral_repository.h"
+#include "slussen/v1/event.pb.h"
 #include "slussen/v1/referral.pb.h"
 #include "slussen/v1/referral_service.pb.h"
 
@@ -28,6 +29,13 @@ namespace slussen::core {
 
 // Whether `caller` may see `record` at all.
 bool CanSee(const Caller& caller, const ReferralRecord& record);
+
+// Whether `caller` may see `event` of `region`'s stream: a coordinator
+// every event of its region; an agency the events of the referrals it
+// made; a provider those of referrals it holds or serves, the clocks that
+// await it, and what it did itself (a decline).
+bool MaySeeEvent(const Caller& caller, const std::string& region,
+                 const slussen::v1::Event& event);
 
 // PERMISSION_DENIED for a role that reads no referrals (admin, unknown).
 absl::Status CheckMayReadReferrals(const Caller& caller);

@@ -18,6 +18,9 @@ namespace v1 = ::slussen::v1;
 constexpr int kFireBatch = 1000;
 // Lost races on one clock before giving up on it for this tick.
 constexpr int kMaxAttempts = 5;
+// Steps one clock may take in one tick (warning, breach, escalation: 3),
+// so that a faulty step cannot hold the ticker in a loop.
+constexpr int kMaxStepsPerClock = 8;
 
 v1::Actor Broker() {
   v1::Actor actor;
@@ -37,6 +40,8 @@ v1::Event ClockEvent(const v1::Clock& clock, v1::EventType type,
   event.set_referral(clock.referral());
   event.set_clock(clock.name());
   event.set_clock_kind(clock.kind());
+  event.set_referring_organisation(clock.referring_organisation());
+  event.set_provider_organisation(clock.awaited_organisation());
   return event;
 }
 
@@ -126,7 +131,8 @@ absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
                    inner_->DueClocks(region, now, kFireBatch));
   int fired = 0;
   for (const std::string& id : due) {
-    for (int attempt = 0; attempt < kMaxAttempts;) {
+    for (int attempt = 0, steps = 0;
+         attempt < kMaxAttempts && steps < kMaxStepsPerClock;) {
       absl::StatusOr<ClockRecord> read = inner_->GetClock(region, id);
       if (absl::IsNotFound(read.status())) break;
       RETURN_IF_ERROR(read.status());
@@ -148,6 +154,7 @@ absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
       RETURN_IF_ERROR(written.status());
       if (!step.has_value()) break;  // re-indexed only
       ++fired;
+      ++steps;
     }
   }
   return fired;

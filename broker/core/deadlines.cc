@@ -240,6 +240,7 @@ ClockUpdates ClocksAfter(const v1::DeadlineRuleSet* rules,
     if (rule.start_on() != action) continue;
     v1::Clock clock;
     clock.set_referral(changed.name());
+    clock.set_referring_organisation(changed.referring_organisation());
     clock.set_kind(rule.kind());
     clock.set_rule_set(rules->name());
     clock.set_state(v1::CLOCK_STATE_RUNNING);

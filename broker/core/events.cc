@@ -57,6 +57,7 @@ v1::Event ReferralEvent(const ReferralRecord& record,
   event.set_offer(transition.offer());
   event.set_offering(transition.offering());
   event.set_provider(record.referral.assigned_provider());
+  event.set_provider_organisation(record.assigned_organisation);
   return event;
 }
 

@@ -18,9 +18,9 @@ namespace {
 
 // The services whose health is reported by name, besides "".
 constexpr const char* kServiceNames[] = {
-    "slussen.v1.ReferralService", "slussen.v1.ProviderDirectory",
-    "slussen.v1.OfferService", "slussen.v1.QueueService",
-    "slussen.v1.CoordinatorService"};
+    "slussen.v1.ReferralService",    "slussen.v1.ProviderDirectory",
+    "slussen.v1.OfferService",       "slussen.v1.QueueService",
+    "slussen.v1.CoordinatorService", "slussen.v1.EventService"};
 
 }  // namespace
 
@@ -98,6 +98,10 @@ absl::Status BrokerServer::Build() {
   queue_service_ = std::make_unique<QueueServiceImpl>(queue_desk_.get());
   coordinator_service_ =
       std::make_unique<CoordinatorServiceImpl>(coordinator_desk_.get());
+  event_log_ = std::make_unique<store::RedisEventLog>(pool_.get());
+  event_desk_ = std::make_unique<core::EventDesk>(event_log_.get());
+  event_service_ = std::make_unique<EventServiceImpl>(
+      event_desk_.get(), options_.watch_poll_interval);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -110,6 +114,7 @@ absl::Status BrokerServer::Build() {
   builder.RegisterService(offer_service_.get());
   builder.RegisterService(queue_service_.get());
   builder.RegisterService(coordinator_service_.get());
+  builder.RegisterService(event_service_.get());
   if (options_.testing_clock != nullptr) {
     testing_service_ = std::make_unique<TestingServiceImpl>(
         options_.testing_clock, [this] { return ticker_->Tick(); });
@@ -165,6 +170,7 @@ void BrokerServer::Shutdown(absl::Duration grace) {
   if (prober_.joinable()) prober_.join();
   if (server_ != nullptr) {
     SetServing(false);
+    if (event_service_ != nullptr) event_service_->Stop();
     Log(LogLevel::kInfo, "shutting down",
         {{"grace_ms", absl::ToInt64Milliseconds(grace)}});
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));

@@ -31,6 +31,7 @@
 #include "broker/core/coordinator_desk.h"
 #include "broker/core/deadline_keeper.h"
 #include "broker/core/directory_desk.h"
+#include "broker/core/event_desk.h"
 #include "broker/core/ids.h"
 #include "broker/core/matchmaker.h"
 #include "broker/core/placement_desk.h"
@@ -40,12 +41,14 @@
 #include "broker/service/coordinator_service.h"
 #include "broker/service/deadline_ticker.h"
 #include "broker/service/directory_service.h"
+#include "broker/service/event_service.h"
 #include "broker/service/match_scheduler.h"
 #include "broker/service/offer_service.h"
 #include "broker/service/referral_service.h"
 #include "broker/service/testing_service.h"
 #include "broker/store/redis_client.h"
 #include "broker/store/redis_directory_store.h"
+#include "broker/store/redis_event_log.h"
 #include "broker/store/redis_referral_store.h"
 
 namespace slussen::service {
@@ -68,6 +71,8 @@ struct BrokerOptions {
   core::ManualClock* testing_clock = nullptr;
   MatchScheduler::Options matching;
   DeadlineTicker::Options deadlines;
+  // How often a WatchEvents call looks for new events.
+  absl::Duration watch_poll_interval = absl::Milliseconds(200);
 };
 
 class BrokerServer {
@@ -109,6 +114,8 @@ class BrokerServer {
   std::unique_ptr<core::Matchmaker> matchmaker_;
   std::unique_ptr<core::QueueDesk> queue_desk_;
   std::unique_ptr<core::CoordinatorDesk> coordinator_desk_;
+  std::unique_ptr<store::RedisEventLog> event_log_;
+  std::unique_ptr<core::EventDesk> event_desk_;
   std::unique_ptr<MatchScheduler> scheduler_;
   std::unique_ptr<DeadlineTicker> ticker_;
   std::unique_ptr<ReferralServiceImpl> referral_service_;
@@ -116,6 +123,7 @@ class BrokerServer {
   std::unique_ptr<OfferServiceImpl> offer_service_;
   std::unique_ptr<QueueServiceImpl> queue_service_;
   std::unique_ptr<CoordinatorServiceImpl> coordinator_service_;
+  std::unique_ptr<EventServiceImpl> event_service_;
   std::unique_ptr<TestingServiceImpl> testing_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

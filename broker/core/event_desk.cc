@@ -1,0 +1,154 @@
+#include "broker/core/event_desk.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "broker/core/access.h"
+#include "broker/core/field_error.h"
+#include "broker/core/lifecycle.h"
+#include "broker/core/names.h"
+#include "broker/core/page_token.h"
+#include "broker/core/proto_rules.h"
+#include "broker/core/referral_validation.h"
+#include "broker/core/status_macros.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+// Events examined per ListEvents call at most.
+constexpr int kScanLimit = 5000;
+
+bool Wanted(const std::set<int>& types, const v1::Event& event) {
+  return types.empty() || types.count(event.type()) > 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> EventDesk::Regions(
+    const Caller& caller, absl::string_view field, const std::string& parent) {
+  if (caller.role != v1::ROLE_COORDINATOR && caller.role != v1::ROLE_AGENCY &&
+      caller.role != v1::ROLE_PROVIDER) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", RoleName(caller.role),
+                     " watches no events; coordinators, agencies and "
+                     "providers do"));
+  }
+  const std::string region =
+      absl::StartsWith(parent, "regions/") ? parent.substr(8) : "";
+  if (region != "-" && !IsRegionCode(region)) {
+    return InvalidField(field,
+                        "must be \"regions/{region}\" with a two-digit län "
+                        "code, or \"regions/-\"",
+                        parent);
+  }
+  if (caller.role == v1::ROLE_COORDINATOR) {
+    if (region != "-" && region != caller.region) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "a coordinator of region ", caller.region,
+          " watches its own region's events, not region ", region));
+    }
+    return std::vector<std::string>{caller.region};
+  }
+  if (region != "-") return std::vector<std::string>{region};
+  std::vector<std::string> all;
+  for (absl::string_view code : RegionCodes()) all.emplace_back(code);
+  return all;
+}
+
+absl::StatusOr<EventDesk::Watch> EventDesk::StartWatch(
+    const Caller& caller, const v1::WatchEventsRequest& request) {
+  ASSIGN_OR_RETURN(const std::vector<std::string> regions,
+                   Regions(caller, "parent", request.parent()));
+  RETURN_IF_ERROR(ValidateEnumSet<v1::EventType>("types", request.types()));
+  ASSIGN_OR_RETURN(
+      const auto resumed,
+      DecodeWatchPositions("resume_token", request.resume_token()));
+  Watch watch;
+  watch.types.insert(request.types().begin(), request.types().end());
+  for (const std::string& region : regions) {
+    const auto it = resumed.find(region);
+    if (it != resumed.end()) {
+      watch.positions[region] = it->second;
+    } else {
+      ASSIGN_OR_RETURN(watch.positions[region], log_->LastPosition(region));
+    }
+  }
+  return watch;
+}
+
+absl::StatusOr<std::vector<v1::WatchEventsResponse>> EventDesk::Poll(
+    const Caller& caller, Watch& watch, int limit) {
+  std::vector<v1::WatchEventsResponse> out;
+  for (auto& [region, position] : watch.positions) {
+    ASSIGN_OR_RETURN(std::vector<LoggedEvent> events,
+                     log_->ReadAfter(region, position, limit));
+    for (LoggedEvent& logged : events) {
+      position = logged.position;
+      if (!Wanted(watch.types, logged.event) ||
+          !MaySeeEvent(caller, region, logged.event)) {
+        continue;
+      }
+      v1::WatchEventsResponse& response = out.emplace_back();
+      *response.mutable_event() = std::move(logged.event);
+      response.set_resume_token(EncodeWatchPositions(watch.positions));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<v1::ListEventsResponse> EventDesk::ListEvents(
+    const Caller& caller, const v1::ListEventsRequest& request) {
+  ASSIGN_OR_RETURN(const std::vector<std::string> regions,
+                   Regions(caller, "parent", request.parent()));
+  if (regions.size() != 1) {
+    return InvalidField("parent", "must name one region", request.parent());
+  }
+  const std::string& region = regions[0];
+  RETURN_IF_ERROR(ValidateEnumSet<v1::EventType>("types", request.types()));
+  if (!request.referral().empty()) {
+    RETURN_IF_ERROR(ParseReferralName("referral", request.referral()).status());
+  }
+  ASSIGN_OR_RETURN(const int page_size,
+                   ValidatePageSize("page_size", request.page_size(),
+                                    kDefaultPageSize, kMaxPageSize));
+  v1::ListEventsRequest canonical = request;
+  canonical.clear_page_size();
+  canonical.clear_page_token();
+  const uint64_t fingerprint = QueryFingerprint(
+      absl::StrCat(caller.organisation, "\n", canonical.SerializeAsString()));
+  ASSIGN_OR_RETURN(std::string position,
+                   DecodePageToken("page_token", request.page_token(),
+                                   fingerprint, IsStreamPosition));
+  const std::set<int> types(request.types().begin(), request.types().end());
+  v1::ListEventsResponse response;
+  int examined = 0;
+  while (examined < kScanLimit) {
+    ASSIGN_OR_RETURN(std::vector<LoggedEvent> events,
+                     log_->ReadAfter(region, position, 500));
+    if (events.empty()) return response;  // the end: no token
+    for (LoggedEvent& logged : events) {
+      ++examined;
+      position = logged.position;
+      if (!Wanted(types, logged.event) ||
+          !MaySeeEvent(caller, region, logged.event) ||
+          (!request.referral().empty() &&
+           logged.event.referral() != request.referral())) {
+        continue;
+      }
+      *response.add_events() = std::move(logged.event);
+      if (response.events_size() == page_size) {
+        response.set_next_page_token(EncodePageToken(position, fingerprint));
+        return response;
+      }
+    }
+  }
+  response.set_next_page_token(EncodePageToken(position, fingerprint));
+  return response;
+}
+
+}  // namespace slussen::core

@@ -1,0 +1,47 @@
+#include "broker/core/event_log.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "broker/core/field_error.h"
+#include "broker/core/names.h"
+
+namespace slussen::core {
+bool IsStreamPosition(absl::string_view position) {
+  const std::vector<absl::string_view> parts = absl::StrSplit(position, '-');
+  if (parts.size() != 2) return false;
+  for (absl::string_view part : parts) {
+    if (part.empty() || part.size() > 20) return false;
+    for (char c : part) {
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+    }
+  }
+  return true;
+}
+
+std::string EncodeWatchPositions(
+    const std::map<std::string, std::string>& positions) {
+  return absl::StrJoin(positions, ",", absl::PairFormatter("="));
+}
+
+absl::StatusOr<std::map<std::string, std::string>> DecodeWatchPositions(
+    absl::string_view field, absl::string_view token) {
+  std::map<std::string, std::string> positions;
+  if (token.empty()) return positions;
+  for (absl::string_view item : absl::StrSplit(token, ',')) {
+    const std::vector<absl::string_view> pair = absl::StrSplit(item, '=');
+    if (pair.size() != 2 || !IsRegionCode(pair[0]) ||
+        !IsStreamPosition(pair[1]) ||
+        !positions.emplace(std::string(pair[0]), std::string(pair[1])).second) {
+      return InvalidField(field,
+                          "is not a resume token this broker gave (give back "
+                          "the resume_token of the last event received)",
+                          token);
+    }
+  }
+  return positions;
+}
+
+}  // namespace slussen::core

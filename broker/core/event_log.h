@@ -1,0 +1,56 @@
+// The events of each region, in order: what WatchEvents and ListEvents
+// read. Every change of a referral, offer or clock appends its event in the
+// same atomic step as the change (referral_repository.h); this is the
+// reading side.
+//
+// A position is the event's place in its region's stream ("1767225600000-0"
+// in Redis); positions increase, and reading after a position never skips
+// or repeats an event, also across broker restarts.
+//
+// Thread-safe implementations.
+#ifndef SLUSSEN_BROKER_CORE_EVENT_LOG_H_
+#define SLUSSEN_BROKER_CORE_EVENT_LOG_H_
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "slussen/v1/event.pb.h"
+
+namespace slussen::core {
+
+struct LoggedEvent {
+  std::string region;
+  std::string position;
+  // With its name, "regions/{region}/events/{position}".
+  slussen::v1::Event event;
+};
+
+class EventLog {
+ public:
+  virtual ~EventLog() = default;
+
+  // Up to `limit` events of `region` after `position` ("" or "0-0": from
+  // the oldest kept), oldest first.
+  virtual absl::StatusOr<std::vector<LoggedEvent>> ReadAfter(
+      const std::string& region, const std::string& position, int limit) = 0;
+
+  // The position of the newest event of `region`; "0-0" when it has none.
+  virtual absl::StatusOr<std::string> LastPosition(
+      const std::string& region) = 0;
+};
+
+// Whether `position` has the form of a stream position: "<ms>-<seq>".
+bool IsStreamPosition(absl::string_view position);
+
+// A watcher's place in several regions' streams, as an opaque token:
+// "13=1767225600000-0,19=0-0". Positions are checked for their form.
+std::string EncodeWatchPositions(
+    const std::map<std::string, std::string>& positions);
+absl::StatusOr<std::map<std::string, std::string>> DecodeWatchPositions(
+    absl::string_view field, absl::string_view token);
+
+}  // namespace slussen::core
+
+#endif  // SLUSSEN_BROKER_CORE_EVENT_LOG_H_

@@ -1,0 +1,224 @@
+// WatchEvents and ListEvents end to end, over gRPC: a watcher sees the
+// events it may see as they happen; one that disconnects mid-way and
+// reconnects with its last resume token, to the same broker or to another
+// broker on the same Redis (as after a restart), misses none and sees none
+// twice; others' referrals stay invisible; bad tokens are refused.
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "slussen/v1/event_service.grpc.pb.h"
+#include "tests/support/broker_harness.h"
+#include "tests/support/sample_referrals.h"
+
+namespace slussen::testing {
+namespace {
+
+namespace v1 = ::slussen::v1;
+using ::testing::HasSubstr;
+
+// A WatchEvents call read event by event.
+class Watcher {
+ public:
+  Watcher(const std::shared_ptr<grpc::Channel>& channel, const Identity& who,
+          const std::string& parent, const std::string& token) {
+    stub_ = v1::EventService::NewStub(channel);
+    Identify(&context_, who);
+    v1::WatchEventsRequest request;
+    request.set_parent(parent);
+    request.set_resume_token(token);
+    reader_ = stub_->WatchEvents(&context_, request);
+    // The watch has started (positions taken) once the headers arrive.
+    reader_->WaitForInitialMetadata();
+  }
+  ~Watcher() {
+    context_.TryCancel();
+    reader_->Finish().ok();
+  }
+
+  // The next `n` events (fails the test if they do not come in 10 s).
+  std::vector<v1::WatchEventsResponse> Next(int n) {
+    std::vector<v1::WatchEventsResponse> out;
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (static_cast<int>(out.size()) < n && absl::Now() < give_up) {
+      v1::WatchEventsResponse response;
+      if (!reader_->Read(&response)) break;
+      out.push_back(response);
+    }
+    EXPECT_EQ(static_cast<int>(out.size()), n);
+    return out;
+  }
+
+  grpc::Status Finish() { return reader_->Finish(); }
+
+ private:
+  std::unique_ptr<v1::EventService::Stub> stub_;
+  grpc::ClientContext context_;
+  std::unique_ptr<grpc::ClientReader<v1::WatchEventsResponse>> reader_;
+};
+
+class EventsE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
+        BrokerHarness::Start();
+    ASSERT_TRUE(harness.ok()) << harness.status();
+    harness_ = *std::move(harness);
+  }
+
+  // Creates an impulse as `who`; its name.
+  std::string Refer(const Identity& who = kHalmstadKommun) {
+    v1::Referral made;
+    const grpc::Status status =
+        harness_->Client(who).Create(SampleImpulse("13"), &made);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return made.name();
+  }
+
+  std::unique_ptr<BrokerHarness> harness_;
+};
+
+TEST_F(EventsE2eTest, AWatcherSeesWhatHappensAndResumesWithoutGapOrRepeat) {
+  std::vector<std::string> seen;
+  std::string token;
+  {
+    Watcher watcher(harness_->channel(), kHalmstadKommun, "regions/13", "");
+    const std::string first = Refer();
+    const std::string second = Refer();
+    // Each impulse: created, then queued by the matcher (no capacity).
+    for (const v1::WatchEventsResponse& r : watcher.Next(4)) {
+      seen.push_back(r.event().name());
+      EXPECT_FALSE(r.resume_token().empty());
+      EXPECT_EQ(r.event().referring_organisation(), "kommun-halmstad-eb");
+      token = r.resume_token();
+    }
+  }  // the watcher goes away mid-way
+  // Meanwhile: more events, and others' that the kommun may not see.
+  Refer();
+  Refer(kLaholmKommun);
+  Refer();
+  Watcher resumed(harness_->channel(), kHalmstadKommun, "regions/13", token);
+  for (const v1::WatchEventsResponse& r : resumed.Next(4)) {
+    seen.push_back(r.event().name());
+    EXPECT_EQ(r.event().referring_organisation(), "kommun-halmstad-eb");
+  }
+  // Eight distinct events, in stream order.
+  EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 8u);
+  EXPECT_TRUE(std::is_sorted(
+      seen.begin(), seen.end(), [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() < b.size() : a < b;
+      }));
+}
+
+TEST_F(EventsE2eTest, AWatcherResumesOnAnotherBrokerAfterARestart) {
+  std::string token;
+  std::set<std::string> seen;
+  {
+    Watcher watcher(harness_->channel(), kHallandCoordinator, "regions/-", "");
+    Refer();
+    for (const v1::WatchEventsResponse& r : watcher.Next(2)) {
+      seen.insert(r.event().name());
+      token = r.resume_token();
+    }
+  }
+  Refer(kLaholmKommun);
+  // Another broker process on the same Redis, as after a restart.
+  service::BrokerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.redis.address =
+      *store::RedisAddress::Parse(harness_->redis().address());
+  options.redis.command_timeout = absl::Seconds(10);
+  absl::StatusOr<std::unique_ptr<service::BrokerServer>> other =
+      service::BrokerServer::Start(
+          options, *core::Pseudonymizer::FromKey(BrokerHarness::kPnrKey));
+  ASSERT_TRUE(other.ok()) << other.status();
+  const auto channel =
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*other)->port()),
+                          grpc::InsecureChannelCredentials());
+  {
+    Watcher resumed(channel, kHallandCoordinator, "regions/-", token);
+    for (const v1::WatchEventsResponse& r : resumed.Next(2)) {
+      EXPECT_TRUE(seen.insert(r.event().name()).second)
+          << r.event().name() << " seen twice";
+      EXPECT_EQ(r.event().referring_organisation(), "kommun-laholm-eb");
+    }
+  }
+  (*other)->Shutdown(absl::Seconds(1));
+  EXPECT_EQ(seen.size(), 4u);
+}
+
+TEST_F(EventsE2eTest, ListEventsPagesThroughWhatTheCallerMaySee) {
+  const std::string mine = Refer();
+  Refer(kLaholmKommun);
+  const std::string also_mine = Refer();
+  auto stub = v1::EventService::NewStub(harness_->channel());
+  std::vector<v1::Event> events;
+  v1::ListEventsRequest request;
+  request.set_parent("regions/13");
+  request.set_page_size(1);
+  do {
+    grpc::ClientContext context;
+    Identify(&context, kHalmstadKommun);
+    v1::ListEventsResponse page;
+    const grpc::Status status = stub->ListEvents(&context, request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_LE(page.events_size(), 1);
+    events.insert(events.end(), page.events().begin(), page.events().end());
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0].referral(), mine);
+  EXPECT_EQ(events[0].type(), v1::EVENT_TYPE_REFERRAL_CREATED);
+  EXPECT_EQ(events[3].referral(), also_mine);
+
+  // One referral's, by type.
+  grpc::ClientContext context;
+  Identify(&context, kHallandCoordinator);
+  request.clear_page_token();
+  request.set_page_size(0);
+  request.set_referral(mine);
+  request.add_types(v1::EVENT_TYPE_REFERRAL_QUEUED);
+  v1::ListEventsResponse page;
+  ASSERT_TRUE(stub->ListEvents(&context, request, &page).ok());
+  ASSERT_EQ(page.events_size(), 1);
+  EXPECT_EQ(page.events(0).type(), v1::EVENT_TYPE_REFERRAL_QUEUED);
+}
+
+TEST_F(EventsE2eTest, BadRequestsAreRefusedNamingTheField) {
+  auto stub = v1::EventService::NewStub(harness_->channel());
+  const auto watch = [&](const Identity& who, const std::string& parent,
+                         const std::string& token) {
+    grpc::ClientContext context;
+    Identify(&context, who);
+    v1::WatchEventsRequest request;
+    request.set_parent(parent);
+    request.set_resume_token(token);
+    auto reader = stub->WatchEvents(&context, request);
+    v1::WatchEventsResponse response;
+    while (reader->Read(&response)) {
+    }
+    return reader->Finish();
+  };
+  grpc::Status status = watch(kHalmstadKommun, "regions/13", "13=yesterday");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("resume_token"));
+  status = watch(kHalmstadKommun, "regions/99", "");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("parent"));
+  status = watch(kSkaneCoordinator, "regions/13", "");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  status = watch(kAdmin, "regions/-", "");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace slussen::testing
