@@ -16,6 +16,7 @@
 #include "broker/core/proto_rules.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/referral_validation.h"
+#include "broker/core/reports.h"
 #include "broker/core/status_macros.h"
 #include "broker/core/text_rules.h"
 
@@ -28,14 +29,9 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 // Open clocks of a region read for one worklist at most.
 constexpr int kMaxOpenClocks = 20000;
-
-google::protobuf::Duration ToProtoDuration(absl::Duration d) {
-  google::protobuf::Duration out;
-  const int64_t nanos = absl::ToInt64Nanoseconds(d);
-  out.set_seconds(nanos / 1'000'000'000);
-  out.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  return out;
-}
+// Records read for one report at most.
+constexpr size_t kMaxReportClocks = 200000;
+constexpr int kMaxReportReferrals = 200000;
 
 }  // namespace
 
@@ -225,6 +221,103 @@ absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
         ToProtoDuration(now - ToAbslTime(clock.due_time()));
   }
   return response;
+}
+
+absl::StatusOr<std::string> CoordinatorDesk::CoordinatedRegion(
+    const Caller& caller, const std::string& parent) {
+  const std::string region =
+      absl::StartsWith(parent, "regions/") ? parent.substr(8) : "";
+  if (!IsRegionCode(region)) {
+    return InvalidField("parent",
+                        "must be \"regions/{region}\" with a two-digit län "
+                        "code",
+                        parent);
+  }
+  if (caller.role != v1::ROLE_COORDINATOR || caller.region != region) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "the reports of region ", region, " are for its coordinators"));
+  }
+  return region;
+}
+
+absl::StatusOr<v1::QueueOverview> CoordinatorDesk::GetQueueOverview(
+    const Caller& caller, const v1::GetQueueOverviewRequest& request) {
+  ASSIGN_OR_RETURN(const std::string region,
+                   CoordinatedRegion(caller, request.parent()));
+  return queues_->Overview(region);
+}
+
+absl::StatusOr<v1::ResponseTimeStatistics>
+CoordinatorDesk::GetResponseTimeStatistics(
+    const Caller& caller, const v1::GetResponseTimeStatisticsRequest& request) {
+  ASSIGN_OR_RETURN(const std::string region,
+                   CoordinatedRegion(caller, request.parent()));
+  if (!request.has_start_time()) {
+    return MissingField("start_time", "the start of the period");
+  }
+  if (!request.has_end_time()) {
+    return MissingField("end_time", "the end of the period");
+  }
+  RETURN_IF_ERROR(ValidateTimestamp("start_time", request.start_time()));
+  RETURN_IF_ERROR(ValidateTimestamp("end_time", request.end_time()));
+  const absl::Time start = ToAbslTime(request.start_time());
+  const absl::Time end = ToAbslTime(request.end_time());
+  if (end <= start) {
+    return InvalidField("end_time", "must lie after start_time",
+                        absl::FormatTime(end));
+  }
+  ASSIGN_OR_RETURN(
+      const std::vector<ClockRecord> records,
+      keeper_->ListClocksStarted(region, start, end, kMaxReportClocks));
+  if (records.size() == kMaxReportClocks) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the period holds more than ", kMaxReportClocks,
+                     " clocks; ask for a shorter one"));
+  }
+  std::vector<v1::Clock> clocks;
+  clocks.reserve(records.size());
+  for (const ClockRecord& r : records) clocks.push_back(r.clock);
+  v1::ResponseTimeStatistics statistics;
+  for (v1::ResponseTimeRow& row :
+       ResponseTimes(clocks, start, end, clock_->Now())) {
+    *statistics.add_rows() = std::move(row);
+  }
+  return statistics;
+}
+
+absl::StatusOr<v1::OutcomeReport> CoordinatorDesk::GetOutcomeReport(
+    const Caller& caller, const v1::GetOutcomeReportRequest& request) {
+  ASSIGN_OR_RETURN(const std::string region,
+                   CoordinatedRegion(caller, request.parent()));
+  ASSIGN_OR_RETURN(const absl::CivilDay from,
+                   ToCivilDay("start_date", request.start_date()));
+  ASSIGN_OR_RETURN(const absl::CivilDay to,
+                   ToCivilDay("end_date", request.end_date()));
+  if (to < from) {
+    return InvalidField("end_date", "must not lie before start_date",
+                        absl::FormatCivilTime(to));
+  }
+  if (!request.activity_type().empty()) {
+    RETURN_IF_ERROR(ValidateCode("activity_type", request.activity_type()));
+  }
+  // Every referral of the region, newest first, page by page.
+  std::vector<v1::Referral> referrals;
+  ListQuery query{.regions = {region}, .page_size = 1000, .scan_limit = 1000};
+  do {
+    ASSIGN_OR_RETURN(const ListPage page, keeper_->List(query));
+    for (const ReferralRecord& record : page.records) {
+      referrals.push_back(record.referral);
+    }
+    query.before_id = page.resume_before_id;
+  } while (!query.before_id.empty() &&
+           static_cast<int>(referrals.size()) < kMaxReportReferrals);
+  if (static_cast<int>(referrals.size()) >= kMaxReportReferrals) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "region ", region, " holds more than ", kMaxReportReferrals,
+        " referrals; the report cannot be made in one call yet"));
+  }
+  return OutcomeReportOf(referrals, from, to, request.activity_type(),
+                         calendar_->time_zone());
 }
 
 absl::StatusOr<v1::ListDeadlineRuleSetsResponse>

@@ -16,6 +16,7 @@
 #include "broker/core/caller.h"
 #include "broker/core/clock.h"
 #include "broker/core/deadline_keeper.h"
+#include "broker/core/queue_desk.h"
 #include "broker/core/transitions.h"
 #include "slussen/v1/coordinator_service.pb.h"
 
@@ -24,9 +25,10 @@ namespace slussen::core {
 class CoordinatorDesk {
  public:
   // All must outlive the desk.
-  CoordinatorDesk(DeadlineKeeper* keeper, const Clock* clock,
+  CoordinatorDesk(DeadlineKeeper* keeper, QueueDesk* queues, const Clock* clock,
                   const SwedishCalendar* calendar)
       : keeper_(keeper),
+        queues_(queues),
         clock_(clock),
         calendar_(calendar),
         transitions_(keeper, clock) {}
@@ -39,6 +41,15 @@ class CoordinatorDesk {
       const Caller& caller, const slussen::v1::PauseClockRequest& request);
   absl::StatusOr<slussen::v1::Clock> ResumeClock(
       const Caller& caller, const slussen::v1::ResumeClockRequest& request);
+  absl::StatusOr<slussen::v1::QueueOverview> GetQueueOverview(
+      const Caller& caller,
+      const slussen::v1::GetQueueOverviewRequest& request);
+  absl::StatusOr<slussen::v1::ResponseTimeStatistics> GetResponseTimeStatistics(
+      const Caller& caller,
+      const slussen::v1::GetResponseTimeStatisticsRequest& request);
+  absl::StatusOr<slussen::v1::OutcomeReport> GetOutcomeReport(
+      const Caller& caller,
+      const slussen::v1::GetOutcomeReportRequest& request);
   absl::StatusOr<slussen::v1::ListDeadlineRuleSetsResponse>
   ListDeadlineRuleSets(const Caller& caller,
                        const slussen::v1::ListDeadlineRuleSetsRequest& request);
@@ -55,8 +66,13 @@ class CoordinatorDesk {
   // region's coordinator.
   static absl::Status CheckMayPause(const Caller& caller,
                                     const ClockRecord& clock);
+  // The region of `parent` ("regions/{region}") if `caller` is its
+  // coordinator: the reports are theirs.
+  static absl::StatusOr<std::string> CoordinatedRegion(
+      const Caller& caller, const std::string& parent);
 
   DeadlineKeeper* const keeper_;
+  QueueDesk* const queues_;
   const Clock* const clock_;
   const SwedishCalendar* const calendar_;
   const Transitions transitions_;

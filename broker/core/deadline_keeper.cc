@@ -48,7 +48,9 @@ v1::Event ClockEvent(const v1::Clock& clock, v1::EventType type,
 DeadlineKeeper::DeadlineKeeper(ReferralRepository* inner,
                                const SwedishCalendar* calendar,
                                std::vector<v1::DeadlineRuleSet> rule_sets)
-    : inner_(inner), calendar_(calendar), rule_sets_(std::move(rule_sets)) {}
+    : ForwardingReferralRepository(inner),
+      calendar_(calendar),
+      rule_sets_(std::move(rule_sets)) {}
 
 std::vector<ClockWrite> DeadlineKeeper::WritesFor(
     const ReferralRecord& changed, const v1::Transition& transition, int index,
@@ -107,33 +109,33 @@ absl::StatusOr<CreateOutcome> DeadlineKeeper::Create(
       all.push_back(std::move(write));
     }
   }
-  return inner_->Create(record, event, key, all);
+  return inner()->Create(record, event, key, all);
 }
 
 absl::StatusOr<int64_t> DeadlineKeeper::Apply(const ReferralChange& change) {
   const int before = change.read->referral.history_size();
   const int after = change.changed.referral.history_size();
-  if (after <= before) return inner_->Apply(change);
+  if (after <= before) return inner()->Apply(change);
   ASSIGN_OR_RETURN(const std::vector<ClockRecord> existing,
-                   inner_->ListClocks(change.read->region, change.read->id));
+                   inner()->ListClocks(change.read->region, change.read->id));
   ReferralChange with_clocks = change;
   for (ClockWrite& write :
        WritesFor(change.changed, change.changed.referral.history(after - 1),
                  after - 1, existing)) {
     with_clocks.clocks.push_back(std::move(write));
   }
-  return inner_->Apply(with_clocks);
+  return inner()->Apply(with_clocks);
 }
 
 absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
                                             absl::Time now) {
   ASSIGN_OR_RETURN(const std::vector<std::string> due,
-                   inner_->DueClocks(region, now, kFireBatch));
+                   inner()->DueClocks(region, now, kFireBatch));
   int fired = 0;
   for (const std::string& id : due) {
     for (int attempt = 0, steps = 0;
          attempt < kMaxAttempts && steps < kMaxStepsPerClock;) {
-      absl::StatusOr<ClockRecord> read = inner_->GetClock(region, id);
+      absl::StatusOr<ClockRecord> read = inner()->GetClock(region, id);
       if (absl::IsNotFound(read.status())) break;
       RETURN_IF_ERROR(read.status());
       const std::optional<Firing> step = Fire(read->clock, now, *calendar_);
@@ -146,7 +148,7 @@ absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
       if (!step.has_value() && write.record.next_fire == read->next_fire) {
         break;
       }
-      const absl::StatusOr<int64_t> written = inner_->ApplyClock(write);
+      const absl::StatusOr<int64_t> written = inner()->ApplyClock(write);
       if (absl::IsAborted(written.status())) {
         ++attempt;  // another replica moved it: look again
         continue;
@@ -163,25 +165,25 @@ absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
 absl::StatusOr<ClockRecord> DeadlineKeeper::Pause(
     const std::string& region, const std::string& id, v1::DelayCause cause,
     const std::string& note, const Caller& caller, absl::Time now) {
-  ASSIGN_OR_RETURN(ClockRecord read, inner_->GetClock(region, id));
+  ASSIGN_OR_RETURN(ClockRecord read, inner()->GetClock(region, id));
   ASSIGN_OR_RETURN(v1::Clock paused,
                    PauseClock(read.clock, cause, note, caller.ToActor(), now));
   ClockWrite write{.record = read};
   write.record.clock = std::move(paused);
   write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
-  ASSIGN_OR_RETURN(write.record.version, inner_->ApplyClock(write));
+  ASSIGN_OR_RETURN(write.record.version, inner()->ApplyClock(write));
   return write.record;
 }
 
 absl::StatusOr<ClockRecord> DeadlineKeeper::Resume(const std::string& region,
                                                    const std::string& id,
                                                    absl::Time now) {
-  ASSIGN_OR_RETURN(ClockRecord read, inner_->GetClock(region, id));
+  ASSIGN_OR_RETURN(ClockRecord read, inner()->GetClock(region, id));
   ASSIGN_OR_RETURN(v1::Clock resumed, ResumeClock(read.clock, now));
   ClockWrite write{.record = read};
   write.record.clock = std::move(resumed);
   write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
-  ASSIGN_OR_RETURN(write.record.version, inner_->ApplyClock(write));
+  ASSIGN_OR_RETURN(write.record.version, inner()->ApplyClock(write));
   return write.record;
 }
 

@@ -31,7 +31,7 @@ namespace slussen::core {
 slussen::v1::Event ClockEvent(const slussen::v1::Clock& clock,
                               slussen::v1::EventType type, absl::Time now);
 
-class DeadlineKeeper final : public ReferralRepository {
+class DeadlineKeeper final : public ForwardingReferralRepository {
  public:
   // `inner` and `calendar` must outlive the keeper.
   DeadlineKeeper(ReferralRepository* inner, const SwedishCalendar* calendar,
@@ -54,57 +54,14 @@ class DeadlineKeeper final : public ReferralRepository {
   absl::StatusOr<ClockRecord> Resume(const std::string& region,
                                      const std::string& id, absl::Time now);
 
-  // ReferralRepository: clocks added to creates and changes; the rest is
-  // the inner repository's.
+  // Clocks added to creates and changes; the rest is the inner
+  // repository's.
   using ReferralRepository::Create;
   absl::StatusOr<CreateOutcome> Create(
       const ReferralRecord& record, const slussen::v1::Event& event,
       const std::optional<IdempotencyKey>& key,
       const std::vector<ClockWrite>& clocks) override;
   absl::StatusOr<int64_t> Apply(const ReferralChange& change) override;
-
-  absl::StatusOr<ReferralRecord> Get(const std::string& region,
-                                     const std::string& id) override {
-    return inner_->Get(region, id);
-  }
-  absl::StatusOr<ListPage> List(const ListQuery& query) override {
-    return inner_->List(query);
-  }
-  absl::StatusOr<std::vector<ReferralRecord>> ListMatchable(
-      const std::string& region) override {
-    return inner_->ListMatchable(region);
-  }
-  absl::StatusOr<OfferRecord> GetOffer(const std::string& region,
-                                       const std::string& id) override {
-    return inner_->GetOffer(region, id);
-  }
-  absl::StatusOr<OfferPage> ListOffers(const OfferQuery& query) override {
-    return inner_->ListOffers(query);
-  }
-  absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
-                                                    absl::Time now) override {
-    return inner_->DueHolds(region, now);
-  }
-  absl::StatusOr<std::vector<ClockRecord>> ListClocks(
-      const std::string& region, const std::string& referral_id) override {
-    return inner_->ListClocks(region, referral_id);
-  }
-  absl::StatusOr<ClockRecord> GetClock(const std::string& region,
-                                       const std::string& id) override {
-    return inner_->GetClock(region, id);
-  }
-  absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
-                                                     absl::Time now,
-                                                     int limit) override {
-    return inner_->DueClocks(region, now, limit);
-  }
-  absl::StatusOr<std::vector<ClockRecord>> ListOpenClocks(
-      const std::string& region, int limit) override {
-    return inner_->ListOpenClocks(region, limit);
-  }
-  absl::StatusOr<int64_t> ApplyClock(const ClockWrite& write) override {
-    return inner_->ApplyClock(write);
-  }
 
  private:
   // The clock writes of `transition`, which made `changed` (at
@@ -114,7 +71,6 @@ class DeadlineKeeper final : public ReferralRepository {
                                     int index,
                                     const std::vector<ClockRecord>& existing);
 
-  ReferralRepository* const inner_;
   const SwedishCalendar* const calendar_;
   const std::vector<slussen::v1::DeadlineRuleSet> rule_sets_;
 };

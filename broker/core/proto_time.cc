@@ -16,6 +16,14 @@ absl::Time ToAbslTime(const google::protobuf::Timestamp& timestamp) {
          absl::Nanoseconds(timestamp.nanos());
 }
 
+google::protobuf::Duration ToProtoDuration(absl::Duration duration) {
+  google::protobuf::Duration out;
+  const int64_t nanos = absl::ToInt64Nanoseconds(duration);
+  out.set_seconds(nanos / 1'000'000'000);
+  out.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
+  return out;
+}
+
 google::protobuf::Timestamp ToProtoTimestamp(absl::Time time) {
   google::protobuf::Timestamp out;
   const int64_t seconds = absl::ToUnixSeconds(time);

@@ -9,6 +9,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "google/protobuf/duration.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "slussen/v1/common.pb.h"
 
@@ -17,6 +18,8 @@ namespace slussen::core {
 absl::Time ToAbslTime(const google::protobuf::Timestamp& timestamp);
 
 google::protobuf::Timestamp ToProtoTimestamp(absl::Time time);
+
+google::protobuf::Duration ToProtoDuration(absl::Duration duration);
 
 // The civil day of `date`; INVALID_ARGUMENT naming `field` unless it is a
 // real date in years 1900..2200.

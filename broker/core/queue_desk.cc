@@ -214,6 +214,51 @@ absl::StatusOr<v1::ListQueueEntriesResponse> QueueDesk::ListQueueEntries(
   return response;
 }
 
+absl::StatusOr<v1::QueueOverview> QueueDesk::Overview(
+    const std::string& region) {
+  ASSIGN_OR_RETURN(const Explained explained,
+                   Explain(*matchmaker_, *referrals_, region));
+  const MatchInput& input = explained.snapshot.input;
+  const absl::Time now = clock_->Now();
+  // Queue name -> summary, in name order.
+  std::map<std::string, v1::QueueSummary> summaries;
+  for (const QueueExplanation& e : explained.queues) {
+    const MatchReferral& r = input.referrals[e.referral];
+    v1::QueueSummary& s = summaries[e.queue];
+    if (s.activity_type().empty()) {
+      s.set_activity_type(r.activity_type);
+      s.set_area(r.region);
+      for (const MatchOffering& o : input.offerings) {
+        if (o.activity_type == r.activity_type && o.stale) {
+          s.set_stale_offerings(s.stale_offerings() + 1);
+        }
+      }
+    }
+    s.set_length(s.length() + 1);
+    const absl::Time since = r.priority.waiting_since;
+    if (!s.has_oldest_wait_start_time() ||
+        since < ToAbslTime(s.oldest_wait_start_time())) {
+      *s.mutable_oldest_wait_start_time() = ToProtoTimestamp(since);
+    }
+    // Positions come in order: the last one's estimate is a newcomer's.
+    if (e.position == e.length) {
+      if (e.estimated_start.has_value()) {
+        const absl::Duration wait =
+            std::max(absl::ZeroDuration(),
+                     absl::FromCivil(*e.estimated_start, input.zone) - now);
+        s.mutable_estimated_wait()->set_seconds(absl::ToInt64Seconds(wait));
+      } else {
+        s.clear_estimated_wait();
+      }
+    }
+  }
+  v1::QueueOverview overview;
+  for (auto& [name, summary] : summaries) {
+    *overview.add_queues() = std::move(summary);
+  }
+  return overview;
+}
+
 absl::StatusOr<v1::PriorityPolicy> QueueDesk::GetPriorityPolicy(
     const Caller& caller, const v1::GetPriorityPolicyRequest& request) {
   if (caller.role == v1::ROLE_UNSPECIFIED) {

@@ -18,6 +18,7 @@
 #include "broker/core/clock.h"
 #include "broker/core/matchmaker.h"
 #include "broker/core/transitions.h"
+#include "slussen/v1/coordinator_service.pb.h"
 #include "slussen/v1/queue_service.pb.h"
 
 namespace slussen::core {
@@ -38,6 +39,12 @@ class QueueDesk {
   absl::StatusOr<slussen::v1::ListQueueEntriesResponse> ListQueueEntries(
       const Caller& caller,
       const slussen::v1::ListQueueEntriesRequest& request);
+  // Every queue of `region`: length, oldest wait, the estimated wait of a
+  // referral arriving now (the estimate after the last in line), stale
+  // offerings feeding it. No personal data.
+  absl::StatusOr<slussen::v1::QueueOverview> Overview(
+      const std::string& region);
+
   absl::StatusOr<slussen::v1::PriorityPolicy> GetPriorityPolicy(
       const Caller& caller,
       const slussen::v1::GetPriorityPolicyRequest& request);

@@ -253,6 +253,12 @@ class ReferralRepository {
   virtual absl::StatusOr<std::vector<std::string>> DueClocks(
       const std::string& region, absl::Time now, int limit) = 0;
 
+  // The clocks of `region` started in [start, end), oldest first; at most
+  // `limit`.
+  virtual absl::StatusOr<std::vector<ClockRecord>> ListClocksStarted(
+      const std::string& region, absl::Time start, absl::Time end,
+      int limit) = 0;
+
   // The open clocks of `region` (not met or closed), by due time, the
   // earliest first; at most `limit`.
   virtual absl::StatusOr<std::vector<ClockRecord>> ListOpenClocks(
@@ -261,6 +267,79 @@ class ReferralRepository {
   // Writes one clock (a firing, a pause) with its event; the new version.
   // ABORTED if it changed since it was read.
   virtual absl::StatusOr<int64_t> ApplyClock(const ClockWrite& write) = 0;
+};
+
+// A repository that hands every call to another: the base of decorators
+// (DeadlineKeeper, test interleavings), which override what they change.
+class ForwardingReferralRepository : public ReferralRepository {
+ public:
+  // `inner` must outlive this object.
+  explicit ForwardingReferralRepository(ReferralRepository* inner)
+      : inner_(inner) {}
+
+  using ReferralRepository::Create;
+  absl::StatusOr<CreateOutcome> Create(
+      const ReferralRecord& record, const slussen::v1::Event& event,
+      const std::optional<IdempotencyKey>& key,
+      const std::vector<ClockWrite>& clocks) override {
+    return inner_->Create(record, event, key, clocks);
+  }
+  absl::StatusOr<ReferralRecord> Get(const std::string& region,
+                                     const std::string& id) override {
+    return inner_->Get(region, id);
+  }
+  absl::StatusOr<int64_t> Apply(const ReferralChange& change) override {
+    return inner_->Apply(change);
+  }
+  absl::StatusOr<ListPage> List(const ListQuery& query) override {
+    return inner_->List(query);
+  }
+  absl::StatusOr<std::vector<ReferralRecord>> ListMatchable(
+      const std::string& region) override {
+    return inner_->ListMatchable(region);
+  }
+  absl::StatusOr<OfferRecord> GetOffer(const std::string& region,
+                                       const std::string& id) override {
+    return inner_->GetOffer(region, id);
+  }
+  absl::StatusOr<OfferPage> ListOffers(const OfferQuery& query) override {
+    return inner_->ListOffers(query);
+  }
+  absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
+                                                    absl::Time now) override {
+    return inner_->DueHolds(region, now);
+  }
+  absl::StatusOr<std::vector<ClockRecord>> ListClocks(
+      const std::string& region, const std::string& referral_id) override {
+    return inner_->ListClocks(region, referral_id);
+  }
+  absl::StatusOr<ClockRecord> GetClock(const std::string& region,
+                                       const std::string& id) override {
+    return inner_->GetClock(region, id);
+  }
+  absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
+                                                     absl::Time now,
+                                                     int limit) override {
+    return inner_->DueClocks(region, now, limit);
+  }
+  absl::StatusOr<std::vector<ClockRecord>> ListClocksStarted(
+      const std::string& region, absl::Time start, absl::Time end,
+      int limit) override {
+    return inner_->ListClocksStarted(region, start, end, limit);
+  }
+  absl::StatusOr<std::vector<ClockRecord>> ListOpenClocks(
+      const std::string& region, int limit) override {
+    return inner_->ListOpenClocks(region, limit);
+  }
+  absl::StatusOr<int64_t> ApplyClock(const ClockWrite& write) override {
+    return inner_->ApplyClock(write);
+  }
+
+ protected:
+  ReferralRepository* inner() const { return inner_; }
+
+ private:
+  ReferralRepository* const inner_;
 };
 
 }  // namespace slussen::core

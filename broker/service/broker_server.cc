@@ -84,7 +84,7 @@ absl::Status BrokerServer::Build() {
   queue_desk_ = std::make_unique<core::QueueDesk>(matchmaker_.get(),
                                                   keeper_.get(), clock_);
   coordinator_desk_ = std::make_unique<core::CoordinatorDesk>(
-      keeper_.get(), clock_, calendar_.get());
+      keeper_.get(), queue_desk_.get(), clock_, calendar_.get());
   ticker_ = std::make_unique<DeadlineTicker>(keeper_.get(), clock_,
                                              options_.deadlines);
   scheduler_ = std::make_unique<MatchScheduler>(matchmaker_.get(), pool_.get(),

@@ -39,6 +39,34 @@ grpc::Status CoordinatorServiceImpl::ResumeClock(
   });
 }
 
+grpc::Status CoordinatorServiceImpl::GetQueueOverview(
+    grpc::ServerContext* context, const v1::GetQueueOverviewRequest* request,
+    v1::QueueOverview* response) {
+  return Serve(context, "GetQueueOverview", response,
+               [&](const Caller& caller) {
+                 return desk_->GetQueueOverview(caller, *request);
+               });
+}
+
+grpc::Status CoordinatorServiceImpl::GetResponseTimeStatistics(
+    grpc::ServerContext* context,
+    const v1::GetResponseTimeStatisticsRequest* request,
+    v1::ResponseTimeStatistics* response) {
+  return Serve(context, "GetResponseTimeStatistics", response,
+               [&](const Caller& caller) {
+                 return desk_->GetResponseTimeStatistics(caller, *request);
+               });
+}
+
+grpc::Status CoordinatorServiceImpl::GetOutcomeReport(
+    grpc::ServerContext* context, const v1::GetOutcomeReportRequest* request,
+    v1::OutcomeReport* response) {
+  return Serve(context, "GetOutcomeReport", response,
+               [&](const Caller& caller) {
+                 return desk_->GetOutcomeReport(caller, *request);
+               });
+}
+
 grpc::Status CoordinatorServiceImpl::ListDeadlineRuleSets(
     grpc::ServerContext* context,
     const v1::ListDeadlineRuleSetsRequest* request,

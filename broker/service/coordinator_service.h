@@ -1,7 +1,7 @@
 // The gRPC CoordinatorService: the transport edge over
-// core::CoordinatorDesk (worklists, clocks, pauses, deadline rules). The
-// queue overview, response-time statistics, outcome report and new rule
-// versions are not built yet and answer UNIMPLEMENTED saying so.
+// core::CoordinatorDesk (worklists, clocks, pauses, deadline rules, the
+// queue overview, response-time statistics, the outcome report). New rule
+// versions over the API are not built yet (UNIMPLEMENTED).
 //
 // Thread-safe: the desk is.
 #ifndef SLUSSEN_BROKER_SERVICE_COORDINATOR_SERVICE_H_
@@ -31,6 +31,18 @@ class CoordinatorServiceImpl final
   grpc::Status ResumeClock(grpc::ServerContext* context,
                            const slussen::v1::ResumeClockRequest* request,
                            slussen::v1::Clock* response) override;
+  grpc::Status GetQueueOverview(
+      grpc::ServerContext* context,
+      const slussen::v1::GetQueueOverviewRequest* request,
+      slussen::v1::QueueOverview* response) override;
+  grpc::Status GetResponseTimeStatistics(
+      grpc::ServerContext* context,
+      const slussen::v1::GetResponseTimeStatisticsRequest* request,
+      slussen::v1::ResponseTimeStatistics* response) override;
+  grpc::Status GetOutcomeReport(
+      grpc::ServerContext* context,
+      const slussen::v1::GetOutcomeReportRequest* request,
+      slussen::v1::OutcomeReport* response) override;
   grpc::Status ListDeadlineRuleSets(
       grpc::ServerContext* context,
       const slussen::v1::ListDeadlineRuleSetsRequest* request,

@@ -22,6 +22,7 @@
 //   slussen:{r13}:clock:<id>               hash: data, version, next (ms)
 //   slussen:{r13}:clocks:due               clock ids scored by next firing
 //   slussen:{r13}:clocks:open              open clock ids scored by due
+//   slussen:{r13}:clocks:started           clock ids scored by start
 //   slussen:{r13}:clocks:referral:<id>     the clock ids of a referral
 //   slussen:{dir}:<kind>:<id>              hash: data, version
 //   slussen:{dir}:<kind>s                  ids per kind
@@ -99,6 +100,9 @@ inline std::string ClocksDue(absl::string_view region) {
 }
 inline std::string ClocksOpen(absl::string_view region) {
   return absl::StrCat(Region(region), "clocks:open");
+}
+inline std::string ClocksStarted(absl::string_view region) {
+  return absl::StrCat(Region(region), "clocks:started");
 }
 inline std::string ClocksOf(absl::string_view region,
                             absl::string_view referral_id) {

@@ -74,6 +74,9 @@ class RedisReferralStore final : public core::ReferralRepository {
   absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
                                                      absl::Time now,
                                                      int limit) override;
+  absl::StatusOr<std::vector<core::ClockRecord>> ListClocksStarted(
+      const std::string& region, absl::Time start, absl::Time end,
+      int limit) override;
   absl::StatusOr<std::vector<core::ClockRecord>> ListOpenClocks(
       const std::string& region, int limit) override;
   absl::StatusOr<int64_t> ApplyClock(const core::ClockWrite& write) override;

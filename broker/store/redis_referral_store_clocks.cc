@@ -66,7 +66,9 @@ void RedisReferralStore::ClockInto(RedisChange& change,
   const std::string key = keys::Clock(r.region, r.id);
   if (r.version == 0) {
     change.Absent(key, absl::StrCat("clock ", r.clock.name(), " exists"))
-        .SAdd(keys::ClocksOf(r.region, ReferralIdOf(r.id)), r.id);
+        .SAdd(keys::ClocksOf(r.region, ReferralIdOf(r.id)), r.id)
+        .ZAdd(keys::ClocksStarted(r.region),
+              Millis(core::ToAbslTime(r.clock.start_time())), r.id);
   } else {
     change.FieldEquals(key, "version", absl::StrCat(r.version),
                        absl::StrCat("clock ", r.clock.name(), " changed"),
@@ -166,6 +168,16 @@ absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListOpenClocks(
   ASSIGN_OR_RETURN(const RedisValue ids,
                    pool_->Command({"ZRANGE", keys::ClocksOpen(region), "0",
                                    absl::StrCat(limit - 1)}));
+  return ReadClocks(*pool_, region, Strings(ids));
+}
+
+absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocksStarted(
+    const std::string& region, absl::Time start, absl::Time end, int limit) {
+  ASSIGN_OR_RETURN(
+      const RedisValue ids,
+      pool_->Command({"ZRANGE", keys::ClocksStarted(region), Millis(start),
+                      absl::StrCat("(", Millis(end)), "BYSCORE", "LIMIT", "0",
+                      absl::StrCat(limit)}));
   return ReadClocks(*pool_, region, Strings(ids));
 }
 

@@ -355,6 +355,49 @@ TEST_F(DeadlinesE2eTest, APauseMovesTheDueTimeByItsLength) {
   EXPECT_THAT(status.error_message(), HasSubstr("cause"));
 }
 
+TEST_F(DeadlinesE2eTest, ResponseTimesPerPartyForTheCoordinator) {
+  const std::string name = ImpulseAcceptedByFk();
+  SetTime(At(2026, 12, 28, 10));
+  v1::RecordContactRequest contact;
+  contact.set_name(GetClock(name).referral());
+  v1::Referral referral;
+  auto stub = harness_->ReferralStub();
+  ASSERT_TRUE(As(kFkBrevlada, [&](auto* c) {
+                return stub->RecordContact(c, contact, &referral);
+              }).ok());
+
+  v1::GetResponseTimeStatisticsRequest request;
+  request.set_parent("regions/13");
+  *request.mutable_start_time() = core::ToProtoTimestamp(At(2026, 12, 1, 0));
+  *request.mutable_end_time() = core::ToProtoTimestamp(At(2027, 1, 1, 0));
+  v1::ResponseTimeStatistics statistics;
+  grpc::Status status = As(kHallandCoordinator, [&](auto* c) {
+    return coordinator_->GetResponseTimeStatistics(c, request, &statistics);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const v1::ResponseTimeRow* call_back = nullptr;
+  for (const v1::ResponseTimeRow& row : statistics.rows()) {
+    if (row.clock_kind() == v1::CLOCK_KIND_IMPULSE_CALL_BACK) call_back = &row;
+  }
+  ASSERT_NE(call_back, nullptr);
+  EXPECT_EQ(call_back->party(), "fk-lfc-halmstad");
+  EXPECT_EQ(call_back->clocks(), 1);
+  EXPECT_EQ(call_back->median().seconds(), 5 * 24 * 3600);
+  EXPECT_EQ(call_back->breach_rate(), 0.0);
+
+  // The statistics are the coordinator's; the period must make sense.
+  status = As(kFkBrevlada, [&](auto* c) {
+    return coordinator_->GetResponseTimeStatistics(c, request, &statistics);
+  });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  *request.mutable_end_time() = core::ToProtoTimestamp(At(2026, 11, 1, 0));
+  status = As(kHallandCoordinator, [&](auto* c) {
+    return coordinator_->GetResponseTimeStatistics(c, request, &statistics);
+  });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("end_time"));
+}
+
 TEST_F(DeadlinesE2eTest, TimeNeverGoesBack) {
   SetTime(At(2026, 12, 28, 10));
   v1::SetTimeRequest request;

@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "slussen/v1/coordinator_service.grpc.pb.h"
 #include "slussen/v1/offer_service.grpc.pb.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
 #include "slussen/v1/queue_service.grpc.pb.h"
@@ -338,6 +339,79 @@ TEST_F(MatchingE2eTest, APlaceIsExpectedToFreeWhenItsProgrammeEnds) {
             DateIn(16 * 7).SerializeAsString());
   EXPECT_THAT(position.estimate_basis(), HasSubstr("expected to free"));
   EXPECT_TRUE(position.estimated_cohort().empty());
+}
+
+TEST_F(MatchingE2eTest, TheCoordinatorSeesTheQueuesAndTheOutcomes) {
+  auto coordinator = v1::CoordinatorService::NewStub(harness_->channel());
+  std::vector<v1::Referral> referrals;
+  for (int n = 0; n < 14; ++n) referrals.push_back(Refer(n));
+  v1::GetQueueOverviewRequest overview_request;
+  overview_request.set_parent("regions/13");
+  v1::QueueOverview overview;
+  grpc::Status status = As(kHallandCoordinator, [&](auto* c) {
+    return coordinator->GetQueueOverview(c, overview_request, &overview);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(overview.queues_size(), 1);
+  EXPECT_EQ(overview.queues(0).activity_type(), "halsosam");
+  EXPECT_EQ(overview.queues(0).area(), "13");
+  EXPECT_EQ(overview.queues(0).length(), 2);
+  EXPECT_EQ(overview.queues(0).stale_offerings(), 0);
+  // A newcomer would wait for the second cohort, ten weeks away.
+  EXPECT_NEAR(overview.queues(0).estimated_wait().seconds(), 70 * 86400, 86400);
+  EXPECT_TRUE(overview.queues(0).has_oldest_wait_start_time());
+
+  // One participant through to exit, into work.
+  const std::vector<v1::Offer> held = HeldOffers();
+  ASSERT_FALSE(held.empty());
+  v1::AcceptOfferRequest accept;
+  accept.set_name(held[0].name());
+  v1::Offer accepted;
+  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
+                return offers_->AcceptOffer(c, accept, &accepted);
+              }).ok());
+  auto stub = harness_->ReferralStub();
+  v1::Referral out;
+  v1::StartReferralRequest start;
+  start.set_name(held[0].referral());
+  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
+                return stub->StartReferral(c, start, &out);
+              }).ok());
+  v1::ExitReferralRequest exit;
+  exit.set_name(held[0].referral());
+  exit.add_outcome_reasons(v1::OUTCOME_REASON_WORK);
+  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
+                return stub->ExitReferral(c, exit, &out);
+              }).ok());
+
+  v1::GetOutcomeReportRequest report_request;
+  report_request.set_parent("regions/13");
+  *report_request.mutable_start_date() = DateIn(-1);
+  *report_request.mutable_end_date() = DateIn(1);
+  report_request.set_activity_type("halsosam");
+  v1::OutcomeReport report;
+  status = As(kHallandCoordinator, [&](auto* c) {
+    return coordinator->GetOutcomeReport(c, report_request, &report);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  int participants = 0, starts = 0, exits = 0;
+  for (const v1::OutcomeCount& count : report.counts()) {
+    participants += count.participants();
+    starts += count.starts();
+    exits += count.exits();
+  }
+  EXPECT_EQ(participants, 1);
+  EXPECT_EQ(starts, 1);
+  EXPECT_EQ(exits, 1);
+  ASSERT_EQ(report.exit_reasons_size(), 1);
+  EXPECT_EQ(report.exit_reasons(0).reason(), v1::OUTCOME_REASON_WORK);
+  EXPECT_THAT(report.csv(), HasSubstr("WORK;1"));
+
+  // Only the region's coordinator.
+  status = As(kFkHalmstad, [&](auto* c) {
+    return coordinator->GetOutcomeReport(c, report_request, &report);
+  });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(MatchingE2eTest, AnotherProviderCannotSeeOrAnswerTheOffer) {

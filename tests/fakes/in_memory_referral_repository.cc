@@ -358,4 +358,24 @@ absl::StatusOr<int64_t> InMemoryReferralRepository::ApplyClock(
   return write.record.version + 1;
 }
 
+absl::StatusOr<std::vector<core::ClockRecord>>
+InMemoryReferralRepository::ListClocksStarted(const std::string& region,
+                                              absl::Time start, absl::Time end,
+                                              int limit) {
+  absl::MutexLock lock(&mu_);
+  std::vector<core::ClockRecord> out;
+  for (const auto& [key, clock] : clocks_) {
+    const absl::Time started = core::ToAbslTime(clock.clock.start_time());
+    if (key.first == region && started >= start && started < end) {
+      out.push_back(clock);
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(core::ToAbslTime(a.clock.start_time()), a.id) <
+           std::make_pair(core::ToAbslTime(b.clock.start_time()), b.id);
+  });
+  if (static_cast<int>(out.size()) > limit) out.resize(limit);
+  return out;
+}
+
 }  // namespace slussen::testing

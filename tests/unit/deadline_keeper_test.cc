@@ -49,70 +49,27 @@ constexpr char kFkUnit[] = "fk-lfc-halmstad";
 // a clock (GetClock or ListClocks) and its write: the hook runs once, right
 // after the next such read, which the caller then holds stale. Everything
 // else is the inner repository's. Single-threaded tests only.
-class InterleavingRepository final : public ReferralRepository {
+class InterleavingRepository final : public ForwardingReferralRepository {
  public:
-  explicit InterleavingRepository(ReferralRepository* inner) : inner_(inner) {}
+  explicit InterleavingRepository(ReferralRepository* inner)
+      : ForwardingReferralRepository(inner) {}
 
   void AfterNextClockRead(std::function<void()> hook) {
     hook_ = std::move(hook);
   }
 
-  using ReferralRepository::Create;
-  absl::StatusOr<CreateOutcome> Create(
-      const ReferralRecord& record, const v1::Event& event,
-      const std::optional<IdempotencyKey>& key,
-      const std::vector<ClockWrite>& clocks) override {
-    return inner_->Create(record, event, key, clocks);
-  }
-  absl::StatusOr<ReferralRecord> Get(const std::string& region,
-                                     const std::string& id) override {
-    return inner_->Get(region, id);
-  }
-  absl::StatusOr<int64_t> Apply(const ReferralChange& change) override {
-    return inner_->Apply(change);
-  }
-  absl::StatusOr<ListPage> List(const ListQuery& query) override {
-    return inner_->List(query);
-  }
-  absl::StatusOr<std::vector<ReferralRecord>> ListMatchable(
-      const std::string& region) override {
-    return inner_->ListMatchable(region);
-  }
-  absl::StatusOr<OfferRecord> GetOffer(const std::string& region,
-                                       const std::string& id) override {
-    return inner_->GetOffer(region, id);
-  }
-  absl::StatusOr<OfferPage> ListOffers(const OfferQuery& query) override {
-    return inner_->ListOffers(query);
-  }
-  absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
-                                                    absl::Time now) override {
-    return inner_->DueHolds(region, now);
-  }
   absl::StatusOr<std::vector<ClockRecord>> ListClocks(
       const std::string& region, const std::string& referral_id) override {
     absl::StatusOr<std::vector<ClockRecord>> read =
-        inner_->ListClocks(region, referral_id);
+        inner()->ListClocks(region, referral_id);
     RunHook();
     return read;
   }
   absl::StatusOr<ClockRecord> GetClock(const std::string& region,
                                        const std::string& id) override {
-    absl::StatusOr<ClockRecord> read = inner_->GetClock(region, id);
+    absl::StatusOr<ClockRecord> read = inner()->GetClock(region, id);
     RunHook();
     return read;
-  }
-  absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
-                                                     absl::Time now,
-                                                     int limit) override {
-    return inner_->DueClocks(region, now, limit);
-  }
-  absl::StatusOr<std::vector<ClockRecord>> ListOpenClocks(
-      const std::string& region, int limit) override {
-    return inner_->ListOpenClocks(region, limit);
-  }
-  absl::StatusOr<int64_t> ApplyClock(const ClockWrite& write) override {
-    return inner_->ApplyClock(write);
   }
 
  private:
@@ -123,7 +80,6 @@ class InterleavingRepository final : public ReferralRepository {
     hook();
   }
 
-  ReferralRepository* const inner_;
   std::function<void()> hook_;
 };
 

@@ -1,0 +1,50 @@
+// The coordinator's reports, computed from records: response times per
+// party and clock kind, and the samordningsförbund's outcome report (as in
+// SUS: participants by gender and age band, starts, exits, exit reasons).
+//
+// Pure: the desk reads the records, these functions count. Only aggregates
+// leave them; no referral or person is named.
+//
+// Thread-safe: pure functions.
+#ifndef SLUSSEN_BROKER_CORE_REPORTS_H_
+#define SLUSSEN_BROKER_CORE_REPORTS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "slussen/v1/coordinator_service.pb.h"
+#include "slussen/v1/deadline.pb.h"
+#include "slussen/v1/referral.pb.h"
+
+namespace slussen::core {
+
+// SUS's age bands: "16-24", "25-29", "30-39", "40-49", "50-59", "60-64",
+// "65-"; "under 16" below; "unknown" when not given.
+std::string AgeBand(std::optional<int> age_years);
+
+// Response times of the clocks started in [start, end), per awaited party
+// and clock kind: how long each took until it was met (or until `now` for
+// one still open and breached), less time paused for the participant.
+// Clocks still open and not yet due are left out (their time is not
+// known). Breach rate: met late or breached, over all counted. Rows ordered
+// by party, then kind. Median and 90th percentile by nearest rank.
+std::vector<slussen::v1::ResponseTimeRow> ResponseTimes(
+    const std::vector<slussen::v1::Clock>& clocks, absl::Time start,
+    absl::Time end, absl::Time now);
+
+// The outcome report over the local days [from, to] of the referrals
+// given (of one region), optionally of one activity type: per gender and
+// age band, the participants taking part at any time in the period
+// (started by its end, not exited before its start), the starts and the
+// exits (exit or completion) in it; exit reasons of the exits; and the
+// same as CSV. Follow-up 90 days after exit is not recorded yet: 0.
+slussen::v1::OutcomeReport OutcomeReportOf(
+    const std::vector<slussen::v1::Referral>& referrals, absl::CivilDay from,
+    absl::CivilDay to, const std::string& activity_type, absl::TimeZone zone);
+
+}  // namespace slussen::core
+
+#endif  // SLUSSEN_BROKER_CORE_REPORTS_H_
