@@ -54,7 +54,7 @@ DeadlineKeeper::DeadlineKeeper(ReferralRepository* inner,
 
 std::vector<ClockWrite> DeadlineKeeper::WritesFor(
     const ReferralRecord& changed, const v1::Transition& transition, int index,
-    const std::vector<ClockRecord>& existing) {
+    const std::vector<ClockRecord>& existing, const v1::Offer* offer) {
   std::vector<v1::Clock> open;
   std::vector<const ClockRecord*> open_records;
   for (const ClockRecord& record : existing) {
@@ -89,6 +89,15 @@ std::vector<ClockWrite> DeadlineKeeper::WritesFor(
     write.record.id = absl::StrCat(
         changed.id, "-", static_cast<int>(started.kind()), "-", index);
     write.record.clock = started;
+    if (offer != nullptr && offer->has_hold_expire_time() &&
+        started.kind() == v1::CLOCK_KIND_OFFER_ANSWER) {
+      // The provider is late when the hold runs out; warned at 3/4.
+      const absl::Time start = ToAbslTime(started.start_time());
+      const absl::Time due = ToAbslTime(offer->hold_expire_time());
+      *write.record.clock.mutable_due_time() = ToProtoTimestamp(due);
+      *write.record.clock.mutable_warn_time() =
+          ToProtoTimestamp(start + (due - start) * 3 / 4);
+    }
     write.record.clock.set_name(
         ClockName{changed.region, write.record.id, changed.id}.ToString());
     write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
@@ -119,9 +128,13 @@ absl::StatusOr<int64_t> DeadlineKeeper::Apply(const ReferralChange& change) {
   ASSIGN_OR_RETURN(const std::vector<ClockRecord> existing,
                    inner()->ListClocks(change.read->region, change.read->id));
   ReferralChange with_clocks = change;
+  const v1::Offer* offer =
+      change.offer.has_value() && change.offer_read == nullptr
+          ? &change.offer->offer
+          : nullptr;
   for (ClockWrite& write :
        WritesFor(change.changed, change.changed.referral.history(after - 1),
-                 after - 1, existing)) {
+                 after - 1, existing, offer)) {
     with_clocks.clocks.push_back(std::move(write));
   }
   return inner()->Apply(with_clocks);

@@ -65,11 +65,14 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
 
  private:
   // The clock writes of `transition`, which made `changed` (at
-  // history index `index`) out of a referral with clocks `existing`.
+  // history index `index`) out of a referral with clocks `existing`. An
+  // offer made with it (`offer`) sets its answer clock's due time to the
+  // end of its hold.
   std::vector<ClockWrite> WritesFor(const ReferralRecord& changed,
                                     const slussen::v1::Transition& transition,
                                     int index,
-                                    const std::vector<ClockRecord>& existing);
+                                    const std::vector<ClockRecord>& existing,
+                                    const slussen::v1::Offer* offer = nullptr);
 
   const SwedishCalendar* const calendar_;
   const std::vector<slussen::v1::DeadlineRuleSet> rule_sets_;

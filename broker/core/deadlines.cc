@@ -17,6 +17,9 @@ namespace {
 namespace v1 = ::slussen::v1;
 
 constexpr int kMaxLength = 1000;
+// As long as an offer is held by default (Offering.offer_hold_hours 0):
+// the provider is late when the hold runs out.
+constexpr int kOfferAnswerHours = 72;
 
 v1::ClockRule Rule(v1::ClockKind kind, v1::Action start_on,
                    std::vector<v1::Action> stop_on, int length,
@@ -33,7 +36,7 @@ v1::ClockRule Rule(v1::ClockKind kind, v1::Action start_on,
 
 v1::ClockRule OfferAnswer() {
   return Rule(v1::CLOCK_KIND_OFFER_ANSWER, v1::ACTION_OFFER,
-              {v1::ACTION_ACCEPT, v1::ACTION_DECLINE}, 24,
+              {v1::ACTION_ACCEPT, v1::ACTION_DECLINE}, kOfferAnswerHours,
               v1::DURATION_UNIT_HOURS, v1::ROLE_PROVIDER);
 }
 

@@ -44,8 +44,8 @@ namespace slussen::core {
 // - joint mapping: first meeting within 10 arbetsdagar; completion 4 weeks
 //   after the first meeting;
 // - team handover: first contact within 5 days;
-// - every kind that is offered: the provider answers an offer within 24
-//   hours.
+// - every kind that is offered: the provider answers an offer within 72
+//   hours (an offer's default hold).
 std::vector<slussen::v1::DeadlineRuleSet> DefaultDeadlineRuleSets();
 
 // OK if every rule names a kind, a start action, at least one stop action,

@@ -260,6 +260,26 @@ TEST_F(DeadlinesE2eTest, AnImpulseOnTheDayBeforeChristmasEveWarnsAndBreaches) {
   EXPECT_TRUE(Worklist(kHallandCoordinator, absl::Hours(24 * 30)).empty());
 }
 
+TEST_F(DeadlinesE2eTest, TheOfferAnswerClockRunsOutWithTheHold) {
+  v1::Referral referral;
+  const std::string call_back = ImpulseAcceptedByFk(&referral);
+  // CREATE, QUEUE, OFFER: the offer's clock started with history entry 2.
+  const std::string answer =
+      absl::StrCat(call_back.substr(0, call_back.find('-')), "-",
+                   static_cast<int>(v1::CLOCK_KIND_OFFER_ANSWER), "-2");
+  const v1::Clock clock = GetClock(answer);
+  EXPECT_EQ(clock.kind(), v1::CLOCK_KIND_OFFER_ANSWER);
+  EXPECT_EQ(clock.state(), v1::CLOCK_STATE_MET) << "accepted at once";
+  v1::GetOfferRequest get;
+  get.set_name(referral.current_offer());
+  v1::Offer offer;
+  ASSERT_TRUE(As(kFkBrevlada, [&](auto* c) {
+                return offers_->GetOffer(c, get, &offer);
+              }).ok());
+  EXPECT_EQ(core::ToAbslTime(clock.due_time()),
+            core::ToAbslTime(offer.hold_expire_time()));
+}
+
 TEST_F(DeadlinesE2eTest, ACallBackInTimeMeetsTheClock) {
   const std::string name = ImpulseAcceptedByFk();
   SetTime(At(2026, 12, 28, 9));

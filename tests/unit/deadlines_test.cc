@@ -202,7 +202,7 @@ TEST_F(DeadlinesTest, TeamHandoverIsContactedWithinFiveCalendarDays) {
   EXPECT_EQ(rule->unit(), v1::DURATION_UNIT_CALENDAR_DAYS);
 }
 
-TEST_F(DeadlinesTest, EveryKindGivesTheProviderTwentyFourHoursToAnswerAnOffer) {
+TEST_F(DeadlinesTest, EveryKindGivesTheProviderTheHoldToAnswerAnOffer) {
   for (const v1::DeadlineRuleSet& set : rule_sets_) {
     SCOPED_TRACE(set.name());
     const v1::ClockRule* rule = FindRule(set, v1::CLOCK_KIND_OFFER_ANSWER);
@@ -210,7 +210,7 @@ TEST_F(DeadlinesTest, EveryKindGivesTheProviderTwentyFourHoursToAnswerAnOffer) {
     EXPECT_EQ(rule->start_on(), v1::ACTION_OFFER);
     EXPECT_EQ(std::vector<int>(rule->stop_on().begin(), rule->stop_on().end()),
               Actions({v1::ACTION_ACCEPT, v1::ACTION_DECLINE}));
-    EXPECT_EQ(rule->length(), 24);
+    EXPECT_EQ(rule->length(), 72);
     EXPECT_EQ(rule->unit(), v1::DURATION_UNIT_HOURS);
     EXPECT_EQ(rule->awaited_role(), v1::ROLE_PROVIDER);
   }
@@ -583,9 +583,9 @@ TEST_F(DeadlinesTest, AnOfferStartsTheAnswerClockAwaitingTheOfferedProvider) {
   const v1::Clock& offer = updates.started[0];
   EXPECT_EQ(offer.kind(), v1::CLOCK_KIND_OFFER_ANSWER);
   EXPECT_EQ(offer.awaited_organisation(), kFkUnit);
-  // 24 hours, not working days; warned three quarters of the way.
-  EXPECT_EQ(Due(offer), Local(2026, 12, 24, 10));
-  EXPECT_EQ(Warn(offer), Local(2026, 12, 24, 4));
+  // 72 hours, not working days; warned three quarters of the way.
+  EXPECT_EQ(Due(offer), Local(2026, 12, 26, 10));
+  EXPECT_EQ(Warn(offer), Local(2026, 12, 25, 16));
   EXPECT_EQ(std::vector<int>(offer.stop_on().begin(), offer.stop_on().end()),
             Actions({v1::ACTION_ACCEPT, v1::ACTION_DECLINE}));
 }
@@ -604,7 +604,7 @@ TEST_F(DeadlinesTest, AcceptingOrDecliningMeetsTheOfferAnswerClock) {
 
   const ClockUpdates declined =
       After(SampleImpulse(), v1::ACTION_DECLINE, v1::REFERRAL_STATE_OFFERED,
-            v1::REFERRAL_STATE_QUEUED, Local(2026, 12, 24, 11), {offer});
+            v1::REFERRAL_STATE_QUEUED, Local(2026, 12, 26, 11), {offer});
   ASSERT_EQ(declined.changed.size(), 1u);
   EXPECT_EQ(declined.changed[0].state(), v1::CLOCK_STATE_MET_LATE);
   EXPECT_EQ(declined.changed_events[0], v1::EVENT_TYPE_CLOCK_MET);
