@@ -6,6 +6,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace slussen::cli {
@@ -70,6 +72,35 @@ absl::StatusOr<int> PageSize(const CliArgs& args) {
         absl::StrCat("--page-size must be a number; got \"", text, "\""));
   }
   return size;
+}
+
+std::string DateText(const slussen::v1::Date& date) {
+  if (date.year() == 0) return "unknown";
+  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
+                         date.day());
+}
+
+absl::StatusOr<slussen::v1::Date> ParseDate(absl::string_view flag,
+                                            absl::string_view text) {
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(text, &day)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, " must be a date such as 2026-12-23, got \"", text, "\""));
+  }
+  slussen::v1::Date date;
+  date.set_year(static_cast<int>(day.year()));
+  date.set_month(day.month());
+  date.set_day(day.day());
+  return date;
+}
+
+absl::StatusOr<std::string> OneName(const std::vector<std::string>& words,
+                                    absl::string_view command) {
+  if (words.size() != 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("`", command, "` takes one name"));
+  }
+  return words[1];
 }
 
 }  // namespace slussen::cli

@@ -23,6 +23,9 @@
 #include "google/protobuf/generated_enum_reflection.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "slussen/v1/common.pb.h"
+#include "slussen/v1/coordinator_service.grpc.pb.h"
+#include "slussen/v1/event_service.grpc.pb.h"
 #include "slussen/v1/offer_service.grpc.pb.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
 #include "slussen/v1/queue_service.grpc.pb.h"
@@ -37,6 +40,8 @@ struct CliContext {
   slussen::v1::ProviderDirectory::StubInterface* directory = nullptr;
   slussen::v1::OfferService::StubInterface* offers = nullptr;
   slussen::v1::QueueService::StubInterface* queues = nullptr;
+  slussen::v1::CoordinatorService::StubInterface* coordinator = nullptr;
+  slussen::v1::EventService::StubInterface* events = nullptr;
   bool json = false;
   // Print only resource names, one a line (for shell scripts).
   bool quiet = false;
@@ -131,6 +136,18 @@ void PrintJson(const CliContext& context,
 // Prints the usage error of `status` with `help`; returns kExitUsage.
 int PrintUsage(const CliContext& context, const absl::Status& status,
                absl::string_view help);
+
+// "2026-12-23", or "unknown" for an unset date.
+std::string DateText(const slussen::v1::Date& date);
+
+// "2026-12-23" as a Date; a usage error naming `flag` otherwise.
+absl::StatusOr<slussen::v1::Date> ParseDate(absl::string_view flag,
+                                            absl::string_view text);
+
+// The one name after the command word (`words` = {command, name}); a usage
+// error otherwise.
+absl::StatusOr<std::string> OneName(const std::vector<std::string>& words,
+                                    absl::string_view command);
 
 // "--page-size" as a number; a usage error otherwise.
 absl::StatusOr<int> PageSize(const CliArgs& args);

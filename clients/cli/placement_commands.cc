@@ -11,12 +11,6 @@ namespace {
 
 namespace v1 = ::slussen::v1;
 
-std::string DateText(const v1::Date& date) {
-  if (date.year() == 0) return "unknown";
-  return absl::StrFormat("%04d-%02d-%02d", date.year(), date.month(),
-                         date.day());
-}
-
 int PrintOffer(const CliContext& context, const v1::Offer& offer) {
   if (context.json) {
     PrintJson(context, offer);
@@ -38,15 +32,6 @@ int PrintOffer(const CliContext& context, const v1::Offer& offer) {
     }
   }
   return kExitOk;
-}
-
-absl::StatusOr<std::string> OneName(const std::vector<std::string>& words,
-                                    absl::string_view command) {
-  if (words.size() != 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("`", command, "` takes one name"));
-  }
-  return words[1];
 }
 
 absl::StatusOr<int> ListOffers(const CliContext& context) {

@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "clients/cli/cli_args.h"
+#include "clients/cli/coordinator_commands.h"
 #include "clients/cli/directory_commands.h"
 #include "clients/cli/placement_commands.h"
 #include "clients/cli/referral_commands.h"
@@ -26,7 +27,8 @@ constexpr char kHelp[] = R"(slussctl: the command-line client of Slussen.
 
 Usage: slussctl [global flags] <resource> <command> [flags]
   resources: referrals, offers, queue, catalog, providers, offerings,
-             activity-types, capacity; and `health`
+             activity-types, capacity, worklist, clocks, reports, events;
+             and `health`
        slussctl [global flags] health [--service=slussen.v1.ReferralService]
 
 Global flags (or environment variables):
@@ -86,15 +88,19 @@ int main(int argc, char** argv) {
   if (args->Flag("help") || words.empty() || words[0] == "help") {
     std::cout << kHelp << slussen::cli::ReferralCommandsHelp() << "\n"
               << slussen::cli::PlacementCommandsHelp() << "\n"
-              << slussen::cli::DirectoryCommandsHelp();
+              << slussen::cli::DirectoryCommandsHelp() << "\n"
+              << slussen::cli::CoordinatorCommandsHelp();
     return words.empty() && !args->Flag("help") ? slussen::cli::kExitUsage
                                                 : slussen::cli::kExitOk;
   }
   const std::set<std::string> directory = {"catalog", "providers", "offerings",
                                            "activity-types", "capacity"};
+  const std::set<std::string> coordinator = {"worklist", "clocks", "reports",
+                                             "events"};
   const std::string resource = words[0];
   if (resource != "referrals" && resource != "health" && resource != "offers" &&
-      resource != "queue" && directory.count(resource) == 0) {
+      resource != "queue" && directory.count(resource) == 0 &&
+      coordinator.count(resource) == 0) {
     std::cerr << "usage error: unknown command \"" << resource
               << "\"; try slussctl --help\n";
     return slussen::cli::kExitUsage;
@@ -124,10 +130,14 @@ int main(int argc, char** argv) {
   auto directory_stub = slussen::v1::ProviderDirectory::NewStub(channel);
   auto offers = slussen::v1::OfferService::NewStub(channel);
   auto queues = slussen::v1::QueueService::NewStub(channel);
+  auto coordinator_stub = slussen::v1::CoordinatorService::NewStub(channel);
+  auto events = slussen::v1::EventService::NewStub(channel);
   context.referrals = referrals.get();
   context.directory = directory_stub.get();
   context.offers = offers.get();
   context.queues = queues.get();
+  context.coordinator = coordinator_stub.get();
+  context.events = events.get();
 
   const std::vector<std::string> rest(words.begin() + 1, words.end());
   int exit_code;
@@ -139,6 +149,8 @@ int main(int argc, char** argv) {
     exit_code = slussen::cli::RunOfferCommand(context, rest);
   } else if (resource == "queue") {
     exit_code = slussen::cli::RunQueueCommand(context, rest);
+  } else if (coordinator.count(resource) > 0) {
+    exit_code = slussen::cli::RunCoordinatorCommand(context, words);
   } else {
     exit_code = slussen::cli::RunDirectoryCommand(context, words);
   }

@@ -77,9 +77,11 @@ start_broker() {
   local slussen=$1 slussctl=$2
   BROKER_PORT=${3:-$(free_port)}
   [ -f "$TEST_TMP/pnr.key" ] || make_key "$TEST_TMP/pnr.key"
+  # BROKER_FLAGS (an array, optional): more flags for the broker.
   "$slussen" --listen="127.0.0.1:$BROKER_PORT" \
     --redis="unix:$TEST_TMP/redis/redis.sock" \
-    --pnr_key_file="$TEST_TMP/pnr.key" 2>>"$TEST_TMP/broker.log" &
+    --pnr_key_file="$TEST_TMP/pnr.key" ${BROKER_FLAGS[@]+"${BROKER_FLAGS[@]}"} \
+    2>>"$TEST_TMP/broker.log" &
   BROKER_PID=$!
   TEST_PIDS+=("$BROKER_PID")
   wait_healthy "$slussctl" "$BROKER_PORT"

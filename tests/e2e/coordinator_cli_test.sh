@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The coordinator's side of slussctl against a real broker (testing clock
+# standing on Wednesday 2026-12-23): an impulse's call-back clock on the
+# worklist of the coordinator and of FK, `clocks get`, a pause and resume,
+# the events of the referral, and the three reports.
+#
+# Usage: coordinator_cli_test.sh SLUSSEN SLUSSCTL
+source "$(dirname "$0")/lib.sh"
+SLUSSEN=$1 SLUSSCTL=$2
+
+start_redis "$TEST_TMP/redis"
+BROKER_FLAGS=(--testing_clock_start=2026-12-23T10:00:00+01:00)
+start_broker "$SLUSSEN" "$SLUSSCTL"
+load_catalog "$SLUSSCTL"
+at() { "$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --region=13 "$@"; }
+kommun=(--org=kommun-halmstad-eb)
+fk=(--org=fk-lfc-halmstad --role=provider)
+coordinator=(--org=samordning-halland --role=coordinator)
+
+referral=$(at "${kommun[@]}" referrals create impulse --kommun=1380 \
+  --need=coordinated-rehabilitation --call-back-name="Anna Berg" \
+  --call-back-phone="035-13 70 00" --quiet) || fail "create failed"
+offer=$(at "${fk[@]}" offers list --state=held --quiet)
+at "${fk[@]}" offers accept "$offer" >/dev/null || fail "accept failed"
+
+# Due at the end of Wednesday 2026-12-30 (3 arbetsdagar over Christmas).
+clock="regions/13/clocks/${referral##*/}-1-0"
+at "${coordinator[@]}" worklist --due-within-hours=200 >"$TEST_TMP/worklist"
+grep -q "$clock" "$TEST_TMP/worklist" || fail "the call-back clock is not on the coordinator's worklist: $(cat "$TEST_TMP/worklist")"
+grep -q "2026-12-31 00:00:00 .*fk-lfc-halmstad .*kommun-halmstad-eb .*call-back" "$TEST_TMP/worklist" ||
+  fail "the worklist row is not as expected: $(cat "$TEST_TMP/worklist")"
+[ "$(at "${fk[@]}" worklist --due-within-hours=200 --quiet)" = "$clock" ] ||
+  fail "FK's worklist is not just its clock"
+[ -z "$(at --org=redo-halland --role=provider worklist --due-within-hours=200 --quiet)" ] ||
+  fail "another provider sees the clock"
+# Within the default horizon (one working day) it is not due yet.
+[ -z "$(at "${coordinator[@]}" worklist --quiet)" ] || fail "not yet due, yet listed"
+
+at "${coordinator[@]}" clocks get "$clock" | grep -q "IMPULSE_CALL_BACK  RUNNING" ||
+  fail "clocks get does not show a running call-back clock"
+at "${fk[@]}" clocks pause "$clock" --cause=participant --note="vill vänta" |
+  grep -q "PAUSED" || fail "pause failed"
+at "${fk[@]}" clocks resume "$clock" | grep -q "RUNNING" || fail "resume failed"
+if at "${kommun[@]}" clocks pause "$clock" --cause=participant >/dev/null 2>"$TEST_TMP/err"; then
+  fail "the referring kommun could pause FK's clock"
+fi
+grep -q PERMISSION_DENIED "$TEST_TMP/err" || fail "not PERMISSION_DENIED: $(cat "$TEST_TMP/err")"
+
+at "${kommun[@]}" events list --referral="$referral" >"$TEST_TMP/events"
+for type in REFERRAL_CREATED REFERRAL_QUEUED OFFER_MADE OFFER_ACCEPTED; do
+  grep -q "$type" "$TEST_TMP/events" || fail "no $type event: $(cat "$TEST_TMP/events")"
+done
+
+at "${coordinator[@]}" reports queues >"$TEST_TMP/queues" || fail "reports queues failed"
+head -1 "$TEST_TMP/queues" | grep -q "ESTIMATED WAIT" || fail "no queue overview header"
+at "${coordinator[@]}" reports response-times --from=2026-12-01 --to=2026-12-31 |
+  grep -q "fk-lfc-halmstad .*OFFER_ANSWER .* 1 " || fail "no response time row for FK's answer"
+at "${coordinator[@]}" reports outcomes --from=2026-01-01 --to=2026-12-31 --format=csv |
+  head -1 | grep -qx "gender;age_band;participants;starts;exits" || fail "no outcome CSV header"
+if at "${kommun[@]}" reports queues >/dev/null 2>&1; then
+  fail "an agency read the coordinator's queue overview"
+fi
+echo "PASS"
