@@ -138,6 +138,16 @@ absl::Status PlanCohorts(const v1::Offering& current,
       cohort.set_decision(existing->decision());
       cohort.set_merged_into(existing->merged_into());
     } else {
+      // A new cohort, named or not, must still be ahead: one that has
+      // started could take no one (its intake closed at the start).
+      ASSIGN_OR_RETURN(const absl::CivilDay start,
+                       ToCivilDay(absl::StrCat(field, ".start_date"),
+                                  cohort.start_date()));
+      if (start <= today) {
+        return InvalidField(absl::StrCat(field, ".start_date"),
+                            "of a new cohort must lie after today",
+                            absl::FormatCivilTime(start));
+      }
       cohort.set_state(v1::COHORT_STATE_OPEN);
     }
     if (cohort.max_size() < taken) {

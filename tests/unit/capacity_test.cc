@@ -344,11 +344,9 @@ TEST(PlanCapacityTest, NewUnnamedCohortMustStartAfterToday) {
   EXPECT_TRUE(Plan(Offering(), Cohorts({Cohort("", kToday + 1, 8, 12)})).ok());
 }
 
-// The rule is worded for every new cohort, but only unnamed ones are
-// checked: a provider naming a new cohort may publish one that has already
-// started (capacity.cc, PlanCohort checks start_date only when the name is
-// empty). A cohort whose intake closed before it existed can take no one.
-TEST(PlanCapacityTest, DISABLED_NewNamedCohortMustStartAfterToday) {
+// Named or not, a new cohort must start after today: a cohort whose intake
+// closed before it existed could take no one.
+TEST(PlanCapacityTest, NewNamedCohortMustStartAfterToday) {
   ExpectStatus(
       Plan(Offering(), Cohorts({Cohort("host", kToday - 3, 8, 12)})).status(),
       absl::StatusCode::kInvalidArgument,
