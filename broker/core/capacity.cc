@@ -140,9 +140,9 @@ absl::Status PlanCohorts(const v1::Offering& current,
     } else {
       // A new cohort, named or not, must still be ahead: one that has
       // started could take no one (its intake closed at the start).
-      ASSIGN_OR_RETURN(const absl::CivilDay start,
-                       ToCivilDay(absl::StrCat(field, ".start_date"),
-                                  cohort.start_date()));
+      ASSIGN_OR_RETURN(
+          const absl::CivilDay start,
+          ToCivilDay(absl::StrCat(field, ".start_date"), cohort.start_date()));
       if (start <= today) {
         return InvalidField(absl::StrCat(field, ".start_date"),
                             "of a new cohort must lie after today",

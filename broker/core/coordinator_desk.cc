@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -29,6 +30,8 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 // Open clocks of a region read for one worklist at most.
 constexpr int kMaxOpenClocks = 20000;
+// Open clocks read first for a worklist page (more if the page needs them).
+constexpr int kFirstOpenClocks = 256;
 // Records read for one report at most.
 constexpr size_t kMaxReportClocks = 200000;
 constexpr int kMaxReportReferrals = 200000;
@@ -174,51 +177,67 @@ absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
     return response;  // another region's worklist is not this coordinator's
   }
   // Open clocks by due time: the most overdue first, then the soonest due.
-  ASSIGN_OR_RETURN(const std::vector<ClockRecord> open,
-                   keeper_->ListOpenClocks(region, kMaxOpenClocks));
+  // Read in growing prefixes, at most kMaxOpenClocks: a page mostly needs
+  // only its own clocks and the one after, not the whole list that a
+  // filtered worklist may have to look through. A clock looked at in a
+  // shorter prefix is not looked at again.
+  std::unordered_set<std::string> seen;
   int matched = 0;
-  for (const ClockRecord& record : open) {
-    const v1::Clock& clock = record.clock;
-    if (ToAbslTime(clock.due_time()) > horizon) break;
-    if (caller.role == v1::ROLE_PROVIDER &&
-        clock.awaited_organisation() != caller.organisation) {
-      continue;
+  bool done = false;
+  for (int limit = std::min(kMaxOpenClocks,
+                            std::max(kFirstOpenClocks, 2 * (skip + page_size)));
+       !done; limit = std::min(kMaxOpenClocks, 8 * limit)) {
+    ASSIGN_OR_RETURN(const std::vector<ClockRecord> open,
+                     keeper_->ListOpenClocks(region, limit));
+    done = static_cast<int>(open.size()) < limit || limit == kMaxOpenClocks;
+    for (const ClockRecord& record : open) {
+      if (!seen.insert(record.id).second) continue;
+      const v1::Clock& clock = record.clock;
+      if (ToAbslTime(clock.due_time()) > horizon) {
+        done = true;
+        break;
+      }
+      if (caller.role == v1::ROLE_PROVIDER &&
+          clock.awaited_organisation() != caller.organisation) {
+        continue;
+      }
+      ASSIGN_OR_RETURN(const ClockName name,
+                       ParseClockName("clock", clock.name()));
+      absl::StatusOr<ReferralRecord> referral =
+          keeper_->Get(region, name.referral_id);
+      if (absl::IsNotFound(referral.status())) continue;
+      RETURN_IF_ERROR(referral.status());
+      if (!CanSee(caller, *referral)) continue;
+      const v1::Referral& r = referral->referral;
+      if (!request.provider().empty() &&
+          r.assigned_provider() != request.provider()) {
+        continue;
+      }
+      if (!request.referring_organisation().empty() &&
+          r.referring_organisation() != request.referring_organisation()) {
+        continue;
+      }
+      if (!request.kinds().empty() &&
+          std::find(request.kinds().begin(), request.kinds().end(),
+                    KindOf(r)) == request.kinds().end()) {
+        continue;
+      }
+      if (matched++ < skip) continue;
+      if (response.items_size() == page_size) {
+        response.set_next_page_token(
+            EncodePageToken(absl::StrCat("o", skip + page_size), fingerprint));
+        done = true;
+        break;
+      }
+      v1::WorklistItem* item = response.add_items();
+      *item->mutable_clock() = clock;
+      item->set_referral_kind(KindOf(r));
+      item->set_awaited_action(AwaitedAction(clock.kind()));
+      item->set_awaited_organisation(clock.awaited_organisation());
+      *item->mutable_since_time() = clock.start_time();
+      *item->mutable_lateness() =
+          ToProtoDuration(now - ToAbslTime(clock.due_time()));
     }
-    ASSIGN_OR_RETURN(const ClockName name,
-                     ParseClockName("clock", clock.name()));
-    absl::StatusOr<ReferralRecord> referral =
-        keeper_->Get(region, name.referral_id);
-    if (absl::IsNotFound(referral.status())) continue;
-    RETURN_IF_ERROR(referral.status());
-    if (!CanSee(caller, *referral)) continue;
-    const v1::Referral& r = referral->referral;
-    if (!request.provider().empty() &&
-        r.assigned_provider() != request.provider()) {
-      continue;
-    }
-    if (!request.referring_organisation().empty() &&
-        r.referring_organisation() != request.referring_organisation()) {
-      continue;
-    }
-    if (!request.kinds().empty() &&
-        std::find(request.kinds().begin(), request.kinds().end(), KindOf(r)) ==
-            request.kinds().end()) {
-      continue;
-    }
-    if (matched++ < skip) continue;
-    if (response.items_size() == page_size) {
-      response.set_next_page_token(
-          EncodePageToken(absl::StrCat("o", skip + page_size), fingerprint));
-      break;
-    }
-    v1::WorklistItem* item = response.add_items();
-    *item->mutable_clock() = clock;
-    item->set_referral_kind(KindOf(r));
-    item->set_awaited_action(AwaitedAction(clock.kind()));
-    item->set_awaited_organisation(clock.awaited_organisation());
-    *item->mutable_since_time() = clock.start_time();
-    *item->mutable_lateness() =
-        ToProtoDuration(now - ToAbslTime(clock.due_time()));
   }
   return response;
 }
@@ -318,6 +337,17 @@ absl::StatusOr<v1::OutcomeReport> CoordinatorDesk::GetOutcomeReport(
   }
   return OutcomeReportOf(referrals, from, to, request.activity_type(),
                          calendar_->time_zone());
+}
+
+absl::StatusOr<v1::DeadlineRuleSet> CoordinatorDesk::CreateDeadlineRuleSet(
+    const Caller& caller, const v1::CreateDeadlineRuleSetRequest& request) {
+  if (caller.role != v1::ROLE_ADMIN) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", RoleName(caller.role),
+                     " may not change deadline rules; admins may"));
+  }
+  return keeper_->AddRuleSetVersion(request.rule_set_id(), request.rule_set(),
+                                    caller, clock_->Now());
 }
 
 absl::StatusOr<v1::ListDeadlineRuleSetsResponse>

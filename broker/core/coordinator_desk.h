@@ -50,6 +50,10 @@ class CoordinatorDesk {
   absl::StatusOr<slussen::v1::OutcomeReport> GetOutcomeReport(
       const Caller& caller,
       const slussen::v1::GetOutcomeReportRequest& request);
+  // Admins only.
+  absl::StatusOr<slussen::v1::DeadlineRuleSet> CreateDeadlineRuleSet(
+      const Caller& caller,
+      const slussen::v1::CreateDeadlineRuleSetRequest& request);
   absl::StatusOr<slussen::v1::ListDeadlineRuleSetsResponse>
   ListDeadlineRuleSets(const Caller& caller,
                        const slussen::v1::ListDeadlineRuleSetsRequest& request);

@@ -1,10 +1,15 @@
 #include "broker/core/deadline_keeper.h"
 
+#include <set>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "broker/core/deadlines.h"
+#include "broker/core/field_error.h"
 #include "broker/core/names.h"
+#include "broker/core/proto_rules.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/status_macros.h"
 
@@ -47,10 +52,107 @@ v1::Event ClockEvent(const v1::Clock& clock, v1::EventType type,
 
 DeadlineKeeper::DeadlineKeeper(ReferralRepository* inner,
                                const SwedishCalendar* calendar,
-                               std::vector<v1::DeadlineRuleSet> rule_sets)
+                               std::vector<v1::DeadlineRuleSet> built_in,
+                               DeadlineRuleRepository* rules)
     : ForwardingReferralRepository(inner),
       calendar_(calendar),
-      rule_sets_(std::move(rule_sets)) {}
+      built_in_(std::move(built_in)),
+      rules_(rules),
+      all_(built_in_),
+      effective_(built_in_) {}
+
+namespace {
+
+// "impulse" of "deadlineRuleSets/impulse/versions/1".
+std::string RuleSetIdOf(const v1::DeadlineRuleSet& set) {
+  const std::vector<std::string> parts = absl::StrSplit(set.name(), '/');
+  return parts.size() == 4 ? parts[1] : set.name();
+}
+
+}  // namespace
+
+std::vector<v1::DeadlineRuleSet> DeadlineKeeper::rule_sets() const {
+  absl::MutexLock lock(&mu_);
+  return all_;
+}
+
+absl::Status DeadlineKeeper::RefreshRuleSets() {
+  if (rules_ == nullptr) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const std::vector<StoredRuleSet> stored, rules_->ListAll());
+  std::set<std::string> built_in_ids;
+  for (const v1::DeadlineRuleSet& set : built_in_) {
+    built_in_ids.insert(RuleSetIdOf(set));
+  }
+  // Stored versions follow the built-in version 1 of their id.
+  std::vector<v1::DeadlineRuleSet> all;
+  for (const StoredRuleSet& s : stored) {
+    v1::DeadlineRuleSet set = s.set;
+    set.set_name(absl::StrCat("deadlineRuleSets/", s.id, "/versions/",
+                              s.index + (built_in_ids.count(s.id) ? 1 : 0)));
+    all.push_back(std::move(set));
+  }
+  std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+    return ToAbslTime(a.create_time()) > ToAbslTime(b.create_time());
+  });
+  all.insert(all.end(), built_in_.begin(), built_in_.end());
+  // The newest of each id, newest first, so that RuleSetFor prefers it.
+  std::vector<v1::DeadlineRuleSet> effective;
+  std::set<std::string> seen;
+  for (const v1::DeadlineRuleSet& set : all) {
+    if (seen.insert(RuleSetIdOf(set)).second) effective.push_back(set);
+  }
+  absl::MutexLock lock(&mu_);
+  all_ = std::move(all);
+  effective_ = std::move(effective);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::DeadlineRuleSet> DeadlineKeeper::AddRuleSetVersion(
+    const std::string& id, v1::DeadlineRuleSet set, const Caller& caller,
+    absl::Time now) {
+  if (rules_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "this broker keeps no deadline rule versions");
+  }
+  RETURN_IF_ERROR(ValidateCode("rule_set_id", id));
+  set.clear_name();
+  set.clear_create_time();
+  set.clear_created_by();
+  RETURN_IF_ERROR(ValidateDeadlineRuleSet(set));
+  RETURN_IF_ERROR(RefreshRuleSets());
+  for (const v1::DeadlineRuleSet& existing : rule_sets()) {
+    if (RuleSetIdOf(existing) != id) continue;
+    if (existing.referral_kind() != set.referral_kind() ||
+        existing.framework_agreement() != set.framework_agreement()) {
+      return InvalidField(
+          "rule_set.referral_kind",
+          absl::StrCat("must stay that of ", existing.name(), " (",
+                       v1::ReferralKind_Name(existing.referral_kind()),
+                       existing.framework_agreement().empty()
+                           ? ""
+                           : absl::StrCat(", ", existing.framework_agreement()),
+                       "); use a new rule_set_id for another"),
+          v1::ReferralKind_Name(set.referral_kind()));
+    }
+    break;
+  }
+  *set.mutable_create_time() = ToProtoTimestamp(now);
+  *set.mutable_created_by() = caller.ToActor();
+  RETURN_IF_ERROR(rules_->Append(id, set).status());
+  RETURN_IF_ERROR(RefreshRuleSets());
+  for (const v1::DeadlineRuleSet& added : rule_sets()) {
+    if (RuleSetIdOf(added) == id) return added;  // the newest of the id
+  }
+  return absl::InternalError("a rule set version added was not read back");
+}
+
+std::optional<v1::DeadlineRuleSet> DeadlineKeeper::RuleSetOf(
+    const v1::Referral& referral) const {
+  absl::MutexLock lock(&mu_);
+  const v1::DeadlineRuleSet* set = RuleSetFor(effective_, referral);
+  if (set == nullptr) return std::nullopt;
+  return *set;
+}
 
 std::vector<ClockWrite> DeadlineKeeper::WritesFor(
     const ReferralRecord& changed, const v1::Transition& transition, int index,
@@ -62,8 +164,9 @@ std::vector<ClockWrite> DeadlineKeeper::WritesFor(
     open.push_back(record.clock);
     open_records.push_back(&record);
   }
+  const std::optional<v1::DeadlineRuleSet> rules = RuleSetOf(changed.referral);
   const ClockUpdates updates =
-      ClocksAfter(RuleSetFor(rule_sets_, changed.referral), changed.referral,
+      ClocksAfter(rules ? &*rules : nullptr, changed.referral,
                   changed.assigned_organisation, transition, open, *calendar_);
   const absl::Time now = ToAbslTime(transition.time());
   std::vector<ClockWrite> writes;

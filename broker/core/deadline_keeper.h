@@ -18,10 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "broker/core/calendar.h"
 #include "broker/core/caller.h"
+#include "broker/core/deadline_rule_repository.h"
 #include "broker/core/referral_repository.h"
 #include "slussen/v1/deadline.pb.h"
 
@@ -33,13 +36,27 @@ slussen::v1::Event ClockEvent(const slussen::v1::Clock& clock,
 
 class DeadlineKeeper final : public ForwardingReferralRepository {
  public:
-  // `inner` and `calendar` must outlive the keeper.
+  // `inner` and `calendar` must outlive the keeper; so must `rules`, where
+  // new rule-set versions are kept (nullptr: the built-in ones only).
   DeadlineKeeper(ReferralRepository* inner, const SwedishCalendar* calendar,
-                 std::vector<slussen::v1::DeadlineRuleSet> rule_sets);
+                 std::vector<slussen::v1::DeadlineRuleSet> built_in,
+                 DeadlineRuleRepository* rules = nullptr);
 
-  const std::vector<slussen::v1::DeadlineRuleSet>& rule_sets() const {
-    return rule_sets_;
-  }
+  // Every rule-set version, the newest first (the built-in ones last).
+  std::vector<slussen::v1::DeadlineRuleSet> rule_sets() const;
+
+  // Reads the stored versions again (another replica may have added one):
+  // new clocks start under the newest version of each rule set.
+  absl::Status RefreshRuleSets();
+
+  // Adds the next version of rule set `id` ("impulse", or a new id for a
+  // framework agreement), checked, with its author and time; the version
+  // as named ("deadlineRuleSets/{id}/versions/{n}"). All versions of an id
+  // keep one referral kind and agreement. FAILED_PRECONDITION without a
+  // repository.
+  absl::StatusOr<slussen::v1::DeadlineRuleSet> AddRuleSetVersion(
+      const std::string& id, slussen::v1::DeadlineRuleSet set,
+      const Caller& caller, absl::Time now);
 
   // Fires every step due at `now` of the clocks of `region`; the number of
   // steps this call fired (steps another replica fired are not counted).
@@ -74,8 +91,17 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
                                     const std::vector<ClockRecord>& existing,
                                     const slussen::v1::Offer* offer = nullptr);
 
+  // The rule set `referral` starts clocks under, if any.
+  std::optional<slussen::v1::DeadlineRuleSet> RuleSetOf(
+      const slussen::v1::Referral& referral) const;
+
   const SwedishCalendar* const calendar_;
-  const std::vector<slussen::v1::DeadlineRuleSet> rule_sets_;
+  const std::vector<slussen::v1::DeadlineRuleSet> built_in_;
+  DeadlineRuleRepository* const rules_;
+  mutable absl::Mutex mu_;
+  // Every version, the newest first; and the newest of each id.
+  std::vector<slussen::v1::DeadlineRuleSet> all_ ABSL_GUARDED_BY(mu_);
+  std::vector<slussen::v1::DeadlineRuleSet> effective_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace slussen::core

@@ -67,8 +67,15 @@ absl::Status BrokerServer::Build() {
   ids_ = std::make_unique<core::UlidGenerator>(clock_);
   pool_ = std::make_unique<store::RedisPool>(options_.redis);
   store_ = std::make_unique<store::RedisReferralStore>(pool_.get());
+  rule_store_ = std::make_unique<store::RedisDeadlineRuleStore>(pool_.get());
   keeper_ = std::make_unique<core::DeadlineKeeper>(
-      store_.get(), calendar_.get(), core::DefaultDeadlineRuleSets());
+      store_.get(), calendar_.get(), core::DefaultDeadlineRuleSets(),
+      rule_store_.get());
+  if (const absl::Status rules = keeper_->RefreshRuleSets(); !rules.ok()) {
+    // Redis not there yet: the ticker reads them again shortly.
+    Log(LogLevel::kWarning, "deadline rules not read yet",
+        {{"error", std::string(rules.message())}});
+  }
   directory_store_ = std::make_unique<store::RedisDirectoryStore>(pool_.get());
   desk_ = std::make_unique<core::ReferralDesk>(
       keeper_.get(), clock_, ids_.get(), &pseudonymizer_, calendar_.get(),

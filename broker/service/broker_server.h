@@ -47,6 +47,7 @@
 #include "broker/service/referral_service.h"
 #include "broker/service/testing_service.h"
 #include "broker/store/redis_client.h"
+#include "broker/store/redis_deadline_rule_store.h"
 #include "broker/store/redis_directory_store.h"
 #include "broker/store/redis_event_log.h"
 #include "broker/store/redis_referral_store.h"
@@ -105,6 +106,7 @@ class BrokerServer {
   std::unique_ptr<core::UlidGenerator> ids_;
   std::unique_ptr<store::RedisPool> pool_;
   std::unique_ptr<store::RedisReferralStore> store_;
+  std::unique_ptr<store::RedisDeadlineRuleStore> rule_store_;
   // The store as the desks use it: clocks kept with every change.
   std::unique_ptr<core::DeadlineKeeper> keeper_;
   std::unique_ptr<store::RedisDirectoryStore> directory_store_;

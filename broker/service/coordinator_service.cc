@@ -67,6 +67,16 @@ grpc::Status CoordinatorServiceImpl::GetOutcomeReport(
                });
 }
 
+grpc::Status CoordinatorServiceImpl::CreateDeadlineRuleSet(
+    grpc::ServerContext* context,
+    const v1::CreateDeadlineRuleSetRequest* request,
+    v1::DeadlineRuleSet* response) {
+  return Serve(context, "CreateDeadlineRuleSet", response,
+               [&](const Caller& caller) {
+                 return desk_->CreateDeadlineRuleSet(caller, *request);
+               });
+}
+
 grpc::Status CoordinatorServiceImpl::ListDeadlineRuleSets(
     grpc::ServerContext* context,
     const v1::ListDeadlineRuleSetsRequest* request,

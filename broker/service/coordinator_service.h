@@ -1,7 +1,7 @@
 // The gRPC CoordinatorService: the transport edge over
 // core::CoordinatorDesk (worklists, clocks, pauses, deadline rules, the
-// queue overview, response-time statistics, the outcome report). New rule
-// versions over the API are not built yet (UNIMPLEMENTED).
+// queue overview, response-time statistics, the outcome report, new
+// versions of the deadline rules).
 //
 // Thread-safe: the desk is.
 #ifndef SLUSSEN_BROKER_SERVICE_COORDINATOR_SERVICE_H_
@@ -43,6 +43,10 @@ class CoordinatorServiceImpl final
       grpc::ServerContext* context,
       const slussen::v1::GetOutcomeReportRequest* request,
       slussen::v1::OutcomeReport* response) override;
+  grpc::Status CreateDeadlineRuleSet(
+      grpc::ServerContext* context,
+      const slussen::v1::CreateDeadlineRuleSetRequest* request,
+      slussen::v1::DeadlineRuleSet* response) override;
   grpc::Status ListDeadlineRuleSets(
       grpc::ServerContext* context,
       const slussen::v1::ListDeadlineRuleSetsRequest* request,

@@ -10,7 +10,10 @@ namespace slussen::service {
 
 void DeadlineTicker::Start() {
   thread_ = std::thread([this] {
-    while (!stopping_.WaitForNotificationWithTimeout(options_.interval)) {
+    for (int n = 1;
+         !stopping_.WaitForNotificationWithTimeout(options_.interval); ++n) {
+      // New rule versions another replica added: every ~5 s.
+      if (n % 20 == 0) keeper_->RefreshRuleSets().IgnoreError();
       Tick();
     }
   });

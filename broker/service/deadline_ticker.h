@@ -1,4 +1,6 @@
-// Fires due deadline clocks: every `interval` (a quarter second by
+// Fires due deadline clocks, and now and then reads the deadline rule
+// versions again (another replica may have added one): every `interval` (a
+// quarter second by
 // default, so a step fires at most about that late, also after a restart,
 // since the due clocks are kept in Redis), each region's due steps are
 // fired by the deadline keeper. Every replica ticks; the keeper's version

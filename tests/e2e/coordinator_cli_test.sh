@@ -11,7 +11,36 @@ SLUSSEN=$1 SLUSSCTL=$2
 start_redis "$TEST_TMP/redis"
 BROKER_FLAGS=(--testing_clock_start=2026-12-23T10:00:00+01:00)
 start_broker "$SLUSSEN" "$SLUSSCTL"
-load_catalog "$SLUSSCTL"
+# The activity types, and FK's funktionsbrevlåda alone (the sample
+# directory's cohorts are dated from today's real date, which the testing
+# clock has passed).
+cat >"$TEST_TMP/fk.textproto" <<'CATALOG'
+providers {
+  id: "fk-lfc-halmstad"
+  provider {
+    display_name: "Försäkringskassan LFC Halmstad, funktionsbrevlådan"
+    organisation: "fk-lfc-halmstad"
+    kind: PROVIDER_KIND_AGENCY_TEAM
+    agency_kind: AGENCY_KIND_FORSAKRINGSKASSAN
+    regions: "13"
+  }
+  offerings {
+    id: "brevlada"
+    offering {
+      display_name: "Funktionsbrevlådan Halmstad"
+      activity_type: "funktionsbrevlada"
+      region: "13"
+      kommun_code: "1380"
+      eligibility { referral_kinds: REFERRAL_KIND_IMPULSE }
+    }
+    capacity { caseload { max_open_cases: 40 } }
+  }
+}
+CATALOG
+"$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --org=slussen-admin --role=admin \
+  catalog apply "$SLUSSEN_ROOT"/providers/catalog/activity_types.textproto \
+  "$TEST_TMP/fk.textproto" >"$TEST_TMP/catalog.log" 2>&1 ||
+  fail "loading the catalogue: $(cat "$TEST_TMP/catalog.log")"
 at() { "$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --region=13 "$@"; }
 kommun=(--org=kommun-halmstad-eb)
 fk=(--org=fk-lfc-halmstad --role=provider)

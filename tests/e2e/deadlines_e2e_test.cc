@@ -418,6 +418,64 @@ TEST_F(DeadlinesE2eTest, ResponseTimesPerPartyForTheCoordinator) {
   EXPECT_THAT(status.error_message(), HasSubstr("end_time"));
 }
 
+TEST_F(DeadlinesE2eTest, ANewRuleVersionAppliesToNewClocksOnly) {
+  const std::string before = ImpulseAcceptedByFk();
+  // The region agrees on 5 arbetsdagar for call-backs from now on.
+  v1::CreateDeadlineRuleSetRequest create;
+  create.set_rule_set_id("impulse");
+  v1::DeadlineRuleSet* set = create.mutable_rule_set();
+  set->set_referral_kind(v1::REFERRAL_KIND_IMPULSE);
+  v1::ClockRule* rule = set->add_rules();
+  rule->set_kind(v1::CLOCK_KIND_IMPULSE_CALL_BACK);
+  rule->set_start_on(v1::ACTION_CREATE);
+  rule->add_stop_on(v1::ACTION_RECORD_CONTACT);
+  rule->set_length(5);
+  rule->set_unit(v1::DURATION_UNIT_WORKING_DAYS);
+  rule->set_awaited_role(v1::ROLE_PROVIDER);
+  v1::DeadlineRuleSet made;
+  grpc::Status status = As(kHallandCoordinator, [&](auto* c) {
+    return coordinator_->CreateDeadlineRuleSet(c, create, &made);
+  });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  status = As(kAdmin, [&](auto* c) {
+    return coordinator_->CreateDeadlineRuleSet(c, create, &made);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(made.name(), "deadlineRuleSets/impulse/versions/2");
+  EXPECT_EQ(made.created_by().organisation(), "slussen-admin");
+
+  const std::string after = ImpulseAcceptedByFk();
+  // 5 arbetsdagar after Wednesday 2026-12-23: 28, 29, 30, 2027-01-04, 05.
+  EXPECT_EQ(core::ToAbslTime(GetClock(after).due_time()), At(2027, 1, 6, 0));
+  EXPECT_EQ(GetClock(after).rule_set(), made.name());
+  // The clock that was running keeps its rule.
+  EXPECT_EQ(core::ToAbslTime(GetClock(before).due_time()), At(2026, 12, 31, 0));
+  EXPECT_EQ(GetClock(before).rule_set(), "deadlineRuleSets/impulse/versions/1");
+
+  v1::ListDeadlineRuleSetsRequest list;
+  v1::ListDeadlineRuleSetsResponse sets;
+  ASSERT_TRUE(As(kHallandCoordinator, [&](auto* c) {
+                return coordinator_->ListDeadlineRuleSets(c, list, &sets);
+              }).ok());
+  ASSERT_GT(sets.rule_sets_size(), 1);
+  EXPECT_EQ(sets.rule_sets(0).name(), made.name()) << "newest first";
+
+  // A version keeps its id's kind; a bad rule names its field.
+  set->set_referral_kind(v1::REFERRAL_KIND_ACTIVITY);
+  status = As(kAdmin, [&](auto* c) {
+    return coordinator_->CreateDeadlineRuleSet(c, create, &made);
+  });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("rule_set.referral_kind"));
+  set->set_referral_kind(v1::REFERRAL_KIND_IMPULSE);
+  rule->set_length(0);
+  status = As(kAdmin, [&](auto* c) {
+    return coordinator_->CreateDeadlineRuleSet(c, create, &made);
+  });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("rule_set.rules[0].length"));
+}
+
 TEST_F(DeadlinesE2eTest, TimeNeverGoesBack) {
   SetTime(At(2026, 12, 28, 10));
   v1::SetTimeRequest request;
