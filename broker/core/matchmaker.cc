@@ -3,7 +3,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "broker/core/deadlines.h"
 #include "broker/core/names.h"
+#include "broker/core/proto_time.h"
+#include "broker/core/referral_validation.h"
 #include "broker/core/status_macros.h"
 
 namespace slussen::core {
@@ -19,6 +22,27 @@ bool LostRace(const absl::Status& status) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::optional<absl::Time>> Matchmaker::EarliestDue(
+    const std::string& region, const ReferralRecord& record) const {
+  // Only these kinds start clocks before a place is found (a call-back, a
+  // first meeting, a first contact): others wait without one.
+  const v1::ReferralKind kind = KindOf(record.referral);
+  if (kind != v1::REFERRAL_KIND_IMPULSE &&
+      kind != v1::REFERRAL_KIND_JOINT_MAPPING &&
+      kind != v1::REFERRAL_KIND_TEAM_HANDOVER) {
+    return std::nullopt;
+  }
+  ASSIGN_OR_RETURN(const std::vector<ClockRecord> clocks,
+                   referrals_->ListClocks(region, record.id));
+  std::optional<absl::Time> earliest;
+  for (const ClockRecord& clock : clocks) {
+    if (!IsOpen(clock.clock)) continue;
+    const absl::Time due = ToAbslTime(clock.clock.due_time());
+    if (!earliest || due < *earliest) earliest = due;
+  }
+  return earliest;
+}
 
 absl::StatusOr<RegionSnapshot> Matchmaker::Snapshot(
     const std::string& region) const {
@@ -50,8 +74,9 @@ absl::StatusOr<RegionSnapshot> Matchmaker::Snapshot(
   }
   ASSIGN_OR_RETURN(snapshot.referrals, referrals_->ListMatchable(region));
   for (const ReferralRecord& record : snapshot.referrals) {
-    // Response deadlines join the priority with the deadline clocks.
-    input.referrals.push_back(ToMatchReferral(record.referral, std::nullopt));
+    ASSIGN_OR_RETURN(const std::optional<absl::Time> due,
+                     EarliestDue(region, record));
+    input.referrals.push_back(ToMatchReferral(record.referral, due));
   }
   return snapshot;
 }

@@ -20,6 +20,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,10 +69,15 @@ class Matchmaker {
   // Expires due holds, then matches the region once.
   absl::StatusOr<Pass> RunRegion(const std::string& region);
 
-  // The region as the matcher sees it now.
+  // The region as the matcher sees it now; each referral's priority has
+  // the due time of its earliest open deadline clock.
   absl::StatusOr<RegionSnapshot> Snapshot(const std::string& region) const;
 
  private:
+  // When the earliest open clock of `record` is due, if it has one.
+  absl::StatusOr<std::optional<absl::Time>> EarliestDue(
+      const std::string& region, const ReferralRecord& record) const;
+
   ReferralRepository* const referrals_;
   DirectoryRepository* const directory_;
   PlacementDesk* const placements_;

@@ -115,7 +115,10 @@ std::vector<PriorityKey> ComputeKeys(const v1::PriorityPolicy& policy,
   for (size_t i = 0; i < entries.size(); ++i) {
     const PriorityFacts& f = entries[i];
     PriorityKey& k = keys[i];
-    if (f.due) k.due_day = absl::ToCivilDay(*f.due, zone);
+    // A deadline at the end of a day (local midnight) is that day's.
+    if (f.due) {
+      k.due_day = absl::ToCivilDay(*f.due - absl::Nanoseconds(1), zone);
+    }
     k.sickness_band = BandOf(limits, f.sickness_days_left);
     k.waiting_since = f.waiting_since;
     k.name = f.name;

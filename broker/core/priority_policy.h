@@ -52,7 +52,8 @@ struct PriorityFacts {
 
 // A referral's place in the order, criterion by criterion.
 struct PriorityKey {
-  // Europe/Stockholm day of `due`; nullopt (after every day) when none.
+  // The Europe/Stockholm day `due` ends (a due time at local midnight is
+  // the day before's); nullopt (after every day) when none.
   std::optional<absl::CivilDay> due_day;
   // Index of the sickness band (0 = the most urgent); the band count for
   // unknown.

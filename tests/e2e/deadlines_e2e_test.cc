@@ -23,6 +23,7 @@
 #include "slussen/v1/coordinator_service.grpc.pb.h"
 #include "slussen/v1/offer_service.grpc.pb.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
+#include "slussen/v1/queue_service.grpc.pb.h"
 #include "slussen/v1/testing_service.grpc.pb.h"
 #include "tests/support/broker_harness.h"
 #include "tests/support/sample_referrals.h"
@@ -474,6 +475,32 @@ TEST_F(DeadlinesE2eTest, ANewRuleVersionAppliesToNewClocksOnly) {
   });
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(status.error_message(), HasSubstr("rule_set.rules[0].length"));
+}
+
+TEST_F(DeadlinesE2eTest, AWaitingImpulseIsQueuedByItsDeadline) {
+  // FK has no room: impulses wait, the earliest call-back deadline first.
+  v1::PublishCapacityRequest publish;
+  publish.set_offering("providers/fk-lfc-halmstad/offerings/brevlada");
+  publish.mutable_capacity()->mutable_caseload()->set_max_open_cases(0);
+  v1::Offering published;
+  ASSERT_TRUE(As(kFkBrevlada, [&](auto* c) {
+                return directory_->PublishCapacity(c, publish, &published);
+              }).ok());
+  v1::Referral first;
+  ASSERT_TRUE(harness_->Client(kHalmstadKommun)
+                  .Create(SampleImpulse("13"), &first)
+                  .ok());
+  ASSERT_EQ(first.state(), v1::REFERRAL_STATE_QUEUED);
+  auto queues = v1::QueueService::NewStub(harness_->channel());
+  v1::GetQueuePositionRequest request;
+  request.set_referral(first.name());
+  v1::QueuePosition position;
+  ASSERT_TRUE(As(kHalmstadKommun, [&](auto* c) {
+                return queues->GetQueuePosition(c, request, &position);
+              }).ok());
+  ASSERT_FALSE(position.reasons().empty());
+  EXPECT_EQ(position.reasons(0).criterion(), v1::PRIORITY_CRITERION_DEADLINE);
+  EXPECT_EQ(position.reasons(0).explanation(), "deadline 2026-12-30");
 }
 
 TEST_F(DeadlinesE2eTest, TimeNeverGoesBack) {

@@ -102,6 +102,16 @@ TEST(PriorityPolicyTest, DeadlinesCompareByStockholmDay) {
               ElementsAre("late-utc", "morning"));
 }
 
+TEST(PriorityPolicyTest, ADeadlineAtMidnightIsTheDayItEnds) {
+  // "Due at the end of Wednesday 2026-12-30" is the instant 2026-12-31
+  // 00:00 local: its day is the 30th.
+  std::vector<PriorityFacts> entries = {Entry("a", "fk", Day(12, 1))};
+  entries[0].due = absl::FromCivil(absl::CivilDay(2026, 12, 31), Stockholm());
+  EXPECT_EQ(
+      *ComputeKeys(DefaultPriorityPolicy(), entries, Stockholm())[0].due_day,
+      absl::CivilDay(2026, 12, 30));
+}
+
 TEST(PriorityPolicyTest, SicknessBandsNotDaysDecide) {
   std::vector<PriorityFacts> entries = {
       Entry("a-100-days", "fk", Day(1, 1)),
