@@ -34,6 +34,17 @@ v1::ClockRule Rule(v1::ClockKind kind, v1::Action start_on,
   return rule;
 }
 
+// SUS follows participants up 90 days after completion or exit.
+std::vector<v1::ClockRule> FollowUp() {
+  std::vector<v1::ClockRule> rules;
+  for (v1::Action end : {v1::ACTION_COMPLETE, v1::ACTION_EXIT}) {
+    rules.push_back(Rule(v1::CLOCK_KIND_FOLLOW_UP, end,
+                         {v1::ACTION_RECORD_FOLLOW_UP}, 90,
+                         v1::DURATION_UNIT_CALENDAR_DAYS, v1::ROLE_PROVIDER));
+  }
+  return rules;
+}
+
 v1::ClockRule OfferAnswer() {
   return Rule(v1::CLOCK_KIND_OFFER_ANSWER, v1::ACTION_OFFER,
               {v1::ACTION_ACCEPT, v1::ACTION_DECLINE}, kOfferAnswerHours,
@@ -111,9 +122,10 @@ std::vector<v1::DeadlineRuleSet> DefaultDeadlineRuleSets() {
             {v1::ACTION_RECORD_CONTACT}, 5, v1::DURATION_UNIT_CALENDAR_DAYS,
             v1::ROLE_PROVIDER),
        OfferAnswer()});
-  add(v1::REFERRAL_KIND_ACTIVITY, "activity", {OfferAnswer()});
-  add(v1::REFERRAL_KIND_REHAB_SERVICE_ORDER, "rehab-service-order",
-      {OfferAnswer()});
+  std::vector<v1::ClockRule> offered = FollowUp();
+  offered.insert(offered.begin(), OfferAnswer());
+  add(v1::REFERRAL_KIND_ACTIVITY, "activity", offered);
+  add(v1::REFERRAL_KIND_REHAB_SERVICE_ORDER, "rehab-service-order", offered);
   return sets;
 }
 
@@ -123,15 +135,17 @@ absl::Status ValidateDeadlineRuleSet(const v1::DeadlineRuleSet& set) {
   if (set.rules().empty()) {
     return MissingField("rule_set.rules", "at least one clock rule");
   }
-  std::set<int> kinds;
+  // A kind may start on several actions (a follow-up after completion or
+  // after exit), each once.
+  std::set<std::pair<int, int>> kinds;
   for (int i = 0; i < set.rules_size(); ++i) {
     const v1::ClockRule& rule = set.rules(i);
     const std::string field = absl::StrCat("rule_set.rules[", i, "]");
     RETURN_IF_ERROR(ValidateEnum<v1::ClockKind>(absl::StrCat(field, ".kind"),
                                                 rule.kind(), true));
-    if (!kinds.insert(rule.kind()).second) {
+    if (!kinds.insert({rule.kind(), rule.start_on()}).second) {
       return InvalidField(absl::StrCat(field, ".kind"),
-                          "must not repeat an earlier rule's kind",
+                          "must not repeat an earlier rule's kind and start",
                           v1::ClockKind_Name(rule.kind()));
     }
     RETURN_IF_ERROR(ValidateEnum<v1::Action>(absl::StrCat(field, ".start_on"),
@@ -238,7 +252,9 @@ ClockUpdates ClocksAfter(const v1::DeadlineRuleSet* rules,
     updates.changed.push_back(std::move(out));
     updates.changed_events.push_back(event);
   }
-  if (rules == nullptr || terminal) return updates;
+  // (A terminal action starts only what waits for after the end: a
+  // follow-up.)
+  if (rules == nullptr) return updates;
   for (const v1::ClockRule& rule : rules->rules()) {
     if (rule.start_on() != action) continue;
     v1::Clock clock;

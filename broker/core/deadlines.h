@@ -45,7 +45,8 @@ namespace slussen::core {
 //   after the first meeting;
 // - team handover: first contact within 5 days;
 // - every kind that is offered: the provider answers an offer within 72
-//   hours (an offer's default hold).
+//   hours (an offer's default hold);
+// - activities and avrop: the follow-up 90 days after completion or exit.
 std::vector<slussen::v1::DeadlineRuleSet> DefaultDeadlineRuleSets();
 
 // OK if every rule names a kind, a start action, at least one stop action,

@@ -31,6 +31,8 @@ v1::EventType EventTypeFor(v1::Action action) {
       return v1::EVENT_TYPE_PARTICIPATION_COMPLETED;
     case v1::ACTION_EXIT:
       return v1::EVENT_TYPE_PARTICIPATION_EXITED;
+    case v1::ACTION_RECORD_FOLLOW_UP:
+      return v1::EVENT_TYPE_FOLLOW_UP_RECORDED;
     case v1::ACTION_CANCEL:
       return v1::EVENT_TYPE_REFERRAL_CANCELLED;
     case v1::ACTION_WITHDRAW_CONSENT:

@@ -392,6 +392,14 @@ absl::StatusOr<v1::Referral> ReferralDesk::ExitReferral(
   return Act(caller, std::move(action));
 }
 
+absl::StatusOr<v1::Referral> ReferralDesk::RecordFollowUp(
+    const Caller& caller, const v1::RecordFollowUpRequest& request) {
+  RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_RECORD_FOLLOW_UP, caller.role));
+  ASSIGN_OR_RETURN(Transitions::Request action,
+                   EndAction(request, v1::ACTION_RECORD_FOLLOW_UP));
+  return Act(caller, std::move(action));
+}
+
 absl::StatusOr<v1::Referral> ReferralDesk::Act(const Caller& caller,
                                                Transitions::Request request) {
   ASSIGN_OR_RETURN(const ReferralRecord done,

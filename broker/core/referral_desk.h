@@ -69,6 +69,8 @@ class ReferralDesk {
       const slussen::v1::CompleteReferralRequest& request);
   absl::StatusOr<slussen::v1::Referral> ExitReferral(
       const Caller& caller, const slussen::v1::ExitReferralRequest& request);
+  absl::StatusOr<slussen::v1::Referral> RecordFollowUp(
+      const Caller& caller, const slussen::v1::RecordFollowUpRequest& request);
 
  private:
   // Runs `action` for `caller` and renders the referral for it.

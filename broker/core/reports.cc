@@ -98,12 +98,14 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<v1::Referral>& referrals,
   };
   std::map<std::tuple<int, std::string>, v1::OutcomeCount> counts;
   std::map<int, int> reasons;
+  int followed_up = 0, positive = 0;
   for (const v1::Referral& referral : referrals) {
     if (!activity_type.empty() && ActivityTypeFor(referral) != activity_type) {
       continue;
     }
     std::optional<absl::CivilDay> started, ended;
     std::vector<const v1::Transition*> exits;
+    const v1::Transition* follow_up = nullptr;
     for (const v1::Transition& t : referral.history()) {
       if (t.action() == v1::ACTION_START && !started)
         started = day_of(t.time());
@@ -111,6 +113,7 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<v1::Referral>& referrals,
         ended = day_of(t.time());
         exits.push_back(&t);
       }
+      if (t.action() == v1::ACTION_RECORD_FOLLOW_UP) follow_up = &t;
     }
     if (!started || *started > to || (ended && *ended < from)) continue;
     const v1::ParticipantAttributes& a = referral.participant().attributes();
@@ -122,14 +125,32 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<v1::Referral>& referrals,
     count.set_age_band(band);
     count.set_participants(count.participants() + 1);
     if (*started >= from) count.set_starts(count.starts() + 1);
+    bool exited_in_period = false;
     for (const v1::Transition* exit : exits) {
       const absl::CivilDay day = day_of(exit->time());
       if (day < from || day > to) continue;
+      exited_in_period = true;
       count.set_exits(count.exits() + 1);
       for (int reason : exit->outcome_reasons()) ++reasons[reason];
     }
+    // The follow-up of an exit in the period: in work, studies or an AF
+    // programme counts as positive.
+    if (exited_in_period && follow_up != nullptr) {
+      ++followed_up;
+      for (int reason : follow_up->outcome_reasons()) {
+        if (reason == v1::OUTCOME_REASON_WORK ||
+            reason == v1::OUTCOME_REASON_OWN_BUSINESS ||
+            reason == v1::OUTCOME_REASON_STUDIES ||
+            reason == v1::OUTCOME_REASON_AF_PROGRAMME) {
+          ++positive;
+          break;
+        }
+      }
+    }
   }
   v1::OutcomeReport report;
+  report.set_followed_up(followed_up);
+  report.set_followed_up_positive(positive);
   std::string csv = "gender;age_band;participants;starts;exits\n";
   for (const auto& [key, count] : counts) {
     *report.add_counts() = count;
@@ -148,6 +169,8 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<v1::Referral>& referrals,
             .substr(sizeof("OUTCOME_REASON_") - 1),
         ";", n, "\n");
   }
+  absl::StrAppend(&csv, "\nfollowed_up;followed_up_positive\n", followed_up,
+                  ";", positive, "\n");
   report.set_csv(std::move(csv));
   return report;
 }

@@ -40,7 +40,9 @@ std::vector<slussen::v1::ResponseTimeRow> ResponseTimes(
 // age band, the participants taking part at any time in the period
 // (started by its end, not exited before its start), the starts and the
 // exits (exit or completion) in it; exit reasons of the exits; and the
-// same as CSV. Follow-up 90 days after exit is not recorded yet: 0.
+// same as CSV; and of the exits in the period, those followed up (the
+// ACTION_RECORD_FOLLOW_UP some 90 days on) and of them those in work
+// (or own business), studies or an AF programme.
 slussen::v1::OutcomeReport OutcomeReportOf(
     const std::vector<slussen::v1::Referral>& referrals, absl::CivilDay from,
     absl::CivilDay to, const std::string& activity_type, absl::TimeZone zone);

@@ -98,6 +98,14 @@ grpc::Status ReferralServiceImpl::CompleteReferral(
                });
 }
 
+grpc::Status ReferralServiceImpl::RecordFollowUp(
+    grpc::ServerContext* context, const v1::RecordFollowUpRequest* request,
+    v1::Referral* response) {
+  return Serve(context, "RecordFollowUp", response, [&](const Caller& caller) {
+    return desk_->RecordFollowUp(caller, *request);
+  });
+}
+
 grpc::Status ReferralServiceImpl::ExitReferral(
     grpc::ServerContext* context, const v1::ExitReferralRequest* request,
     v1::Referral* response) {

@@ -49,6 +49,9 @@ class ReferralServiceImpl final : public slussen::v1::ReferralService::Service {
       grpc::ServerContext* context,
       const slussen::v1::CompleteReferralRequest* request,
       slussen::v1::Referral* response) override;
+  grpc::Status RecordFollowUp(grpc::ServerContext* context,
+                              const slussen::v1::RecordFollowUpRequest* request,
+                              slussen::v1::Referral* response) override;
   grpc::Status ExitReferral(grpc::ServerContext* context,
                             const slussen::v1::ExitReferralRequest* request,
                             slussen::v1::Referral* response) override;

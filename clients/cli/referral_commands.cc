@@ -305,7 +305,8 @@ absl::StatusOr<Request> ProviderActionRequest(
   request.set_etag(args.Get("etag"));
   request.set_request_id(args.Get("request-id"));
   if constexpr (std::is_same_v<Request, v1::CompleteReferralRequest> ||
-                std::is_same_v<Request, v1::ExitReferralRequest>) {
+                std::is_same_v<Request, v1::ExitReferralRequest> ||
+                std::is_same_v<Request, v1::RecordFollowUpRequest>) {
     for (const std::string& text : args.GetAll("outcome")) {
       ASSIGN_OR_RETURN(
           const v1::OutcomeReason reason,
@@ -351,6 +352,9 @@ absl::StatusOr<int> RunProviderAction(const CliContext& context,
   if (command == "exit") {
     return ProviderAction(context, words, &Stub::ExitReferral);
   }
+  if (command == "follow-up") {
+    return ProviderAction(context, words, &Stub::RecordFollowUp);
+  }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown referrals command \"", command, "\""));
 }
@@ -385,6 +389,8 @@ const char* ReferralCommandsHelp() {
                  social-enterprise|sickness-compensation-granted|
                  sickness-benefit|new-sick-leave|programme-completed|
                  consent-withdrawn [--outcome=...]...
+  referrals follow-up NAME --outcome=work|studies|...  [--outcome=...]...
+      Where the participant is some 90 days after completion or exit.
 )";
 }
 

@@ -43,6 +43,8 @@ grep -q 'outcome_reasons' "$TEST_TMP/err" || fail "the refused exit does not nam
   grep -q "EXITED" || fail "exit did not end in EXITED"
 "${ctl[@]}" referrals get "$activity" | grep -q "EXIT .*-> EXITED" ||
   fail "the referring agency does not see the exit in the history"
+"${provider[@]}" referrals follow-up "$activity" --outcome=studies |
+  grep -q "RECORD_FOLLOW_UP .*-> EXITED" || fail "the follow-up is not in the history"
 
 expect_exit() {
   local want=$1

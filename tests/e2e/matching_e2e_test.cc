@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "broker/core/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "slussen/v1/coordinator_service.grpc.pb.h"
@@ -384,6 +385,36 @@ TEST_F(MatchingE2eTest, TheCoordinatorSeesTheQueuesAndTheOutcomes) {
                 return stub->ExitReferral(c, exit, &out);
               }).ok());
 
+  // The exit starts the 90-day follow-up clock; the provider records where
+  // the participant is, which meets it.
+  const std::string id =
+      held[0].referral().substr(held[0].referral().rfind('/') + 1);
+  v1::GetClockRequest get_clock;
+  get_clock.set_name(absl::StrCat("regions/13/clocks/", id, "-",
+                                  static_cast<int>(v1::CLOCK_KIND_FOLLOW_UP),
+                                  "-", out.history_size() - 1));
+  v1::Clock follow_up;
+  status = As(kHallandCoordinator, [&](auto* c) {
+    return coordinator->GetClock(c, get_clock, &follow_up);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(follow_up.state(), v1::CLOCK_STATE_RUNNING);
+  EXPECT_EQ(follow_up.awaited_organisation(), "halsosam-halmstad");
+  EXPECT_NEAR(absl::ToDoubleHours(core::ToAbslTime(follow_up.due_time()) -
+                                  core::ToAbslTime(follow_up.start_time())),
+              90 * 24, 48);
+  v1::RecordFollowUpRequest record;
+  record.set_name(held[0].referral());
+  record.add_outcome_reasons(v1::OUTCOME_REASON_STUDIES);
+  status = As(kHalsosam,
+              [&](auto* c) { return stub->RecordFollowUp(c, record, &out); });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(out.state(), v1::REFERRAL_STATE_EXITED);
+  ASSERT_TRUE(As(kHallandCoordinator, [&](auto* c) {
+                return coordinator->GetClock(c, get_clock, &follow_up);
+              }).ok());
+  EXPECT_EQ(follow_up.state(), v1::CLOCK_STATE_MET);
+
   v1::GetOutcomeReportRequest report_request;
   report_request.set_parent("regions/13");
   *report_request.mutable_start_date() = DateIn(-1);
@@ -406,6 +437,8 @@ TEST_F(MatchingE2eTest, TheCoordinatorSeesTheQueuesAndTheOutcomes) {
   ASSERT_EQ(report.exit_reasons_size(), 1);
   EXPECT_EQ(report.exit_reasons(0).reason(), v1::OUTCOME_REASON_WORK);
   EXPECT_THAT(report.csv(), HasSubstr("WORK;1"));
+  EXPECT_EQ(report.followed_up(), 1);
+  EXPECT_EQ(report.followed_up_positive(), 1) << "in studies";
 
   // Only the region's coordinator.
   status = As(kFkHalmstad, [&](auto* c) {

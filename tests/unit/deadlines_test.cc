@@ -239,9 +239,10 @@ TEST_F(DeadlinesTest, ValidationRefusesABrokenRuleSetNamingTheField) {
          s->mutable_rules(0)->set_kind(v1::CLOCK_KIND_UNSPECIFIED);
        },
        "rule_set.rules[0].kind"},
-      {"clock kind twice",
+      {"clock kind with its start twice",
        [](v1::DeadlineRuleSet* s) {
          s->mutable_rules(1)->set_kind(s->rules(0).kind());
+         s->mutable_rules(1)->set_start_on(s->rules(0).start_on());
        },
        "rule_set.rules[1].kind"},
       {"no start action",

@@ -75,6 +75,9 @@ const std::vector<Move>& ExpectedMoves() {
       // A merged cohort: the place moves, the state stays.
       {v1::ACTION_MOVE_PLACE, kOffered, kOffered},
       {v1::ACTION_MOVE_PLACE, kAccepted, kAccepted},
+      // The follow-up some 90 days after: the state stays.
+      {v1::ACTION_RECORD_FOLLOW_UP, kCompleted, kCompleted},
+      {v1::ACTION_RECORD_FOLLOW_UP, kExited, kExited},
   };
   return *kMoves;
 }
@@ -101,6 +104,7 @@ std::set<v1::Role> ExpectedRoles(v1::Action action) {
     case v1::ACTION_RECORD_ATTENDANCE_DEVIATION:
     case v1::ACTION_COMPLETE:
     case v1::ACTION_EXIT:
+    case v1::ACTION_RECORD_FOLLOW_UP:
       return {v1::ROLE_PROVIDER};
     case v1::ACTION_WITHDRAW_CONSENT:
       return {v1::ROLE_AGENCY, v1::ROLE_PROVIDER};
@@ -236,14 +240,21 @@ TEST(Lifecycle, CancelOnlyByTheAgencyAndOnlyBeforeStart) {
   }
 }
 
-TEST(Lifecycle, TerminalStatesAllowNothing) {
+TEST(Lifecycle, TerminalStatesAllowNothingButTheFollowUp) {
   for (State state : kTerminalStates) {
+    const bool ended_taking_part = state == kCompleted || state == kExited;
     for (v1::Role role : kAllRoles) {
+      if (ended_taking_part && role == v1::ROLE_PROVIDER) {
+        EXPECT_THAT(AllowedActions(WithConsent(state), role),
+                    ElementsAre(v1::ACTION_RECORD_FOLLOW_UP));
+        continue;
+      }
       EXPECT_THAT(AllowedActions(WithConsent(state), role), IsEmpty())
           << v1::ReferralState_Name(state) << " " << v1::Role_Name(role);
     }
     for (v1::Action action : AllActions()) {
       if (action == v1::ACTION_CREATE) continue;
+      if (ended_taking_part && action == v1::ACTION_RECORD_FOLLOW_UP) continue;
       for (v1::Role role : ExpectedRoles(action)) {
         EXPECT_EQ(NextState(WithConsent(state), action, role).status().code(),
                   absl::StatusCode::kFailedPrecondition)

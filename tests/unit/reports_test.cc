@@ -129,6 +129,9 @@ TEST(ReportsTest, OutcomeReportCountsTakingPartStartsAndExits) {
   Add(referrals.back(), v1::ACTION_START, Day(9, 1));
   Add(referrals.back(), v1::ACTION_EXIT, Day(11, 10),
       {v1::OUTCOME_REASON_WORK});
+  // ... and followed up: on sickness benefit again (not positive).
+  Add(referrals.back(), v1::ACTION_RECORD_FOLLOW_UP, Day(11, 20),
+      {v1::OUTCOME_REASON_SICKNESS_BENEFIT});
   // Started in the period, still taking part.
   referrals.push_back(Participant(v1::GENDER_FEMALE, 31, "halsosam"));
   Add(referrals.back(), v1::ACTION_START, Day(11, 3));
@@ -163,7 +166,10 @@ TEST(ReportsTest, OutcomeReportCountsTakingPartStartsAndExits) {
   ASSERT_EQ(report.exit_reasons_size(), 3);
   EXPECT_EQ(report.exit_reasons(0).reason(), v1::OUTCOME_REASON_WORK);
   EXPECT_EQ(report.exit_reasons(0).count(), 1);
-  EXPECT_EQ(report.followed_up(), 0);
+  EXPECT_EQ(report.followed_up(), 1);
+  EXPECT_EQ(report.followed_up_positive(), 0);
+  EXPECT_THAT(report.csv(),
+              HasSubstr("followed_up;followed_up_positive\n1;0\n"));
   EXPECT_THAT(report.csv(),
               HasSubstr("gender;age_band;participants;starts;exits\n"
                         "FEMALE;30-39;2;1;1\nMALE;16-24;1;0;1\n"));
