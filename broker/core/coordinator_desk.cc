@@ -133,15 +133,9 @@ absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
                      " has no worklist; coordinators, providers and "
                      "agencies do"));
   }
-  const std::string region = absl::StartsWith(request.parent(), "regions/")
-                                 ? request.parent().substr(8)
-                                 : "";
-  if (!IsRegionCode(region)) {
-    return InvalidField("parent",
-                        "must be \"regions/{region}\" with a two-digit län "
-                        "code",
-                        request.parent());
-  }
+  ASSIGN_OR_RETURN(const std::string region,
+                   ParseRegionParent("parent", request.parent(),
+                                     /*allow_any_region=*/false));
   if (!request.provider().empty()) {
     RETURN_IF_ERROR(ValidateProviderName("provider", request.provider()));
   }
@@ -244,14 +238,9 @@ absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
 
 absl::StatusOr<std::string> CoordinatorDesk::CoordinatedRegion(
     const Caller& caller, const std::string& parent) {
-  const std::string region =
-      absl::StartsWith(parent, "regions/") ? parent.substr(8) : "";
-  if (!IsRegionCode(region)) {
-    return InvalidField("parent",
-                        "must be \"regions/{region}\" with a two-digit län "
-                        "code",
-                        parent);
-  }
+  ASSIGN_OR_RETURN(
+      const std::string region,
+      ParseRegionParent("parent", parent, /*allow_any_region=*/false));
   if (caller.role != v1::ROLE_COORDINATOR || caller.region != region) {
     return absl::PermissionDeniedError(absl::StrCat(
         "the reports of region ", region, " are for its coordinators"));

@@ -38,23 +38,17 @@ absl::StatusOr<std::vector<std::string>> EventDesk::Regions(
                      " watches no events; coordinators, agencies and "
                      "providers do"));
   }
-  const std::string region =
-      absl::StartsWith(parent, "regions/") ? parent.substr(8) : "";
-  if (region != "-" && !IsRegionCode(region)) {
-    return InvalidField(field,
-                        "must be \"regions/{region}\" with a two-digit län "
-                        "code, or \"regions/-\"",
-                        parent);
-  }
+  ASSIGN_OR_RETURN(const std::string region,
+                   ParseRegionParent(field, parent, /*allow_any_region=*/true));
   if (caller.role == v1::ROLE_COORDINATOR) {
-    if (region != "-" && region != caller.region) {
+    if (region != kAnyRegion && region != caller.region) {
       return absl::PermissionDeniedError(absl::StrCat(
           "a coordinator of region ", caller.region,
           " watches its own region's events, not region ", region));
     }
     return std::vector<std::string>{caller.region};
   }
-  if (region != "-") return std::vector<std::string>{region};
+  if (region != kAnyRegion) return std::vector<std::string>{region};
   std::vector<std::string> all;
   for (absl::string_view code : RegionCodes()) all.emplace_back(code);
   return all;
