@@ -40,7 +40,8 @@ std::set<int> CoveredCategories(const Caller& caller,
   return covered;
 }
 
-// Removes case details: free text about the participant's case.
+}  // namespace
+
 void ClearCaseDetails(v1::Referral& referral) {
   switch (referral.details_case()) {
     case v1::Referral::kRehabServiceOrder:
@@ -61,6 +62,8 @@ void ClearCaseDetails(v1::Referral& referral) {
   }
   for (v1::Transition& t : *referral.mutable_history()) t.clear_note();
 }
+
+namespace {
 
 void Redact(const Caller& caller, absl::Time now, v1::Referral& referral) {
   const std::set<int> covered =
@@ -113,6 +116,27 @@ bool MaySeeParticipant(const Caller& caller, const ReferralRecord& record,
   }
   return CoveredCategories(caller, record.referral.consent(), now)
              .count(v1::DATA_CATEGORY_ELIGIBILITY) > 0;
+}
+
+bool ShowsPersonalData(const Caller& caller, const ReferralRecord& record,
+                       absl::Time now) {
+  if (record.audit_subject.empty()) return false;
+  if (caller.role == v1::ROLE_AGENCY &&
+      record.referral.referring_organisation() == caller.organisation) {
+    return true;
+  }
+  const std::set<int> covered =
+      CoveredCategories(caller, record.referral.consent(), now);
+  return covered.count(v1::DATA_CATEGORY_ELIGIBILITY) > 0 ||
+         covered.count(v1::DATA_CATEGORY_CASE_DETAILS) > 0;
+}
+
+void ErasePersonalData(ReferralRecord& record, absl::Time now) {
+  record.referral.clear_participant();
+  ClearCaseDetails(record.referral);
+  record.personal_identity_pseudonym.clear();
+  record.audit_subject.clear();
+  *record.referral.mutable_personal_data_erase_time() = ToProtoTimestamp(now);
 }
 
 v1::Referral ViewFor(const Caller& caller, const ReferralRecord& record,

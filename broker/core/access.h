@@ -46,6 +46,22 @@ absl::Status CheckMayReadReferrals(const Caller& caller);
 bool MaySeeParticipant(const Caller& caller, const ReferralRecord& record,
                        absl::Time now);
 
+// Whether the view `caller` gets of `record` at `now` holds personal data
+// (the participant or case details): a read to put in the audit trail.
+// Precondition: CanSee(caller, record).
+bool ShowsPersonalData(const Caller& caller, const ReferralRecord& record,
+                       absl::Time now);
+
+// Removes case details: free text about the participant's case (plan
+// purpose, case summary, reason, notes, transition notes).
+void ClearCaseDetails(slussen::v1::Referral& referral);
+
+// Erases the participant's personal data from `record` at `now`: the
+// participant, case details and notes, the personnummer's pseudonym and the
+// audit subject. State, kind, times, consent scope and outcome reasons stay
+// (anonymous statistics); personal_data_erase_time says when.
+void ErasePersonalData(ReferralRecord& record, absl::Time now);
+
 // The referral as `caller` may see it at `now`: its name, etag and the
 // actions the caller may take; history only in the FULL view; personal and
 // case fields removed where the consent does not cover the caller.

@@ -21,6 +21,8 @@ struct Caller {
   std::string region;
   // Optional handle of the staff member, recorded with actions.
   std::string person;
+  // The call's request id (x-request-id), for the audit trail.
+  std::string request_id;
 
   slussen::v1::Actor ToActor() const {
     slussen::v1::Actor actor;

@@ -127,21 +127,39 @@ std::string ReferralName::ToString() const {
   return absl::StrCat("regions/", region, "/referrals/", id);
 }
 
-absl::StatusOr<ReferralName> ParseReferralName(absl::string_view field,
-                                               absl::string_view name) {
-  if (name.empty()) {
-    return MissingField(field, "\"regions/{region}/referrals/{referral}\"");
-  }
+namespace {
+
+// "regions/{region}/{collection}/{id}" with a referral's id.
+absl::StatusOr<ReferralName> ParseRegionalName(absl::string_view field,
+                                               absl::string_view name,
+                                               absl::string_view collection,
+                                               absl::string_view singular) {
+  const std::string form =
+      absl::StrCat("\"regions/{region}/", collection, "/{", singular, "}\"");
+  if (name.empty()) return MissingField(field, form);
   const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
-  if (parts.size() != 4 || parts[0] != "regions" || parts[2] != "referrals" ||
+  if (parts.size() != 4 || parts[0] != "regions" || parts[2] != collection ||
       !IsRegionCode(parts[1]) || !IsResourceId(parts[3])) {
-    return InvalidField(
-        field,
-        "must be \"regions/{region}/referrals/{referral}\" with a two-digit "
-        "län code and a 26-character referral id",
-        name);
+    return InvalidField(field,
+                        absl::StrCat("must be ", form,
+                                     " with a two-digit län code and a "
+                                     "26-character ",
+                                     singular, " id"),
+                        name);
   }
   return ReferralName{std::string(parts[1]), std::string(parts[3])};
+}
+
+}  // namespace
+
+absl::StatusOr<ReferralName> ParseReferralName(absl::string_view field,
+                                               absl::string_view name) {
+  return ParseRegionalName(field, name, "referrals", "referral");
+}
+
+absl::StatusOr<ReferralName> ParseConsentName(absl::string_view field,
+                                              absl::string_view name) {
+  return ParseRegionalName(field, name, "consents", "consent");
 }
 
 absl::StatusOr<std::string> ParseRegionParent(absl::string_view field,

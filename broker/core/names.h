@@ -60,6 +60,12 @@ struct ReferralName {
 absl::StatusOr<ReferralName> ParseReferralName(absl::string_view field,
                                                absl::string_view name);
 
+// "regions/{region}/consents/{consent}": a consent is named by the referral
+// it was given with (one consent per referral), so its id is that
+// referral's.
+absl::StatusOr<ReferralName> ParseConsentName(absl::string_view field,
+                                              absl::string_view name);
+
 // The region of a parent "regions/{region}"; with `allow_any_region`, also
 // "regions/-", returned as kAnyRegion.
 absl::StatusOr<std::string> ParseRegionParent(absl::string_view field,

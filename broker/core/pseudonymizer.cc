@@ -28,6 +28,7 @@ namespace {
 constexpr char kKeyIdDomain[] = "slussen-key-id:";
 constexpr char kPersonnummerDomain[] = "personnummer:";
 constexpr char kFingerprintDomain[] = "fingerprint:";
+constexpr char kAuditSubjectDomain[] = "audit-subject:";
 constexpr int kKeyIdHexDigits = 8;
 
 // Overwrites `secret` in a way the compiler may not optimise away, so that a
@@ -194,6 +195,10 @@ std::string Pseudonymizer::Pseudonymize(
 
 std::string Pseudonymizer::Fingerprint(absl::string_view bytes) const {
   return HmacHex(kFingerprintDomain, bytes);
+}
+
+std::string Pseudonymizer::AuditSubject(absl::string_view participant) const {
+  return HmacHex(kAuditSubjectDomain, participant);
 }
 
 std::string Pseudonymizer::HmacHex(absl::string_view domain,

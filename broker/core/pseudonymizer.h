@@ -82,6 +82,14 @@ class Pseudonymizer {
   // the bytes may contain personal data that a plain hash would expose.
   std::string Fingerprint(absl::string_view bytes) const;
 
+  // Lowercase hex of HMAC-SHA256(key, "audit-subject:" + participant): the
+  // audit trail's name for a participant, `participant` being the
+  // personnummer's pseudonym where there is one, else
+  // "<referring organisation>/<the agency's participant pseudonym>". A
+  // hash of a hash so that audit records, which outlive erasure, hold
+  // neither.
+  std::string AuditSubject(absl::string_view participant) const;
+
   // Not printable: printing would be the easiest way to leak the key.
   friend std::ostream& operator<<(std::ostream&, const Pseudonymizer&) = delete;
 

@@ -124,13 +124,15 @@ absl::Status CheckReferralTargets(const v1::Referral& r,
 ReferralDesk::ReferralDesk(ReferralRepository* repository, const Clock* clock,
                            IdGenerator* ids, const Pseudonymizer* pseudonymizer,
                            const SwedishCalendar* calendar,
-                           DirectoryRepository* directory)
+                           DirectoryRepository* directory,
+                           AuditRepository* audit)
     : repository_(repository),
       clock_(clock),
       ids_(ids),
       pseudonymizer_(pseudonymizer),
       calendar_(calendar),
       directory_(directory),
+      audit_(audit),
       transitions_(repository, clock) {}
 
 absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
@@ -149,6 +151,15 @@ absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
   if (input.personnummer.has_value()) {
     record.personal_identity_pseudonym =
         pseudonymizer_->Pseudonymize(*input.personnummer);
+  }
+  // The name the audit trail knows the participant by (none for an impulse,
+  // which carries no personal data).
+  if (!input.referral.participant().pseudonym().empty()) {
+    record.audit_subject = pseudonymizer_->AuditSubject(
+        record.personal_identity_pseudonym.empty()
+            ? absl::StrCat(caller.organisation, "/",
+                           input.referral.participant().pseudonym())
+            : record.personal_identity_pseudonym);
   }
   // The fingerprint covers the request body as the caller sent it (with the
   // personnummer as its keyed hash), before the server adds anything.
@@ -204,7 +215,12 @@ absl::StatusOr<v1::Referral> ReferralDesk::GetReferral(
   ASSIGN_OR_RETURN(v1::ReferralView view,
                    EffectiveView(request.view(), v1::REFERRAL_VIEW_FULL));
   ASSIGN_OR_RETURN(ReferralRecord record, transitions_.Load(caller, name));
-  return ViewFor(caller, record, view, clock_->Now());
+  const absl::Time now = clock_->Now();
+  if (ShowsPersonalData(caller, record, now)) {
+    RETURN_IF_ERROR(
+        RecordReads(audit_, caller, {{&record, record.referral.name()}}, now));
+  }
+  return ViewFor(caller, record, view, now);
 }
 
 absl::StatusOr<v1::ListReferralsResponse> ReferralDesk::ListReferrals(
@@ -268,11 +284,15 @@ absl::StatusOr<v1::ListReferralsResponse> ReferralDesk::ListReferrals(
   if (query.regions.empty()) return response;
   ASSIGN_OR_RETURN(ListPage page, repository_->List(query));
   const absl::Time now = clock_->Now();
+  std::vector<AuditedRead> reads;
   for (const ReferralRecord& record : page.records) {
-    if (CanSee(caller, record)) {
-      *response.add_referrals() = ViewFor(caller, record, view, now);
+    if (!CanSee(caller, record)) continue;
+    if (ShowsPersonalData(caller, record, now)) {
+      reads.push_back({&record, record.referral.name()});
     }
+    *response.add_referrals() = ViewFor(caller, record, view, now);
   }
+  RETURN_IF_ERROR(RecordReads(audit_, caller, reads, now));
   if (!page.resume_before_id.empty()) {
     response.set_next_page_token(
         EncodePageToken(page.resume_before_id, query_fingerprint));

@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "broker/core/audit.h"
 #include "broker/core/calendar.h"
 #include "broker/core/caller.h"
 #include "broker/core/clock.h"
@@ -37,12 +38,14 @@ namespace slussen::core {
 class ReferralDesk {
  public:
   // `directory` checks that what a referral names (its activity type,
-  // framework agreement, team, preferred provider) exists; null leaves the
-  // check out (tests of the referral logic alone).
+  // framework agreement, team, preferred provider) exists; `audit` records
+  // the reads of personal data. Null leaves either out (tests of the
+  // referral logic alone).
   ReferralDesk(ReferralRepository* repository, const Clock* clock,
                IdGenerator* ids, const Pseudonymizer* pseudonymizer,
                const SwedishCalendar* calendar,
-               DirectoryRepository* directory = nullptr);
+               DirectoryRepository* directory = nullptr,
+               AuditRepository* audit = nullptr);
 
   absl::StatusOr<slussen::v1::Referral> CreateReferral(
       const Caller& caller, const slussen::v1::CreateReferralRequest& request);
@@ -83,6 +86,7 @@ class ReferralDesk {
   const Pseudonymizer* const pseudonymizer_;
   const SwedishCalendar* const calendar_;
   DirectoryRepository* const directory_;
+  AuditRepository* const audit_;
   const Transitions transitions_;
 };
 

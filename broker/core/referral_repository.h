@@ -44,6 +44,11 @@ struct ReferralRecord {
   // The organisation of the provider holding or serving the referral;
   // empty while none does.
   std::string assigned_organisation;
+  // The participant's audit subject (Pseudonymizer::AuditSubject): what
+  // the audit records of this participant share. Empty for a referral
+  // without personal data (an impulse) and after erasure. A change of a
+  // record with a subject is audited; one that empties it is an erasure.
+  std::string audit_subject;
 };
 
 // Makes a create idempotent: the same organisation and request id return the
@@ -241,6 +246,18 @@ class ReferralRepository {
   virtual absl::StatusOr<std::vector<std::string>> DueHolds(
       const std::string& region, absl::Time now) = 0;
 
+  // The ids of `region`'s referrals of one participant, named by the
+  // keyed hash of the personnummer (`by_personnummer`) or by the agencies'
+  // participant pseudonym, in id order. Erased referrals are not found.
+  virtual absl::StatusOr<std::vector<std::string>> FindParticipant(
+      const std::string& region, const std::string& key,
+      bool by_personnummer) = 0;
+
+  // The ids of `region`'s referrals that finished at or before `before`
+  // and still hold personal data, the oldest first, at most `limit`.
+  virtual absl::StatusOr<std::vector<std::string>> FinishedBefore(
+      const std::string& region, absl::Time before, int limit) = 0;
+
   // Every clock of a referral, in id order.
   virtual absl::StatusOr<std::vector<ClockRecord>> ListClocks(
       const std::string& region, const std::string& referral_id) = 0;
@@ -308,6 +325,15 @@ class ForwardingReferralRepository : public ReferralRepository {
   absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
                                                     absl::Time now) override {
     return inner_->DueHolds(region, now);
+  }
+  absl::StatusOr<std::vector<std::string>> FindParticipant(
+      const std::string& region, const std::string& key,
+      bool by_personnummer) override {
+    return inner_->FindParticipant(region, key, by_personnummer);
+  }
+  absl::StatusOr<std::vector<std::string>> FinishedBefore(
+      const std::string& region, absl::Time before, int limit) override {
+    return inner_->FinishedBefore(region, before, limit);
   }
   absl::StatusOr<std::vector<ClockRecord>> ListClocks(
       const std::string& region, const std::string& referral_id) override {

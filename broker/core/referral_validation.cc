@@ -23,31 +23,6 @@ constexpr absl::Duration kClockSkew = absl::Minutes(5);
 constexpr int kMaxScopes = 20;
 constexpr int kMaxLanguages = 10;
 
-absl::Status ValidatePseudonym(absl::string_view field,
-                               absl::string_view pseudonym) {
-  if (pseudonym.empty()) {
-    return MissingField(field,
-                        "the agency's pseudonymous reference for the "
-                        "participant, 4..64 characters of [A-Za-z0-9._-]");
-  }
-  if (LooksLikePersonnummer(pseudonym) || ContainsPersonnummer(pseudonym)) {
-    return InvalidFieldWithheld(
-        field,
-        "looks like a personnummer; a pseudonym must not identify the "
-        "person: give the number in participant.personal_identity_number");
-  }
-  bool ok = pseudonym.size() >= 4 && pseudonym.size() <= 64;
-  for (char c : pseudonym) {
-    const auto u = static_cast<unsigned char>(c);
-    ok = ok && (absl::ascii_isalnum(u) || c == '.' || c == '_' || c == '-');
-  }
-  if (!ok) {
-    return InvalidField(field, "must be 4..64 characters of [A-Za-z0-9._-]",
-                        pseudonym);
-  }
-  return absl::OkStatus();
-}
-
 absl::Status ValidateAttributes(absl::string_view field,
                                 const v1::ParticipantAttributes& a) {
   if (a.has_age_years()) {
@@ -373,6 +348,31 @@ absl::Status ValidateDetails(const v1::Referral& referral,
 }
 
 }  // namespace
+
+absl::Status ValidatePseudonym(absl::string_view field,
+                               absl::string_view pseudonym) {
+  if (pseudonym.empty()) {
+    return MissingField(field,
+                        "the agency's pseudonymous reference for the "
+                        "participant, 4..64 characters of [A-Za-z0-9._-]");
+  }
+  if (LooksLikePersonnummer(pseudonym) || ContainsPersonnummer(pseudonym)) {
+    return InvalidFieldWithheld(
+        field,
+        "looks like a personnummer; a pseudonym must not identify the "
+        "person: give the number in participant.personal_identity_number");
+  }
+  bool ok = pseudonym.size() >= 4 && pseudonym.size() <= 64;
+  for (char c : pseudonym) {
+    const auto u = static_cast<unsigned char>(c);
+    ok = ok && (absl::ascii_isalnum(u) || c == '.' || c == '_' || c == '-');
+  }
+  if (!ok) {
+    return InvalidField(field, "must be 4..64 characters of [A-Za-z0-9._-]",
+                        pseudonym);
+  }
+  return absl::OkStatus();
+}
 
 v1::ReferralKind KindOf(const v1::Referral& referral) {
   switch (referral.details_case()) {

@@ -46,6 +46,11 @@ absl::StatusOr<NewReferral> ValidateCreateReferral(
     const slussen::v1::CreateReferralRequest& request, absl::Time now,
     absl::CivilDay today);
 
+// An agency's participant pseudonym: 4..64 characters of [A-Za-z0-9._-],
+// never a personnummer (the value is withheld from that error).
+absl::Status ValidatePseudonym(absl::string_view field,
+                               absl::string_view pseudonym);
+
 // The effective page size: `requested` if in 1..`max`, `default_size` for
 // 0; INVALID_ARGUMENT otherwise.
 absl::StatusOr<int> ValidatePageSize(absl::string_view field, int requested,

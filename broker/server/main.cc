@@ -44,6 +44,12 @@ ABSL_FLAG(std::string, testing_clock_start, "",
           "TESTS ONLY: run on a clock that starts at this RFC 3339 time and "
           "moves only when slussen.v1.TestingService.SetTime sets it "
           "(loopback only)");
+ABSL_FLAG(int, retention_days, 365,
+          "Erase the personal data of a referral this many days after it "
+          "finished (1..3650); state, kind, times and outcome reasons stay "
+          "for the statistics");
+ABSL_FLAG(int, retention_sweep_seconds, 600,
+          "How often the retention sweep runs (1..86400)");
 ABSL_FLAG(bool, insecure_allow_remote, false,
           "Allow development identity (from request metadata) on a "
           "non-loopback address. Anyone who reaches the port can then claim "
@@ -63,6 +69,8 @@ constexpr const char* kFlagNames[] = {"listen",
                                       "log_level",
                                       "shutdown_grace_seconds",
                                       "max_message_bytes",
+                                      "retention_days",
+                                      "retention_sweep_seconds",
                                       "insecure_allow_remote"};
 
 // SLUSSEN_<NAME> environment variables set the flags' defaults.
@@ -142,6 +150,20 @@ int main(int argc, char** argv) {
     options.redis.password = password;
   }
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  const int retention_days = absl::GetFlag(FLAGS_retention_days);
+  const int sweep_seconds = absl::GetFlag(FLAGS_retention_sweep_seconds);
+  if (retention_days < 1 || retention_days > 3650) {
+    return Fail("bad --retention_days",
+                absl::InvalidArgumentError(absl::StrCat(
+                    "must be 1..3650 days, got ", retention_days)));
+  }
+  if (sweep_seconds < 1 || sweep_seconds > 86400) {
+    return Fail("bad --retention_sweep_seconds",
+                absl::InvalidArgumentError(absl::StrCat(
+                    "must be 1..86400 seconds, got ", sweep_seconds)));
+  }
+  options.retention.retention = absl::Hours(24) * retention_days;
+  options.retention.interval = absl::Seconds(sweep_seconds);
   options.allow_remote_development_identity =
       absl::GetFlag(FLAGS_insecure_allow_remote);
   if (options.allow_remote_development_identity &&

@@ -20,7 +20,8 @@ namespace {
 constexpr const char* kServiceNames[] = {
     "slussen.v1.ReferralService",    "slussen.v1.ProviderDirectory",
     "slussen.v1.OfferService",       "slussen.v1.QueueService",
-    "slussen.v1.CoordinatorService", "slussen.v1.EventService"};
+    "slussen.v1.CoordinatorService", "slussen.v1.EventService",
+    "slussen.v1.ConsentService",     "slussen.v1.PrivacyService"};
 
 }  // namespace
 
@@ -77,9 +78,19 @@ absl::Status BrokerServer::Build() {
         {{"error", std::string(rules.message())}});
   }
   directory_store_ = std::make_unique<store::RedisDirectoryStore>(pool_.get());
+  audit_store_ = std::make_unique<store::RedisAuditStore>(pool_.get());
   desk_ = std::make_unique<core::ReferralDesk>(
       keeper_.get(), clock_, ids_.get(), &pseudonymizer_, calendar_.get(),
-      directory_store_.get());
+      directory_store_.get(), audit_store_.get());
+  consent_desk_ = std::make_unique<core::ConsentDesk>(
+      keeper_.get(), audit_store_.get(), clock_);
+  privacy_desk_ = std::make_unique<core::PrivacyDesk>(
+      keeper_.get(), audit_store_.get(), clock_, &pseudonymizer_,
+      calendar_.get());
+  consent_service_ = std::make_unique<ConsentServiceImpl>(consent_desk_.get());
+  privacy_service_ = std::make_unique<PrivacyServiceImpl>(privacy_desk_.get());
+  retention_sweeper_ = std::make_unique<RetentionSweeper>(privacy_desk_.get(),
+                                                          options_.retention);
   directory_desk_ = std::make_unique<core::DirectoryDesk>(
       directory_store_.get(), clock_, calendar_.get());
   placement_desk_ = std::make_unique<core::PlacementDesk>(
@@ -122,6 +133,8 @@ absl::Status BrokerServer::Build() {
   builder.RegisterService(queue_service_.get());
   builder.RegisterService(coordinator_service_.get());
   builder.RegisterService(event_service_.get());
+  builder.RegisterService(consent_service_.get());
+  builder.RegisterService(privacy_service_.get());
   if (options_.testing_clock != nullptr) {
     testing_service_ = std::make_unique<TestingServiceImpl>(
         options_.testing_clock, [this] { return ticker_->Tick(); });
@@ -136,6 +149,7 @@ absl::Status BrokerServer::Build() {
   ProbeRedis();
   scheduler_->Start();
   ticker_->Start();
+  retention_sweeper_->Start();
   prober_ = std::thread([this] {
     while (
         !stopping_.WaitForNotificationWithTimeout(options_.health_interval)) {
@@ -185,6 +199,7 @@ void BrokerServer::Shutdown(absl::Duration grace) {
   }
   if (scheduler_ != nullptr) scheduler_->Stop();
   if (ticker_ != nullptr) ticker_->Stop();
+  if (retention_sweeper_ != nullptr) retention_sweeper_->Stop();
   store_.reset();
   pool_.reset();  // closes the Redis connections
   Log(LogLevel::kInfo, "stopped");

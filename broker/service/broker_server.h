@@ -44,8 +44,10 @@
 #include "broker/service/event_service.h"
 #include "broker/service/match_scheduler.h"
 #include "broker/service/offer_service.h"
+#include "broker/service/privacy_service.h"
 #include "broker/service/referral_service.h"
 #include "broker/service/testing_service.h"
+#include "broker/store/redis_audit_store.h"
 #include "broker/store/redis_client.h"
 #include "broker/store/redis_deadline_rule_store.h"
 #include "broker/store/redis_directory_store.h"
@@ -72,6 +74,9 @@ struct BrokerOptions {
   core::ManualClock* testing_clock = nullptr;
   MatchScheduler::Options matching;
   DeadlineTicker::Options deadlines;
+  // How long personal data of finished referrals is kept, and how often
+  // that is swept.
+  RetentionSweeper::Options retention;
   // How often a WatchEvents call looks for new events.
   absl::Duration watch_poll_interval = absl::Milliseconds(200);
 };
@@ -127,6 +132,12 @@ class BrokerServer {
   std::unique_ptr<CoordinatorServiceImpl> coordinator_service_;
   std::unique_ptr<EventServiceImpl> event_service_;
   std::unique_ptr<TestingServiceImpl> testing_service_;
+  std::unique_ptr<store::RedisAuditStore> audit_store_;
+  std::unique_ptr<core::ConsentDesk> consent_desk_;
+  std::unique_ptr<core::PrivacyDesk> privacy_desk_;
+  std::unique_ptr<ConsentServiceImpl> consent_service_;
+  std::unique_ptr<PrivacyServiceImpl> privacy_service_;
+  std::unique_ptr<RetentionSweeper> retention_sweeper_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 

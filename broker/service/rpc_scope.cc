@@ -112,7 +112,9 @@ RpcScope::RpcScope(grpc::ServerContext* context, absl::string_view method)
 }
 
 absl::StatusOr<core::Caller> RpcScope::Identify() const {
-  return CallerFromMetadata(metadata_);
+  absl::StatusOr<core::Caller> caller = CallerFromMetadata(metadata_);
+  if (caller.ok()) caller->request_id = request_id_;
+  return caller;
 }
 
 grpc::Status RpcScope::Finish(const absl::Status& status) {

@@ -76,6 +76,19 @@ for _, op in ipairs(ops) do
     redis.call('ZREM', key, a[2])
   elseif name == 'SADD' then
     redis.call('SADD', key, a[2])
+  elseif name == 'SREM' then
+    redis.call('SREM', key, a[2])
+  elseif name == 'AUDIT' then
+    -- Appends a record to an audit chain: key is the chain's stream, a[2]
+    -- its head, a[3] the subject's index (0: none), a[4] the record.
+    local head = KEYS[tonumber(a[2])]
+    local previous = redis.call('HGET', head, 'hash') or ''
+    local hash = redis.sha1hex(previous .. a[4])
+    local id = redis.call('XADD', key, '*', 'r', a[4], 'p', previous,
+                          'h', hash)
+    redis.call('HSET', head, 'hash', hash)
+    redis.call('HINCRBY', head, 'count', 1)
+    if a[3] ~= '0' then redis.call('RPUSH', KEYS[tonumber(a[3])], id) end
   elseif name == 'SETPX' then
     redis.call('SET', key, a[2], 'PX', a[3])
   elseif name == 'XADD' then
@@ -167,6 +180,19 @@ RedisChange& RedisChange::ZRem(const std::string& key,
 RedisChange& RedisChange::SAdd(const std::string& key,
                                const std::string& member) {
   return Op({"SADD", KeyIndex(key), member});
+}
+
+RedisChange& RedisChange::SRem(const std::string& key,
+                               const std::string& member) {
+  return Op({"SREM", KeyIndex(key), member});
+}
+
+RedisChange& RedisChange::AuditAppend(const std::string& stream_key,
+                                      const std::string& head_key,
+                                      const std::string& subject_key,
+                                      const std::string& record) {
+  return Op({"AUDIT", KeyIndex(stream_key), KeyIndex(head_key),
+             subject_key.empty() ? "0" : KeyIndex(subject_key), record});
 }
 
 RedisChange& RedisChange::SetWithTtl(const std::string& key,

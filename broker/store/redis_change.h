@@ -83,6 +83,17 @@ class RedisChange {
                     const std::string& member);
   RedisChange& ZRem(const std::string& key, const std::string& member);
   RedisChange& SAdd(const std::string& key, const std::string& member);
+  RedisChange& SRem(const std::string& key, const std::string& member);
+  // Appends `record` to the hash chain of stream `stream_key` whose head
+  // (fields hash, count) is `head_key`: the entry holds r (the record), p
+  // (the head's hash before) and h = SHA-1(p .. r), and the head moves to
+  // it. When `subject_key` is not empty, the entry's id is pushed to that
+  // list (an index of one subject's records). The link is computed inside
+  // the script, so concurrent appends never fork the chain.
+  RedisChange& AuditAppend(const std::string& stream_key,
+                           const std::string& head_key,
+                           const std::string& subject_key,
+                           const std::string& record);
   RedisChange& SetWithTtl(const std::string& key, const std::string& value,
                           int64_t ttl_millis);
   RedisChange& XAdd(const std::string& key, const Fields& fields);

@@ -24,6 +24,12 @@
 //   slussen:{r13}:clocks:open              open clock ids scored by due
 //   slussen:{r13}:clocks:started           clock ids scored by start
 //   slussen:{r13}:clocks:referral:<id>     the clock ids of a referral
+//   slussen:{r13}:participant:<pseudonym>  ids per participant pseudonym
+//   slussen:{r13}:finished                 finished ids scored by end (ms),
+//                                          until their personal data goes
+//   slussen:{r13}:audit                    stream: the audit chain
+//   slussen:{r13}:audit:head               hash: hash, count of the chain
+//   slussen:{r13}:audit:subject:<subject>  list: stream ids per subject
 //   slussen:{dir}:<kind>:<id>              hash: data, version
 //   slussen:{dir}:<kind>s                  ids per kind
 //   slussen:{dir}:offering-region:<p>:<o>  the region an offering name is
@@ -63,6 +69,23 @@ inline std::string Matchable(absl::string_view region) {
 inline std::string Personnummer(absl::string_view region,
                                 absl::string_view pseudonym) {
   return absl::StrCat(Region(region), "pnr:", pseudonym);
+}
+inline std::string Participant(absl::string_view region,
+                               absl::string_view pseudonym) {
+  return absl::StrCat(Region(region), "participant:", pseudonym);
+}
+inline std::string Finished(absl::string_view region) {
+  return absl::StrCat(Region(region), "finished");
+}
+inline std::string Audit(absl::string_view region) {
+  return absl::StrCat(Region(region), "audit");
+}
+inline std::string AuditHead(absl::string_view region) {
+  return absl::StrCat(Region(region), "audit:head");
+}
+inline std::string AuditSubject(absl::string_view region,
+                                absl::string_view subject) {
+  return absl::StrCat(Region(region), "audit:subject:", subject);
 }
 inline std::string Idempotency(absl::string_view region, absl::string_view org,
                                absl::string_view request_id) {

@@ -6,9 +6,12 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "broker/core/audit.h"
+#include "broker/core/lifecycle.h"
 #include "broker/core/names.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/status_macros.h"
+#include "broker/store/redis_audit_store.h"
 #include "broker/store/redis_keys.h"
 
 namespace slussen::store {
@@ -45,8 +48,8 @@ RedisChange::Fields EventFields(const ReferralRecord& record,
 
 // The fields Get and List read, in this order.
 const std::vector<std::string>& RecordFields() {
-  static const auto* const kFields =
-      new std::vector<std::string>{"data", "version", "pnr", "assigned"};
+  static const auto* const kFields = new std::vector<std::string>{
+      "data", "version", "pnr", "assigned", "subj"};
   return *kFields;
 }
 
@@ -61,7 +64,7 @@ std::vector<std::string> ReadCommand(const std::string& region,
 // not exist.
 absl::StatusOr<std::optional<ReferralRecord>> DecodeRecord(
     const std::string& region, const std::string& id, const RedisValue& reply) {
-  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 4) {
+  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 5) {
     return absl::InternalError(
         absl::StrCat("redis: unexpected reply reading referral ", id));
   }
@@ -76,6 +79,7 @@ absl::StatusOr<std::optional<ReferralRecord>> DecodeRecord(
   }
   record.personal_identity_pseudonym = reply.elements[2].str;
   record.assigned_organisation = reply.elements[3].str;
+  record.audit_subject = reply.elements[4].str;
   return record;
 }
 
@@ -110,12 +114,18 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
                            {"kind", absl::StrCat(record.referral.kind())},
                            {"org", org},
                            {"pnr", record.personal_identity_pseudonym},
-                           {"assigned", record.assigned_organisation}})
+                           {"assigned", record.assigned_organisation},
+                           {"subj", record.audit_subject}})
       .ZAdd(keys::Referrals(region), "0", id)
       .ZAdd(keys::ReferralsOf(region, org), "0", id);
   if (!record.personal_identity_pseudonym.empty()) {
     change.SAdd(keys::Personnummer(region, record.personal_identity_pseudonym),
                 id);
+  }
+  if (!record.referral.participant().pseudonym().empty()) {
+    change.SAdd(
+        keys::Participant(region, record.referral.participant().pseudonym()),
+        id);
   }
   if (!record.assigned_organisation.empty()) {
     change.ZAdd(keys::ReferralsAssignedTo(region, record.assigned_organisation),
@@ -125,6 +135,11 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
     change.ZAdd(keys::Matchable(region), "0", id);
   }
   change.XAdd(keys::Events(region), EventFields(record, event));
+  if (!record.audit_subject.empty()) {
+    RedisAuditStore::AppendInto(
+        change, region,
+        core::AuditOfChange(record, event, v1::AUDIT_OPERATION_CREATE));
+  }
   for (const core::ClockWrite& clock : clocks) ClockInto(change, clock);
   if (key) {
     change.SetWithTtl(idempotency_key, absl::StrCat(id, " ", key->fingerprint),
@@ -180,7 +195,9 @@ int64_t RedisReferralStore::UpdateInto(RedisChange& change,
       .HSet(key, {{"data", changed.referral.SerializeAsString()},
                   {"version", absl::StrCat(version)},
                   {"state", absl::StrCat(changed.referral.state())},
-                  {"assigned", changed.assigned_organisation}});
+                  {"assigned", changed.assigned_organisation},
+                  {"pnr", changed.personal_identity_pseudonym},
+                  {"subj", changed.audit_subject}});
   if (read.assigned_organisation != changed.assigned_organisation) {
     if (!read.assigned_organisation.empty()) {
       change.ZRem(keys::ReferralsAssignedTo(region, read.assigned_organisation),
@@ -198,6 +215,33 @@ int64_t RedisReferralStore::UpdateInto(RedisChange& change,
     change.ZRem(keys::Matchable(region), id);
   }
   change.XAdd(keys::Events(region), EventFields(changed, event));
+  // Erasure empties the participant's fields: their indexes go with them.
+  const std::string& pnr = read.personal_identity_pseudonym;
+  if (!pnr.empty() && changed.personal_identity_pseudonym.empty()) {
+    change.SRem(keys::Personnummer(region, pnr), id);
+  }
+  const std::string& pseudonym = read.referral.participant().pseudonym();
+  if (!pseudonym.empty() &&
+      changed.referral.participant().pseudonym().empty()) {
+    change.SRem(keys::Participant(region, pseudonym), id);
+  }
+  // Finished referrals wait in `finished` for their personal data to go.
+  if (changed.referral.has_personal_data_erase_time()) {
+    change.ZRem(keys::Finished(region), id);
+  } else if (core::IsTerminal(changed.referral.state()) &&
+             !core::IsTerminal(read.referral.state())) {
+    change.ZAdd(
+        keys::Finished(region),
+        absl::StrCat(absl::ToUnixMillis(core::ToAbslTime(event.time()))), id);
+  }
+  if (!read.audit_subject.empty()) {
+    v1::AuditRecord audit = core::AuditOfChange(
+        changed, event,
+        changed.audit_subject.empty() ? v1::AUDIT_OPERATION_ERASE
+                                      : v1::AUDIT_OPERATION_UPDATE);
+    audit.set_subject(read.audit_subject);
+    RedisAuditStore::AppendInto(change, region, audit);
+  }
   return version;
 }
 
@@ -483,6 +527,31 @@ absl::StatusOr<std::vector<std::string>> RedisReferralStore::DueHolds(
   ASSIGN_OR_RETURN(RedisValue ids,
                    pool_->Command({"ZRANGEBYSCORE", keys::Holds(region), "-inf",
                                    absl::StrCat(absl::ToUnixMillis(now))}));
+  std::vector<std::string> out;
+  for (const RedisValue& id : ids.elements) out.push_back(id.str);
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> RedisReferralStore::FindParticipant(
+    const std::string& region, const std::string& key, bool by_personnummer) {
+  ASSIGN_OR_RETURN(
+      RedisValue ids,
+      pool_->Command({"SMEMBERS", by_personnummer
+                                      ? keys::Personnummer(region, key)
+                                      : keys::Participant(region, key)}));
+  std::vector<std::string> out;
+  for (const RedisValue& id : ids.elements) out.push_back(id.str);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> RedisReferralStore::FinishedBefore(
+    const std::string& region, absl::Time before, int limit) {
+  ASSIGN_OR_RETURN(
+      RedisValue ids,
+      pool_->Command({"ZRANGEBYSCORE", keys::Finished(region), "-inf",
+                      absl::StrCat(absl::ToUnixMillis(before)), "LIMIT", "0",
+                      absl::StrCat(limit)}));
   std::vector<std::string> out;
   for (const RedisValue& id : ids.elements) out.push_back(id.str);
   return out;

@@ -66,6 +66,13 @@ class RedisReferralStore final : public core::ReferralRepository {
   absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
                                                     absl::Time now) override;
 
+  absl::StatusOr<std::vector<std::string>> FindParticipant(
+      const std::string& region, const std::string& key,
+      bool by_personnummer) override;
+
+  absl::StatusOr<std::vector<std::string>> FinishedBefore(
+      const std::string& region, absl::Time before, int limit) override;
+
   // Clocks (redis_referral_store_clocks.cc).
   absl::StatusOr<std::vector<core::ClockRecord>> ListClocks(
       const std::string& region, const std::string& referral_id) override;

@@ -24,9 +24,11 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "slussen/v1/common.pb.h"
+#include "slussen/v1/consent_service.grpc.pb.h"
 #include "slussen/v1/coordinator_service.grpc.pb.h"
 #include "slussen/v1/event_service.grpc.pb.h"
 #include "slussen/v1/offer_service.grpc.pb.h"
+#include "slussen/v1/privacy_service.grpc.pb.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
 #include "slussen/v1/queue_service.grpc.pb.h"
 #include "slussen/v1/referral_service.grpc.pb.h"
@@ -42,6 +44,8 @@ struct CliContext {
   slussen::v1::QueueService::StubInterface* queues = nullptr;
   slussen::v1::CoordinatorService::StubInterface* coordinator = nullptr;
   slussen::v1::EventService::StubInterface* events = nullptr;
+  slussen::v1::ConsentService::StubInterface* consents = nullptr;
+  slussen::v1::PrivacyService::StubInterface* privacy = nullptr;
   bool json = false;
   // Print only resource names, one a line (for shell scripts).
   bool quiet = false;

@@ -18,6 +18,7 @@
 #include "clients/cli/coordinator_commands.h"
 #include "clients/cli/directory_commands.h"
 #include "clients/cli/placement_commands.h"
+#include "clients/cli/privacy_commands.h"
 #include "clients/cli/referral_commands.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -27,8 +28,8 @@ constexpr char kHelp[] = R"(slussctl: the command-line client of Slussen.
 
 Usage: slussctl [global flags] <resource> <command> [flags]
   resources: referrals, offers, queue, catalog, providers, offerings,
-             activity-types, capacity, worklist, clocks, reports, events;
-             and `health`
+             activity-types, capacity, worklist, clocks, reports, events,
+             consents, audit, participants; and `health`
        slussctl [global flags] health [--service=slussen.v1.ReferralService]
 
 Global flags (or environment variables):
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
     std::cout << kHelp << slussen::cli::ReferralCommandsHelp() << "\n"
               << slussen::cli::PlacementCommandsHelp() << "\n"
               << slussen::cli::DirectoryCommandsHelp() << "\n"
-              << slussen::cli::CoordinatorCommandsHelp();
+              << slussen::cli::CoordinatorCommandsHelp() << "\n"
+              << slussen::cli::PrivacyCommandsHelp();
     return words.empty() && !args->Flag("help") ? slussen::cli::kExitUsage
                                                 : slussen::cli::kExitOk;
   }
@@ -97,10 +99,11 @@ int main(int argc, char** argv) {
                                            "activity-types", "capacity"};
   const std::set<std::string> coordinator = {"worklist", "clocks", "reports",
                                              "events"};
+  const std::set<std::string> privacy = {"consents", "audit", "participants"};
   const std::string resource = words[0];
   if (resource != "referrals" && resource != "health" && resource != "offers" &&
       resource != "queue" && directory.count(resource) == 0 &&
-      coordinator.count(resource) == 0) {
+      coordinator.count(resource) == 0 && privacy.count(resource) == 0) {
     std::cerr << "usage error: unknown command \"" << resource
               << "\"; try slussctl --help\n";
     return slussen::cli::kExitUsage;
@@ -138,6 +141,10 @@ int main(int argc, char** argv) {
   context.queues = queues.get();
   context.coordinator = coordinator_stub.get();
   context.events = events.get();
+  auto consents = slussen::v1::ConsentService::NewStub(channel);
+  auto privacy_stub = slussen::v1::PrivacyService::NewStub(channel);
+  context.consents = consents.get();
+  context.privacy = privacy_stub.get();
 
   const std::vector<std::string> rest(words.begin() + 1, words.end());
   int exit_code;
@@ -151,6 +158,8 @@ int main(int argc, char** argv) {
     exit_code = slussen::cli::RunQueueCommand(context, rest);
   } else if (coordinator.count(resource) > 0) {
     exit_code = slussen::cli::RunCoordinatorCommand(context, words);
+  } else if (privacy.count(resource) > 0) {
+    exit_code = slussen::cli::RunPrivacyCommand(context, words);
   } else {
     exit_code = slussen::cli::RunDirectoryCommand(context, words);
   }

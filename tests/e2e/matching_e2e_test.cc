@@ -23,6 +23,7 @@
 #include "slussen/v1/provider_service.grpc.pb.h"
 #include "slussen/v1/queue_service.grpc.pb.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/sample_capacity.h"
 #include "tests/support/sample_referrals.h"
 
 namespace slussen::testing {
@@ -31,19 +32,7 @@ namespace {
 namespace v1 = ::slussen::v1;
 using ::testing::HasSubstr;
 
-const Identity kHalsosam{"halsosam-halmstad", "provider", "13"};
-constexpr char kOffering[] = "providers/halsosam-halmstad/offerings/kom-igang";
-
-v1::Date DateIn(int days) {
-  absl::TimeZone zone;
-  EXPECT_TRUE(absl::LoadTimeZone("Europe/Stockholm", &zone));
-  const absl::CivilDay day = absl::ToCivilDay(absl::Now(), zone) + days;
-  v1::Date date;
-  date.set_year(static_cast<int>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
+constexpr const char* kOffering = kHalsosamOffering;
 
 class MatchingE2eTest : public ::testing::Test {
  protected:
@@ -55,7 +44,8 @@ class MatchingE2eTest : public ::testing::Test {
     directory_ = v1::ProviderDirectory::NewStub(harness_->channel());
     offers_ = v1::OfferService::NewStub(harness_->channel());
     queues_ = v1::QueueService::NewStub(harness_->channel());
-    ASSERT_NO_FATAL_FAILURE(CreateHalsosam());
+    const absl::Status capacity = CreateHalsosamCapacity(harness_->channel());
+    ASSERT_TRUE(capacity.ok()) << capacity;
   }
 
   template <typename Call>
@@ -63,54 +53,6 @@ class MatchingE2eTest : public ::testing::Test {
     grpc::ClientContext context;
     Identify(&context, who);
     return call(&context);
-  }
-
-  // The activity type comes with the harness's sample directory.
-  void CreateHalsosam() {
-    v1::CreateProviderRequest provider;
-    provider.set_provider_id("halsosam-halmstad");
-    v1::Provider* p = provider.mutable_provider();
-    p->set_display_name("Hälsosam Halmstad");
-    p->set_organisation("halsosam-halmstad");
-    p->set_kind(v1::PROVIDER_KIND_ACTIVITY);
-    p->add_regions("13");
-    v1::Provider made_provider;
-    ASSERT_TRUE(As(kAdmin, [&](auto* c) {
-                  return directory_->CreateProvider(c, provider,
-                                                    &made_provider);
-                }).ok());
-    v1::CreateOfferingRequest offering;
-    offering.set_parent("providers/halsosam-halmstad");
-    offering.set_offering_id("kom-igang");
-    v1::Offering* o = offering.mutable_offering();
-    o->set_display_name("Hälsosam kom igång-grupp");
-    o->set_activity_type("halsosam");
-    o->set_region("13");
-    o->set_kommun_code("1380");
-    o->mutable_eligibility()->set_min_age_years(18);
-    o->mutable_eligibility()->set_max_age_years(64);
-    v1::Offering made_offering;
-    grpc::Status created = As(kAdmin, [&](auto* c) {
-      return directory_->CreateOffering(c, offering, &made_offering);
-    });
-    ASSERT_TRUE(created.ok()) << created.error_message();
-
-    v1::PublishCapacityRequest publish;
-    publish.set_offering(kOffering);
-    for (const auto& [id, days] : std::vector<std::pair<std::string, int>>{
-             {"host", 21}, {"vinter", 70}}) {
-      v1::Cohort* cohort =
-          publish.mutable_capacity()->mutable_cohorts()->add_cohorts();
-      cohort->set_name(absl::StrCat(kOffering, "/cohorts/", id));
-      *cohort->mutable_start_date() = DateIn(days);
-      cohort->set_min_size(8);
-      cohort->set_max_size(12);
-    }
-    v1::Offering published;
-    const grpc::Status status = As(kHalsosam, [&](auto* c) {
-      return directory_->PublishCapacity(c, publish, &published);
-    });
-    ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
   // Creates the n-th activity referral to Hälsosam (as FK Halmstad).

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/deadlines.h"
+#include "broker/core/lifecycle.h"
 #include "broker/core/proto_time.h"
 
 namespace slussen::testing {
@@ -185,6 +186,50 @@ absl::StatusOr<std::vector<std::string>> InMemoryReferralRepository::DueHolds(
   std::sort(due.begin(), due.end());
   std::vector<std::string> ids;
   for (auto& [expires, id] : due) ids.push_back(std::move(id));
+  return ids;
+}
+
+absl::StatusOr<std::vector<std::string>>
+InMemoryReferralRepository::FindParticipant(const std::string& region,
+                                            const std::string& key,
+                                            bool by_personnummer) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> ids;  // records_ is ordered by (region, id)
+  for (const auto& [k, record] : records_) {
+    const std::string& held = by_personnummer
+                                  ? record.personal_identity_pseudonym
+                                  : record.referral.participant().pseudonym();
+    if (k.first == region && !key.empty() && held == key) {
+      ids.push_back(k.second);
+    }
+  }
+  return ids;
+}
+
+absl::StatusOr<std::vector<std::string>>
+InMemoryReferralRepository::FinishedBefore(const std::string& region,
+                                           absl::Time before, int limit) {
+  absl::MutexLock lock(&mu_);
+  // As the Redis store: by the time of the step into a final state.
+  std::vector<std::pair<absl::Time, std::string>> due;
+  for (const auto& [k, record] : records_) {
+    if (k.first != region || record.referral.has_personal_data_erase_time()) {
+      continue;
+    }
+    for (const slussen::v1::Transition& t : record.referral.history()) {
+      if (core::IsTerminal(t.to_state()) && !core::IsTerminal(t.from_state())) {
+        const absl::Time finished = core::ToAbslTime(t.time());
+        if (finished <= before) due.emplace_back(finished, k.second);
+        break;
+      }
+    }
+  }
+  std::sort(due.begin(), due.end());
+  std::vector<std::string> ids;
+  for (auto& [time, id] : due) {
+    if (static_cast<int>(ids.size()) == limit) break;
+    ids.push_back(std::move(id));
+  }
   return ids;
 }
 

@@ -41,6 +41,11 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
       const core::OfferQuery& query) override;
   absl::StatusOr<std::vector<std::string>> DueHolds(const std::string& region,
                                                     absl::Time now) override;
+  absl::StatusOr<std::vector<std::string>> FindParticipant(
+      const std::string& region, const std::string& key,
+      bool by_personnummer) override;
+  absl::StatusOr<std::vector<std::string>> FinishedBefore(
+      const std::string& region, absl::Time before, int limit) override;
   absl::StatusOr<std::vector<core::ClockRecord>> ListClocks(
       const std::string& region, const std::string& referral_id) override;
   absl::StatusOr<core::ClockRecord> GetClock(const std::string& region,
