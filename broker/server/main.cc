@@ -4,10 +4,15 @@
 // environment variable SLUSSEN_<FLAG NAME IN CAPITALS> (a flag given on the
 // command line wins). Run `slussen --help` for the list.
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +25,7 @@
 #include "absl/time/time.h"
 #include "broker/core/clock.h"
 #include "broker/core/pseudonymizer.h"
+#include "broker/core/status_macros.h"
 #include "broker/service/broker_server.h"
 #include "broker/service/json_log.h"
 
@@ -54,6 +60,20 @@ ABSL_FLAG(bool, insecure_allow_remote, false,
           "Allow development identity (from request metadata) on a "
           "non-loopback address. Anyone who reaches the port can then claim "
           "any identity: never in production");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "Mutual TLS: the server's certificate (PEM, then any intermediate "
+          "certificates). With --tls_key_file and --tls_client_ca_file (all "
+          "three or none) callers need a client certificate signed by the "
+          "client CA, and their identity comes from it only");
+ABSL_FLAG(std::string, tls_key_file, "",
+          "Mutual TLS: the private key of --tls_cert_file (PEM, unencrypted; "
+          "keep it mode 600)");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "Mutual TLS: the CA certificate(s) (PEM) client certificates must "
+          "be signed by");
+ABSL_FLAG(std::string, admin_listen, "",
+          "A plaintext loopback address (host:port) serving only gRPC health "
+          "and reflection, for operators; empty: none");
 
 namespace {
 
@@ -71,7 +91,11 @@ constexpr const char* kFlagNames[] = {"listen",
                                       "max_message_bytes",
                                       "retention_days",
                                       "retention_sweep_seconds",
-                                      "insecure_allow_remote"};
+                                      "insecure_allow_remote",
+                                      "tls_cert_file",
+                                      "tls_key_file",
+                                      "tls_client_ca_file",
+                                      "admin_listen"};
 
 // SLUSSEN_<NAME> environment variables set the flags' defaults.
 bool ApplyEnvironment() {
@@ -93,6 +117,55 @@ bool ApplyEnvironment() {
 int Fail(absl::string_view message, const absl::Status& status) {
   Log(LogLevel::kError, message, {{"error", status.message()}});
   return 1;
+}
+
+// The content of the file `--flag` names.
+absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag,
+                                         const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string content((std::istreambuf_iterator<char>(in)),
+                      std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, "=", path, " cannot be read: ", strerror(errno)));
+  }
+  if (content.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, "=", path, " is empty or cannot be read"));
+  }
+  return content;
+}
+
+// The TLS material of --tls_cert_file, --tls_key_file and
+// --tls_client_ca_file: nullopt when none is given, INVALID_ARGUMENT when
+// only some are or a file cannot be read.
+absl::StatusOr<std::optional<slussen::service::TlsMaterial>> ReadTlsFlags() {
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert_file);
+  const std::string key = absl::GetFlag(FLAGS_tls_key_file);
+  const std::string ca = absl::GetFlag(FLAGS_tls_client_ca_file);
+  const int given = !cert.empty() + !key.empty() + !ca.empty();
+  if (given == 0) return std::nullopt;
+  if (given != 3) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls_cert_file, --tls_key_file and --tls_client_ca_file go "
+        "together (all three or none); got --tls_cert_file=\"",
+        cert, "\" --tls_key_file=\"", key, "\" --tls_client_ca_file=\"", ca,
+        "\""));
+  }
+  slussen::service::TlsMaterial material;
+  ASSIGN_OR_RETURN(material.certificate_chain_pem,
+                   ReadFlagFile("tls_cert_file", cert));
+  ASSIGN_OR_RETURN(material.private_key_pem, ReadFlagFile("tls_key_file", key));
+  ASSIGN_OR_RETURN(material.client_ca_pem,
+                   ReadFlagFile("tls_client_ca_file", ca));
+  struct stat info;
+  if (stat(key.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
+    Log(LogLevel::kWarning,
+        "the TLS private key file is readable by others than its owner; "
+        "chmod 600 it",
+        {{"tls_key_file", key}});
+  }
+  return material;
 }
 
 }  // namespace
@@ -166,12 +239,19 @@ int main(int argc, char** argv) {
   options.retention.interval = absl::Seconds(sweep_seconds);
   options.allow_remote_development_identity =
       absl::GetFlag(FLAGS_insecure_allow_remote);
-  if (options.allow_remote_development_identity &&
-      !slussen::service::IsLoopbackAddress(options.listen)) {
+  options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  absl::StatusOr<std::optional<slussen::service::TlsMaterial>> tls =
+      ReadTlsFlags();
+  if (!tls.ok()) {
+    Log(LogLevel::kError, "bad TLS flags", {{"error", tls.status().message()}});
+    return 2;
+  }
+  options.tls = *std::move(tls);
+  if (options.tls.has_value() && options.allow_remote_development_identity) {
     Log(LogLevel::kWarning,
-        "development identity on a non-loopback address: anyone who reaches "
-        "the port can claim any identity",
-        {{"listen", options.listen}});
+        "--insecure_allow_remote has no effect with mutual TLS: identities "
+        "come from client certificates only",
+        {});
   }
 
   std::unique_ptr<slussen::core::ManualClock> testing_clock;
@@ -198,12 +278,18 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<slussen::service::BrokerServer>> broker =
       slussen::service::BrokerServer::Start(options, *std::move(pseudonymizer));
   if (!broker.ok()) return Fail("cannot start", broker.status());
+  const auto bound = [](const std::string& listen, int port) {
+    return absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+  };
   Log(LogLevel::kInfo, "listening",
-      {{"address",
-        absl::StrCat(options.listen.substr(0, options.listen.rfind(':')), ":",
-                     (*broker)->port())},
+      {{"address", bound(options.listen, (*broker)->port())},
        {"redis", options.redis.address.ToString()},
-       {"identity", "development (request metadata)"},
+       {"identity", options.tls.has_value() ? "mutual TLS (client certificates)"
+                                            : "development (request metadata)"},
+       {"admin_address",
+        options.admin_listen.empty()
+            ? ""
+            : bound(options.admin_listen, (*broker)->admin_port())},
        {"pnr_key_id", key_id}});
 
   int received = 0;

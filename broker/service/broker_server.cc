@@ -1,14 +1,17 @@
 #include "broker/service/broker_server.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
+#include <netinet/in.h>
 
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "broker/core/deadlines.h"
 #include "broker/core/status_macros.h"
 #include "broker/service/json_log.h"
@@ -23,13 +26,61 @@ constexpr const char* kServiceNames[] = {
     "slussen.v1.CoordinatorService", "slussen.v1.EventService",
     "slussen.v1.ConsentService",     "slussen.v1.PrivacyService"};
 
+// Mutual TLS when the options have it: a client certificate is required
+// and verified against the client CA before a call reaches a handler.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
+    const BrokerOptions& options) {
+  if (!options.tls.has_value()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = options.tls->client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back(
+      {options.tls->private_key_pem, options.tls->certificate_chain_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
 
 bool IsLoopbackAddress(absl::string_view listen) {
-  return absl::StartsWith(listen, "127.") ||
-         absl::StartsWith(listen, "localhost:") ||
-         absl::StartsWith(listen, "[::1]:") ||
-         absl::StartsWith(listen, "unix:");
+  if (absl::StartsWith(listen, "unix:")) return true;
+  const size_t colon = listen.rfind(':');
+  if (colon == absl::string_view::npos) return false;
+  absl::string_view host = listen.substr(0, colon);
+  if (host == "localhost") return true;
+  if (absl::ConsumePrefix(&host, "[") && absl::ConsumeSuffix(&host, "]")) {
+    in6_addr address;
+    return inet_pton(AF_INET6, std::string(host).c_str(), &address) == 1 &&
+           IN6_IS_ADDR_LOOPBACK(&address);
+  }
+  in_addr address;
+  return inet_pton(AF_INET, std::string(host).c_str(), &address) == 1 &&
+         (ntohl(address.s_addr) >> 24) == 127;
+}
+
+absl::Status CheckListenAddresses(const BrokerOptions& options) {
+  const bool loopback = IsLoopbackAddress(options.listen);
+  if (options.testing_clock != nullptr && !loopback) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing the testing clock on ", options.listen,
+        ": a broker whose time anyone can set serves tests on loopback only"));
+  }
+  if (options.identity_mode() == IdentityMode::kDevelopmentMetadata &&
+      !loopback && !options.allow_remote_development_identity) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing to listen on ", options.listen,
+        " with development identity (callers name themselves in request "
+        "metadata, which anyone could forge); serve mutual TLS "
+        "(--tls_cert_file, --tls_key_file, --tls_client_ca_file), listen on "
+        "127.0.0.1, or force it with --insecure_allow_remote"));
+  }
+  if (!options.admin_listen.empty() &&
+      !IsLoopbackAddress(options.admin_listen)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "refusing the admin port on ", options.admin_listen,
+        ": it is plaintext and answers anyone (health and reflection), so "
+        "it listens on loopback only, e.g. 127.0.0.1:50052"));
+  }
+  return absl::OkStatus();
 }
 
 BrokerServer::BrokerServer(BrokerOptions options,
@@ -42,18 +93,15 @@ BrokerServer::BrokerServer(BrokerOptions options,
 
 absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
     BrokerOptions options, core::Pseudonymizer pseudonymizer) {
-  if (options.testing_clock != nullptr && !IsLoopbackAddress(options.listen)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing the testing clock on ", options.listen,
-        ": a broker whose time anyone can set serves tests on loopback only"));
-  }
-  if (!IsLoopbackAddress(options.listen) &&
-      !options.allow_remote_development_identity) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "refusing to listen on ", options.listen,
-        " with development identity (callers name themselves in request "
-        "metadata, which anyone could forge); listen on 127.0.0.1 or force "
-        "it with --insecure_allow_remote"));
+  RETURN_IF_ERROR(CheckListenAddresses(options));
+  if (options.tls.has_value()) {
+    RETURN_IF_ERROR(CheckTlsMaterial(*options.tls, absl::Now()));
+  } else if (!IsLoopbackAddress(options.listen)) {
+    Log(LogLevel::kWarning,
+        "INSECURE: development identity on a non-loopback address "
+        "(--insecure_allow_remote): anyone who reaches the port can claim "
+        "any identity; never run this in production, serve mutual TLS",
+        {{"listen", options.listen}});
   }
   std::unique_ptr<BrokerServer> broker(
       new BrokerServer(std::move(options), std::move(pseudonymizer)));
@@ -124,7 +172,7 @@ absl::Status BrokerServer::Build() {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options_.listen, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(options_.listen, ServerCredentials(options_),
                            &port_);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   builder.RegisterService(referral_service_.get());
@@ -146,6 +194,7 @@ absl::Status BrokerServer::Build() {
         absl::StrCat("cannot listen on ", options_.listen,
                      " (in use, or not an address of this machine)"));
   }
+  if (!options_.admin_listen.empty()) RETURN_IF_ERROR(StartAdminServer());
   ProbeRedis();
   scheduler_->Start();
   ticker_->Start();
@@ -156,6 +205,22 @@ absl::Status BrokerServer::Build() {
       ProbeRedis();
     }
   });
+  return absl::OkStatus();
+}
+
+absl::Status BrokerServer::StartAdminServer() {
+  // Health and reflection were enabled for every server built (above); this
+  // one registers nothing else.
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options_.admin_listen,
+                           grpc::InsecureServerCredentials(), &admin_port_);
+  builder.SetMaxReceiveMessageSize(64 * 1024);
+  admin_server_ = builder.BuildAndStart();
+  if (admin_server_ == nullptr || admin_port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on the admin port ", options_.admin_listen,
+                     " (in use, or not an address of this machine)"));
+  }
   return absl::OkStatus();
 }
 
@@ -173,11 +238,14 @@ void BrokerServer::ProbeRedis() {
 
 void BrokerServer::SetServing(bool serving) {
   if (stopping_.HasBeenNotified()) serving = false;
-  grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService();
-  if (health == nullptr) return;
-  health->SetServingStatus(serving);
-  for (const char* name : kServiceNames) {
-    health->SetServingStatus(name, serving);
+  for (grpc::Server* server : {server_.get(), admin_server_.get()}) {
+    if (server == nullptr) continue;
+    grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+    if (health == nullptr) continue;
+    health->SetServingStatus(serving);
+    for (const char* name : kServiceNames) {
+      health->SetServingStatus(name, serving);
+    }
   }
 }
 
@@ -196,6 +264,11 @@ void BrokerServer::Shutdown(absl::Duration grace) {
         {{"grace_ms", absl::ToInt64Milliseconds(grace)}});
     server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
     server_->Wait();
+  }
+  if (admin_server_ != nullptr) {
+    // Last, so that operators see NOT_SERVING while calls drain.
+    admin_server_->Shutdown(absl::ToChronoTime(absl::Now()));
+    admin_server_->Wait();
   }
   if (scheduler_ != nullptr) scheduler_->Stop();
   if (ticker_ != nullptr) ticker_->Stop();

@@ -8,8 +8,14 @@
 //   ... wait for SIGTERM ...
 //   broker->Shutdown(absl::Seconds(10));
 //
+// Identity: with `tls` the broker serves mutual TLS and callers are named by
+// their client certificates; without it callers name themselves in request
+// metadata, which only loopback may do unless forced (see rpc_scope.h).
+//
 // Health ("" and each service name) is SERVING while Redis answers and
-// NOT_SERVING while it does not, and from the start of a shutdown.
+// NOT_SERVING while it does not, and from the start of a shutdown; the
+// optional admin port (plaintext, loopback, health and reflection only)
+// reports the same.
 // Thread-safe: Shutdown may be called from any thread, once.
 #ifndef SLUSSEN_BROKER_SERVICE_BROKER_SERVER_H_
 #define SLUSSEN_BROKER_SERVICE_BROKER_SERVER_H_
@@ -18,6 +24,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -46,7 +53,9 @@
 #include "broker/service/offer_service.h"
 #include "broker/service/privacy_service.h"
 #include "broker/service/referral_service.h"
+#include "broker/service/rpc_scope.h"
 #include "broker/service/testing_service.h"
+#include "broker/service/x509_certificate.h"
 #include "broker/store/redis_audit_store.h"
 #include "broker/store/redis_client.h"
 #include "broker/store/redis_deadline_rule_store.h"
@@ -59,9 +68,17 @@ namespace slussen::service {
 struct BrokerOptions {
   // "host:port"; port 0 picks a free port (see BrokerServer::port()).
   std::string listen = "127.0.0.1:50051";
+  // Mutual TLS: serve TLS with this certificate, require a client
+  // certificate signed by the client CA, and name each caller by it
+  // (IdentityMode::kClientCertificate), on any address. Without it callers
+  // name themselves in request metadata (kDevelopmentMetadata).
+  std::optional<TlsMaterial> tls;
+  // A plaintext port for operators serving only gRPC health and reflection,
+  // "host:port" on loopback (port 0 picks one); empty: none.
+  std::string admin_listen;
   store::RedisOptions redis;
   // Development identity (request metadata) is refused on an address other
-  // than loopback unless this is set.
+  // than loopback unless this is set (and then loudly warned about).
   bool allow_remote_development_identity = false;
   // Largest request accepted.
   int max_receive_message_bytes = 1 << 20;
@@ -79,6 +96,11 @@ struct BrokerOptions {
   RetentionSweeper::Options retention;
   // How often a WatchEvents call looks for new events.
   absl::Duration watch_poll_interval = absl::Milliseconds(200);
+
+  IdentityMode identity_mode() const {
+    return tls.has_value() ? IdentityMode::kClientCertificate
+                           : IdentityMode::kDevelopmentMetadata;
+  }
 };
 
 class BrokerServer {
@@ -91,6 +113,8 @@ class BrokerServer {
 
   // The port bound.
   int port() const { return port_; }
+  // The admin port bound; 0 without one.
+  int admin_port() const { return admin_port_; }
 
   // Health to NOT_SERVING, stop accepting calls, let in-flight calls finish
   // for up to `grace` (then cancel them), stop the health probe and close
@@ -100,6 +124,7 @@ class BrokerServer {
  private:
   BrokerServer(BrokerOptions options, core::Pseudonymizer pseudonymizer);
   absl::Status Build();
+  absl::Status StartAdminServer();
   void ProbeRedis();
   void SetServing(bool serving);
 
@@ -140,6 +165,10 @@ class BrokerServer {
   std::unique_ptr<RetentionSweeper> retention_sweeper_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  // Health and reflection only, plaintext on loopback: a grpc::Server serves
+  // every service on every port, so the admin port is a server of its own.
+  std::unique_ptr<grpc::Server> admin_server_;
+  int admin_port_ = 0;
 
   absl::Notification stopping_;
   // -1 before the first probe, then 0 or 1: logged when it changes.
@@ -149,8 +178,16 @@ class BrokerServer {
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-// Whether `listen` ("host:port") is a loopback address.
+// Whether `listen` is a loopback address: "127.x.y.z:port", "[::1]:port",
+// "localhost:port" or a Unix socket ("unix:path"). A name that merely starts
+// like one ("127.example.org:1") is not.
 bool IsLoopbackAddress(absl::string_view listen);
+
+// OK if `options` may listen where they say: development identity and the
+// testing clock on loopback only (development identity elsewhere only when
+// forced), the admin port on loopback only; FAILED_PRECONDITION saying why
+// not otherwise. BrokerServer::Start checks this first.
+absl::Status CheckListenAddresses(const BrokerOptions& options);
 
 }  // namespace slussen::service
 

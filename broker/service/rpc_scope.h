@@ -13,23 +13,34 @@
 //                   });
 //   }
 //
-// Identity. In development mode (the only one of this slice) the caller is
-// taken from request metadata: x-slussen-organisation, x-slussen-role
-// (agency, provider, coordinator or admin), x-slussen-region and the
-// optional x-slussen-person. Anyone who can reach the port can claim any
-// identity, so the server refuses development identity on a non-loopback
-// address unless forced. Mutual TLS replaces it (see README, Security).
+// Identity comes from one of two places, by how the call's connection was
+// accepted (BrokerServer gives every port of a server the credentials of
+// its one identity mode, see IdentityMode):
+// - Mutual TLS (kClientCertificate): the verified client certificate's one
+//   URI subject alternative name urn:slussen:<role>:<organisation> or
+//   urn:slussen:<role>:<organisation>:<region>. Identity headers are
+//   ignored; only the optional staff handle x-slussen-person is read.
+// - Development (kDevelopmentMetadata, plaintext): request metadata
+//   x-slussen-organisation, x-slussen-role (agency, provider, coordinator or
+//   admin), x-slussen-region and the optional x-slussen-person. Anyone who
+//   can reach the port can claim any identity, so the server refuses this
+//   mode on a non-loopback address unless forced.
+// Both are validated by the same rules: organisation a slug id, role one of
+// the four, region a län code (required for a coordinator). See README,
+// Security.
 //
 // Thread-safe: RpcScope is per call; the functions are pure.
 #ifndef SLUSSEN_BROKER_SERVICE_RPC_SCOPE_H_
 #define SLUSSEN_BROKER_SERVICE_RPC_SCOPE_H_
 
+#include <grpcpp/security/auth_context.h>
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -45,6 +56,16 @@ inline constexpr char kRoleHeader[] = "x-slussen-role";
 inline constexpr char kRegionHeader[] = "x-slussen-region";
 inline constexpr char kPersonHeader[] = "x-slussen-person";
 
+// The URI prefix of a Slussen identity in a client certificate.
+inline constexpr char kIdentityUriPrefix[] = "urn:slussen:";
+
+enum class IdentityMode {
+  // Callers name themselves in request metadata (plaintext, loopback).
+  kDevelopmentMetadata,
+  // Callers are named by their verified client certificates (mutual TLS).
+  kClientCertificate,
+};
+
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The caller named by development-mode metadata; UNAUTHENTICATED naming the
@@ -52,12 +73,33 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::StatusOr<core::Caller> CallerFromMetadata(
     const std::multimap<std::string, std::string>& metadata);
 
+// The caller named by the URI SANs `uris` of a verified client certificate
+// whose subject is `subject` (for messages), with the staff handle from
+// `metadata`'s x-slussen-person; every other identity header is ignored.
+// UNAUTHENTICATED naming what is wrong: no urn:slussen: URI, more than one,
+// or one that is malformed.
+absl::StatusOr<core::Caller> CallerFromCertificateNames(
+    absl::string_view subject, const std::vector<std::string>& uris,
+    const std::multimap<std::string, std::string>& metadata);
+
+// CallerFromCertificateNames of the PEM certificate `pem`.
+absl::StatusOr<core::Caller> CallerFromCertificate(
+    absl::string_view pem,
+    const std::multimap<std::string, std::string>& metadata);
+
+// The identity mode a call's connection was accepted in, from its
+// transport security type: "ssl" (mutual TLS) or "insecure" (development).
+// UNAUTHENTICATED for anything else.
+absl::StatusOr<IdentityMode> IdentityModeOf(
+    const grpc::AuthContext& auth_context);
+
 // One RPC: construct at the start of the handler, Finish at the end.
 class RpcScope {
  public:
   RpcScope(grpc::ServerContext* context, absl::string_view method);
 
-  absl::StatusOr<core::Caller> Identify() const;
+  // The caller, by the identity mode of the call's connection.
+  absl::StatusOr<core::Caller> Identify();
 
   // Logs the call and converts `status`.
   grpc::Status Finish(const absl::Status& status);
@@ -65,11 +107,15 @@ class RpcScope {
   const std::string& request_id() const { return request_id_; }
 
  private:
+  absl::StatusOr<core::Caller> Resolve() const;
+
   grpc::ServerContext* const context_;
   const std::string method_;
   const absl::Time start_;
   std::multimap<std::string, std::string> metadata_;
   std::string request_id_;
+  // The identified caller's organisation, for the log line.
+  std::string organisation_;
 };
 
 // Runs `body(caller)` inside an RpcScope.

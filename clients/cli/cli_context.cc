@@ -13,9 +13,11 @@
 namespace slussen::cli {
 
 void CliContext::Prepare(grpc::ClientContext* context) const {
-  context->AddMetadata("x-slussen-organisation", organisation);
-  context->AddMetadata("x-slussen-role", role);
-  if (!region.empty()) context->AddMetadata("x-slussen-region", region);
+  if (!tls) {
+    context->AddMetadata("x-slussen-organisation", organisation);
+    context->AddMetadata("x-slussen-role", role);
+    if (!region.empty()) context->AddMetadata("x-slussen-region", region);
+  }
   if (!person.empty()) context->AddMetadata("x-slussen-person", person);
   context->set_deadline(std::chrono::system_clock::now() +
                         std::chrono::seconds(timeout_seconds));

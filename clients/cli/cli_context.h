@@ -51,6 +51,9 @@ struct CliContext {
   bool quiet = false;
   std::ostream* out;
   std::ostream* err;
+  // Over mutual TLS the client certificate names the caller: of the
+  // identity below only the staff handle is sent.
+  bool tls = false;
   // Identity metadata and deadline for one call.
   std::string organisation;
   std::string role;

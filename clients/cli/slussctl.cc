@@ -3,11 +3,12 @@
 //   slussctl --org=kommun-halmstad referrals create impulse --kommun=1380 ...
 //   slussctl --org=kommun-halmstad referrals list --region=13
 //
-// Identity (development mode): --org, --role, --region and --person, or the
+// Identity: over mutual TLS the client certificate (--certs, or
+// --tls_ca_file, --tls_cert_file and --tls_key_file; see cli_channel.h);
+// in development mode --org, --role, --region and --person, or the
 // environment variables SLUSSEN_ORG, SLUSSEN_ROLE, SLUSSEN_REGION,
-// SLUSSEN_PERSON; the server from --server or SLUSSEN_SERVER.
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
+// SLUSSEN_PERSON. The server from --server or SLUSSEN_SERVER.
+#include <grpcpp/channel.h>
 
 #include <iostream>
 #include <set>
@@ -15,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "clients/cli/cli_args.h"
+#include "clients/cli/cli_channel.h"
 #include "clients/cli/coordinator_commands.h"
 #include "clients/cli/directory_commands.h"
 #include "clients/cli/placement_commands.h"
@@ -42,6 +44,19 @@ Global flags (or environment variables):
                        (SLUSSEN_REGION); also the default region of
                        commands
   --person=HANDLE      staff handle recorded with actions (SLUSSEN_PERSON)
+
+Mutual TLS (a broker started with --tls_cert_file etc.): the client
+certificate names the caller, and --org, --role and --region are not sent
+(--region still sets the commands' default region).
+  --certs=DIR          a `./dev certs` directory: uses DIR/ca.pem and the
+                       client certificate DIR/<role>-<org>.pem with its key
+                       DIR/<role>-<org>.key (SLUSSEN_CERTS)
+  --tls_ca_file=FILE   the CA certificate that signed the broker's
+                       (SLUSSEN_TLS_CA_FILE)
+  --tls_cert_file=FILE the client certificate, PEM (SLUSSEN_TLS_CERT_FILE)
+  --tls_key_file=FILE  its private key, PEM (SLUSSEN_TLS_KEY_FILE)
+Without them slussctl speaks plaintext (development mode; also to a
+broker's --admin_listen port for `health`).
   --json               print the answer as JSON (proto field names)
   --quiet              print only the names of referrals, one a line
   --timeout=SECONDS    give up after this long (10)
@@ -127,8 +142,17 @@ int main(int argc, char** argv) {
   }
   const std::string server =
       args->Get("server", "127.0.0.1:50051", "SLUSSEN_SERVER");
-  auto channel =
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
+  absl::StatusOr<slussen::cli::TlsFiles> tls =
+      slussen::cli::TlsFilesFromArgs(*args, context.role, context.organisation);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> made =
+      tls.ok() ? slussen::cli::MakeChannel(server, *tls)
+               : absl::StatusOr<std::shared_ptr<grpc::Channel>>(tls.status());
+  if (!made.ok()) {
+    std::cerr << "usage error: " << made.status().message() << "\n";
+    return slussen::cli::kExitUsage;
+  }
+  context.tls = tls->enabled();
+  const std::shared_ptr<grpc::Channel> channel = *std::move(made);
   auto referrals = slussen::v1::ReferralService::NewStub(channel);
   auto directory_stub = slussen::v1::ProviderDirectory::NewStub(channel);
   auto offers = slussen::v1::OfferService::NewStub(channel);

@@ -2,6 +2,7 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
 
 #include <chrono>
 #include <utility>
@@ -99,15 +100,29 @@ absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start(
                    store::RedisAddress::Parse(harness->redis_->address()));
   options.broker.listen = "127.0.0.1:0";
   options.broker.health_interval = absl::Milliseconds(100);
+  if (options.admin_port) options.broker.admin_listen = "127.0.0.1:0";
+  if (options.tls) {
+    ASSIGN_OR_RETURN(harness->ca_,
+                     TestCertificateAuthority::Create("Slussen test CA"));
+    ASSIGN_OR_RETURN(const KeyAndCertificate server,
+                     harness->ca_->Issue(LocalhostServerCertificate()));
+    options.broker.tls =
+        service::TlsMaterial{.certificate_chain_pem = server.certificate_pem,
+                             .private_key_pem = server.private_key_pem,
+                             .client_ca_pem = harness->ca_->certificate_pem()};
+  }
   ASSIGN_OR_RETURN(core::Pseudonymizer pseudonymizer,
                    core::Pseudonymizer::FromKey(kPnrKey));
   ASSIGN_OR_RETURN(harness->broker_,
                    service::BrokerServer::Start(std::move(options.broker),
                                                 std::move(pseudonymizer)));
-  harness->channel_ = grpc::CreateChannel(harness->target(),
-                                          grpc::InsecureChannelCredentials());
+  harness->channel_ =
+      options.tls
+          ? harness->TlsChannel(nullptr, harness->ca_->certificate_pem())
+          : grpc::CreateChannel(harness->target(),
+                                grpc::InsecureChannelCredentials());
   if (options.sample_directory) {
-    RETURN_IF_ERROR(LoadSampleDirectory(harness->channel_));
+    RETURN_IF_ERROR(LoadSampleDirectory(harness->ChannelFor(kAdmin)));
   }
   return harness;
 }
@@ -122,6 +137,45 @@ std::string BrokerHarness::target() const {
   return absl::StrCat("127.0.0.1:", broker_->port());
 }
 
+std::string BrokerHarness::admin_target() const {
+  return absl::StrCat("127.0.0.1:", broker_->admin_port());
+}
+
+std::shared_ptr<grpc::Channel> BrokerHarness::TlsChannel(
+    const KeyAndCertificate* client, const std::string& trusted_ca_pem) const {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = trusted_ca_pem;
+  if (client != nullptr) {
+    ssl.pem_private_key = client->private_key_pem;
+    ssl.pem_cert_chain = client->certificate_pem;
+  }
+  // A channel of its own (not a subchannel shared with another channel of
+  // the same target), so that each presents its own certificate.
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(target(), grpc::SslCredentials(ssl),
+                                   arguments);
+}
+
+std::shared_ptr<grpc::Channel> BrokerHarness::ChannelFor(
+    const Identity& identity) const {
+  if (!ca_.has_value()) return channel_;
+  const std::string uri = IdentityUri(identity);
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<grpc::Channel>& channel = channels_[uri];
+  if (channel == nullptr) {
+    absl::StatusOr<KeyAndCertificate> cert = ca_->Issue(ClientCertificate(uri));
+    // A channel without a certificate fails every call, which says enough.
+    channel = TlsChannel(cert.ok() ? &*cert : nullptr, ca_->certificate_pem());
+  }
+  return channel;
+}
+
+std::string IdentityUri(const Identity& identity) {
+  return absl::StrCat("urn:slussen:", identity.role, ":", identity.organisation,
+                      identity.region.empty() ? "" : ":", identity.region);
+}
+
 std::unique_ptr<slussen::v1::ReferralService::Stub>
 BrokerHarness::ReferralStub() const {
   return slussen::v1::ReferralService::NewStub(channel_);
@@ -129,11 +183,16 @@ BrokerHarness::ReferralStub() const {
 
 ReferralClient BrokerHarness::Client(const Identity& identity,
                                      absl::Duration deadline) const {
-  return ReferralClient(channel_, identity, deadline);
+  return ReferralClient(ChannelFor(identity), identity, deadline);
 }
 
 std::string BrokerHarness::HealthStatus(const std::string& service) const {
-  auto stub = grpc::health::v1::Health::NewStub(channel_);
+  return HealthStatus(ChannelFor(kAdmin), service);
+}
+
+std::string BrokerHarness::HealthStatus(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;

@@ -6,21 +6,33 @@
 //   ReferralClient halmstad = (*harness)->Client(kHalmstadKommun);
 //   grpc::Status status = halmstad.Create(request, &referral);
 //
-// Not thread-safe itself; the stubs it makes are.
+// With Options::tls the broker serves mutual TLS with certificates of a CA
+// made for the harness, and Client(identity) and ChannelFor(identity)
+// present a client certificate naming `identity` (the identity metadata
+// Identify() adds is then ignored by the broker). The same test code thus
+// runs in either identity mode.
+//
+// Thread-safe: the channels and stubs it makes are; ChannelFor may be
+// called from any thread.
 #ifndef SLUSSEN_TESTS_SUPPORT_BROKER_HARNESS_H_
 #define SLUSSEN_TESTS_SUPPORT_BROKER_HARNESS_H_
 
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "broker/service/broker_server.h"
 #include "slussen/v1/referral_service.grpc.pb.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/referral_client.h"
+#include "tests/support/test_certificates.h"
 
 namespace slussen::testing {
 
@@ -39,6 +51,12 @@ class BrokerHarness {
     // agreement, the team and the supplier), without offerings: referrals
     // are accepted and wait, as no capacity is published.
     bool sample_directory = true;
+    // Serve mutual TLS (see above): the server's certificate and the
+    // clients' are made by ca() for each harness.
+    bool tls = false;
+    // Also serve health and reflection on a plaintext loopback admin port
+    // (admin_target()).
+    bool admin_port = false;
   };
 
   static absl::StatusOr<std::unique_ptr<BrokerHarness>> Start();
@@ -49,15 +67,34 @@ class BrokerHarness {
   service::BrokerServer& broker() { return *broker_; }
   // "127.0.0.1:<port>".
   std::string target() const;
-  // A channel to the broker, for any service's stub.
+  // "127.0.0.1:<admin port>" (Options::admin_port).
+  std::string admin_target() const;
+  // A channel to the broker, for any service's stub: in development mode
+  // the one every identity shares (Identify() names the caller); under TLS
+  // one that presents no client certificate, which the broker refuses (use
+  // ChannelFor).
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
+  // A channel on which `identity` calls: channel() in development mode;
+  // under TLS one presenting a certificate (made once, kept) whose URI SAN
+  // names `identity`.
+  std::shared_ptr<grpc::Channel> ChannelFor(const Identity& identity) const;
+  // A TLS channel to the broker trusting `trusted_ca_pem` and presenting
+  // `client` (no certificate if null): for certificates made by hand.
+  std::shared_ptr<grpc::Channel> TlsChannel(
+      const KeyAndCertificate* client, const std::string& trusted_ca_pem) const;
+  // Options::tls: the CA of the server's and the clients' certificates.
+  const TestCertificateAuthority& ca() const { return *ca_; }
   std::unique_ptr<slussen::v1::ReferralService::Stub> ReferralStub() const;
   // The referral API as `identity` calls it.
   ReferralClient Client(const Identity& identity,
                         absl::Duration deadline = absl::Seconds(10)) const;
   // The health status the broker reports for `service` ("" for the whole
-  // server), asked over gRPC: "SERVING", "NOT_SERVING", or the call's error.
+  // server), asked over gRPC (as the admin under TLS): "SERVING",
+  // "NOT_SERVING", or the call's error.
   std::string HealthStatus(const std::string& service = "") const;
+  // The same, asked over `channel` (e.g. one to admin_target()).
+  static std::string HealthStatus(const std::shared_ptr<grpc::Channel>& channel,
+                                  const std::string& service = "");
 
   // The personnummer key the broker was started with.
   static constexpr char kPnrKey[] = "test-key-0123456789abcdef0123456789abcdef";
@@ -65,9 +102,18 @@ class BrokerHarness {
  private:
   BrokerHarness() = default;
   std::unique_ptr<RedisServer> redis_;
+  std::optional<TestCertificateAuthority> ca_;
   std::unique_ptr<service::BrokerServer> broker_;
   std::shared_ptr<grpc::Channel> channel_;
+  mutable absl::Mutex mu_;
+  // TLS: a channel per identity URI.
+  mutable std::map<std::string, std::shared_ptr<grpc::Channel>> channels_
+      ABSL_GUARDED_BY(mu_);
 };
+
+// "urn:slussen:<role>:<organisation>[:<region>]": how a client certificate
+// names `identity`.
+std::string IdentityUri(const Identity& identity);
 
 }  // namespace slussen::testing
 
