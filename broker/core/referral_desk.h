@@ -53,6 +53,12 @@ class ReferralDesk {
   absl::StatusOr<slussen::v1::Referral> GetReferral(
       const Caller& caller, const slussen::v1::GetReferralRequest& request);
 
+  // The referral `caller` just created, as it is now (after matching), for
+  // the create's answer. Not audited as a read: the creation's own audit
+  // record covers the data the creator sent and gets back.
+  absl::StatusOr<slussen::v1::Referral> ViewAfterCreate(
+      const Caller& caller, const std::string& name);
+
   absl::StatusOr<slussen::v1::ListReferralsResponse> ListReferrals(
       const Caller& caller, const slussen::v1::ListReferralsRequest& request);
 

@@ -22,10 +22,8 @@ grpc::Status ReferralServiceImpl::CreateReferral(
                  scheduler_->RunNow(RegionOf(made->name()));
                  // The referral as matching left it (queued, offered, or
                  // rejected with its reasons).
-                 v1::GetReferralRequest get;
-                 get.set_name(made->name());
                  absl::StatusOr<v1::Referral> now =
-                     desk_->GetReferral(caller, get);
+                     desk_->ViewAfterCreate(caller, made->name());
                  return now.ok() ? now : made;
                });
 }
