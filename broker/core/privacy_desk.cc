@@ -79,14 +79,14 @@ template <typename Request>
 absl::StatusOr<PrivacyDesk::Subject> PrivacyDesk::FindSubject(
     const std::string& region, const Request& request) const {
   Subject subject;
+  std::vector<std::string> ids;
   switch (request.subject_case()) {
     case Request::kParticipantPseudonym: {
       RETURN_IF_ERROR(ValidatePseudonym("participant_pseudonym",
                                         request.participant_pseudonym()));
-      ASSIGN_OR_RETURN(
-          subject.referral_ids,
-          referrals_->FindParticipant(region, request.participant_pseudonym(),
-                                      /*by_personnummer=*/false));
+      ASSIGN_OR_RETURN(ids, referrals_->FindParticipant(
+                                region, request.participant_pseudonym(),
+                                /*by_personnummer=*/false));
       break;
     }
     case Request::kPersonalIdentityNumber: {
@@ -95,16 +95,31 @@ absl::StatusOr<PrivacyDesk::Subject> PrivacyDesk::FindSubject(
                                          calendar_->LocalDay(clock_->Now()),
                                          "personal_identity_number"));
       subject.personnummer_pseudonym = pseudonymizer_->Pseudonymize(number);
-      ASSIGN_OR_RETURN(
-          subject.referral_ids,
-          referrals_->FindParticipant(region, subject.personnummer_pseudonym,
-                                      /*by_personnummer=*/true));
+      ASSIGN_OR_RETURN(ids, referrals_->FindParticipant(
+                                region, subject.personnummer_pseudonym,
+                                /*by_personnummer=*/true));
       break;
     }
     default:
       return MissingField("subject",
                           "name the participant by participant_pseudonym or "
                           "personal_identity_number");
+  }
+  std::set<std::string> agencies;
+  for (const std::string& id : ids) {
+    absl::StatusOr<ReferralRecord> record = referrals_->Get(region, id);
+    if (absl::IsNotFound(record.status())) continue;
+    if (!record.ok()) return record.status();
+    agencies.insert(record->referral.referring_organisation());
+    subject.referrals.push_back(*std::move(record));
+  }
+  if (request.subject_case() == Request::kParticipantPseudonym &&
+      agencies.size() > 1) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("participant_pseudonym is used by ", agencies.size(),
+                     " agencies (", absl::StrJoin(agencies, ", "),
+                     ") and may name different people: name the participant by "
+                     "personal_identity_number"));
   }
   return subject;
 }
@@ -123,13 +138,9 @@ absl::StatusOr<v1::ListAuditRecordsResponse> PrivacyDesk::ListAuditRecords(
   if (!found.personnummer_pseudonym.empty()) {
     subjects.insert(pseudonymizer_->AuditSubject(found.personnummer_pseudonym));
   }
-  std::vector<ReferralRecord> records;
-  for (const std::string& id : found.referral_ids) {
-    absl::StatusOr<ReferralRecord> record = referrals_->Get(region, id);
-    if (absl::IsNotFound(record.status())) continue;
-    if (!record.ok()) return record.status();
-    if (!record->audit_subject.empty()) subjects.insert(record->audit_subject);
-    records.push_back(*std::move(record));
+  const std::vector<ReferralRecord>& records = found.referrals;
+  for (const ReferralRecord& record : records) {
+    if (!record.audit_subject.empty()) subjects.insert(record.audit_subject);
   }
   // The page token: "<subject number>:<offset in its records>".
   const uint64_t query = QueryFingerprint(
@@ -253,16 +264,12 @@ absl::StatusOr<v1::EraseParticipantResponse> PrivacyDesk::EraseParticipant(
   RETURN_IF_ERROR(
       ValidateText("reason", request.reason(),
                    {.min_chars = 1, .max_chars = 2000, .free_text = true}));
-  std::vector<ReferralRecord> records;
+  const std::vector<ReferralRecord>& records = found.referrals;
   std::vector<std::string> open;
-  for (const std::string& id : found.referral_ids) {
-    absl::StatusOr<ReferralRecord> record = referrals_->Get(region, id);
-    if (absl::IsNotFound(record.status())) continue;
-    if (!record.ok()) return record.status();
-    if (!IsTerminal(record->referral.state())) {
-      open.push_back(record->referral.name());
+  for (const ReferralRecord& record : records) {
+    if (!IsTerminal(record.referral.state())) {
+      open.push_back(record.referral.name());
     }
-    records.push_back(*std::move(record));
   }
   if (!open.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(

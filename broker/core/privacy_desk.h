@@ -57,10 +57,12 @@ class PrivacyDesk {
   absl::StatusOr<std::string> PrivacyRegion(const Caller& caller,
                                             absl::string_view parent) const;
 
-  // The referral ids of the participant a request names, and (by
-  // personnummer) the pseudonym of the number.
+  // The referrals of the participant a request names, and (by
+  // personnummer) the pseudonym of the number. Agencies choose their
+  // participant pseudonyms, so one used by several agencies may name
+  // several people: FAILED_PRECONDITION then (name them by personnummer).
   struct Subject {
-    std::vector<std::string> referral_ids;
+    std::vector<ReferralRecord> referrals;
     std::string personnummer_pseudonym;
   };
   template <typename Request>

@@ -496,6 +496,29 @@ TEST_F(PrivacyE2eTest, ErasureLeavesNoTraceInRedisOrTheAppendOnlyFile) {
   EXPECT_TRUE(Verify().intact());
 }
 
+TEST_F(PrivacyE2eTest, APseudonymTwoAgenciesUseNamesNoOneForErasure) {
+  ASSERT_NO_FATAL_FAILURE(StartBroker());
+  v1::CreateReferralRequest fk = SampleRehabServiceOrder("13");
+  fk.mutable_referral()->mutable_participant()->set_pseudonym("deltagare-1");
+  v1::CreateReferralRequest kommun = SampleActivityReferral("13");
+  kommun.mutable_referral()->mutable_participant()->set_pseudonym(
+      "deltagare-1");
+  v1::Referral made;
+  ASSERT_TRUE(harness_->Client(kFkHalmstad).Create(fk, &made).ok());
+  ASSERT_TRUE(harness_->Client(kHalmstadKommun).Create(kommun, &made).ok());
+  v1::EraseParticipantRequest erase;
+  erase.set_parent("regions/13");
+  erase.set_participant_pseudonym("deltagare-1");
+  erase.set_reason("Begäran om radering");
+  v1::EraseParticipantResponse erased;
+  const grpc::Status status = As(kHallandCoordinator, [&](auto* c) {
+    return privacy_->EraseParticipant(c, erase, &erased);
+  });
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("fk-lfc-halmstad, kommun-halmstad-eb"));
+}
+
 TEST_F(PrivacyE2eTest, TheRetentionSweepErasesFinishedReferrals) {
   BrokerHarness::Options options;
   options.broker.retention.retention = absl::Seconds(1);
