@@ -39,7 +39,15 @@ ABSL_FLAG(std::string, pnr_key_file, "",
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "On SIGTERM, let in-flight calls finish for this long");
-ABSL_FLAG(int, max_message_bytes, 1 << 20, "Largest request accepted");
+ABSL_FLAG(int, max_message_bytes, 1 << 20,
+          "Largest request accepted, 1024..67108864 bytes; a larger one is "
+          "refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(double, rate_limit_per_second, 200,
+          "Calls each organisation may make a second on average, on this "
+          "broker (with N replicas, N times this in all); over it, "
+          "RESOURCE_EXHAUSTED saying when to retry. 0 turns the limit off");
+ABSL_FLAG(int, rate_limit_burst, 400,
+          "Calls each organisation may make at once after a quiet spell");
 ABSL_FLAG(std::string, testing_clock_start, "",
           "TESTS ONLY: run on a clock that starts at this RFC 3339 time and "
           "moves only when slussen.v1.TestingService.SetTime sets it "
@@ -63,6 +71,8 @@ constexpr const char* kFlagNames[] = {"listen",
                                       "log_level",
                                       "shutdown_grace_seconds",
                                       "max_message_bytes",
+                                      "rate_limit_per_second",
+                                      "rate_limit_burst",
                                       "insecure_allow_remote"};
 
 // SLUSSEN_<NAME> environment variables set the flags' defaults.
@@ -142,6 +152,8 @@ int main(int argc, char** argv) {
     options.redis.password = password;
   }
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.rate_limit.per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
+  options.rate_limit.burst = absl::GetFlag(FLAGS_rate_limit_burst);
   options.allow_remote_development_identity =
       absl::GetFlag(FLAGS_insecure_allow_remote);
   if (options.allow_remote_development_identity &&

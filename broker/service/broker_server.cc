@@ -22,6 +22,11 @@ constexpr const char* kServiceNames[] = {
     "slussen.v1.OfferService",       "slussen.v1.QueueService",
     "slussen.v1.CoordinatorService", "slussen.v1.EventService"};
 
+// Smaller would refuse ordinary requests; larger lets one call hold a lot
+// of memory while it is parsed.
+constexpr int kMinMessageBytes = 1 << 10;
+constexpr int kMaxMessageBytes = 64 << 20;
+
 }  // namespace
 
 bool IsLoopbackAddress(absl::string_view listen) {
@@ -46,6 +51,14 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
         "refusing the testing clock on ", options.listen,
         ": a broker whose time anyone can set serves tests on loopback only"));
   }
+  if (options.max_receive_message_bytes < kMinMessageBytes ||
+      options.max_receive_message_bytes > kMaxMessageBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_receive_message_bytes (--max_message_bytes) must be ",
+                     kMinMessageBytes, "..", kMaxMessageBytes, ", got ",
+                     options.max_receive_message_bytes));
+  }
+  RETURN_IF_ERROR(core::RateLimiter::Validate(options.rate_limit));
   if (!IsLoopbackAddress(options.listen) &&
       !options.allow_remote_development_identity) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -96,19 +109,23 @@ absl::Status BrokerServer::Build() {
                                              options_.deadlines);
   scheduler_ = std::make_unique<MatchScheduler>(matchmaker_.get(), pool_.get(),
                                                 clock_, options_.matching);
-  referral_service_ =
-      std::make_unique<ReferralServiceImpl>(desk_.get(), scheduler_.get());
+  limiter_ =
+      std::make_unique<core::RateLimiter>(options_.rate_limit, &system_clock_);
+  core::RateLimiter* const limiter = limiter_.get();
+  referral_service_ = std::make_unique<ReferralServiceImpl>(
+      desk_.get(), scheduler_.get(), limiter);
   directory_service_ = std::make_unique<DirectoryServiceImpl>(
-      directory_desk_.get(), placement_desk_.get(), scheduler_.get());
-  offer_service_ = std::make_unique<OfferServiceImpl>(placement_desk_.get(),
-                                                      scheduler_.get());
-  queue_service_ = std::make_unique<QueueServiceImpl>(queue_desk_.get());
-  coordinator_service_ =
-      std::make_unique<CoordinatorServiceImpl>(coordinator_desk_.get());
+      directory_desk_.get(), placement_desk_.get(), scheduler_.get(), limiter);
+  offer_service_ = std::make_unique<OfferServiceImpl>(
+      placement_desk_.get(), scheduler_.get(), limiter);
+  queue_service_ =
+      std::make_unique<QueueServiceImpl>(queue_desk_.get(), limiter);
+  coordinator_service_ = std::make_unique<CoordinatorServiceImpl>(
+      coordinator_desk_.get(), limiter);
   event_log_ = std::make_unique<store::RedisEventLog>(pool_.get());
   event_desk_ = std::make_unique<core::EventDesk>(event_log_.get());
   event_service_ = std::make_unique<EventServiceImpl>(
-      event_desk_.get(), options_.watch_poll_interval);
+      event_desk_.get(), options_.watch_poll_interval, limiter);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -124,7 +141,7 @@ absl::Status BrokerServer::Build() {
   builder.RegisterService(event_service_.get());
   if (options_.testing_clock != nullptr) {
     testing_service_ = std::make_unique<TestingServiceImpl>(
-        options_.testing_clock, [this] { return ticker_->Tick(); });
+        options_.testing_clock, [this] { return ticker_->Tick(); }, limiter);
     builder.RegisterService(testing_service_.get());
   }
   server_ = builder.BuildAndStart();
