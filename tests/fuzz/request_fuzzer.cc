@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "broker/core/directory_validation.h"
@@ -244,6 +245,24 @@ absl::Status UseTokens(absl::string_view text) {
   return absl::OkStatus();
 }
 
+// Whether `message` repeats a run of six or more digits of `text`: the
+// part of a personnummer that identifies (a message's own numbers, such as
+// "1900..2200" or "2000 characters", are shorter).
+bool EchoesDigits(absl::string_view message, absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    size_t n = 0;
+    while (i + n < text.size() &&
+           absl::ascii_isdigit(static_cast<unsigned char>(text[i + n]))) {
+      ++n;
+    }
+    if (n >= 6 && message.find(text.substr(i, n)) != absl::string_view::npos) {
+      return true;
+    }
+    i += n + 1;
+  }
+  return false;
+}
+
 // Plain text as a personnummer, and as free text that may hide one.
 absl::Status UsePersonnummer(absl::string_view text) {
   const absl::CivilDay today(2026, 11, 23);
@@ -256,9 +275,7 @@ absl::Status UsePersonnummer(absl::string_view text) {
            "a personnummer the parser accepts is found in free text",
            "(withheld)");
   }
-  if (!parsed.ok() &&
-      parsed.status().message().find(text) != absl::string_view::npos &&
-      text.size() >= 10) {
+  if (!parsed.ok() && EchoesDigits(parsed.status().message(), text)) {
     Broken("text:personnummer", "a refused personnummer is not echoed",
            "(withheld)");
   }
@@ -280,8 +297,7 @@ absl::Status UseFreeText(absl::string_view text) {
   }
   const absl::Status free =
       core::ValidateText("note", text, {.max_chars = 2000, .free_text = true});
-  if (!free.ok() && text.size() >= 12 &&
-      free.message().find(text) != absl::string_view::npos) {
+  if (!free.ok() && EchoesDigits(free.message(), text)) {
     Broken("text:free", "free text is never echoed", "(withheld)");
   }
   (void)core::ValidateText("display_name", text,
