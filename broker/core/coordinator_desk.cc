@@ -36,6 +36,20 @@ constexpr int kFirstOpenClocks = 256;
 constexpr size_t kMaxReportClocks = 200000;
 constexpr int kMaxReportReferrals = 200000;
 
+// The offset "o<n>" of a page token's cursor, 0..`max` (0 for none): the
+// rows of a listing read whole that earlier pages returned. A number out
+// of range cannot come from this server.
+absl::StatusOr<int> OffsetCursor(absl::string_view field,
+                                 absl::string_view cursor, int max) {
+  int offset = 0;
+  if (!cursor.empty() &&
+      (cursor[0] != 'o' || !absl::SimpleAtoi(cursor.substr(1), &offset) ||
+       offset < 0 || offset > max)) {
+    return InvalidField(field, "is not a position in this listing", cursor);
+  }
+  return offset;
+}
+
 }  // namespace
 
 std::string AwaitedAction(v1::ClockKind kind) {
@@ -139,12 +153,18 @@ absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
   if (!request.provider().empty()) {
     RETURN_IF_ERROR(ValidateProviderName("provider", request.provider()));
   }
+  if (!request.referring_organisation().empty()) {
+    RETURN_IF_ERROR(ValidateOrganisationId("referring_organisation",
+                                           request.referring_organisation()));
+  }
   RETURN_IF_ERROR(ValidateEnumSet<v1::ReferralKind>("kinds", request.kinds()));
   if (request.due_within().seconds() < 0 ||
       request.due_within().seconds() > 366 * 24 * 3600) {
     return InvalidField("due_within", "must be 0..366 days",
                         request.due_within().seconds());
   }
+  RETURN_IF_ERROR(ValidateIntRange("due_within.nanos",
+                                   request.due_within().nanos(), 0, 999999999));
   ASSIGN_OR_RETURN(const int page_size,
                    ValidatePageSize("page_size", request.page_size(),
                                     kDefaultPageSize, kMaxPageSize));
@@ -156,10 +176,8 @@ absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
   ASSIGN_OR_RETURN(const std::string cursor,
                    DecodePageToken("page_token", request.page_token(),
                                    fingerprint, IsSlugId));
-  int skip = 0;
-  if (!cursor.empty() && !absl::SimpleAtoi(cursor.substr(1), &skip)) {
-    return InvalidField("page_token", "is not a worklist position", cursor);
-  }
+  ASSIGN_OR_RETURN(const int skip,
+                   OffsetCursor("page_token", cursor, kMaxOpenClocks));
 
   const absl::Time now = clock_->Now();
   const absl::Time horizon =
@@ -345,12 +363,22 @@ CoordinatorDesk::ListDeadlineRuleSets(
   if (caller.role == v1::ROLE_UNSPECIFIED) {
     return absl::PermissionDeniedError("an identified caller is required");
   }
-  RETURN_IF_ERROR(ValidatePageSize("page_size", request.page_size(),
-                                   kDefaultPageSize, kMaxPageSize)
-                      .status());
+  ASSIGN_OR_RETURN(const int page_size,
+                   ValidatePageSize("page_size", request.page_size(),
+                                    kDefaultPageSize, kMaxPageSize));
+  const uint64_t fingerprint = QueryFingerprint("deadlineRuleSets");
+  ASSIGN_OR_RETURN(const std::string cursor,
+                   DecodePageToken("page_token", request.page_token(),
+                                   fingerprint, IsSlugId));
+  const std::vector<v1::DeadlineRuleSet> sets = keeper_->rule_sets();
+  ASSIGN_OR_RETURN(const int skip, OffsetCursor("page_token", cursor,
+                                                static_cast<int>(sets.size())));
   v1::ListDeadlineRuleSetsResponse response;
-  for (const v1::DeadlineRuleSet& set : keeper_->rule_sets()) {
-    *response.add_rule_sets() = set;
+  const int end = std::min(static_cast<int>(sets.size()), skip + page_size);
+  for (int i = skip; i < end; ++i) *response.add_rule_sets() = sets[i];
+  if (end < static_cast<int>(sets.size())) {
+    response.set_next_page_token(
+        EncodePageToken(absl::StrCat("o", end), fingerprint));
   }
   return response;
 }

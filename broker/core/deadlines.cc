@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/core/field_error.h"
 #include "broker/core/lifecycle.h"
+#include "broker/core/names.h"
 #include "broker/core/proto_rules.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/referral_validation.h"
@@ -17,6 +18,8 @@ namespace {
 namespace v1 = ::slussen::v1;
 
 constexpr int kMaxLength = 1000;
+// Rules of one set: a few clocks a kind (the seeds have at most three).
+constexpr int kMaxRules = 20;
 // As long as an offer is held by default (Offering.offer_hold_hours 0):
 // the provider is late when the hold runs out.
 constexpr int kOfferAnswerHours = 72;
@@ -132,8 +135,17 @@ std::vector<v1::DeadlineRuleSet> DefaultDeadlineRuleSets() {
 absl::Status ValidateDeadlineRuleSet(const v1::DeadlineRuleSet& set) {
   RETURN_IF_ERROR(ValidateEnum<v1::ReferralKind>(
       "rule_set.referral_kind", set.referral_kind(), /*required=*/true));
+  if (!set.framework_agreement().empty()) {
+    RETURN_IF_ERROR(ValidateFrameworkAgreementName(
+        "rule_set.framework_agreement", set.framework_agreement()));
+  }
   if (set.rules().empty()) {
     return MissingField("rule_set.rules", "at least one clock rule");
+  }
+  if (set.rules_size() > kMaxRules) {
+    return InvalidField("rule_set.rules",
+                        absl::StrCat("must hold at most ", kMaxRules, " rules"),
+                        set.rules_size());
   }
   // A kind may start on several actions (a follow-up after completion or
   // after exit), each once.

@@ -49,9 +49,10 @@ namespace slussen::core {
 // - activities and avrop: the follow-up 90 days after completion or exit.
 std::vector<slussen::v1::DeadlineRuleSet> DefaultDeadlineRuleSets();
 
-// OK if every rule names a kind, a start action, at least one stop action,
-// a length 1..1000 in a unit, and no kind twice; INVALID_ARGUMENT naming
-// the field otherwise.
+// OK if the set holds 1..20 rules, names its framework agreement (if any)
+// as "frameworkAgreements/{agreement}", and every rule names a kind, a start
+// action, at least one stop action, a length 1..1000 in a unit, and no kind
+// twice; INVALID_ARGUMENT naming the field otherwise.
 absl::Status ValidateDeadlineRuleSet(const slussen::v1::DeadlineRuleSet& set);
 
 // The rule set for `referral` among `sets` (the newest version of each): the

@@ -90,12 +90,18 @@ absl::Status MergeMasked(const google::protobuf::FieldMask& mask,
                         absl::StrCat("the fields to change, of: ",
                                      absl::StrJoin(allowed, ", ")));
   }
+  std::set<std::string> seen;
   for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string item = absl::StrCat("update_mask.paths[", i, "]");
     if (!allowed.count(mask.paths(i))) {
       return InvalidField(
-          absl::StrCat("update_mask.paths[", i, "]"),
-          absl::StrCat("must be one of ", absl::StrJoin(allowed, ", ")),
+          item, absl::StrCat("must be one of ", absl::StrJoin(allowed, ", ")),
           mask.paths(i));
+    }
+    // So that a mask holds each path at most once: at most allowed.size().
+    if (!seen.insert(mask.paths(i)).second) {
+      return InvalidField(item, "must not repeat an earlier path",
+                          mask.paths(i));
     }
   }
   FieldMaskUtil::MergeOptions options;
@@ -218,6 +224,7 @@ absl::StatusOr<v1::Provider> DirectoryDesk::UpdateProvider(
   ASSIGN_OR_RETURN(
       const std::string id,
       ParseSimpleName("provider.name", request.provider().name(), "providers"));
+  RETURN_IF_ERROR(ValidateEtag("provider.etag", request.provider().etag()));
   ASSIGN_OR_RETURN(const Versioned<v1::Provider> read,
                    directory_->GetProvider(id));
   if (!request.provider().etag().empty() &&
@@ -364,6 +371,9 @@ absl::StatusOr<v1::ListOfferingsResponse> DirectoryDesk::ListOfferings(
     return InvalidField("region", "must be a two-digit län code",
                         request.region());
   }
+  if (!request.activity_type().empty()) {
+    RETURN_IF_ERROR(ValidateCode("activity_type", request.activity_type()));
+  }
   std::vector<std::string> regions;
   if (!request.region().empty()) {
     regions = {request.region()};
@@ -410,6 +420,7 @@ absl::StatusOr<v1::ListOfferingsResponse> DirectoryDesk::ListOfferings(
 absl::StatusOr<v1::Offering> DirectoryDesk::UpdateOffering(
     const Caller& caller, const v1::UpdateOfferingRequest& request) {
   RETURN_IF_ERROR(RequireAdmin(caller, "change the directory"));
+  RETURN_IF_ERROR(ValidateEtag("offering.etag", request.offering().etag()));
   ASSIGN_OR_RETURN(const Versioned<v1::Offering> read,
                    LoadOffering("offering.name", request.offering().name()));
   if (!request.offering().etag().empty() &&
@@ -433,6 +444,7 @@ absl::StatusOr<v1::Offering> DirectoryDesk::UpdateOffering(
 
 absl::StatusOr<v1::Offering> DirectoryDesk::PublishCapacity(
     const Caller& caller, const v1::PublishCapacityRequest& request) {
+  RETURN_IF_ERROR(ValidateEtag("etag", request.etag()));
   ASSIGN_OR_RETURN(const Versioned<v1::Offering> read,
                    LoadOffering("offering", request.offering()));
   RETURN_IF_ERROR(CheckOwnsOffering(caller, read.value));

@@ -17,6 +17,10 @@ namespace {
 namespace v1 = ::slussen::v1;
 
 constexpr int kMaxList = 300;
+// A stepped work training has a few steps (4, 10, 20 hours).
+constexpr int kMaxHoursSteps = 10;
+// Ranks are 1..100.
+constexpr int kMaxSuppliers = 100;
 
 absl::Status ValidateDisplayName(absl::string_view field,
                                  absl::string_view name) {
@@ -157,6 +161,12 @@ absl::Status ValidateFrameworkAgreement(absl::string_view field,
     return MissingField(Path(field, "suppliers"),
                         "the suppliers in rank order");
   }
+  if (a.suppliers_size() > kMaxSuppliers) {
+    return InvalidField(Path(field, "suppliers"),
+                        absl::StrCat("must hold at most ", kMaxSuppliers,
+                                     " suppliers (ranks are 1..100)"),
+                        a.suppliers_size());
+  }
   for (int i = 0; i < a.suppliers_size(); ++i) {
     const v1::RankedSupplier& s = a.suppliers(i);
     const std::string item = absl::StrCat(field, ".suppliers[", i, "]");
@@ -197,6 +207,12 @@ absl::Status ValidateOffering(absl::string_view field, const v1::Offering& o) {
                                o.schedule().description(), {.max_chars = 500}));
   RETURN_IF_ERROR(ValidateIntRange(Path(field, "schedule.weeks"),
                                    o.schedule().weeks(), 0, 104));
+  if (o.schedule().hours_per_week_steps_size() > kMaxHoursSteps) {
+    return InvalidField(
+        Path(field, "schedule.hours_per_week_steps"),
+        absl::StrCat("must hold at most ", kMaxHoursSteps, " steps"),
+        o.schedule().hours_per_week_steps_size());
+  }
   for (int i = 0; i < o.schedule().hours_per_week_steps_size(); ++i) {
     RETURN_IF_ERROR(ValidateIntRange(
         absl::StrCat(field, ".schedule.hours_per_week_steps[", i, "]"),

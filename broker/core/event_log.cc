@@ -30,6 +30,13 @@ absl::StatusOr<std::map<std::string, std::string>> DecodeWatchPositions(
     absl::string_view field, absl::string_view token) {
   std::map<std::string, std::string> positions;
   if (token.empty()) return positions;
+  // 21 regions at "rr=<20 digits>-<20 digits>" each fit in 1024.
+  if (token.size() > 1024) {
+    return InvalidField(field,
+                        "is not a resume token this broker gave (at most "
+                        "1024 characters)",
+                        token);
+  }
   for (absl::string_view item : absl::StrSplit(token, ',')) {
     const std::vector<absl::string_view> pair = absl::StrSplit(item, '=');
     if (pair.size() != 2 || !IsRegionCode(pair[0]) ||

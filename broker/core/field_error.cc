@@ -1,7 +1,5 @@
 #include "broker/core/field_error.h"
 
-#include <algorithm>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -18,6 +16,17 @@ size_t Utf8SequenceLength(unsigned char lead) {
   if ((lead >> 4) == 0xE) return 3;
   if ((lead >> 3) == 0x1E) return 4;
   return 1;
+}
+
+// Whether the `n` bytes at `s` are a lead byte and n - 1 continuation
+// bytes (10xxxxxx): only then are they copied as one character, so that a
+// broken sequence cannot carry a control character past the escaping.
+bool WholeSequence(const char* s, size_t n) {
+  if (n < 2) return false;
+  for (size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[k]) & 0xC0) != 0x80) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -37,10 +46,17 @@ std::string QuoteValue(absl::string_view value) {
     } else if (c < 0x20 || c == 0x7F) {
       absl::StrAppend(&out, absl::StrFormat("\\x%02x", c));
       ++i;
-    } else {
-      const size_t n = std::min(Utf8SequenceLength(c), value.size() - i);
+    } else if (c < 0x80) {
+      out.push_back(static_cast<char>(c));
+      ++i;
+    } else if (const size_t n = Utf8SequenceLength(c);
+               n <= value.size() - i && WholeSequence(value.data() + i, n)) {
       out.append(value.data() + i, n);
       i += n;
+    } else {
+      // Not UTF-8: a stray or broken byte, escaped on its own.
+      absl::StrAppend(&out, absl::StrFormat("\\x%02x", c));
+      ++i;
     }
   }
   out += "\"";

@@ -22,8 +22,9 @@
 
 namespace slussen::core {
 
-// `value` in double quotes, with control characters, quotes and backslashes
-// escaped, cut after 64 bytes (at a character boundary) with "...".
+// `value` in double quotes, with control characters, quotes, backslashes
+// and bytes that are not UTF-8 escaped, cut after 64 bytes (at a character
+// boundary) with "...".
 std::string QuoteValue(absl::string_view value);
 
 // INVALID_ARGUMENT: "<field> <rule>, got "<value>"".

@@ -24,10 +24,6 @@ std::string BucketKey(const std::string& region, const std::string& type) {
   return absl::StrCat(region, "\x1f", type);
 }
 
-std::string QueueName(const std::string& region, const std::string& type) {
-  return absl::StrCat("regions/", region, "/queues/", type, "~", region);
-}
-
 std::string RegionOfName(const std::string& name) {
   // "regions/{region}/referrals/{id}"
   return name.size() > 10 ? name.substr(8, 2) : "";
@@ -461,7 +457,8 @@ std::vector<QueueExplanation> Matcher::ExplainQueues() const {
   for (int index : s.order) {
     if (s.placed[index] || s.rejected[index]) continue;
     const MatchReferral& r = s.input.referrals[index];
-    queues[QueueName(r.region, r.activity_type)].push_back(index);
+    queues[QueueName{r.region, r.activity_type, r.region}.ToString()].push_back(
+        index);
   }
   // Simulated future: units taken by those ahead, per offering (and
   // cohort), and expected frees used.

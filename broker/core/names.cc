@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "broker/core/field_error.h"
+#include "broker/core/proto_rules.h"
 #include "broker/core/status_macros.h"
 
 namespace slussen::core {
@@ -269,6 +270,36 @@ absl::StatusOr<ClockName> ParseClockName(absl::string_view field,
   }
   return ClockName{std::string(parts[1]), std::string(parts[3]),
                    std::string(id[0])};
+}
+
+std::string QueueName::ToString() const {
+  return absl::StrCat("regions/", region, "/queues/", activity_type, "~", area);
+}
+
+absl::StatusOr<QueueName> ParseQueueName(absl::string_view field,
+                                         absl::string_view name) {
+  if (name.empty()) {
+    return MissingField(field,
+                        "\"regions/{region}/queues/{activity_type}~{area}\"");
+  }
+  const std::vector<absl::string_view> parts = absl::StrSplit(name, '/');
+  const std::vector<absl::string_view> queue =
+      parts.size() == 4 ? absl::StrSplit(parts[3], '~')
+                        : std::vector<absl::string_view>();
+  if (parts.size() != 4 || parts[0] != "regions" || parts[2] != "queues" ||
+      !IsRegionCode(parts[1]) || queue.size() != 2 ||
+      !ValidateCode("", queue[0]).ok() ||
+      !(queue[1] == parts[1] || (ValidateKommunCode("", queue[1]).ok() &&
+                                 RegionOfKommun(queue[1]) == parts[1]))) {
+    return InvalidField(field,
+                        "must be \"regions/{region}/queues/"
+                        "{activity_type}~{area}\" with a two-digit län code, "
+                        "an activity type of 1..64 characters of [a-z0-9-] "
+                        "and the region or one of its kommuner as the area",
+                        name);
+  }
+  return QueueName{std::string(parts[1]), std::string(queue[0]),
+                   std::string(queue[1])};
 }
 
 absl::StatusOr<std::string> ParseSimpleName(absl::string_view field,

@@ -119,6 +119,19 @@ struct ClockName {
 absl::StatusOr<ClockName> ParseClockName(absl::string_view field,
                                          absl::string_view name);
 
+// "regions/{region}/queues/{activity_type}~{area}": the queue of one
+// activity type in an area, the region itself or one of its kommuner.
+struct QueueName {
+  std::string region;
+  std::string activity_type;
+  std::string area;
+
+  std::string ToString() const;
+};
+
+absl::StatusOr<QueueName> ParseQueueName(absl::string_view field,
+                                         absl::string_view name);
+
 // The id of "{collection}/{id}" (a slug id), e.g. of "providers/amia";
 // INVALID_ARGUMENT naming `field` otherwise.
 absl::StatusOr<std::string> ParseSimpleName(absl::string_view field,

@@ -15,6 +15,8 @@ namespace slussen::core {
 namespace {
 
 constexpr absl::string_view kVersion = "p1";
+// The tokens this server makes are about 110 characters long.
+constexpr size_t kMaxTokenChars = 256;
 
 }  // namespace
 
@@ -36,6 +38,13 @@ absl::StatusOr<std::string> DecodePageToken(
     absl::string_view field, absl::string_view token, uint64_t query,
     bool (*valid_cursor)(absl::string_view)) {
   if (token.empty()) return std::string();
+  if (token.size() > kMaxTokenChars) {
+    return InvalidField(field,
+                        absl::StrCat("must be a next_page_token from an "
+                                     "earlier response (at most ",
+                                     kMaxTokenChars, " characters)"),
+                        token);
+  }
   std::string plain;
   const std::vector<absl::string_view> parts =
       absl::WebSafeBase64Unescape(token, &plain)

@@ -32,8 +32,9 @@ uint64_t QueryFingerprint(absl::string_view canonical_query);
 std::string EncodePageToken(absl::string_view cursor, uint64_t query);
 
 // The cursor of `token`: empty for an empty token; INVALID_ARGUMENT naming
-// `field` for a malformed token, a cursor `valid_cursor` refuses (by
-// default: not a server-made id), or one made for another query.
+// `field` for a malformed token (or one longer than 256 characters), a cursor
+// `valid_cursor` refuses (by default: not a server-made id), or one made for
+// another query.
 absl::StatusOr<std::string> DecodePageToken(
     absl::string_view field, absl::string_view token, uint64_t query,
     bool (*valid_cursor)(absl::string_view) = IsResourceId);

@@ -206,6 +206,15 @@ absl::StatusOr<v1::VerifyAuditChainResponse> PrivacyDesk::VerifyAuditChain(
                         "(1, 2, ...) with it",
                         absl::StrCat(request.anchor_count()));
   }
+  if (!request.anchor_hash().empty() &&
+      (request.anchor_hash().size() != 40 ||
+       request.anchor_hash().find_first_not_of("0123456789abcdef") !=
+           std::string::npos)) {
+    return InvalidField("anchor_hash",
+                        "must be 40 lowercase hex digits, as a verification "
+                        "printed it",
+                        request.anchor_hash());
+  }
   ChainVerifier verifier;
   if (request.anchor_count() > 0) {
     verifier.ExpectAt(request.anchor_count(), request.anchor_hash());

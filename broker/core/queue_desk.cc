@@ -173,16 +173,9 @@ absl::StatusOr<v1::ListQueueEntriesResponse> QueueDesk::ListQueueEntries(
         absl::StrCat("role ", RoleName(caller.role),
                      " may not list whole queues; coordinators may"));
   }
-  const std::vector<absl::string_view> parts =
-      absl::StrSplit(request.queue(), '/');
-  if (parts.size() != 4 || parts[0] != "regions" || parts[2] != "queues" ||
-      !IsRegionCode(parts[1])) {
-    return InvalidField("queue",
-                        "must be \"regions/{region}/queues/"
-                        "{activity_type}~{area}\"",
-                        request.queue());
-  }
-  const std::string region(parts[1]);
+  ASSIGN_OR_RETURN(const QueueName queue,
+                   ParseQueueName("queue", request.queue()));
+  const std::string& region = queue.region;
   ASSIGN_OR_RETURN(const int page_size,
                    ValidatePageSize("page_size", request.page_size(),
                                     kDefaultPageSize, kMaxPageSize));

@@ -316,6 +316,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::CancelReferral(
   ASSIGN_OR_RETURN(ReferralName name,
                    ParseReferralName("name", request.name()));
   RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
+  RETURN_IF_ERROR(ValidateEtag("etag", request.etag()));
   RETURN_IF_ERROR(ValidateCancelReason(request.reason(), request.note()));
   return Act(caller, {.name = std::move(name),
                       .action = v1::ACTION_CANCEL,
@@ -337,6 +338,7 @@ absl::StatusOr<Transitions::Request> ProviderAction(const R& request,
   Transitions::Request out;
   ASSIGN_OR_RETURN(out.name, ParseReferralName("name", request.name()));
   RETURN_IF_ERROR(ValidateRequestId("request_id", request.request_id()));
+  RETURN_IF_ERROR(ValidateEtag("etag", request.etag()));
   RETURN_IF_ERROR(ValidateText("note", request.note(),
                                {.min_chars = note_required ? 1u : 0u,
                                 .max_chars = 2000,

@@ -112,6 +112,19 @@ absl::Status ValidateRequestId(absl::string_view field,
   return absl::OkStatus();
 }
 
+absl::Status ValidateEtag(absl::string_view field, absl::string_view etag) {
+  if (etag.empty()) return absl::OkStatus();
+  bool ok = etag.size() <= 20;
+  for (char c : etag) ok = ok && IsDigit(c);
+  if (!ok) {
+    return InvalidField(field,
+                        "must be an etag this server gave: 1..20 digits, as "
+                        "in the resource's etag field",
+                        etag);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateContactRoute(absl::string_view field,
                                   const slussen::v1::ContactRoute& route,
                                   bool required) {

@@ -45,6 +45,11 @@ absl::Status ValidateText(absl::string_view field, absl::string_view text,
 absl::Status ValidateRequestId(absl::string_view field,
                                absl::string_view request_id);
 
+// An optional etag: empty, or 1..20 digits, as the server gives them (a
+// version number). Anything else cannot be current: refused before it is
+// compared, so that no odd value reaches a message or a log line.
+absl::Status ValidateEtag(absl::string_view field, absl::string_view etag);
+
 // A staff contact route; `required` makes display_name and one of phone or
 // email required.
 absl::Status ValidateContactRoute(absl::string_view field,

@@ -45,7 +45,15 @@ ABSL_FLAG(std::string, pnr_key_file, "",
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
           "On SIGTERM, let in-flight calls finish for this long");
-ABSL_FLAG(int, max_message_bytes, 1 << 20, "Largest request accepted");
+ABSL_FLAG(int, max_message_bytes, 1 << 20,
+          "Largest request accepted, 1024..67108864 bytes; a larger one is "
+          "refused with RESOURCE_EXHAUSTED");
+ABSL_FLAG(double, rate_limit_per_second, 200,
+          "Calls each organisation may make a second on average, on this "
+          "broker (with N replicas, N times this in all); over it, "
+          "RESOURCE_EXHAUSTED saying when to retry. 0 turns the limit off");
+ABSL_FLAG(int, rate_limit_burst, 400,
+          "Calls each organisation may make at once after a quiet spell");
 ABSL_FLAG(std::string, testing_clock_start, "",
           "TESTS ONLY: run on a clock that starts at this RFC 3339 time and "
           "moves only when slussen.v1.TestingService.SetTime sets it "
@@ -91,6 +99,8 @@ constexpr const char* kFlagNames[] = {"listen",
                                       "max_message_bytes",
                                       "retention_days",
                                       "retention_sweep_seconds",
+                                      "rate_limit_per_second",
+                                      "rate_limit_burst",
                                       "insecure_allow_remote",
                                       "tls_cert_file",
                                       "tls_key_file",

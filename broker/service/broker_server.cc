@@ -39,6 +39,11 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
+// Smaller would refuse ordinary requests; larger lets one call hold a lot
+// of memory while it is parsed.
+constexpr int kMinMessageBytes = 1 << 10;
+constexpr int kMaxMessageBytes = 64 << 20;
+
 }  // namespace
 
 bool IsLoopbackAddress(absl::string_view listen) {
@@ -93,6 +98,14 @@ BrokerServer::BrokerServer(BrokerOptions options,
 
 absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
     BrokerOptions options, core::Pseudonymizer pseudonymizer) {
+  if (options.max_receive_message_bytes < kMinMessageBytes ||
+      options.max_receive_message_bytes > kMaxMessageBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_receive_message_bytes (--max_message_bytes) must be ",
+                     kMinMessageBytes, "..", kMaxMessageBytes, ", got ",
+                     options.max_receive_message_bytes));
+  }
+  RETURN_IF_ERROR(core::RateLimiter::Validate(options.rate_limit));
   RETURN_IF_ERROR(CheckListenAddresses(options));
   if (options.tls.has_value()) {
     RETURN_IF_ERROR(CheckTlsMaterial(*options.tls, absl::Now()));
@@ -135,8 +148,6 @@ absl::Status BrokerServer::Build() {
   privacy_desk_ = std::make_unique<core::PrivacyDesk>(
       keeper_.get(), audit_store_.get(), clock_, &pseudonymizer_,
       calendar_.get());
-  consent_service_ = std::make_unique<ConsentServiceImpl>(consent_desk_.get());
-  privacy_service_ = std::make_unique<PrivacyServiceImpl>(privacy_desk_.get());
   retention_sweeper_ = std::make_unique<RetentionSweeper>(privacy_desk_.get(),
                                                           options_.retention);
   directory_desk_ = std::make_unique<core::DirectoryDesk>(
@@ -155,19 +166,27 @@ absl::Status BrokerServer::Build() {
                                              options_.deadlines);
   scheduler_ = std::make_unique<MatchScheduler>(matchmaker_.get(), pool_.get(),
                                                 clock_, options_.matching);
-  referral_service_ =
-      std::make_unique<ReferralServiceImpl>(desk_.get(), scheduler_.get());
+  limiter_ =
+      std::make_unique<core::RateLimiter>(options_.rate_limit, &system_clock_);
+  core::RateLimiter* const limiter = limiter_.get();
+  referral_service_ = std::make_unique<ReferralServiceImpl>(
+      desk_.get(), scheduler_.get(), limiter);
   directory_service_ = std::make_unique<DirectoryServiceImpl>(
-      directory_desk_.get(), placement_desk_.get(), scheduler_.get());
-  offer_service_ = std::make_unique<OfferServiceImpl>(placement_desk_.get(),
-                                                      scheduler_.get());
-  queue_service_ = std::make_unique<QueueServiceImpl>(queue_desk_.get());
-  coordinator_service_ =
-      std::make_unique<CoordinatorServiceImpl>(coordinator_desk_.get());
+      directory_desk_.get(), placement_desk_.get(), scheduler_.get(), limiter);
+  offer_service_ = std::make_unique<OfferServiceImpl>(
+      placement_desk_.get(), scheduler_.get(), limiter);
+  queue_service_ =
+      std::make_unique<QueueServiceImpl>(queue_desk_.get(), limiter);
+  coordinator_service_ = std::make_unique<CoordinatorServiceImpl>(
+      coordinator_desk_.get(), limiter);
+  consent_service_ =
+      std::make_unique<ConsentServiceImpl>(consent_desk_.get(), limiter);
+  privacy_service_ =
+      std::make_unique<PrivacyServiceImpl>(privacy_desk_.get(), limiter);
   event_log_ = std::make_unique<store::RedisEventLog>(pool_.get());
   event_desk_ = std::make_unique<core::EventDesk>(event_log_.get());
   event_service_ = std::make_unique<EventServiceImpl>(
-      event_desk_.get(), options_.watch_poll_interval);
+      event_desk_.get(), options_.watch_poll_interval, limiter);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -185,7 +204,7 @@ absl::Status BrokerServer::Build() {
   builder.RegisterService(privacy_service_.get());
   if (options_.testing_clock != nullptr) {
     testing_service_ = std::make_unique<TestingServiceImpl>(
-        options_.testing_clock, [this] { return ticker_->Tick(); });
+        options_.testing_clock, [this] { return ticker_->Tick(); }, limiter);
     builder.RegisterService(testing_service_.get());
   }
   server_ = builder.BuildAndStart();

@@ -44,6 +44,7 @@
 #include "broker/core/placement_desk.h"
 #include "broker/core/pseudonymizer.h"
 #include "broker/core/queue_desk.h"
+#include "broker/core/rate_limiter.h"
 #include "broker/core/referral_desk.h"
 #include "broker/service/coordinator_service.h"
 #include "broker/service/deadline_ticker.h"
@@ -80,8 +81,13 @@ struct BrokerOptions {
   // Development identity (request metadata) is refused on an address other
   // than loopback unless this is set (and then loudly warned about).
   bool allow_remote_development_identity = false;
-  // Largest request accepted.
+  // Largest request accepted, 1 KiB..64 MiB; a larger one is
+  // RESOURCE_EXHAUSTED before any handler sees it.
   int max_receive_message_bytes = 1 << 20;
+  // Calls each organisation may make on this broker (rpc_scope.h): on
+  // average per_second (0: no limit), in bursts of up to burst. Kept per
+  // replica, in memory: across N replicas a caller gets N times this.
+  core::RateLimiter::Options rate_limit;
   // How often Redis is pinged for the health status.
   absl::Duration health_interval = absl::Seconds(1);
   // The clock; nullptr means the system clock. Must outlive the server.
@@ -150,6 +156,8 @@ class BrokerServer {
   std::unique_ptr<core::EventDesk> event_desk_;
   std::unique_ptr<MatchScheduler> scheduler_;
   std::unique_ptr<DeadlineTicker> ticker_;
+  // On the system clock even under a testing clock: callers' real pace.
+  std::unique_ptr<core::RateLimiter> limiter_;
   std::unique_ptr<ReferralServiceImpl> referral_service_;
   std::unique_ptr<DirectoryServiceImpl> directory_service_;
   std::unique_ptr<OfferServiceImpl> offer_service_;

@@ -8,15 +8,19 @@
 #define SLUSSEN_BROKER_SERVICE_COORDINATOR_SERVICE_H_
 
 #include "broker/core/coordinator_desk.h"
+#include "broker/service/rpc_scope.h"
 #include "slussen/v1/coordinator_service.grpc.pb.h"
 
 namespace slussen::service {
 
 class CoordinatorServiceImpl final
-    : public slussen::v1::CoordinatorService::Service {
+    : public slussen::v1::CoordinatorService::Service,
+      private RpcEdge {
  public:
-  // Must outlive the service.
-  explicit CoordinatorServiceImpl(core::CoordinatorDesk* desk) : desk_(desk) {}
+  // Both must outlive the service; `limiter` may be null (no rate limit).
+  CoordinatorServiceImpl(core::CoordinatorDesk* desk,
+                         core::RateLimiter* limiter)
+      : RpcEdge(limiter), desk_(desk) {}
 
   grpc::Status ListWorklist(
       grpc::ServerContext* context,

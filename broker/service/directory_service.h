@@ -10,18 +10,23 @@
 #include "broker/core/directory_desk.h"
 #include "broker/core/placement_desk.h"
 #include "broker/service/match_scheduler.h"
+#include "broker/service/rpc_scope.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
 
 namespace slussen::service {
 
 class DirectoryServiceImpl final
-    : public slussen::v1::ProviderDirectory::Service {
+    : public slussen::v1::ProviderDirectory::Service,
+      private RpcEdge {
  public:
-  // All must outlive the service.
+  // All must outlive the service; `limiter` may be null (no rate limit).
   DirectoryServiceImpl(core::DirectoryDesk* desk,
                        core::PlacementDesk* placements,
-                       MatchScheduler* scheduler)
-      : desk_(desk), placements_(placements), scheduler_(scheduler) {}
+                       MatchScheduler* scheduler, core::RateLimiter* limiter)
+      : RpcEdge(limiter),
+        desk_(desk),
+        placements_(placements),
+        scheduler_(scheduler) {}
 
 #define SLUSSEN_RPC(Method, Request, Response)             \
   grpc::Status Method(grpc::ServerContext* context,        \

@@ -11,15 +11,19 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "broker/core/event_desk.h"
+#include "broker/service/rpc_scope.h"
 #include "slussen/v1/event_service.grpc.pb.h"
 
 namespace slussen::service {
 
-class EventServiceImpl final : public slussen::v1::EventService::Service {
+class EventServiceImpl final : public slussen::v1::EventService::Service,
+                               private RpcEdge {
  public:
-  // `desk` must outlive the service.
-  EventServiceImpl(core::EventDesk* desk, absl::Duration poll_interval)
-      : desk_(desk), poll_interval_(poll_interval) {}
+  // `desk` and `limiter` must outlive the service; `limiter` may be null
+  // (no rate limit).
+  EventServiceImpl(core::EventDesk* desk, absl::Duration poll_interval,
+                   core::RateLimiter* limiter)
+      : RpcEdge(limiter), desk_(desk), poll_interval_(poll_interval) {}
 
   grpc::Status WatchEvents(
       grpc::ServerContext* context,

@@ -9,16 +9,19 @@
 #include "broker/core/placement_desk.h"
 #include "broker/core/queue_desk.h"
 #include "broker/service/match_scheduler.h"
+#include "broker/service/rpc_scope.h"
 #include "slussen/v1/offer_service.grpc.pb.h"
 #include "slussen/v1/queue_service.grpc.pb.h"
 
 namespace slussen::service {
 
-class OfferServiceImpl final : public slussen::v1::OfferService::Service {
+class OfferServiceImpl final : public slussen::v1::OfferService::Service,
+                               private RpcEdge {
  public:
-  // Both must outlive the service.
-  OfferServiceImpl(core::PlacementDesk* desk, MatchScheduler* scheduler)
-      : desk_(desk), scheduler_(scheduler) {}
+  // All must outlive the service; `limiter` may be null (no rate limit).
+  OfferServiceImpl(core::PlacementDesk* desk, MatchScheduler* scheduler,
+                   core::RateLimiter* limiter)
+      : RpcEdge(limiter), desk_(desk), scheduler_(scheduler) {}
 
   grpc::Status GetOffer(grpc::ServerContext* context,
                         const slussen::v1::GetOfferRequest* request,
@@ -38,10 +41,12 @@ class OfferServiceImpl final : public slussen::v1::OfferService::Service {
   MatchScheduler* const scheduler_;
 };
 
-class QueueServiceImpl final : public slussen::v1::QueueService::Service {
+class QueueServiceImpl final : public slussen::v1::QueueService::Service,
+                               private RpcEdge {
  public:
-  // Must outlive the service.
-  explicit QueueServiceImpl(core::QueueDesk* desk) : desk_(desk) {}
+  // Both must outlive the service; `limiter` may be null (no rate limit).
+  QueueServiceImpl(core::QueueDesk* desk, core::RateLimiter* limiter)
+      : RpcEdge(limiter), desk_(desk) {}
 
   grpc::Status GetQueuePosition(
       grpc::ServerContext* context,

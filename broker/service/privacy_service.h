@@ -10,15 +10,18 @@
 #include "absl/time/time.h"
 #include "broker/core/consent_desk.h"
 #include "broker/core/privacy_desk.h"
+#include "broker/service/rpc_scope.h"
 #include "slussen/v1/consent_service.grpc.pb.h"
 #include "slussen/v1/privacy_service.grpc.pb.h"
 
 namespace slussen::service {
 
-class ConsentServiceImpl final : public slussen::v1::ConsentService::Service {
+class ConsentServiceImpl final : public slussen::v1::ConsentService::Service,
+                                 private RpcEdge {
  public:
-  // Must outlive the service.
-  explicit ConsentServiceImpl(core::ConsentDesk* desk) : desk_(desk) {}
+  // Both must outlive the service; `limiter` may be null (no rate limit).
+  ConsentServiceImpl(core::ConsentDesk* desk, core::RateLimiter* limiter)
+      : RpcEdge(limiter), desk_(desk) {}
 
   grpc::Status GetConsent(grpc::ServerContext* context,
                           const slussen::v1::GetConsentRequest* request,
@@ -36,10 +39,12 @@ class ConsentServiceImpl final : public slussen::v1::ConsentService::Service {
   core::ConsentDesk* const desk_;
 };
 
-class PrivacyServiceImpl final : public slussen::v1::PrivacyService::Service {
+class PrivacyServiceImpl final : public slussen::v1::PrivacyService::Service,
+                                 private RpcEdge {
  public:
-  // Must outlive the service.
-  explicit PrivacyServiceImpl(core::PrivacyDesk* desk) : desk_(desk) {}
+  // Both must outlive the service; `limiter` may be null (no rate limit).
+  PrivacyServiceImpl(core::PrivacyDesk* desk, core::RateLimiter* limiter)
+      : RpcEdge(limiter), desk_(desk) {}
 
   grpc::Status ListAuditRecords(
       grpc::ServerContext* context,

@@ -12,15 +12,18 @@
 
 #include "broker/core/referral_desk.h"
 #include "broker/service/match_scheduler.h"
+#include "broker/service/rpc_scope.h"
 #include "slussen/v1/referral_service.grpc.pb.h"
 
 namespace slussen::service {
 
-class ReferralServiceImpl final : public slussen::v1::ReferralService::Service {
+class ReferralServiceImpl final : public slussen::v1::ReferralService::Service,
+                                  private RpcEdge {
  public:
-  // Both must outlive the service.
-  ReferralServiceImpl(core::ReferralDesk* desk, MatchScheduler* scheduler)
-      : desk_(desk), scheduler_(scheduler) {}
+  // All must outlive the service; `limiter` may be null (no rate limit).
+  ReferralServiceImpl(core::ReferralDesk* desk, MatchScheduler* scheduler,
+                      core::RateLimiter* limiter)
+      : RpcEdge(limiter), desk_(desk), scheduler_(scheduler) {}
 
   grpc::Status CreateReferral(grpc::ServerContext* context,
                               const slussen::v1::CreateReferralRequest* request,

@@ -1,6 +1,11 @@
 // What every RPC handler does around its core call: find the request id and
-// the caller's identity, log the call as one JSON line, and turn the core's
-// absl::Status into a grpc::Status (the codes map one to one).
+// the caller's identity, admit the caller under its rate limit, log the call
+// as one JSON line, and turn the core's absl::Status into a grpc::Status (the
+// codes map one to one). Every service implementation derives from RpcEdge,
+// whose RunRpc and Serve do this, so that no handler can skip a step.
+//
+//   class ReferralServiceImpl final : public v1::ReferralService::Service,
+//                                     private RpcEdge { ... };
 //
 //   grpc::Status Create(grpc::ServerContext* context, const Req* request,
 //                       Referral* response) override {
@@ -29,7 +34,13 @@
 // the four, region a län code (required for a coordinator). See README,
 // Security.
 //
-// Thread-safe: RpcScope is per call; the functions are pure.
+// Rate limit. Once identified, a call takes a token of its organisation's
+// bucket (core/rate_limiter.h); without one it is RESOURCE_EXHAUSTED saying
+// the limit and when to retry, and its body does not run. The buckets are
+// this broker's: across N replicas a caller may make N times the limit.
+//
+// Thread-safe: RpcScope is per call; the functions are pure; RpcEdge is
+// thread-safe as its limiter is.
 #ifndef SLUSSEN_BROKER_SERVICE_RPC_SCOPE_H_
 #define SLUSSEN_BROKER_SERVICE_RPC_SCOPE_H_
 
@@ -47,6 +58,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "broker/core/caller.h"
+#include "broker/core/rate_limiter.h"
 
 namespace slussen::service {
 
@@ -118,29 +130,47 @@ class RpcScope {
   std::string organisation_;
 };
 
-// Runs `body(caller)` inside an RpcScope.
-template <typename Body>
-grpc::Status RunRpc(grpc::ServerContext* context, absl::string_view method,
-                    Body&& body) {
-  RpcScope scope(context, method);
-  absl::StatusOr<core::Caller> caller = scope.Identify();
-  if (!caller.ok()) return scope.Finish(caller.status());
-  return scope.Finish(std::forward<Body>(body)(*caller));
-}
+// The base of every gRPC service implementation: its handlers run through
+// RunRpc or Serve.
+class RpcEdge {
+ protected:
+  // `limiter` may be null (no rate limit); it must outlive the service.
+  explicit RpcEdge(core::RateLimiter* limiter) : limiter_(limiter) {}
 
-// Runs `call(caller)`, an absl::StatusOr<Response>, inside an RpcScope and
-// moves its value into `*response`: the body of most handlers.
-template <typename Response, typename Call>
-grpc::Status Serve(grpc::ServerContext* context, absl::string_view method,
-                   Response* response, Call&& call) {
-  return RunRpc(context, method,
-                [&](const core::Caller& caller) -> absl::Status {
-                  absl::StatusOr<Response> result = call(caller);
-                  if (!result.ok()) return result.status();
-                  *response = *std::move(result);
-                  return absl::OkStatus();
-                });
-}
+  // Runs `body(caller)`, an absl::Status, inside an RpcScope, once the
+  // caller is identified and admitted.
+  template <typename Body>
+  grpc::Status RunRpc(grpc::ServerContext* context, absl::string_view method,
+                      Body&& body) const {
+    RpcScope scope(context, method);
+    absl::StatusOr<core::Caller> caller = scope.Identify();
+    if (!caller.ok()) return scope.Finish(caller.status());
+    if (limiter_ != nullptr) {
+      if (absl::Status admitted = limiter_->Admit(caller->organisation);
+          !admitted.ok()) {
+        return scope.Finish(admitted);
+      }
+    }
+    return scope.Finish(std::forward<Body>(body)(*caller));
+  }
+
+  // Runs `call(caller)`, an absl::StatusOr<Response>, as RunRpc does and
+  // moves its value into `*response`: the body of most handlers.
+  template <typename Response, typename Call>
+  grpc::Status Serve(grpc::ServerContext* context, absl::string_view method,
+                     Response* response, Call&& call) const {
+    return RunRpc(context, method,
+                  [&](const core::Caller& caller) -> absl::Status {
+                    absl::StatusOr<Response> result = call(caller);
+                    if (!result.ok()) return result.status();
+                    *response = *std::move(result);
+                    return absl::OkStatus();
+                  });
+  }
+
+ private:
+  core::RateLimiter* const limiter_;
+};
 
 }  // namespace slussen::service
 

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/core/proto_time.h"
+#include "broker/core/status_macros.h"
 #include "broker/service/rpc_scope.h"
 
 namespace slussen::service {
@@ -20,6 +21,7 @@ grpc::Status TestingServiceImpl::SetTime(grpc::ServerContext* context,
         if (!request->has_time()) {
           return absl::InvalidArgumentError("time is required");
         }
+        RETURN_IF_ERROR(core::ValidateTimestamp("time", request->time()));
         const absl::Time time = core::ToAbslTime(request->time());
         const absl::Time now = clock_->Now();
         if (time < now) {

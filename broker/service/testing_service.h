@@ -9,17 +9,23 @@
 #include <utility>
 
 #include "broker/core/clock.h"
+#include "broker/service/rpc_scope.h"
 #include "slussen/v1/testing_service.grpc.pb.h"
 
 namespace slussen::service {
 
-class TestingServiceImpl final : public slussen::v1::TestingService::Service {
+class TestingServiceImpl final : public slussen::v1::TestingService::Service,
+                                 private RpcEdge {
  public:
-  // `clock` must outlive the service; `fire_deadlines` fires the steps due
-  // now and says how many.
+  // `clock` and `limiter` must outlive the service (`limiter` may be null:
+  // no rate limit); `fire_deadlines` fires the steps due now and says how
+  // many.
   TestingServiceImpl(core::ManualClock* clock,
-                     std::function<int()> fire_deadlines)
-      : clock_(clock), fire_deadlines_(std::move(fire_deadlines)) {}
+                     std::function<int()> fire_deadlines,
+                     core::RateLimiter* limiter)
+      : RpcEdge(limiter),
+        clock_(clock),
+        fire_deadlines_(std::move(fire_deadlines)) {}
 
   grpc::Status SetTime(grpc::ServerContext* context,
                        const slussen::v1::SetTimeRequest* request,

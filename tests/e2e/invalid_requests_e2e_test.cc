@@ -400,7 +400,9 @@ TEST_F(InvalidRequestsE2eTest, InvalidGetListAndCancelNameTheirField) {
   EXPECT_EQ(Fingerprint(), before);
 }
 
-TEST_F(InvalidRequestsE2eTest, OversizedMessagesAreRefusedByTheTransport) {
+TEST_F(InvalidRequestsE2eTest,
+       OversizedMessagesAreRefusedByTheTransportAndWriteNothing) {
+  const std::string before = Fingerprint();
   v1::CreateReferralRequest request = SampleActivityReferral();
   request.mutable_referral()->mutable_activity()->set_note(
       std::string(2 << 20, 'x'));
@@ -409,6 +411,7 @@ TEST_F(InvalidRequestsE2eTest, OversizedMessagesAreRefusedByTheTransport) {
   v1::Referral out;
   const grpc::Status status = stub_->CreateReferral(&context, request, &out);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(Fingerprint(), before);
 }
 
 }  // namespace

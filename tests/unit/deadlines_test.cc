@@ -284,6 +284,17 @@ TEST_F(DeadlinesTest, ValidationRefusesABrokenRuleSetNamingTheField) {
          s->mutable_rules(0)->set_awaited_role(static_cast<v1::Role>(77));
        },
        "rule_set.rules[0].awaited_role"},
+      {"framework agreement not a name",
+       [](v1::DeadlineRuleSet* s) {
+         s->set_framework_agreement(std::string(5000, 'x'));
+       },
+       "rule_set.framework_agreement must be "
+       "\"frameworkAgreements/{agreement}\""},
+      {"more than 20 rules",
+       [](v1::DeadlineRuleSet* s) {
+         for (int i = 0; i < 19; ++i) *s->add_rules() = s->rules(0);
+       },
+       "rule_set.rules must hold at most 20 rules, got 21"},
   };
   const v1::DeadlineRuleSet valid =
       *FindSet(rule_sets_, v1::REFERRAL_KIND_IMPULSE);

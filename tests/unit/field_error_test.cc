@@ -39,6 +39,20 @@ TEST(QuoteValue, ControlCharactersAreHexEscaped) {
   EXPECT_EQ(QuoteValue("\x7f"), R"("\x7f")");
 }
 
+// Found by the request fuzzer: a lead byte whose sequence broke off was
+// copied with the next two bytes whatever they were, so a NUL or a line
+// break could ride into a message (and a log line) unescaped.
+TEST(QuoteValue, BytesThatAreNotUtf8AreEscapedOneByOne) {
+  EXPECT_EQ(QuoteValue(absl::string_view("h\xe2\x00"
+                                         "1",
+                                         4)),
+            R"("h\xe2\x001")");
+  EXPECT_EQ(QuoteValue("\xe2\n{\"x\":1}"), R"("\xe2\x0a{\"x\":1}")");
+  EXPECT_EQ(QuoteValue("\xc3"), R"("\xc3")");          // cut short by the end
+  EXPECT_EQ(QuoteValue("\x80\xff"), R"("\x80\xff")");  // never UTF-8
+  EXPECT_EQ(QuoteValue("\xf0\x9f\x98\x80"), "\"\xf0\x9f\x98\x80\"");
+}
+
 TEST(QuoteValue, NonAsciiIsKept) {
   EXPECT_EQ(QuoteValue("Hälsosam"), "\"Hälsosam\"");
 }

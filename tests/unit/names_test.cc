@@ -232,6 +232,43 @@ TEST(Names, FrameworkAgreementName) {
   }
 }
 
+TEST(Names, QueueNameRoundTrips) {
+  for (absl::string_view text :
+       {"regions/13/queues/halsosam~13", "regions/13/queues/halsosam~1380",
+        "regions/19/queues/funktionsbrevlada~19"}) {
+    SCOPED_TRACE(text);
+    const absl::StatusOr<QueueName> name = ParseQueueName("queue", text);
+    ASSERT_TRUE(name.ok()) << name.status();
+    EXPECT_EQ(name->ToString(), text);
+  }
+  const QueueName name = *ParseQueueName("q", "regions/13/queues/redo~1380");
+  EXPECT_EQ(name.region, "13");
+  EXPECT_EQ(name.activity_type, "redo");
+  EXPECT_EQ(name.area, "1380");
+}
+
+TEST(Names, BadQueueNameIsRefused) {
+  for (const std::string& bad :
+       {std::string("regions/13/queues/halsosam"),
+        std::string("regions/13/queues/halsosam~12"),    // another region
+        std::string("regions/13/queues/halsosam~1280"),  // a kommun outside
+        std::string("regions/13/queues/Hälsosam~13"),    // not a code
+        std::string("regions/13/queues/~13"),            // no type
+        std::string("regions/13/queues/a~13~13"),        // two areas
+        std::string("regions/99/queues/halsosam~99"),    // no such län
+        std::string("regions/13/offers/halsosam~13"),    // another collection
+        std::string("regions/13/queues/halsosam~13/x"),  // too long a path
+        "regions/13/queues/" + std::string(65, 'a') + "~13"}) {
+    SCOPED_TRACE(bad);
+    const absl::Status status = ParseQueueName("queue", bad).status();
+    ExpectInvalid(status, "queue");
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr("regions/{region}/queues/{activity_type}~{area}"));
+  }
+  EXPECT_THAT(std::string(ParseQueueName("queue", "").status().message()),
+              HasSubstr("is required"));
+}
+
 TEST(Names, OrganisationId) {
   EXPECT_TRUE(ValidateOrganisationId("o", "fk-lfc-halmstad").ok());
   ExpectInvalid(ValidateOrganisationId("scope.organisation", "AF Halmstad"),

@@ -101,6 +101,22 @@ TEST(PageToken, GarbageIsRefused) {
   }
 }
 
+TEST(PageToken, OverlongTokenIsRefusedBeforeDecoding) {
+  // A real token followed by padding the decoder would skip: refused by
+  // its length alone.
+  const std::string token =
+      EncodePageToken(kCursor, kFnvOfRegion13) + std::string(300, 'A');
+  ExpectRefused(DecodePageToken("page_token", token, kFnvOfRegion13),
+                "at most 256 characters");
+  // The longest cursor a listing makes fits well within the limit.
+  const std::string longest =
+      EncodePageToken(std::string(63, 'a'), ~uint64_t{0});
+  EXPECT_LE(longest.size(), 128u);
+  EXPECT_TRUE(DecodePageToken("page_token", longest, ~uint64_t{0},
+                              [](absl::string_view) { return true; })
+                  .ok());
+}
+
 TEST(PageToken, TamperedTokenIsRefused) {
   std::string token = EncodePageToken(kCursor, kFnvOfRegion13);
   token.pop_back();

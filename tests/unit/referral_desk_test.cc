@@ -227,6 +227,23 @@ TEST_F(ReferralDeskTest, StaleEtagIsAborted) {
   EXPECT_TRUE(Cancel(kHalmstad, made.name(), "", "1").ok());
 }
 
+TEST_F(ReferralDeskTest, AnEtagTheServerCannotHaveGivenIsInvalid) {
+  const v1::Referral made = Create(kHalmstad, SampleImpulse());
+  for (const std::string& etag : {std::string("W/1"), std::string(64, '1')}) {
+    const absl::StatusOr<v1::Referral> cancelled =
+        Cancel(kHalmstad, made.name(), "", etag);
+    EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(cancelled.status().message(), HasSubstr("etag"));
+  }
+  // The provider actions check theirs the same way.
+  v1::RecordContactRequest contact;
+  contact.set_name(made.name());
+  contact.set_etag("one");
+  EXPECT_EQ(desk_.RecordContact(kProvider, contact).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(repository_.events().size(), 1u);  // the create's only
+}
+
 TEST_F(ReferralDeskTest, LostRacesAreRetriedOnAFreshRead) {
   const v1::Referral made = Create(kHalmstad, SampleImpulse());
   repository_.FailNextUpdatesWithAborted(2);

@@ -319,6 +319,28 @@ TEST(ValidateContactRoute, NeverEchoesAPersonnummerInABrokenDisplayName) {
   EXPECT_THAT(std::string(too_long.message()), Not(HasSubstr("1212-1212")));
 }
 
+// --- ValidateEtag ------------------------------------------------------
+
+TEST(ValidateEtag, EmptyOrTheServersDigitsAreAllowed) {
+  EXPECT_TRUE(ValidateEtag("etag", "").ok());
+  EXPECT_TRUE(ValidateEtag("etag", "1").ok());
+  EXPECT_TRUE(ValidateEtag("etag", "9223372036854775807").ok());
+  EXPECT_TRUE(ValidateEtag("etag", std::string(20, '9')).ok());
+}
+
+TEST(ValidateEtag, AnythingElseIsRefused) {
+  for (const std::string& etag :
+       {std::string(21, '1'), std::string("W/\"3\""), std::string("-1"),
+        std::string("3 "), std::string("abc"), std::string(1 << 20, 'x')}) {
+    SCOPED_TRACE(etag.substr(0, 30));
+    const absl::Status status = ValidateEtag("provider.etag", etag);
+    ExpectInvalid(status, "provider.etag");
+    EXPECT_THAT(std::string(status.message()), HasSubstr("1..20 digits"));
+    // However long the value, the message stays short.
+    EXPECT_LT(status.message().size(), 200u);
+  }
+}
+
 // --- ValidateLanguageCode ----------------------------------------------
 
 TEST(ValidateLanguageCode, TwoLowercaseLettersAreValid) {
