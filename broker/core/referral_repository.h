@@ -248,6 +248,11 @@ class ReferralRepository {
   virtual absl::StatusOr<ClockRecord> GetClock(const std::string& region,
                                                const std::string& id) = 0;
 
+  // The clocks `ids` of `region`, read together (one round trip): one
+  // entry per id, in order; nullopt where there is no such clock.
+  virtual absl::StatusOr<std::vector<std::optional<ClockRecord>>> GetClocks(
+      const std::string& region, const std::vector<std::string>& ids) = 0;
+
   // The ids of the clocks of `region` whose next firing is at or before
   // `now`, soonest first, at most `limit`.
   virtual absl::StatusOr<std::vector<std::string>> DueClocks(
@@ -267,6 +272,17 @@ class ReferralRepository {
   // Writes one clock (a firing, a pause) with its event; the new version.
   // ABORTED if it changed since it was read.
   virtual absl::StatusOr<int64_t> ApplyClock(const ClockWrite& write) = 0;
+
+  // Writes many clocks (a tick's firings) together, each with its event
+  // and its own version check, each atomic on its own as with ApplyClock:
+  // a write that lost its race does not stop the others. The outcome of
+  // each write, in order: OK (written; its version is now
+  // `record.version + 1`), ABORTED (the clock changed since it was read:
+  // another replica fired it) or NOT_FOUND. The call as a whole fails only
+  // when the store cannot be reached (UNAVAILABLE: some writes may have
+  // been made, each whole or not at all).
+  virtual absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
+      const std::vector<ClockWrite>& writes) = 0;
 };
 
 // A repository that hands every call to another: the base of decorators
@@ -333,6 +349,14 @@ class ForwardingReferralRepository : public ReferralRepository {
   }
   absl::StatusOr<int64_t> ApplyClock(const ClockWrite& write) override {
     return inner_->ApplyClock(write);
+  }
+  absl::StatusOr<std::vector<std::optional<ClockRecord>>> GetClocks(
+      const std::string& region, const std::vector<std::string>& ids) override {
+    return inner_->GetClocks(region, ids);
+  }
+  absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
+      const std::vector<ClockWrite>& writes) override {
+    return inner_->ApplyClocks(writes);
   }
 
  protected:

@@ -71,6 +71,8 @@ class RedisReferralStore final : public core::ReferralRepository {
       const std::string& region, const std::string& referral_id) override;
   absl::StatusOr<core::ClockRecord> GetClock(const std::string& region,
                                              const std::string& id) override;
+  absl::StatusOr<std::vector<std::optional<core::ClockRecord>>> GetClocks(
+      const std::string& region, const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
                                                      absl::Time now,
                                                      int limit) override;
@@ -80,6 +82,10 @@ class RedisReferralStore final : public core::ReferralRepository {
   absl::StatusOr<std::vector<core::ClockRecord>> ListOpenClocks(
       const std::string& region, int limit) override;
   absl::StatusOr<int64_t> ApplyClock(const core::ClockWrite& write) override;
+  // One change script per clock, up to RedisChange::kChangesPerScript of
+  // them to a script call, all in one round trip (per region).
+  absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
+      const std::vector<core::ClockWrite>& writes) override;
 
   // Adds to `change` the check and writes of one clock and its event.
   static void ClockInto(RedisChange& change, const core::ClockWrite& write);

@@ -3,8 +3,14 @@
 // open clocks by due time (the coordinator's worklist), and per referral the
 // set of its clocks. A clock is written with a version check, together with
 // the referral change that starts, meets or closes it, or alone when it
-// fires or pauses; so of several replicas firing one clock, one wins.
+// fires or pauses; so of several replicas firing one clock, one wins. A
+// tick's firings are read in one pipeline (GetClocks) and written in one
+// (ApplyClocks), each clock still its own version-checked change.
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -104,6 +110,29 @@ absl::StatusOr<int64_t> RedisReferralStore::ApplyClock(
   return write.record.version + 1;
 }
 
+absl::StatusOr<std::vector<absl::Status>> RedisReferralStore::ApplyClocks(
+    const std::vector<ClockWrite>& writes) {
+  // A script call's keys must share a hash tag: one ApplyEach a region.
+  std::map<std::string, std::vector<size_t>> by_region;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    by_region[writes[i].record.region].push_back(i);
+  }
+  std::vector<absl::Status> out(writes.size());
+  for (const auto& [region, indexes] : by_region) {
+    std::vector<RedisChange> changes(indexes.size());
+    for (size_t j = 0; j < indexes.size(); ++j) {
+      ClockInto(changes[j], writes[indexes[j]]);
+    }
+    ASSIGN_OR_RETURN(
+        const std::vector<absl::StatusOr<RedisChange::Result>> results,
+        RedisChange::ApplyEach(*pool_, changes));
+    for (size_t j = 0; j < indexes.size(); ++j) {
+      out[indexes[j]] = results[j].status();
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<ClockRecord> RedisReferralStore::GetClock(
     const std::string& region, const std::string& id) {
   ASSIGN_OR_RETURN(const RedisValue reply,
@@ -119,18 +148,34 @@ absl::StatusOr<ClockRecord> RedisReferralStore::GetClock(
 
 namespace {
 
-// The clocks of `ids` in `region`, in that order; missing ones skipped.
-absl::StatusOr<std::vector<ClockRecord>> ReadClocks(
+// The clocks of `ids` in `region`, read in one pipeline: one entry per id,
+// nullopt for a missing one.
+absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
     RedisPool& pool, const std::string& region,
     const std::vector<std::string>& ids) {
   std::vector<std::vector<std::string>> reads;
+  reads.reserve(ids.size());
   for (const std::string& id : ids) reads.push_back(ReadClock(region, id));
-  std::vector<ClockRecord> out;
-  if (reads.empty()) return out;
   ASSIGN_OR_RETURN(const std::vector<RedisValue> replies, pool.Pipeline(reads));
-  for (size_t i = 0; i < replies.size(); ++i) {
+  std::vector<std::optional<ClockRecord>> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
     ASSIGN_OR_RETURN(std::optional<ClockRecord> record,
                      DecodeClock(region, ids[i], replies[i]));
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
+// The same, missing ones skipped.
+absl::StatusOr<std::vector<ClockRecord>> ReadClocks(
+    RedisPool& pool, const std::string& region,
+    const std::vector<std::string>& ids) {
+  ASSIGN_OR_RETURN(std::vector<std::optional<ClockRecord>> each,
+                   ReadEach(pool, region, ids));
+  std::vector<ClockRecord> out;
+  out.reserve(each.size());
+  for (std::optional<ClockRecord>& record : each) {
     if (record.has_value()) out.push_back(*std::move(record));
   }
   return out;
@@ -143,6 +188,12 @@ std::vector<std::string> Strings(const RedisValue& array) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<std::optional<ClockRecord>>>
+RedisReferralStore::GetClocks(const std::string& region,
+                              const std::vector<std::string>& ids) {
+  return ReadEach(*pool_, region, ids);
+}
 
 absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocks(
     const std::string& region, const std::string& referral_id) {

@@ -316,6 +316,20 @@ absl::StatusOr<core::ClockRecord> InMemoryReferralRepository::GetClock(
   return it->second;
 }
 
+absl::StatusOr<std::vector<std::optional<core::ClockRecord>>>
+InMemoryReferralRepository::GetClocks(const std::string& region,
+                                      const std::vector<std::string>& ids) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::optional<core::ClockRecord>> out;
+  for (const std::string& id : ids) {
+    const auto it = clocks_.find({region, id});
+    out.push_back(it == clocks_.end()
+                      ? std::nullopt
+                      : std::optional<core::ClockRecord>(it->second));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> InMemoryReferralRepository::DueClocks(
     const std::string& region, absl::Time now, int limit) {
   absl::MutexLock lock(&mu_);
@@ -356,6 +370,26 @@ absl::StatusOr<int64_t> InMemoryReferralRepository::ApplyClock(
   if (absl::Status ok = CheckClocks({write}); !ok.ok()) return ok;
   WriteClocks({write});
   return write.record.version + 1;
+}
+
+absl::StatusOr<std::vector<absl::Status>>
+InMemoryReferralRepository::ApplyClocks(
+    const std::vector<core::ClockWrite>& writes) {
+  absl::MutexLock lock(&mu_);
+  std::vector<absl::Status> out;
+  for (const core::ClockWrite& write : writes) {
+    const bool missing =
+        write.record.version != 0 &&
+        !clocks_.contains({write.record.region, write.record.id});
+    if (missing) {
+      out.push_back(absl::NotFoundError(
+          absl::StrCat("clock ", write.record.id, " not found")));
+      continue;
+    }
+    out.push_back(CheckClocks({write}));
+    if (out.back().ok()) WriteClocks({write});
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<core::ClockRecord>>

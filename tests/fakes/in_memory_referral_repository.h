@@ -45,6 +45,8 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
       const std::string& region, const std::string& referral_id) override;
   absl::StatusOr<core::ClockRecord> GetClock(const std::string& region,
                                              const std::string& id) override;
+  absl::StatusOr<std::vector<std::optional<core::ClockRecord>>> GetClocks(
+      const std::string& region, const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
                                                      absl::Time now,
                                                      int limit) override;
@@ -54,6 +56,8 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
   absl::StatusOr<std::vector<core::ClockRecord>> ListOpenClocks(
       const std::string& region, int limit) override;
   absl::StatusOr<int64_t> ApplyClock(const core::ClockWrite& write) override;
+  absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
+      const std::vector<core::ClockWrite>& writes) override;
 
   // The capacity of one unit ("-" or a cohort id) of an offering, so that
   // offers can take it.
