@@ -85,9 +85,9 @@ constexpr char kFireRegion[] = "14";
 // Clocks per RedisChange (one Lua script call) while loading.
 constexpr int kLoadBatch = 500;
 // The ticker's interval and the keeper's batch (deadline_ticker.h,
-// deadline_keeper.cc).
+// deadline_keeper.h).
 constexpr absl::Duration kTickInterval = absl::Milliseconds(250);
-constexpr int kFireBatch = 1000;
+constexpr int kFireBatch = core::DeadlineKeeper::kFireBatch;
 
 [[noreturn]] void Die(absl::string_view what, const absl::Status& status) {
   fprintf(stderr, "deadline_bench: %s: %s\n", std::string(what).c_str(),
@@ -706,7 +706,8 @@ struct CostModel {
 };
 
 // The ticker over a timeline: tick at `start`, then 250 ms after each
-// tick's end; in each tick the regions in order, each firing at most
+// tick's end, or at once after a tick in which a region fired a whole
+// batch; in each tick the regions in order, each firing at most
 // kFireBatch of its due steps, soonest first. `fire(region, now, k)` does
 // (or models) one region's call and returns how long it took. A step fires
 // when its region's call ends (an upper bound: within the call, steps are
@@ -733,6 +734,7 @@ Timeline Simulate(const std::vector<std::vector<int64_t>>& due_ms,
     const absl::Time now = t;
     const int64_t now_ms = absl::ToUnixMillis(now);
     bool left = false;
+    bool backlog = false;
     for (size_t r = 0; r < due_ms.size(); ++r) {
       const std::vector<int64_t>& due = due_ms[r];
       size_t k = 0;
@@ -754,6 +756,7 @@ Timeline Simulate(const std::vector<std::vector<int64_t>>& due_ms,
       }
       next[r] += k;
       left = left || (next[r] < due.size() && due[next[r]] <= now_ms);
+      backlog = backlog || k == kFireBatch;
     }
     ++out.ticks;
     if (now >= until && !left) break;
@@ -761,7 +764,7 @@ Timeline Simulate(const std::vector<std::vector<int64_t>>& due_ms,
       out.gave_up = true;
       break;
     }
-    t += kTickInterval;
+    if (!backlog) t += kTickInterval;
   }
   return out;
 }
