@@ -49,6 +49,8 @@ class RedisReferralStore final : public core::ReferralRepository {
 
   absl::StatusOr<core::ReferralRecord> Get(const std::string& region,
                                            const std::string& id) override;
+  absl::StatusOr<std::vector<std::optional<core::ReferralRecord>>> GetReferrals(
+      const std::string& region, const std::vector<std::string>& ids) override;
 
   absl::StatusOr<int64_t> Apply(const core::ReferralChange& change) override;
 
@@ -79,8 +81,10 @@ class RedisReferralStore final : public core::ReferralRepository {
   absl::StatusOr<std::vector<core::ClockRecord>> ListClocksStarted(
       const std::string& region, absl::Time start, absl::Time end,
       int limit) override;
+  using core::ReferralRepository::ListOpenClocks;
   absl::StatusOr<std::vector<core::ClockRecord>> ListOpenClocks(
-      const std::string& region, int limit) override;
+      const std::string& region,
+      const std::optional<core::OpenClockPosition>& after, int limit) override;
   absl::StatusOr<int64_t> ApplyClock(const core::ClockWrite& write) override;
   // One change script per clock, up to RedisChange::kChangesPerScript of
   // them to a script call, all in one round trip (per region).

@@ -74,6 +74,20 @@ absl::StatusOr<core::ReferralRecord> InMemoryReferralRepository::Get(
   return it->second;
 }
 
+absl::StatusOr<std::vector<std::optional<core::ReferralRecord>>>
+InMemoryReferralRepository::GetReferrals(const std::string& region,
+                                         const std::vector<std::string>& ids) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::optional<core::ReferralRecord>> out;
+  for (const std::string& id : ids) {
+    const auto it = records_.find({region, id});
+    out.push_back(it == records_.end()
+                      ? std::nullopt
+                      : std::optional<core::ReferralRecord>(it->second));
+  }
+  return out;
+}
+
 absl::StatusOr<int64_t> InMemoryReferralRepository::Apply(
     const core::ReferralChange& change) {
   absl::MutexLock lock(&mu_);
@@ -349,18 +363,29 @@ absl::StatusOr<std::vector<std::string>> InMemoryReferralRepository::DueClocks(
 }
 
 absl::StatusOr<std::vector<core::ClockRecord>>
-InMemoryReferralRepository::ListOpenClocks(const std::string& region,
-                                           int limit) {
+InMemoryReferralRepository::ListOpenClocks(
+    const std::string& region,
+    const std::optional<core::OpenClockPosition>& after, int limit) {
+  // The order of the Redis store's sorted set: due time in ms, then id.
+  const auto position = [](const core::ClockRecord& r) {
+    return std::make_pair(
+        absl::ToUnixMillis(core::ToAbslTime(r.clock.due_time())), r.id);
+  };
   absl::MutexLock lock(&mu_);
   std::vector<core::ClockRecord> out;
   for (const auto& [key, clock] : clocks_) {
-    if (key.first == region && core::IsOpen(clock.clock)) out.push_back(clock);
+    if (key.first != region || !core::IsOpen(clock.clock)) continue;
+    if (after.has_value() &&
+        position(clock) <=
+            std::make_pair(absl::ToUnixMillis(after->due), after->id)) {
+      continue;
+    }
+    out.push_back(clock);
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::make_pair(a.clock.due_time().seconds(), a.id) <
-           std::make_pair(b.clock.due_time().seconds(), b.id);
+  std::sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
+    return position(a) < position(b);
   });
-  if (static_cast<int>(out.size()) > limit) out.resize(limit);
+  if (static_cast<int>(out.size()) > limit) out.resize(std::max(limit, 0));
   return out;
 }
 

@@ -48,8 +48,10 @@ std::vector<absl::StatusCode> Codes(const std::vector<absl::Status>& all) {
   return codes;
 }
 
-// A new running call-back clock of referral "ref<n>" in `region`.
-ClockWrite NewClock(int n, const std::string& region = kRegion) {
+// A new running call-back clock of referral "ref<n>" in `region`, due
+// `due_hours` after kStart.
+ClockWrite NewClock(int n, const std::string& region = kRegion,
+                    int due_hours = 72) {
   ClockWrite write;
   ClockRecord& r = write.record;
   r.region = region;
@@ -62,7 +64,8 @@ ClockWrite NewClock(int n, const std::string& region = kRegion) {
   clock.set_state(v1::CLOCK_STATE_RUNNING);
   *clock.mutable_start_time() = core::ToProtoTimestamp(kStart);
   *clock.mutable_warn_time() = core::ToProtoTimestamp(kStart + absl::Hours(48));
-  *clock.mutable_due_time() = core::ToProtoTimestamp(kStart + absl::Hours(72));
+  *clock.mutable_due_time() =
+      core::ToProtoTimestamp(kStart + absl::Hours(due_hours));
   r.next_fire = kStart + absl::Hours(48);
   return write;
 }
@@ -285,6 +288,53 @@ TEST_F(RedisReferralStoreClocksTest, ABatchOverTwoRegionsAnswersInItsOrder) {
                           absl::StatusCode::kOk, absl::StatusCode::kOk));
   EXPECT_EQ(Events(kRegion), 2);
   EXPECT_EQ(Events("01"), 1);
+}
+
+TEST_F(RedisReferralStoreClocksTest, OpenClocksAfterAPositionComeInDueOrder) {
+  // Due at 80, 72, 72, 72, 90 hours: by due time, then id.
+  MustWrite({NewClock(1, kRegion, 80), NewClock(2), NewClock(3), NewClock(4),
+             NewClock(5, kRegion, 90)});
+  const auto ids = [&](const std::optional<core::OpenClockPosition>& after,
+                       int limit) {
+    std::vector<std::string> out;
+    const absl::StatusOr<std::vector<ClockRecord>> open =
+        store_->ListOpenClocks(kRegion, after, limit);
+    EXPECT_TRUE(open.ok()) << open.status();
+    for (const ClockRecord& record :
+         open.value_or(std::vector<ClockRecord>())) {
+      out.push_back(record.id);
+    }
+    return out;
+  };
+  const absl::Time due72 = kStart + absl::Hours(72);
+  EXPECT_THAT(
+      ids(std::nullopt, 10),
+      ElementsAre("ref2-1-0", "ref3-1-0", "ref4-1-0", "ref1-1-0", "ref5-1-0"));
+  // After a clock still there: by its rank.
+  EXPECT_THAT(ids(core::OpenClockPosition{due72, "ref2-1-0"}, 10),
+              ElementsAre("ref3-1-0", "ref4-1-0", "ref1-1-0", "ref5-1-0"));
+  EXPECT_THAT(ids(core::OpenClockPosition{due72, "ref3-1-0"}, 2),
+              ElementsAre("ref4-1-0", "ref1-1-0"));
+  // After a clock gone (or never there) at that time: by due time and id.
+  EXPECT_THAT(ids(core::OpenClockPosition{due72, "ref25-1-0"}, 10),
+              ElementsAre("ref3-1-0", "ref4-1-0", "ref1-1-0", "ref5-1-0"));
+  EXPECT_THAT(ids(core::OpenClockPosition{due72, "ref1-1-0"}, 1),
+              ElementsAre("ref2-1-0"));
+  EXPECT_THAT(
+      ids(core::OpenClockPosition{kStart + absl::Hours(85), "ref2-1-0"}, 10),
+      ElementsAre("ref5-1-0"));
+  EXPECT_THAT(ids(core::OpenClockPosition{kStart + absl::Hours(95), "a"}, 10),
+              ::testing::IsEmpty());
+  EXPECT_THAT(ids(std::nullopt, 0), ::testing::IsEmpty());
+}
+
+TEST_F(RedisReferralStoreClocksTest, GetReferralsAnswersNulloptForAMissingOne) {
+  const absl::StatusOr<std::vector<std::optional<core::ReferralRecord>>> none =
+      store_->GetReferrals(kRegion, {"01ABSENT", "01ALSOABSENT"});
+  ASSERT_TRUE(none.ok()) << none.status();
+  ASSERT_EQ(none->size(), 2u);
+  EXPECT_FALSE((*none)[0].has_value());
+  EXPECT_FALSE((*none)[1].has_value());
 }
 
 TEST_F(RedisReferralStoreClocksTest, AnEmptyBatchWritesNothing) {
