@@ -1,10 +1,11 @@
 #include "broker/core/coordinator_desk.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
-#include <unordered_set>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -28,10 +29,13 @@ namespace v1 = ::slussen::v1;
 
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
-// Open clocks of a region read for one worklist at most.
+// Open clocks of a region looked at for one worklist page at most; past
+// them, the page ends early, with a token to go on from there.
 constexpr int kMaxOpenClocks = 20000;
 // Open clocks read first for a worklist page (more if the page needs them).
 constexpr int kFirstOpenClocks = 256;
+// Referrals read in one round trip for a worklist page at least.
+constexpr int kMinReferralReads = 32;
 // Records read for one report at most.
 constexpr size_t kMaxReportClocks = 200000;
 constexpr int kMaxReportReferrals = 200000;
@@ -48,6 +52,71 @@ absl::StatusOr<int> OffsetCursor(absl::string_view field,
     return InvalidField(field, "is not a position in this listing", cursor);
   }
   return offset;
+}
+
+// A worklist page token's cursor: the due time (Unix ms) and the id of the
+// last clock the page returned, "<ms>_<id>"; the next page starts after it.
+std::string WorklistCursor(const ClockRecord& record) {
+  return absl::StrCat(absl::ToUnixMillis(ToAbslTime(record.clock.due_time())),
+                      "_", record.id);
+}
+
+OpenClockPosition PositionOf(const ClockRecord& record) {
+  return {ToAbslTime(record.clock.due_time()), record.id};
+}
+
+// "<ms>_<id>" into the position it names; nullopt if it is not one.
+std::optional<OpenClockPosition> ParseWorklistCursor(absl::string_view cursor) {
+  const size_t underscore = cursor.find('_');
+  int64_t millis = 0;
+  if (underscore == absl::string_view::npos ||
+      !absl::SimpleAtoi(cursor.substr(0, underscore), &millis)) {
+    return std::nullopt;
+  }
+  const absl::string_view id = cursor.substr(underscore + 1);
+  if (id.empty() || id.size() > 100) return std::nullopt;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-') {
+      return std::nullopt;
+    }
+  }
+  return OpenClockPosition{absl::FromUnixMillis(millis), std::string(id)};
+}
+
+bool IsWorklistCursor(absl::string_view cursor) {
+  return ParseWorklistCursor(cursor).has_value();
+}
+
+// Whether the worklist `request` of `caller` shows a clock of `referral`.
+bool Shows(const Caller& caller, const v1::ListWorklistRequest& request,
+           const ReferralRecord& referral) {
+  if (!CanSee(caller, referral)) return false;
+  const v1::Referral& r = referral.referral;
+  if (!request.provider().empty() &&
+      r.assigned_provider() != request.provider()) {
+    return false;
+  }
+  if (!request.referring_organisation().empty() &&
+      r.referring_organisation() != request.referring_organisation()) {
+    return false;
+  }
+  return request.kinds().empty() ||
+         std::find(request.kinds().begin(), request.kinds().end(), KindOf(r)) !=
+             request.kinds().end();
+}
+
+v1::WorklistItem WorklistItemOf(const v1::Clock& clock,
+                                const ReferralRecord& referral,
+                                absl::Time now) {
+  v1::WorklistItem item;
+  *item.mutable_clock() = clock;
+  item.set_referral_kind(KindOf(referral.referral));
+  item.set_awaited_action(AwaitedAction(clock.kind()));
+  item.set_awaited_organisation(clock.awaited_organisation());
+  *item.mutable_since_time() = clock.start_time();
+  *item.mutable_lateness() =
+      ToProtoDuration(now - ToAbslTime(clock.due_time()));
+  return item;
 }
 
 }  // namespace
@@ -175,10 +244,7 @@ absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
       absl::StrCat(caller.organisation, "\n", canonical.SerializeAsString()));
   ASSIGN_OR_RETURN(const std::string cursor,
                    DecodePageToken("page_token", request.page_token(),
-                                   fingerprint, IsSlugId));
-  ASSIGN_OR_RETURN(const int skip,
-                   OffsetCursor("page_token", cursor, kMaxOpenClocks));
-
+                                   fingerprint, IsWorklistCursor));
   const absl::Time now = clock_->Now();
   const absl::Time horizon =
       request.has_due_within()
@@ -188,70 +254,93 @@ absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
   if (caller.role == v1::ROLE_COORDINATOR && caller.region != region) {
     return response;  // another region's worklist is not this coordinator's
   }
-  // Open clocks by due time: the most overdue first, then the soonest due.
-  // Read in growing prefixes, at most kMaxOpenClocks: a page mostly needs
-  // only its own clocks and the one after, not the whole list that a
-  // filtered worklist may have to look through. A clock looked at in a
-  // shorter prefix is not looked at again.
-  std::unordered_set<std::string> seen;
-  int matched = 0;
-  bool done = false;
-  for (int limit = std::min(kMaxOpenClocks,
-                            std::max(kFirstOpenClocks, 2 * (skip + page_size)));
-       !done; limit = std::min(kMaxOpenClocks, 8 * limit)) {
+  Page page{.caller = caller,
+            .request = request,
+            .region = region,
+            .page_size = page_size,
+            .fingerprint = fingerprint,
+            .now = now,
+            .horizon = horizon,
+            .response = &response};
+  RETURN_IF_ERROR(FillWorklist(page, ParseWorklistCursor(cursor)));
+  return response;
+}
+
+absl::Status CoordinatorDesk::FillWorklist(
+    Page& page, std::optional<OpenClockPosition> after) {
+  // Open clocks by due time, then id: the most overdue first, then the
+  // soonest due; from just after the last clock of the page before. Read
+  // in growing batches: a page mostly needs only its own clocks and the
+  // one after, but a filtered worklist may have to look through many.
+  int looked_at = 0;
+  for (int batch = std::max(kFirstOpenClocks, 2 * page.page_size);;
+       batch = std::min(8 * batch, kMaxOpenClocks - looked_at)) {
     ASSIGN_OR_RETURN(const std::vector<ClockRecord> open,
-                     keeper_->ListOpenClocks(region, limit));
-    done = static_cast<int>(open.size()) < limit || limit == kMaxOpenClocks;
+                     keeper_->ListOpenClocks(page.region, after, batch));
+    std::vector<const ClockRecord*> candidates;
+    bool past_horizon = false;
     for (const ClockRecord& record : open) {
-      if (!seen.insert(record.id).second) continue;
-      const v1::Clock& clock = record.clock;
-      if (ToAbslTime(clock.due_time()) > horizon) {
-        done = true;
+      if (ToAbslTime(record.clock.due_time()) > page.horizon) {
+        past_horizon = true;
         break;
       }
-      if (caller.role == v1::ROLE_PROVIDER &&
-          clock.awaited_organisation() != caller.organisation) {
-        continue;
+      if (page.caller.role != v1::ROLE_PROVIDER ||
+          record.clock.awaited_organisation() == page.caller.organisation) {
+        candidates.push_back(&record);
       }
-      ASSIGN_OR_RETURN(const ClockName name,
-                       ParseClockName("clock", clock.name()));
-      absl::StatusOr<ReferralRecord> referral =
-          keeper_->Get(region, name.referral_id);
-      if (absl::IsNotFound(referral.status())) continue;
-      RETURN_IF_ERROR(referral.status());
-      if (!CanSee(caller, *referral)) continue;
-      const v1::Referral& r = referral->referral;
-      if (!request.provider().empty() &&
-          r.assigned_provider() != request.provider()) {
-        continue;
-      }
-      if (!request.referring_organisation().empty() &&
-          r.referring_organisation() != request.referring_organisation()) {
-        continue;
-      }
-      if (!request.kinds().empty() &&
-          std::find(request.kinds().begin(), request.kinds().end(),
-                    KindOf(r)) == request.kinds().end()) {
-        continue;
-      }
-      if (matched++ < skip) continue;
-      if (response.items_size() == page_size) {
-        response.set_next_page_token(
-            EncodePageToken(absl::StrCat("o", skip + page_size), fingerprint));
-        done = true;
-        break;
-      }
-      v1::WorklistItem* item = response.add_items();
-      *item->mutable_clock() = clock;
-      item->set_referral_kind(KindOf(r));
-      item->set_awaited_action(AwaitedAction(clock.kind()));
-      item->set_awaited_organisation(clock.awaited_organisation());
-      *item->mutable_since_time() = clock.start_time();
-      *item->mutable_lateness() =
-          ToProtoDuration(now - ToAbslTime(clock.due_time()));
+    }
+    ASSIGN_OR_RETURN(const bool full, AddItems(page, candidates));
+    looked_at += static_cast<int>(open.size());
+    if (full || past_horizon || static_cast<int>(open.size()) < batch) {
+      return absl::OkStatus();
+    }
+    after = PositionOf(open.back());
+    if (looked_at >= kMaxOpenClocks) {
+      // Enough for one call: the next page goes on from here.
+      page.response->set_next_page_token(
+          EncodePageToken(WorklistCursor(open.back()), page.fingerprint));
+      return absl::OkStatus();
     }
   }
-  return response;
+}
+
+absl::StatusOr<bool> CoordinatorDesk::AddItems(
+    Page& page, const std::vector<const ClockRecord*>& candidates) {
+  v1::ListWorklistResponse& response = *page.response;
+  // Their referrals, read in one round trip per slice as large as the page
+  // still needs (and one more: whether another page follows).
+  for (size_t begin = 0; begin < candidates.size();) {
+    const size_t slice = std::min(
+        candidates.size() - begin,
+        static_cast<size_t>(std::max(
+            kMinReferralReads, page.page_size - response.items_size() + 1)));
+    std::vector<std::string> referral_ids;
+    for (size_t i = begin; i < begin + slice; ++i) {
+      ASSIGN_OR_RETURN(const ClockName name,
+                       ParseClockName("clock", candidates[i]->clock.name()));
+      referral_ids.push_back(name.referral_id);
+    }
+    ASSIGN_OR_RETURN(const std::vector<std::optional<ReferralRecord>> referrals,
+                     keeper_->GetReferrals(page.region, referral_ids));
+    for (size_t i = 0; i < slice; ++i) {
+      const std::optional<ReferralRecord>& referral = referrals.at(i);
+      if (!referral.has_value() ||
+          !Shows(page.caller, page.request, *referral)) {
+        continue;
+      }
+      const ClockRecord& record = *candidates[begin + i];
+      if (response.items_size() == page.page_size) {
+        // Another follows: the next page starts after this page's last.
+        response.set_next_page_token(
+            EncodePageToken(page.last_cursor, page.fingerprint));
+        return true;
+      }
+      *response.add_items() = WorklistItemOf(record.clock, *referral, page.now);
+      page.last_cursor = WorklistCursor(record);
+    }
+    begin += slice;
+  }
+  return false;
 }
 
 absl::StatusOr<std::string> CoordinatorDesk::CoordinatedRegion(

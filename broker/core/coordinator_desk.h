@@ -11,7 +11,13 @@
 #ifndef SLUSSEN_BROKER_CORE_COORDINATOR_DESK_H_
 #define SLUSSEN_BROKER_CORE_COORDINATOR_DESK_H_
 
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "broker/core/calendar.h"
 #include "broker/core/caller.h"
 #include "broker/core/clock.h"
@@ -66,6 +72,26 @@ class CoordinatorDesk {
   };
   absl::StatusOr<Visible> Load(const Caller& caller, absl::string_view field,
                                const std::string& name);
+  // A worklist page being made.
+  struct Page {
+    const Caller& caller;
+    const slussen::v1::ListWorklistRequest& request;
+    const std::string& region;
+    int page_size = 0;
+    uint64_t fingerprint = 0;
+    absl::Time now;
+    absl::Time horizon;
+    slussen::v1::ListWorklistResponse* response = nullptr;
+    // The page token cursor of the last item added.
+    std::string last_cursor;
+  };
+  // Adds to `page` the items after `after` (from the first when nullopt),
+  // and the token of the next page if another follows.
+  absl::Status FillWorklist(Page& page, std::optional<OpenClockPosition> after);
+  // Adds the clocks of `candidates` (in order) that the page shows, until
+  // it is full; true when it is full and another item follows.
+  absl::StatusOr<bool> AddItems(
+      Page& page, const std::vector<const ClockRecord*>& candidates);
   // PERMISSION_DENIED unless `caller` is the awaited organisation or the
   // region's coordinator.
   static absl::Status CheckMayPause(const Caller& caller,

@@ -1,5 +1,6 @@
 #include "broker/core/deadline_keeper.h"
 
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -18,9 +19,6 @@ namespace {
 
 namespace v1 = ::slussen::v1;
 
-// Clock steps fired per region and call at most: a backlog (a broker that
-// was down for days) drains over a few ticks rather than in one.
-constexpr int kFireBatch = 1000;
 // Lost races on one clock before giving up on it for this tick.
 constexpr int kMaxAttempts = 5;
 // Steps one clock may take in one tick (warning, breach, escalation: 3),
@@ -243,36 +241,95 @@ absl::StatusOr<int64_t> DeadlineKeeper::Apply(const ReferralChange& change) {
   return inner()->Apply(with_clocks);
 }
 
+std::optional<ClockWrite> DeadlineKeeper::NextWrite(const ClockRecord& read,
+                                                    absl::Time now) const {
+  const std::optional<Firing> step = Fire(read.clock, now, *calendar_);
+  ClockWrite write{.record = read};
+  if (step.has_value()) {
+    write.record.clock = step->clock;
+    write.event = ClockEvent(step->clock, step->event, now);
+  }
+  write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
+  if (!step.has_value() && write.record.next_fire == read.next_fire) {
+    return std::nullopt;
+  }
+  return write;
+}
+
+namespace {
+
+// A due clock as FireDue follows it from round to round.
+struct DueClock {
+  std::string id;
+  // The clock as this call wrote it, so the next round need not read it
+  // again; nullopt: read it (the first round, or after a lost race).
+  std::optional<ClockRecord> known;
+  int lost = 0;   // races lost to another replica
+  int steps = 0;  // steps fired by this call
+};
+
+}  // namespace
+
 absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
                                             absl::Time now) {
   ASSIGN_OR_RETURN(const std::vector<std::string> due,
                    inner()->DueClocks(region, now, kFireBatch));
+  std::vector<DueClock> clocks;
+  clocks.reserve(due.size());
+  for (const std::string& id : due) clocks.push_back({.id = id});
+  // Each round reads the clocks not known (one pipeline), writes the next
+  // step of each (one pipeline, every write version-checked on its own),
+  // and keeps what it wrote: a clock overdue by days fires its warning,
+  // breach and escalation in three rounds, read once.
   int fired = 0;
-  for (const std::string& id : due) {
-    for (int attempt = 0, steps = 0;
-         attempt < kMaxAttempts && steps < kMaxStepsPerClock;) {
-      absl::StatusOr<ClockRecord> read = inner()->GetClock(region, id);
-      if (absl::IsNotFound(read.status())) break;
-      RETURN_IF_ERROR(read.status());
-      const std::optional<Firing> step = Fire(read->clock, now, *calendar_);
-      ClockWrite write{.record = *read};
-      if (step.has_value()) {
-        write.record.clock = step->clock;
-        write.event = ClockEvent(step->clock, step->event, now);
+  while (!clocks.empty()) {
+    std::vector<std::string> unknown;
+    for (const DueClock& clock : clocks) {
+      if (!clock.known.has_value()) unknown.push_back(clock.id);
+    }
+    if (!unknown.empty()) {
+      ASSIGN_OR_RETURN(std::vector<std::optional<ClockRecord>> read,
+                       inner()->GetClocks(region, unknown));
+      size_t next = 0;
+      for (DueClock& clock : clocks) {
+        if (!clock.known.has_value()) clock.known = std::move(read.at(next++));
       }
-      write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
-      if (!step.has_value() && write.record.next_fire == read->next_fire) {
-        break;
-      }
-      const absl::StatusOr<int64_t> written = inner()->ApplyClock(write);
-      if (absl::IsAborted(written.status())) {
-        ++attempt;  // another replica moved it: look again
+    }
+    std::vector<ClockWrite> writes;
+    std::vector<DueClock> writing;
+    for (DueClock& clock : clocks) {
+      if (!clock.known.has_value()) continue;  // gone
+      std::optional<ClockWrite> write = NextWrite(*clock.known, now);
+      if (!write.has_value()) continue;  // nothing (more) to do
+      writes.push_back(*std::move(write));
+      writing.push_back(std::move(clock));
+    }
+    if (writes.empty()) break;
+    ASSIGN_OR_RETURN(const std::vector<absl::Status> written,
+                     inner()->ApplyClocks(writes));
+    if (written.size() != writes.size()) {
+      return absl::InternalError(absl::StrCat("the store answered ",
+                                              written.size(), " of ",
+                                              writes.size(), " clock writes"));
+    }
+    clocks.clear();
+    for (size_t i = 0; i < writes.size(); ++i) {
+      DueClock& clock = writing[i];
+      if (absl::IsAborted(written[i])) {
+        // Another replica moved it: read it again, a few times at most.
+        clock.known.reset();
+        if (++clock.lost < kMaxAttempts) clocks.push_back(std::move(clock));
         continue;
       }
-      RETURN_IF_ERROR(written.status());
-      if (!step.has_value()) break;  // re-indexed only
+      if (absl::IsNotFound(written[i])) continue;
+      RETURN_IF_ERROR(written[i]);
+      // A write without an event re-indexed the clock only: it is done.
+      if (!writes[i].event.has_value()) continue;
       ++fired;
-      ++steps;
+      if (++clock.steps == kMaxStepsPerClock) continue;
+      clock.known = std::move(writes[i].record);
+      ++clock.known->version;
+      clocks.push_back(std::move(clock));
     }
   }
   return fired;

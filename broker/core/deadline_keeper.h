@@ -15,6 +15,7 @@
 #ifndef SLUSSEN_BROKER_CORE_DEADLINE_KEEPER_H_
 #define SLUSSEN_BROKER_CORE_DEADLINE_KEEPER_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,11 @@ slussen::v1::Event ClockEvent(const slussen::v1::Clock& clock,
 
 class DeadlineKeeper final : public ForwardingReferralRepository {
  public:
+  // Clocks FireDue takes per region and call at most: a backlog (the
+  // midnight burst, a broker that was down for days) drains over several
+  // calls rather than in one.
+  static constexpr int kFireBatch = 1000;
+
   // `inner` and `calendar` must outlive the keeper; so must `rules`, where
   // new rule-set versions are kept (nullptr: the built-in ones only).
   DeadlineKeeper(ReferralRepository* inner, const SwedishCalendar* calendar,
@@ -58,8 +64,11 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
       const std::string& id, slussen::v1::DeadlineRuleSet set,
       const Caller& caller, absl::Time now);
 
-  // Fires every step due at `now` of the clocks of `region`; the number of
-  // steps this call fired (steps another replica fired are not counted).
+  // Fires every step due at `now` of the clocks of `region` (at most a
+  // batch of clocks a call: a backlog drains over several calls); the
+  // number of steps this call fired (steps another replica fired are not
+  // counted). The batch's clocks are read together and their steps written
+  // together, each write version-checked on its own.
   absl::StatusOr<int> FireDue(const std::string& region, absl::Time now);
 
   // Pauses or resumes a clock (deadlines.h), with the checks there.
@@ -90,6 +99,12 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
                                     int index,
                                     const std::vector<ClockRecord>& existing,
                                     const slussen::v1::Offer* offer = nullptr);
+
+  // The write that moves `read` on at `now`: its next step with the step's
+  // event, or, without an event, its next firing time put right when the
+  // stored one is stale; nullopt when there is nothing to write.
+  std::optional<ClockWrite> NextWrite(const ClockRecord& read,
+                                      absl::Time now) const;
 
   // The rule set `referral` starts clocks under, if any.
   std::optional<slussen::v1::DeadlineRuleSet> RuleSetOf(

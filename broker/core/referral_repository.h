@@ -151,6 +151,14 @@ struct ClockRecord {
   std::optional<absl::Time> next_fire;
 };
 
+// A place in a region's open clocks, which are ordered by due time (to the
+// millisecond), then by id: just after the clock `id` due at `due`. The
+// clock need not be open any more.
+struct OpenClockPosition {
+  absl::Time due;
+  std::string id;
+};
+
 // A clock written with a change, with the event it causes (if any). The
 // write is refused (ABORTED) unless the stored clock is still at
 // `record.version` (0: must not exist).
@@ -216,6 +224,12 @@ class ReferralRepository {
   virtual absl::StatusOr<ReferralRecord> Get(const std::string& region,
                                              const std::string& id) = 0;
 
+  // The referrals `ids` of `region`, read together (one round trip): one
+  // entry per id, in order; nullopt where there is none.
+  virtual absl::StatusOr<std::vector<std::optional<ReferralRecord>>>
+  GetReferrals(const std::string& region,
+               const std::vector<std::string>& ids) = 0;
+
   // Writes `change` if the stored versions are still those read; returns
   // the referral's new version. ABORTED otherwise. Indexes that follow a
   // field (the assigned organisation, matchable states, live holds) move
@@ -265,6 +279,11 @@ class ReferralRepository {
   virtual absl::StatusOr<ClockRecord> GetClock(const std::string& region,
                                                const std::string& id) = 0;
 
+  // The clocks `ids` of `region`, read together (one round trip): one
+  // entry per id, in order; nullopt where there is no such clock.
+  virtual absl::StatusOr<std::vector<std::optional<ClockRecord>>> GetClocks(
+      const std::string& region, const std::vector<std::string>& ids) = 0;
+
   // The ids of the clocks of `region` whose next firing is at or before
   // `now`, soonest first, at most `limit`.
   virtual absl::StatusOr<std::vector<std::string>> DueClocks(
@@ -276,14 +295,31 @@ class ReferralRepository {
       const std::string& region, absl::Time start, absl::Time end,
       int limit) = 0;
 
-  // The open clocks of `region` (not met or closed), by due time, the
-  // earliest first; at most `limit`.
+  // The open clocks of `region` (not met or closed), by due time and then
+  // id, the earliest first; only those after `after` when given; at most
+  // `limit`.
   virtual absl::StatusOr<std::vector<ClockRecord>> ListOpenClocks(
-      const std::string& region, int limit) = 0;
+      const std::string& region, const std::optional<OpenClockPosition>& after,
+      int limit) = 0;
+  absl::StatusOr<std::vector<ClockRecord>> ListOpenClocks(
+      const std::string& region, int limit) {
+    return ListOpenClocks(region, std::nullopt, limit);
+  }
 
   // Writes one clock (a firing, a pause) with its event; the new version.
   // ABORTED if it changed since it was read.
   virtual absl::StatusOr<int64_t> ApplyClock(const ClockWrite& write) = 0;
+
+  // Writes many clocks (a tick's firings) together, each with its event
+  // and its own version check, each atomic on its own as with ApplyClock:
+  // a write that lost its race does not stop the others. The outcome of
+  // each write, in order: OK (written; its version is now
+  // `record.version + 1`), ABORTED (the clock changed since it was read:
+  // another replica fired it) or NOT_FOUND. The call as a whole fails only
+  // when the store cannot be reached (UNAVAILABLE: some writes may have
+  // been made, each whole or not at all).
+  virtual absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
+      const std::vector<ClockWrite>& writes) = 0;
 };
 
 // A repository that hands every call to another: the base of decorators
@@ -304,6 +340,10 @@ class ForwardingReferralRepository : public ReferralRepository {
   absl::StatusOr<ReferralRecord> Get(const std::string& region,
                                      const std::string& id) override {
     return inner_->Get(region, id);
+  }
+  absl::StatusOr<std::vector<std::optional<ReferralRecord>>> GetReferrals(
+      const std::string& region, const std::vector<std::string>& ids) override {
+    return inner_->GetReferrals(region, ids);
   }
   absl::StatusOr<int64_t> Apply(const ReferralChange& change) override {
     return inner_->Apply(change);
@@ -353,12 +393,22 @@ class ForwardingReferralRepository : public ReferralRepository {
       int limit) override {
     return inner_->ListClocksStarted(region, start, end, limit);
   }
+  using ReferralRepository::ListOpenClocks;
   absl::StatusOr<std::vector<ClockRecord>> ListOpenClocks(
-      const std::string& region, int limit) override {
-    return inner_->ListOpenClocks(region, limit);
+      const std::string& region, const std::optional<OpenClockPosition>& after,
+      int limit) override {
+    return inner_->ListOpenClocks(region, after, limit);
   }
   absl::StatusOr<int64_t> ApplyClock(const ClockWrite& write) override {
     return inner_->ApplyClock(write);
+  }
+  absl::StatusOr<std::vector<std::optional<ClockRecord>>> GetClocks(
+      const std::string& region, const std::vector<std::string>& ids) override {
+    return inner_->GetClocks(region, ids);
+  }
+  absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
+      const std::vector<ClockWrite>& writes) override {
+    return inner_->ApplyClocks(writes);
   }
 
  protected:

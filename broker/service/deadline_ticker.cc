@@ -10,11 +10,13 @@ namespace slussen::service {
 
 void DeadlineTicker::Start() {
   thread_ = std::thread([this] {
-    for (int n = 1;
-         !stopping_.WaitForNotificationWithTimeout(options_.interval); ++n) {
+    bool backlog = false;
+    for (int n = 1; !stopping_.WaitForNotificationWithTimeout(
+             backlog ? absl::ZeroDuration() : options_.interval);
+         ++n) {
       // New rule versions another replica added: every ~5 s.
       if (n % 20 == 0) keeper_->RefreshRuleSets().IgnoreError();
-      Tick();
+      Tick(&backlog);
     }
   });
 }
@@ -25,6 +27,12 @@ void DeadlineTicker::Stop() {
 }
 
 int DeadlineTicker::Tick() {
+  bool backlog = false;
+  return Tick(&backlog);
+}
+
+int DeadlineTicker::Tick(bool* backlog) {
+  *backlog = false;
   int total = 0;
   const absl::Time now = clock_->Now();
   for (absl::string_view code : core::RegionCodes()) {
@@ -42,6 +50,8 @@ int DeadlineTicker::Tick() {
           {{"region", region}, {"steps", absl::StrCat(*fired)}});
     }
     total += *fired;
+    // Steps, not clocks, but a clock fires one step a tick as a rule.
+    if (*fired >= core::DeadlineKeeper::kFireBatch) *backlog = true;
   }
   return total;
 }

@@ -1,10 +1,11 @@
 // Fires due deadline clocks, and now and then reads the deadline rule
 // versions again (another replica may have added one): every `interval` (a
-// quarter second by
-// default, so a step fires at most about that late, also after a restart,
-// since the due clocks are kept in Redis), each region's due steps are
-// fired by the deadline keeper. Every replica ticks; the keeper's version
-// checks make each step fire exactly once.
+// quarter second by default, so a step fires at most about that late, also
+// after a restart, since the due clocks are kept in Redis), each region's
+// due steps are fired by the deadline keeper. After a tick in which a
+// region fired a whole batch (the midnight burst, a backlog) the next
+// starts at once. Every replica ticks; the keeper's version checks make
+// each step fire exactly once.
 //
 //   DeadlineTicker ticker(&keeper, &clock, {});
 //   ticker.Start();
@@ -41,6 +42,10 @@ class DeadlineTicker {
   int Tick();
 
  private:
+  // Tick, also telling whether a region fired a whole batch (and so may
+  // have more due).
+  int Tick(bool* backlog);
+
   core::DeadlineKeeper* const keeper_;
   const core::Clock* const clock_;
   const Options options_;

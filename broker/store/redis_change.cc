@@ -1,103 +1,144 @@
 #include "broker/store/redis_change.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "broker/core/status_macros.h"
 
 namespace slussen::store {
 namespace {
 
-// ARGV is a list of operations, each: name, argument count, arguments. Key
-// arguments are 1-based indexes into KEYS. The first loop runs every check,
-// the second every write, so a failed check has written nothing. The first
-// loop also refuses an HSET or XADD without fields (Redis would fail it
-// midway, after the writes before it), so the writes cannot fail on their
-// arguments.
+// ARGV holds one or more changes, each: the number of ARGV items of its
+// operations, the offset of its keys in KEYS, then its operations, each:
+// name, argument count, arguments. Key arguments are 1-based indexes into
+// the change's own keys. For each change in turn, the first loop runs every
+// check, the second every write, so a change whose check failed has written
+// nothing. The first loop also refuses an HSET or XADD without fields
+// (Redis would fail it midway, after the writes before it), so the writes
+// cannot fail on their arguments. The reply has one element per change:
+// {1, stream ids...} when written, {0, value} for an IFEXISTS replay, or
+// the error of the check that failed.
 const RedisScript& ChangeScript() {
   static const RedisScript* const kScript = new RedisScript(R"lua(
-local ops, pos = {}, 1
+local function parse(first, last)
+  local ops, pos = {}, first
+  while pos <= last do
+    local n = tonumber(ARGV[pos + 1])
+    local args = {}
+    for j = 1, n do args[j] = ARGV[pos + 1 + j] end
+    ops[#ops + 1] = {ARGV[pos], args}
+    pos = pos + 2 + n
+  end
+  return ops
+end
+local function change(ops, base)
+  for _, op in ipairs(ops) do
+    local name, a = op[1], op[2]
+    if name == 'IFEXISTS' then
+      local value = redis.call('GET', KEYS[base + tonumber(a[1])])
+      if value then return {0, value} end
+    elseif name == 'ABSENT' then
+      if redis.call('EXISTS', KEYS[base + tonumber(a[1])]) == 1 then
+        return redis.error_reply(a[3] .. ' ' .. a[2])
+      end
+    elseif name == 'HEQ' then
+      local key = KEYS[base + tonumber(a[1])]
+      if a[5] == '1' and redis.call('EXISTS', key) == 0 then
+        return redis.error_reply('NOT_FOUND ' .. a[4])
+      end
+      local actual = redis.call('HGET', key, a[2]) or ''
+      if actual ~= a[3] then
+        return redis.error_reply('ABORTED ' .. a[4] .. ' (' .. a[2] .. ' ' ..
+                                 actual .. ', expected ' .. a[3] .. ')')
+      end
+    elseif name == 'HFREE' then
+      local p = a[2]
+      local v = redis.call('HMGET', KEYS[base + tonumber(a[1])], p .. 'cap',
+                           p .. 'occupied', p .. 'held')
+      local free = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0) -
+                   (tonumber(v[3]) or 0)
+      if free <= 0 then
+        return redis.error_reply('FAILED_PRECONDITION ' .. a[3])
+      end
+    elseif name == 'FITS' then
+      local p = a[2]
+      local v = redis.call('HMGET', KEYS[base + tonumber(a[1])],
+                           p .. 'occupied', p .. 'held')
+      if (tonumber(v[1]) or 0) + (tonumber(v[2]) or 0) > tonumber(a[3]) then
+        return redis.error_reply('FAILED_PRECONDITION ' .. a[4])
+      end
+    elseif (name == 'HSET' or name == 'XADD') and #a < 3 then
+      return redis.error_reply('ERR change: ' .. name .. ' of ' ..
+                               KEYS[base + tonumber(a[1])] .. ' has no fields')
+    end
+  end
+  local ids = {}
+  for _, op in ipairs(ops) do
+    local name, a = op[1], op[2]
+    local key = KEYS[base + tonumber(a[1])]
+    if name == 'HSET' then
+      redis.call('HSET', key, unpack(a, 2))
+    elseif name == 'HDEL' then
+      redis.call('HDEL', key, a[2])
+    elseif name == 'HINCRBY' then
+      redis.call('HINCRBY', key, a[2], a[3])
+    elseif name == 'ZADD' then
+      redis.call('ZADD', key, a[2], a[3])
+    elseif name == 'ZREM' then
+      redis.call('ZREM', key, a[2])
+    elseif name == 'SADD' then
+      redis.call('SADD', key, a[2])
+    elseif name == 'SREM' then
+      redis.call('SREM', key, a[2])
+    elseif name == 'AUDIT' then
+      -- Appends a record to an audit chain: key is the chain's stream,
+      -- a[2] its head, a[3] the subject's index (0: none), a[4] the record.
+      local head = KEYS[base + tonumber(a[2])]
+      local previous = redis.call('HGET', head, 'hash') or ''
+      local hash = redis.sha1hex(previous .. a[4])
+      local id = redis.call('XADD', key, '*', 'r', a[4], 'p', previous,
+                            'h', hash)
+      redis.call('HSET', head, 'hash', hash)
+      redis.call('HINCRBY', head, 'count', 1)
+      if a[3] ~= '0' then
+        redis.call('RPUSH', KEYS[base + tonumber(a[3])], id)
+      end
+    elseif name == 'SETPX' then
+      redis.call('SET', key, a[2], 'PX', a[3])
+    elseif name == 'XADD' then
+      ids[#ids + 1] = redis.call('XADD', key, '*', unpack(a, 2))
+    end
+  end
+  return {1, unpack(ids)}
+end
+local replies, pos = {}, 1
 while pos <= #ARGV do
-  local n = tonumber(ARGV[pos + 1])
-  local args = {}
-  for j = 1, n do args[j] = ARGV[pos + 1 + j] end
-  ops[#ops + 1] = {ARGV[pos], args}
-  pos = pos + 2 + n
+  local count, base = tonumber(ARGV[pos]), tonumber(ARGV[pos + 1])
+  replies[#replies + 1] = change(parse(pos + 2, pos + 1 + count), base)
+  pos = pos + 2 + count
 end
-for _, op in ipairs(ops) do
-  local name, a = op[1], op[2]
-  if name == 'IFEXISTS' then
-    local value = redis.call('GET', KEYS[tonumber(a[1])])
-    if value then return {0, value} end
-  elseif name == 'ABSENT' then
-    if redis.call('EXISTS', KEYS[tonumber(a[1])]) == 1 then
-      return redis.error_reply(a[3] .. ' ' .. a[2])
-    end
-  elseif name == 'HEQ' then
-    local key = KEYS[tonumber(a[1])]
-    if a[5] == '1' and redis.call('EXISTS', key) == 0 then
-      return redis.error_reply('NOT_FOUND ' .. a[4])
-    end
-    local actual = redis.call('HGET', key, a[2]) or ''
-    if actual ~= a[3] then
-      return redis.error_reply('ABORTED ' .. a[4] .. ' (' .. a[2] .. ' ' ..
-                               actual .. ', expected ' .. a[3] .. ')')
-    end
-  elseif name == 'HFREE' then
-    local p = a[2]
-    local v = redis.call('HMGET', KEYS[tonumber(a[1])], p .. 'cap',
-                         p .. 'occupied', p .. 'held')
-    local free = (tonumber(v[1]) or 0) - (tonumber(v[2]) or 0) -
-                 (tonumber(v[3]) or 0)
-    if free <= 0 then return redis.error_reply('FAILED_PRECONDITION ' .. a[3]) end
-  elseif name == 'FITS' then
-    local p = a[2]
-    local v = redis.call('HMGET', KEYS[tonumber(a[1])], p .. 'occupied',
-                         p .. 'held')
-    if (tonumber(v[1]) or 0) + (tonumber(v[2]) or 0) > tonumber(a[3]) then
-      return redis.error_reply('FAILED_PRECONDITION ' .. a[4])
-    end
-  elseif (name == 'HSET' or name == 'XADD') and #a < 3 then
-    return redis.error_reply('ERR change: ' .. name .. ' of ' ..
-                             KEYS[tonumber(a[1])] .. ' has no fields')
-  end
-end
-local ids = {}
-for _, op in ipairs(ops) do
-  local name, a = op[1], op[2]
-  local key = KEYS[tonumber(a[1])]
-  if name == 'HSET' then
-    redis.call('HSET', key, unpack(a, 2))
-  elseif name == 'HDEL' then
-    redis.call('HDEL', key, a[2])
-  elseif name == 'HINCRBY' then
-    redis.call('HINCRBY', key, a[2], a[3])
-  elseif name == 'ZADD' then
-    redis.call('ZADD', key, a[2], a[3])
-  elseif name == 'ZREM' then
-    redis.call('ZREM', key, a[2])
-  elseif name == 'SADD' then
-    redis.call('SADD', key, a[2])
-  elseif name == 'SREM' then
-    redis.call('SREM', key, a[2])
-  elseif name == 'AUDIT' then
-    -- Appends a record to an audit chain: key is the chain's stream, a[2]
-    -- its head, a[3] the subject's index (0: none), a[4] the record.
-    local head = KEYS[tonumber(a[2])]
-    local previous = redis.call('HGET', head, 'hash') or ''
-    local hash = redis.sha1hex(previous .. a[4])
-    local id = redis.call('XADD', key, '*', 'r', a[4], 'p', previous,
-                          'h', hash)
-    redis.call('HSET', head, 'hash', hash)
-    redis.call('HINCRBY', head, 'count', 1)
-    if a[3] ~= '0' then redis.call('RPUSH', KEYS[tonumber(a[3])], id) end
-  elseif name == 'SETPX' then
-    redis.call('SET', key, a[2], 'PX', a[3])
-  elseif name == 'XADD' then
-    ids[#ids + 1] = redis.call('XADD', key, '*', unpack(a, 2))
-  end
-end
-return {1, unpack(ids)}
+return replies
 )lua");
   return *kScript;
+}
+
+// The outcome of one change from its element of the script's reply.
+absl::StatusOr<RedisChange::Result> ResultOf(const RedisValue& reply) {
+  if (reply.type == RedisValue::Type::kError) {
+    return StatusFromErrorReply(reply.str);
+  }
+  if (reply.type != RedisValue::Type::kArray || reply.elements.empty()) {
+    return absl::InternalError("redis: unexpected reply to a change");
+  }
+  RedisChange::Result result;
+  if (reply.elements[0].integer == 0) {
+    result.existing = reply.elements.size() > 1 ? reply.elements[1].str : "";
+    return result;
+  }
+  for (size_t i = 1; i < reply.elements.size(); ++i) {
+    result.stream_ids.push_back(reply.elements[i].str);
+  }
+  return result;
 }
 
 }  // namespace
@@ -211,20 +252,55 @@ RedisChange& RedisChange::XAdd(const std::string& key, const Fields& fields) {
   return Op(std::move(op));
 }
 
+void RedisChange::AppendTo(RedisPool::ScriptCall& call) const {
+  call.args.push_back(absl::StrCat(ops_.size()));
+  call.args.push_back(absl::StrCat(call.keys.size()));
+  call.args.insert(call.args.end(), ops_.begin(), ops_.end());
+  call.keys.insert(call.keys.end(), keys_.begin(), keys_.end());
+}
+
 absl::StatusOr<RedisChange::Result> RedisChange::Apply(RedisPool& pool) const {
-  ASSIGN_OR_RETURN(RedisValue reply, pool.Eval(ChangeScript(), keys_, ops_));
-  if (reply.type != RedisValue::Type::kArray || reply.elements.empty()) {
+  RedisPool::ScriptCall call;
+  AppendTo(call);
+  ASSIGN_OR_RETURN(const RedisValue reply,
+                   pool.Eval(ChangeScript(), call.keys, call.args));
+  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 1) {
     return absl::InternalError("redis: unexpected reply to a change");
   }
-  Result result;
-  if (reply.elements[0].integer == 0) {
-    result.existing = reply.elements.size() > 1 ? reply.elements[1].str : "";
-    return result;
+  return ResultOf(reply.elements[0]);
+}
+
+absl::StatusOr<std::vector<absl::StatusOr<RedisChange::Result>>>
+RedisChange::ApplyEach(RedisPool& pool, const std::vector<RedisChange>& changes,
+                       int per_script) {
+  const size_t per_call = std::max(per_script, 1);
+  std::vector<RedisPool::ScriptCall> calls;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    if (i % per_call == 0) calls.emplace_back();
+    changes[i].AppendTo(calls.back());
   }
-  for (size_t i = 1; i < reply.elements.size(); ++i) {
-    result.stream_ids.push_back(reply.elements[i].str);
+  std::vector<absl::StatusOr<Result>> results;
+  if (calls.empty()) return results;
+  ASSIGN_OR_RETURN(const std::vector<RedisValue> replies,
+                   pool.EvalPipeline(ChangeScript(), calls));
+  for (size_t c = 0; c < calls.size(); ++c) {
+    const size_t count = std::min(per_call, changes.size() - c * per_call);
+    const RedisValue& reply = replies[c];
+    for (size_t i = 0; i < count; ++i) {
+      if (reply.type == RedisValue::Type::kError) {
+        // The script failed as a whole (Redis refused to run it, or a
+        // write failed): the changes before the failing one may be written.
+        results.push_back(StatusFromErrorReply(reply.str));
+      } else if (reply.type != RedisValue::Type::kArray ||
+                 reply.elements.size() != count) {
+        results.push_back(
+            absl::InternalError("redis: unexpected reply to a change"));
+      } else {
+        results.push_back(ResultOf(reply.elements[i]));
+      }
+    }
   }
-  return result;
+  return results;
 }
 
 }  // namespace slussen::store

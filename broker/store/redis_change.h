@@ -22,6 +22,12 @@
 // FAILED_PRECONDITION. Every key
 // is declared to the script (as Redis Cluster requires); keys of one change
 // must share a hash tag. Not thread-safe; build one per change.
+//
+// Many independent changes (a tick's clock steps) go together with
+// ApplyEach: each is still checked and written on its own, exactly as by
+// Apply, but they share a round trip, and the changes of one script call
+// share Redis's fsync of the append-only file (with appendfsync always,
+// Redis fsyncs once per event-loop turn, not once per change).
 #ifndef SLUSSEN_BROKER_STORE_REDIS_CHANGE_H_
 #define SLUSSEN_BROKER_STORE_REDIS_CHANGE_H_
 
@@ -101,12 +107,31 @@ class RedisChange {
   // Runs the change.
   absl::StatusOr<Result> Apply(RedisPool& pool) const;
 
+  // Changes sent in one script call at most by ApplyEach: enough to share
+  // an fsync among many, few enough that one call holds Redis for a few
+  // milliseconds only (Redis serves nobody else while a script runs).
+  static constexpr int kChangesPerScript = 128;
+
+  // Runs `changes` (the keys of all of them sharing one hash tag) in one
+  // round trip: `per_script` to a script call, the calls pipelined. Each
+  // change is atomic on its own, as with Apply; one whose check fails
+  // writes nothing and does not stop the others. The outcome of each, in
+  // order. The whole call fails only when Redis cannot be reached
+  // (UNAVAILABLE: some changes may have been written).
+  static absl::StatusOr<std::vector<absl::StatusOr<Result>>> ApplyEach(
+      RedisPool& pool, const std::vector<RedisChange>& changes,
+      int per_script = kChangesPerScript);
+
   bool empty() const { return ops_.empty(); }
 
  private:
   // The 1-based index of `key` among the declared keys.
   std::string KeyIndex(const std::string& key);
   RedisChange& Op(std::vector<std::string> op);
+  // Appends this change to a script call: its keys after those already
+  // there, its operations after a header telling the script where they
+  // end and where its keys begin.
+  void AppendTo(RedisPool::ScriptCall& call) const;
 
   std::vector<std::string> keys_;
   std::map<std::string, int> key_index_;

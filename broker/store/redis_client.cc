@@ -270,6 +270,38 @@ absl::StatusOr<RedisValue> RedisPool::Eval(
   return std::move(replies[0]);
 }
 
+absl::StatusOr<std::vector<RedisValue>> RedisPool::EvalPipeline(
+    const RedisScript& script, const std::vector<ScriptCall>& calls) {
+  const auto command = [&](const ScriptCall& call, bool by_sha) {
+    std::vector<std::string> argv = {by_sha ? "EVALSHA" : "EVAL",
+                                     by_sha ? script.sha1() : script.source(),
+                                     absl::StrCat(call.keys.size())};
+    argv.insert(argv.end(), call.keys.begin(), call.keys.end());
+    argv.insert(argv.end(), call.args.begin(), call.args.end());
+    return argv;
+  };
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(calls.size());
+  for (const ScriptCall& call : calls) commands.push_back(command(call, true));
+  ASSIGN_OR_RETURN(std::vector<RedisValue> replies, Pipeline(commands));
+  // NOSCRIPT: the call did not run; EVAL runs it and caches the script.
+  std::vector<size_t> unknown;
+  commands.clear();
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (replies[i].type == RedisValue::Type::kError &&
+        absl::StartsWith(replies[i].str, "NOSCRIPT")) {
+      unknown.push_back(i);
+      commands.push_back(command(calls[i], false));
+    }
+  }
+  if (unknown.empty()) return replies;
+  ASSIGN_OR_RETURN(std::vector<RedisValue> retried, Pipeline(commands));
+  for (size_t j = 0; j < unknown.size(); ++j) {
+    replies[unknown[j]] = std::move(retried[j]);
+  }
+  return replies;
+}
+
 absl::Status StatusFromErrorReply(absl::string_view message) {
   const size_t space = message.find(' ');
   const absl::string_view code = message.substr(0, space);

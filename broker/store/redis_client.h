@@ -1,5 +1,6 @@
 // A small, thread-safe Redis client over hiredis 0.14: a pool of blocking
-// connections with timeouts, pipelining, and Lua scripts run by SHA.
+// connections with timeouts, pipelining (of commands and of script calls),
+// and Lua scripts run by SHA.
 //
 // Failure model. Every failure to reach Redis (refused, reset, timed out,
 // Redis loading its data after a restart) is UNAVAILABLE, returned at once:
@@ -102,6 +103,18 @@ class RedisPool {
   absl::StatusOr<RedisValue> Eval(const RedisScript& script,
                                   const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args);
+
+  // One call of a script: its keys and arguments.
+  struct ScriptCall {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  // Several calls of `script` pipelined on one connection: one round trip
+  // (two if Redis did not know the script: the calls it refused with
+  // NOSCRIPT, and so did not run, are sent again with EVAL). Replies in
+  // order; error replies kept as values of type kError, as in Pipeline.
+  absl::StatusOr<std::vector<RedisValue>> EvalPipeline(
+      const RedisScript& script, const std::vector<ScriptCall>& calls);
 
   const RedisOptions& options() const { return options_; }
 

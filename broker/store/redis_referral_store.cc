@@ -177,6 +177,24 @@ absl::StatusOr<ReferralRecord> RedisReferralStore::Get(
   return *std::move(record);
 }
 
+absl::StatusOr<std::vector<std::optional<ReferralRecord>>>
+RedisReferralStore::GetReferrals(const std::string& region,
+                                 const std::vector<std::string>& ids) {
+  std::vector<std::vector<std::string>> reads;
+  reads.reserve(ids.size());
+  for (const std::string& id : ids) reads.push_back(ReadCommand(region, id));
+  ASSIGN_OR_RETURN(const std::vector<RedisValue> hashes,
+                   pool_->Pipeline(reads));
+  std::vector<std::optional<ReferralRecord>> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ASSIGN_OR_RETURN(std::optional<ReferralRecord> record,
+                     DecodeRecord(region, ids[i], hashes[i]));
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
 int64_t RedisReferralStore::UpdateInto(RedisChange& change,
                                        const ReferralRecord& read,
                                        const ReferralRecord& changed,

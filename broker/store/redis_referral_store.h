@@ -49,6 +49,8 @@ class RedisReferralStore final : public core::ReferralRepository {
 
   absl::StatusOr<core::ReferralRecord> Get(const std::string& region,
                                            const std::string& id) override;
+  absl::StatusOr<std::vector<std::optional<core::ReferralRecord>>> GetReferrals(
+      const std::string& region, const std::vector<std::string>& ids) override;
 
   absl::StatusOr<int64_t> Apply(const core::ReferralChange& change) override;
 
@@ -78,15 +80,23 @@ class RedisReferralStore final : public core::ReferralRepository {
       const std::string& region, const std::string& referral_id) override;
   absl::StatusOr<core::ClockRecord> GetClock(const std::string& region,
                                              const std::string& id) override;
+  absl::StatusOr<std::vector<std::optional<core::ClockRecord>>> GetClocks(
+      const std::string& region, const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
                                                      absl::Time now,
                                                      int limit) override;
   absl::StatusOr<std::vector<core::ClockRecord>> ListClocksStarted(
       const std::string& region, absl::Time start, absl::Time end,
       int limit) override;
+  using core::ReferralRepository::ListOpenClocks;
   absl::StatusOr<std::vector<core::ClockRecord>> ListOpenClocks(
-      const std::string& region, int limit) override;
+      const std::string& region,
+      const std::optional<core::OpenClockPosition>& after, int limit) override;
   absl::StatusOr<int64_t> ApplyClock(const core::ClockWrite& write) override;
+  // One change script per clock, up to RedisChange::kChangesPerScript of
+  // them to a script call, all in one round trip (per region).
+  absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
+      const std::vector<core::ClockWrite>& writes) override;
 
   // Adds to `change` the check and writes of one clock and its event.
   static void ClockInto(RedisChange& change, const core::ClockWrite& write);

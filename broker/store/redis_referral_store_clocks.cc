@@ -3,8 +3,15 @@
 // open clocks by due time (the coordinator's worklist), and per referral the
 // set of its clocks. A clock is written with a version check, together with
 // the referral change that starts, meets or closes it, or alone when it
-// fires or pauses; so of several replicas firing one clock, one wins.
+// fires or pauses; so of several replicas firing one clock, one wins. A
+// tick's firings are read in one pipeline (GetClocks) and written in one
+// (ApplyClocks), each clock still its own version-checked change.
 #include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -104,6 +111,29 @@ absl::StatusOr<int64_t> RedisReferralStore::ApplyClock(
   return write.record.version + 1;
 }
 
+absl::StatusOr<std::vector<absl::Status>> RedisReferralStore::ApplyClocks(
+    const std::vector<ClockWrite>& writes) {
+  // A script call's keys must share a hash tag: one ApplyEach a region.
+  std::map<std::string, std::vector<size_t>> by_region;
+  for (size_t i = 0; i < writes.size(); ++i) {
+    by_region[writes[i].record.region].push_back(i);
+  }
+  std::vector<absl::Status> out(writes.size());
+  for (const auto& [region, indexes] : by_region) {
+    std::vector<RedisChange> changes(indexes.size());
+    for (size_t j = 0; j < indexes.size(); ++j) {
+      ClockInto(changes[j], writes[indexes[j]]);
+    }
+    ASSIGN_OR_RETURN(
+        const std::vector<absl::StatusOr<RedisChange::Result>> results,
+        RedisChange::ApplyEach(*pool_, changes));
+    for (size_t j = 0; j < indexes.size(); ++j) {
+      out[indexes[j]] = results[j].status();
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<ClockRecord> RedisReferralStore::GetClock(
     const std::string& region, const std::string& id) {
   ASSIGN_OR_RETURN(const RedisValue reply,
@@ -119,18 +149,34 @@ absl::StatusOr<ClockRecord> RedisReferralStore::GetClock(
 
 namespace {
 
-// The clocks of `ids` in `region`, in that order; missing ones skipped.
-absl::StatusOr<std::vector<ClockRecord>> ReadClocks(
+// The clocks of `ids` in `region`, read in one pipeline: one entry per id,
+// nullopt for a missing one.
+absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
     RedisPool& pool, const std::string& region,
     const std::vector<std::string>& ids) {
   std::vector<std::vector<std::string>> reads;
+  reads.reserve(ids.size());
   for (const std::string& id : ids) reads.push_back(ReadClock(region, id));
-  std::vector<ClockRecord> out;
-  if (reads.empty()) return out;
   ASSIGN_OR_RETURN(const std::vector<RedisValue> replies, pool.Pipeline(reads));
-  for (size_t i = 0; i < replies.size(); ++i) {
+  std::vector<std::optional<ClockRecord>> out;
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
     ASSIGN_OR_RETURN(std::optional<ClockRecord> record,
                      DecodeClock(region, ids[i], replies[i]));
+    out.push_back(std::move(record));
+  }
+  return out;
+}
+
+// The same, missing ones skipped.
+absl::StatusOr<std::vector<ClockRecord>> ReadClocks(
+    RedisPool& pool, const std::string& region,
+    const std::vector<std::string>& ids) {
+  ASSIGN_OR_RETURN(std::vector<std::optional<ClockRecord>> each,
+                   ReadEach(pool, region, ids));
+  std::vector<ClockRecord> out;
+  out.reserve(each.size());
+  for (std::optional<ClockRecord>& record : each) {
     if (record.has_value()) out.push_back(*std::move(record));
   }
   return out;
@@ -143,6 +189,12 @@ std::vector<std::string> Strings(const RedisValue& array) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<std::optional<ClockRecord>>>
+RedisReferralStore::GetClocks(const std::string& region,
+                              const std::vector<std::string>& ids) {
+  return ReadEach(*pool_, region, ids);
+}
 
 absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocks(
     const std::string& region, const std::string& referral_id) {
@@ -163,12 +215,75 @@ absl::StatusOr<std::vector<std::string>> RedisReferralStore::DueClocks(
   return Strings(ids);
 }
 
+namespace {
+
+// The ids of the open clocks (KEYS[1]) after the clock ARGV[2] due at
+// ARGV[1] (ms), at most ARGV[3], by its rank; nil when that clock is no
+// longer there at that due time. A script, so that the rank and the range
+// are read at one instant.
+const RedisScript& OpenAfterScript() {
+  static const RedisScript* const kScript = new RedisScript(R"lua(
+local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not score or tonumber(score) ~= tonumber(ARGV[1]) then return false end
+local rank = redis.call('ZRANK', KEYS[1], ARGV[2])
+return redis.call('ZRANGE', KEYS[1], rank + 1, rank + tonumber(ARGV[3]))
+)lua");
+  return *kScript;
+}
+
+// The same when the clock `after` names has left the open clocks (met or
+// closed since): those due later, and those due at the same time with
+// greater ids. Members of one score are in byte order, as std::string
+// compares them.
+absl::StatusOr<std::vector<std::string>> OpenIdsAfter(
+    RedisPool& pool, const std::string& key,
+    const core::OpenClockPosition& after, int limit) {
+  const int64_t due = absl::ToUnixMillis(after.due);
+  std::vector<std::string> ids;
+  const int want = limit + 64;
+  for (int offset = 0;; offset += want) {
+    ASSIGN_OR_RETURN(const RedisValue reply,
+                     pool.Command({"ZRANGE", key, absl::StrCat(due), "+inf",
+                                   "BYSCORE", "LIMIT", absl::StrCat(offset),
+                                   absl::StrCat(want), "WITHSCORES"}));
+    for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+      double score = 0;
+      if (!absl::SimpleAtod(reply.elements[i + 1].str, &score)) {
+        return absl::InternalError(
+            absl::StrCat("redis: score ", reply.elements[i + 1].str, " of ",
+                         key, " is not a number"));
+      }
+      if (std::llround(score) == due && reply.elements[i].str <= after.id) {
+        continue;
+      }
+      ids.push_back(reply.elements[i].str);
+      if (static_cast<int>(ids.size()) == limit) return ids;
+    }
+    if (static_cast<int>(reply.elements.size()) < 2 * want) return ids;
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListOpenClocks(
-    const std::string& region, int limit) {
-  ASSIGN_OR_RETURN(const RedisValue ids,
-                   pool_->Command({"ZRANGE", keys::ClocksOpen(region), "0",
-                                   absl::StrCat(limit - 1)}));
-  return ReadClocks(*pool_, region, Strings(ids));
+    const std::string& region,
+    const std::optional<core::OpenClockPosition>& after, int limit) {
+  if (limit <= 0) return std::vector<ClockRecord>();
+  const std::string key = keys::ClocksOpen(region);
+  if (!after.has_value()) {
+    ASSIGN_OR_RETURN(
+        const RedisValue ids,
+        pool_->Command({"ZRANGE", key, "0", absl::StrCat(limit - 1)}));
+    return ReadClocks(*pool_, region, Strings(ids));
+  }
+  ASSIGN_OR_RETURN(
+      const RedisValue ids,
+      pool_->Eval(OpenAfterScript(), {key},
+                  {Millis(after->due), after->id, absl::StrCat(limit)}));
+  if (!ids.is_nil()) return ReadClocks(*pool_, region, Strings(ids));
+  ASSIGN_OR_RETURN(const std::vector<std::string> later,
+                   OpenIdsAfter(*pool_, key, *after, limit));
+  return ReadClocks(*pool_, region, later);
 }
 
 absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocksStarted(

@@ -75,6 +75,20 @@ absl::StatusOr<core::ReferralRecord> InMemoryReferralRepository::Get(
   return it->second;
 }
 
+absl::StatusOr<std::vector<std::optional<core::ReferralRecord>>>
+InMemoryReferralRepository::GetReferrals(const std::string& region,
+                                         const std::vector<std::string>& ids) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::optional<core::ReferralRecord>> out;
+  for (const std::string& id : ids) {
+    const auto it = records_.find({region, id});
+    out.push_back(it == records_.end()
+                      ? std::nullopt
+                      : std::optional<core::ReferralRecord>(it->second));
+  }
+  return out;
+}
+
 absl::StatusOr<int64_t> InMemoryReferralRepository::Apply(
     const core::ReferralChange& change) {
   absl::MutexLock lock(&mu_);
@@ -361,6 +375,20 @@ absl::StatusOr<core::ClockRecord> InMemoryReferralRepository::GetClock(
   return it->second;
 }
 
+absl::StatusOr<std::vector<std::optional<core::ClockRecord>>>
+InMemoryReferralRepository::GetClocks(const std::string& region,
+                                      const std::vector<std::string>& ids) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::optional<core::ClockRecord>> out;
+  for (const std::string& id : ids) {
+    const auto it = clocks_.find({region, id});
+    out.push_back(it == clocks_.end()
+                      ? std::nullopt
+                      : std::optional<core::ClockRecord>(it->second));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> InMemoryReferralRepository::DueClocks(
     const std::string& region, absl::Time now, int limit) {
   absl::MutexLock lock(&mu_);
@@ -380,18 +408,29 @@ absl::StatusOr<std::vector<std::string>> InMemoryReferralRepository::DueClocks(
 }
 
 absl::StatusOr<std::vector<core::ClockRecord>>
-InMemoryReferralRepository::ListOpenClocks(const std::string& region,
-                                           int limit) {
+InMemoryReferralRepository::ListOpenClocks(
+    const std::string& region,
+    const std::optional<core::OpenClockPosition>& after, int limit) {
+  // The order of the Redis store's sorted set: due time in ms, then id.
+  const auto position = [](const core::ClockRecord& r) {
+    return std::make_pair(
+        absl::ToUnixMillis(core::ToAbslTime(r.clock.due_time())), r.id);
+  };
   absl::MutexLock lock(&mu_);
   std::vector<core::ClockRecord> out;
   for (const auto& [key, clock] : clocks_) {
-    if (key.first == region && core::IsOpen(clock.clock)) out.push_back(clock);
+    if (key.first != region || !core::IsOpen(clock.clock)) continue;
+    if (after.has_value() &&
+        position(clock) <=
+            std::make_pair(absl::ToUnixMillis(after->due), after->id)) {
+      continue;
+    }
+    out.push_back(clock);
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::make_pair(a.clock.due_time().seconds(), a.id) <
-           std::make_pair(b.clock.due_time().seconds(), b.id);
+  std::sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
+    return position(a) < position(b);
   });
-  if (static_cast<int>(out.size()) > limit) out.resize(limit);
+  if (static_cast<int>(out.size()) > limit) out.resize(std::max(limit, 0));
   return out;
 }
 
@@ -401,6 +440,26 @@ absl::StatusOr<int64_t> InMemoryReferralRepository::ApplyClock(
   if (absl::Status ok = CheckClocks({write}); !ok.ok()) return ok;
   WriteClocks({write});
   return write.record.version + 1;
+}
+
+absl::StatusOr<std::vector<absl::Status>>
+InMemoryReferralRepository::ApplyClocks(
+    const std::vector<core::ClockWrite>& writes) {
+  absl::MutexLock lock(&mu_);
+  std::vector<absl::Status> out;
+  for (const core::ClockWrite& write : writes) {
+    const bool missing =
+        write.record.version != 0 &&
+        !clocks_.contains({write.record.region, write.record.id});
+    if (missing) {
+      out.push_back(absl::NotFoundError(
+          absl::StrCat("clock ", write.record.id, " not found")));
+      continue;
+    }
+    out.push_back(CheckClocks({write}));
+    if (out.back().ok()) WriteClocks({write});
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<core::ClockRecord>>

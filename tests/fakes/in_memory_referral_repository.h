@@ -31,6 +31,8 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
       const std::vector<core::ClockWrite>& clocks) override;
   absl::StatusOr<core::ReferralRecord> Get(const std::string& region,
                                            const std::string& id) override;
+  absl::StatusOr<std::vector<std::optional<core::ReferralRecord>>> GetReferrals(
+      const std::string& region, const std::vector<std::string>& ids) override;
   absl::StatusOr<int64_t> Apply(const core::ReferralChange& change) override;
   absl::StatusOr<core::ListPage> List(const core::ListQuery& query) override;
   absl::StatusOr<std::vector<core::ReferralRecord>> ListMatchable(
@@ -50,15 +52,21 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
       const std::string& region, const std::string& referral_id) override;
   absl::StatusOr<core::ClockRecord> GetClock(const std::string& region,
                                              const std::string& id) override;
+  absl::StatusOr<std::vector<std::optional<core::ClockRecord>>> GetClocks(
+      const std::string& region, const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
                                                      absl::Time now,
                                                      int limit) override;
   absl::StatusOr<std::vector<core::ClockRecord>> ListClocksStarted(
       const std::string& region, absl::Time start, absl::Time end,
       int limit) override;
+  using core::ReferralRepository::ListOpenClocks;
   absl::StatusOr<std::vector<core::ClockRecord>> ListOpenClocks(
-      const std::string& region, int limit) override;
+      const std::string& region,
+      const std::optional<core::OpenClockPosition>& after, int limit) override;
   absl::StatusOr<int64_t> ApplyClock(const core::ClockWrite& write) override;
+  absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
+      const std::vector<core::ClockWrite>& writes) override;
 
   // The capacity of one unit ("-" or a cohort id) of an offering, so that
   // offers can take it.

@@ -620,6 +620,85 @@ TEST_F(RedisChangeTest, RacingVersionChecksNeverLoseAnUpdate) {
   EXPECT_EQ(Counter(kHash, "sum"), kTarget);
 }
 
+// --- ApplyEach ---------------------------------------------------------------
+
+// A change that moves kHash from `version` to the next, counting in "sum".
+RedisChange Bump(int version) {
+  RedisChange change;
+  change.FieldEquals(kHash, "version", absl::StrCat(version), "hash changed")
+      .HSet(kHash, {{"version", absl::StrCat(version + 1)}})
+      .HIncrBy(kHash, "sum", 1)
+      .XAdd(kStream, {{"type", "7"}, {"version", absl::StrCat(version + 1)}});
+  return change;
+}
+
+TEST_F(RedisChangeTest, ApplyEachWritesEveryChangeWhoseChecksHold) {
+  Seed();
+  // 3 -> 4 holds, 3 -> 4 again does not (the first wrote 4), 4 -> 5 holds:
+  // a change sees the writes of those before it.
+  std::vector<RedisChange> changes = {Bump(3), Bump(3), Bump(4)};
+  RedisChange replay;
+  replay.IfExistsReturn(kString).SAdd(kSet, "never");
+  changes.push_back(replay);
+  const absl::StatusOr<std::vector<absl::StatusOr<RedisChange::Result>>>
+      results = RedisChange::ApplyEach(*pool_, changes);
+  ASSERT_TRUE(results.ok()) << results.status();
+  ASSERT_EQ(results->size(), 4u);
+  ASSERT_TRUE((*results)[0].ok()) << (*results)[0].status();
+  EXPECT_EQ((*results)[0]->stream_ids.size(), 1u);
+  EXPECT_EQ((*results)[1].status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT((*results)[1].status().message(),
+              HasSubstr("hash changed (version 4, expected 3)"));
+  ASSERT_TRUE((*results)[2].ok()) << (*results)[2].status();
+  ASSERT_TRUE((*results)[3].ok()) << (*results)[3].status();
+  EXPECT_EQ((*results)[3]->existing, "stored");
+  EXPECT_EQ(Counter(kHash, "version"), 5);
+  EXPECT_EQ(Counter(kHash, "sum"), 2);
+  EXPECT_EQ(Redis({"XLEN", kStream}).integer, 3);
+  EXPECT_THAT(Members({"SMEMBERS", kSet}), ElementsAre("x"));
+}
+
+TEST_F(RedisChangeTest, ApplyEachSpreadOverScriptCallsKeepsEveryOutcome) {
+  Redis({"HSET", kHash, "version", "0"});
+  // 0 -> 1 ... 9 -> 10, with a stale one after every third, three changes
+  // to a script call; and once more after the script cache was flushed.
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    if (round == 1) {
+      Redis({"SCRIPT", "FLUSH"});
+      Redis({"HSET", kHash, "version", "0", "sum", "0"});
+    }
+    std::vector<RedisChange> changes;
+    std::vector<bool> stale;
+    for (int v = 0; v < 10; ++v) {
+      changes.push_back(Bump(v));
+      stale.push_back(false);
+      if (v % 3 == 2) {
+        changes.push_back(Bump(v));
+        stale.push_back(true);
+      }
+    }
+    const absl::StatusOr<std::vector<absl::StatusOr<RedisChange::Result>>>
+        results = RedisChange::ApplyEach(*pool_, changes, /*per_script=*/3);
+    ASSERT_TRUE(results.ok()) << results.status();
+    ASSERT_EQ(results->size(), changes.size());
+    for (size_t i = 0; i < changes.size(); ++i) {
+      EXPECT_EQ((*results)[i].status().code(),
+                stale[i] ? absl::StatusCode::kAborted : absl::StatusCode::kOk)
+          << i;
+    }
+    EXPECT_EQ(Counter(kHash, "version"), 10);
+    EXPECT_EQ(Counter(kHash, "sum"), 10);
+  }
+}
+
+TEST_F(RedisChangeTest, ApplyEachOfNoChangesIsEmpty) {
+  const absl::StatusOr<std::vector<absl::StatusOr<RedisChange::Result>>>
+      results = RedisChange::ApplyEach(*pool_, {});
+  ASSERT_TRUE(results.ok()) << results.status();
+  EXPECT_TRUE(results->empty());
+}
+
 // --- Writes Redis refuses ----------------------------------------------------
 
 TEST_F(RedisChangeTest, AWriteWithoutFieldsIsRefusedBeforeAnythingIsWritten) {

@@ -340,6 +340,41 @@ TEST_F(RedisPoolTest, EvalStillWorksAfterTheScriptCacheIsFlushed) {
   EXPECT_EQ(exists->elements[0].integer, 1);
 }
 
+TEST_F(RedisPoolTest, EvalPipelineRunsEachCallOnceInOrder) {
+  RedisPool pool(Options());
+  RedisScript script(
+      "if ARGV[1] == 'fail' then return redis.error_reply('ABORTED no') end "
+      "return redis.call('RPUSH', KEYS[1], ARGV[1])");
+  const std::vector<RedisPool::ScriptCall> calls = {
+      {{"list"}, {"a"}}, {{"list"}, {"fail"}}, {{"list"}, {"b"}}};
+  // The first time Redis does not know the script (NOSCRIPT for every
+  // call, none run); then it does.
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    absl::StatusOr<std::vector<RedisValue>> replies =
+        pool.EvalPipeline(script, calls);
+    ASSERT_TRUE(replies.ok()) << replies.status();
+    ASSERT_EQ(replies->size(), 3u);
+    EXPECT_EQ((*replies)[0].integer, 2 * round + 1);
+    EXPECT_EQ((*replies)[1].type, Type::kError);
+    EXPECT_EQ((*replies)[1].str, "ABORTED no");
+    EXPECT_EQ((*replies)[2].integer, 2 * round + 2);
+  }
+  absl::StatusOr<RedisValue> list = pool.Command({"LRANGE", "list", "0", "-1"});
+  ASSERT_TRUE(list.ok()) << list.status();
+  std::vector<std::string> items;
+  for (const RedisValue& item : list->elements) items.push_back(item.str);
+  EXPECT_THAT(items, ::testing::ElementsAre("a", "b", "a", "b"));
+}
+
+TEST_F(RedisPoolTest, AnEmptyEvalPipelineIsAnEmptyAnswer) {
+  RedisPool pool(Options());
+  absl::StatusOr<std::vector<RedisValue>> replies =
+      pool.EvalPipeline(RedisScript("return 1"), {});
+  ASSERT_TRUE(replies.ok()) << replies.status();
+  EXPECT_TRUE(replies->empty());
+}
+
 TEST_F(RedisPoolTest, ScriptErrorRepliesMapToTheirCodes) {
   RedisPool pool(Options());
   absl::StatusOr<RedisValue> aborted = pool.Eval(

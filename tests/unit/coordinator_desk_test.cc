@@ -79,13 +79,16 @@ TEST_F(CoordinatorDeskTest, WorklistChecksItsFilters) {
   EXPECT_THAT(std::string(status.message()), HasSubstr("due_within.nanos"));
 }
 
-// Found by reading, kept as a regression: a forged "o2147483647" made the
-// worklist compute 2 * (skip + page_size) in int, which overflows.
-TEST_F(CoordinatorDeskTest, WorklistTokenWithAPositionOutOfRangeIsRefused) {
+// Found by reading, kept as a regression: a forged offset token
+// "o2147483647" once made the worklist compute 2 * (skip + page_size) in
+// int, which overflows. Worklist tokens are now cursors "<due ms>_<clock
+// id>"; anything else, offsets included, is refused.
+TEST_F(CoordinatorDeskTest, WorklistTokenThatIsNoCursorIsRefused) {
   v1::ListWorklistRequest request;
   request.set_parent("regions/13");
   request.set_page_size(1000);
-  for (const std::string cursor : {"o2147483647", "o20001", "o-1", "x5", "o"}) {
+  for (const std::string cursor : {"o2147483647", "o20001", "o-1", "x5", "o",
+                                   "99999999999999999999_a", "5_", "5_a/b"}) {
     SCOPED_TRACE(cursor);
     request.set_page_token(ForgedWorklistToken(request, cursor));
     const absl::Status status =
@@ -93,7 +96,8 @@ TEST_F(CoordinatorDeskTest, WorklistTokenWithAPositionOutOfRangeIsRefused) {
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(status.message()), HasSubstr("page_token"));
   }
-  request.set_page_token(ForgedWorklistToken(request, "o20000"));
+  request.set_page_token(ForgedWorklistToken(
+      request, "1796104631056_01M8R0EMWF505YZ5ANPEYHG7Y7-1-0"));
   EXPECT_TRUE(desk_.ListWorklist(kCoordinator, request).ok());
 }
 

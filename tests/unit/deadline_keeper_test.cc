@@ -6,6 +6,7 @@
 // real redis-server.
 #include "broker/core/deadline_keeper.h"
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
@@ -46,9 +47,9 @@ constexpr char kRegion[] = "13";
 constexpr char kFkUnit[] = "fk-lfc-halmstad";
 
 // A repository that lets another replica act between this replica's read of
-// a clock (GetClock or ListClocks) and its write: the hook runs once, right
-// after the next such read, which the caller then holds stale. Everything
-// else is the inner repository's. Single-threaded tests only.
+// a clock (GetClock, GetClocks or ListClocks) and its write: the hook runs
+// once, right after the next such read, which the caller then holds stale.
+// Everything else is the inner repository's. Single-threaded tests only.
 class InterleavingRepository final : public ForwardingReferralRepository {
  public:
   explicit InterleavingRepository(ReferralRepository* inner)
@@ -71,6 +72,20 @@ class InterleavingRepository final : public ForwardingReferralRepository {
     RunHook();
     return read;
   }
+  absl::StatusOr<std::vector<std::optional<ClockRecord>>> GetClocks(
+      const std::string& region, const std::vector<std::string>& ids) override {
+    absl::StatusOr<std::vector<std::optional<ClockRecord>>> read =
+        inner()->GetClocks(region, ids);
+    RunHook();
+    return read;
+  }
+  // The batches of clock writes, as sizes.
+  absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
+      const std::vector<ClockWrite>& writes) override {
+    batches_.push_back(static_cast<int>(writes.size()));
+    return inner()->ApplyClocks(writes);
+  }
+  const std::vector<int>& batches() const { return batches_; }
 
  private:
   void RunHook() {
@@ -81,6 +96,33 @@ class InterleavingRepository final : public ForwardingReferralRepository {
   }
 
   std::function<void()> hook_;
+  std::vector<int> batches_;
+};
+
+// A repository whose firing sweep finds only the clocks `ids` due: a
+// replica that got to those first.
+class DueClocksOnly final : public ForwardingReferralRepository {
+ public:
+  DueClocksOnly(ReferralRepository* inner, std::vector<std::string> ids)
+      : ForwardingReferralRepository(inner), ids_(std::move(ids)) {}
+
+  absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
+                                                     absl::Time now,
+                                                     int limit) override {
+    absl::StatusOr<std::vector<std::string>> due =
+        inner()->DueClocks(region, now, limit);
+    if (!due.ok()) return due;
+    std::vector<std::string> only;
+    for (const std::string& id : *due) {
+      if (std::find(ids_.begin(), ids_.end(), id) != ids_.end()) {
+        only.push_back(id);
+      }
+    }
+    return only;
+  }
+
+ private:
+  const std::vector<std::string> ids_;
 };
 
 class DeadlineKeeperTest : public ::testing::Test {
@@ -340,6 +382,49 @@ TEST_F(DeadlineKeeperTest,
                                          v1::EVENT_TYPE_CLOCK_BREACHED,
                                          v1::EVENT_TYPE_CLOCK_ESCALATED));
   EXPECT_EQ(ClockOf(referral).clock.escalation_level(), 2);
+}
+
+TEST_F(DeadlineKeeperTest,
+       ABatchWritesTheStepsAnotherReplicaDidNotFireAndCountsOnlyThose) {
+  InterleavingRepository interleaved(&repository_);
+  DeadlineKeeper slow(&interleaved, &calendar_, DefaultDeadlineRuleSets());
+  const ReferralName first = Create(SampleImpulse());
+  const ReferralName second = Create(SampleImpulse());
+  const ReferralName third = Create(SampleImpulse());
+  // The other replica's sweep got to the second clock only.
+  DueClocksOnly only_second(&repository_, {ClockOf(second).id});
+  DeadlineKeeper fast(&only_second, &calendar_, DefaultDeadlineRuleSets());
+
+  // The slow replica reads the three clocks due; before it writes, the
+  // other fires the second's warning.
+  int fast_fired = -1;
+  interleaved.AfterNextClockRead(
+      [&] { fast_fired = *fast.FireDue(kRegion, Local(2026, 12, 29)); });
+  EXPECT_EQ(FireAt(Local(2026, 12, 29), &slow), 2);
+  EXPECT_EQ(fast_fired, 1);
+  // One batch of three writes, the second lost; read again, that clock
+  // has nothing more due, so nothing more is written.
+  EXPECT_THAT(interleaved.batches(), ElementsAre(3));
+  std::map<std::string, int> warnings;
+  for (const v1::Event& event : repository_.events()) {
+    if (event.type() == v1::EVENT_TYPE_CLOCK_WARNING) ++warnings[event.clock()];
+  }
+  EXPECT_THAT(warnings, ElementsAre(std::pair(ClockOf(first).clock.name(), 1),
+                                    std::pair(ClockOf(second).clock.name(), 1),
+                                    std::pair(ClockOf(third).clock.name(), 1)));
+  for (const ReferralName& referral : {first, second, third}) {
+    EXPECT_TRUE(ClockOf(referral).clock.warned());
+    EXPECT_EQ(ClockOf(referral).version, 2);
+  }
+}
+
+TEST_F(DeadlineKeeperTest, AClockOverdueByDaysIsReadOnceAndStepsInRounds) {
+  InterleavingRepository counted(&repository_);
+  DeadlineKeeper keeper(&counted, &calendar_, DefaultDeadlineRuleSets());
+  for (int i = 0; i < 4; ++i) Create(SampleImpulse());
+  EXPECT_EQ(FireAt(Local(2027, 2, 1), &keeper), 12);
+  // Warnings, breaches, escalations: a batch each; then nothing to write.
+  EXPECT_THAT(counted.batches(), ElementsAre(4, 4, 4));
 }
 
 TEST_F(DeadlineKeeperTest, ConcurrentReplicasFireEachStepExactlyOnce) {
