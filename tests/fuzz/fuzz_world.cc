@@ -125,14 +125,16 @@ World::World()
       keeper(&referral_store, &calendar, core::DefaultDeadlineRuleSets(),
              &rule_store),
       referrals(&keeper, &clock, &ids, &pseudonymizer, &calendar,
-                &directory_store),
+                &directory_store, &audit_store),
       directory(&directory_store, &clock, &calendar),
       placements(&keeper, &directory, &clock, &ids, &calendar),
       matchmaker(&keeper, &directory_store, &placements, &clock, &calendar),
       queues(&matchmaker, &keeper, &clock),
       coordinator(&keeper, &queues, &clock, &calendar),
       event_log(&referral_store),
-      events(&event_log) {
+      events(&event_log),
+      consents(&keeper, &audit_store, &clock),
+      privacy(&keeper, &audit_store, &clock, &pseudonymizer, &calendar) {
   for (const char* id : {"halsosam", "funktionsbrevlada"}) {
     v1::CreateActivityTypeRequest type;
     type.set_activity_type_id(id);
@@ -186,9 +188,9 @@ World::World()
 }
 
 std::string World::StateDigest() {
-  std::string digest =
-      absl::StrCat(referral_store.events().size(), "/",
-                   directory_store.events().size(), "/", rule_store.size());
+  std::string digest = absl::StrCat(referral_store.events().size(), "/",
+                                    directory_store.events().size(), "/",
+                                    rule_store.size(), "/", audit_store.size());
   if (auto types = directory_store.ListActivityTypes(); types.ok()) {
     absl::StrAppend(&digest, "/t", types->size());
   }

@@ -26,6 +26,7 @@
 #include "broker/core/calendar.h"
 #include "broker/core/caller.h"
 #include "broker/core/clock.h"
+#include "broker/core/consent_desk.h"
 #include "broker/core/coordinator_desk.h"
 #include "broker/core/deadline_keeper.h"
 #include "broker/core/deadline_rule_repository.h"
@@ -35,9 +36,11 @@
 #include "broker/core/ids.h"
 #include "broker/core/matchmaker.h"
 #include "broker/core/placement_desk.h"
+#include "broker/core/privacy_desk.h"
 #include "broker/core/pseudonymizer.h"
 #include "broker/core/queue_desk.h"
 #include "broker/core/referral_desk.h"
+#include "tests/fakes/in_memory_audit_repository.h"
 #include "tests/fakes/in_memory_directory_repository.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 
@@ -106,6 +109,7 @@ class World {
   core::Pseudonymizer pseudonymizer;
   testing::InMemoryReferralRepository referral_store;
   testing::InMemoryDirectoryRepository directory_store;
+  testing::InMemoryAuditRepository audit_store;
   InMemoryRuleRepository rule_store;
   core::DeadlineKeeper keeper;
   core::ReferralDesk referrals;
@@ -116,6 +120,8 @@ class World {
   core::CoordinatorDesk coordinator;
   RepositoryEventLog event_log;
   core::EventDesk events;
+  core::ConsentDesk consents;
+  core::PrivacyDesk privacy;
 
   // Made at the start.
   std::string referral;    // "regions/13/referrals/..."

@@ -376,6 +376,13 @@ const std::vector<Kind>& Kinds() {
       // EventService.
       Rpc<v1::WatchEventsRequest>("WatchEvents", WatchEvents),
       SLUSSEN_DESK(events, ListEvents, ListEventsRequest),
+      // ConsentService and PrivacyService.
+      SLUSSEN_DESK(consents, GetConsent, GetConsentRequest),
+      SLUSSEN_DESK(consents, ListConsents, ListConsentsRequest),
+      SLUSSEN_DESK(consents, WithdrawConsent, WithdrawConsentRequest),
+      SLUSSEN_DESK(privacy, ListAuditRecords, ListAuditRecordsRequest),
+      SLUSSEN_DESK(privacy, VerifyAuditChain, VerifyAuditChainRequest),
+      SLUSSEN_DESK(privacy, EraseParticipant, EraseParticipantRequest),
       // Data the core reads, and plain text.
       Data<v1::PriorityPolicy>("PriorityPolicy", UsePriorityPolicy),
       Data<v1::EligibilityRules>("EligibilityRules", UseEligibilityRules),

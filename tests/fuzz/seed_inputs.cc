@@ -362,6 +362,39 @@ void AddCoordinatorAndEventSeeds(const World& world, Seeds& seeds) {
   events.set_referral(world.referral);
   events.set_page_size(2);
   seeds.Add("ListEvents", "of-referral", kAgency, events);
+
+  // The world's referral carries the sample participant and consent.
+  std::string consent = world.referral;
+  consent.replace(consent.find("/referrals/"), 11, "/consents/");
+  const std::string pseudonym = testing::SampleActivityReferral("13")
+                                    .referral()
+                                    .participant()
+                                    .pseudonym();
+  v1::GetConsentRequest get_consent;
+  get_consent.set_name(consent);
+  seeds.Add("GetConsent", "own", kAgency, get_consent);
+  v1::ListConsentsRequest list_consents;
+  list_consents.set_parent("regions/13");
+  list_consents.set_participant_pseudonym(pseudonym);
+  seeds.Add("ListConsents", "by-pseudonym", kAgency, list_consents);
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_name(consent);
+  withdraw.set_recorded_by_person("handl-7");
+  seeds.Add("WithdrawConsent", "own", kAgency, withdraw);
+  v1::ListAuditRecordsRequest audit;
+  audit.set_parent("regions/13");
+  audit.set_participant_pseudonym(pseudonym);
+  seeds.Add("ListAuditRecords", "by-pseudonym", kCoordinator, audit);
+  v1::VerifyAuditChainRequest verify;
+  verify.set_parent("regions/13");
+  seeds.Add("VerifyAuditChain", "region", kCoordinator, verify);
+  v1::EraseParticipantRequest erase;
+  erase.set_parent("regions/13");
+  erase.set_participant_pseudonym(pseudonym);
+  erase.set_reason("Begäran om radering");
+  // The referral is still offered: erasure waits.
+  seeds.Add("EraseParticipant", "open", kCoordinator, erase,
+            Code::kFailedPrecondition);
 }
 
 void AddDataAndTextSeeds(const World& world, Seeds& seeds) {
