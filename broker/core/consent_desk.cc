@@ -1,5 +1,7 @@
 #include "broker/core/consent_desk.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -104,20 +106,29 @@ absl::StatusOr<v1::ListConsentsResponse> ConsentDesk::ListConsents(
   const absl::Time now = clock_->Now();
   // Listing by pseudonym tells which referrals are this person's: only
   // those whose participant the caller may see take part.
+  // Read in chunks of the room left on the page, one round trip each.
+  std::vector<std::string> pending;
+  for (const std::string& id : ids) {
+    if (id > after) pending.push_back(id);
+  }
   std::vector<ReferralRecord> shown;
   std::string last;
-  for (const std::string& id : ids) {
-    if (id <= after) continue;
-    if (static_cast<int>(shown.size()) == page_size) break;
-    last = id;
-    absl::StatusOr<ReferralRecord> record = referrals_->Get(region, id);
-    if (absl::IsNotFound(record.status())) continue;
-    if (!record.ok()) return record.status();
-    if (!record->referral.has_consent() || !CanSee(caller, *record) ||
-        !MaySeeParticipant(caller, *record, now)) {
-      continue;
+  for (size_t next = 0;
+       static_cast<int>(shown.size()) < page_size && next < pending.size();) {
+    const size_t room = static_cast<size_t>(page_size) - shown.size();
+    const std::vector<std::string> chunk(
+        pending.begin() + next,
+        pending.begin() + std::min(pending.size(), next + room));
+    next += chunk.size();
+    ASSIGN_OR_RETURN(std::vector<std::optional<ReferralRecord>> records,
+                     referrals_->GetReferrals(region, chunk));
+    for (std::optional<ReferralRecord>& record : records) {
+      if (record.has_value() && record->referral.has_consent() &&
+          CanSee(caller, *record) && MaySeeParticipant(caller, *record, now)) {
+        shown.push_back(*std::move(record));
+      }
     }
-    shown.push_back(*std::move(record));
+    last = chunk.back();
   }
   std::vector<AuditedRead> reads;
   v1::ListConsentsResponse response;

@@ -1,5 +1,6 @@
 #include "broker/core/privacy_desk.h"
 
+#include <optional>
 #include <set>
 #include <utility>
 #include <vector>
@@ -106,10 +107,10 @@ absl::StatusOr<PrivacyDesk::Subject> PrivacyDesk::FindSubject(
                           "personal_identity_number");
   }
   std::set<std::string> agencies;
-  for (const std::string& id : ids) {
-    absl::StatusOr<ReferralRecord> record = referrals_->Get(region, id);
-    if (absl::IsNotFound(record.status())) continue;
-    if (!record.ok()) return record.status();
+  ASSIGN_OR_RETURN(std::vector<std::optional<ReferralRecord>> records,
+                   referrals_->GetReferrals(region, ids));
+  for (std::optional<ReferralRecord>& record : records) {
+    if (!record.has_value()) continue;
     agencies.insert(record->referral.referring_organisation());
     subject.referrals.push_back(*std::move(record));
   }
@@ -300,10 +301,10 @@ absl::StatusOr<int> PrivacyDesk::EraseExpired(const std::string& region,
       const std::vector<std::string> ids,
       referrals_->FinishedBefore(region, clock_->Now() - retention, limit));
   int erased = 0;
-  for (const std::string& id : ids) {
-    absl::StatusOr<ReferralRecord> record = referrals_->Get(region, id);
-    if (absl::IsNotFound(record.status())) continue;
-    if (!record.ok()) return record.status();
+  ASSIGN_OR_RETURN(const std::vector<std::optional<ReferralRecord>> records,
+                   referrals_->GetReferrals(region, ids));
+  for (const std::optional<ReferralRecord>& record : records) {
+    if (!record.has_value()) continue;
     RETURN_IF_ERROR(Erase(*record, SystemCaller(),
                           "the retention period after the referral ended"));
     ++erased;

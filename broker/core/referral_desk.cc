@@ -227,9 +227,6 @@ absl::StatusOr<v1::Referral> ReferralDesk::ViewAfterCreate(
     const Caller& caller, const std::string& name) {
   ASSIGN_OR_RETURN(ReferralName parsed, ParseReferralName("name", name));
   ASSIGN_OR_RETURN(ReferralRecord record, transitions_.Load(caller, parsed));
-  if (record.referral.referring_organisation() != caller.organisation) {
-    return absl::NotFoundError(absl::StrCat("referral ", name, " not found"));
-  }
   return ViewFor(caller, record, v1::REFERRAL_VIEW_FULL, clock_->Now());
 }
 
