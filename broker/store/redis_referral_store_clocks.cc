@@ -111,15 +111,117 @@ absl::StatusOr<int64_t> RedisReferralStore::ApplyClock(
   return write.record.version + 1;
 }
 
+namespace {
+
+// A tick's steps of clocks that exist, lean: most of the midnight burst's
+// Redis time went into the general change script's parsing of some 45
+// arguments a step into tables (BENCHMARKS.md), not into the writes. The
+// same writes as ClockInto makes for a clock of version > 0, with the same
+// version check, each step atomic on its own (a script call runs whole).
+// KEYS: 1 the region's clocks by next firing, 2 its open clocks by due
+// time, 3 its events, then the hash of each step's clock. ARGV, 8 a step:
+// clock id, version read, data, next firing (ms; '' none), due (ms; ''
+// closed), event type ('' none), referral, event. The reply, a step each:
+// the event's stream id ('' without an event), 0 when the clock is gone,
+// or the version found when it is not the one read.
+const RedisScript& ClockStepScript() {
+  static const RedisScript* const kScript = new RedisScript(R"lua(
+local replies = {}
+for i = 1, #KEYS - 3 do
+  local key, a = KEYS[3 + i], (i - 1) * 8
+  local id = ARGV[a + 1]
+  local version = redis.call('HGET', key, 'version')
+  if not version then
+    replies[i] = 0
+  elseif version ~= ARGV[a + 2] then
+    replies[i] = {version}
+  else
+    redis.call('HSET', key, 'data', ARGV[a + 3], 'version',
+               tostring(tonumber(version) + 1), 'next', ARGV[a + 4])
+    if ARGV[a + 4] == '' then
+      redis.call('ZREM', KEYS[1], id)
+    else
+      redis.call('ZADD', KEYS[1], ARGV[a + 4], id)
+    end
+    if ARGV[a + 5] == '' then
+      redis.call('ZREM', KEYS[2], id)
+    else
+      redis.call('ZADD', KEYS[2], ARGV[a + 5], id)
+    end
+    if ARGV[a + 6] == '' then
+      replies[i] = ''
+    else
+      replies[i] = redis.call('XADD', KEYS[3], '*', 'type', ARGV[a + 6],
+                              'referral', ARGV[a + 7], 'event', ARGV[a + 8])
+    end
+  end
+end
+return replies
+)lua");
+  return *kScript;
+}
+
+// Steps to a clock-step script call: a call holds Redis for under a
+// millisecond.
+constexpr size_t kStepsPerScript = 128;
+
+void AppendStep(RedisPool::ScriptCall& call, const ClockWrite& write) {
+  const ClockRecord& r = write.record;
+  call.keys.push_back(keys::Clock(r.region, r.id));
+  call.args.push_back(r.id);
+  call.args.push_back(absl::StrCat(r.version));
+  call.args.push_back(r.clock.SerializeAsString());
+  call.args.push_back(r.next_fire ? Millis(*r.next_fire) : "");
+  call.args.push_back(core::IsOpen(r.clock)
+                          ? Millis(core::ToAbslTime(r.clock.due_time()))
+                          : "");
+  if (write.event.has_value()) {
+    call.args.push_back(absl::StrCat(write.event->type()));
+    call.args.push_back(r.clock.referral());
+    call.args.push_back(write.event->SerializeAsString());
+  } else {
+    call.args.insert(call.args.end(), 3, "");
+  }
+}
+
+// The outcome of one step from its element of the script's reply.
+absl::Status StepOutcome(const ClockRecord& r, const RedisValue& reply) {
+  switch (reply.type) {
+    case RedisValue::Type::kString:
+      return absl::OkStatus();
+    case RedisValue::Type::kInteger:
+      return absl::NotFoundError(
+          absl::StrCat("clock ", r.clock.name(), " not found"));
+    case RedisValue::Type::kArray:
+      if (reply.elements.size() == 1) {
+        return absl::AbortedError(
+            absl::StrCat("clock ", r.clock.name(), " changed (version ",
+                         reply.elements[0].str, ", expected ", r.version, ")"));
+      }
+      break;
+    case RedisValue::Type::kError:
+      return StatusFromErrorReply(reply.str);
+    default:
+      break;
+  }
+  return absl::InternalError(
+      absl::StrCat("redis: unexpected reply to a step of clock ", r.id));
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<absl::Status>> RedisReferralStore::ApplyClocks(
     const std::vector<ClockWrite>& writes) {
-  // A script call's keys must share a hash tag: one ApplyEach a region.
-  std::map<std::string, std::vector<size_t>> by_region;
+  // A script call's keys must share a hash tag: calls a region. New clocks
+  // (version 0: a create's, not a tick's) take the general change.
+  std::map<std::string, std::vector<size_t>> steps_by_region;
+  std::map<std::string, std::vector<size_t>> new_by_region;
   for (size_t i = 0; i < writes.size(); ++i) {
-    by_region[writes[i].record.region].push_back(i);
+    const ClockRecord& r = writes[i].record;
+    (r.version == 0 ? new_by_region : steps_by_region)[r.region].push_back(i);
   }
   std::vector<absl::Status> out(writes.size());
-  for (const auto& [region, indexes] : by_region) {
+  for (const auto& [region, indexes] : new_by_region) {
     std::vector<RedisChange> changes(indexes.size());
     for (size_t j = 0; j < indexes.size(); ++j) {
       ClockInto(changes[j], writes[indexes[j]]);
@@ -129,6 +231,35 @@ absl::StatusOr<std::vector<absl::Status>> RedisReferralStore::ApplyClocks(
         RedisChange::ApplyEach(*pool_, changes));
     for (size_t j = 0; j < indexes.size(); ++j) {
       out[indexes[j]] = results[j].status();
+    }
+  }
+  for (const auto& [region, indexes] : steps_by_region) {
+    std::vector<RedisPool::ScriptCall> calls;
+    for (size_t j = 0; j < indexes.size(); ++j) {
+      if (j % kStepsPerScript == 0) {
+        calls.emplace_back();
+        calls.back().keys = {keys::ClocksDue(region), keys::ClocksOpen(region),
+                             keys::Events(region)};
+      }
+      AppendStep(calls.back(), writes[indexes[j]]);
+    }
+    ASSIGN_OR_RETURN(const std::vector<RedisValue> replies,
+                     pool_->EvalPipeline(ClockStepScript(), calls));
+    for (size_t j = 0; j < indexes.size(); ++j) {
+      const ClockRecord& r = writes[indexes[j]].record;
+      const RedisValue& reply = replies.at(j / kStepsPerScript);
+      const size_t k = j % kStepsPerScript;
+      if (reply.type == RedisValue::Type::kError) {
+        // The call failed as a whole: the steps before the failing one
+        // may be written.
+        out[indexes[j]] = StatusFromErrorReply(reply.str);
+      } else if (reply.type != RedisValue::Type::kArray ||
+                 k >= reply.elements.size()) {
+        out[indexes[j]] = absl::InternalError(
+            absl::StrCat("redis: unexpected reply to a step of clock ", r.id));
+      } else {
+        out[indexes[j]] = StepOutcome(r, reply.elements[k]);
+      }
     }
   }
   return out;
