@@ -33,7 +33,11 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC address to listen on, host:port (port 0 picks one)");
 ABSL_FLAG(std::string, redis, "127.0.0.1:6379",
           "Redis address: unix:/path/to/socket, tcp://host:port or host:port");
-ABSL_FLAG(int, redis_pool_size, 16, "Redis connections open at most");
+ABSL_FLAG(bool, redis_cluster, false,
+          "--redis names a node of a Redis Cluster: each region's keys go to "
+          "the primary serving the region's hash slot");
+ABSL_FLAG(int, redis_pool_size, 16,
+          "Redis connections open at most (per primary of a cluster)");
 ABSL_FLAG(int, redis_connect_timeout_ms, 500,
           "Give up connecting to Redis after this long");
 ABSL_FLAG(int, redis_command_timeout_ms, 2000,
@@ -90,6 +94,7 @@ using slussen::service::LogLevel;
 
 constexpr const char* kFlagNames[] = {"listen",
                                       "redis",
+                                      "redis_cluster",
                                       "redis_pool_size",
                                       "redis_connect_timeout_ms",
                                       "redis_command_timeout_ms",
@@ -224,6 +229,7 @@ int main(int argc, char** argv) {
       slussen::store::RedisAddress::Parse(absl::GetFlag(FLAGS_redis));
   if (!redis.ok()) return Fail("bad --redis", redis.status());
   options.redis.address = *redis;
+  options.redis.cluster = absl::GetFlag(FLAGS_redis_cluster);
   options.redis.max_connections = absl::GetFlag(FLAGS_redis_pool_size);
   options.redis.connect_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_redis_connect_timeout_ms));

@@ -1,6 +1,9 @@
 #include "broker/service/deadline_ticker.h"
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "broker/core/names.h"
@@ -32,27 +35,36 @@ int DeadlineTicker::Tick() {
 }
 
 int DeadlineTicker::Tick(bool* backlog) {
-  *backlog = false;
-  int total = 0;
   const absl::Time now = clock_->Now();
-  for (absl::string_view code : core::RegionCodes()) {
-    const std::string region(code);
-    const absl::StatusOr<int> fired = keeper_->FireDue(region, now);
-    if (!fired.ok()) {
-      // Redis away: the next tick tries again (the health probe reports).
-      Log(LogLevel::kDebug, "deadline tick failed",
-          {{"region", region},
-           {"error", std::string(fired.status().message())}});
-      continue;
+  const std::vector<absl::string_view>& regions = core::RegionCodes();
+  std::atomic<size_t> next{0};
+  std::atomic<int> total{0};
+  std::atomic<bool> full{false};
+  const auto work = [&] {
+    for (size_t i = next++; i < regions.size(); i = next++) {
+      const std::string region(regions[i]);
+      const absl::StatusOr<int> fired = keeper_->FireDue(region, now);
+      if (!fired.ok()) {
+        // Redis away: the next tick tries again (the health probe reports).
+        Log(LogLevel::kDebug, "deadline tick failed",
+            {{"region", region},
+             {"error", std::string(fired.status().message())}});
+        continue;
+      }
+      if (*fired > 0) {
+        Log(LogLevel::kInfo, "deadlines fired",
+            {{"region", region}, {"steps", absl::StrCat(*fired)}});
+      }
+      total += *fired;
+      // Steps, not clocks, but a clock fires one step a tick as a rule.
+      if (*fired >= core::DeadlineKeeper::kFireBatch) full = true;
     }
-    if (*fired > 0) {
-      Log(LogLevel::kInfo, "deadlines fired",
-          {{"region", region}, {"steps", absl::StrCat(*fired)}});
-    }
-    total += *fired;
-    // Steps, not clocks, but a clock fires one step a tick as a rule.
-    if (*fired >= core::DeadlineKeeper::kFireBatch) *backlog = true;
-  }
+  };
+  std::vector<std::thread> helpers;
+  for (int w = 1; w < options_.workers; ++w) helpers.emplace_back(work);
+  work();
+  for (std::thread& helper : helpers) helper.join();
+  *backlog = full;
   return total;
 }
 

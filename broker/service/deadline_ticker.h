@@ -5,7 +5,9 @@
 // due steps are fired by the deadline keeper. After a tick in which a
 // region fired a whole batch (the midnight burst, a backlog) the next
 // starts at once. Every replica ticks; the keeper's version checks make
-// each step fire exactly once.
+// each step fire exactly once. A tick fires `workers` regions at a time:
+// while Redis writes one region's steps the broker prepares another's, and
+// on a Redis Cluster the regions' primaries work at once.
 //
 //   DeadlineTicker ticker(&keeper, &clock, {});
 //   ticker.Start();
@@ -27,6 +29,8 @@ class DeadlineTicker {
  public:
   struct Options {
     absl::Duration interval = absl::Milliseconds(250);
+    // Regions fired at once (threads of a tick).
+    int workers = 4;
   };
 
   // Both must outlive the ticker.

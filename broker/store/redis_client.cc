@@ -5,9 +5,12 @@
 #include <signal.h>
 #include <sys/time.h>
 
+#include <algorithm>
+#include <map>
 #include <mutex>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -201,6 +204,12 @@ void RedisPool::Discard(std::unique_ptr<Connection> connection) {
 
 absl::StatusOr<std::vector<RedisValue>> RedisPool::RoundTrip(
     const std::vector<std::vector<std::string>>& commands) {
+  return options_.cluster ? ClusterRoundTrip(commands)
+                          : DirectRoundTrip(commands);
+}
+
+absl::StatusOr<std::vector<RedisValue>> RedisPool::DirectRoundTrip(
+    const std::vector<std::vector<std::string>>& commands) {
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire());
   redisContext* context = connection->context;
   std::vector<const char*> argv;
@@ -302,6 +311,251 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::EvalPipeline(
   return replies;
 }
 
+// --- Redis Cluster ---
+
+namespace {
+
+constexpr int kSlots = 16384;
+// MOVED and ASK followed for one command before giving up.
+constexpr int kMaxRedirects = 5;
+
+// CRC-16/XMODEM (polynomial 0x1021, initial 0), as Redis Cluster hashes.
+uint16_t Crc16(absl::string_view data) {
+  uint16_t crc = 0;
+  for (const char c : data) {
+    crc ^= static_cast<uint16_t>(static_cast<unsigned char>(c)) << 8;
+    for (int bit = 0; bit < 8; ++bit) {
+      crc = (crc & 0x8000) != 0 ? static_cast<uint16_t>((crc << 1) ^ 0x1021)
+                                : static_cast<uint16_t>(crc << 1);
+    }
+  }
+  return crc;
+}
+
+// "MOVED 3999 127.0.0.1:6381": the slot and the address.
+bool ParseRedirect(absl::string_view error, absl::string_view kind, int* slot,
+                   std::string* address) {
+  if (!absl::ConsumePrefix(&error, kind) || !absl::ConsumePrefix(&error, " ")) {
+    return false;
+  }
+  const size_t space = error.find(' ');
+  if (space == absl::string_view::npos ||
+      !absl::SimpleAtoi(error.substr(0, space), slot) || *slot < 0 ||
+      *slot >= kSlots) {
+    return false;
+  }
+  *address = std::string(error.substr(space + 1));
+  return !address->empty();
+}
+
+}  // namespace
+
+int RedisHashSlot(absl::string_view key) {
+  const size_t open = key.find('{');
+  if (open != absl::string_view::npos) {
+    const size_t close = key.find('}', open + 1);
+    if (close != absl::string_view::npos && close > open + 1) {
+      key = key.substr(open + 1, close - open - 1);
+    }
+  }
+  return Crc16(key) % kSlots;
+}
+
+int RedisCommandSlot(const std::vector<std::string>& argv) {
+  if (argv.size() < 2) return -1;
+  const std::string name = absl::AsciiStrToUpper(argv[0]);
+  if (name == "EVAL" || name == "EVALSHA" || name == "EVAL_RO" ||
+      name == "EVALSHA_RO" || name == "FCALL" || name == "FCALL_RO") {
+    int keys = 0;
+    if (argv.size() > 3 && absl::SimpleAtoi(argv[2], &keys) && keys > 0) {
+      return RedisHashSlot(argv[3]);
+    }
+    return -1;
+  }
+  if (name == "XREAD" || name == "XREADGROUP") {
+    for (size_t i = 1; i + 1 < argv.size(); ++i) {
+      if (absl::AsciiStrToUpper(argv[i]) == "STREAMS") {
+        return RedisHashSlot(argv[i + 1]);
+      }
+    }
+    return -1;
+  }
+  if (name == "MEMORY" || name == "OBJECT") {
+    return argv.size() > 2 ? RedisHashSlot(argv[2]) : -1;
+  }
+  static const auto* const kKeyless = new absl::flat_hash_set<std::string>{
+      "ACL",    "ASKING",   "AUTH",      "BGREWRITEAOF", "BGSAVE",
+      "CLIENT", "CLUSTER",  "COMMAND",   "CONFIG",       "DBSIZE",
+      "DEBUG",  "ECHO",     "FLUSHALL",  "FLUSHDB",      "FUNCTION",
+      "HELLO",  "INFO",     "LASTSAVE",  "LATENCY",      "MONITOR",
+      "PING",   "READONLY", "READWRITE", "ROLE",         "SAVE",
+      "SCRIPT", "SELECT",   "SHUTDOWN",  "SLOWLOG",      "TIME",
+      "WAIT"};
+  if (kKeyless->contains(name)) return -1;
+  return RedisHashSlot(argv[1]);
+}
+
+absl::StatusOr<RedisPool*> RedisPool::NodePool(const std::string& address) {
+  absl::MutexLock lock(&cluster_mu_);
+  auto it = nodes_.find(address);
+  if (it == nodes_.end()) {
+    ASSIGN_OR_RETURN(RedisAddress parsed, RedisAddress::Parse(address));
+    RedisOptions options = options_;
+    options.address = std::move(parsed);
+    options.cluster = false;
+    it = nodes_.emplace(address, std::make_unique<RedisPool>(options)).first;
+  }
+  return it->second.get();
+}
+
+absl::Status RedisPool::RefreshSlots() {
+  // The configured node first, then every node met.
+  std::vector<RedisPool*> seeds = {nullptr};
+  {
+    absl::MutexLock lock(&cluster_mu_);
+    for (const auto& [address, pool] : nodes_) seeds.push_back(pool.get());
+  }
+  absl::Status last = absl::UnavailableError("no cluster node known");
+  for (RedisPool* seed : seeds) {
+    absl::StatusOr<std::vector<RedisValue>> reply =
+        seed == nullptr ? DirectRoundTrip({{"CLUSTER", "SLOTS"}})
+                        : seed->DirectRoundTrip({{"CLUSTER", "SLOTS"}});
+    if (!reply.ok()) {
+      last = reply.status();
+      continue;
+    }
+    const RedisValue& ranges = (*reply)[0];
+    if (ranges.type == RedisValue::Type::kError) {
+      last = StatusFromErrorReply(ranges.str);
+      continue;
+    }
+    // A node that announces no address ("") is at the one asked.
+    const std::string seed_host =
+        seed == nullptr ? options_.address.host : seed->options().address.host;
+    std::vector<std::string> slots(kSlots);
+    for (const RedisValue& range : ranges.elements) {
+      if (range.elements.size() < 3 || range.elements[2].elements.size() < 2) {
+        return absl::InternalError("redis: unexpected CLUSTER SLOTS reply");
+      }
+      const RedisValue& primary = range.elements[2];
+      const std::string host =
+          primary.elements[0].str.empty()
+              ? (seed_host.empty() ? "127.0.0.1" : seed_host)
+              : primary.elements[0].str;
+      const std::string address =
+          absl::StrCat(host, ":", primary.elements[1].integer);
+      for (long long s = std::max(0LL, range.elements[0].integer);
+           s <= std::min<long long>(kSlots - 1, range.elements[1].integer);
+           ++s) {
+        slots[s] = address;
+      }
+    }
+    absl::MutexLock lock(&cluster_mu_);
+    slots_ = std::move(slots);
+    return absl::OkStatus();
+  }
+  return absl::UnavailableError(
+      absl::StrCat("redis cluster at ", options_.address.ToString(),
+                   ": no node gave its slot map: ", last.message()));
+}
+
+absl::StatusOr<std::vector<RedisValue>> RedisPool::ClusterRoundTrip(
+    const std::vector<std::vector<std::string>>& commands) {
+  std::vector<RedisValue> replies(commands.size());
+  // Where each command goes next when redirected: the ASK target.
+  std::vector<std::string> asked(commands.size());
+  std::vector<size_t> pending(commands.size());
+  for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+  for (int round = 0; round <= kMaxRedirects && !pending.empty(); ++round) {
+    bool stale = false;
+    {
+      absl::MutexLock lock(&cluster_mu_);
+      stale = slots_.empty();
+    }
+    if (stale) RETURN_IF_ERROR(RefreshSlots());
+    // The commands of each node, in order.
+    std::map<std::string, std::vector<size_t>> by_node;
+    {
+      absl::MutexLock lock(&cluster_mu_);
+      for (const size_t i : pending) {
+        if (!asked[i].empty()) {
+          by_node[asked[i]].push_back(i);
+          continue;
+        }
+        const int slot = RedisCommandSlot(commands[i]);
+        std::string node = slot >= 0 ? slots_[slot] : "";
+        if (slot < 0) {
+          for (const std::string& any : slots_) {
+            if (!any.empty()) {
+              node = any;
+              break;
+            }
+          }
+        }
+        if (node.empty()) {
+          return absl::UnavailableError(
+              absl::StrCat("redis cluster: no primary serves slot ", slot,
+                           " (of ", commands[i][0], ")"));
+        }
+        by_node[node].push_back(i);
+      }
+    }
+    std::vector<size_t> redirected;
+    bool moved = false;
+    for (const auto& [node, indexes] : by_node) {
+      ASSIGN_OR_RETURN(RedisPool * pool, NodePool(node));
+      std::vector<std::vector<std::string>> batch;
+      std::vector<size_t> reply_of;  // index into the batch's replies
+      for (const size_t i : indexes) {
+        // ASKING holds for the next command of the connection only.
+        if (!asked[i].empty()) batch.push_back({"ASKING"});
+        reply_of.push_back(batch.size());
+        batch.push_back(commands[i]);
+      }
+      absl::StatusOr<std::vector<RedisValue>> got =
+          pool->DirectRoundTrip(batch);
+      if (!got.ok()) {
+        // The node may have failed over: read the map again next time.
+        absl::MutexLock lock(&cluster_mu_);
+        slots_.clear();
+        return got.status();
+      }
+      for (size_t j = 0; j < indexes.size(); ++j) {
+        const size_t i = indexes[j];
+        RedisValue& reply = (*got)[reply_of[j]];
+        int slot = 0;
+        std::string address;
+        asked[i].clear();
+        if (reply.type == RedisValue::Type::kError &&
+            ParseRedirect(reply.str, "MOVED", &slot, &address)) {
+          // Not run there: the slot has moved for good.
+          absl::MutexLock lock(&cluster_mu_);
+          if (!slots_.empty()) slots_[slot] = address;
+          moved = true;
+          redirected.push_back(i);
+        } else if (reply.type == RedisValue::Type::kError &&
+                   ParseRedirect(reply.str, "ASK", &slot, &address)) {
+          // Not run there: the slot is migrating, this key already moved.
+          asked[i] = address;
+          redirected.push_back(i);
+        } else {
+          replies[i] = std::move(reply);
+        }
+      }
+    }
+    // A slot moved: others may have too (a resharding); read the map.
+    if (moved) RETURN_IF_ERROR(RefreshSlots());
+    std::sort(redirected.begin(), redirected.end());
+    pending = std::move(redirected);
+  }
+  if (!pending.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        "redis cluster: ", commands[pending[0]][0], " still redirected after ",
+        kMaxRedirects, " redirections"));
+  }
+  return replies;
+}
+
 absl::Status StatusFromErrorReply(absl::string_view message) {
   const size_t space = message.find(' ');
   const absl::string_view code = message.substr(0, space);
@@ -313,7 +567,7 @@ absl::Status StatusFromErrorReply(absl::string_view message) {
   if (code == "FAILED_PRECONDITION") return absl::FailedPreconditionError(rest);
   const std::string text = absl::StrCat("redis: ", message);
   if (code == "LOADING" || code == "MASTERDOWN" || code == "READONLY" ||
-      code == "TRYAGAIN" || code == "BUSY") {
+      code == "TRYAGAIN" || code == "BUSY" || code == "CLUSTERDOWN") {
     return absl::UnavailableError(text);
   }
   if (code == "OOM") return absl::ResourceExhaustedError(text);

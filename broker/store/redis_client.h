@@ -15,11 +15,21 @@
 //   RedisPool pool({.address = address});
 //   ASSIGN_OR_RETURN(RedisValue reply, pool.Command({"GET", key}));
 //
+// Redis Cluster. With `cluster` set, the address is one node of a cluster:
+// each command goes to the primary serving its key's hash slot (the map
+// read with CLUSTER SLOTS, followed on MOVED and ASK), a pipeline takes one
+// round trip per primary it touches, and every primary has a pool of its
+// own. All keys of one command or script call must share a slot: every
+// Slussen key carries its region ({r13}) or the directory ({dir}) as its
+// hash tag, so the regions spread over the primaries. Commands without a
+// key (PING, INFO) go to any primary.
+//
 // Thread-safe: any number of threads may call a pool at once; each call
 // borrows its own connection.
 #ifndef SLUSSEN_BROKER_STORE_REDIS_CLIENT_H_
 #define SLUSSEN_BROKER_STORE_REDIS_CLIENT_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,7 +91,20 @@ struct RedisOptions {
   int max_connections = 16;
   // Sent with AUTH after connecting, when not empty.
   std::string password;
+  // `address` is a node of a Redis Cluster (see above).
+  bool cluster = false;
 };
+
+// The Redis Cluster hash slot of `key`, 0..16383: CRC-16 (XMODEM) of its
+// hash tag (the text between the first '{' and the next '}', when not
+// empty), else of the whole key.
+int RedisHashSlot(absl::string_view key);
+
+// The slot a command's keys are in (its first key's), or -1 for a command
+// without a key. Knows EVAL/EVALSHA (KEYS come after numkeys), XREAD
+// (after STREAMS), MEMORY USAGE and OBJECT (the key after the subcommand)
+// and the server commands without keys; anything else has its key first.
+int RedisCommandSlot(const std::vector<std::string>& argv);
 
 class RedisPool {
  public:
@@ -127,20 +150,38 @@ class RedisPool {
   // server, which just failed.
   void Discard(std::unique_ptr<Connection> connection);
   absl::StatusOr<std::unique_ptr<Connection>> Connect();
-  // Runs `commands` on one connection; UNAVAILABLE on I/O failure.
+  // Runs `commands` on one connection, or in cluster mode on one
+  // connection per primary; UNAVAILABLE on I/O failure.
   absl::StatusOr<std::vector<RedisValue>> RoundTrip(
       const std::vector<std::vector<std::string>>& commands);
+  absl::StatusOr<std::vector<RedisValue>> DirectRoundTrip(
+      const std::vector<std::vector<std::string>>& commands);
+
+  // Cluster mode.
+  absl::StatusOr<std::vector<RedisValue>> ClusterRoundTrip(
+      const std::vector<std::vector<std::string>>& commands);
+  // Reads the slot map from the first node that answers CLUSTER SLOTS.
+  absl::Status RefreshSlots();
+  // The pool of the node at `address` ("host:port"), made on first use.
+  absl::StatusOr<RedisPool*> NodePool(const std::string& address);
 
   const RedisOptions options_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
+
+  absl::Mutex cluster_mu_;
+  // The pool of each node met, by "host:port"; kept for the pool's life.
+  std::map<std::string, std::unique_ptr<RedisPool>> nodes_
+      ABSL_GUARDED_BY(cluster_mu_);
+  // The primary of each slot; empty until read, and after a node failed.
+  std::vector<std::string> slots_ ABSL_GUARDED_BY(cluster_mu_);
 };
 
 // The status for an error reply: script errors coded "ABORTED ...",
 // "NOT_FOUND ...", "ALREADY_EXISTS ...", "FAILED_PRECONDITION ..." map to
 // those codes; LOADING,
-// MASTERDOWN, READONLY and TRYAGAIN to UNAVAILABLE; OOM to
+// MASTERDOWN, READONLY, TRYAGAIN and CLUSTERDOWN to UNAVAILABLE; OOM to
 // RESOURCE_EXHAUSTED; anything else to INTERNAL.
 absl::Status StatusFromErrorReply(absl::string_view message);
 

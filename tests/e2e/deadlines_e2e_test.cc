@@ -4,7 +4,8 @@
 // after the end of 2026-12-30 unless the call-back is recorded, and is
 // escalated to the coordinator after the next working day; the worklist
 // shows it, overdue first, to whom it concerns; a pause moves the due time;
-// and two broker replicas on one Redis fire each step exactly once.
+// and two broker replicas on one Redis fire each step exactly once. The
+// Christmas example runs again on a Redis Cluster of three primaries.
 #include <grpcpp/grpcpp.h>
 
 #include <map>
@@ -59,8 +60,12 @@ struct Replica {
 
 class DeadlinesE2eTest : public ::testing::Test {
  protected:
+  // Primaries of the Redis Cluster the broker uses; 0: one redis-server.
+  virtual int cluster_primaries() const { return 0; }
+
   void SetUp() override {
     BrokerHarness::Options options;
+    options.cluster_primaries = cluster_primaries();
     options.broker.testing_clock = &first_clock_;
     // Steps fire when the test sets the time; the background tick is slow
     // so that SetTime's own firing is what the test observes.
@@ -73,10 +78,7 @@ class DeadlinesE2eTest : public ::testing::Test {
     offers_ = v1::OfferService::NewStub(harness_->channel());
     coordinator_ = v1::CoordinatorService::NewStub(harness_->channel());
     testing_ = v1::TestingService::NewStub(harness_->channel());
-    store::RedisOptions redis;
-    ASSERT_TRUE(store::RedisAddress::Parse(harness_->redis().address()).ok());
-    redis.address = *store::RedisAddress::Parse(harness_->redis().address());
-    pool_ = std::make_unique<store::RedisPool>(redis);
+    pool_ = std::make_unique<store::RedisPool>(harness_->redis_options());
     ASSERT_NO_FATAL_FAILURE(CreateFunktionsbrevlada());
   }
 
@@ -221,9 +223,14 @@ class DeadlinesE2eTest : public ::testing::Test {
   std::unique_ptr<v1::CoordinatorService::Stub> coordinator_;
   std::unique_ptr<v1::TestingService::Stub> testing_;
   std::unique_ptr<store::RedisPool> pool_;
+
+  // The example: an impulse on 2026-12-23 warns on the 29th,
+  // breaches after the end of the 30th and is escalated after the next
+  // working day; the late call-back meets it late.
+  void ImpulseOnTheDayBeforeChristmasEve();
 };
 
-TEST_F(DeadlinesE2eTest, AnImpulseOnTheDayBeforeChristmasEveWarnsAndBreaches) {
+void DeadlinesE2eTest::ImpulseOnTheDayBeforeChristmasEve() {
   const std::string name = ImpulseAcceptedByFk();
   v1::Clock clock = GetClock(name);
   EXPECT_EQ(clock.kind(), v1::CLOCK_KIND_IMPULSE_CALL_BACK);
@@ -270,6 +277,22 @@ TEST_F(DeadlinesE2eTest, AnImpulseOnTheDayBeforeChristmasEveWarnsAndBreaches) {
   EXPECT_EQ(GetClock(name).state(), v1::CLOCK_STATE_MET_LATE);
   EXPECT_EQ(EventsOf(v1::EVENT_TYPE_CLOCK_MET, name), 1);
   EXPECT_TRUE(Worklist(kHallandCoordinator, absl::Hours(24 * 30)).empty());
+}
+
+TEST_F(DeadlinesE2eTest, AnImpulseOnTheDayBeforeChristmasEveWarnsAndBreaches) {
+  ImpulseOnTheDayBeforeChristmasEve();
+}
+
+// The same over a Redis Cluster: the directory's keys and each region's on
+// the primaries their hash tags name, pipelines across regions split per
+// primary, the clock steps' scripts run where the region lives.
+class DeadlinesOnClusterE2eTest : public DeadlinesE2eTest {
+ protected:
+  int cluster_primaries() const override { return 3; }
+};
+
+TEST_F(DeadlinesOnClusterE2eTest, TheChristmasImpulseWarnsAndBreaches) {
+  ImpulseOnTheDayBeforeChristmasEve();
 }
 
 TEST_F(DeadlinesE2eTest, TheOfferAnswerClockRunsOutWithTheHold) {

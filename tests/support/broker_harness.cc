@@ -95,9 +95,18 @@ absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start() {
 absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start(
     Options options) {
   std::unique_ptr<BrokerHarness> harness(new BrokerHarness);
-  ASSIGN_OR_RETURN(harness->redis_, RedisServer::Start(options.redis));
-  ASSIGN_OR_RETURN(options.broker.redis.address,
-                   store::RedisAddress::Parse(harness->redis_->address()));
+  if (options.cluster_primaries > 0) {
+    ASSIGN_OR_RETURN(
+        harness->cluster_,
+        RedisCluster::Start(options.cluster_primaries, options.redis));
+    options.broker.redis.address = harness->cluster_->seed();
+    options.broker.redis.cluster = true;
+  } else {
+    ASSIGN_OR_RETURN(harness->redis_, RedisServer::Start(options.redis));
+    ASSIGN_OR_RETURN(options.broker.redis.address,
+                     store::RedisAddress::Parse(harness->redis_->address()));
+  }
+  harness->redis_options_ = options.broker.redis;
   options.broker.listen = "127.0.0.1:0";
   options.broker.health_interval = absl::Milliseconds(100);
   if (options.admin_port) options.broker.admin_listen = "127.0.0.1:0";
@@ -131,6 +140,7 @@ BrokerHarness::~BrokerHarness() {
   // The broker first: it still talks to Redis while calls drain.
   broker_.reset();
   redis_.reset();
+  cluster_.reset();
 }
 
 std::string BrokerHarness::target() const {

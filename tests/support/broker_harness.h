@@ -30,6 +30,7 @@
 #include "absl/synchronization/mutex.h"
 #include "broker/service/broker_server.h"
 #include "slussen/v1/referral_service.grpc.pb.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/referral_client.h"
 #include "tests/support/test_certificates.h"
@@ -57,6 +58,9 @@ class BrokerHarness {
     // Also serve health and reflection on a plaintext loopback admin port
     // (admin_target()).
     bool admin_port = false;
+    // > 0: Redis is a cluster of this many primaries (RedisCluster), not
+    // one server; redis() may not be called.
+    int cluster_primaries = 0;
   };
 
   static absl::StatusOr<std::unique_ptr<BrokerHarness>> Start();
@@ -64,6 +68,9 @@ class BrokerHarness {
   ~BrokerHarness();
 
   RedisServer& redis() { return *redis_; }
+  // How the broker reaches Redis (one server or a cluster): for a test's
+  // own RedisPool.
+  const store::RedisOptions& redis_options() const { return redis_options_; }
   service::BrokerServer& broker() { return *broker_; }
   // "127.0.0.1:<port>".
   std::string target() const;
@@ -102,6 +109,8 @@ class BrokerHarness {
  private:
   BrokerHarness() = default;
   std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<RedisCluster> cluster_;
+  store::RedisOptions redis_options_;
   std::optional<TestCertificateAuthority> ca_;
   std::unique_ptr<service::BrokerServer> broker_;
   std::shared_ptr<grpc::Channel> channel_;

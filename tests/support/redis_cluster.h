@@ -1,0 +1,59 @@
+// A private Redis Cluster for tests: `primaries` real redis-servers with
+// cluster mode on, each on a free TCP port of 127.0.0.1 (a cluster's nodes
+// and its clients speak TCP) besides its Unix socket, the 16,384 slots
+// split evenly among them, joined with CLUSTER MEET; Start() returns once
+// every node reports cluster_state:ok. No replicas. The servers stop and
+// their dirs go with the object.
+//
+//   absl::StatusOr<std::unique_ptr<RedisCluster>> cluster =
+//       RedisCluster::Start(3);
+//   RedisOptions options{.address = (*cluster)->seed(), .cluster = true};
+//
+// Not thread-safe; one owner, as RedisServer.
+#ifndef SLUSSEN_TESTS_SUPPORT_REDIS_CLUSTER_H_
+#define SLUSSEN_TESTS_SUPPORT_REDIS_CLUSTER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "broker/store/redis_client.h"
+#include "tests/support/redis_server.h"
+
+namespace slussen::testing {
+
+class RedisCluster {
+ public:
+  static absl::StatusOr<std::unique_ptr<RedisCluster>> Start(
+      int primaries, RedisServer::Options options = {});
+
+  // The first node's TCP address: what a client is given.
+  store::RedisAddress seed() const;
+  int size() const { return static_cast<int>(nodes_.size()); }
+  RedisServer& node(int i) { return *nodes_[i]; }
+  int port(int i) const { return ports_[i]; }
+  // The node's cluster id (CLUSTER MYID).
+  const std::string& id(int i) const { return ids_[i]; }
+  // The node whose slots include `slot`.
+  int NodeOfSlot(int slot) const;
+
+  // Moves an empty `slot` to node `to`, telling every node (no keys are
+  // migrated: the slot must hold none).
+  absl::Status MoveEmptySlot(int slot, int to);
+
+ private:
+  RedisCluster() = default;
+
+  std::vector<std::unique_ptr<RedisServer>> nodes_;
+  std::vector<int> ports_;
+  std::vector<std::string> ids_;
+  // The first slot of each node's range; node i serves [first_[i],
+  // first_[i + 1]) unless slots were moved.
+  std::vector<int> first_;
+  std::vector<std::pair<int, int>> moved_;  // slot, node
+};
+
+}  // namespace slussen::testing
+
+#endif  // SLUSSEN_TESTS_SUPPORT_REDIS_CLUSTER_H_
