@@ -241,16 +241,17 @@ absl::StatusOr<int64_t> DeadlineKeeper::Apply(const ReferralChange& change) {
   return inner()->Apply(with_clocks);
 }
 
-std::optional<ClockWrite> DeadlineKeeper::NextWrite(const ClockRecord& read,
+std::optional<ClockWrite> DeadlineKeeper::NextWrite(ClockRecord read,
                                                     absl::Time now) const {
-  const std::optional<Firing> step = Fire(read.clock, now, *calendar_);
-  ClockWrite write{.record = read};
-  if (step.has_value()) {
-    write.record.clock = step->clock;
-    write.event = ClockEvent(step->clock, step->event, now);
+  const std::optional<absl::Time> stored_next = read.next_fire;
+  ClockWrite write{.record = std::move(read)};
+  const std::optional<v1::EventType> event =
+      FireInPlace(&write.record.clock, now, *calendar_);
+  if (event.has_value()) {
+    write.event = ClockEvent(write.record.clock, *event, now);
   }
   write.record.next_fire = NextFireTime(write.record.clock, *calendar_);
-  if (!step.has_value() && write.record.next_fire == read.next_fire) {
+  if (!event.has_value() && write.record.next_fire == stored_next) {
     return std::nullopt;
   }
   return write;
@@ -299,7 +300,9 @@ absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
     std::vector<DueClock> writing;
     for (DueClock& clock : clocks) {
       if (!clock.known.has_value()) continue;  // gone
-      std::optional<ClockWrite> write = NextWrite(*clock.known, now);
+      // Moved out: the clock is either written (and then known as
+      // written) or done with.
+      std::optional<ClockWrite> write = NextWrite(*std::move(clock.known), now);
       if (!write.has_value()) continue;  // nothing (more) to do
       writes.push_back(*std::move(write));
       writing.push_back(std::move(clock));

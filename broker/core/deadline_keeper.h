@@ -103,8 +103,7 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
   // The write that moves `read` on at `now`: its next step with the step's
   // event, or, without an event, its next firing time put right when the
   // stored one is stale; nullopt when there is nothing to write.
-  std::optional<ClockWrite> NextWrite(const ClockRecord& read,
-                                      absl::Time now) const;
+  std::optional<ClockWrite> NextWrite(ClockRecord read, absl::Time now) const;
 
   // The rule set `referral` starts clocks under, if any.
   std::optional<slussen::v1::DeadlineRuleSet> RuleSetOf(

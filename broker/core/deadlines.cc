@@ -297,32 +297,39 @@ ClockUpdates ClocksAfter(const v1::DeadlineRuleSet* rules,
   return updates;
 }
 
-std::optional<Firing> Fire(const v1::Clock& clock, absl::Time now,
-                           const SwedishCalendar& calendar) {
-  if (!IsOpen(clock) || clock.state() == v1::CLOCK_STATE_PAUSED) {
+std::optional<v1::EventType> FireInPlace(v1::Clock* clock, absl::Time now,
+                                         const SwedishCalendar& calendar) {
+  if (!IsOpen(*clock) || clock->state() == v1::CLOCK_STATE_PAUSED) {
     return std::nullopt;
   }
-  const absl::Time due = ToAbslTime(clock.due_time());
-  Firing firing{.clock = clock};
-  if (!clock.warned() && now >= ToAbslTime(clock.warn_time())) {
-    firing.clock.set_warned(true);
-    firing.event = v1::EVENT_TYPE_CLOCK_WARNING;
-    return firing;
+  if (!clock->warned() && now >= ToAbslTime(clock->warn_time())) {
+    clock->set_warned(true);
+    return v1::EVENT_TYPE_CLOCK_WARNING;
   }
-  if (clock.state() == v1::CLOCK_STATE_RUNNING && now >= due) {
-    firing.clock.set_warned(true);
-    firing.clock.set_state(v1::CLOCK_STATE_BREACHED);
-    firing.clock.set_escalation_level(1);
-    firing.event = v1::EVENT_TYPE_CLOCK_BREACHED;
-    return firing;
+  if (clock->state() == v1::CLOCK_STATE_RUNNING &&
+      now >= ToAbslTime(clock->due_time())) {
+    clock->set_warned(true);
+    clock->set_state(v1::CLOCK_STATE_BREACHED);
+    clock->set_escalation_level(1);
+    return v1::EVENT_TYPE_CLOCK_BREACHED;
   }
-  if (clock.state() == v1::CLOCK_STATE_BREACHED &&
-      clock.escalation_level() < 2 && now >= CoordinatorTime(clock, calendar)) {
-    firing.clock.set_escalation_level(2);
-    firing.event = v1::EVENT_TYPE_CLOCK_ESCALATED;
-    return firing;
+  if (clock->state() == v1::CLOCK_STATE_BREACHED &&
+      clock->escalation_level() < 2 &&
+      now >= CoordinatorTime(*clock, calendar)) {
+    clock->set_escalation_level(2);
+    return v1::EVENT_TYPE_CLOCK_ESCALATED;
   }
   return std::nullopt;
+}
+
+std::optional<Firing> Fire(const v1::Clock& clock, absl::Time now,
+                           const SwedishCalendar& calendar) {
+  Firing firing{.clock = clock};
+  const std::optional<v1::EventType> event =
+      FireInPlace(&firing.clock, now, calendar);
+  if (!event.has_value()) return std::nullopt;
+  firing.event = *event;
+  return firing;
 }
 
 std::optional<absl::Time> NextFireTime(const v1::Clock& clock,

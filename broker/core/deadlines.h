@@ -105,6 +105,11 @@ struct Firing {
 // next (a clock overdue by days fires its warning, then its breach).
 std::optional<Firing> Fire(const slussen::v1::Clock& clock, absl::Time now,
                            const SwedishCalendar& calendar);
+// The same in place: moves `*clock` on by the step and returns its event;
+// nullopt, and `*clock` unchanged, when nothing is due. (The ticker's path:
+// no copy of the clock.)
+std::optional<slussen::v1::EventType> FireInPlace(
+    slussen::v1::Clock* clock, absl::Time now, const SwedishCalendar& calendar);
 
 // When `clock` next needs firing; nullopt when never (closed, paused, or
 // escalated as far as it goes).

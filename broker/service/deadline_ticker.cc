@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/names.h"
 #include "broker/service/json_log.h"
@@ -37,12 +38,16 @@ int DeadlineTicker::Tick() {
 int DeadlineTicker::Tick(bool* backlog) {
   const absl::Time now = clock_->Now();
   const std::vector<absl::string_view>& regions = core::RegionCodes();
+  // Replicas tick at once: each starts at a region of its own choosing,
+  // so that they fire different regions rather than race for the same.
+  absl::BitGen random;
+  const size_t first = absl::Uniform<size_t>(random, 0, regions.size());
   std::atomic<size_t> next{0};
   std::atomic<int> total{0};
   std::atomic<bool> full{false};
   const auto work = [&] {
     for (size_t i = next++; i < regions.size(); i = next++) {
-      const std::string region(regions[i]);
+      const std::string region(regions[(first + i) % regions.size()]);
       const absl::StatusOr<int> fired = keeper_->FireDue(region, now);
       if (!fired.ok()) {
         // Redis away: the next tick tries again (the health probe reports).

@@ -450,8 +450,10 @@ absl::Status RedisPool::RefreshSlots() {
         slots[s] = address;
       }
     }
+    auto map =
+        std::make_shared<const std::vector<std::string>>(std::move(slots));
     absl::MutexLock lock(&cluster_mu_);
-    slots_ = std::move(slots);
+    slots_ = std::move(map);
     return absl::OkStatus();
   }
   return absl::UnavailableError(
@@ -462,43 +464,44 @@ absl::Status RedisPool::RefreshSlots() {
 absl::StatusOr<std::vector<RedisValue>> RedisPool::ClusterRoundTrip(
     const std::vector<std::vector<std::string>>& commands) {
   std::vector<RedisValue> replies(commands.size());
-  // Where each command goes next when redirected: the ASK target.
-  std::vector<std::string> asked(commands.size());
+  // Where a redirected command goes next (the node MOVED or ASK named),
+  // and whether with ASKING.
+  std::vector<std::string> target(commands.size());
+  std::vector<bool> asking(commands.size(), false);
   std::vector<size_t> pending(commands.size());
   for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
   for (int round = 0; round <= kMaxRedirects && !pending.empty(); ++round) {
-    bool stale = false;
+    std::shared_ptr<const std::vector<std::string>> slots;
     {
       absl::MutexLock lock(&cluster_mu_);
-      stale = slots_.empty();
+      slots = slots_;
     }
-    if (stale) RETURN_IF_ERROR(RefreshSlots());
+    if (slots == nullptr) {
+      RETURN_IF_ERROR(RefreshSlots());
+      absl::MutexLock lock(&cluster_mu_);
+      slots = slots_;
+    }
+    if (slots == nullptr) {
+      return absl::UnavailableError("redis cluster: no slot map");
+    }
     // The commands of each node, in order.
     std::map<std::string, std::vector<size_t>> by_node;
-    {
-      absl::MutexLock lock(&cluster_mu_);
-      for (const size_t i : pending) {
-        if (!asked[i].empty()) {
-          by_node[asked[i]].push_back(i);
-          continue;
-        }
-        const int slot = RedisCommandSlot(commands[i]);
-        std::string node = slot >= 0 ? slots_[slot] : "";
-        if (slot < 0) {
-          for (const std::string& any : slots_) {
-            if (!any.empty()) {
-              node = any;
-              break;
-            }
-          }
-        }
-        if (node.empty()) {
-          return absl::UnavailableError(
-              absl::StrCat("redis cluster: no primary serves slot ", slot,
-                           " (of ", commands[i][0], ")"));
-        }
-        by_node[node].push_back(i);
+    for (const size_t i : pending) {
+      if (!target[i].empty()) {
+        by_node[target[i]].push_back(i);
+        continue;
       }
+      const int slot = RedisCommandSlot(commands[i]);
+      std::string node = slot >= 0 ? (*slots)[slot] : "";
+      for (size_t s = 0; slot < 0 && node.empty() && s < slots->size(); ++s) {
+        node = (*slots)[s];  // a command without a key: any primary
+      }
+      if (node.empty()) {
+        return absl::UnavailableError(
+            absl::StrCat("redis cluster: no primary serves slot ", slot,
+                         " (of ", commands[i][0], ")"));
+      }
+      by_node[node].push_back(i);
     }
     std::vector<size_t> redirected;
     bool moved = false;
@@ -508,7 +511,7 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::ClusterRoundTrip(
       std::vector<size_t> reply_of;  // index into the batch's replies
       for (const size_t i : indexes) {
         // ASKING holds for the next command of the connection only.
-        if (!asked[i].empty()) batch.push_back({"ASKING"});
+        if (asking[i]) batch.push_back({"ASKING"});
         reply_of.push_back(batch.size());
         batch.push_back(commands[i]);
       }
@@ -517,7 +520,7 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::ClusterRoundTrip(
       if (!got.ok()) {
         // The node may have failed over: read the map again next time.
         absl::MutexLock lock(&cluster_mu_);
-        slots_.clear();
+        slots_ = nullptr;
         return got.status();
       }
       for (size_t j = 0; j < indexes.size(); ++j) {
@@ -525,18 +528,20 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::ClusterRoundTrip(
         RedisValue& reply = (*got)[reply_of[j]];
         int slot = 0;
         std::string address;
-        asked[i].clear();
+        target[i].clear();
+        asking[i] = false;
         if (reply.type == RedisValue::Type::kError &&
             ParseRedirect(reply.str, "MOVED", &slot, &address)) {
-          // Not run there: the slot has moved for good.
-          absl::MutexLock lock(&cluster_mu_);
-          if (!slots_.empty()) slots_[slot] = address;
+          // Not run there: the slot has moved for good. The command goes
+          // where it says; the map is read again below.
           moved = true;
+          target[i] = address;
           redirected.push_back(i);
         } else if (reply.type == RedisValue::Type::kError &&
                    ParseRedirect(reply.str, "ASK", &slot, &address)) {
           // Not run there: the slot is migrating, this key already moved.
-          asked[i] = address;
+          target[i] = address;
+          asking[i] = true;
           redirected.push_back(i);
         } else {
           replies[i] = std::move(reply);

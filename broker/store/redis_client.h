@@ -174,8 +174,10 @@ class RedisPool {
   // The pool of each node met, by "host:port"; kept for the pool's life.
   std::map<std::string, std::unique_ptr<RedisPool>> nodes_
       ABSL_GUARDED_BY(cluster_mu_);
-  // The primary of each slot; empty until read, and after a node failed.
-  std::vector<std::string> slots_ ABSL_GUARDED_BY(cluster_mu_);
+  // The primary of each slot; null until read, and after a node failed.
+  // Replaced, never changed in place, so a call reads it without the lock.
+  std::shared_ptr<const std::vector<std::string>> slots_
+      ABSL_GUARDED_BY(cluster_mu_);
 };
 
 // The status for an error reply: script errors coded "ABORTED ...",

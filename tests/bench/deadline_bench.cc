@@ -22,11 +22,15 @@
 // directly; the other 19 regions 49,000 clocks each without referrals
 // (firing never reads a referral).
 //
-// Redis: 7.0 on a Unix socket. The load runs with the append-only file off
-// (speed); then the AOF is switched on (rewritten once) with appendfsync
-// always, as in production, for every benchmark unless its label says
-// otherwise.
+// Redis: 7.0 on a Unix socket, hash-max-listpack-value 1024 as in
+// deploy/redis/slussen.conf (SLUSSEN_BENCH_LISTPACK_VALUE=64 for Redis's
+// default); or, with SLUSSEN_BENCH_PRIMARIES=N, a Redis Cluster of N
+// primaries on this machine (TCP on loopback). The load runs with the
+// append-only file off (speed); then the AOF is switched on (rewritten
+// once) with appendfsync always, as in production, for every benchmark
+// unless its label says otherwise.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -67,6 +71,7 @@
 #include "broker/store/redis_keys.h"
 #include "broker/store/redis_referral_store.h"
 #include "tests/fakes/in_memory_referral_repository.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/sample_referrals.h"
 
@@ -106,6 +111,15 @@ T OrDie(absl::StatusOr<T> value, absl::string_view what) {
 }
 
 double Seconds(absl::Duration d) { return absl::ToDoubleSeconds(d); }
+
+// This process's CPU time so far (user and system, all threads): the
+// broker's side of a benchmark.
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return absl::ToDoubleSeconds(absl::DurationFromTimeval(usage.ru_utime) +
+                               absl::DurationFromTimeval(usage.ru_stime));
+}
 
 // One fifth of the population each. Starts are spread over the clock's
 // length (by the default rules) plus three days before now, so a clock is
@@ -162,14 +176,43 @@ class Fixture {
   int bulk_clocks = 0;
   std::map<std::string, double> key_memory;  // bytes per clock
 
+  // The Redis servers: one, or the cluster's primaries.
+  std::vector<RedisServer*> Servers() {
+    if (cluster_ == nullptr) return {redis_.get()};
+    std::vector<RedisServer*> out;
+    for (int i = 0; i < cluster_->size(); ++i)
+      out.push_back(&cluster_->node(i));
+    return out;
+  }
+  int primaries() const { return cluster_ == nullptr ? 1 : cluster_->size(); }
+
+  // Runs a command on every server; the replies.
+  std::vector<std::string> OnEach(const std::vector<std::string>& command) {
+    std::vector<std::string> replies;
+    for (RedisServer* server : Servers()) {
+      replies.push_back(OrDie(server->Execute(command), command[0]));
+    }
+    return replies;
+  }
+
   int64_t UsedMemory() {
-    const std::string info = OrDie(redis_->Execute({"INFO", "memory"}), "INFO");
-    return InfoField(info, "used_memory");
+    int64_t total = 0;
+    for (const std::string& info : OnEach({"INFO", "memory"})) {
+      total += InfoField(info, "used_memory");
+    }
+    return total;
   }
 
   // Redis's own CPU time so far (user and system), in seconds.
   double RedisCpuSeconds() {
-    const std::string info = OrDie(redis_->Execute({"INFO", "cpu"}), "INFO");
+    double total = 0;
+    for (const std::string& info : OnEach({"INFO", "cpu"})) {
+      total += CpuSeconds(info);
+    }
+    return total;
+  }
+
+  static double CpuSeconds(const std::string& info) {
     double total = 0;
     for (const std::string field : {"used_cpu_user:", "used_cpu_sys:"}) {
       const size_t at = info.find(field);
@@ -187,8 +230,16 @@ class Fixture {
 
   // Microseconds Redis spent in each command so far (INFO commandstats).
   std::map<std::string, double> CommandMicros() {
-    const std::string info =
-        OrDie(redis_->Execute({"INFO", "commandstats"}), "INFO");
+    std::map<std::string, double> micros;
+    for (const std::string& info : OnEach({"INFO", "commandstats"})) {
+      for (const auto& [command, us] : CommandMicros(info)) {
+        micros[command] += us;
+      }
+    }
+    return micros;
+  }
+
+  static std::map<std::string, double> CommandMicros(const std::string& info) {
     std::map<std::string, double> micros;
     for (absl::string_view line : absl::StrSplit(info, '\n')) {
       if (!absl::ConsumePrefix(&line, "cmdstat_")) continue;
@@ -208,8 +259,7 @@ class Fixture {
   }
 
   void SetAppendFsync(absl::string_view mode) {
-    OrDie(redis_->Execute({"CONFIG", "SET", "appendfsync", std::string(mode)}),
-          "CONFIG SET appendfsync");
+    OnEach({"CONFIG", "SET", "appendfsync", std::string(mode)});
   }
 
   // Adds `n` clocks to `region` whose warning is due at now(): offer
@@ -279,11 +329,23 @@ class Fixture {
     RedisServer::Options options;
     options.append_only = false;
     options.appendfsync = "always";
-    redis_ = OrDie(RedisServer::Start(options), "starting redis-server");
     store::RedisOptions pool_options;
-    pool_options.address =
-        OrDie(store::RedisAddress::Parse(redis_->address()), "address");
+    const char* primaries = std::getenv("SLUSSEN_BENCH_PRIMARIES");
+    if (primaries != nullptr && std::atoi(primaries) > 1) {
+      cluster_ = OrDie(RedisCluster::Start(std::atoi(primaries), options),
+                       "starting a Redis Cluster");
+      pool_options.address = cluster_->seed();
+      pool_options.cluster = true;
+    } else {
+      redis_ = OrDie(RedisServer::Start(options), "starting redis-server");
+      pool_options.address =
+          OrDie(store::RedisAddress::Parse(redis_->address()), "address");
+    }
     pool_options.command_timeout = absl::Seconds(60);
+    // As deploy/redis/slussen.conf sets it (Redis's default is 64).
+    const char* listpack = std::getenv("SLUSSEN_BENCH_LISTPACK_VALUE");
+    SetConfig("hash-max-listpack-value",
+              listpack != nullptr ? listpack : "1024");
     pool_ = std::make_unique<store::RedisPool>(pool_options);
     store_ = std::make_unique<store::RedisReferralStore>(pool_.get());
     keeper_ = std::make_unique<core::DeadlineKeeper>(store_.get(), &calendar_,
@@ -496,14 +558,13 @@ class Fixture {
   }
 
   // MEMORY USAGE per clock of each of its keys (averaged over 200 clocks
-  // of one region), and of its hash were it a listpack.
+  // of one region), and of its hash were it a hash table.
   void SampleKeyMemory() {
     const auto usage = [&](const std::string& key) -> double {
       int64_t bytes = 0;
-      (void)absl::SimpleAtoi(
-          redis_->Execute({"MEMORY", "USAGE", key, "SAMPLES", "0"})
-              .value_or("0"),
-          &bytes);
+      const absl::StatusOr<store::RedisValue> reply =
+          pool_->Command({"MEMORY", "USAGE", key, "SAMPLES", "0"});
+      if (reply.ok()) bytes = reply->integer;
       return static_cast<double>(bytes);
     };
     constexpr int kSample = 200;
@@ -512,11 +573,11 @@ class Fixture {
                               "0", absl::StrCat(kSample - 1)}),
               "clock ids");
     const double n = static_cast<double>(ids.elements.size());
-    // New hashes become listpacks with values up to 1024 bytes (the default
-    // is 64, which a clock's data exceeds).
+    // What a clock's hash would take as a hash table, which it is under
+    // Redis's default hash-max-listpack-value of 64 (its data exceeds it).
     const store::RedisValue listpack_value = OrDie(
         pool_->Command({"CONFIG", "GET", "hash-max-listpack-value"}), "CONFIG");
-    SetConfig("hash-max-listpack-value", "1024");
+    SetConfig("hash-max-listpack-value", "64");
     for (const store::RedisValue& id : ids.elements) {
       const std::string key = store::keys::Clock(kFireRegion, id.str);
       key_memory["clock hash"] += usage(key) / n;
@@ -528,11 +589,11 @@ class Fixture {
           OrDie(pool_->Command({"HGET", key, "data"}), "HGET");
       key_memory["clock data (serialized)"] +=
           static_cast<double>(data.str.size()) / n;
-      OrDie(pool_->Command({"HSET", "bench:listpack", "data", data.str,
-                            "version", "1", "next", "1796162400000"}),
+      OrDie(pool_->Command({"HSET", "bench:table", "data", data.str, "version",
+                            "1", "next", "1796162400000"}),
             "HSET");
-      key_memory["clock hash as a listpack"] += usage("bench:listpack") / n;
-      OrDie(pool_->Command({"DEL", "bench:listpack"}), "DEL");
+      key_memory["clock hash as a hash table"] += usage("bench:table") / n;
+      OrDie(pool_->Command({"DEL", "bench:table"}), "DEL");
     }
     SetConfig("hash-max-listpack-value", listpack_value.elements.at(1).str);
     for (const auto& [what, key] :
@@ -546,23 +607,22 @@ class Fixture {
   }
 
   void SetConfig(const std::string& name, const std::string& value) {
-    OrDie(redis_->Execute({"CONFIG", "SET", name, value}), "CONFIG SET");
+    OnEach({"CONFIG", "SET", name, value});
   }
 
   // Switches the AOF on (Redis rewrites it from memory) with appendfsync
   // always, and waits for the rewrite to end.
   void EnableAof() {
     SetAppendFsync("always");
-    OrDie(redis_->Execute({"CONFIG", "SET", "appendonly", "yes"}),
-          "CONFIG SET appendonly");
+    OnEach({"CONFIG", "SET", "appendonly", "yes"});
     for (;;) {
-      const std::string info =
-          OrDie(redis_->Execute({"INFO", "persistence"}), "INFO");
-      if (InfoField(info, "aof_rewrite_in_progress") == 0 &&
-          InfoField(info, "aof_rewrite_scheduled") == 0 &&
-          InfoField(info, "aof_enabled") == 1) {
-        break;
+      bool done = true;
+      for (const std::string& info : OnEach({"INFO", "persistence"})) {
+        done = done && InfoField(info, "aof_rewrite_in_progress") == 0 &&
+               InfoField(info, "aof_rewrite_scheduled") == 0 &&
+               InfoField(info, "aof_enabled") == 1;
       }
+      if (done) break;
       absl::SleepFor(absl::Milliseconds(100));
     }
   }
@@ -575,6 +635,7 @@ class Fixture {
   uint64_t serial_ = uint64_t{1} << 40;
   std::map<v1::ReferralKind, core::ReferralRecord> templates_;
   std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<RedisCluster> cluster_;
   std::unique_ptr<store::RedisPool> pool_;
   std::unique_ptr<store::RedisReferralStore> store_;
   std::unique_ptr<core::DeadlineKeeper> keeper_;
@@ -861,6 +922,23 @@ absl::Duration FsyncCost(Fixture& f) {
   return extra[1];
 }
 
+// The midnight burst can be fired once per process (the store is then
+// past it): true for the first benchmark to ask; the others are skipped,
+// saying so.
+bool ClaimTheBurst(benchmark::State& state) {
+  static bool fired = false;
+  if (!fired) {
+    fired = true;
+    return true;
+  }
+  state.SkipWithError(
+      "the midnight burst was fired by an earlier benchmark of this process; "
+      "run this one alone (--benchmark_filter)");
+  for (auto _ : state) {
+  }
+  return false;
+}
+
 // Least squares: duration = call + step * k over the calls of a run.
 CostModel Fit(const std::vector<std::pair<int, absl::Duration>>& calls) {
   double n = 0, sk = 0, sd = 0, skk = 0, skd = 0;
@@ -886,16 +964,7 @@ CostModel Fit(const std::vector<std::pair<int, absl::Duration>>& calls) {
 // fired once per process: run the other setting alone (with
 // --benchmark_filter=BM_FiringLateness/fsync:0).
 void BM_FiringLateness(benchmark::State& state) {
-  static bool burst_fired = false;
-  if (burst_fired) {
-    state.SkipWithError(
-        "the burst was fired by an earlier lateness run of this process; run "
-        "this one alone (--benchmark_filter)");
-    for (auto _ : state) {
-    }
-    return;
-  }
-  burst_fired = true;
+  if (!ClaimTheBurst(state)) return;
   Fixture& f = Fixture::Get();
   const bool always = state.range(0) == 1;
   const absl::Time start = f.now();
@@ -991,6 +1060,101 @@ BENCHMARK(BM_FiringLateness)
     ->Arg(1)
     ->Arg(0)
     ->Iterations(1)
+    ->Unit(benchmark::kSecond);
+
+// The midnight burst fired as a broker fires it: DeadlineTicker ticking at
+// midnight (its `workers` threads firing a region each at a time) until a
+// tick finds nothing due, in wall-clock time. A step's lateness is when
+// Redis wrote it, the millisecond of its event's stream id, less the first
+// tick's start. What was due before midnight is fired first, so the burst
+// is alone. With SLUSSEN_BENCH_PRIMARIES=N in the environment the store is
+// a Redis Cluster of N primaries on this machine, the regions spread over
+// them by their hash tags. Once per process, as BM_FiringLateness.
+void BM_MidnightBurst(benchmark::State& state) {
+  if (!ClaimTheBurst(state)) return;
+  Fixture& f = Fixture::Get();
+  const int workers = static_cast<int>(state.range(0));
+  std::vector<std::string> regions;
+  for (absl::string_view code : core::RegionCodes()) regions.emplace_back(code);
+  std::vector<std::string> after(regions.size());
+  int64_t due = 0;
+  for (size_t r = 0; r < regions.size(); ++r) {
+    while (OrDie(f.keeper().FireDue(regions[r],
+                                    f.midnight() - absl::Milliseconds(1)),
+                 "FireDue before midnight") > 0) {
+    }
+    const store::RedisValue last =
+        OrDie(f.pool().Command({"XREVRANGE", store::keys::Events(regions[r]),
+                                "+", "-", "COUNT", "1"}),
+              "XREVRANGE");
+    after[r] = last.elements.empty() ? "0-0" : last.elements[0].elements[0].str;
+    due += static_cast<int64_t>(
+        f.DueScores(regions[r], f.midnight(), f.midnight()).size());
+  }
+  core::ManualClock clock(f.midnight());
+  service::DeadlineTicker ticker(&f.keeper(), &clock, {.workers = workers});
+  const double cpu_before = f.RedisCpuSeconds();
+  const double broker_before = ProcessCpuSeconds();
+  int64_t fired = 0;
+  int ticks = 0;
+  const absl::Time start = absl::Now();
+  for (auto _ : state) {
+    for (int n = ticker.Tick(); n > 0; n = ticker.Tick()) {
+      fired += n;
+      ++ticks;
+    }
+  }
+  const absl::Duration took = absl::Now() - start;
+  const double redis_cpu_s = f.RedisCpuSeconds() - cpu_before;
+  const double broker_cpu_s = ProcessCpuSeconds() - broker_before;
+  // When each step was written: its event's id.
+  const int64_t start_ms = absl::ToUnixMillis(start);
+  std::vector<double> late;
+  for (size_t r = 0; r < regions.size(); ++r) {
+    std::string from = absl::StrCat("(", after[r]);
+    for (;;) {
+      const store::RedisValue page =
+          OrDie(f.pool().Command({"XRANGE", store::keys::Events(regions[r]),
+                                  from, "+", "COUNT", "10000"}),
+                "XRANGE");
+      for (const store::RedisValue& entry : page.elements) {
+        const std::string& id = entry.elements.at(0).str;
+        int64_t ms = 0;
+        (void)absl::SimpleAtoi(id.substr(0, id.find('-')), &ms);
+        late.push_back(static_cast<double>(ms - start_ms) / 1000.0);
+        from = absl::StrCat("(", id);
+      }
+      if (page.elements.size() < 10000) break;
+    }
+  }
+  if (fired != due || static_cast<int64_t>(late.size()) != fired) {
+    state.SkipWithError(absl::StrCat("fired ", fired, " steps, ", late.size(),
+                                     " events, expected ", due)
+                            .c_str());
+  }
+  state.counters["steps"] = static_cast<double>(fired);
+  state.counters["primaries"] = f.primaries();
+  state.counters["p50_s"] = Percentile(late, 50);
+  state.counters["p99_s"] = Percentile(late, 99);
+  state.counters["drained_s"] = Seconds(took);
+  const double steps = static_cast<double>(std::max<int64_t>(fired, 1));
+  state.counters["redis_us_per_step"] = redis_cpu_s * 1e6 / steps;
+  state.counters["broker_us_per_step"] = broker_cpu_s * 1e6 / steps;
+  fprintf(stderr,
+          "deadline_bench: midnight burst, %d primar%s, %d worker%s: %lld "
+          "steps in %d ticks; written p50 %.2f s, p99 %.2f s, all %.2f s "
+          "after midnight; CPU a step: redis %.1f us, broker %.1f us\n",
+          f.primaries(), f.primaries() == 1 ? "y" : "ies", workers,
+          workers == 1 ? "" : "s", static_cast<long long>(fired), ticks,
+          Percentile(late, 50), Percentile(late, 99), Seconds(took),
+          redis_cpu_s * 1e6 / steps, broker_cpu_s * 1e6 / steps);
+}
+BENCHMARK(BM_MidnightBurst)
+    ->ArgName("workers")
+    ->Arg(4)
+    ->Arg(1)
+    ->Iterations(1)
+    ->UseRealTime()
     ->Unit(benchmark::kSecond);
 
 }  // namespace
