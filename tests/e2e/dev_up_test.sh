@@ -2,11 +2,14 @@
 # `./dev up` as a new user runs it (without its install and build steps,
 # which the test run has done): it starts Redis and the broker, serves,
 # stops both on SIGTERM leaving no process behind, and a second `./dev up`
-# on the same var directory finds the data of the first.
+# on the same var directory finds the data of the first. With PRIMARIES,
+# the same with `./dev up --cluster PRIMARIES`: Redis is a Redis Cluster.
 #
-# Usage: dev_up_test.sh REPOSITORY_ROOT BUILD_DIR
+# Usage: dev_up_test.sh REPOSITORY_ROOT BUILD_DIR [PRIMARIES]
 source "$(dirname "$0")/lib.sh"
-ROOT=$1 BUILD=$2
+ROOT=$1 BUILD=$2 PRIMARIES=${3:-}
+cluster=()
+[ -n "$PRIMARIES" ] && cluster=(--cluster "$PRIMARIES")
 export SLUSSEN_VAR_DIR="$TEST_TMP/var" SLUSSEN_BUILD_DIR="$BUILD"
 port=$(free_port)
 ctl=("$BUILD/slussctl" --server="127.0.0.1:$port" --org=kommun-halmstad-eb --region=13)
@@ -15,10 +18,11 @@ runs=0
 up() {
   runs=$((runs + 1))
   log="$TEST_TMP/up-$runs.log"
-  "$ROOT/dev" up --port "$port" --no-build >"$log" 2>&1 &
+  "$ROOT/dev" up --port "$port" --no-build ${cluster[@]+"${cluster[@]}"} >"$log" 2>&1 &
   dev=$!
   TEST_PIDS+=("$dev")
-  for _ in $(seq 1 100); do
+  # A cluster takes seconds to agree on its slots; more while tests run.
+  for _ in $(seq 1 300); do
     grep -q 'Slussen is up' "$log" 2>/dev/null && return 0
     kill -0 "$dev" 2>/dev/null || fail "./dev up exited: $(tail -5 "$log")"
     sleep 0.1
@@ -27,13 +31,19 @@ up() {
 }
 
 down() {
-  local redis_pid broker_pid
-  redis_pid=$(cat "$SLUSSEN_VAR_DIR/redis/redis.pid")
+  local redis_pids=() broker_pid pidfile pid
+  while IFS= read -r pidfile; do
+    redis_pids+=("$(cat "$pidfile")")
+  done < <(find "$SLUSSEN_VAR_DIR" -name redis.pid)
+  [ ${#redis_pids[@]} -eq "${PRIMARIES:-1}" ] ||
+    fail "expected ${PRIMARIES:-1} Redis processes, found ${#redis_pids[@]}"
   broker_pid=$(pgrep -f -- "--listen=127.0.0.1:$port" || true)
   [ -n "$broker_pid" ] || fail "no broker process found"
   kill -TERM "$dev"
   wait "$dev" 2>/dev/null || true
-  kill -0 "$redis_pid" 2>/dev/null && fail "redis ($redis_pid) outlived ./dev up"
+  for pid in "${redis_pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null && fail "redis ($pid) outlived ./dev up"
+  done
   kill -0 "$broker_pid" 2>/dev/null && fail "the broker ($broker_pid) outlived ./dev up"
   grep -q 'stopped the broker and Redis' "$log" || fail "no stop message"
 }
@@ -49,8 +59,12 @@ name=$("${ctl[@]}" referrals create impulse --kommun=1380 \
   --call-back-phone="035-13 70 00" --quiet)
 down
 
-grep -q 'appendonly' "$SLUSSEN_VAR_DIR/redis/redis.log" 2>/dev/null ||
-  ls "$SLUSSEN_VAR_DIR/redis/appendonlydir" >/dev/null || fail "no append-only file under var"
+[ -n "$(find "$SLUSSEN_VAR_DIR" -type d -name appendonlydir)" ] ||
+  fail "no append-only file under var"
+if [ -n "$PRIMARIES" ]; then
+  grep -q "Redis Cluster of $PRIMARIES primaries" "$log" ||
+    fail "./dev up does not say it runs a cluster: $(grep redis "$log")"
+fi
 
 up
 "${ctl[@]}" referrals get "$name" --quiet | grep -qx "$name" ||
