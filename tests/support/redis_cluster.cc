@@ -54,7 +54,9 @@ absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
         node_options.extra_args.end(),
         {"--port", absl::StrCat(port), "--bind", "127.0.0.1",
          "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-         "--cluster-node-timeout", "5000"});
+         "--cluster-node-timeout", "5000",
+         // As deploy/redis/cluster-node.conf: regions are independent.
+         "--cluster-require-full-coverage", "no"});
     ASSIGN_OR_RETURN(std::unique_ptr<RedisServer> node,
                      RedisServer::Start(node_options));
     ASSIGN_OR_RETURN(std::string id, node->Execute({"CLUSTER", "MYID"}));

@@ -1,0 +1,167 @@
+// A Redis Cluster of three primaries losing one (SIGKILL, no replica to
+// take over) under the store and the deadline ticker: the regions on the
+// other primaries keep working and keep firing their deadlines, calls about
+// the lost primary's regions fail fast as UNAVAILABLE, and once it is back
+// (its append-only file reloaded) nothing acknowledged is missing and the
+// steps due meanwhile fire, each exactly once.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "broker/core/calendar.h"
+#include "broker/core/clock.h"
+#include "broker/core/deadline_keeper.h"
+#include "broker/core/deadlines.h"
+#include "broker/core/names.h"
+#include "broker/core/proto_time.h"
+#include "broker/service/deadline_ticker.h"
+#include "broker/store/redis_client.h"
+#include "broker/store/redis_keys.h"
+#include "broker/store/redis_referral_store.h"
+#include "gtest/gtest.h"
+#include "tests/support/redis_cluster.h"
+
+namespace slussen::testing {
+namespace {
+
+namespace v1 = ::slussen::v1;
+using core::ClockRecord;
+using core::ClockWrite;
+
+const absl::Time kStart = absl::FromUnixSeconds(1'780'000'000);
+
+// Polls `done` every 100 ms for up to 30 s (a cluster notices a lost node
+// after its node timeout, 5 s). How long it took is not asserted.
+bool Eventually(const std::function<bool()>& done) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < give_up) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return done();
+}
+
+// A running call-back clock of referral `referral` in `region`, warned
+// 48 hours after kStart.
+ClockWrite NewClock(const std::string& region, const std::string& referral) {
+  ClockWrite write;
+  ClockRecord& r = write.record;
+  r.region = region;
+  r.id = absl::StrCat(referral, "-1-0");
+  v1::Clock& clock = r.clock;
+  clock.set_name(core::ClockName{region, r.id, referral}.ToString());
+  clock.set_referral(absl::StrCat("regions/", region, "/referrals/", referral));
+  clock.set_kind(v1::CLOCK_KIND_IMPULSE_CALL_BACK);
+  clock.set_state(v1::CLOCK_STATE_RUNNING);
+  *clock.mutable_start_time() = core::ToProtoTimestamp(kStart);
+  *clock.mutable_warn_time() = core::ToProtoTimestamp(kStart + absl::Hours(48));
+  *clock.mutable_due_time() = core::ToProtoTimestamp(kStart + absl::Hours(72));
+  r.next_fire = kStart + absl::Hours(48);
+  return write;
+}
+
+class ClusterFaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<RedisCluster>> cluster =
+        RedisCluster::Start(3);
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    cluster_ = *std::move(cluster);
+    store::RedisOptions options;
+    options.address = cluster_->seed();
+    options.cluster = true;
+    options.command_timeout = absl::Seconds(5);
+    pool_ = std::make_unique<store::RedisPool>(options);
+    store_ = std::make_unique<store::RedisReferralStore>(pool_.get());
+    absl::StatusOr<core::SwedishCalendar> calendar =
+        core::SwedishCalendar::Create();
+    ASSERT_TRUE(calendar.ok()) << calendar.status();
+    calendar_.emplace(*std::move(calendar));
+    keeper_ = std::make_unique<core::DeadlineKeeper>(
+        store_.get(), &*calendar_, core::DefaultDeadlineRuleSets());
+    // Region `lost` on node 1, region `kept` on another node.
+    for (absl::string_view code : core::RegionCodes()) {
+      const int node = NodeOf(std::string(code));
+      if (node == 1 && lost_.empty()) lost_ = std::string(code);
+      if (node != 1 && kept_.empty()) kept_ = std::string(code);
+    }
+    ASSERT_FALSE(lost_.empty());
+    ASSERT_FALSE(kept_.empty());
+  }
+
+  int NodeOf(const std::string& region) const {
+    return cluster_->NodeOfSlot(
+        store::RedisHashSlot(store::keys::Events(region)));
+  }
+
+  long long EventsIn(const std::string& region) {
+    absl::StatusOr<store::RedisValue> length =
+        pool_->Command({"XLEN", store::keys::Events(region)});
+    EXPECT_TRUE(length.ok()) << length.status();
+    return length.ok() ? length->integer : -1;
+  }
+
+  std::unique_ptr<RedisCluster> cluster_;
+  std::unique_ptr<store::RedisPool> pool_;
+  std::unique_ptr<store::RedisReferralStore> store_;
+  std::optional<core::SwedishCalendar> calendar_;
+  std::unique_ptr<core::DeadlineKeeper> keeper_;
+  std::string lost_, kept_;
+};
+
+TEST_F(ClusterFaultTest, ALostPrimaryStopsOnlyItsRegionsAndLosesNothing) {
+  // A clock in each region, acknowledged.
+  absl::StatusOr<std::vector<absl::Status>> made =
+      store_->ApplyClocks({NewClock(lost_, "refa"), NewClock(lost_, "refb"),
+                           NewClock(kept_, "refc")});
+  ASSERT_TRUE(made.ok()) << made.status();
+  for (const absl::Status& status : *made) ASSERT_TRUE(status.ok()) << status;
+
+  ASSERT_TRUE(cluster_->node(1).Kill().ok());
+  // The other primaries mark it failed, and keep serving their slots.
+  ASSERT_TRUE(Eventually([&] {
+    return cluster_->node(0)
+               .Execute({"CLUSTER", "NODES"})
+               .value_or("")
+               .find(" master,fail ") != std::string::npos;
+  })) << cluster_->node(0).Execute({"CLUSTER", "NODES"}).value_or("");
+
+  // Its region: UNAVAILABLE, at once and every time.
+  const absl::StatusOr<ClockRecord> gone = store_->GetClock(lost_, "refa-1-0");
+  EXPECT_EQ(gone.status().code(), absl::StatusCode::kUnavailable)
+      << gone.status();
+  // The deadlines come due; the ticker fires the kept region's and cannot
+  // reach the lost one's.
+  core::ManualClock clock(kStart + absl::Hours(49));
+  service::DeadlineTicker ticker(keeper_.get(), &clock, {});
+  EXPECT_EQ(ticker.Tick(), 1);
+  EXPECT_EQ(EventsIn(kept_), 1);
+  absl::StatusOr<ClockRecord> kept = store_->GetClock(kept_, "refc-1-0");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_TRUE(kept->clock.warned());
+
+  // Back, with its append-only file: the pool finds it again by itself.
+  ASSERT_TRUE(cluster_->node(1).Restart().ok());
+  ASSERT_TRUE(
+      Eventually([&] { return store_->GetClock(lost_, "refa-1-0").ok(); }));
+  for (const char* referral : {"refa", "refb"}) {
+    absl::StatusOr<ClockRecord> back =
+        store_->GetClock(lost_, absl::StrCat(referral, "-1-0"));
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(back->version, 1) << referral;
+    EXPECT_FALSE(back->clock.warned()) << referral;
+  }
+  // The steps due meanwhile fire now, each once.
+  EXPECT_EQ(ticker.Tick(), 2);
+  EXPECT_EQ(ticker.Tick(), 0);
+  EXPECT_EQ(EventsIn(lost_), 2);
+  EXPECT_EQ(EventsIn(kept_), 1);
+}
+
+}  // namespace
+}  // namespace slussen::testing
