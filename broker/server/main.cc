@@ -21,7 +21,9 @@
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "broker/core/clock.h"
 #include "broker/core/pseudonymizer.h"
@@ -34,8 +36,15 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
 ABSL_FLAG(std::string, redis, "127.0.0.1:6379",
           "Redis address: unix:/path/to/socket, tcp://host:port or host:port");
 ABSL_FLAG(bool, redis_cluster, false,
-          "--redis names a node of a Redis Cluster: each region's keys go to "
-          "the primary serving the region's hash slot");
+          "--redis names a node of a Redis Cluster (or several, separated by "
+          "commas): each region's keys go to the primary serving the "
+          "region's hash slot");
+ABSL_FLAG(int, redis_wait_replicas, 0,
+          "Replicas that must hold a write before it is acknowledged (Redis "
+          "WAIT after each write); 0: replication stays asynchronous");
+ABSL_FLAG(int, redis_wait_timeout_ms, 500,
+          "How long a write waits for --redis_wait_replicas; fewer is "
+          "UNAVAILABLE");
 ABSL_FLAG(int, redis_pool_size, 16,
           "Redis connections open at most (per primary of a cluster)");
 ABSL_FLAG(int, redis_connect_timeout_ms, 500,
@@ -95,6 +104,8 @@ using slussen::service::LogLevel;
 constexpr const char* kFlagNames[] = {"listen",
                                       "redis",
                                       "redis_cluster",
+                                      "redis_wait_replicas",
+                                      "redis_wait_timeout_ms",
                                       "redis_pool_size",
                                       "redis_connect_timeout_ms",
                                       "redis_command_timeout_ms",
@@ -225,11 +236,48 @@ int main(int argc, char** argv) {
 
   slussen::service::BrokerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
-  absl::StatusOr<slussen::store::RedisAddress> redis =
-      slussen::store::RedisAddress::Parse(absl::GetFlag(FLAGS_redis));
-  if (!redis.ok()) return Fail("bad --redis", redis.status());
-  options.redis.address = *redis;
   options.redis.cluster = absl::GetFlag(FLAGS_redis_cluster);
+  if (!options.redis.cluster &&
+      absl::StrContains(absl::GetFlag(FLAGS_redis), ',')) {
+    return Fail("bad --redis",
+                absl::InvalidArgumentError(absl::StrCat(
+                    "--redis=\"", absl::GetFlag(FLAGS_redis),
+                    "\" names several addresses, which only a Redis Cluster "
+                    "has (--redis_cluster)")));
+  }
+  const std::vector<std::string> redis_addresses =
+      options.redis.cluster
+          ? absl::StrSplit(absl::GetFlag(FLAGS_redis), ',')
+          : std::vector<std::string>{absl::GetFlag(FLAGS_redis)};
+  for (size_t i = 0; i < redis_addresses.size(); ++i) {
+    absl::StatusOr<slussen::store::RedisAddress> redis =
+        slussen::store::RedisAddress::Parse(redis_addresses[i]);
+    if (!redis.ok()) return Fail("bad --redis", redis.status());
+    if (i == 0) {
+      options.redis.address = *redis;
+    } else {
+      options.redis.more_seeds.push_back(*redis);
+    }
+  }
+  const int wait_replicas = absl::GetFlag(FLAGS_redis_wait_replicas);
+  const int wait_timeout_ms = absl::GetFlag(FLAGS_redis_wait_timeout_ms);
+  if (wait_replicas < 0 || wait_replicas > 16) {
+    return Fail("bad --redis_wait_replicas",
+                absl::InvalidArgumentError(
+                    absl::StrCat("--redis_wait_replicas=", wait_replicas,
+                                 " must be 0 (no wait) to 16")));
+  }
+  if (wait_timeout_ms < 1 ||
+      wait_timeout_ms >= absl::GetFlag(FLAGS_redis_command_timeout_ms)) {
+    return Fail("bad --redis_wait_timeout_ms",
+                absl::InvalidArgumentError(absl::StrCat(
+                    "--redis_wait_timeout_ms=", wait_timeout_ms,
+                    " must be at least 1 and below "
+                    "--redis_command_timeout_ms (",
+                    absl::GetFlag(FLAGS_redis_command_timeout_ms), ")")));
+  }
+  options.redis.wait_replicas = wait_replicas;
+  options.redis.replica_timeout = absl::Milliseconds(wait_timeout_ms);
   options.redis.max_connections = absl::GetFlag(FLAGS_redis_pool_size);
   options.redis.connect_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_redis_connect_timeout_ms));

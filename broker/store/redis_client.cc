@@ -80,7 +80,7 @@ absl::StatusOr<RedisAddress> RedisAddress::Parse(absl::string_view text) {
   const size_t colon = text.rfind(':');
   int port = 0;
   if (colon == absl::string_view::npos || colon == 0 ||
-      text.find('/') != absl::string_view::npos ||
+      text.find_first_of("/, \t") != absl::string_view::npos ||
       !absl::SimpleAtoi(text.substr(colon + 1), &port) || port < 1 ||
       port > 65535) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -208,13 +208,31 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::RoundTrip(
                           : DirectRoundTrip(commands);
 }
 
+bool RedisMayWrite(const std::vector<std::string>& argv) {
+  if (argv.empty()) return false;
+  static const auto* const kWrites = new absl::flat_hash_set<std::string>{
+      "APPEND",  "DEL",   "EVAL",   "EVALSHA", "EXPIRE",  "FCALL", "HDEL",
+      "HINCRBY", "HSET",  "HSETNX", "INCR",    "INCRBY",  "LPUSH", "MSET",
+      "PEXPIRE", "RPUSH", "SADD",   "SET",     "SETNX",   "SREM",  "UNLINK",
+      "XADD",    "XDEL",  "XTRIM",  "ZADD",    "ZINCRBY", "ZREM"};
+  return kWrites->contains(absl::AsciiStrToUpper(argv[0]));
+}
+
 absl::StatusOr<std::vector<RedisValue>> RedisPool::DirectRoundTrip(
     const std::vector<std::vector<std::string>>& commands) {
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire());
   redisContext* context = connection->context;
+  const std::vector<std::string> wait = {
+      "WAIT", absl::StrCat(options_.wait_replicas),
+      absl::StrCat(absl::ToInt64Milliseconds(options_.replica_timeout))};
+  const bool waits =
+      options_.wait_replicas > 0 &&
+      std::any_of(commands.begin(), commands.end(), RedisMayWrite);
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
-  for (const std::vector<std::string>& command : commands) {
+  for (size_t i = 0; i < commands.size() + (waits ? 1 : 0); ++i) {
+    const std::vector<std::string>& command =
+        i < commands.size() ? commands[i] : wait;
     argv.clear();
     lengths.clear();
     for (const std::string& arg : command) {
@@ -225,8 +243,8 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::DirectRoundTrip(
                            lengths.data());
   }
   std::vector<RedisValue> replies;
-  replies.reserve(commands.size());
-  for (size_t i = 0; i < commands.size(); ++i) {
+  replies.reserve(commands.size() + 1);
+  for (size_t i = 0; i < commands.size() + (waits ? 1 : 0); ++i) {
     void* raw = nullptr;
     if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) {
       const std::string error = context->errstr;
@@ -240,6 +258,22 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::DirectRoundTrip(
     freeReplyObject(reply);
   }
   Release(std::move(connection));
+  if (waits) {
+    const RedisValue acked = std::move(replies.back());
+    replies.pop_back();
+    if (acked.type != RedisValue::Type::kInteger ||
+        acked.integer < options_.wait_replicas) {
+      return absl::UnavailableError(absl::StrCat(
+          "redis at ", options_.address.ToString(), ": ",
+          acked.type == RedisValue::Type::kInteger
+              ? absl::StrCat(acked.integer, " of ", options_.wait_replicas)
+              : absl::StrCat("none of ", options_.wait_replicas, " (",
+                             acked.str, ")"),
+          " replicas confirmed the write within ",
+          absl::FormatDuration(options_.replica_timeout),
+          "; it is on the primary, maybe not on a replica (retry it)"));
+    }
+  }
   return replies;
 }
 
@@ -403,14 +437,19 @@ absl::StatusOr<RedisPool*> RedisPool::NodePool(const std::string& address) {
     RedisOptions options = options_;
     options.address = std::move(parsed);
     options.cluster = false;
+    options.more_seeds.clear();
     it = nodes_.emplace(address, std::make_unique<RedisPool>(options)).first;
   }
   return it->second.get();
 }
 
 absl::Status RedisPool::RefreshSlots() {
-  // The configured node first, then every node met.
+  // The configured nodes first, then every node met.
   std::vector<RedisPool*> seeds = {nullptr};
+  for (const RedisAddress& seed : options_.more_seeds) {
+    ASSIGN_OR_RETURN(RedisPool * pool, NodePool(seed.ToString()));
+    seeds.push_back(pool);
+  }
   {
     absl::MutexLock lock(&cluster_mu_);
     for (const auto& [address, pool] : nodes_) seeds.push_back(pool.get());

@@ -91,9 +91,24 @@ struct RedisOptions {
   int max_connections = 16;
   // Sent with AUTH after connecting, when not empty.
   std::string password;
-  // `address` is a node of a Redis Cluster (see above).
+  // `address` is a node of a Redis Cluster (see above); so are these,
+  // asked for the slot map when it is not reachable.
   bool cluster = false;
+  std::vector<RedisAddress> more_seeds;
+  // Replicas that must hold a write before it counts as done. Redis
+  // replicates asynchronously: a primary that fails over right after
+  // acknowledging a write may take it along. With this set, a round trip
+  // that may write ends with WAIT for that many replicas (at most
+  // `replica_timeout`); fewer is UNAVAILABLE ("unknown", as a broken
+  // connection: the write is on the primary, and callers retry it
+  // safely). 0: no wait.
+  int wait_replicas = 0;
+  absl::Duration replica_timeout = absl::Milliseconds(500);
 };
+
+// Whether `argv` may write: a script call, or a write command the store
+// uses.
+bool RedisMayWrite(const std::vector<std::string>& argv);
 
 // The Redis Cluster hash slot of `key`, 0..16383: CRC-16 (XMODEM) of its
 // hash tag (the text between the first '{' and the next '}', when not

@@ -52,6 +52,21 @@ if env -u SLUSSEN_PNR_KEY "$SLUSSEN" --listen="127.0.0.1:$other_port" \
 fi
 grep -q 'SLUSSEN_PNR_KEY' "$TEST_TMP/nokey.log" || fail "the missing key is not explained: $(cat "$TEST_TMP/nokey.log")"
 
+# A Redis setting out of range is refused, naming the flag, the value and
+# the rule; so is a list of addresses without --redis_cluster.
+if "$SLUSSEN" --listen="127.0.0.1:$other_port" --redis="unix:$TEST_TMP/redis/redis.sock" \
+    --pnr_key_file="$TEST_TMP/pnr.key" --redis_wait_timeout_ms=5000 2>"$TEST_TMP/wait.log"; then
+  fail "a replica wait longer than a Redis command was accepted"
+fi
+grep -q 'redis_wait_timeout_ms=5000 must be at least 1 and below --redis_command_timeout_ms (2000)' \
+  "$TEST_TMP/wait.log" || fail "the bad wait is not explained: $(cat "$TEST_TMP/wait.log")"
+if "$SLUSSEN" --listen="127.0.0.1:$other_port" --redis="127.0.0.1:7001,127.0.0.1:7002" \
+    --pnr_key_file="$TEST_TMP/pnr.key" 2>"$TEST_TMP/seeds.log"; then
+  fail "several Redis addresses were accepted without --redis_cluster"
+fi
+grep -q 'names several addresses, which only a Redis Cluster has (--redis_cluster)' \
+  "$TEST_TMP/seeds.log" || fail "the address list is not refused: $(cat "$TEST_TMP/seeds.log")"
+
 # Flags can come from the environment.
 if SLUSSEN_LOG_LEVEL=loud "$SLUSSEN" 2>"$TEST_TMP/env.log"; then
   fail "a bad SLUSSEN_LOG_LEVEL was accepted"

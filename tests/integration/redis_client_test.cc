@@ -14,11 +14,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 
 namespace slussen::store {
@@ -75,7 +78,7 @@ TEST(RedisAddressTest, RefusesMalformedAddressesNamingThemAndTheForms) {
   for (absl::string_view text :
        {"", "localhost", "localhost:", ":6379", "tcp://:6379", "tcp://",
         "localhost:0", "localhost:65536", "localhost:-1", "localhost:redis",
-        "localhost:6379/0"}) {
+        "localhost:6379/0", "a:1,b:2", "two words:6379"}) {
     SCOPED_TRACE(text);
     absl::StatusOr<RedisAddress> address = RedisAddress::Parse(text);
     ASSERT_FALSE(address.ok());
@@ -506,6 +509,86 @@ TEST_F(RedisPoolTest, AStalledServerTimesOutAsUnavailable) {
   absl::StatusOr<RedisValue> again = pool.Command({"GET", "k"});
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->str, "v");
+}
+
+// --- Waiting for a replica ----------------------------------------------
+
+// A primary on a loopback TCP port (a replica connects by host and port),
+// and a replica of it.
+class RedisReplicaWaitTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<int> port = ::slussen::testing::FreeLoopbackPort();
+    ASSERT_TRUE(port.ok()) << port.status();
+    RedisServer::Options primary;
+    primary.extra_args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1"};
+    absl::StatusOr<std::unique_ptr<RedisServer>> started =
+        RedisServer::Start(primary);
+    ASSERT_TRUE(started.ok()) << started.status();
+    primary_ = *std::move(started);
+    RedisServer::Options replica;
+    replica.extra_args = {"--replicaof", "127.0.0.1", absl::StrCat(*port)};
+    started = RedisServer::Start(replica);
+    ASSERT_TRUE(started.ok()) << started.status();
+    replica_ = *std::move(started);
+    for (int i = 0; i < 200; ++i) {
+      if (absl::StrContains(
+              replica_->Execute({"INFO", "replication"}).value_or(""),
+              "master_link_status:up")) {
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    RedisOptions options;
+    options.address = *RedisAddress::Parse(primary_->address());
+    options.wait_replicas = 1;
+    options.replica_timeout = absl::Milliseconds(300);
+    pool_ = std::make_unique<RedisPool>(options);
+  }
+
+  std::unique_ptr<RedisServer> primary_;
+  std::unique_ptr<RedisServer> replica_;
+  std::unique_ptr<RedisPool> pool_;
+};
+
+TEST_F(RedisReplicaWaitTest, AWriteIsDoneOnlyOnceTheReplicaHasIt) {
+  ASSERT_TRUE(pool_->Command({"SET", "k", "1"}).ok());
+  // Acknowledged: the replica has it already, with no waiting on our part.
+  EXPECT_EQ(replica_->Execute({"GET", "k"}).value_or(""), "1");
+  static const RedisScript kSet("return redis.call('SET', KEYS[1], ARGV[1])");
+  ASSERT_TRUE(pool_->Eval(kSet, {"s"}, {"2"}).ok());
+  EXPECT_EQ(replica_->Execute({"GET", "s"}).value_or(""), "2");
+
+  // Without the replica a write is not confirmed: UNAVAILABLE, saying why;
+  // reads still answer.
+  ASSERT_TRUE(replica_->Kill().ok());
+  const absl::StatusOr<RedisValue> unconfirmed =
+      pool_->Command({"SET", "k", "3"});
+  EXPECT_EQ(unconfirmed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(unconfirmed.status().message(),
+              HasSubstr("0 of 1 replicas confirmed the write"));
+  const absl::StatusOr<RedisValue> read = pool_->Command({"GET", "s"});
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->str, "2");
+
+  // Back: writes are confirmed again.
+  ASSERT_TRUE(replica_->Restart().ok());
+  bool confirmed = false;
+  for (int i = 0; i < 100 && !confirmed; ++i) {
+    confirmed = pool_->Command({"SET", "k", "4"}).ok();
+    if (!confirmed) absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(confirmed);
+}
+
+TEST(RedisMayWriteTest, KnowsTheStoresWritesFromItsReads) {
+  EXPECT_TRUE(RedisMayWrite({"evalsha", "x", "0"}));
+  EXPECT_TRUE(RedisMayWrite({"SET", "k", "v"}));
+  EXPECT_TRUE(RedisMayWrite({"XADD", "s", "*", "f", "v"}));
+  EXPECT_FALSE(RedisMayWrite({"GET", "k"}));
+  EXPECT_FALSE(RedisMayWrite({"HMGET", "k", "a"}));
+  EXPECT_FALSE(RedisMayWrite({"ZRANGE", "z", "0", "1"}));
+  EXPECT_FALSE(RedisMayWrite({}));
 }
 
 TEST(RedisPoolNoServerTest, AServerThatIsNotThereIsUnavailableNamingIt) {

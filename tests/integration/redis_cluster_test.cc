@@ -184,6 +184,30 @@ TEST_F(RedisClusterTest, FollowsAnAskWhileASlotMigrates) {
   EXPECT_EQ(keys_in_slot(from), "0");
 }
 
+TEST_F(RedisClusterTest, ASeedThatIsDownIsPassedOverForTheNext) {
+  absl::StatusOr<int> nothing = FreeLoopbackPort();
+  ASSERT_TRUE(nothing.ok()) << nothing.status();
+  store::RedisOptions options;
+  options.address.host = "127.0.0.1";
+  options.address.port = *nothing;
+  options.cluster = true;
+  options.more_seeds = {cluster_->seed()};
+  RedisPool pool(options);
+  absl::StatusOr<RedisValue> set =
+      pool.Command({"SET", "slussen:{r13}:seeded", "yes"});
+  ASSERT_TRUE(set.ok()) << set.status();
+  absl::StatusOr<RedisValue> got =
+      pool_->Command({"GET", "slussen:{r13}:seeded"});
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->str, "yes");
+
+  options.more_seeds.clear();
+  RedisPool lost(options);
+  absl::StatusOr<RedisValue> none = lost.Command({"GET", "slussen:{r13}:x"});
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kUnavailable)
+      << none.status();
+}
+
 TEST_F(RedisClusterTest, ACommandAcrossSlotsIsRefusedByRedis) {
   // The store never does this (one hash tag per command); Redis says so if
   // it did, and the pool passes the error on.

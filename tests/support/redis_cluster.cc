@@ -31,24 +31,24 @@ bool PortFree(int port) {
   return free;
 }
 
-// A port whose cluster bus port (+10000) is free too.
-absl::StatusOr<int> FreeClusterPort(std::mt19937& random) {
+}  // namespace
+
+absl::StatusOr<int> FreeLoopbackPort(int plus) {
+  thread_local std::mt19937 random(std::random_device{}() ^
+                                   static_cast<unsigned>(getpid()));
   std::uniform_int_distribution<int> pick(20000, 29999);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const int port = pick(random);
-    if (PortFree(port) && PortFree(port + 10000)) return port;
+    if (PortFree(port) && (plus == 0 || PortFree(port + plus))) return port;
   }
-  return absl::UnavailableError("no free port pair for a cluster node");
+  return absl::UnavailableError("no free loopback port");
 }
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
     int primaries, RedisServer::Options options) {
   std::unique_ptr<RedisCluster> cluster(new RedisCluster());
-  std::mt19937 random(std::random_device{}() ^ static_cast<unsigned>(getpid()));
   for (int i = 0; i < primaries; ++i) {
-    ASSIGN_OR_RETURN(const int port, FreeClusterPort(random));
+    ASSIGN_OR_RETURN(const int port, FreeLoopbackPort(10000));
     RedisServer::Options node_options = options;
     node_options.extra_args.insert(
         node_options.extra_args.end(),

@@ -26,6 +26,10 @@
 
 namespace slussen::testing {
 
+// A TCP port of 127.0.0.1 nothing listens on, with `plus` above it free
+// too (a cluster node's bus port: 10000), picked at random.
+absl::StatusOr<int> FreeLoopbackPort(int plus = 0);
+
 class RedisCluster {
  public:
   static absl::StatusOr<std::unique_ptr<RedisCluster>> Start(
