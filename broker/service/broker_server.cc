@@ -244,14 +244,31 @@ absl::Status BrokerServer::StartAdminServer() {
 }
 
 void BrokerServer::ProbeRedis() {
-  const absl::StatusOr<store::RedisValue> pong = pool_->Command({"PING"});
-  SetServing(pong.ok());
-  const int reachable = pong.ok() ? 1 : 0;
-  if (redis_reachable_.exchange(reachable) != reachable) {
-    Log(pong.ok() ? LogLevel::kInfo : LogLevel::kWarning,
-        pong.ok() ? "redis reachable" : "redis unreachable",
+  // Serving while any Redis primary answers: one lost primary of a cluster
+  // stops only its regions (their calls are UNAVAILABLE), and taking every
+  // replica of the broker out of rotation for it would stop them all.
+  std::string nodes, errors;
+  bool any = false;
+  for (const auto& [address, status] : pool_->PingEach()) {
+    if (status.ok()) {
+      any = true;
+      continue;
+    }
+    absl::StrAppend(&nodes, nodes.empty() ? "" : " ", address);
+    absl::StrAppend(&errors, errors.empty() ? "" : "; ", status.message());
+  }
+  SetServing(any);
+  std::optional<std::string> previous;
+  {
+    absl::MutexLock lock(&probe_mu_);
+    previous = std::exchange(unreachable_, nodes);
+  }
+  if (previous != nodes) {
+    Log(nodes.empty() ? LogLevel::kInfo : LogLevel::kWarning,
+        nodes.empty() ? "redis reachable" : "redis unreachable",
         {{"redis", options_.redis.address.ToString()},
-         {"error", pong.ok() ? "" : std::string(pong.status().message())}});
+         {"unreachable", nodes},
+         {"error", errors}});
   }
 }
 

@@ -180,7 +180,10 @@ class BrokerServer {
 
   absl::Notification stopping_;
   // -1 before the first probe, then 0 or 1: logged when it changes.
-  std::atomic<int> redis_reachable_{-1};
+  absl::Mutex probe_mu_;
+  // The Redis nodes the last probe could not reach ("": none); nullopt
+  // before the first.
+  std::optional<std::string> unreachable_ ABSL_GUARDED_BY(probe_mu_);
   std::thread prober_;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;

@@ -500,6 +500,44 @@ absl::Status RedisPool::RefreshSlots() {
                    ": no node gave its slot map: ", last.message()));
 }
 
+std::vector<std::pair<std::string, absl::Status>> RedisPool::PingEach() {
+  if (!options_.cluster) {
+    return {{options_.address.ToString(), Command({"PING"}).status()}};
+  }
+  std::shared_ptr<const std::vector<std::string>> slots;
+  {
+    absl::MutexLock lock(&cluster_mu_);
+    slots = slots_;
+  }
+  if (slots == nullptr) {
+    const absl::Status refreshed = RefreshSlots();
+    if (!refreshed.ok()) return {{options_.address.ToString(), refreshed}};
+    absl::MutexLock lock(&cluster_mu_);
+    slots = slots_;
+  }
+  std::vector<std::string> primaries;
+  for (const std::string& node : *slots) {
+    if (!node.empty() && (primaries.empty() || primaries.back() != node) &&
+        std::find(primaries.begin(), primaries.end(), node) ==
+            primaries.end()) {
+      primaries.push_back(node);
+    }
+  }
+  std::vector<std::pair<std::string, absl::Status>> out;
+  for (const std::string& node : primaries) {
+    absl::StatusOr<RedisPool*> pool = NodePool(node);
+    absl::Status status = pool.status();
+    if (pool.ok()) status = (*pool)->Command({"PING"}).status();
+    if (!status.ok()) {
+      // Read the map again next time: the node may have failed over.
+      absl::MutexLock lock(&cluster_mu_);
+      slots_ = nullptr;
+    }
+    out.emplace_back(node, std::move(status));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<RedisValue>> RedisPool::ClusterRoundTrip(
     const std::vector<std::vector<std::string>>& commands) {
   std::vector<RedisValue> replies(commands.size());

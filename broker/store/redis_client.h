@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -153,6 +154,11 @@ class RedisPool {
   // order; error replies kept as values of type kError, as in Pipeline.
   absl::StatusOr<std::vector<RedisValue>> EvalPipeline(
       const RedisScript& script, const std::vector<ScriptCall>& calls);
+
+  // PING to the server, or in cluster mode to every primary of the slot
+  // map: each address with its outcome. (A primary down stops only its
+  // regions, so health asks them all.)
+  std::vector<std::pair<std::string, absl::Status>> PingEach();
 
   const RedisOptions& options() const { return options_; }
 

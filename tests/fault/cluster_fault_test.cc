@@ -24,6 +24,7 @@
 #include "broker/store/redis_keys.h"
 #include "broker/store/redis_referral_store.h"
 #include "gtest/gtest.h"
+#include "tests/support/broker_harness.h"
 #include "tests/support/redis_cluster.h"
 
 namespace slussen::testing {
@@ -161,6 +162,31 @@ TEST_F(ClusterFaultTest, ALostPrimaryStopsOnlyItsRegionsAndLosesNothing) {
   EXPECT_EQ(ticker.Tick(), 0);
   EXPECT_EQ(EventsIn(lost_), 2);
   EXPECT_EQ(EventsIn(kept_), 1);
+}
+
+// The broker's health over a cluster: serving while any primary answers
+// (a lost primary stops only its regions; taking every broker out of
+// rotation would stop them all), not serving when none does.
+TEST(ClusterHealthTest, ServingWhileAnyPrimaryAnswers) {
+  BrokerHarness::Options options;
+  options.cluster_primaries = 3;
+  absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
+      BrokerHarness::Start(options);
+  ASSERT_TRUE(harness.ok()) << harness.status();
+  BrokerHarness& broker = **harness;
+  EXPECT_EQ(broker.HealthStatus(), "SERVING");
+  ASSERT_TRUE(broker.cluster().node(1).Kill().ok());
+  // Probes every 100 ms; a second is ten of them.
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(broker.HealthStatus(), "SERVING");
+  ASSERT_TRUE(broker.cluster().node(0).Kill().ok());
+  ASSERT_TRUE(broker.cluster().node(2).Kill().ok());
+  EXPECT_TRUE(Eventually([&] {
+    return broker.HealthStatus() == "NOT_SERVING";
+  })) << broker.HealthStatus();
+  ASSERT_TRUE(broker.cluster().node(1).Restart().ok());
+  EXPECT_TRUE(Eventually([&] { return broker.HealthStatus() == "SERVING"; }))
+      << broker.HealthStatus();
 }
 
 }  // namespace

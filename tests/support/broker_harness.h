@@ -68,6 +68,8 @@ class BrokerHarness {
   ~BrokerHarness();
 
   RedisServer& redis() { return *redis_; }
+  // Options::cluster_primaries: the cluster.
+  RedisCluster& cluster() { return *cluster_; }
   // How the broker reaches Redis (one server or a cluster): for a test's
   // own RedisPool.
   const store::RedisOptions& redis_options() const { return redis_options_; }
