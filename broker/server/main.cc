@@ -39,6 +39,11 @@ ABSL_FLAG(bool, redis_cluster, false,
           "--redis names a node of a Redis Cluster (or several, separated by "
           "commas): each region's keys go to the primary serving the "
           "region's hash slot");
+ABSL_FLAG(std::string, redis_sentinels, "",
+          "Redis Sentinels (host:port, separated by commas) to ask for the "
+          "primary of --redis_master_name instead of using --redis");
+ABSL_FLAG(std::string, redis_master_name, "slussen",
+          "The name the Sentinels monitor Slussen's primary under");
 ABSL_FLAG(int, redis_wait_replicas, 0,
           "Replicas that must hold a write before it is acknowledged (Redis "
           "WAIT after each write); 0: replication stays asynchronous");
@@ -104,6 +109,8 @@ using slussen::service::LogLevel;
 constexpr const char* kFlagNames[] = {"listen",
                                       "redis",
                                       "redis_cluster",
+                                      "redis_sentinels",
+                                      "redis_master_name",
                                       "redis_wait_replicas",
                                       "redis_wait_timeout_ms",
                                       "redis_pool_size",
@@ -259,6 +266,24 @@ int main(int argc, char** argv) {
       options.redis.more_seeds.push_back(*redis);
     }
   }
+  const std::string sentinels = absl::GetFlag(FLAGS_redis_sentinels);
+  if (!sentinels.empty()) {
+    if (options.redis.cluster) {
+      return Fail("bad --redis_sentinels",
+                  absl::InvalidArgumentError(
+                      "--redis_sentinels and --redis_cluster exclude each "
+                      "other: a Redis Cluster fails over by itself"));
+    }
+    for (absl::string_view text : absl::StrSplit(sentinels, ',')) {
+      absl::StatusOr<slussen::store::RedisAddress> sentinel =
+          slussen::store::RedisAddress::Parse(text);
+      if (!sentinel.ok()) {
+        return Fail("bad --redis_sentinels", sentinel.status());
+      }
+      options.redis.sentinels.push_back(*sentinel);
+    }
+    options.redis.sentinel_master = absl::GetFlag(FLAGS_redis_master_name);
+  }
   const int wait_replicas = absl::GetFlag(FLAGS_redis_wait_replicas);
   const int wait_timeout_ms = absl::GetFlag(FLAGS_redis_wait_timeout_ms);
   if (wait_replicas < 0 || wait_replicas > 16) {
@@ -347,7 +372,7 @@ int main(int argc, char** argv) {
   };
   Log(LogLevel::kInfo, "listening",
       {{"address", bound(options.listen, (*broker)->port())},
-       {"redis", options.redis.address.ToString()},
+       {"redis", slussen::store::DescribeRedis(options.redis)},
        {"identity", options.tls.has_value() ? "mutual TLS (client certificates)"
                                             : "development (request metadata)"},
        {"admin_address",

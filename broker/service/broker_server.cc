@@ -266,7 +266,7 @@ void BrokerServer::ProbeRedis() {
   if (previous != nodes) {
     Log(nodes.empty() ? LogLevel::kInfo : LogLevel::kWarning,
         nodes.empty() ? "redis reachable" : "redis unreachable",
-        {{"redis", options_.redis.address.ToString()},
+        {{"redis", store::DescribeRedis(options_.redis)},
          {"unreachable", nodes},
          {"error", errors}});
   }

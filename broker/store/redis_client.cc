@@ -106,6 +106,7 @@ RedisScript::RedisScript(std::string source) : source_(std::move(source)) {
 
 struct RedisPool::Connection {
   redisContext* context = nullptr;
+  std::string where;  // the server's address, for messages
   ~Connection() {
     if (context != nullptr) redisFree(context);
   }
@@ -117,10 +118,11 @@ RedisPool::RedisPool(RedisOptions options) : options_(std::move(options)) {
 
 RedisPool::~RedisPool() = default;
 
-absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Connect() {
+absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Open(
+    const RedisAddress& address, const std::string& password) const {
   auto connection = std::make_unique<Connection>();
+  connection->where = address.ToString();
   const timeval connect_timeout = absl::ToTimeval(options_.connect_timeout);
-  const RedisAddress& address = options_.address;
   connection->context =
       address.unix_path.empty()
           ? redisConnectWithTimeout(address.host.c_str(), address.port,
@@ -138,22 +140,86 @@ absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Connect() {
   redisSetTimeout(connection->context,
                   absl::ToTimeval(options_.command_timeout));
   if (address.unix_path.empty()) redisEnableKeepAlive(connection->context);
-  if (!options_.password.empty()) {
-    const char* argv[] = {"AUTH", options_.password.c_str()};
-    const size_t lengths[] = {4, options_.password.size()};
-    auto* reply = static_cast<redisReply*>(
-        redisCommandArgv(connection->context, 2, argv, lengths));
-    if (reply == nullptr) {
-      return absl::UnavailableError(
-          absl::StrCat("redis at ", address.ToString(),
-                       " failed during AUTH: ", connection->context->errstr));
-    }
-    const bool refused = reply->type == REDIS_REPLY_ERROR;
-    freeReplyObject(reply);
-    if (refused) {
+  if (!password.empty()) {
+    ASSIGN_OR_RETURN(const RedisValue reply,
+                     Ask(*connection, {"AUTH", password}));
+    if (reply.type == RedisValue::Type::kError) {
       return absl::PermissionDeniedError(absl::StrCat(
           "redis at ", address.ToString(), " refused the password"));
     }
+  }
+  return connection;
+}
+
+absl::StatusOr<RedisValue> RedisPool::Ask(
+    Connection& connection, const std::vector<std::string>& argv) const {
+  std::vector<const char*> args;
+  std::vector<size_t> lengths;
+  for (const std::string& arg : argv) {
+    args.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  auto* reply = static_cast<redisReply*>(
+      redisCommandArgv(connection.context, static_cast<int>(args.size()),
+                       args.data(), lengths.data()));
+  if (reply == nullptr) {
+    return absl::UnavailableError(absl::StrCat("redis at ", connection.where,
+                                               " failed during ", argv[0], ": ",
+                                               connection.context->errstr));
+  }
+  RedisValue value = CopyReply(reply);
+  freeReplyObject(reply);
+  return value;
+}
+
+absl::StatusOr<RedisAddress> RedisPool::AskSentinels() const {
+  std::string errors;
+  for (const RedisAddress& sentinel : options_.sentinels) {
+    absl::StatusOr<std::unique_ptr<Connection>> connection = Open(sentinel, "");
+    const absl::StatusOr<RedisValue> reply =
+        connection.ok()
+            ? Ask(**connection, {"SENTINEL", "get-master-addr-by-name",
+                                 options_.sentinel_master})
+            : absl::StatusOr<RedisValue>(connection.status());
+    int port = 0;
+    if (reply.ok() && reply->type == RedisValue::Type::kArray &&
+        reply->elements.size() == 2 &&
+        absl::SimpleAtoi(reply->elements[1].str, &port)) {
+      RedisAddress master;
+      master.host = reply->elements[0].str;
+      master.port = port;
+      return master;
+    }
+    absl::StrAppend(&errors, errors.empty() ? "" : "; ", sentinel.ToString(),
+                    ": ",
+                    !reply.ok() ? reply.status().message()
+                    : reply->type == RedisValue::Type::kError
+                        ? absl::string_view(reply->str)
+                        : absl::string_view("does not know it"));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("no Sentinel named the primary of \"",
+                   options_.sentinel_master, "\" (", errors, ")"));
+}
+
+absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Connect() {
+  if (options_.sentinels.empty()) {
+    return Open(options_.address, options_.password);
+  }
+  ASSIGN_OR_RETURN(const RedisAddress primary, AskSentinels());
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
+                   Open(primary, options_.password));
+  // Right after a failover a Sentinel may still name the old primary,
+  // now a replica: no writes there.
+  ASSIGN_OR_RETURN(const RedisValue role, Ask(*connection, {"ROLE"}));
+  if (role.type != RedisValue::Type::kArray || role.elements.empty() ||
+      role.elements[0].str != "master") {
+    return absl::UnavailableError(
+        absl::StrCat("redis at ", connection->where,
+                     ", which the Sentinels name as the "
+                     "primary of \"",
+                     options_.sentinel_master,
+                     "\", is not a primary (a failover is under way)"));
   }
   return connection;
 }
@@ -208,6 +274,20 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::RoundTrip(
                           : DirectRoundTrip(commands);
 }
 
+std::string DescribeRedis(const RedisOptions& options) {
+  if (!options.sentinels.empty()) {
+    std::string sentinels;
+    for (const RedisAddress& sentinel : options.sentinels) {
+      absl::StrAppend(&sentinels, sentinels.empty() ? "" : ",",
+                      sentinel.ToString());
+    }
+    return absl::StrCat("primary \"", options.sentinel_master,
+                        "\" of Sentinels ", sentinels);
+  }
+  return absl::StrCat(options.cluster ? "cluster at " : "",
+                      options.address.ToString());
+}
+
 bool RedisMayWrite(const std::vector<std::string>& argv) {
   if (argv.empty()) return false;
   static const auto* const kWrites = new absl::flat_hash_set<std::string>{
@@ -248,23 +328,35 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::DirectRoundTrip(
     void* raw = nullptr;
     if (redisGetReply(context, &raw) != REDIS_OK || raw == nullptr) {
       const std::string error = context->errstr;
+      const std::string where = connection->where;
       Discard(std::move(connection));
-      return absl::UnavailableError(
-          absl::StrCat("redis at ", options_.address.ToString(),
-                       " failed: ", error.empty() ? "no reply" : error));
+      return absl::UnavailableError(absl::StrCat(
+          "redis at ", where, " failed: ", error.empty() ? "no reply" : error));
     }
     auto* reply = static_cast<redisReply*>(raw);
     replies.push_back(CopyReply(reply));
     freeReplyObject(reply);
   }
-  Release(std::move(connection));
+  const std::string where = connection->where;
+  const bool demoted =
+      !options_.sentinels.empty() &&
+      std::any_of(replies.begin(), replies.end(), [](const RedisValue& r) {
+        return r.type == RedisValue::Type::kError &&
+               absl::StartsWith(r.str, "READONLY");
+      });
+  if (demoted) {
+    // The primary became a replica (a failover): ask the Sentinels again.
+    Discard(std::move(connection));
+  } else {
+    Release(std::move(connection));
+  }
   if (waits) {
     const RedisValue acked = std::move(replies.back());
     replies.pop_back();
     if (acked.type != RedisValue::Type::kInteger ||
         acked.integer < options_.wait_replicas) {
       return absl::UnavailableError(absl::StrCat(
-          "redis at ", options_.address.ToString(), ": ",
+          "redis at ", where, ": ",
           acked.type == RedisValue::Type::kInteger
               ? absl::StrCat(acked.integer, " of ", options_.wait_replicas)
               : absl::StrCat("none of ", options_.wait_replicas, " (",
@@ -502,7 +594,7 @@ absl::Status RedisPool::RefreshSlots() {
 
 std::vector<std::pair<std::string, absl::Status>> RedisPool::PingEach() {
   if (!options_.cluster) {
-    return {{options_.address.ToString(), Command({"PING"}).status()}};
+    return {{DescribeRedis(options_), Command({"PING"}).status()}};
   }
   std::shared_ptr<const std::vector<std::string>> slots;
   {

@@ -24,6 +24,11 @@
 // hash tag, so the regions spread over the primaries. Commands without a
 // key (PING, INFO) go to any primary.
 //
+// Redis Sentinel. With `sentinels` set, the pool asks them for the current
+// primary whenever it opens a connection; a failover shows as UNAVAILABLE
+// for the calls under way (their connections break, or the old primary
+// answers READONLY), after which the pool asks again.
+//
 // Thread-safe: any number of threads may call a pool at once; each call
 // borrows its own connection.
 #ifndef SLUSSEN_BROKER_STORE_REDIS_CLIENT_H_
@@ -105,7 +110,18 @@ struct RedisOptions {
   // safely). 0: no wait.
   int wait_replicas = 0;
   absl::Duration replica_timeout = absl::Milliseconds(500);
+  // Redis Sentinel: when not empty, `address` is not used; each new
+  // connection asks these Sentinels (in order, the first that knows) for
+  // the primary of `sentinel_master`, and refuses it unless it says it is
+  // a primary. After a failover the connections to the old primary fail
+  // or answer READONLY; the pool drops them and asks again.
+  std::vector<RedisAddress> sentinels;
+  std::string sentinel_master = "slussen";
 };
+
+// Where `options` lead, for logs: "unix:/...", "cluster at tcp://...",
+// or "primary \"slussen\" of Sentinels tcp://...,tcp://...".
+std::string DescribeRedis(const RedisOptions& options);
 
 // Whether `argv` may write: a script call, or a write command the store
 // uses.
@@ -171,6 +187,14 @@ class RedisPool {
   // server, which just failed.
   void Discard(std::unique_ptr<Connection> connection);
   absl::StatusOr<std::unique_ptr<Connection>> Connect();
+  // A connection to `address`, authenticated with `password` if not empty.
+  absl::StatusOr<std::unique_ptr<Connection>> Open(
+      const RedisAddress& address, const std::string& password) const;
+  // One command on `connection`, outside any pool.
+  absl::StatusOr<RedisValue> Ask(Connection& connection,
+                                 const std::vector<std::string>& argv) const;
+  // The primary the Sentinels name.
+  absl::StatusOr<RedisAddress> AskSentinels() const;
   // Runs `commands` on one connection, or in cluster mode on one
   // connection per primary; UNAVAILABLE on I/O failure.
   absl::StatusOr<std::vector<RedisValue>> RoundTrip(

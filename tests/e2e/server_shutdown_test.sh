@@ -67,6 +67,13 @@ fi
 grep -q 'names several addresses, which only a Redis Cluster has (--redis_cluster)' \
   "$TEST_TMP/seeds.log" || fail "the address list is not refused: $(cat "$TEST_TMP/seeds.log")"
 
+if "$SLUSSEN" --listen="127.0.0.1:$other_port" --redis="127.0.0.1:7001" --redis_cluster \
+    --redis_sentinels="127.0.0.1:26379" --pnr_key_file="$TEST_TMP/pnr.key" 2>"$TEST_TMP/both.log"; then
+  fail "Sentinels and a cluster were accepted together"
+fi
+grep -q 'redis_sentinels and --redis_cluster exclude each other' "$TEST_TMP/both.log" ||
+  fail "Sentinels with a cluster are not refused: $(cat "$TEST_TMP/both.log")"
+
 # Flags can come from the environment.
 if SLUSSEN_LOG_LEVEL=loud "$SLUSSEN" 2>"$TEST_TMP/env.log"; then
   fail "a bad SLUSSEN_LOG_LEVEL was accepted"

@@ -284,6 +284,14 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
   // From here on the destructor cleans up, also when a step below fails.
   std::unique_ptr<RedisServer> server(
       new RedisServer(std::move(options), std::move(binary), std::move(dir)));
+  if (!server->options_.config_file.empty()) {
+    std::ofstream file(server->ConfigPath());
+    file << server->options_.config_file;
+    if (!file.good()) {
+      return absl::InternalError(
+          absl::StrCat("cannot write ", server->ConfigPath()));
+    }
+  }
   RETURN_IF_ERROR(server->Spawn());
   RETURN_IF_ERROR(server->WaitUntilReady());
   return server;
@@ -308,28 +316,34 @@ RedisServer::~RedisServer() {
 
 bool RedisServer::running() const { return pid_ != 0 && !HasExited(pid_); }
 
+std::string RedisServer::ConfigPath() const {
+  return absl::StrCat(dir_, "/redis.conf");
+}
+
 std::vector<std::string> RedisServer::CommandLine() const {
-  std::vector<std::string> args = {
-      binary_,
-      "--port",
-      "0",  // Unix socket only: parallel tests cannot collide.
-      "--unixsocket",
-      socket_path_,
-      "--unixsocketperm",
-      "700",
-      "--dir",
-      dir_,
-      "--appendonly",
-      options_.append_only ? "yes" : "no",
-      "--appendfsync",
-      options_.appendfsync,
-      "--save",
-      "",  // No RDB snapshots: the AOF alone holds the data.
-      "--daemonize",
-      "no",
-      "--logfile",
-      log_path_,
-  };
+  std::vector<std::string> args = {binary_};
+  if (!options_.config_file.empty()) args.push_back(ConfigPath());
+  args.insert(args.end(),
+              {
+                  "--port",
+                  "0",  // Unix socket only: parallel tests cannot collide.
+                  "--unixsocket",
+                  socket_path_,
+                  "--unixsocketperm",
+                  "700",
+                  "--dir",
+                  dir_,
+                  "--appendonly",
+                  options_.append_only ? "yes" : "no",
+                  "--appendfsync",
+                  options_.appendfsync,
+                  "--save",
+                  "",  // No RDB snapshots: the AOF alone holds the data.
+                  "--daemonize",
+                  "no",
+                  "--logfile",
+                  log_path_,
+              });
   args.insert(args.end(), options_.extra_args.begin(),
               options_.extra_args.end());
   return args;

@@ -50,6 +50,10 @@ class RedisServer {
     std::string appendfsync = "always";
     // Appended to the command line, e.g. {"--maxmemory", "10mb"}.
     std::vector<std::string> extra_args;
+    // When not empty, written to redis.conf in the server's dir and named
+    // first on the command line (a Sentinel, started with extra_args
+    // {"--sentinel"}, needs a file it can rewrite).
+    std::string config_file;
     // How long Start()/Restart() wait for PING to answer.
     absl::Duration start_timeout = absl::Seconds(10);
     // How long Stop() and the destructor wait after SIGTERM before SIGKILL.
@@ -118,6 +122,7 @@ class RedisServer {
   int Terminate(int signal, bool group, absl::Duration timeout);
 
   std::vector<std::string> CommandLine() const;
+  std::string ConfigPath() const;
 
   const Options options_;
   const std::string binary_;
