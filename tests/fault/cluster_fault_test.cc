@@ -25,6 +25,7 @@
 #include "broker/store/redis_referral_store.h"
 #include "gtest/gtest.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/eventually.h"
 #include "tests/support/redis_cluster.h"
 
 namespace slussen::testing {
@@ -36,15 +37,10 @@ using core::ClockWrite;
 
 const absl::Time kStart = absl::FromUnixSeconds(1'780'000'000);
 
-// Polls `done` every 100 ms for up to 30 s (a cluster notices a lost node
-// after its node timeout, 5 s). How long it took is not asserted.
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(30);
-  while (absl::Now() < give_up) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return done();
+// A cluster notices a lost node after its node timeout (5 s).
+// Polls `done` until it holds, as Eventually, waiting longer.
+bool Recovered(const std::function<bool()>& done) {
+  return Eventually(done, absl::Seconds(30), absl::Milliseconds(100));
 }
 
 // A running call-back clock of referral `referral` in `region`, warned
@@ -125,7 +121,7 @@ TEST_F(ClusterFaultTest, ALostPrimaryStopsOnlyItsRegionsAndLosesNothing) {
 
   ASSERT_TRUE(cluster_->node(1).Kill().ok());
   // The other primaries mark it failed, and keep serving their slots.
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(Recovered([&] {
     return cluster_->node(0)
                .Execute({"CLUSTER", "NODES"})
                .value_or("")
@@ -149,7 +145,7 @@ TEST_F(ClusterFaultTest, ALostPrimaryStopsOnlyItsRegionsAndLosesNothing) {
   // Back, with its append-only file: the pool finds it again by itself.
   ASSERT_TRUE(cluster_->node(1).Restart().ok());
   ASSERT_TRUE(
-      Eventually([&] { return store_->GetClock(lost_, "refa-1-0").ok(); }));
+      Recovered([&] { return store_->GetClock(lost_, "refa-1-0").ok(); }));
   for (const char* referral : {"refa", "refb"}) {
     absl::StatusOr<ClockRecord> back =
         store_->GetClock(lost_, absl::StrCat(referral, "-1-0"));
@@ -181,11 +177,10 @@ TEST(ClusterHealthTest, ServingWhileAnyPrimaryAnswers) {
   EXPECT_EQ(broker.HealthStatus(), "SERVING");
   ASSERT_TRUE(broker.cluster().node(0).Kill().ok());
   ASSERT_TRUE(broker.cluster().node(2).Kill().ok());
-  EXPECT_TRUE(Eventually([&] {
-    return broker.HealthStatus() == "NOT_SERVING";
-  })) << broker.HealthStatus();
+  EXPECT_TRUE(Recovered([&] { return broker.HealthStatus() == "NOT_SERVING"; }))
+      << broker.HealthStatus();
   ASSERT_TRUE(broker.cluster().node(1).Restart().ok());
-  EXPECT_TRUE(Eventually([&] { return broker.HealthStatus() == "SERVING"; }))
+  EXPECT_TRUE(Recovered([&] { return broker.HealthStatus() == "SERVING"; }))
       << broker.HealthStatus();
 }
 

@@ -22,6 +22,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/eventually.h"
 #include "tests/support/sample_referrals.h"
 
 namespace slussen::testing {
@@ -33,17 +34,6 @@ using ::google::protobuf::util::MessageDifferencer;
 // Long enough for any call to a broker whose Redis is down to come back;
 // a call that hangs instead shows up as DEADLINE_EXCEEDED.
 constexpr absl::Duration kCallDeadline = absl::Seconds(3);
-
-// Polls `done` every 50 ms for up to 10 s. Waiting for recovery is the
-// point; how long it took is not asserted.
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < give_up) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return done();
-}
 
 class RedisRestartFaultTest : public ::testing::Test {
  protected:

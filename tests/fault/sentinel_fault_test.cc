@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "broker/store/redis_client.h"
 #include "gtest/gtest.h"
+#include "tests/support/eventually.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 
@@ -27,16 +28,11 @@ using store::RedisOptions;
 using store::RedisPool;
 using store::RedisValue;
 
-// Polls `done` every 100 ms for up to 60 s (a Sentinel declares a primary
-// down after down-after-milliseconds, then elects and promotes). How long
-// it took is not asserted.
-bool Eventually(const std::function<bool()>& done) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(60);
-  while (absl::Now() < give_up) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
-  return done();
+// A Sentinel declares a primary down after down-after-milliseconds, then
+// elects and promotes.
+// Polls `done` until it holds, as Eventually, waiting longer.
+bool Recovered(const std::function<bool()>& done) {
+  return Eventually(done, absl::Seconds(60), absl::Milliseconds(100));
 }
 
 // A server on a free loopback port (replicas and Sentinels find each other
@@ -67,7 +63,7 @@ class SentinelFaultTest : public ::testing::Test {
     replica_ = StartOnPort(replica_port_, {"--replicaof", "127.0.0.1",
                                            absl::StrCat(primary_port_)});
     ASSERT_NE(replica_, nullptr);
-    ASSERT_TRUE(Eventually([&] {
+    ASSERT_TRUE(Recovered([&] {
       return absl::StrContains(
           replica_->Execute({"INFO", "replication"}).value_or(""),
           "master_link_status:up");
@@ -80,7 +76,7 @@ class SentinelFaultTest : public ::testing::Test {
                      "sentinel failover-timeout slussen 10000\n"));
     ASSERT_NE(sentinel_, nullptr);
     // The Sentinel has found the replica (it may only promote one it knows).
-    ASSERT_TRUE(Eventually([&] {
+    ASSERT_TRUE(Recovered([&] {
       return absl::StrContains(
           sentinel_->Execute({"INFO", "sentinel"}).value_or(""), "slaves=1");
     }));
@@ -117,7 +113,7 @@ TEST_F(SentinelFaultTest, AFailoverKeepsEveryConfirmedWrite) {
   const absl::StatusOr<RedisValue> during = plain.Command({"SET", "x", "1"});
   EXPECT_EQ(during.status().code(), absl::StatusCode::kUnavailable)
       << during.status();
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(Recovered([&] {
     return plain.Command({"SET", "after", "2"}).ok();
   })) << sentinel_->LogTail();
   absl::StatusOr<RedisValue> got = plain.Command({"GET", "confirmed"});
@@ -129,10 +125,10 @@ TEST_F(SentinelFaultTest, AFailoverKeepsEveryConfirmedWrite) {
   // The old primary comes back as a replica of the new one: writes are
   // confirmed by a replica again.
   ASSERT_TRUE(primary_->Restart().ok());
-  ASSERT_TRUE(Eventually([&] {
+  ASSERT_TRUE(Recovered([&] {
     return durable.Command({"SET", "confirmed", "3"}).ok();
   })) << sentinel_->LogTail();
-  EXPECT_TRUE(Eventually([&] {
+  EXPECT_TRUE(Recovered([&] {
     return primary_->Execute({"GET", "confirmed"}).value_or("") == "3";
   }));
 }
