@@ -37,8 +37,8 @@ using core::ClockWrite;
 
 const absl::Time kStart = absl::FromUnixSeconds(1'780'000'000);
 
-// A cluster notices a lost node after its node timeout (5 s).
-// Polls `done` until it holds, as Eventually, waiting longer.
+// Eventually, waiting up to 30 s: a cluster notices a lost node after its
+// node timeout (5 s).
 bool Recovered(const std::function<bool()>& done) {
   return Eventually(done, absl::Seconds(30), absl::Milliseconds(100));
 }

@@ -28,9 +28,8 @@ using store::RedisOptions;
 using store::RedisPool;
 using store::RedisValue;
 
-// A Sentinel declares a primary down after down-after-milliseconds, then
-// elects and promotes.
-// Polls `done` until it holds, as Eventually, waiting longer.
+// Eventually, waiting up to 60 s: a Sentinel declares a primary down after
+// down-after-milliseconds, then elects and promotes.
 bool Recovered(const std::function<bool()>& done) {
   return Eventually(done, absl::Seconds(60), absl::Milliseconds(100));
 }
