@@ -553,9 +553,7 @@ TEST_F(DeadlinesE2eTest, TwoReplicasFireEachStepExactlyOnce) {
   Replica second(At(2026, 12, 23, 10));
   service::BrokerOptions options;
   options.listen = "127.0.0.1:0";
-  options.redis.address =
-      *store::RedisAddress::Parse(harness_->redis().address());
-  options.redis.command_timeout = absl::Seconds(10);
+  options.redis = harness_->redis_options();
   options.testing_clock = &second.clock;
   options.deadlines.interval = absl::Seconds(3600);
   absl::StatusOr<std::unique_ptr<service::BrokerServer>> started =

@@ -134,9 +134,7 @@ TEST_F(EventsE2eTest, AWatcherResumesOnAnotherBrokerAfterARestart) {
   // Another broker process on the same Redis, as after a restart.
   service::BrokerOptions options;
   options.listen = "127.0.0.1:0";
-  options.redis.address =
-      *store::RedisAddress::Parse(harness_->redis().address());
-  options.redis.command_timeout = absl::Seconds(10);
+  options.redis = harness_->redis_options();
   absl::StatusOr<std::unique_ptr<service::BrokerServer>> other =
       service::BrokerServer::Start(
           options, *core::Pseudonymizer::FromKey(BrokerHarness::kPnrKey));

@@ -304,10 +304,9 @@ class InvalidRequestsE2eTest : public ::testing::Test {
 
   // A digest of every key and value, so any write shows.
   std::string Fingerprint() {
-    absl::StatusOr<std::string> digest =
-        harness_->redis().Execute({"DEBUG", "DIGEST"});
+    absl::StatusOr<std::string> digest = harness_->DataDigest();
     EXPECT_TRUE(digest.ok()) << digest.status();
-    EXPECT_EQ(digest.value_or("").size(), 40u);
+    EXPECT_GE(digest.value_or("").size(), 40u);
     return digest.value_or("unavailable");
   }
 

@@ -52,15 +52,20 @@ start_redis() {
   fail "redis did not start: $(tail -5 "$dir/redis.log")"
 }
 
-# wait_healthy SLUSSCTL PORT: until the broker answers SERVING.
+# wait_healthy SLUSSCTL PORT: until the broker answers SERVING; fails at
+# once, with the end of its log, if the broker started by start_broker
+# exits meanwhile (a port taken between free_port and its bind, say).
 wait_healthy() {
   local slussctl=$1 port=$2
   for _ in $(seq 1 100); do
     "$slussctl" --server="127.0.0.1:$port" --timeout=1 health >/dev/null 2>&1 &&
       return 0
+    if [ -n "${BROKER_PID:-}" ] && ! kill -0 "$BROKER_PID" 2>/dev/null; then
+      fail "the broker on port $port exited: $(tail -3 "$TEST_TMP/broker.log" 2>/dev/null)"
+    fi
     sleep 0.05
   done
-  fail "the broker on port $port never became healthy"
+  fail "the broker on port $port never became healthy: $(tail -3 "$TEST_TMP/broker.log" 2>/dev/null)"
 }
 
 # A personnummer key for the broker (mode 600).

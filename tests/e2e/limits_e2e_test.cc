@@ -34,8 +34,7 @@ std::unique_ptr<BrokerHarness> StartBroker(BrokerHarness::Options options) {
 
 // A digest of every key and value in Redis, so that any write shows.
 std::string Digest(BrokerHarness& harness) {
-  absl::StatusOr<std::string> digest =
-      harness.redis().Execute({"DEBUG", "DIGEST"});
+  absl::StatusOr<std::string> digest = harness.DataDigest();
   EXPECT_TRUE(digest.ok()) << digest.status();
   return digest.value_or("unavailable");
 }

@@ -5,6 +5,7 @@
 #include <grpcpp/support/channel_arguments.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
@@ -95,6 +96,13 @@ absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start() {
 absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start(
     Options options) {
   std::unique_ptr<BrokerHarness> harness(new BrokerHarness);
+  // SLUSSEN_TEST_REDIS_CLUSTER=N runs every harness on a cluster of N
+  // primaries (by hand, to try the whole suite on one; tests that reach
+  // for redis() cannot run so).
+  if (const char* primaries = std::getenv("SLUSSEN_TEST_REDIS_CLUSTER");
+      options.cluster_primaries == 0 && primaries != nullptr) {
+    options.cluster_primaries = std::atoi(primaries);
+  }
   if (options.cluster_primaries > 0) {
     ASSIGN_OR_RETURN(
         harness->cluster_,
@@ -134,6 +142,17 @@ absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start(
     RETURN_IF_ERROR(LoadSampleDirectory(harness->ChannelFor(kAdmin)));
   }
   return harness;
+}
+
+absl::StatusOr<std::string> BrokerHarness::DataDigest() {
+  if (cluster_ == nullptr) return redis_->Execute({"DEBUG", "DIGEST"});
+  std::string digests;
+  for (int i = 0; i < cluster_->size(); ++i) {
+    ASSIGN_OR_RETURN(const std::string digest,
+                     cluster_->node(i).Execute({"DEBUG", "DIGEST"}));
+    absl::StrAppend(&digests, i == 0 ? "" : " ", digest);
+  }
+  return digests;
 }
 
 BrokerHarness::~BrokerHarness() {

@@ -67,12 +67,17 @@ class BrokerHarness {
   static absl::StatusOr<std::unique_ptr<BrokerHarness>> Start(Options options);
   ~BrokerHarness();
 
+  // The redis-server (not with a cluster: tests that need one server skip
+  // when redis_options().cluster).
   RedisServer& redis() { return *redis_; }
   // Options::cluster_primaries: the cluster.
   RedisCluster& cluster() { return *cluster_; }
   // How the broker reaches Redis (one server or a cluster): for a test's
   // own RedisPool.
   const store::RedisOptions& redis_options() const { return redis_options_; }
+  // A digest of every key and value in Redis (DEBUG DIGEST; of each
+  // primary of a cluster), so that any write shows.
+  absl::StatusOr<std::string> DataDigest();
   service::BrokerServer& broker() { return *broker_; }
   // "127.0.0.1:<port>".
   std::string target() const;

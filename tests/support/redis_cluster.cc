@@ -36,7 +36,7 @@ bool PortFree(int port) {
 absl::StatusOr<int> FreeLoopbackPort(int plus) {
   thread_local std::mt19937 random(std::random_device{}() ^
                                    static_cast<unsigned>(getpid()));
-  std::uniform_int_distribution<int> pick(20000, 29999);
+  std::uniform_int_distribution<int> pick(10000, 14999);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const int port = pick(random);
     if (PortFree(port) && (plus == 0 || PortFree(port + plus))) return port;
@@ -48,12 +48,13 @@ absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
     int primaries, RedisServer::Options options) {
   std::unique_ptr<RedisCluster> cluster(new RedisCluster());
   for (int i = 0; i < primaries; ++i) {
-    ASSIGN_OR_RETURN(const int port, FreeLoopbackPort(10000));
+    ASSIGN_OR_RETURN(const int port, FreeLoopbackPort(kClusterBusOffset));
     RedisServer::Options node_options = options;
     node_options.extra_args.insert(
         node_options.extra_args.end(),
         {"--port", absl::StrCat(port), "--bind", "127.0.0.1",
          "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+         "--cluster-port", absl::StrCat(port + kClusterBusOffset),
          "--cluster-node-timeout", "5000",
          // As deploy/redis/cluster-node.conf: regions are independent.
          "--cluster-require-full-coverage", "no"});
@@ -73,10 +74,12 @@ absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
                        absl::StrCat(cluster->first_[i]), absl::StrCat(last)})
             .status());
     if (i > 0) {
-      RETURN_IF_ERROR(cluster->nodes_[0]
-                          ->Execute({"CLUSTER", "MEET", "127.0.0.1",
-                                     absl::StrCat(cluster->ports_[i])})
-                          .status());
+      RETURN_IF_ERROR(
+          cluster->nodes_[0]
+              ->Execute({"CLUSTER", "MEET", "127.0.0.1",
+                         absl::StrCat(cluster->ports_[i]),
+                         absl::StrCat(cluster->ports_[i] + kClusterBusOffset)})
+              .status());
     }
   }
   const absl::Time deadline = absl::Now() + absl::Seconds(30);

@@ -1,8 +1,8 @@
 // A private Redis Cluster for tests: `primaries` real redis-servers with
 // cluster mode on, each on a free TCP port of 127.0.0.1 (a cluster's nodes
-// and its clients speak TCP) besides its Unix socket, the 16,384 slots
-// split evenly among them, joined with CLUSTER MEET; Start() returns once
-// every node reports cluster_state:ok. No replicas; as in
+// and its clients speak TCP; FreeLoopbackPort) besides its Unix socket, the
+// 16,384 slots split evenly among them, joined with CLUSTER MEET; Start()
+// returns once every node reports cluster_state:ok. No replicas; as in
 // deploy/redis/cluster-node.conf, the cluster keeps serving the slots of
 // its live primaries while one is down. The servers stop and their dirs go
 // with the object. A node Kill()ed and Restart()ed comes back on its port
@@ -27,8 +27,14 @@
 namespace slussen::testing {
 
 // A TCP port of 127.0.0.1 nothing listens on, with `plus` above it free
-// too (a cluster node's bus port: 10000), picked at random.
+// too (a cluster node's bus port), picked at random from 10000..14999:
+// below the ports the shell tests pick (20000 up) and the kernel gives
+// listeners on port 0 (32768 up), so that those never collide with it.
 absl::StatusOr<int> FreeLoopbackPort(int plus = 0);
+
+// A cluster node's bus port is its port plus this (--cluster-port), so
+// that both stay below 20000.
+inline constexpr int kClusterBusOffset = 5000;
 
 class RedisCluster {
  public:
