@@ -1,6 +1,8 @@
 // What a referral costs: validating one, the core's create path without
 // storage, and a create over real gRPC into a real Redis (AOF on,
-// appendfsync always), alone and with concurrent clients.
+// appendfsync always), alone and with concurrent clients; and the same
+// create when a replica must hold it before it is acknowledged
+// (--redis_wait_replicas=1).
 //
 //   ./dev bench            (see BENCHMARKS.md for results)
 #include <benchmark/benchmark.h>
@@ -10,11 +12,13 @@
 #include <memory>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "broker/core/referral_desk.h"
 #include "broker/core/referral_validation.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/sample_referrals.h"
 
 namespace slussen::testing {
@@ -56,27 +60,54 @@ void BM_DeskCreateInMemory(benchmark::State& state) {
 }
 BENCHMARK(BM_DeskCreateInMemory);
 
-// One broker and Redis for all gRPC benchmarks, started on first use.
+[[noreturn]] void Die(const char* what, const absl::Status& status) {
+  fprintf(stderr, "%s: %s\n", what, std::string(status.message()).c_str());
+  std::abort();
+}
+
+// A broker and its Redis, started with `options` (the per-caller rate
+// limit off: one caller at full speed would mostly be refused).
+BrokerHarness* StartHarness(BrokerHarness::Options options) {
+  options.broker.rate_limit.per_second = 0;
+  absl::StatusOr<std::unique_ptr<BrokerHarness>> started =
+      BrokerHarness::Start(std::move(options));
+  if (!started.ok()) Die("cannot start the broker", started.status());
+  return started->release();
+}
+
+// One broker and Redis for the gRPC benchmarks, started on first use.
 BrokerHarness& Harness() {
+  static BrokerHarness* harness = StartHarness({});
+  return *harness;
+}
+
+// The same over a Redis with one replica (on loopback TCP), every write
+// acknowledged only once the replica has it.
+BrokerHarness& ReplicatedHarness() {
   static BrokerHarness* harness = [] {
-    // One caller at full speed: the per-caller rate limit would refuse
-    // most of what is measured.
+    absl::StatusOr<int> port = FreeLoopbackPort();
+    if (!port.ok()) Die("no port for the primary", port.status());
+    // The replica first: it connects once the primary is there.
+    RedisServer::Options replica;
+    replica.extra_args = {"--replicaof", "127.0.0.1", absl::StrCat(*port)};
+    static absl::StatusOr<std::unique_ptr<RedisServer>> started =
+        RedisServer::Start(replica);  // stopped, and its dir removed, at exit
+    if (!started.ok()) Die("cannot start the replica", started.status());
     BrokerHarness::Options options;
-    options.broker.rate_limit.per_second = 0;
-    absl::StatusOr<std::unique_ptr<BrokerHarness>> started =
-        BrokerHarness::Start(std::move(options));
-    if (!started.ok()) {
-      fprintf(stderr, "cannot start the broker: %s\n",
-              std::string(started.status().message()).c_str());
-      std::abort();
-    }
-    return started->release();
+    // The replica's full sync at once, not after Redis's 5 s wait for more.
+    options.redis.extra_args = {
+        "--port",    absl::StrCat(*port),          "--bind",
+        "127.0.0.1", "--repl-diskless-sync-delay", "0"};
+    options.broker.redis.wait_replicas = 1;
+    // The first writes wait for the replica to attach.
+    options.broker.redis.replica_timeout = absl::Seconds(5);
+    return StartHarness(std::move(options));
   }();
   return *harness;
 }
 
-void BM_CreateReferralOverGrpc(benchmark::State& state) {
-  auto stub = Harness().ReferralStub();
+void CreateOverGrpc(benchmark::State& state, BrokerHarness& harness) {
+  auto stub = harness.ReferralStub();
   const v1::CreateReferralRequest request = SampleActivityReferral();
   int64_t failures = 0;
   for (auto _ : state) {
@@ -89,7 +120,19 @@ void BM_CreateReferralOverGrpc(benchmark::State& state) {
   state.counters["creates_per_s"] =
       benchmark::Counter(state.iterations(), benchmark::Counter::kIsRate);
 }
+void BM_CreateReferralOverGrpc(benchmark::State& state) {
+  CreateOverGrpc(state, Harness());
+}
 BENCHMARK(BM_CreateReferralOverGrpc)
+    ->Threads(1)
+    ->Threads(4)
+    ->Threads(16)
+    ->UseRealTime();
+
+void BM_CreateReferralWaitingForAReplica(benchmark::State& state) {
+  CreateOverGrpc(state, ReplicatedHarness());
+}
+BENCHMARK(BM_CreateReferralWaitingForAReplica)
     ->Threads(1)
     ->Threads(4)
     ->Threads(16)

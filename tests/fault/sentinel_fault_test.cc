@@ -40,7 +40,9 @@ std::unique_ptr<RedisServer> StartOnPort(int port,
                                          std::vector<std::string> more = {},
                                          std::string config_file = "") {
   RedisServer::Options options;
-  options.extra_args = {"--port", absl::StrCat(port), "--bind", "127.0.0.1"};
+  // A replica's full sync at once, not after Redis's 5 s wait for more.
+  options.extra_args = {"--port",    absl::StrCat(port),           "--bind",
+                        "127.0.0.1", "--repl-diskless-sync-delay", "0"};
   options.extra_args.insert(options.extra_args.end(), more.begin(), more.end());
   options.config_file = std::move(config_file);
   absl::StatusOr<std::unique_ptr<RedisServer>> server =

@@ -521,7 +521,9 @@ class RedisReplicaWaitTest : public ::testing::Test {
     absl::StatusOr<int> port = ::slussen::testing::FreeLoopbackPort();
     ASSERT_TRUE(port.ok()) << port.status();
     RedisServer::Options primary;
-    primary.extra_args = {"--port", absl::StrCat(*port), "--bind", "127.0.0.1"};
+    // A replica's full sync at once, not after Redis's 5 s wait for more.
+    primary.extra_args = {"--port",    absl::StrCat(*port),          "--bind",
+                          "127.0.0.1", "--repl-diskless-sync-delay", "0"};
     absl::StatusOr<std::unique_ptr<RedisServer>> started =
         RedisServer::Start(primary);
     ASSERT_TRUE(started.ok()) << started.status();
