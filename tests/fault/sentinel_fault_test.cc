@@ -94,7 +94,9 @@ class SentinelFaultTest : public ::testing::Test {
                                                        : primary_port_ + 1;
     options.sentinels = {nothing, sentinel};
     options.wait_replicas = wait_replicas;
-    options.replica_timeout = absl::Milliseconds(500);
+    // Generous: parallel tests on two cores can hold the replica up.
+    options.replica_timeout = absl::Seconds(3);
+    options.command_timeout = absl::Seconds(10);
     options.connect_timeout = absl::Milliseconds(300);
     return options;
   }

@@ -544,7 +544,10 @@ class RedisReplicaWaitTest : public ::testing::Test {
     RedisOptions options;
     options.address = *RedisAddress::Parse(primary_->address());
     options.wait_replicas = 1;
-    options.replica_timeout = absl::Milliseconds(300);
+    // Generous: parallel tests on two cores can hold the replica up (the
+    // unconfirmed write below waits this long once).
+    options.replica_timeout = absl::Seconds(2);
+    options.command_timeout = absl::Seconds(10);
     pool_ = std::make_unique<RedisPool>(options);
   }
 
