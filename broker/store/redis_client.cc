@@ -609,9 +609,8 @@ std::vector<std::pair<std::string, absl::Status>> RedisPool::PingEach() {
   }
   std::vector<std::string> primaries;
   for (const std::string& node : *slots) {
-    if (!node.empty() && (primaries.empty() || primaries.back() != node) &&
-        std::find(primaries.begin(), primaries.end(), node) ==
-            primaries.end()) {
+    if (!node.empty() && std::find(primaries.begin(), primaries.end(), node) ==
+                             primaries.end()) {
       primaries.push_back(node);
     }
   }

@@ -334,8 +334,7 @@ class Fixture {
     if (primaries != nullptr && std::atoi(primaries) > 1) {
       cluster_ = OrDie(RedisCluster::Start(std::atoi(primaries), options),
                        "starting a Redis Cluster");
-      pool_options.address = cluster_->seed();
-      pool_options.cluster = true;
+      pool_options = cluster_->ClientOptions();
     } else {
       redis_ = OrDie(RedisServer::Start(options), "starting redis-server");
       pool_options.address =

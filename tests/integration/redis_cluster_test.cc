@@ -57,10 +57,7 @@ class RedisClusterTest : public ::testing::Test {
         RedisCluster::Start(3);
     ASSERT_TRUE(cluster.ok()) << cluster.status();
     cluster_ = *std::move(cluster);
-    store::RedisOptions options;
-    options.address = cluster_->seed();
-    options.cluster = true;
-    pool_ = std::make_unique<RedisPool>(options);
+    pool_ = std::make_unique<RedisPool>(cluster_->ClientOptions());
   }
 
   // The keys node `i` holds.

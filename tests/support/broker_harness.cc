@@ -107,8 +107,8 @@ absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start(
     ASSIGN_OR_RETURN(
         harness->cluster_,
         RedisCluster::Start(options.cluster_primaries, options.redis));
-    options.broker.redis.address = harness->cluster_->seed();
-    options.broker.redis.cluster = true;
+    options.broker.redis =
+        harness->cluster_->ClientOptions(options.broker.redis);
   } else {
     ASSIGN_OR_RETURN(harness->redis_, RedisServer::Start(options.redis));
     ASSIGN_OR_RETURN(options.broker.redis.address,

@@ -110,6 +110,13 @@ store::RedisAddress RedisCluster::seed() const {
   return address;
 }
 
+store::RedisOptions RedisCluster::ClientOptions(
+    store::RedisOptions base) const {
+  base.address = seed();
+  base.cluster = true;
+  return base;
+}
+
 int RedisCluster::NodeOfSlot(int slot) const {
   for (auto it = moved_.rbegin(); it != moved_.rend(); ++it) {
     if (it->first == slot) return it->second;

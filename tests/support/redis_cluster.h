@@ -43,6 +43,9 @@ class RedisCluster {
 
   // The first node's TCP address: what a client is given.
   store::RedisAddress seed() const;
+  // `base` (timeouts and the like) pointed at this cluster: the seed, in
+  // cluster mode.
+  store::RedisOptions ClientOptions(store::RedisOptions base = {}) const;
   int size() const { return static_cast<int>(nodes_.size()); }
   RedisServer& node(int i) { return *nodes_[i]; }
   int port(int i) const { return ports_[i]; }
