@@ -2,10 +2,12 @@
 // the referrals' deadline clocks kept in step. Every create and every change
 // of a referral also starts, meets, closes or reassigns its clocks
 // (deadlines.h), written in the same atomic step as the referral, so no
-// acknowledged referral is ever without its clocks. FireDue moves clocks on
-// as time passes: warning, breach, escalation, each step one event, written
-// with a version check so that of several broker replicas exactly one fires
-// it.
+// acknowledged referral is ever without its clocks. Every clock is written
+// with its plan (ScheduleClock), the steps it takes if nothing changes it.
+// FireDue moves clocks on as time passes: warning, breach, escalation, each
+// step one event; the store fires planned steps by itself (FirePlanned),
+// the keeper reads and writes the rest, each clock atomically and version
+// checked, so that of several broker replicas exactly one fires a step.
 //
 //   DeadlineKeeper keeper(&redis_store, &calendar, DefaultDeadlineRuleSets());
 //   ReferralDesk desk(&keeper, ...);        // clocks follow every change
@@ -35,12 +37,20 @@ namespace slussen::core {
 slussen::v1::Event ClockEvent(const slussen::v1::Clock& clock,
                               slussen::v1::EventType type, absl::Time now);
 
+// Sets `write`'s next firing and its plan (PlanSteps, with the event its
+// steps announce) from its clock: every clock write the keeper makes goes
+// through here.
+void ScheduleClock(ClockWrite* write, const SwedishCalendar& calendar);
+
 class DeadlineKeeper final : public ForwardingReferralRepository {
  public:
   // Clocks FireDue takes per region and call at most: a backlog (the
   // midnight burst, a broker that was down for days) drains over several
   // calls rather than in one.
   static constexpr int kFireBatch = 1000;
+  // Clocks a store's FirePlanned call takes at most: one call holds Redis
+  // for a few milliseconds.
+  static constexpr int kPlannedBatch = 250;
 
   // `inner` and `calendar` must outlive the keeper; so must `rules`, where
   // new rule-set versions are kept (nullptr: the built-in ones only).
@@ -67,8 +77,9 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
   // Fires every step due at `now` of the clocks of `region` (at most a
   // batch of clocks a call: a backlog drains over several calls); the
   // number of steps this call fired (steps another replica fired are not
-  // counted). The batch's clocks are read together and their steps written
-  // together, each write version-checked on its own.
+  // counted). The store fires planned steps by itself (FirePlanned); the
+  // clocks it cannot, or all when it cannot at all, are read together and
+  // their steps written together, each write version-checked on its own.
   absl::StatusOr<int> FireDue(const std::string& region, absl::Time now);
 
   // Pauses or resumes a clock (deadlines.h), with the checks there.
@@ -100,10 +111,20 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
                                     const std::vector<ClockRecord>& existing,
                                     const slussen::v1::Offer* offer = nullptr);
 
+  // Fires the steps due at `now` of the clocks `due` of `region` by
+  // reading and writing them (one pipeline each way a round); the steps
+  // fired. With `rewrite`, each is written even if it has no step due.
+  absl::StatusOr<int> FireEach(const std::string& region,
+                               const std::vector<std::string>& due,
+                               absl::Time now, bool rewrite);
+
   // The write that moves `read` on at `now`: its next step with the step's
   // event, or, without an event, its next firing time put right when the
   // stored one is stale; nullopt when there is nothing to write.
-  std::optional<ClockWrite> NextWrite(ClockRecord read, absl::Time now) const;
+  // With `rewrite`, it is written even when neither holds (its plan and
+  // index rewritten: the store could not fire it by itself).
+  std::optional<ClockWrite> NextWrite(ClockRecord read, absl::Time now,
+                                      bool rewrite = false) const;
 
   // The rule set `referral` starts clocks under, if any.
   std::optional<slussen::v1::DeadlineRuleSet> RuleSetOf(

@@ -23,6 +23,9 @@ constexpr int kMaxRules = 20;
 // As long as an offer is held by default (Offering.offer_hold_hours 0):
 // the provider is late when the hold runs out.
 constexpr int kOfferAnswerHours = 72;
+// Steps planned for a clock at most (Fire takes three: warning, breach,
+// escalation).
+constexpr size_t kMaxPlannedSteps = 8;
 
 v1::ClockRule Rule(v1::ClockKind kind, v1::Action start_on,
                    std::vector<v1::Action> stop_on, int length,
@@ -343,6 +346,34 @@ std::optional<absl::Time> NextFireTime(const v1::Clock& clock,
   }
   if (clock.escalation_level() < 2) return CoordinatorTime(clock, calendar);
   return std::nullopt;
+}
+
+std::vector<PlannedStep> PlanSteps(const v1::Clock& clock,
+                                   const SwedishCalendar& calendar) {
+  std::vector<PlannedStep> plan;
+  v1::Clock after = clock;
+  for (std::optional<absl::Time> at = NextFireTime(after, calendar);
+       at.has_value() && plan.size() < kMaxPlannedSteps;
+       at = NextFireTime(after, calendar)) {
+    const v1::Clock before = after;
+    const std::optional<v1::EventType> type =
+        FireInPlace(&after, *at, calendar);
+    if (!type.has_value()) break;
+    PlannedStep step{.at = *at, .type = *type};
+    if (after.warned() != before.warned()) step.set.set_warned(after.warned());
+    if (after.state() != before.state()) step.set.set_state(after.state());
+    if (after.escalation_level() != before.escalation_level()) {
+      step.set.set_escalation_level(after.escalation_level());
+    }
+    // The step must be exactly its merge: a field Fire came to change that
+    // is not copied above, or one set back to its default (which a merge
+    // cannot express), ends the plan here.
+    v1::Clock merged = before;
+    merged.MergeFrom(step.set);
+    if (merged.SerializeAsString() != after.SerializeAsString()) break;
+    plan.push_back(std::move(step));
+  }
+  return plan;
 }
 
 absl::StatusOr<v1::Clock> PauseClock(const v1::Clock& clock,

@@ -19,6 +19,7 @@
 //   ClockUpdates updates = ClocksAfter(rules, read, changed, transition,
 //                                      open_clocks, calendar);
 //   std::optional<Firing> firing = Fire(clock, now, calendar);
+//   std::vector<PlannedStep> plan = PlanSteps(clock, calendar);
 //
 // Thread-safe: pure functions over values.
 #ifndef SLUSSEN_BROKER_CORE_DEADLINES_H_
@@ -115,6 +116,24 @@ std::optional<slussen::v1::EventType> FireInPlace(
 // escalated as far as it goes).
 std::optional<absl::Time> NextFireTime(const slussen::v1::Clock& clock,
                                        const SwedishCalendar& calendar);
+
+// A step of a clock as time passes, planned ahead: firing it at `at` sets
+// the fields of `set` (only those, and none to its default value, so that
+// the stored clock merged with `set` by protobuf's merge, or its bytes
+// followed by `set`'s, is the clock after the step) and announces `type`.
+struct PlannedStep {
+  absl::Time at;
+  slussen::v1::EventType type = slussen::v1::EVENT_TYPE_UNSPECIFIED;
+  slussen::v1::Clock set;
+};
+
+// The steps `clock` will take if nothing else changes it: from
+// NextFireTime on, each at its instant, as Fire takes them (a step due at
+// the same instant as the one before comes after it). Empty when it never
+// fires. A step that a merge cannot express ends the plan before it (the
+// steps after it are left to Fire); every step Fire takes today can be.
+std::vector<PlannedStep> PlanSteps(const slussen::v1::Clock& clock,
+                                   const SwedishCalendar& calendar);
 
 // Pauses a running (or breached) clock: PAUSED with the pause recorded.
 // FAILED_PRECONDITION if it is not open or already paused.

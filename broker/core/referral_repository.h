@@ -23,6 +23,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "broker/core/deadlines.h"
 #include "slussen/v1/deadline.pb.h"
 #include "slussen/v1/event.pb.h"
 #include "slussen/v1/offer.pb.h"
@@ -165,6 +166,24 @@ struct OpenClockPosition {
 struct ClockWrite {
   ClockRecord record;
   std::optional<slussen::v1::Event> event;
+  // The clock's steps from `record.next_fire` on (PlanSteps), kept with it
+  // so that the store can fire them by itself (FirePlanned), and the event
+  // they announce with, less its type and time (ClockEvent's). Empty: its
+  // steps are left to DeadlineKeeper::FireDue's own reading and writing.
+  std::vector<PlannedStep> plan;
+  slussen::v1::Event plan_event;
+};
+
+// What one FirePlanned call did.
+struct PlannedFiring {
+  // Due clocks taken (at most the limit: fewer means none are left due).
+  int clocks = 0;
+  // Steps fired.
+  int steps = 0;
+  // Due clocks the store could not fire by itself (written without a
+  // plan, or their plan disagrees with their next firing), left as they
+  // are for the caller to fire.
+  std::vector<std::string> unplanned;
 };
 
 // A change around one referral, written atomically with its event: the
@@ -320,6 +339,21 @@ class ReferralRepository {
   // been made, each whole or not at all).
   virtual absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
       const std::vector<ClockWrite>& writes) = 0;
+
+  // Fires, inside the store, the planned steps due at `now` of at most
+  // `limit` of the clocks of `region` due at `now`, soonest first: each
+  // step merges its fields into the clock and appends its event (the
+  // clock's plan_event with the step's type and time `now`); each clock's
+  // steps, version bump and next firing are written atomically, so of
+  // several replicas calling at once exactly one fires each step. Clocks
+  // without a usable plan are named in `unplanned` and left untouched.
+  // UNIMPLEMENTED for a store that cannot (the caller then reads and writes
+  // the clocks itself).
+  virtual absl::StatusOr<PlannedFiring> FirePlanned(const std::string& region,
+                                                    absl::Time now, int limit) {
+    (void)region, (void)now, (void)limit;
+    return absl::UnimplementedError("this store does not fire planned steps");
+  }
 };
 
 // A repository that hands every call to another: the base of decorators
@@ -409,6 +443,11 @@ class ForwardingReferralRepository : public ReferralRepository {
   absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
       const std::vector<ClockWrite>& writes) override {
     return inner_->ApplyClocks(writes);
+  }
+  absl::StatusOr<PlannedFiring> FirePlanned(const std::string& region,
+                                            absl::Time now,
+                                            int limit) override {
+    return inner_->FirePlanned(region, now, limit);
   }
 
  protected:

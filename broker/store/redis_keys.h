@@ -19,7 +19,10 @@
 //   slussen:{r13}:offer:<id>               hash: data, version, state
 //   slussen:{r13}:offers[:provider:<org>]  offer ids, per provider org
 //   slussen:{r13}:holds                    offer ids scored by expiry (ms)
-//   slussen:{r13}:clock:<id>               hash: data, version, next (ms)
+//   slussen:{r13}:clock:<id>               hash: data, version, next (ms),
+//                                          and its planned steps: plan,
+//                                          step, event, fired (see
+//                                          redis_referral_store_clocks.cc)
 //   slussen:{r13}:clocks:due               clock ids scored by next firing
 //   slussen:{r13}:clocks:open              open clock ids scored by due
 //   slussen:{r13}:clocks:started           clock ids scored by start

@@ -98,6 +98,12 @@ class RedisReferralStore final : public core::ReferralRepository {
   absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
       const std::vector<core::ClockWrite>& writes) override;
 
+  // Fires planned steps by a script per call (KEYS: the region's clocks
+  // by next firing and its events), a clock at a time, atomically each.
+  absl::StatusOr<core::PlannedFiring> FirePlanned(const std::string& region,
+                                                  absl::Time now,
+                                                  int limit) override;
+
   // Adds to `change` the check and writes of one clock and its event.
   static void ClockInto(RedisChange& change, const core::ClockWrite& write);
 

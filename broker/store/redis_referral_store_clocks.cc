@@ -3,9 +3,18 @@
 // open clocks by due time (the coordinator's worklist), and per referral the
 // set of its clocks. A clock is written with a version check, together with
 // the referral change that starts, meets or closes it, or alone when it
-// fires or pauses; so of several replicas firing one clock, one wins. A
-// tick's firings are read in one pipeline (GetClocks) and written in one
-// (ApplyClocks), each clock still its own version-checked change.
+// fires or pauses; so of several replicas firing one clock, one wins.
+//
+// A clock's hash holds its `data` (the Clock), `version`, `next` firing,
+// and its plan: the steps it takes as time passes (`plan`, from byte
+// `step` on) and the event they announce (`event`, less type and time). A
+// tick's due clocks are fired by a script inside Redis (FirePlanned) that
+// appends each step's fields to `fired` and its event to the stream; a
+// reader takes `data` and `fired` as one message (protobuf merges
+// concatenated messages: the last value of a field wins), and a full write
+// empties `fired`. No clock crosses the network to be fired. Clocks without a
+// plan are read in one pipeline (GetClocks) and written in one (ApplyClocks),
+// each clock still its own version-checked change.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -16,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/deadlines.h"
+#include "broker/core/names.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/status_macros.h"
 #include "broker/store/redis_keys.h"
@@ -38,7 +48,7 @@ std::string ReferralIdOf(const std::string& clock_id) {
 
 absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
     const std::string& region, const std::string& id, const RedisValue& reply) {
-  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 3) {
+  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 4) {
     return absl::InternalError(
         absl::StrCat("redis: unexpected reply reading clock ", id));
   }
@@ -47,7 +57,8 @@ absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
   record.region = region;
   record.id = id;
   int64_t next_fire_ms = 0;
-  if (!record.clock.ParseFromString(reply.elements[0].str) ||
+  if (!record.clock.ParseFromString(
+          absl::StrCat(reply.elements[0].str, reply.elements[3].str)) ||
       !absl::SimpleAtoi(reply.elements[1].str, &record.version) ||
       (!reply.elements[2].str.empty() &&
        !absl::SimpleAtoi(reply.elements[2].str, &next_fire_ms))) {
@@ -60,9 +71,46 @@ absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
   return record;
 }
 
+// A plan as stored: its steps one after another, each four fields, each
+// a byte of length and its bytes: when (ms), the event type (a number, as
+// the stream's `type`), the Clock fields it sets (serialized), and the
+// Event's type field (serialized). Read by FirePlannedScript, which keeps
+// in `step` the byte (1-based) where the next step begins. Empty for no
+// plan, and for one with a field of 256 bytes or more (none is near: the
+// longest, the fields set, is a few bytes).
+std::string EncodePlan(const std::vector<core::PlannedStep>& plan) {
+  std::string out;
+  for (const core::PlannedStep& step : plan) {
+    v1::Event type;
+    type.set_type(step.type);
+    for (const std::string& field :
+         {Millis(step.at), absl::StrCat(step.type),
+          step.set.SerializeAsString(), type.SerializeAsString()}) {
+      if (field.size() > 255) return "";
+      out.push_back(static_cast<char>(field.size()));
+      out.append(field);
+    }
+  }
+  return out;
+}
+
+// The plan fields of a clock's hash as `write` sets them: a new plan runs
+// from its first step, and no step of it has fired.
+std::vector<std::pair<std::string, std::string>> PlanFields(
+    const ClockWrite& write) {
+  std::string plan = EncodePlan(write.plan);
+  const bool planned = !plan.empty();
+  return {{"plan", std::move(plan)},
+          {"step", planned ? "1" : ""},
+          {"event", planned ? write.plan_event.SerializeAsString() : ""},
+          {"fired", ""}};
+}
+
+// A clock is its `data` followed by the fields its steps fired inside
+// Redis set (`fired`): protobuf reads the two as one, merged.
 std::vector<std::string> ReadClock(const std::string& region,
                                    const std::string& id) {
-  return {"HMGET", keys::Clock(region, id), "data", "version", "next"};
+  return {"HMGET", keys::Clock(region, id), "data", "version", "next", "fired"};
 }
 
 }  // namespace
@@ -81,9 +129,12 @@ void RedisReferralStore::ClockInto(RedisChange& change,
                        absl::StrCat("clock ", r.clock.name(), " changed"),
                        /*missing_is_not_found=*/true);
   }
-  change.HSet(key, {{"data", r.clock.SerializeAsString()},
-                    {"version", absl::StrCat(r.version + 1)},
-                    {"next", r.next_fire ? Millis(*r.next_fire) : ""}});
+  RedisChange::Fields fields = {
+      {"data", r.clock.SerializeAsString()},
+      {"version", absl::StrCat(r.version + 1)},
+      {"next", r.next_fire ? Millis(*r.next_fire) : ""}};
+  for (auto& field : PlanFields(write)) fields.push_back(std::move(field));
+  change.HSet(key, fields);
   if (r.next_fire.has_value()) {
     change.ZAdd(keys::ClocksDue(r.region), Millis(*r.next_fire), r.id);
   } else {
@@ -119,16 +170,17 @@ namespace {
 // same writes as ClockInto makes for a clock of version > 0, with the same
 // version check, each step atomic on its own (a script call runs whole).
 // KEYS: 1 the region's clocks by next firing, 2 its open clocks by due
-// time, 3 its events, then the hash of each step's clock. ARGV, 8 a step:
+// time, 3 its events, then the hash of each step's clock. ARGV, 12 a step:
 // clock id, version read, data, next firing (ms; '' none), due (ms; ''
-// closed), event type ('' none), referral, event. The reply, a step each:
+// closed), event type ('' none), referral, event, and the plan's four
+// fields (PlanFields). The reply, a step each:
 // the event's stream id ('' without an event), 0 when the clock is gone,
 // or the version found when it is not the one read.
 const RedisScript& ClockStepScript() {
   static const RedisScript* const kScript = new RedisScript(R"lua(
 local replies = {}
 for i = 1, #KEYS - 3 do
-  local key, a = KEYS[3 + i], (i - 1) * 8
+  local key, a = KEYS[3 + i], (i - 1) * 12
   local id = ARGV[a + 1]
   local version = redis.call('HGET', key, 'version')
   if not version then
@@ -137,7 +189,9 @@ for i = 1, #KEYS - 3 do
     replies[i] = {version}
   else
     redis.call('HSET', key, 'data', ARGV[a + 3], 'version',
-               tostring(tonumber(version) + 1), 'next', ARGV[a + 4])
+               tostring(tonumber(version) + 1), 'next', ARGV[a + 4],
+               'plan', ARGV[a + 9], 'step', ARGV[a + 10],
+               'event', ARGV[a + 11], 'fired', ARGV[a + 12])
     if ARGV[a + 4] == '' then
       redis.call('ZREM', KEYS[1], id)
     else
@@ -181,6 +235,9 @@ void AppendStep(RedisPool::ScriptCall& call, const ClockWrite& write) {
     call.args.push_back(write.event->SerializeAsString());
   } else {
     call.args.insert(call.args.end(), 3, "");
+  }
+  for (auto& [name, value] : PlanFields(write)) {
+    call.args.push_back(std::move(value));
   }
 }
 
@@ -425,6 +482,107 @@ absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocksStarted(
                       absl::StrCat("(", Millis(end)), "BYSCORE", "LIMIT", "0",
                       absl::StrCat(limit)}));
   return ReadClocks(*pool_, region, Strings(ids));
+}
+
+namespace {
+
+// Fires the planned steps due of a region's due clocks, inside Redis. KEYS:
+// 1 the region's clocks by next firing, 2 its events. ARGV: 1 now (ms), 2
+// clocks at most, 3 the key of a clock less its id, 4 a referral's name
+// less its id, 5 the Event's time field (serialized). A clock id starts
+// with its referral's id and a '-' (ReferralIdOf); every key shares the
+// region's hash tag, so a cluster node serves them all. For each clock due:
+// its steps due (from byte `step` of its plan on, while their time has
+// come) each append their fields to `fired` and their event to the
+// stream; then version, next firing and step move on, and its place in
+// the due set (all clocks' places in one command at the end). A clock
+// without a plan, or whose plan's step is not its `next` firing or not due
+// (its place in the due set is stale), is left as it is; a place in the
+// due set without its clock is removed. The reply: clocks taken, steps
+// fired, the ids left.
+const RedisScript& FirePlannedScript() {
+  static const RedisScript* const kScript = new RedisScript(R"lua(
+local now = tonumber(ARGV[1])
+local ids = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE',
+                       'LIMIT', 0, ARGV[2])
+local byte, sub = string.byte, string.sub
+-- The step of `plan` at byte `p` (EncodePlan): its time, type, clock
+-- fields and event field, and the byte where the next begins.
+local function step(plan, p)
+  local out = {}
+  for k = 1, 4 do
+    local n = byte(plan, p)
+    out[k] = sub(plan, p + 1, p + n)
+    p = p + 1 + n
+  end
+  out[5] = p
+  return out
+end
+local steps, left = 0, {}
+local adds, removes = {'ZADD', KEYS[1]}, {'ZREM', KEYS[1]}
+for _, id in ipairs(ids) do
+  local key = ARGV[3] .. id
+  local h = redis.call('HMGET', key, 'version', 'next', 'plan', 'step',
+                       'event', 'fired')
+  local plan, p = h[3], tonumber(h[4])
+  local s = h[1] and plan and p and p < #plan and step(plan, p)
+  if not h[1] then
+    removes[#removes + 1] = id
+  elseif not s or s[1] ~= h[2] or tonumber(h[2]) > now then
+    left[#left + 1] = id
+  else
+    local fired = h[6] or ''
+    local referral = ARGV[4] .. string.match(id, '^[^-]*')
+    while s and tonumber(s[1]) <= now do
+      fired = fired .. s[3]
+      redis.call('XADD', KEYS[2], '*', 'type', s[2], 'referral', referral,
+                 'event', h[5] .. s[4] .. ARGV[5])
+      steps = steps + 1
+      p = s[5]
+      s = p < #plan and step(plan, p)
+    end
+    local next = s and s[1] or ''
+    redis.call('HSET', key, 'fired', fired,
+               'version', tostring(tonumber(h[1]) + 1), 'next', next,
+               'step', tostring(p))
+    if next == '' then
+      removes[#removes + 1] = id
+    else
+      adds[#adds + 1] = next
+      adds[#adds + 1] = id
+    end
+  end
+end
+if #adds > 2 then redis.call(unpack(adds)) end
+if #removes > 2 then redis.call(unpack(removes)) end
+return {#ids, steps, left}
+)lua");
+  return *kScript;
+}
+
+}  // namespace
+
+absl::StatusOr<core::PlannedFiring> RedisReferralStore::FirePlanned(
+    const std::string& region, absl::Time now, int limit) {
+  v1::Event time;
+  *time.mutable_time() = core::ToProtoTimestamp(now);
+  ASSIGN_OR_RETURN(
+      const RedisValue reply,
+      pool_->Eval(FirePlannedScript(),
+                  {keys::ClocksDue(region), keys::Events(region)},
+                  {Millis(now), absl::StrCat(limit), keys::Clock(region, ""),
+                   core::ReferralName{region, ""}.ToString(),
+                   time.SerializeAsString()}));
+  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 3 ||
+      reply.elements[2].type != RedisValue::Type::kArray) {
+    return absl::InternalError(absl::StrCat(
+        "redis: unexpected reply firing the clocks of region ", region));
+  }
+  core::PlannedFiring out;
+  out.clocks = static_cast<int>(reply.elements[0].integer);
+  out.steps = static_cast<int>(reply.elements[1].integer);
+  out.unplanned = Strings(reply.elements[2]);
+  return out;
 }
 
 }  // namespace slussen::store

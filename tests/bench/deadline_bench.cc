@@ -24,7 +24,10 @@
 //
 // Redis: 7.0 on a Unix socket, hash-max-listpack-value 1024 as in
 // deploy/redis/slussen.conf (SLUSSEN_BENCH_LISTPACK_VALUE=64 for Redis's
-// default); or, with SLUSSEN_BENCH_PRIMARIES=N, a Redis Cluster of N
+// default; SLUSSEN_BENCH_UNPLANNED=1 stores clocks without their plans, as
+// a broker wrote them before the store fired steps by itself, so that every
+// step is read and written by the broker); or, with
+// SLUSSEN_BENCH_PRIMARIES=N, a Redis Cluster of N
 // primaries on this machine (TCP on loopback). The load runs with the
 // append-only file off (speed); then the AOF is switched on (rewritten
 // once) with appendfsync always, as in production, for every benchmark
@@ -185,6 +188,8 @@ class Fixture {
     return out;
   }
   int primaries() const { return cluster_ == nullptr ? 1 : cluster_->size(); }
+  // Whether clocks are stored with their plans (SLUSSEN_BENCH_UNPLANNED).
+  bool planned() const { return !unplanned_; }
 
   // Runs a command on every server; the replies.
   std::vector<std::string> OnEach(const std::vector<std::string>& command) {
@@ -226,6 +231,23 @@ class Fixture {
       }
     }
     return total;
+  }
+
+  // ", cmd N us, ..." for each command that took 1 % of `redis_cpu_s` or
+  // more since `before` (CommandMicros), its microseconds a step of
+  // `steps`. (A script's commands count in the script and on their own.)
+  std::string CommandMicrosPerStep(const std::map<std::string, double>& before,
+                                   int64_t steps, double redis_cpu_s) {
+    std::string out;
+    for (const auto& [command, micros] : CommandMicros()) {
+      const auto it = before.find(command);
+      const double used = micros - (it == before.end() ? 0 : it->second);
+      if (used < 0.01 * redis_cpu_s * 1e6) continue;
+      absl::StrAppendFormat(
+          &out, ", %s %.1f us", command,
+          used / static_cast<double>(std::max<int64_t>(steps, 1)));
+    }
+    return out;
   }
 
   // Microseconds Redis spent in each command so far (INFO commandstats).
@@ -342,6 +364,7 @@ class Fixture {
     }
     pool_options.command_timeout = absl::Seconds(60);
     // As deploy/redis/slussen.conf sets it (Redis's default is 64).
+    unplanned_ = std::getenv("SLUSSEN_BENCH_UNPLANNED") != nullptr;
     const char* listpack = std::getenv("SLUSSEN_BENCH_LISTPACK_VALUE");
     SetConfig("hash-max-listpack-value",
               listpack != nullptr ? listpack : "1024");
@@ -464,8 +487,11 @@ class Fixture {
       if (!firing.has_value()) break;
       clock = std::move(firing->clock);
     }
-    record.next_fire = core::NextFireTime(clock, calendar_);
     record.clock = std::move(clock);
+    core::ScheduleClock(&made.write, calendar_);
+    // As a broker before plans wrote it: every step read and written by
+    // the broker (the comparison for FirePlanned).
+    if (unplanned_) made.write.plan.clear();
     return made;
   }
 
@@ -566,11 +592,13 @@ class Fixture {
       if (reply.ok()) bytes = reply->integer;
       return static_cast<double>(bytes);
     };
+    // 200 open clocks at random: running, breached and escalated ones (the
+    // earliest due, all escalated, carry no plan).
     constexpr int kSample = 200;
-    const store::RedisValue ids =
-        OrDie(pool_->Command({"ZRANGE", store::keys::ClocksOpen(kFireRegion),
-                              "0", absl::StrCat(kSample - 1)}),
-              "clock ids");
+    const store::RedisValue ids = OrDie(
+        pool_->Command({"ZRANDMEMBER", store::keys::ClocksOpen(kFireRegion),
+                        absl::StrCat(kSample)}),
+        "clock ids");
     const double n = static_cast<double>(ids.elements.size());
     // What a clock's hash would take as a hash table, which it is under
     // Redis's default hash-max-listpack-value of 64 (its data exceeds it).
@@ -633,6 +661,7 @@ class Fixture {
   std::mt19937_64 rng_;
   uint64_t serial_ = uint64_t{1} << 40;
   std::map<v1::ReferralKind, core::ReferralRecord> templates_;
+  bool unplanned_ = false;
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<RedisCluster> cluster_;
   std::unique_ptr<store::RedisPool> pool_;
@@ -1000,15 +1029,8 @@ void BM_FiringLateness(benchmark::State& state) {
   // Where a step's time goes in Redis: its CPU (the event loop, reading
   // and writing sockets and the AOF), of it the time in commands.
   const double redis_cpu_s = f.RedisCpuSeconds() - cpu_before;
-  std::string in_commands;
-  for (const auto& [command, micros] : f.CommandMicros()) {
-    const auto it = micros_before.find(command);
-    const double used = micros - (it == micros_before.end() ? 0 : it->second);
-    if (used < 0.01 * redis_cpu_s * 1e6) continue;
-    absl::StrAppendFormat(
-        &in_commands, ", %s %.1f us", command,
-        used / static_cast<double>(std::max<int64_t>(fired, 1)));
-  }
+  const std::string in_commands =
+      f.CommandMicrosPerStep(micros_before, fired, redis_cpu_s);
   f.SetAppendFsync("always");
   if (fired != expected) {
     state.SkipWithError(
@@ -1093,6 +1115,7 @@ void BM_MidnightBurst(benchmark::State& state) {
   core::ManualClock clock(f.midnight());
   service::DeadlineTicker ticker(&f.keeper(), &clock, {.workers = workers});
   const double cpu_before = f.RedisCpuSeconds();
+  const std::map<std::string, double> micros_before = f.CommandMicros();
   const double broker_before = ProcessCpuSeconds();
   int64_t fired = 0;
   int ticks = 0;
@@ -1133,6 +1156,7 @@ void BM_MidnightBurst(benchmark::State& state) {
   }
   state.counters["steps"] = static_cast<double>(fired);
   state.counters["primaries"] = f.primaries();
+  state.counters["planned"] = f.planned() ? 1 : 0;
   state.counters["p50_s"] = Percentile(late, 50);
   state.counters["p99_s"] = Percentile(late, 99);
   state.counters["drained_s"] = Seconds(took);
@@ -1142,11 +1166,14 @@ void BM_MidnightBurst(benchmark::State& state) {
   fprintf(stderr,
           "deadline_bench: midnight burst, %d primar%s, %d worker%s: %lld "
           "steps in %d ticks; written p50 %.2f s, p99 %.2f s, all %.2f s "
-          "after midnight; CPU a step: redis %.1f us, broker %.1f us\n",
+          "after midnight; CPU a step: redis %.1f us (in commands%s), "
+          "broker %.1f us\n",
           f.primaries(), f.primaries() == 1 ? "y" : "ies", workers,
           workers == 1 ? "" : "s", static_cast<long long>(fired), ticks,
           Percentile(late, 50), Percentile(late, 99), Seconds(took),
-          redis_cpu_s * 1e6 / steps, broker_cpu_s * 1e6 / steps);
+          redis_cpu_s * 1e6 / steps,
+          f.CommandMicrosPerStep(micros_before, fired, redis_cpu_s).c_str(),
+          broker_cpu_s * 1e6 / steps);
 }
 BENCHMARK(BM_MidnightBurst)
     ->ArgName("workers")

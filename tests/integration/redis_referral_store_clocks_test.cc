@@ -2,31 +2,40 @@
 // clocks read one by one or together, and written one by one or many at
 // once, each write checked against the version read, so that a batch in
 // which another replica got to some clocks first writes the rest and
-// reports the lost ones, and racing batches write each step exactly once.
+// reports the lost ones, and racing batches write each step exactly once;
+// and clocks fired inside Redis by their plans (PlannedFiringTest).
 #include <algorithm>
+#include <functional>
 #include <latch>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "broker/core/calendar.h"
 #include "broker/core/deadline_keeper.h"
+#include "broker/core/deadlines.h"
 #include "broker/core/names.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/referral_repository.h"
 #include "broker/store/redis_change.h"
 #include "broker/store/redis_client.h"
+#include "broker/store/redis_event_log.h"
 #include "broker/store/redis_keys.h"
 #include "broker/store/redis_referral_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/sample_referrals.h"
 
 namespace slussen::store {
 namespace {
@@ -34,9 +43,11 @@ namespace {
 namespace v1 = ::slussen::v1;
 using ::slussen::core::ClockRecord;
 using ::slussen::core::ClockWrite;
+using ::slussen::core::PlannedFiring;
 using ::slussen::testing::RedisServer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 constexpr char kRegion[] = "13";
 const absl::Time kStart = absl::FromUnixSeconds(1'780'000'000);
@@ -92,14 +103,26 @@ class RedisReferralStoreClocksTest : public ::testing::Test {
   }
 
   std::unique_ptr<RedisPool> MakePool() {
-    absl::StatusOr<RedisAddress> address =
-        RedisAddress::Parse(server_->address());
-    EXPECT_TRUE(address.ok()) << address.status();
-    RedisOptions options;
-    options.address = address.value_or(RedisAddress());
     // Generous: parallel tests on two cores can hold an fsync up.
-    options.command_timeout = absl::Seconds(10);
-    return std::make_unique<RedisPool>(options);
+    return std::make_unique<RedisPool>(
+        server_->ClientOptions({.command_timeout = absl::Seconds(10)}));
+  }
+
+  // Runs `replica(i, store)` for i in [0, replicas) at once, each on a
+  // thread with a store and pool of its own, as broker replicas are.
+  void AtOnce(int replicas,
+              const std::function<void(int, RedisReferralStore&)>& replica) {
+    std::latch start(replicas);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < replicas; ++i) {
+      threads.emplace_back([&, i] {
+        std::unique_ptr<RedisPool> pool = MakePool();
+        RedisReferralStore store(pool.get());
+        start.arrive_and_wait();
+        replica(i, store);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
   }
 
   // Writes `writes`, expecting every one to succeed; the records as they
@@ -240,30 +263,20 @@ TEST_F(RedisReferralStoreClocksTest, RacingBatchesWriteEachStepExactlyOnce) {
     steps.push_back(Warned(record));
   }
   std::vector<std::vector<absl::Status>> results(kReplicas);
-  std::latch start(kReplicas);
-  std::vector<std::thread> replicas;
-  for (int i = 0; i < kReplicas; ++i) {
-    replicas.emplace_back([&, i] {
-      std::unique_ptr<RedisPool> pool = MakePool();
-      RedisReferralStore store(pool.get());
-      // Each replica in another order, so that their batches interleave.
-      std::vector<ClockWrite> mine = steps;
-      std::rotate(mine.begin(), mine.begin() + i * kClocks / kReplicas,
-                  mine.end());
-      start.arrive_and_wait();
-      absl::StatusOr<std::vector<absl::Status>> written =
-          store.ApplyClocks(mine);
-      if (written.ok()) {
-        std::rotate(written->rbegin(),
-                    written->rbegin() + i * kClocks / kReplicas,
-                    written->rend());
-        results[i] = *std::move(written);
-      } else {
-        results[i].assign(kClocks, written.status());
-      }
-    });
-  }
-  for (std::thread& replica : replicas) replica.join();
+  AtOnce(kReplicas, [&](int i, RedisReferralStore& store) {
+    // Each replica in another order, so that their batches interleave.
+    std::vector<ClockWrite> mine = steps;
+    std::rotate(mine.begin(), mine.begin() + i * kClocks / kReplicas,
+                mine.end());
+    absl::StatusOr<std::vector<absl::Status>> written = store.ApplyClocks(mine);
+    if (written.ok()) {
+      std::rotate(written->rbegin(),
+                  written->rbegin() + i * kClocks / kReplicas, written->rend());
+      results[i] = *std::move(written);
+    } else {
+      results[i].assign(kClocks, written.status());
+    }
+  });
   for (int n = 0; n < kClocks; ++n) {
     int won = 0;
     for (int i = 0; i < kReplicas; ++i) {
@@ -343,6 +356,313 @@ TEST_F(RedisReferralStoreClocksTest, AnEmptyBatchWritesNothing) {
   ASSERT_TRUE(written.ok()) << written.status();
   EXPECT_TRUE(written->empty());
   EXPECT_TRUE(Redis({"KEYS", "*"}).elements.empty());
+}
+
+// Clocks fired inside Redis (FirePlanned): every step as the broker's own
+// Fire would take it, clocks written without a plan left for the keeper
+// (which plans them), replicas firing at once firing each step once, and a
+// change read before a step refused after it.
+class PlannedFiringTest : public RedisReferralStoreClocksTest {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<core::SwedishCalendar> calendar =
+        core::SwedishCalendar::Create();
+    ASSERT_TRUE(calendar.ok()) << calendar.status();
+    calendar_.emplace(*calendar);
+    RedisReferralStoreClocksTest::SetUp();
+  }
+
+  const core::SwedishCalendar& calendar() const { return *calendar_; }
+
+  absl::Time Local(int y, int mo, int d, int h = 0) const {
+    return absl::FromCivil(absl::CivilSecond(y, mo, d, h, 0, 0),
+                           calendar().time_zone());
+  }
+
+  // The clocks referral "ref<n>" (made like `sample`) starts arriving at
+  // `arrival`, as the keeper writes them: planned.
+  std::vector<ClockWrite> Arrive(int n, const v1::CreateReferralRequest& sample,
+                                 absl::Time arrival) const {
+    v1::Referral referral = sample.referral();
+    const std::string id = absl::StrCat("ref", n);
+    referral.set_name(core::ReferralName{kRegion, id}.ToString());
+    referral.set_state(v1::REFERRAL_STATE_RECEIVED);
+    v1::Transition create;
+    create.set_action(v1::ACTION_CREATE);
+    create.set_to_state(v1::REFERRAL_STATE_RECEIVED);
+    *create.mutable_time() = core::ToProtoTimestamp(arrival);
+    const core::ClockUpdates updates =
+        core::ClocksAfter(core::RuleSetFor(rule_sets_, referral), referral, "",
+                          create, {}, calendar());
+    std::vector<ClockWrite> writes;
+    for (const v1::Clock& started : updates.started) {
+      ClockWrite write;
+      write.record.region = kRegion;
+      write.record.id =
+          absl::StrCat(id, "-", static_cast<int>(started.kind()), "-0");
+      write.record.clock = started;
+      write.record.clock.set_name(
+          core::ClockName{kRegion, write.record.id, id}.ToString());
+      core::ScheduleClock(&write, calendar());
+      writes.push_back(std::move(write));
+    }
+    return writes;
+  }
+
+  // The clock of an impulse arriving on Wednesday 2026-12-23 at 10:00
+  // (referral "ref1"), written: with its plan, or without it as a broker
+  // before plans wrote it.
+  ClockWrite ChristmasImpulse(bool planned = true) {
+    std::vector<ClockWrite> writes =
+        Arrive(1, testing::SampleImpulse(), Local(2026, 12, 23, 10));
+    EXPECT_EQ(writes.size(), 1u);
+    if (!planned) writes[0].plan.clear();
+    MustWrite(writes);
+    return writes.empty() ? ClockWrite() : writes[0];
+  }
+
+  // One FirePlanned call at `now`, which must succeed.
+  PlannedFiring MustFirePlanned(absl::Time now, int limit = 10) {
+    absl::StatusOr<PlannedFiring> fired =
+        store_->FirePlanned(kRegion, now, limit);
+    EXPECT_TRUE(fired.ok()) << fired.status();
+    return fired.value_or(PlannedFiring());
+  }
+
+  // FirePlanned at `now` until it takes fewer than its limit; the steps.
+  int FireAll(absl::Time now, int limit = 7) {
+    int steps = 0;
+    for (;;) {
+      const PlannedFiring fired = MustFirePlanned(now, limit);
+      EXPECT_THAT(fired.unplanned, IsEmpty());
+      steps += fired.steps;
+      if (fired.clocks < limit) return steps;
+    }
+  }
+
+  std::vector<core::LoggedEvent> Logged() {
+    RedisEventLog log(pool_.get());
+    absl::StatusOr<std::vector<core::LoggedEvent>> events =
+        log.ReadAfter(kRegion, "0-0", 100000);
+    EXPECT_TRUE(events.ok()) << events.status();
+    return events.value_or(std::vector<core::LoggedEvent>());
+  }
+
+  const std::vector<v1::DeadlineRuleSet> rule_sets_ =
+      core::DefaultDeadlineRuleSets();
+  std::optional<core::SwedishCalendar> calendar_;
+};
+
+// An event as compared: what it is about, when, and all of it (its name,
+// the stream position, aside).
+using EventKey = std::tuple<std::string, int64_t, int, std::string>;
+EventKey KeyOf(v1::Event event) {
+  event.clear_name();
+  return {event.clock(), absl::ToUnixMillis(core::ToAbslTime(event.time())),
+          static_cast<int>(event.type()), event.SerializeAsString()};
+}
+
+TEST_F(PlannedFiringTest, EveryStepIsFiredInsideRedisAsFireWouldTakeIt) {
+  // Impulses and joint mappings arriving every 5 hours over a fortnight
+  // around Christmas; fired every 6 hours (and at each midnight) until
+  // every clock has escalated.
+  std::map<std::string, v1::Clock> expected;  // by clock id
+  int n = 0;
+  for (absl::Time arrival = Local(2026, 12, 14); arrival < Local(2026, 12, 28);
+       arrival += absl::Hours(5)) {
+    for (const v1::CreateReferralRequest& sample :
+         {testing::SampleImpulse(), testing::SampleJointMapping()}) {
+      const std::vector<ClockWrite> writes = Arrive(++n, sample, arrival);
+      ASSERT_FALSE(writes.empty());
+      MustWrite(writes);
+      for (const ClockWrite& write : writes) {
+        EXPECT_FALSE(write.plan.empty());
+        expected[write.record.id] = write.record.clock;
+      }
+    }
+  }
+  std::multiset<EventKey> expected_events;
+  int expected_steps = 0;
+  int steps = 0;
+  for (absl::Time now = Local(2026, 12, 15); now < Local(2027, 2, 1);
+       now += absl::Hours(6)) {
+    for (auto& [id, clock] : expected) {
+      while (std::optional<core::Firing> firing =
+                 core::Fire(clock, now, calendar())) {
+        clock = firing->clock;
+        expected_events.insert(
+            KeyOf(core::ClockEvent(clock, firing->event, now)));
+        ++expected_steps;
+      }
+    }
+    steps += FireAll(now);
+    ASSERT_EQ(steps, expected_steps) << "at " << now;
+  }
+  EXPECT_EQ(expected_steps, 3 * static_cast<int>(expected.size()));
+  for (const auto& [id, clock] : expected) {
+    const ClockRecord stored = MustGet(id);
+    EXPECT_EQ(stored.clock.SerializeAsString(), clock.SerializeAsString())
+        << stored.clock.DebugString() << "\nexpected\n"
+        << clock.DebugString();
+    EXPECT_EQ(stored.next_fire, std::nullopt);
+    EXPECT_GT(stored.version, 1);
+  }
+  std::multiset<EventKey> logged_events;
+  for (const core::LoggedEvent& logged : Logged()) {
+    logged_events.insert(KeyOf(logged.event));
+  }
+  EXPECT_EQ(logged_events, expected_events);
+  // Nothing is left due: the due set is empty, the stream's own fields
+  // name the type and the referral as the broker's writes do.
+  EXPECT_EQ(Redis({"ZCARD", keys::ClocksDue(kRegion)}).integer, 0);
+  const RedisValue first =
+      Redis({"XRANGE", keys::Events(kRegion), "-", "+", "COUNT", "1"});
+  ASSERT_EQ(first.elements.size(), 1u);
+  const RedisValue& fields = first.elements[0].elements.at(1);
+  ASSERT_EQ(fields.elements.size(), 6u);
+  v1::Event event;
+  ASSERT_TRUE(event.ParseFromString(fields.elements[5].str));
+  EXPECT_EQ(fields.elements[0].str, "type");
+  EXPECT_EQ(fields.elements[1].str, absl::StrCat(event.type()));
+  EXPECT_EQ(fields.elements[2].str, "referral");
+  EXPECT_EQ(fields.elements[3].str, event.referral());
+}
+
+TEST_F(PlannedFiringTest, ANextFiringOfAPausedClockIsNotStepped) {
+  // The plan was written with the clock: pausing writes an empty one, and
+  // resuming a new one from the clock's new times.
+  const ClockWrite written = ChristmasImpulse();
+  const absl::StatusOr<v1::Clock> paused =
+      core::PauseClock(written.record.clock, v1::DELAY_CAUSE_PARTICIPANT,
+                       "sjuk", v1::Actor(), Local(2026, 12, 28, 9));
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  ClockWrite pause{.record = written.record};
+  pause.record.version = 1;
+  pause.record.clock = *paused;
+  core::ScheduleClock(&pause, calendar());
+  EXPECT_THAT(pause.plan, IsEmpty());
+  ASSERT_TRUE(store_->ApplyClock(pause).ok());
+  EXPECT_EQ(FireAll(Local(2027, 2, 1)), 0);
+  EXPECT_EQ(MustGet(pause.record.id).clock.state(), v1::CLOCK_STATE_PAUSED);
+}
+
+TEST_F(PlannedFiringTest, AClockWithoutAPlanIsLeftForTheKeeperWhichPlansIt) {
+  // Written as a broker before plans wrote it: no plan fields.
+  const std::string id = ChristmasImpulse(/*planned=*/false).record.id;
+  const absl::Time warn = Local(2026, 12, 29);
+
+  PlannedFiring fired = MustFirePlanned(warn);
+  EXPECT_EQ(fired.clocks, 1);
+  EXPECT_EQ(fired.steps, 0);
+  EXPECT_THAT(fired.unplanned, ElementsAre(id));
+  EXPECT_EQ(MustGet(id).version, 1);
+  EXPECT_THAT(Logged(), IsEmpty());
+
+  // The keeper fires it itself, and writes its plan with the step.
+  core::DeadlineKeeper keeper(store_.get(), &calendar(), rule_sets_);
+  absl::StatusOr<int> by_keeper = keeper.FireDue(kRegion, warn);
+  ASSERT_TRUE(by_keeper.ok()) << by_keeper.status();
+  EXPECT_EQ(*by_keeper, 1);
+  EXPECT_TRUE(MustGet(id).clock.warned());
+  EXPECT_NE(Redis({"HGET", keys::Clock(kRegion, id), "plan"}).str, "");
+
+  // Its breach is fired inside Redis.
+  fired = MustFirePlanned(Local(2026, 12, 31));
+  EXPECT_EQ(fired.steps, 1);
+  EXPECT_THAT(fired.unplanned, IsEmpty());
+  EXPECT_EQ(MustGet(id).clock.state(), v1::CLOCK_STATE_BREACHED);
+  const std::vector<core::LoggedEvent> logged = Logged();
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[0].event.type(), v1::EVENT_TYPE_CLOCK_WARNING);
+  EXPECT_EQ(logged[1].event.type(), v1::EVENT_TYPE_CLOCK_BREACHED);
+}
+
+TEST_F(PlannedFiringTest, ClocksWithoutPlansStillDrainABatchACall) {
+  // A store written before plans: every clock left to the keeper, which
+  // still fires a whole batch a call, not one script call's worth.
+  constexpr int kReferrals = 600;
+  static_assert(kReferrals > core::DeadlineKeeper::kPlannedBatch &&
+                kReferrals <= core::DeadlineKeeper::kFireBatch);
+  for (int n = 0; n < kReferrals; ++n) {
+    std::vector<ClockWrite> writes =
+        Arrive(n, testing::SampleImpulse(), Local(2026, 12, 23, 10));
+    for (ClockWrite& write : writes) write.plan.clear();
+    MustWrite(writes);
+  }
+  core::DeadlineKeeper keeper(store_.get(), &calendar(), rule_sets_);
+  absl::StatusOr<int> fired = keeper.FireDue(kRegion, Local(2026, 12, 29));
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  EXPECT_EQ(*fired, kReferrals);
+  // Written with their plans: the breaches fire inside Redis.
+  EXPECT_EQ(FireAll(Local(2026, 12, 31), 250), kReferrals);
+}
+
+TEST_F(PlannedFiringTest, APlanThatDisagreesWithTheNextFiringIsLeftAlone) {
+  const std::string id = ChristmasImpulse().record.id;
+  // Its next firing moved without its plan (a hand edit, a broken write).
+  Redis({"HSET", keys::Clock(kRegion, id), "next", "1"});
+  Redis({"ZADD", keys::ClocksDue(kRegion), "1", id});
+  const PlannedFiring fired = MustFirePlanned(Local(2026, 12, 29));
+  EXPECT_EQ(fired.steps, 0);
+  EXPECT_THAT(fired.unplanned, ElementsAre(id));
+  EXPECT_EQ(MustGet(id).version, 1);
+}
+
+TEST_F(PlannedFiringTest, AStalePlaceInTheDueSetIsPutRightByTheKeeper) {
+  const std::string id = ChristmasImpulse().record.id;
+  const std::string warn =
+      absl::StrCat(absl::ToUnixMillis(Local(2026, 12, 29)));
+  // Due now by its place in the due set, not by its plan or `next`.
+  Redis({"ZADD", keys::ClocksDue(kRegion), "1", id});
+  // And a place without a clock.
+  Redis({"ZADD", keys::ClocksDue(kRegion), "2", "gone-1-0"});
+  const absl::Time now = Local(2026, 12, 24);
+  const PlannedFiring fired = MustFirePlanned(now);
+  EXPECT_EQ(fired.clocks, 2);
+  EXPECT_EQ(fired.steps, 0);
+  EXPECT_THAT(fired.unplanned, ElementsAre(id));
+  EXPECT_EQ(Redis({"ZSCORE", keys::ClocksDue(kRegion), "gone-1-0"}).type,
+            RedisValue::Type::kNil);
+
+  core::DeadlineKeeper keeper(store_.get(), &calendar(), rule_sets_);
+  absl::StatusOr<int> by_keeper = keeper.FireDue(kRegion, now);
+  ASSERT_TRUE(by_keeper.ok()) << by_keeper.status();
+  EXPECT_EQ(*by_keeper, 0);
+  EXPECT_EQ(Redis({"ZSCORE", keys::ClocksDue(kRegion), id}).str, warn);
+  EXPECT_EQ(MustFirePlanned(now).clocks, 0);
+  EXPECT_THAT(Logged(), IsEmpty());
+}
+
+TEST_F(PlannedFiringTest, AChangeReadBeforeAStepIsRefusedAfterIt) {
+  const ClockRecord read = MustGet(ChristmasImpulse().record.id);
+  EXPECT_EQ(FireAll(Local(2026, 12, 29)), 1);
+  ClockWrite met{.record = read};
+  met.record.clock.set_state(v1::CLOCK_STATE_MET);
+  core::ScheduleClock(&met, calendar());
+  EXPECT_TRUE(absl::IsAborted(store_->ApplyClock(met).status()));
+  EXPECT_TRUE(MustGet(read.id).clock.warned());
+}
+
+TEST_F(PlannedFiringTest, ReplicasFiringAtOnceFireEachStepOnce) {
+  constexpr int kReferrals = 400;
+  constexpr int kReplicas = 3;
+  for (int n = 0; n < kReferrals; ++n) {
+    MustWrite(Arrive(n, testing::SampleImpulse(), Local(2026, 12, 1, 10)));
+  }
+  // A week late: warning, breach and escalation all due.
+  const absl::Time late = Local(2026, 12, 14);
+  std::vector<int> fired(kReplicas, 0);
+  AtOnce(kReplicas, [&](int i, RedisReferralStore& store) {
+    core::DeadlineKeeper keeper(&store, &calendar(), rule_sets_);
+    for (;;) {
+      absl::StatusOr<int> steps = keeper.FireDue(kRegion, late);
+      ASSERT_TRUE(steps.ok()) << steps.status();
+      if (*steps == 0) break;
+      fired[i] += *steps;
+    }
+  });
+  EXPECT_EQ(fired[0] + fired[1] + fired[2], 3 * kReferrals);
+  EXPECT_EQ(Logged().size(), 3u * kReferrals);
 }
 
 }  // namespace

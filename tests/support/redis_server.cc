@@ -556,4 +556,9 @@ std::string RedisServer::LogTail(size_t max_bytes) const {
   return tail;
 }
 
+store::RedisOptions RedisServer::ClientOptions(store::RedisOptions base) const {
+  base.address = store::RedisAddress{.unix_path = socket_path_};
+  return base;
+}
+
 }  // namespace slussen::testing

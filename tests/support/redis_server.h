@@ -38,6 +38,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "broker/store/redis_client.h"
 
 namespace slussen::testing {
 
@@ -77,6 +78,9 @@ class RedisServer {
   const std::string& socket_path() const { return socket_path_; }
   // "unix:" + socket_path(): the form the broker's --redis flag takes.
   std::string address() const { return "unix:" + socket_path_; }
+  // `base` pointed at this server: what a RedisPool of the code under test
+  // takes.
+  store::RedisOptions ClientOptions(store::RedisOptions base = {}) const;
   // The data dir; the append-only file lives here.
   const std::string& dir() const { return dir_; }
   // redis's log file (inside dir()); also receives its stdout and stderr.

@@ -33,6 +33,7 @@ void PrintTo(const Firing& firing, std::ostream* os) {
 namespace {
 
 namespace v1 = ::slussen::v1;
+using ::slussen::testing::SampleActivityReferral;
 using ::slussen::testing::SampleImpulse;
 using ::slussen::testing::SampleJointMapping;
 using ::slussen::testing::SampleOfEveryKind;
@@ -925,6 +926,106 @@ TEST_F(DeadlinesTest, IsOpenForRunningPausedAndUnclosedBreachedOnly) {
   clock.set_state(v1::CLOCK_STATE_BREACHED);
   *clock.mutable_stop_time() = ToProtoTimestamp(absl::UnixEpoch());
   EXPECT_FALSE(IsOpen(clock));
+}
+
+// ---------------------------------------------------------------------------
+// Plans: the steps a store fires by itself (PlanSteps).
+
+// Follows `clock`'s plan as a store does (the clock's bytes followed by each
+// step's fields) and checks every step against Fire's: same instant (its
+// next firing), same event, same clock after. The steps checked.
+int ExpectPlanIsFiresSteps(const v1::Clock& clock,
+                           const SwedishCalendar& calendar) {
+  const std::vector<PlannedStep> plan = PlanSteps(clock, calendar);
+  v1::Clock fired = clock;
+  std::string stored = clock.SerializeAsString();
+  for (const PlannedStep& step : plan) {
+    EXPECT_EQ(NextFireTime(fired, calendar), step.at) << clock.name();
+    // Nothing before the step's instant.
+    EXPECT_EQ(Fire(fired, step.at - absl::Milliseconds(1), calendar),
+              std::nullopt);
+    const std::optional<Firing> firing = Fire(fired, step.at, calendar);
+    if (!firing.has_value()) {
+      ADD_FAILURE() << "no step of " << clock.name() << " at " << step.at;
+      return 0;
+    }
+    EXPECT_EQ(firing->event, step.type);
+    stored += step.set.SerializeAsString();
+    v1::Clock merged;
+    EXPECT_TRUE(merged.ParseFromString(stored));
+    EXPECT_EQ(merged.SerializeAsString(), firing->clock.SerializeAsString())
+        << "after " << v1::EventType_Name(step.type) << " of "
+        << clock.DebugString();
+    fired = firing->clock;
+  }
+  // The plan ends where firing does.
+  EXPECT_EQ(NextFireTime(fired, calendar), std::nullopt) << clock.DebugString();
+  return static_cast<int>(plan.size());
+}
+
+TEST_F(DeadlinesTest, APlanIsTheStepsFireTakesForEveryKindOverTwoYears) {
+  // Arrivals every 7 hours over 2026 and 2027: weekends, every holiday and
+  // eve, both daylight-saving changes, each kind's clocks, and an offer's.
+  int clocks = 0;
+  int steps = 0;
+  for (absl::Time arrival = Local(2026, 1, 1); arrival < Local(2028, 1, 1);
+       arrival += absl::Hours(7)) {
+    for (const v1::CreateReferralRequest& sample :
+         {SampleImpulse(), SampleJointMapping(), SampleTeamHandover(),
+          SampleActivityReferral(), SampleRehabServiceOrder()}) {
+      std::vector<v1::Clock> started = Arrive(sample, arrival);
+      for (const v1::Clock& offered :
+           After(sample, v1::ACTION_OFFER, v1::REFERRAL_STATE_QUEUED,
+                 v1::REFERRAL_STATE_OFFERED, arrival, {}, "ReDO")
+               .started) {
+        started.push_back(offered);
+      }
+      for (const v1::Clock& clock : started) {
+        const int planned = ExpectPlanIsFiresSteps(clock, calendar());
+        // Warning, breach, escalation to the coordinator.
+        EXPECT_EQ(planned, 3) << clock.DebugString();
+        steps += planned;
+        ++clocks;
+      }
+    }
+  }
+  EXPECT_GT(clocks, 4000);
+  EXPECT_EQ(steps, 3 * clocks);
+}
+
+TEST_F(DeadlinesTest, APlanStartsFromTheClocksStep) {
+  const v1::Clock clock = ChristmasImpulseClock();
+  const std::optional<Firing> warned =
+      Fire(clock, Local(2026, 12, 29), calendar());
+  ASSERT_TRUE(warned.has_value());
+  const std::optional<Firing> breached =
+      Fire(warned->clock, Local(2026, 12, 31), calendar());
+  ASSERT_TRUE(breached.has_value());
+  EXPECT_EQ(ExpectPlanIsFiresSteps(warned->clock, calendar()), 2);
+  EXPECT_EQ(ExpectPlanIsFiresSteps(breached->clock, calendar()), 1);
+  const std::vector<PlannedStep> plan = PlanSteps(breached->clock, calendar());
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0].type, v1::EVENT_TYPE_CLOCK_ESCALATED);
+  EXPECT_EQ(plan[0].at, Local(2027, 1, 5));
+  EXPECT_EQ(plan[0].set.escalation_level(), 2);
+}
+
+TEST_F(DeadlinesTest, APausedOrClosedClockHasNoPlan) {
+  const v1::Clock clock = ChristmasImpulseClock();
+  const absl::StatusOr<v1::Clock> paused =
+      PauseClock(clock, v1::DELAY_CAUSE_PARTICIPANT, "sjuk", Halmstad(),
+                 Local(2026, 12, 28, 9));
+  ASSERT_TRUE(paused.ok()) << paused.status();
+  EXPECT_THAT(PlanSteps(*paused, calendar()), ::testing::IsEmpty());
+  v1::Clock met = clock;
+  met.set_state(v1::CLOCK_STATE_MET);
+  *met.mutable_stop_time() = ToProtoTimestamp(Local(2026, 12, 28, 9));
+  EXPECT_THAT(PlanSteps(met, calendar()), ::testing::IsEmpty());
+  // Resumed: the plan runs again, two days later.
+  const absl::StatusOr<v1::Clock> resumed =
+      ResumeClock(*paused, Local(2026, 12, 30, 9));
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(ExpectPlanIsFiresSteps(*resumed, calendar()), 3);
 }
 
 }  // namespace
