@@ -26,6 +26,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "broker/core/clock.h"
+#include "broker/core/names.h"
 #include "broker/core/pseudonymizer.h"
 #include "broker/core/status_macros.h"
 #include "broker/service/broker_server.h"
@@ -56,6 +57,10 @@ ABSL_FLAG(int, redis_connect_timeout_ms, 500,
           "Give up connecting to Redis after this long");
 ABSL_FLAG(int, redis_command_timeout_ms, 2000,
           "Give up on a Redis reply after this long");
+ABSL_FLAG(int, deadline_workers, 4,
+          "regions whose due deadline steps a tick fires at once, 1..21; on "
+          "a Redis Cluster at least its number of primaries, so that they "
+          "all fire at once");
 ABSL_FLAG(std::string, pnr_key_file, "",
           "File holding the secret key for personnummer hashes (at least 32 "
           "bytes, mode 600); if empty, the key is read from the environment "
@@ -116,6 +121,7 @@ constexpr const char* kFlagNames[] = {"listen",
                                       "redis_pool_size",
                                       "redis_connect_timeout_ms",
                                       "redis_command_timeout_ms",
+                                      "deadline_workers",
                                       "pnr_key_file",
                                       "log_level",
                                       "shutdown_grace_seconds",
@@ -311,6 +317,15 @@ int main(int argc, char** argv) {
   if (const char* password = std::getenv("SLUSSEN_REDIS_PASSWORD")) {
     options.redis.password = password;
   }
+  const int deadline_workers = absl::GetFlag(FLAGS_deadline_workers);
+  const int regions = static_cast<int>(slussen::core::RegionCodes().size());
+  if (deadline_workers < 1 || deadline_workers > regions) {
+    return Fail("bad --deadline_workers",
+                absl::InvalidArgumentError(
+                    absl::StrCat("--deadline_workers=", deadline_workers,
+                                 " must be 1 to ", regions, " (the regions)")));
+  }
+  options.deadlines.workers = deadline_workers;
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   const int retention_days = absl::GetFlag(FLAGS_retention_days);
   const int sweep_seconds = absl::GetFlag(FLAGS_retention_sweep_seconds);

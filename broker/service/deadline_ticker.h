@@ -6,8 +6,9 @@
 // region fired a whole batch (the midnight burst, a backlog) the next
 // starts at once. Every replica ticks; the keeper's version checks make
 // each step fire exactly once. A tick fires `workers` regions at a time:
-// while Redis writes one region's steps the broker prepares another's, and
-// on a Redis Cluster the regions' primaries work at once.
+// the steps are fired inside Redis (DeadlineKeeper::FireDue), so on a Redis
+// Cluster as many primaries fire at once (give it at least as many workers
+// as primaries); one Redis is kept busy by two.
 //
 //   DeadlineTicker ticker(&keeper, &clock, {});
 //   ticker.Start();

@@ -74,6 +74,13 @@ fi
 grep -q 'redis_sentinels and --redis_cluster exclude each other' "$TEST_TMP/both.log" ||
   fail "Sentinels with a cluster are not refused: $(cat "$TEST_TMP/both.log")"
 
+if "$SLUSSEN" --listen="127.0.0.1:$other_port" --redis="unix:$TEST_TMP/redis/redis.sock" \
+    --pnr_key_file="$TEST_TMP/pnr.key" --deadline_workers=0 2>"$TEST_TMP/workers.log"; then
+  fail "a ticker without workers was accepted"
+fi
+grep -q 'deadline_workers=0 must be 1 to 21 (the regions)' "$TEST_TMP/workers.log" ||
+  fail "the bad worker count is not explained: $(cat "$TEST_TMP/workers.log")"
+
 # Flags can come from the environment.
 if SLUSSEN_LOG_LEVEL=loud "$SLUSSEN" 2>"$TEST_TMP/env.log"; then
   fail "a bad SLUSSEN_LOG_LEVEL was accepted"
