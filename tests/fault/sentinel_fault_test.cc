@@ -3,7 +3,9 @@
 // the replica; the primary is killed; the Sentinel promotes the replica;
 // the pool, asking the Sentinel again, writes to the new primary and finds
 // the acknowledged write there; the old primary, back, becomes a replica,
-// and writes are confirmed by a replica again.
+// and writes are confirmed by a replica again. And a primary demoted while
+// it stays up: by a switchover, or behind the Sentinel's back (READONLY:
+// the connection dropped; the ROLE check refusing a new one).
 #include <functional>
 #include <memory>
 #include <string>
@@ -134,6 +136,78 @@ TEST_F(SentinelFaultTest, AFailoverKeepsEveryConfirmedWrite) {
   EXPECT_TRUE(Recovered([&] {
     return primary_->Execute({"GET", "confirmed"}).value_or("") == "3";
   }));
+}
+
+TEST_F(SentinelFaultTest, ASwitchoverMovesThePoolToThePromotedReplica) {
+  // An operator's switchover (SENTINEL FAILOVER): the primary stays up and
+  // is demoted, the Sentinel disconnecting its clients; the pool finds the
+  // new primary through the Sentinel, and keeps every confirmed write.
+  RedisPool pool(Options(/*wait_replicas=*/0));
+  ASSERT_TRUE(pool.Command({"SET", "before", "1"}).ok());
+  ASSERT_EQ(primary_->Execute({"GET", "before"}).value_or(""), "1");
+  // Confirmed by the replica (replication is asynchronous: a switchover
+  // keeps what the replica holds).
+  RedisPool durable(Options(/*wait_replicas=*/1));
+  ASSERT_TRUE(durable.Command({"SET", "confirmed", "1"}).ok());
+
+  // Refused (NOGOODSLAVE) until the Sentinel has fresh news of the
+  // replica: ask until it starts.
+  absl::Status failover;
+  ASSERT_TRUE(Recovered([&] {
+    failover = sentinel_->Execute({"SENTINEL", "FAILOVER", "slussen"}).status();
+    return failover.ok();
+  })) << failover;
+  const auto role_of = [](RedisServer& server) {
+    return server.Execute({"INFO", "replication"}).value_or("");
+  };
+  ASSERT_TRUE(Recovered([&] {
+    return absl::StrContains(role_of(*replica_), "role:master") &&
+           absl::StrContains(role_of(*primary_), "role:slave");
+  })) << sentinel_->LogTail();
+
+  ASSERT_TRUE(Recovered([&] {
+    return pool.Command({"SET", "after", "2"}).ok();
+  })) << sentinel_->LogTail();
+  EXPECT_EQ(replica_->Execute({"GET", "after"}).value_or(""), "2")
+      << "the write went to the promoted replica";
+  // And every later write goes there too.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(pool.Command({"INCR", "n"}).ok());
+  }
+  EXPECT_EQ(replica_->Execute({"GET", "n"}).value_or(""), "20");
+  const absl::StatusOr<RedisValue> confirmed =
+      pool.Command({"GET", "confirmed"});
+  ASSERT_TRUE(confirmed.ok()) << confirmed.status();
+  EXPECT_EQ(confirmed->str, "1");
+}
+
+TEST_F(SentinelFaultTest, AConnectionToADemotedPrimaryIsDroppedNotReused) {
+  // The primary turned into a replica behind the Sentinel's back (by hand,
+  // or a failover it slept through), the Sentinel still naming it: the
+  // pool's open connection to it answers a write with READONLY and must be
+  // dropped, and a new connection is refused by its ROLE check rather than
+  // handed out for writes that cannot succeed.
+  RedisPool pool(Options(/*wait_replicas=*/0));
+  ASSERT_TRUE(pool.Command({"SET", "before", "1"}).ok());
+  absl::StatusOr<int> other_port = FreeLoopbackPort();
+  ASSERT_TRUE(other_port.ok()) << other_port.status();
+  std::unique_ptr<RedisServer> other = StartOnPort(*other_port);
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(
+      primary_->Execute({"REPLICAOF", "127.0.0.1", absl::StrCat(*other_port)})
+          .ok());
+
+  const absl::StatusOr<RedisValue> first = pool.Command({"SET", "after", "2"});
+  EXPECT_EQ(first.status().code(), absl::StatusCode::kUnavailable)
+      << first.status();
+  EXPECT_TRUE(absl::StrContains(first.status().message(), "READONLY"))
+      << first.status();
+  const absl::StatusOr<RedisValue> second = pool.Command({"SET", "after", "2"});
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable)
+      << second.status();
+  EXPECT_TRUE(absl::StrContains(second.status().message(),
+                                "is not a primary (a failover is under way)"))
+      << "the READONLY connection was handed out again: " << second.status();
 }
 
 }  // namespace
