@@ -263,10 +263,8 @@ TEST_F(ConcurrencyFaultTest, InvariantsHoldAfterARaceThroughTwoBrokers) {
   EXPECT_GT(answered.load(), 0);
 
   // Read it all back from Redis.
-  store::RedisOptions options;
-  options.address = *store::RedisAddress::Parse(redis_->address());
-  options.command_timeout = absl::Seconds(10);
-  store::RedisPool pool(options);
+  store::RedisPool pool(
+      redis_->ClientOptions({.command_timeout = absl::Seconds(10)}));
   store::RedisReferralStore referrals(&pool);
   store::RedisDirectoryStore directory(&pool);
 

@@ -49,13 +49,9 @@ constexpr char kNewHash[] = "test:{t}:new-hash";
 constexpr char kNewStream[] = "test:{t}:new-stream";
 
 std::unique_ptr<RedisPool> MakePool(const RedisServer& server) {
-  absl::StatusOr<RedisAddress> address = RedisAddress::Parse(server.address());
-  EXPECT_TRUE(address.ok()) << address.status();
-  RedisOptions options;
-  options.address = address.value_or(RedisAddress());
   // Generous: parallel tests on two cores can hold an fsync up.
-  options.command_timeout = absl::Seconds(10);
-  return std::make_unique<RedisPool>(options);
+  return std::make_unique<RedisPool>(
+      server.ClientOptions({.command_timeout = absl::Seconds(10)}));
 }
 
 // One of every write, on seeded keys and on new ones.

@@ -182,15 +182,9 @@ class RedisPoolTest : public ::testing::Test {
   }
 
   RedisOptions Options() {
-    absl::StatusOr<RedisAddress> address =
-        RedisAddress::Parse(server_->address());
-    EXPECT_TRUE(address.ok()) << address.status();
-    RedisOptions options;
-    options.address = address.value_or(RedisAddress());
     // Generous: parallel tests on two cores can hold an fsync up; tests that
     // are about timeouts set their own.
-    options.command_timeout = absl::Seconds(10);
-    return options;
+    return server_->ClientOptions({.command_timeout = absl::Seconds(10)});
   }
 
   // How many clients the server has, counted by a command on `pool` (which

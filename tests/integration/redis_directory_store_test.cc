@@ -252,14 +252,9 @@ class RedisDirectoryStoreTest : public ::testing::Test {
   }
 
   std::unique_ptr<RedisPool> MakePool() {
-    absl::StatusOr<RedisAddress> address =
-        RedisAddress::Parse(server_->address());
-    EXPECT_TRUE(address.ok()) << address.status();
-    RedisOptions redis;
-    redis.address = address.value_or(RedisAddress());
     // Generous: parallel tests on two cores can hold an fsync up.
-    redis.command_timeout = absl::Seconds(10);
-    return std::make_unique<RedisPool>(redis);
+    return std::make_unique<RedisPool>(
+        server_->ClientOptions({.command_timeout = absl::Seconds(10)}));
   }
 
   RedisValue Redis(const std::vector<std::string>& argv) {

@@ -146,15 +146,10 @@ class RedisReferralStoreTest : public ::testing::Test {
 
   // A fresh pool and store, as a broker started now would make.
   void Connect(RedisReferralStore::Options options) {
-    absl::StatusOr<RedisAddress> address =
-        RedisAddress::Parse(server_->address());
-    ASSERT_TRUE(address.ok()) << address.status();
     store_.reset();
-    RedisOptions redis;
-    redis.address = *address;
     // Generous: parallel tests on two cores can hold an fsync up.
-    redis.command_timeout = absl::Seconds(10);
-    pool_ = std::make_unique<RedisPool>(redis);
+    pool_ = std::make_unique<RedisPool>(
+        server_->ClientOptions({.command_timeout = absl::Seconds(10)}));
     store_ = std::make_unique<RedisReferralStore>(pool_.get(), options);
   }
 
