@@ -53,7 +53,11 @@ void ScheduleClock(ClockWrite* write, const SwedishCalendar& calendar) {
   write->record.next_fire = NextFireTime(clock, calendar);
   write->plan = PlanSteps(clock, calendar);
   write->plan_event.Clear();
+  write->after_plan.reset();
   if (write->plan.empty()) return;
+  v1::Clock after = clock;
+  for (const PlannedStep& step : write->plan) after.MergeFrom(step.set);
+  write->after_plan = NextFireTime(after, calendar);
   // A step's event is this with its type and time (the firing's).
   write->plan_event =
       ClockEvent(clock, v1::EVENT_TYPE_UNSPECIFIED, absl::UnixEpoch());

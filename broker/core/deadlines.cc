@@ -23,9 +23,6 @@ constexpr int kMaxRules = 20;
 // As long as an offer is held by default (Offering.offer_hold_hours 0):
 // the provider is late when the hold runs out.
 constexpr int kOfferAnswerHours = 72;
-// Steps planned for a clock at most (Fire takes three: warning, breach,
-// escalation).
-constexpr size_t kMaxPlannedSteps = 8;
 
 v1::ClockRule Rule(v1::ClockKind kind, v1::Action start_on,
                    std::vector<v1::Action> stop_on, int length,

@@ -127,6 +127,10 @@ struct PlannedStep {
   slussen::v1::Clock set;
 };
 
+// Steps planned for a clock at most (Fire takes three: warning, breach,
+// escalation).
+inline constexpr size_t kMaxPlannedSteps = 8;
+
 // The steps `clock` will take if nothing else changes it: from
 // NextFireTime on, each at its instant, as Fire takes them (a step due at
 // the same instant as the one before comes after it). Empty when it never

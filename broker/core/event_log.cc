@@ -10,15 +10,20 @@
 
 namespace slussen::core {
 bool IsStreamPosition(absl::string_view position) {
-  const std::vector<absl::string_view> parts = absl::StrSplit(position, '-');
+  const std::vector<absl::string_view> entry_index =
+      absl::StrSplit(position, absl::MaxSplits('.', 1));
+  const std::vector<absl::string_view> parts =
+      absl::StrSplit(entry_index[0], '-');
   if (parts.size() != 2) return false;
-  for (absl::string_view part : parts) {
-    if (part.empty() || part.size() > 20) return false;
+  const auto is_number = [](absl::string_view part, size_t digits) {
+    if (part.empty() || part.size() > digits) return false;
     for (char c : part) {
       if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
     }
-  }
-  return true;
+    return true;
+  };
+  return is_number(parts[0], 20) && is_number(parts[1], 20) &&
+         (entry_index.size() == 1 || is_number(entry_index[1], 6));
 }
 
 std::string EncodeWatchPositions(
@@ -30,11 +35,11 @@ absl::StatusOr<std::map<std::string, std::string>> DecodeWatchPositions(
     absl::string_view field, absl::string_view token) {
   std::map<std::string, std::string> positions;
   if (token.empty()) return positions;
-  // 21 regions at "rr=<20 digits>-<20 digits>" each fit in 1024.
-  if (token.size() > 1024) {
+  // 21 regions at "rr=<20 digits>-<20 digits>.<6 digits>" each fit.
+  if (token.size() > 1200) {
     return InvalidField(field,
                         "is not a resume token this broker gave (at most "
-                        "1024 characters)",
+                        "1200 characters)",
                         token);
   }
   for (absl::string_view item : absl::StrSplit(token, ',')) {

@@ -4,7 +4,9 @@
 // reading side.
 //
 // A position is the event's place in its region's stream ("1767225600000-0"
-// in Redis); positions increase, and reading after a position never skips
+// in Redis; an entry may hold several events, the clock steps one firing
+// took: "1767225600000-0.3" is the fourth of its entry, and the entry's
+// last has the entry's own position). Reading after a position never skips
 // or repeats an event, also across broker restarts.
 //
 // Thread-safe implementations.
@@ -41,7 +43,8 @@ class EventLog {
       const std::string& region) = 0;
 };
 
-// Whether `position` has the form of a stream position: "<ms>-<seq>".
+// Whether `position` has the form of a stream position: "<ms>-<seq>",
+// perhaps followed by ".<index>" (at most six digits).
 bool IsStreamPosition(absl::string_view position);
 
 // A watcher's place in several regions' streams, as an opaque token:

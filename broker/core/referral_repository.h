@@ -144,7 +144,9 @@ struct ClockRecord {
   std::string region;
   // "<referral id>-<clock kind number>-<history index that started it>".
   std::string id;
-  // 0 before the first write; then 1, 2, ...
+  // 0 before the first write; then greater with each write, and with each
+  // step the store fired by itself (FirePlanned). Compared, not counted: a
+  // store may skip numbers.
   int64_t version = 0;
   slussen::v1::Clock clock;
   // When it next needs firing (it is indexed for the firing sweep);
@@ -172,6 +174,10 @@ struct ClockWrite {
   // steps are left to DeadlineKeeper::FireDue's own reading and writing.
   std::vector<PlannedStep> plan;
   slussen::v1::Event plan_event;
+  // When the plan stops short of the clock's last step (PlanSteps keeps at
+  // most kMaxPlannedSteps, and stops at a step it cannot express): the
+  // firing after its last step, which the store leaves to FireDue.
+  std::optional<absl::Time> after_plan;
 };
 
 // What one FirePlanned call did.

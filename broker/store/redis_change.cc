@@ -6,6 +6,21 @@
 #include "broker/core/status_macros.h"
 
 namespace slussen::store {
+
+const char kStepsFiredLua[] = R"lua(
+local function steps_fired(plan, score)
+  local n, p, k = #(plan or ''), 1, 0
+  local s = score and tonumber(score)
+  while p < n do
+    local l = string.byte(plan, p)
+    if s and tonumber(string.sub(plan, p + 1, p + l)) >= s then break end
+    for _ = 1, 4 do p = p + 1 + string.byte(plan, p) end
+    k = k + 1
+  end
+  return k
+end
+)lua";
+
 namespace {
 
 // ARGV holds one or more changes, each: the number of ARGV items of its
@@ -19,7 +34,8 @@ namespace {
 // {1, stream ids...} when written, {0, value} for an IFEXISTS replay, or
 // the error of the check that failed.
 const RedisScript& ChangeScript() {
-  static const RedisScript* const kScript = new RedisScript(R"lua(
+  static const RedisScript* const kScript =
+      new RedisScript(absl::StrCat(kStepsFiredLua, R"lua(
 local function parse(first, last)
   local ops, pos = {}, first
   while pos <= last do
@@ -50,6 +66,14 @@ local function change(ops, base)
       if actual ~= a[3] then
         return redis.error_reply('ABORTED ' .. a[4] .. ' (' .. a[2] .. ' ' ..
                                  actual .. ', expected ' .. a[3] .. ')')
+      end
+    elseif name == 'FIRED' then
+      local plan = redis.call('HGET', KEYS[base + tonumber(a[1])], 'plan')
+      local score = redis.call('ZSCORE', KEYS[base + tonumber(a[2])], a[3])
+      local fired = steps_fired(plan, score)
+      if fired ~= tonumber(a[4]) then
+        return redis.error_reply('ABORTED ' .. a[5] .. ' (steps fired ' ..
+                                 fired .. ', expected ' .. a[4] .. ')')
       end
     elseif name == 'HFREE' then
       local p = a[2]
@@ -118,7 +142,7 @@ while pos <= #ARGV do
   pos = pos + 2 + count
 end
 return replies
-)lua");
+)lua"));
   return *kScript;
 }
 
@@ -175,6 +199,15 @@ RedisChange& RedisChange::FieldEquals(const std::string& key,
                                       bool missing_is_not_found) {
   return Op({"HEQ", KeyIndex(key), field, value, message,
              missing_is_not_found ? "1" : "0"});
+}
+
+RedisChange& RedisChange::StepsFiredEquals(const std::string& clock_key,
+                                           const std::string& due_key,
+                                           const std::string& member,
+                                           int64_t fired,
+                                           const std::string& message) {
+  return Op({"FIRED", KeyIndex(clock_key), KeyIndex(due_key), member,
+             absl::StrCat(fired), message});
 }
 
 RedisChange& RedisChange::HasFreeUnit(const std::string& key,

@@ -17,7 +17,8 @@
 //       .XAdd(stream_key, {{"type", "5"}, {"event", bytes}});
 //   ASSIGN_OR_RETURN(RedisChange::Result result, change.Apply(pool));
 //
-// Failed checks come back as statuses: FieldEquals and Absent as ABORTED
+// Failed checks come back as statuses: FieldEquals, StepsFiredEquals and
+// Absent as ABORTED
 // (a lost race: read again), HasFreeUnit and UnitFits as
 // FAILED_PRECONDITION. Every key
 // is declared to the script (as Redis Cluster requires); keys of one change
@@ -42,6 +43,16 @@
 #include "broker/store/redis_client.h"
 
 namespace slussen::store {
+
+// Lua: steps_fired(plan, score), the number of steps of a clock's plan
+// that have fired when its place in the due set has `score` (false: it has
+// none). A plan is its steps one after another, each four fields, each a
+// byte of length and its bytes, the first the step's time (ms); steps are
+// in time order. The steps before the first due at or after the score have
+// fired (the one at the score is the next to fire); all have when the
+// clock has no place. Shared by the change script and the clock scripts
+// (redis_referral_store_clocks.cc, which writes plans).
+extern const char kStepsFiredLua[];
 
 class RedisChange {
  public:
@@ -70,6 +81,15 @@ class RedisChange {
   RedisChange& FieldEquals(const std::string& key, const std::string& field,
                            const std::string& value, const std::string& message,
                            bool missing_is_not_found = false);
+  // The clock whose hash is `clock_key` must have fired `fired` steps of
+  // its plan (its field `plan`, laid out as kStepsFiredLua reads it), as
+  // told by its place (`member`) in the due set `due_key`; otherwise
+  // ABORTED "<message> (steps fired <actual>, expected <fired>)": a step
+  // fired since the clock was read.
+  RedisChange& StepsFiredEquals(const std::string& clock_key,
+                                const std::string& due_key,
+                                const std::string& member, int64_t fired,
+                                const std::string& message);
   // The capacity unit of hash `key` whose fields start with `prefix` must
   // have room: <prefix>cap - <prefix>occupied - <prefix>held > 0;
   // otherwise FAILED_PRECONDITION "<message>".

@@ -12,7 +12,9 @@
 //   slussen:{r13}:matchable                ids of RECEIVED and QUEUED
 //   slussen:{r13}:pnr:<keyed hash>         ids per personnummer hash
 //   slussen:{r13}:idem:<org>:<request id>  "<id> <fingerprint>", expiring
-//   slussen:{r13}:events                   stream: the region's outbox
+//   slussen:{r13}:events                   stream: the region's outbox (an
+//                                          entry an event, or a firing's
+//                                          clock steps: field `events`)
 //   slussen:{r13}:offering:<p>:<o>         hash: data, version, and per
 //                                          unit u:<unit>:cap|occupied|held
 //   slussen:{r13}:offerings                "<p>:<o>" of the region's
@@ -21,9 +23,11 @@
 //   slussen:{r13}:holds                    offer ids scored by expiry (ms)
 //   slussen:{r13}:clock:<id>               hash: data, version, next (ms),
 //                                          and its planned steps: plan,
-//                                          step, event, fired (see
+//                                          event (see
 //                                          redis_referral_store_clocks.cc)
 //   slussen:{r13}:clocks:due               clock ids scored by next firing
+//                                          (a planned clock's place tells
+//                                          which of its steps have fired)
 //   slussen:{r13}:clocks:open              open clock ids scored by due
 //   slussen:{r13}:clocks:started           clock ids scored by start
 //   slussen:{r13}:clocks:referral:<id>     the clock ids of a referral

@@ -6,15 +6,18 @@
 // fires or pauses; so of several replicas firing one clock, one wins.
 //
 // A clock's hash holds its `data` (the Clock), `version`, `next` firing,
-// and its plan: the steps it takes as time passes (`plan`, from byte
-// `step` on) and the event they announce (`event`, less type and time). A
-// tick's due clocks are fired by a script inside Redis (FirePlanned) that
-// appends each step's fields to `fired` and its event to the stream; a
-// reader takes `data` and `fired` as one message (protobuf merges
-// concatenated messages: the last value of a field wins), and a full write
-// empties `fired`. No clock crosses the network to be fired. Clocks without a
-// plan are read in one pipeline (GetClocks) and written in one (ApplyClocks),
-// each clock still its own version-checked change.
+// and its plan: the steps it takes as time passes (`plan`) and the event
+// they announce (`event`, less type and time). A tick's due clocks are
+// fired by a script inside Redis (FirePlanned) that appends their steps'
+// events to the stream, a batch to an entry, and moves each clock's place
+// in the due set to its next step: that place is all that changes. A reader
+// takes the steps before the place as fired: the clock is `data` followed
+// by those steps' fields (protobuf merges concatenated messages: the last
+// value of a field wins), and its version counts them, so that a change
+// read before a step fired is refused. No clock crosses the network to be
+// fired, and no clock's hash is written when it fires. Clocks without a
+// plan are read in one pipeline (GetClocks) and written in one
+// (ApplyClocks), each clock still its own version-checked change.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -24,6 +27,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "broker/core/deadlines.h"
 #include "broker/core/names.h"
 #include "broker/core/proto_time.h"
@@ -46,71 +50,156 @@ std::string ReferralIdOf(const std::string& clock_id) {
   return dash == std::string::npos ? clock_id : clock_id.substr(0, dash);
 }
 
-absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
-    const std::string& region, const std::string& id, const RedisValue& reply) {
-  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 4) {
-    return absl::InternalError(
-        absl::StrCat("redis: unexpected reply reading clock ", id));
-  }
-  if (reply.elements[0].is_nil()) return std::nullopt;
-  ClockRecord record;
-  record.region = region;
-  record.id = id;
-  int64_t next_fire_ms = 0;
-  if (!record.clock.ParseFromString(
-          absl::StrCat(reply.elements[0].str, reply.elements[3].str)) ||
-      !absl::SimpleAtoi(reply.elements[1].str, &record.version) ||
-      (!reply.elements[2].str.empty() &&
-       !absl::SimpleAtoi(reply.elements[2].str, &next_fire_ms))) {
-    return absl::DataLossError(
-        absl::StrCat("clock ", id, " in region ", region, " is unreadable"));
-  }
-  if (!reply.elements[2].str.empty()) {
-    record.next_fire = absl::FromUnixMillis(next_fire_ms);
-  }
-  return record;
-}
+// A stored version counts a clock's writes; a record's version is that
+// times this plus the steps of its plan fired since (at most
+// kMaxPlannedSteps, and the plan's tail).
+constexpr int64_t kVersionSteps = 16;
+static_assert(core::kMaxPlannedSteps + 1 < kVersionSteps);
 
 // A plan as stored: its steps one after another, each four fields, each
 // a byte of length and its bytes: when (ms), the event type (a number, as
 // the stream's `type`), the Clock fields it sets (serialized), and the
-// Event's type field (serialized). Read by FirePlannedScript, which keeps
-// in `step` the byte (1-based) where the next step begins. Empty for no
+// Event's type field (serialized). A plan that stops short of the clock's
+// last step ends with a tail: a step with the time of the firing after
+// and no type, which FirePlannedScript leaves to the keeper. Empty for no
 // plan, and for one with a field of 256 bytes or more (none is near: the
-// longest, the fields set, is a few bytes).
-std::string EncodePlan(const std::vector<core::PlannedStep>& plan) {
+// longest, the fields set, is a few bytes) or whose times go back.
+std::string EncodePlan(const ClockWrite& write) {
   std::string out;
-  for (const core::PlannedStep& step : plan) {
+  if (!write.plan.empty() && write.record.next_fire != write.plan[0].at) {
+    return out;
+  }
+  auto append = [&out](absl::string_view field) {
+    if (field.size() > 255) return false;
+    out.push_back(static_cast<char>(field.size()));
+    out.append(field.data(), field.size());
+    return true;
+  };
+  std::optional<absl::Time> last;
+  for (const core::PlannedStep& step : write.plan) {
+    if (last.has_value() && step.at < *last) return "";
+    last = step.at;
     v1::Event type;
     type.set_type(step.type);
     for (const std::string& field :
          {Millis(step.at), absl::StrCat(step.type),
           step.set.SerializeAsString(), type.SerializeAsString()}) {
-      if (field.size() > 255) return "";
-      out.push_back(static_cast<char>(field.size()));
-      out.append(field);
+      if (!append(field)) return "";
+    }
+  }
+  if (!out.empty() && write.after_plan.has_value()) {
+    if (*write.after_plan < *last) return "";
+    for (const std::string& field : {Millis(*write.after_plan), std::string(),
+                                     std::string(), std::string()}) {
+      append(field);
     }
   }
   return out;
 }
 
-// The plan fields of a clock's hash as `write` sets them: a new plan runs
-// from its first step, and no step of it has fired.
-std::vector<std::pair<std::string, std::string>> PlanFields(
-    const ClockWrite& write) {
-  std::string plan = EncodePlan(write.plan);
-  const bool planned = !plan.empty();
-  return {{"plan", std::move(plan)},
-          {"step", planned ? "1" : ""},
-          {"event", planned ? write.plan_event.SerializeAsString() : ""},
-          {"fired", ""}};
+// A stored plan's steps as a reader needs them: when, and the fields set.
+struct StoredStep {
+  int64_t at_ms = 0;
+  absl::string_view set;
+};
+
+std::optional<std::vector<StoredStep>> DecodePlan(absl::string_view plan) {
+  std::vector<StoredStep> out;
+  size_t p = 0;
+  while (p < plan.size()) {
+    absl::string_view fields[4];
+    for (absl::string_view& field : fields) {
+      if (p >= plan.size()) return std::nullopt;
+      const size_t n = static_cast<unsigned char>(plan[p]);
+      if (p + 1 + n > plan.size()) return std::nullopt;
+      field = plan.substr(p + 1, n);
+      p += 1 + n;
+    }
+    StoredStep step{.set = fields[2]};
+    if (!absl::SimpleAtoi(fields[0], &step.at_ms)) return std::nullopt;
+    out.push_back(step);
+  }
+  return out;
 }
 
-// A clock is its `data` followed by the fields its steps fired inside
-// Redis set (`fired`): protobuf reads the two as one, merged.
-std::vector<std::string> ReadClock(const std::string& region,
-                                   const std::string& id) {
-  return {"HMGET", keys::Clock(region, id), "data", "version", "next", "fired"};
+// Reads clocks, each at one instant (a step fired or a write between the
+// reads of its hash and its place would tear it). KEYS: 1 the region's
+// clocks by next firing, then each clock's hash; ARGV: their ids. The
+// reply: for each clock its data, version, next and plan (each nil when
+// missing), then their places in the due set.
+const RedisScript& ReadClocksScript() {
+  static const RedisScript* const kScript = new RedisScript(R"lua(
+local out = {}
+for i = 2, #KEYS do
+  out[i - 1] = redis.call('HMGET', KEYS[i], 'data', 'version', 'next', 'plan')
+end
+out[#KEYS] = redis.call('ZMSCORE', KEYS[1], unpack(ARGV))
+return out
+)lua");
+  return *kScript;
+}
+
+// Clocks to a read script call.
+constexpr size_t kClocksPerRead = 256;
+
+// The clock ReadClocksScript's reply tells of, from its hash's fields
+// (`hash`) and its place: `data` with the fields of the plan's steps before
+// its place in the due set (those that have fired; all when it has none)
+// merged in; nullopt when it does not exist.
+absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
+    const std::string& region, const std::string& id, const RedisValue& hash,
+    const RedisValue& place) {
+  if (hash.type != RedisValue::Type::kArray || hash.elements.size() != 4) {
+    return absl::InternalError(
+        absl::StrCat("redis: unexpected reply reading clock ", id));
+  }
+  const std::vector<RedisValue>& read = hash.elements;
+  if (read[0].is_nil()) return std::nullopt;
+  const auto unreadable = [&] {
+    return absl::DataLossError(
+        absl::StrCat("clock ", id, " in region ", region, " is unreadable"));
+  };
+  ClockRecord record;
+  record.region = region;
+  record.id = id;
+  const std::string& next = read[2].str;
+  const std::optional<std::vector<StoredStep>> plan = DecodePlan(read[3].str);
+  int64_t stored_version = 0;
+  int64_t next_ms = 0;
+  std::optional<int64_t> place_ms;
+  if (!place.is_nil()) {
+    double score = 0;
+    if (!absl::SimpleAtod(place.str, &score)) return unreadable();
+    place_ms = std::llround(score);
+  }
+  if (!plan.has_value() || !absl::SimpleAtoi(read[1].str, &stored_version) ||
+      (!next.empty() && !absl::SimpleAtoi(next, &next_ms))) {
+    return unreadable();
+  }
+  std::string data = read[0].str;
+  size_t fired = 0;
+  while (fired < plan->size() &&
+         (!place_ms.has_value() || (*plan)[fired].at_ms < *place_ms)) {
+    absl::StrAppend(&data, (*plan)[fired].set);
+    ++fired;
+  }
+  if (!record.clock.ParseFromString(data)) return unreadable();
+  record.version = stored_version * kVersionSteps + static_cast<int64_t>(fired);
+  if (plan->empty()) {
+    if (!next.empty()) record.next_fire = absl::FromUnixMillis(next_ms);
+  } else if (place_ms.has_value()) {
+    record.next_fire = absl::FromUnixMillis(*place_ms);
+  }
+  return record;
+}
+
+// The plan fields of a clock's hash as `write` sets them.
+std::vector<std::pair<std::string, std::string>> PlanFields(
+    const ClockWrite& write) {
+  std::string plan = EncodePlan(write);
+  const bool planned = !plan.empty();
+  return {{"plan", std::move(plan)},
+          {"event", planned ? write.plan_event.SerializeAsString() : ""}};
 }
 
 }  // namespace
@@ -125,13 +214,17 @@ void RedisReferralStore::ClockInto(RedisChange& change,
         .ZAdd(keys::ClocksStarted(r.region),
               Millis(core::ToAbslTime(r.clock.start_time())), r.id);
   } else {
-    change.FieldEquals(key, "version", absl::StrCat(r.version),
-                       absl::StrCat("clock ", r.clock.name(), " changed"),
-                       /*missing_is_not_found=*/true);
+    const std::string changed =
+        absl::StrCat("clock ", r.clock.name(), " changed");
+    change
+        .FieldEquals(key, "version", absl::StrCat(r.version / kVersionSteps),
+                     changed, /*missing_is_not_found=*/true)
+        .StepsFiredEquals(key, keys::ClocksDue(r.region), r.id,
+                          r.version % kVersionSteps, changed);
   }
   RedisChange::Fields fields = {
       {"data", r.clock.SerializeAsString()},
-      {"version", absl::StrCat(r.version + 1)},
+      {"version", absl::StrCat(r.version / kVersionSteps + 1)},
       {"next", r.next_fire ? Millis(*r.next_fire) : ""}};
   for (auto& field : PlanFields(write)) fields.push_back(std::move(field));
   change.HSet(key, fields);
@@ -159,7 +252,7 @@ absl::StatusOr<int64_t> RedisReferralStore::ApplyClock(
   RedisChange change;
   ClockInto(change, write);
   RETURN_IF_ERROR(change.Apply(*pool_).status());
-  return write.record.version + 1;
+  return (write.record.version / kVersionSteps + 1) * kVersionSteps;
 }
 
 namespace {
@@ -168,50 +261,51 @@ namespace {
 // Redis time went into the general change script's parsing of some 45
 // arguments a step into tables (BENCHMARKS.md), not into the writes. The
 // same writes as ClockInto makes for a clock of version > 0, with the same
-// version check, each step atomic on its own (a script call runs whole).
-// KEYS: 1 the region's clocks by next firing, 2 its open clocks by due
-// time, 3 its events, then the hash of each step's clock. ARGV, 12 a step:
-// clock id, version read, data, next firing (ms; '' none), due (ms; ''
-// closed), event type ('' none), referral, event, and the plan's four
-// fields (PlanFields). The reply, a step each:
-// the event's stream id ('' without an event), 0 when the clock is gone,
-// or the version found when it is not the one read.
+// checks, each step atomic on its own (a script call runs whole). KEYS: 1
+// the region's clocks by next firing, 2 its open clocks by due time, 3 its
+// events, then the hash of each step's clock. ARGV, 11 a step: clock id,
+// stored version read, steps fired read, data, next firing (ms; '' none),
+// due (ms; '' closed), event type ('' none), referral, event, and the
+// plan's two fields (PlanFields). The reply, a step each: the event's
+// stream id ('' without an event), 0 when the clock is gone, or
+// {version, steps fired} found when they are not those read.
 const RedisScript& ClockStepScript() {
-  static const RedisScript* const kScript = new RedisScript(R"lua(
+  static const RedisScript* const kScript =
+      new RedisScript(absl::StrCat(kStepsFiredLua, R"lua(
 local replies = {}
 for i = 1, #KEYS - 3 do
-  local key, a = KEYS[3 + i], (i - 1) * 12
+  local key, a = KEYS[3 + i], (i - 1) * 11
   local id = ARGV[a + 1]
-  local version = redis.call('HGET', key, 'version')
-  if not version then
+  local h = redis.call('HMGET', key, 'version', 'plan')
+  local fired = h[1] and steps_fired(h[2], redis.call('ZSCORE', KEYS[1], id))
+  if not h[1] then
     replies[i] = 0
-  elseif version ~= ARGV[a + 2] then
-    replies[i] = {version}
+  elseif h[1] ~= ARGV[a + 2] or fired ~= tonumber(ARGV[a + 3]) then
+    replies[i] = {h[1], fired}
   else
-    redis.call('HSET', key, 'data', ARGV[a + 3], 'version',
-               tostring(tonumber(version) + 1), 'next', ARGV[a + 4],
-               'plan', ARGV[a + 9], 'step', ARGV[a + 10],
-               'event', ARGV[a + 11], 'fired', ARGV[a + 12])
-    if ARGV[a + 4] == '' then
+    redis.call('HSET', key, 'data', ARGV[a + 4], 'version',
+               tostring(tonumber(h[1]) + 1), 'next', ARGV[a + 5],
+               'plan', ARGV[a + 10], 'event', ARGV[a + 11])
+    if ARGV[a + 5] == '' then
       redis.call('ZREM', KEYS[1], id)
     else
-      redis.call('ZADD', KEYS[1], ARGV[a + 4], id)
-    end
-    if ARGV[a + 5] == '' then
-      redis.call('ZREM', KEYS[2], id)
-    else
-      redis.call('ZADD', KEYS[2], ARGV[a + 5], id)
+      redis.call('ZADD', KEYS[1], ARGV[a + 5], id)
     end
     if ARGV[a + 6] == '' then
+      redis.call('ZREM', KEYS[2], id)
+    else
+      redis.call('ZADD', KEYS[2], ARGV[a + 6], id)
+    end
+    if ARGV[a + 7] == '' then
       replies[i] = ''
     else
-      replies[i] = redis.call('XADD', KEYS[3], '*', 'type', ARGV[a + 6],
-                              'referral', ARGV[a + 7], 'event', ARGV[a + 8])
+      replies[i] = redis.call('XADD', KEYS[3], '*', 'type', ARGV[a + 7],
+                              'referral', ARGV[a + 8], 'event', ARGV[a + 9])
     end
   end
 end
 return replies
-)lua");
+)lua"));
   return *kScript;
 }
 
@@ -223,7 +317,8 @@ void AppendStep(RedisPool::ScriptCall& call, const ClockWrite& write) {
   const ClockRecord& r = write.record;
   call.keys.push_back(keys::Clock(r.region, r.id));
   call.args.push_back(r.id);
-  call.args.push_back(absl::StrCat(r.version));
+  call.args.push_back(absl::StrCat(r.version / kVersionSteps));
+  call.args.push_back(absl::StrCat(r.version % kVersionSteps));
   call.args.push_back(r.clock.SerializeAsString());
   call.args.push_back(r.next_fire ? Millis(*r.next_fire) : "");
   call.args.push_back(core::IsOpen(r.clock)
@@ -250,10 +345,12 @@ absl::Status StepOutcome(const ClockRecord& r, const RedisValue& reply) {
       return absl::NotFoundError(
           absl::StrCat("clock ", r.clock.name(), " not found"));
     case RedisValue::Type::kArray:
-      if (reply.elements.size() == 1) {
-        return absl::AbortedError(
-            absl::StrCat("clock ", r.clock.name(), " changed (version ",
-                         reply.elements[0].str, ", expected ", r.version, ")"));
+      if (reply.elements.size() == 2) {
+        return absl::AbortedError(absl::StrCat(
+            "clock ", r.clock.name(), " changed (version ",
+            reply.elements[0].str, " with ", reply.elements[1].integer,
+            " steps fired, expected ", r.version / kVersionSteps, " with ",
+            r.version % kVersionSteps, ")"));
       }
       break;
     case RedisValue::Type::kError:
@@ -324,10 +421,9 @@ absl::StatusOr<std::vector<absl::Status>> RedisReferralStore::ApplyClocks(
 
 absl::StatusOr<ClockRecord> RedisReferralStore::GetClock(
     const std::string& region, const std::string& id) {
-  ASSIGN_OR_RETURN(const RedisValue reply,
-                   pool_->Command(ReadClock(region, id)));
-  ASSIGN_OR_RETURN(std::optional<ClockRecord> record,
-                   DecodeClock(region, id, reply));
+  ASSIGN_OR_RETURN(std::vector<std::optional<ClockRecord>> read,
+                   GetClocks(region, {id}));
+  std::optional<ClockRecord>& record = read.at(0);
   if (!record.has_value()) {
     return absl::NotFoundError(
         absl::StrCat("clock regions/", region, "/clocks/", id, " not found"));
@@ -342,16 +438,39 @@ namespace {
 absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
     RedisPool& pool, const std::string& region,
     const std::vector<std::string>& ids) {
-  std::vector<std::vector<std::string>> reads;
-  reads.reserve(ids.size());
-  for (const std::string& id : ids) reads.push_back(ReadClock(region, id));
-  ASSIGN_OR_RETURN(const std::vector<RedisValue> replies, pool.Pipeline(reads));
+  std::vector<RedisPool::ScriptCall> calls;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i % kClocksPerRead == 0) {
+      calls.emplace_back();
+      calls.back().keys = {keys::ClocksDue(region)};
+    }
+    calls.back().keys.push_back(keys::Clock(region, ids[i]));
+    calls.back().args.push_back(ids[i]);
+  }
+  ASSIGN_OR_RETURN(const std::vector<RedisValue> replies,
+                   pool.EvalPipeline(ReadClocksScript(), calls));
   std::vector<std::optional<ClockRecord>> out;
   out.reserve(ids.size());
-  for (size_t i = 0; i < ids.size(); ++i) {
-    ASSIGN_OR_RETURN(std::optional<ClockRecord> record,
-                     DecodeClock(region, ids[i], replies[i]));
-    out.push_back(std::move(record));
+  for (size_t c = 0; c < calls.size(); ++c) {
+    const RedisValue& reply = replies[c];
+    if (reply.type == RedisValue::Type::kError) {
+      return StatusFromErrorReply(reply.str);
+    }
+    const size_t first = c * kClocksPerRead;
+    const size_t count = calls[c].args.size();
+    if (reply.type != RedisValue::Type::kArray ||
+        reply.elements.size() != count + 1 ||
+        reply.elements[count].elements.size() != count) {
+      return absl::InternalError(absl::StrCat(
+          "redis: unexpected reply reading clocks of region ", region));
+    }
+    const std::vector<RedisValue>& places = reply.elements[count].elements;
+    for (size_t k = 0; k < count; ++k) {
+      ASSIGN_OR_RETURN(
+          std::optional<ClockRecord> record,
+          DecodeClock(region, ids[first + k], reply.elements[k], places[k]));
+      out.push_back(std::move(record));
+    }
   }
   return out;
 }
@@ -488,74 +607,92 @@ namespace {
 
 // Fires the planned steps due of a region's due clocks, inside Redis. KEYS:
 // 1 the region's clocks by next firing, 2 its events. ARGV: 1 now (ms), 2
-// clocks at most, 3 the key of a clock less its id, 4 a referral's name
-// less its id, 5 the Event's time field (serialized). A clock id starts
-// with its referral's id and a '-' (ReferralIdOf); every key shares the
-// region's hash tag, so a cluster node serves them all. For each clock due:
-// its steps due (from byte `step` of its plan on, while their time has
-// come) each append their fields to `fired` and their event to the
-// stream; then version, next firing and step move on, and its place in
-// the due set (all clocks' places in one command at the end). A clock
-// without a plan, or whose plan's step is not its `next` firing or not due
-// (its place in the due set is stale), is left as it is; a place in the
-// due set without its clock is removed. The reply: clocks taken, steps
-// fired, the ids left.
+// clocks at most, 3 the key of a clock less its id, 4 the Event's time
+// field (serialized). Every key shares the region's hash tag, so a cluster
+// node serves them all. For each clock due: its steps from the one at its
+// place in the due set on, while their time has come, each add their
+// event (the plan's `event`, the step's type and the time) to a batch;
+// then its place moves to its next step (all clocks' places in one
+// command at the end), and nothing else of the clock is written. The
+// batch is one stream entry, its field `events` the events as protobuf
+// lays out a repeated message field 1 (RedisEventLog reads it). A clock
+// without a plan, or whose place is not one of its steps (stale), is left
+// as it is, and so is one whose plan's tail is due (after firing the steps
+// before it); a place without its clock is removed. The reply: clocks
+// taken, steps fired, the ids left.
 const RedisScript& FirePlannedScript() {
   static const RedisScript* const kScript = new RedisScript(R"lua(
 local now = tonumber(ARGV[1])
-local ids = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE',
-                       'LIMIT', 0, ARGV[2])
-local byte, sub = string.byte, string.sub
--- The step of `plan` at byte `p` (EncodePlan): its time, type, clock
--- fields and event field, and the byte where the next begins.
-local function step(plan, p)
-  local out = {}
-  for k = 1, 4 do
-    local n = byte(plan, p)
-    out[k] = sub(plan, p + 1, p + n)
-    p = p + 1 + n
+local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE',
+                       'LIMIT', 0, ARGV[2], 'WITHSCORES')
+local byte, sub, char, floor = string.byte, string.sub, string.char,
+                               math.floor
+-- A protobuf varint (an event's length).
+local function varint(n)
+  local out = ''
+  while n >= 128 do
+    out = out .. char(n % 128 + 128)
+    n = floor(n / 128)
   end
-  out[5] = p
-  return out
+  return out .. char(n)
 end
-local steps, left = 0, {}
+-- The batch, in pieces: each event's tag and length, then its parts.
+local events, fired, left = {}, 0, {}
+local time = ARGV[4]
 local adds, removes = {'ZADD', KEYS[1]}, {'ZREM', KEYS[1]}
-for _, id in ipairs(ids) do
-  local key = ARGV[3] .. id
-  local h = redis.call('HMGET', key, 'version', 'next', 'plan', 'step',
-                       'event', 'fired')
-  local plan, p = h[3], tonumber(h[4])
-  local s = h[1] and plan and p and p < #plan and step(plan, p)
+for i = 1, #due, 2 do
+  local id, place = due[i], tonumber(due[i + 1])
+  local h = redis.call('HMGET', ARGV[3] .. id, 'version', 'plan', 'event')
   if not h[1] then
     removes[#removes + 1] = id
-  elseif not s or s[1] ~= h[2] or tonumber(h[2]) > now then
-    left[#left + 1] = id
   else
-    local fired = h[6] or ''
-    local referral = ARGV[4] .. string.match(id, '^[^-]*')
-    while s and tonumber(s[1]) <= now do
-      fired = fired .. s[3]
-      redis.call('XADD', KEYS[2], '*', 'type', s[2], 'referral', referral,
-                 'event', h[5] .. s[4] .. ARGV[5])
-      steps = steps + 1
-      p = s[5]
-      s = p < #plan and step(plan, p)
+    -- The plan's steps (EncodePlan), read in place: each its time, type,
+    -- clock fields and event field, a byte of length before each.
+    local plan, event = h[2] or '', h[3] or ''
+    local p, n, at_place, next, next_due = 1, #plan, false, nil, false
+    while p < n do
+      local l = byte(plan, p)
+      local at = sub(plan, p + 1, p + l)
+      local type_at = p + 1 + l
+      local type_length = byte(plan, type_at)
+      local event_at = type_at + 2 + type_length + byte(plan, type_at + 1 +
+                                                         type_length)
+      local event_length = byte(plan, event_at)
+      local t = tonumber(at)
+      if t >= place then
+        if not at_place then
+          if t ~= place then break end
+          at_place = true
+        end
+        if type_length == 0 or t > now then
+          next, next_due = at, type_length == 0 and t <= now
+          break
+        end
+        events[#events + 1] = '\10' .. varint(#event + event_length + #time)
+        events[#events + 1] = event
+        events[#events + 1] = sub(plan, event_at + 1, event_at + event_length)
+        events[#events + 1] = time
+        fired = fired + 1
+      end
+      p = event_at + 1 + event_length
     end
-    local next = s and s[1] or ''
-    redis.call('HSET', key, 'fired', fired,
-               'version', tostring(tonumber(h[1]) + 1), 'next', next,
-               'step', tostring(p))
-    if next == '' then
+    if not at_place then
+      left[#left + 1] = id
+    elseif not next then
       removes[#removes + 1] = id
     else
       adds[#adds + 1] = next
       adds[#adds + 1] = id
+      if next_due then left[#left + 1] = id end
     end
   end
 end
+if #events > 0 then
+  redis.call('XADD', KEYS[2], '*', 'events', table.concat(events))
+end
 if #adds > 2 then redis.call(unpack(adds)) end
 if #removes > 2 then redis.call(unpack(removes)) end
-return {#ids, steps, left}
+return {#due / 2, fired, left}
 )lua");
   return *kScript;
 }
@@ -571,7 +708,6 @@ absl::StatusOr<core::PlannedFiring> RedisReferralStore::FirePlanned(
       pool_->Eval(FirePlannedScript(),
                   {keys::ClocksDue(region), keys::Events(region)},
                   {Millis(now), absl::StrCat(limit), keys::Clock(region, ""),
-                   core::ReferralName{region, ""}.ToString(),
                    time.SerializeAsString()}));
   if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 3 ||
       reply.elements[2].type != RedisValue::Type::kArray) {

@@ -71,6 +71,7 @@
 #include "broker/service/deadline_ticker.h"
 #include "broker/store/redis_change.h"
 #include "broker/store/redis_client.h"
+#include "broker/store/redis_event_log.h"
 #include "broker/store/redis_keys.h"
 #include "broker/store/redis_referral_store.h"
 #include "tests/fakes/in_memory_referral_repository.h"
@@ -1129,24 +1130,24 @@ void BM_MidnightBurst(benchmark::State& state) {
   const absl::Duration took = absl::Now() - start;
   const double redis_cpu_s = f.RedisCpuSeconds() - cpu_before;
   const double broker_cpu_s = ProcessCpuSeconds() - broker_before;
-  // When each step was written: its event's id.
+  // When each step was written: its event's stream entry's id (a firing's
+  // steps share an entry).
   const int64_t start_ms = absl::ToUnixMillis(start);
   std::vector<double> late;
+  store::RedisEventLog log(&f.pool());
   for (size_t r = 0; r < regions.size(); ++r) {
-    std::string from = absl::StrCat("(", after[r]);
+    std::string from = after[r];
     for (;;) {
-      const store::RedisValue page =
-          OrDie(f.pool().Command({"XRANGE", store::keys::Events(regions[r]),
-                                  from, "+", "COUNT", "10000"}),
-                "XRANGE");
-      for (const store::RedisValue& entry : page.elements) {
-        const std::string& id = entry.elements.at(0).str;
+      const std::vector<core::LoggedEvent> page =
+          OrDie(log.ReadAfter(regions[r], from, 10000), "ReadAfter");
+      for (const core::LoggedEvent& logged : page) {
         int64_t ms = 0;
-        (void)absl::SimpleAtoi(id.substr(0, id.find('-')), &ms);
+        (void)absl::SimpleAtoi(
+            logged.position.substr(0, logged.position.find('-')), &ms);
         late.push_back(static_cast<double>(ms - start_ms) / 1000.0);
-        from = absl::StrCat("(", id);
       }
-      if (page.elements.size() < 10000) break;
+      if (page.empty()) break;
+      from = page.back().position;
     }
   }
   if (fired != due || static_cast<int64_t>(late.size()) != fired) {

@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "broker/core/proto_time.h"
 #include "broker/store/redis_client.h"
+#include "broker/store/redis_event_log.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "slussen/v1/coordinator_service.grpc.pb.h"
@@ -199,19 +200,16 @@ class DeadlinesE2eTest : public ::testing::Test {
   }
 
   // Events of `type` about `clock` in region 13's stream.
+  // Events of the region's stream, as watchers read them.
   int EventsOf(v1::EventType type, const std::string& clock) {
-    absl::StatusOr<store::RedisValue> entries =
-        pool_->Command({"XRANGE", "slussen:{r13}:events", "-", "+"});
-    EXPECT_TRUE(entries.ok()) << entries.status();
+    store::RedisEventLog log(pool_.get());
+    absl::StatusOr<std::vector<core::LoggedEvent>> events =
+        log.ReadAfter("13", "0-0", 100000);
+    EXPECT_TRUE(events.ok()) << events.status();
     int count = 0;
-    for (const store::RedisValue& entry : entries->elements) {
-      const std::vector<store::RedisValue>& fields = entry.elements[1].elements;
-      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-        if (fields[i].str != "event") continue;
-        v1::Event event;
-        EXPECT_TRUE(event.ParseFromString(fields[i + 1].str));
-        count += event.type() == type && event.clock() == clock;
-      }
+    for (const core::LoggedEvent& logged :
+         events.value_or(std::vector<core::LoggedEvent>())) {
+      count += logged.event.type() == type && logged.event.clock() == clock;
     }
     return count;
   }

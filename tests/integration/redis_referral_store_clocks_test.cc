@@ -126,7 +126,7 @@ class RedisReferralStoreClocksTest : public ::testing::Test {
   }
 
   // Writes `writes`, expecting every one to succeed; the records as they
-  // are now.
+  // are now, read back.
   std::vector<ClockRecord> MustWrite(const std::vector<ClockWrite>& writes) {
     absl::StatusOr<std::vector<absl::Status>> written =
         store_->ApplyClocks(writes);
@@ -136,14 +136,14 @@ class RedisReferralStoreClocksTest : public ::testing::Test {
       if (written.ok()) {
         EXPECT_TRUE((*written)[i].ok()) << (*written)[i];
       }
-      records.push_back(writes[i].record);
-      ++records.back().version;
+      records.push_back(MustGet(writes[i].record.id, writes[i].record.region));
     }
     return records;
   }
 
-  ClockRecord MustGet(const std::string& id) {
-    absl::StatusOr<ClockRecord> record = store_->GetClock(kRegion, id);
+  ClockRecord MustGet(const std::string& id,
+                      const std::string& region = kRegion) {
+    absl::StatusOr<ClockRecord> record = store_->GetClock(region, id);
     EXPECT_TRUE(record.ok()) << record.status();
     return record.value_or(ClockRecord());
   }
@@ -171,7 +171,8 @@ TEST_F(RedisReferralStoreClocksTest, GetClocksReadsEachInOrderOneEntryAnId) {
   ASSERT_EQ(read->size(), 3u);
   ASSERT_TRUE((*read)[0].has_value());
   EXPECT_EQ((*read)[0]->id, made[1].id);
-  EXPECT_EQ((*read)[0]->version, 1);
+  EXPECT_EQ((*read)[0]->version, made[1].version);
+  EXPECT_GT((*read)[0]->version, 0);
   EXPECT_EQ((*read)[0]->clock.name(), made[1].clock.name());
   EXPECT_EQ((*read)[0]->next_fire, made[1].next_fire);
   EXPECT_FALSE((*read)[1].has_value());
@@ -205,18 +206,18 @@ TEST_F(RedisReferralStoreClocksTest,
                           absl::StatusCode::kNotFound, absl::StatusCode::kOk));
   EXPECT_THAT((*written)[2].message(), HasSubstr("changed"));
 
-  // The two written are at version 2, warned, re-indexed at their due time
-  // and announced; the lost ones are as the other writers left them.
+  // The two written are at a later version, warned, re-indexed at their due
+  // time and announced; the lost ones are as the other writers left them.
   for (const int i : {0, 3}) {
     const ClockRecord now = MustGet(made[i].id);
-    EXPECT_EQ(now.version, 2);
+    EXPECT_GT(now.version, made[i].version);
     EXPECT_TRUE(now.clock.warned());
     EXPECT_EQ(now.next_fire, core::ToAbslTime(made[i].clock.due_time()));
     EXPECT_EQ(Redis({"ZSCORE", keys::ClocksDue(kRegion), made[i].id}).str,
               absl::StrCat(absl::ToUnixMillis(*now.next_fire)));
   }
-  EXPECT_EQ(MustGet(made[1].id).version, 1);
-  EXPECT_EQ(MustGet(made[2].id).version, 2);
+  EXPECT_EQ(MustGet(made[1].id).version, made[1].version);
+  EXPECT_GT(MustGet(made[2].id).version, made[2].version);
   EXPECT_EQ(MustGet(made[2].id).clock.SerializeAsString(), before_3);
   EXPECT_EQ(Redis({"EXISTS", keys::Clock(kRegion, "ref9-1-0")}).integer, 0);
   EXPECT_EQ(Events(), 3);  // the other replica's and this batch's two
@@ -481,11 +482,15 @@ TEST_F(PlannedFiringTest, EveryStepIsFiredInsideRedisAsFireWouldTakeIt) {
       }
     }
   }
+  std::vector<std::string> ids;
+  for (const auto& [id, clock] : expected) ids.push_back(id);
+  std::map<std::string, int64_t> versions;  // by clock id, as last read
   std::multiset<EventKey> expected_events;
   int expected_steps = 0;
   int steps = 0;
   for (absl::Time now = Local(2026, 12, 15); now < Local(2027, 2, 1);
        now += absl::Hours(6)) {
+    std::set<std::string> stepped;
     for (auto& [id, clock] : expected) {
       while (std::optional<core::Firing> firing =
                  core::Fire(clock, now, calendar())) {
@@ -493,10 +498,33 @@ TEST_F(PlannedFiringTest, EveryStepIsFiredInsideRedisAsFireWouldTakeIt) {
         expected_events.insert(
             KeyOf(core::ClockEvent(clock, firing->event, now)));
         ++expected_steps;
+        stepped.insert(id);
       }
     }
     steps += FireAll(now);
     ASSERT_EQ(steps, expected_steps) << "at " << now;
+    // Read between steps, every clock is as Fire left it, its next firing
+    // Fire's next, and its version moved on with each step.
+    const absl::StatusOr<std::vector<std::optional<ClockRecord>>> read =
+        store_->GetClocks(kRegion, ids);
+    ASSERT_TRUE(read.ok()) << read.status();
+    for (size_t i = 0; i < ids.size(); ++i) {
+      ASSERT_TRUE((*read)[i].has_value()) << ids[i];
+      const ClockRecord& stored = *(*read)[i];
+      const v1::Clock& clock = expected.at(ids[i]);
+      ASSERT_EQ(stored.clock.SerializeAsString(), clock.SerializeAsString())
+          << "at " << now << "\n"
+          << stored.clock.DebugString() << "expected\n"
+          << clock.DebugString();
+      EXPECT_EQ(stored.next_fire, core::NextFireTime(clock, calendar()))
+          << ids[i] << " at " << now;
+      auto [last, first_read] = versions.emplace(ids[i], stored.version);
+      if (!first_read) {
+        EXPECT_EQ(stored.version > last->second, stepped.contains(ids[i]))
+            << ids[i] << " at " << now;
+        last->second = stored.version;
+      }
+    }
   }
   EXPECT_EQ(expected_steps, 3 * static_cast<int>(expected.size()));
   for (const auto& [id, clock] : expected) {
@@ -512,20 +540,16 @@ TEST_F(PlannedFiringTest, EveryStepIsFiredInsideRedisAsFireWouldTakeIt) {
     logged_events.insert(KeyOf(logged.event));
   }
   EXPECT_EQ(logged_events, expected_events);
-  // Nothing is left due: the due set is empty, the stream's own fields
-  // name the type and the referral as the broker's writes do.
+  // Nothing is left due. The stream holds the steps a firing's batch to an
+  // entry, in its one field `events`.
   EXPECT_EQ(Redis({"ZCARD", keys::ClocksDue(kRegion)}).integer, 0);
-  const RedisValue first =
-      Redis({"XRANGE", keys::Events(kRegion), "-", "+", "COUNT", "1"});
-  ASSERT_EQ(first.elements.size(), 1u);
-  const RedisValue& fields = first.elements[0].elements.at(1);
-  ASSERT_EQ(fields.elements.size(), 6u);
-  v1::Event event;
-  ASSERT_TRUE(event.ParseFromString(fields.elements[5].str));
-  EXPECT_EQ(fields.elements[0].str, "type");
-  EXPECT_EQ(fields.elements[1].str, absl::StrCat(event.type()));
-  EXPECT_EQ(fields.elements[2].str, "referral");
-  EXPECT_EQ(fields.elements[3].str, event.referral());
+  const RedisValue entries = Redis({"XRANGE", keys::Events(kRegion), "-", "+"});
+  EXPECT_LT(entries.elements.size(), static_cast<size_t>(expected_steps));
+  for (const RedisValue& entry : entries.elements) {
+    const RedisValue& fields = entry.elements.at(1);
+    ASSERT_EQ(fields.elements.size(), 2u);
+    EXPECT_EQ(fields.elements[0].str, "events");
+  }
 }
 
 TEST_F(PlannedFiringTest, ANextFiringOfAPausedClockIsNotStepped) {
@@ -536,8 +560,7 @@ TEST_F(PlannedFiringTest, ANextFiringOfAPausedClockIsNotStepped) {
       core::PauseClock(written.record.clock, v1::DELAY_CAUSE_PARTICIPANT,
                        "sjuk", v1::Actor(), Local(2026, 12, 28, 9));
   ASSERT_TRUE(paused.ok()) << paused.status();
-  ClockWrite pause{.record = written.record};
-  pause.record.version = 1;
+  ClockWrite pause{.record = MustGet(written.record.id)};
   pause.record.clock = *paused;
   core::ScheduleClock(&pause, calendar());
   EXPECT_THAT(pause.plan, IsEmpty());
@@ -549,13 +572,14 @@ TEST_F(PlannedFiringTest, ANextFiringOfAPausedClockIsNotStepped) {
 TEST_F(PlannedFiringTest, AClockWithoutAPlanIsLeftForTheKeeperWhichPlansIt) {
   // Written as a broker before plans wrote it: no plan fields.
   const std::string id = ChristmasImpulse(/*planned=*/false).record.id;
+  const int64_t written = MustGet(id).version;
   const absl::Time warn = Local(2026, 12, 29);
 
   PlannedFiring fired = MustFirePlanned(warn);
   EXPECT_EQ(fired.clocks, 1);
   EXPECT_EQ(fired.steps, 0);
   EXPECT_THAT(fired.unplanned, ElementsAre(id));
-  EXPECT_EQ(MustGet(id).version, 1);
+  EXPECT_EQ(MustGet(id).version, written);
   EXPECT_THAT(Logged(), IsEmpty());
 
   // The keeper fires it itself, and writes its plan with the step.
@@ -597,15 +621,25 @@ TEST_F(PlannedFiringTest, ClocksWithoutPlansStillDrainABatchACall) {
   EXPECT_EQ(FireAll(Local(2026, 12, 31), 250), kReferrals);
 }
 
-TEST_F(PlannedFiringTest, APlanThatDisagreesWithTheNextFiringIsLeftAlone) {
+TEST_F(PlannedFiringTest, APlaceThatIsNoneOfThePlansStepsIsLeftAlone) {
   const std::string id = ChristmasImpulse().record.id;
-  // Its next firing moved without its plan (a hand edit, a broken write).
-  Redis({"HSET", keys::Clock(kRegion, id), "next", "1"});
-  Redis({"ZADD", keys::ClocksDue(kRegion), "1", id});
-  const PlannedFiring fired = MustFirePlanned(Local(2026, 12, 29));
-  EXPECT_EQ(fired.steps, 0);
-  EXPECT_THAT(fired.unplanned, ElementsAre(id));
-  EXPECT_EQ(MustGet(id).version, 1);
+  const ClockRecord before = MustGet(id);
+  // Its place moved without its plan (a hand edit, a broken write): before
+  // its first step, and between its steps.
+  for (const absl::Time place :
+       {Local(2026, 12, 24), Local(2026, 12, 30, 12)}) {
+    Redis({"ZADD", keys::ClocksDue(kRegion),
+           absl::StrCat(absl::ToUnixMillis(place)), id});
+    const PlannedFiring fired = MustFirePlanned(Local(2026, 12, 31));
+    EXPECT_EQ(fired.steps, 0);
+    EXPECT_THAT(fired.unplanned, ElementsAre(id));
+  }
+  EXPECT_THAT(Logged(), IsEmpty());
+  // Read as it stands: the steps before the place have fired.
+  const ClockRecord now = MustGet(id);
+  EXPECT_EQ(now.next_fire, Local(2026, 12, 30, 12));
+  EXPECT_TRUE(now.clock.warned());
+  EXPECT_NE(now.version, before.version);
 }
 
 TEST_F(PlannedFiringTest, AStalePlaceInTheDueSetIsPutRightByTheKeeper) {
@@ -640,7 +674,119 @@ TEST_F(PlannedFiringTest, AChangeReadBeforeAStepIsRefusedAfterIt) {
   met.record.clock.set_state(v1::CLOCK_STATE_MET);
   core::ScheduleClock(&met, calendar());
   EXPECT_TRUE(absl::IsAborted(store_->ApplyClock(met).status()));
+  // The same by the keeper's batch of steps.
+  const absl::StatusOr<std::vector<absl::Status>> batch =
+      store_->ApplyClocks({met});
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_TRUE(absl::IsAborted(batch->at(0))) << batch->at(0);
+  EXPECT_THAT(batch->at(0).message(), HasSubstr("1 steps fired, expected"));
   EXPECT_TRUE(MustGet(read.id).clock.warned());
+}
+
+TEST_F(PlannedFiringTest, AWatcherReadsABatchAnEventAtATimeFromAnyPlaceInIt) {
+  constexpr int kReferrals = 30;
+  for (int n = 0; n < kReferrals; ++n) {
+    MustWrite(Arrive(n, testing::SampleImpulse(), Local(2026, 12, 23, 10)));
+  }
+  // A referral's event between two batches of warnings.
+  ASSERT_EQ(MustFirePlanned(Local(2026, 12, 29), 20).steps, 20);
+  Redis({"XADD", keys::Events(kRegion), "*", "type", "1", "referral", "r",
+         "event", v1::Event().SerializeAsString()});
+  ASSERT_EQ(MustFirePlanned(Local(2026, 12, 29), 20).steps, kReferrals - 20);
+  ASSERT_EQ(Redis({"XLEN", keys::Events(kRegion)}).integer, 3);
+
+  const std::vector<core::LoggedEvent> all = Logged();
+  ASSERT_EQ(all.size(), kReferrals + 1u);
+  std::set<std::string> positions;
+  for (const core::LoggedEvent& logged : all) {
+    EXPECT_TRUE(core::IsStreamPosition(logged.position)) << logged.position;
+    EXPECT_EQ(logged.event.name(),
+              absl::StrCat("regions/", kRegion, "/events/", logged.position));
+    positions.insert(logged.position);
+  }
+  EXPECT_EQ(positions.size(), all.size());
+  // A batch's last event has its entry's position, as a lone event does.
+  EXPECT_EQ(all[19].position,
+            Redis({"XRANGE", keys::Events(kRegion), "-", "+", "COUNT", "1"})
+                .elements.at(0)
+                .elements.at(0)
+                .str);
+  RedisEventLog log(pool_.get());
+  EXPECT_EQ(log.LastPosition(kRegion).value_or(""), all.back().position);
+
+  // From every position, in steps of every size: the rest, each once.
+  for (size_t from = 0; from <= all.size(); ++from) {
+    for (const int limit : {1, 3, 7, 100}) {
+      std::string position = from == 0 ? "0-0" : all[from - 1].position;
+      std::vector<std::string> read;
+      for (;;) {
+        absl::StatusOr<std::vector<core::LoggedEvent>> page =
+            log.ReadAfter(kRegion, position, limit);
+        ASSERT_TRUE(page.ok()) << page.status();
+        ASSERT_LE(page->size(), static_cast<size_t>(limit));
+        if (page->empty()) break;
+        for (const core::LoggedEvent& logged : *page) {
+          read.push_back(logged.position);
+        }
+        position = page->back().position;
+      }
+      std::vector<std::string> expected;
+      for (size_t i = from; i < all.size(); ++i) {
+        expected.push_back(all[i].position);
+      }
+      EXPECT_EQ(read, expected) << "from " << from << " by " << limit;
+    }
+  }
+}
+
+TEST_F(PlannedFiringTest, APlanStoppingShortHandsTheClockBackWhenItsTailIsDue) {
+  // A plan cut after the warning, as PlanSteps cuts one at its limit or at
+  // a step it cannot express: the breach is the keeper's.
+  std::vector<ClockWrite> writes =
+      Arrive(1, testing::SampleImpulse(), Local(2026, 12, 23, 10));
+  ASSERT_EQ(writes.size(), 1u);
+  ClockWrite& write = writes[0];
+  ASSERT_GE(write.plan.size(), 2u);
+  write.after_plan = write.plan[1].at;
+  write.plan.resize(1);
+  MustWrite(writes);
+  const std::string id = write.record.id;
+
+  EXPECT_EQ(FireAll(Local(2026, 12, 29)), 1);
+  ClockRecord read = MustGet(id);
+  EXPECT_TRUE(read.clock.warned());
+  EXPECT_EQ(read.next_fire, Local(2026, 12, 31));
+  // Before the tail is due nothing is left; when it is, the clock is.
+  EXPECT_EQ(FireAll(Local(2026, 12, 30, 23)), 0);
+  PlannedFiring fired = MustFirePlanned(Local(2026, 12, 31));
+  EXPECT_EQ(fired.steps, 0);
+  EXPECT_THAT(fired.unplanned, ElementsAre(id));
+  EXPECT_EQ(MustGet(id).version, read.version);
+
+  core::DeadlineKeeper keeper(store_.get(), &calendar(), rule_sets_);
+  absl::StatusOr<int> by_keeper = keeper.FireDue(kRegion, Local(2026, 12, 31));
+  ASSERT_TRUE(by_keeper.ok()) << by_keeper.status();
+  EXPECT_EQ(*by_keeper, 1);
+  read = MustGet(id);
+  EXPECT_EQ(read.clock.state(), v1::CLOCK_STATE_BREACHED);
+  const std::vector<core::LoggedEvent> logged = Logged();
+  ASSERT_EQ(logged.size(), 2u);
+  EXPECT_EQ(logged[1].event.type(), v1::EVENT_TYPE_CLOCK_BREACHED);
+  // Written again with a whole plan: its escalation fires inside Redis.
+  EXPECT_EQ(FireAll(Local(2027, 1, 31)), 1);
+}
+
+TEST_F(PlannedFiringTest, APlanWhoseTimesGoBackIsNotWritten) {
+  std::vector<ClockWrite> writes =
+      Arrive(1, testing::SampleImpulse(), Local(2026, 12, 23, 10));
+  ASSERT_EQ(writes.size(), 1u);
+  ASSERT_GE(writes[0].plan.size(), 2u);
+  std::swap(writes[0].plan[0].at, writes[0].plan[1].at);
+  writes[0].record.next_fire = writes[0].plan[0].at;
+  MustWrite(writes);
+  EXPECT_EQ(
+      Redis({"HGET", keys::Clock(kRegion, writes[0].record.id), "plan"}).str,
+      "");
 }
 
 TEST_F(PlannedFiringTest, ReplicasFiringAtOnceFireEachStepOnce) {
