@@ -122,29 +122,12 @@ std::optional<std::vector<StoredStep>> DecodePlan(absl::string_view plan) {
   return out;
 }
 
-// Reads clocks, each at one instant (a step fired or a write between the
-// reads of its hash and its place would tear it). KEYS: 1 the region's
-// clocks by next firing, then each clock's hash; ARGV: their ids. The
-// reply: for each clock its data, version, next and plan (each nil when
-// missing), then their places in the due set.
-const RedisScript& ReadClocksScript() {
-  static const RedisScript* const kScript = new RedisScript(R"lua(
-local out = {}
-for i = 2, #KEYS do
-  out[i - 1] = redis.call('HMGET', KEYS[i], 'data', 'version', 'next', 'plan')
-end
-out[#KEYS] = redis.call('ZMSCORE', KEYS[1], unpack(ARGV))
-return out
-)lua");
-  return *kScript;
-}
+// Rounds of reading a clock that a write keeps tearing before giving up.
+constexpr int kReadRounds = 8;
 
-// Clocks to a read script call.
-constexpr size_t kClocksPerRead = 256;
-
-// The clock ReadClocksScript's reply tells of, from its hash's fields
-// (`hash`) and its place: `data` with the fields of the plan's steps before
-// its place in the due set (those that have fired; all when it has none)
+// The clock its hash's fields (`hash`: data, version, next, plan) and its
+// place in the due set tell of: `data` with the fields of the plan's steps
+// before its place in the due set (those that have fired; all when it has none)
 // merged in; nullopt when it does not exist.
 absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
     const std::string& region, const std::string& id, const RedisValue& hash,
@@ -438,39 +421,59 @@ namespace {
 absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
     RedisPool& pool, const std::string& region,
     const std::vector<std::string>& ids) {
-  std::vector<RedisPool::ScriptCall> calls;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    if (i % kClocksPerRead == 0) {
-      calls.emplace_back();
-      calls.back().keys = {keys::ClocksDue(region)};
+  // One pipeline: each clock's hash, their places, each version again. A
+  // step fired meanwhile moves only a place, read between the two, so the
+  // clock read is the one after it; a write moves the version on, so a
+  // clock whose two versions differ may be torn (its hash from before the
+  // write, its place from after) and is read again.
+  std::vector<std::optional<ClockRecord>> out(ids.size());
+  std::vector<size_t> pending(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) pending[i] = i;
+  for (int round = 0; !pending.empty(); ++round) {
+    if (round == kReadRounds) {
+      return absl::AbortedError(
+          absl::StrCat("clock ", ids[pending[0]], " in region ", region,
+                       " kept changing while it was read"));
     }
-    calls.back().keys.push_back(keys::Clock(region, ids[i]));
-    calls.back().args.push_back(ids[i]);
-  }
-  ASSIGN_OR_RETURN(const std::vector<RedisValue> replies,
-                   pool.EvalPipeline(ReadClocksScript(), calls));
-  std::vector<std::optional<ClockRecord>> out;
-  out.reserve(ids.size());
-  for (size_t c = 0; c < calls.size(); ++c) {
-    const RedisValue& reply = replies[c];
-    if (reply.type == RedisValue::Type::kError) {
-      return StatusFromErrorReply(reply.str);
+    const size_t n = pending.size();
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(2 * n + 1);
+    std::vector<std::string> places = {"ZMSCORE", keys::ClocksDue(region)};
+    for (const size_t i : pending) {
+      commands.push_back({"HMGET", keys::Clock(region, ids[i]), "data",
+                          "version", "next", "plan"});
+      places.push_back(ids[i]);
     }
-    const size_t first = c * kClocksPerRead;
-    const size_t count = calls[c].args.size();
-    if (reply.type != RedisValue::Type::kArray ||
-        reply.elements.size() != count + 1 ||
-        reply.elements[count].elements.size() != count) {
+    commands.push_back(std::move(places));
+    for (const size_t i : pending) {
+      commands.push_back({"HGET", keys::Clock(region, ids[i]), "version"});
+    }
+    ASSIGN_OR_RETURN(const std::vector<RedisValue> replies,
+                     pool.Pipeline(commands));
+    for (const RedisValue& reply : replies) {
+      if (reply.type == RedisValue::Type::kError) {
+        return StatusFromErrorReply(reply.str);
+      }
+    }
+    const std::vector<RedisValue>& place = replies[n].elements;
+    if (place.size() != n) {
       return absl::InternalError(absl::StrCat(
           "redis: unexpected reply reading clocks of region ", region));
     }
-    const std::vector<RedisValue>& places = reply.elements[count].elements;
-    for (size_t k = 0; k < count; ++k) {
-      ASSIGN_OR_RETURN(
-          std::optional<ClockRecord> record,
-          DecodeClock(region, ids[first + k], reply.elements[k], places[k]));
-      out.push_back(std::move(record));
+    std::vector<size_t> torn;
+    for (size_t k = 0; k < n; ++k) {
+      const RedisValue& hash = replies[k];
+      const RedisValue& again = replies[n + 1 + k];
+      if (hash.elements.size() == 4 &&
+          (hash.elements[1].is_nil() != again.is_nil() ||
+           hash.elements[1].str != again.str)) {
+        torn.push_back(pending[k]);
+        continue;
+      }
+      ASSIGN_OR_RETURN(out[pending[k]],
+                       DecodeClock(region, ids[pending[k]], hash, place[k]));
     }
+    pending = std::move(torn);
   }
   return out;
 }

@@ -5,6 +5,7 @@
 // reports the lost ones, and racing batches write each step exactly once;
 // and clocks fired inside Redis by their plans (PlannedFiringTest).
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <latch>
 #include <map>
@@ -787,6 +788,75 @@ TEST_F(PlannedFiringTest, APlanWhoseTimesGoBackIsNotWritten) {
   EXPECT_EQ(
       Redis({"HGET", keys::Clock(kRegion, writes[0].record.id), "plan"}).str,
       "");
+}
+
+TEST_F(PlannedFiringTest, AReadIsNeverTornByAWriteBetweenItsHashAndItsPlace) {
+  // A writer pauses and resumes a clock as fast as it can: paused, it has
+  // no plan and no place; running, a plan and the place of its warning.
+  // A read taking the running clock's hash with the paused clock's
+  // (missing) place would show every step fired: warned and breached,
+  // which the clock never is. A large read (the clock, then 1,999 others)
+  // spans several of Redis's reads of the request, so writes land inside
+  // it.
+  const ClockWrite written = ChristmasImpulse();
+  const std::string id = written.record.id;
+  std::vector<std::string> ids = {id};
+  std::vector<ClockWrite> others;
+  for (int n = 2; n <= 2000; ++n) {
+    for (ClockWrite& write :
+         Arrive(n, testing::SampleImpulse(), Local(2026, 12, 23, 10))) {
+      ids.push_back(write.record.id);
+      others.push_back(std::move(write));
+    }
+  }
+  ASSERT_EQ(ids.size(), 2000u);
+  const absl::StatusOr<std::vector<absl::Status>> made =
+      store_->ApplyClocks(others);
+  ASSERT_TRUE(made.ok()) << made.status();
+  std::atomic<bool> done = false;
+  std::atomic<int> toggles = 0;
+  std::thread writer([&] {
+    RedisPool pool(server_->ClientOptions());
+    RedisReferralStore store(&pool);
+    for (int n = 0; n < 1000 && !done; ++n) {
+      absl::StatusOr<ClockRecord> read = store.GetClock(kRegion, id);
+      ASSERT_TRUE(read.ok()) << read.status();
+      ClockWrite write{.record = *read};
+      const absl::Time at = Local(2026, 12, 24) + absl::Seconds(n);
+      absl::StatusOr<v1::Clock> next =
+          read->clock.state() == v1::CLOCK_STATE_PAUSED
+              ? core::ResumeClock(read->clock, at)
+              : core::PauseClock(read->clock, v1::DELAY_CAUSE_PARTICIPANT, "",
+                                 v1::Actor(), at);
+      ASSERT_TRUE(next.ok()) << next.status();
+      write.record.clock = *next;
+      core::ScheduleClock(&write, calendar());
+      if (store.ApplyClock(write).ok()) ++toggles;
+    }
+  });
+  int reads = 0, paused = 0, running = 0, torn = 0;
+  while ((toggles < 200 || reads < 20) && reads < 2000) {
+    absl::StatusOr<std::vector<std::optional<ClockRecord>>> read =
+        store_->GetClocks(kRegion, ids);
+    ASSERT_TRUE(read.ok()) << read.status();
+    ++reads;
+    for (const std::optional<ClockRecord>& record : *read) {
+      ASSERT_TRUE(record.has_value());
+      if (record->id != id) continue;
+      const bool is_paused = record->clock.state() == v1::CLOCK_STATE_PAUSED;
+      (is_paused ? paused : running) += 1;
+      if (record->clock.warned() ||
+          record->clock.state() == v1::CLOCK_STATE_BREACHED ||
+          record->next_fire.has_value() == is_paused) {
+        ++torn;
+      }
+    }
+  }
+  done = true;
+  writer.join();
+  EXPECT_EQ(torn, 0);
+  EXPECT_GT(paused, 0);
+  EXPECT_GT(running, 0);
 }
 
 TEST_F(PlannedFiringTest, ReplicasFiringAtOnceFireEachStepOnce) {
