@@ -144,9 +144,8 @@ struct ClockRecord {
   std::string region;
   // "<referral id>-<clock kind number>-<history index that started it>".
   std::string id;
-  // 0 before the first write; then greater with each write, and with each
-  // step the store fired by itself (FirePlanned). Compared, not counted: a
-  // store may skip numbers.
+  // 0 before the first write; then one more with each write, and with each
+  // step the store fired by itself (FirePlanned).
   int64_t version = 0;
   slussen::v1::Clock clock;
   // When it next needs firing (it is indexed for the firing sweep);

@@ -67,13 +67,15 @@ local function change(ops, base)
         return redis.error_reply('ABORTED ' .. a[4] .. ' (' .. a[2] .. ' ' ..
                                  actual .. ', expected ' .. a[3] .. ')')
       end
-    elseif name == 'FIRED' then
-      local plan = redis.call('HGET', KEYS[base + tonumber(a[1])], 'plan')
-      local score = redis.call('ZSCORE', KEYS[base + tonumber(a[2])], a[3])
-      local fired = steps_fired(plan, score)
-      if fired ~= tonumber(a[4]) then
-        return redis.error_reply('ABORTED ' .. a[5] .. ' (steps fired ' ..
-                                 fired .. ', expected ' .. a[4] .. ')')
+    elseif name == 'CLOCKV' then
+      local h = redis.call('HMGET', KEYS[base + tonumber(a[1])], 'version',
+                           'plan')
+      if not h[1] then return redis.error_reply('NOT_FOUND ' .. a[5]) end
+      local version = tonumber(h[1]) + steps_fired(h[2],
+          redis.call('ZSCORE', KEYS[base + tonumber(a[2])], a[3]))
+      if version ~= tonumber(a[4]) then
+        return redis.error_reply('ABORTED ' .. a[5] .. ' (version ' ..
+                                 version .. ', expected ' .. a[4] .. ')')
       end
     elseif name == 'HFREE' then
       local p = a[2]
@@ -201,13 +203,13 @@ RedisChange& RedisChange::FieldEquals(const std::string& key,
              missing_is_not_found ? "1" : "0"});
 }
 
-RedisChange& RedisChange::StepsFiredEquals(const std::string& clock_key,
-                                           const std::string& due_key,
-                                           const std::string& member,
-                                           int64_t fired,
-                                           const std::string& message) {
-  return Op({"FIRED", KeyIndex(clock_key), KeyIndex(due_key), member,
-             absl::StrCat(fired), message});
+RedisChange& RedisChange::ClockVersionEquals(const std::string& clock_key,
+                                             const std::string& due_key,
+                                             const std::string& member,
+                                             int64_t version,
+                                             const std::string& message) {
+  return Op({"CLOCKV", KeyIndex(clock_key), KeyIndex(due_key), member,
+             absl::StrCat(version), message});
 }
 
 RedisChange& RedisChange::HasFreeUnit(const std::string& key,

@@ -17,8 +17,8 @@
 //       .XAdd(stream_key, {{"type", "5"}, {"event", bytes}});
 //   ASSIGN_OR_RETURN(RedisChange::Result result, change.Apply(pool));
 //
-// Failed checks come back as statuses: FieldEquals, StepsFiredEquals and
-// Absent as ABORTED
+// Failed checks come back as statuses: FieldEquals, ClockVersionEquals
+// and Absent as ABORTED
 // (a lost race: read again), HasFreeUnit and UnitFits as
 // FAILED_PRECONDITION. Every key
 // is declared to the script (as Redis Cluster requires); keys of one change
@@ -81,15 +81,16 @@ class RedisChange {
   RedisChange& FieldEquals(const std::string& key, const std::string& field,
                            const std::string& value, const std::string& message,
                            bool missing_is_not_found = false);
-  // The clock whose hash is `clock_key` must have fired `fired` steps of
-  // its plan (its field `plan`, laid out as kStepsFiredLua reads it), as
-  // told by its place (`member`) in the due set `due_key`; otherwise
-  // ABORTED "<message> (steps fired <actual>, expected <fired>)": a step
-  // fired since the clock was read.
-  RedisChange& StepsFiredEquals(const std::string& clock_key,
-                                const std::string& due_key,
-                                const std::string& member, int64_t fired,
-                                const std::string& message);
+  // The clock whose hash is `clock_key` must be at `version`: its stored
+  // `version` plus the steps of its plan (its field `plan`, laid out as
+  // kStepsFiredLua reads it) fired since, as its place (`member`) in the
+  // due set `due_key` tells; otherwise ABORTED "<message> (version
+  // <actual>, expected <version>)" (a write or a step since it was read),
+  // or NOT_FOUND "<message>" when the clock is missing.
+  RedisChange& ClockVersionEquals(const std::string& clock_key,
+                                  const std::string& due_key,
+                                  const std::string& member, int64_t version,
+                                  const std::string& message);
   // The capacity unit of hash `key` whose fields start with `prefix` must
   // have room: <prefix>cap - <prefix>occupied - <prefix>held > 0;
   // otherwise FAILED_PRECONDITION "<message>".

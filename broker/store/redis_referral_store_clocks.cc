@@ -13,8 +13,9 @@
 // in the due set to its next step: that place is all that changes. A reader
 // takes the steps before the place as fired: the clock is `data` followed
 // by those steps' fields (protobuf merges concatenated messages: the last
-// value of a field wins), and its version counts them, so that a change
-// read before a step fired is refused. No clock crosses the network to be
+// value of a field wins), and its version counts them (a write stores the
+// version it read plus one), so that a change read before a step fired is
+// refused. No clock crosses the network to be
 // fired, and no clock's hash is written when it fires. Clocks without a
 // plan are read in one pipeline (GetClocks) and written in one
 // (ApplyClocks), each clock still its own version-checked change.
@@ -49,12 +50,6 @@ std::string ReferralIdOf(const std::string& clock_id) {
   const size_t dash = clock_id.find('-');
   return dash == std::string::npos ? clock_id : clock_id.substr(0, dash);
 }
-
-// A stored version counts a clock's writes; a record's version is that
-// times this plus the steps of its plan fired since (at most
-// kMaxPlannedSteps, and the plan's tail).
-constexpr int64_t kVersionSteps = 16;
-static_assert(core::kMaxPlannedSteps + 1 < kVersionSteps);
 
 // A plan as stored: its steps one after another, each four fields, each
 // a byte of length and its bytes: when (ms), the event type (a number, as
@@ -167,7 +162,9 @@ absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
     ++fired;
   }
   if (!record.clock.ParseFromString(data)) return unreadable();
-  record.version = stored_version * kVersionSteps + static_cast<int64_t>(fired);
+  // A write stores the version it read plus one; each step fired since
+  // adds one: the version only grows, and a check of it sees both.
+  record.version = stored_version + static_cast<int64_t>(fired);
   if (plan->empty()) {
     if (!next.empty()) record.next_fire = absl::FromUnixMillis(next_ms);
   } else if (place_ms.has_value()) {
@@ -197,17 +194,13 @@ void RedisReferralStore::ClockInto(RedisChange& change,
         .ZAdd(keys::ClocksStarted(r.region),
               Millis(core::ToAbslTime(r.clock.start_time())), r.id);
   } else {
-    const std::string changed =
-        absl::StrCat("clock ", r.clock.name(), " changed");
-    change
-        .FieldEquals(key, "version", absl::StrCat(r.version / kVersionSteps),
-                     changed, /*missing_is_not_found=*/true)
-        .StepsFiredEquals(key, keys::ClocksDue(r.region), r.id,
-                          r.version % kVersionSteps, changed);
+    change.ClockVersionEquals(
+        key, keys::ClocksDue(r.region), r.id, r.version,
+        absl::StrCat("clock ", r.clock.name(), " changed"));
   }
   RedisChange::Fields fields = {
       {"data", r.clock.SerializeAsString()},
-      {"version", absl::StrCat(r.version / kVersionSteps + 1)},
+      {"version", absl::StrCat(r.version + 1)},
       {"next", r.next_fire ? Millis(*r.next_fire) : ""}};
   for (auto& field : PlanFields(write)) fields.push_back(std::move(field));
   change.HSet(key, fields);
@@ -235,7 +228,7 @@ absl::StatusOr<int64_t> RedisReferralStore::ApplyClock(
   RedisChange change;
   ClockInto(change, write);
   RETURN_IF_ERROR(change.Apply(*pool_).status());
-  return (write.record.version / kVersionSteps + 1) * kVersionSteps;
+  return write.record.version + 1;
 }
 
 namespace {
@@ -244,46 +237,47 @@ namespace {
 // Redis time went into the general change script's parsing of some 45
 // arguments a step into tables (BENCHMARKS.md), not into the writes. The
 // same writes as ClockInto makes for a clock of version > 0, with the same
-// checks, each step atomic on its own (a script call runs whole). KEYS: 1
+// check, each step atomic on its own (a script call runs whole). KEYS: 1
 // the region's clocks by next firing, 2 its open clocks by due time, 3 its
-// events, then the hash of each step's clock. ARGV, 11 a step: clock id,
-// stored version read, steps fired read, data, next firing (ms; '' none),
-// due (ms; '' closed), event type ('' none), referral, event, and the
-// plan's two fields (PlanFields). The reply, a step each: the event's
-// stream id ('' without an event), 0 when the clock is gone, or
-// {version, steps fired} found when they are not those read.
+// events, then the hash of each step's clock. ARGV, 10 a step: clock id,
+// version read, data, next firing (ms; '' none), due (ms; '' closed),
+// event type ('' none), referral, event, and the plan's two fields
+// (PlanFields). The reply, a step each: the event's stream id ('' without
+// an event), 0 when the clock is gone, or {version found} when it is not
+// the one read.
 const RedisScript& ClockStepScript() {
   static const RedisScript* const kScript =
       new RedisScript(absl::StrCat(kStepsFiredLua, R"lua(
 local replies = {}
 for i = 1, #KEYS - 3 do
-  local key, a = KEYS[3 + i], (i - 1) * 11
+  local key, a = KEYS[3 + i], (i - 1) * 10
   local id = ARGV[a + 1]
   local h = redis.call('HMGET', key, 'version', 'plan')
-  local fired = h[1] and steps_fired(h[2], redis.call('ZSCORE', KEYS[1], id))
+  local version = h[1] and tonumber(h[1]) +
+      steps_fired(h[2], redis.call('ZSCORE', KEYS[1], id))
   if not h[1] then
     replies[i] = 0
-  elseif h[1] ~= ARGV[a + 2] or fired ~= tonumber(ARGV[a + 3]) then
-    replies[i] = {h[1], fired}
+  elseif version ~= tonumber(ARGV[a + 2]) then
+    replies[i] = {version}
   else
-    redis.call('HSET', key, 'data', ARGV[a + 4], 'version',
-               tostring(tonumber(h[1]) + 1), 'next', ARGV[a + 5],
-               'plan', ARGV[a + 10], 'event', ARGV[a + 11])
-    if ARGV[a + 5] == '' then
+    redis.call('HSET', key, 'data', ARGV[a + 3], 'version',
+               tostring(version + 1), 'next', ARGV[a + 4],
+               'plan', ARGV[a + 9], 'event', ARGV[a + 10])
+    if ARGV[a + 4] == '' then
       redis.call('ZREM', KEYS[1], id)
     else
-      redis.call('ZADD', KEYS[1], ARGV[a + 5], id)
+      redis.call('ZADD', KEYS[1], ARGV[a + 4], id)
     end
-    if ARGV[a + 6] == '' then
+    if ARGV[a + 5] == '' then
       redis.call('ZREM', KEYS[2], id)
     else
-      redis.call('ZADD', KEYS[2], ARGV[a + 6], id)
+      redis.call('ZADD', KEYS[2], ARGV[a + 5], id)
     end
-    if ARGV[a + 7] == '' then
+    if ARGV[a + 6] == '' then
       replies[i] = ''
     else
-      replies[i] = redis.call('XADD', KEYS[3], '*', 'type', ARGV[a + 7],
-                              'referral', ARGV[a + 8], 'event', ARGV[a + 9])
+      replies[i] = redis.call('XADD', KEYS[3], '*', 'type', ARGV[a + 6],
+                              'referral', ARGV[a + 7], 'event', ARGV[a + 8])
     end
   end
 end
@@ -300,8 +294,7 @@ void AppendStep(RedisPool::ScriptCall& call, const ClockWrite& write) {
   const ClockRecord& r = write.record;
   call.keys.push_back(keys::Clock(r.region, r.id));
   call.args.push_back(r.id);
-  call.args.push_back(absl::StrCat(r.version / kVersionSteps));
-  call.args.push_back(absl::StrCat(r.version % kVersionSteps));
+  call.args.push_back(absl::StrCat(r.version));
   call.args.push_back(r.clock.SerializeAsString());
   call.args.push_back(r.next_fire ? Millis(*r.next_fire) : "");
   call.args.push_back(core::IsOpen(r.clock)
@@ -328,12 +321,10 @@ absl::Status StepOutcome(const ClockRecord& r, const RedisValue& reply) {
       return absl::NotFoundError(
           absl::StrCat("clock ", r.clock.name(), " not found"));
     case RedisValue::Type::kArray:
-      if (reply.elements.size() == 2) {
+      if (reply.elements.size() == 1) {
         return absl::AbortedError(absl::StrCat(
             "clock ", r.clock.name(), " changed (version ",
-            reply.elements[0].str, " with ", reply.elements[1].integer,
-            " steps fired, expected ", r.version / kVersionSteps, " with ",
-            r.version % kVersionSteps, ")"));
+            reply.elements[0].integer, ", expected ", r.version, ")"));
       }
       break;
     case RedisValue::Type::kError:
