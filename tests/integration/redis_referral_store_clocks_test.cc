@@ -206,7 +206,7 @@ TEST_F(RedisReferralStoreClocksTest,
                           absl::StatusCode::kNotFound, absl::StatusCode::kOk));
   EXPECT_THAT((*written)[2].message(), HasSubstr("changed"));
 
-  // The two written are at a later version, warned, re-indexed at their due
+  // The two written are one version on, warned, re-indexed at their due
   // time and announced; the lost ones are as the other writers left them.
   for (const int i : {0, 3}) {
     const ClockRecord now = MustGet(made[i].id);
