@@ -29,6 +29,9 @@
 //                                          (a planned clock's place tells
 //                                          which of its steps have fired)
 //   slussen:{r13}:clocks:open              open clock ids scored by due
+//   slussen:{r13}:clocks:writes            hash: count (of clock writes, so
+//                                          that a read can tell none came
+//                                          between its commands)
 //   slussen:{r13}:clocks:started           clock ids scored by start
 //   slussen:{r13}:clocks:referral:<id>     the clock ids of a referral
 //   slussen:{r13}:participant:<pseudonym>  ids per participant pseudonym
@@ -130,6 +133,9 @@ inline std::string ClocksDue(absl::string_view region) {
 }
 inline std::string ClocksOpen(absl::string_view region) {
   return absl::StrCat(Region(region), "clocks:open");
+}
+inline std::string ClockWrites(absl::string_view region) {
+  return absl::StrCat(Region(region), "clocks:writes");
 }
 inline std::string ClocksStarted(absl::string_view region) {
   return absl::StrCat(Region(region), "clocks:started");

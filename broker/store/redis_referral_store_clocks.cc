@@ -203,7 +203,7 @@ void RedisReferralStore::ClockInto(RedisChange& change,
       {"version", absl::StrCat(r.version + 1)},
       {"next", r.next_fire ? Millis(*r.next_fire) : ""}};
   for (auto& field : PlanFields(write)) fields.push_back(std::move(field));
-  change.HSet(key, fields);
+  change.HSet(key, fields).HIncrBy(keys::ClockWrites(r.region), "count", 1);
   if (r.next_fire.has_value()) {
     change.ZAdd(keys::ClocksDue(r.region), Millis(*r.next_fire), r.id);
   } else {
@@ -239,7 +239,8 @@ namespace {
 // same writes as ClockInto makes for a clock of version > 0, with the same
 // check, each step atomic on its own (a script call runs whole). KEYS: 1
 // the region's clocks by next firing, 2 its open clocks by due time, 3 its
-// events, then the hash of each step's clock. ARGV, 10 a step: clock id,
+// events, 4 its count of clock writes, then the hash of each step's
+// clock. ARGV, 10 a step: clock id,
 // version read, data, next firing (ms; '' none), due (ms; '' closed),
 // event type ('' none), referral, event, and the plan's two fields
 // (PlanFields). The reply, a step each: the event's stream id ('' without
@@ -248,9 +249,9 @@ namespace {
 const RedisScript& ClockStepScript() {
   static const RedisScript* const kScript =
       new RedisScript(absl::StrCat(kStepsFiredLua, R"lua(
-local replies = {}
-for i = 1, #KEYS - 3 do
-  local key, a = KEYS[3 + i], (i - 1) * 10
+local replies, written = {}, 0
+for i = 1, #KEYS - 4 do
+  local key, a = KEYS[4 + i], (i - 1) * 10
   local id = ARGV[a + 1]
   local h = redis.call('HMGET', key, 'version', 'plan')
   local version = h[1] and tonumber(h[1]) +
@@ -263,6 +264,7 @@ for i = 1, #KEYS - 3 do
     redis.call('HSET', key, 'data', ARGV[a + 3], 'version',
                tostring(version + 1), 'next', ARGV[a + 4],
                'plan', ARGV[a + 9], 'event', ARGV[a + 10])
+    written = written + 1
     if ARGV[a + 4] == '' then
       redis.call('ZREM', KEYS[1], id)
     else
@@ -281,6 +283,7 @@ for i = 1, #KEYS - 3 do
     end
   end
 end
+if written > 0 then redis.call('HINCRBY', KEYS[4], 'count', written) end
 return replies
 )lua"));
   return *kScript;
@@ -367,7 +370,7 @@ absl::StatusOr<std::vector<absl::Status>> RedisReferralStore::ApplyClocks(
       if (j % kStepsPerScript == 0) {
         calls.emplace_back();
         calls.back().keys = {keys::ClocksDue(region), keys::ClocksOpen(region),
-                             keys::Events(region)};
+                             keys::Events(region), keys::ClockWrites(region)};
       }
       AppendStep(calls.back(), writes[indexes[j]]);
     }
@@ -412,23 +415,30 @@ namespace {
 absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
     RedisPool& pool, const std::string& region,
     const std::vector<std::string>& ids) {
-  // One pipeline: each clock's hash, their places, each version again. A
-  // step fired meanwhile moves only a place, read between the two, so the
-  // clock read is the one after it; a write moves the version on, so a
-  // clock whose two versions differ may be torn (its hash from before the
-  // write, its place from after) and is read again.
+  // A clock is its hash and its place, which a write between their reads
+  // would tear (its hash from before the write, its place from after); a
+  // step fired between them moves only the place, so the clock read is the
+  // one after the step. One pipeline: the region's count of clock writes,
+  // each clock's hash, their places, the count again. The same count: no
+  // clock was written meanwhile. Another: the clocks are read again, each
+  // with its version after its place as well, and a clock whose two
+  // versions differ is read again after that (a write moves the version).
   std::vector<std::optional<ClockRecord>> out(ids.size());
   std::vector<size_t> pending(ids.size());
   for (size_t i = 0; i < ids.size(); ++i) pending[i] = i;
+  const std::vector<std::string> count = {"HGET", keys::ClockWrites(region),
+                                          "count"};
   for (int round = 0; !pending.empty(); ++round) {
     if (round == kReadRounds) {
       return absl::AbortedError(
           absl::StrCat("clock ", ids[pending[0]], " in region ", region,
                        " kept changing while it was read"));
     }
+    const bool versions = round > 0;
     const size_t n = pending.size();
     std::vector<std::vector<std::string>> commands;
-    commands.reserve(2 * n + 1);
+    commands.reserve((versions ? 2 : 1) * n + 3);
+    commands.push_back(count);
     std::vector<std::string> places = {"ZMSCORE", keys::ClocksDue(region)};
     for (const size_t i : pending) {
       commands.push_back({"HMGET", keys::Clock(region, ids[i]), "data",
@@ -436,8 +446,10 @@ absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
       places.push_back(ids[i]);
     }
     commands.push_back(std::move(places));
-    for (const size_t i : pending) {
-      commands.push_back({"HGET", keys::Clock(region, ids[i]), "version"});
+    commands.push_back(count);
+    for (size_t k = 0; versions && k < n; ++k) {
+      commands.push_back(
+          {"HGET", keys::Clock(region, ids[pending[k]]), "version"});
     }
     ASSIGN_OR_RETURN(const std::vector<RedisValue> replies,
                      pool.Pipeline(commands));
@@ -446,18 +458,21 @@ absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
         return StatusFromErrorReply(reply.str);
       }
     }
-    const std::vector<RedisValue>& place = replies[n].elements;
+    const auto same = [](const RedisValue& a, const RedisValue& b) {
+      return a.is_nil() == b.is_nil() && a.str == b.str;
+    };
+    const bool unwritten = same(replies[0], replies[n + 2]);
+    if (!unwritten && !versions) continue;  // read again, with versions
+    const std::vector<RedisValue>& place = replies[n + 1].elements;
     if (place.size() != n) {
       return absl::InternalError(absl::StrCat(
           "redis: unexpected reply reading clocks of region ", region));
     }
     std::vector<size_t> torn;
     for (size_t k = 0; k < n; ++k) {
-      const RedisValue& hash = replies[k];
-      const RedisValue& again = replies[n + 1 + k];
-      if (hash.elements.size() == 4 &&
-          (hash.elements[1].is_nil() != again.is_nil() ||
-           hash.elements[1].str != again.str)) {
+      const RedisValue& hash = replies[1 + k];
+      if (!unwritten && hash.elements.size() == 4 &&
+          !same(hash.elements[1], replies[n + 3 + k])) {
         torn.push_back(pending[k]);
         continue;
       }
