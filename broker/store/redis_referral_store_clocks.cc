@@ -15,9 +15,11 @@
 // by those steps' fields (protobuf merges concatenated messages: the last
 // value of a field wins), and its version counts them (a write stores the
 // version it read plus one), so that a change read before a step fired is
-// refused. No clock crosses the network to be
-// fired, and no clock's hash is written when it fires. Clocks without a
-// plan are read in one pipeline (GetClocks) and written in one
+// refused. No clock crosses the network to be fired, and no clock's hash
+// is written when it fires. Clocks are read in one pipeline (GetClocks:
+// hashes and places between two reads of the region's count of clock
+// writes, so that a write between a hash and its place is seen), and
+// those the keeper fires itself (without a plan) written in one
 // (ApplyClocks), each clock still its own version-checked change.
 #include <algorithm>
 #include <cmath>
