@@ -32,7 +32,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "broker/core/deadlines.h"
-#include "broker/core/names.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/status_macros.h"
 #include "broker/store/redis_keys.h"
@@ -156,14 +155,20 @@ absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
       (!next.empty() && !absl::SimpleAtoi(next, &next_ms))) {
     return unreadable();
   }
-  std::string data = read[0].str;
   size_t fired = 0;
   while (fired < plan->size() &&
          (!place_ms.has_value() || (*plan)[fired].at_ms < *place_ms)) {
-    absl::StrAppend(&data, (*plan)[fired].set);
     ++fired;
   }
-  if (!record.clock.ParseFromString(data)) return unreadable();
+  bool parsed = false;
+  if (fired == 0) {
+    parsed = record.clock.ParseFromString(read[0].str);
+  } else {
+    std::string data = read[0].str;
+    for (size_t k = 0; k < fired; ++k) absl::StrAppend(&data, (*plan)[k].set);
+    parsed = record.clock.ParseFromString(data);
+  }
+  if (!parsed) return unreadable();
   // A write stores the version it read plus one; each step fired since
   // adds one: the version only grows, and a check of it sees both.
   record.version = stored_version + static_cast<int64_t>(fired);
