@@ -262,10 +262,15 @@ std::optional<ClockWrite> DeadlineKeeper::NextWrite(ClockRecord read,
                                                     bool rewrite) const {
   const std::optional<absl::Time> stored_next = read.next_fire;
   ClockWrite write{.record = std::move(read)};
+  // A step's event has the time of its instant, as the store's own firing
+  // gives it (FirePlanned), however late it fires.
+  const std::optional<absl::Time> at =
+      NextFireTime(write.record.clock, *calendar_);
   const std::optional<v1::EventType> event =
       FireInPlace(&write.record.clock, now, *calendar_);
   if (event.has_value()) {
-    write.event = ClockEvent(write.record.clock, *event, now);
+    write.event = ClockEvent(write.record.clock, *event,
+                             at.has_value() ? std::min(*at, now) : now);
   }
   ScheduleClock(&write, *calendar_);
   if (!event.has_value() && !rewrite && write.record.next_fire == stored_next) {
@@ -293,14 +298,16 @@ struct DueClock {
 absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
                                             absl::Time now) {
   // The store fires planned steps by itself, a clock's steps at a time
-  // without a round trip each (the midnight burst: BENCHMARKS.md). The
+  // without a round trip each, and makes the events of those due within
+  // kPrepareAhead ahead of time, so that a burst of steps at one instant
+  // (the midnight burst: BENCHMARKS.md) is only appended then. The
   // clocks it leaves (written without a plan, or with a stale place in
   // the due set) are fired here, and written with their plans, before it
   // is asked again; everything is when the store cannot fire at all.
   int fired = 0;
   for (int taken = 0; taken < kFireBatch;) {
     absl::StatusOr<PlannedFiring> planned =
-        inner()->FirePlanned(region, now, kPlannedBatch);
+        inner()->FirePlanned(region, now, now + kPrepareAhead, kPlannedBatch);
     if (absl::IsUnimplemented(planned.status())) {
       ASSIGN_OR_RETURN(const std::vector<std::string> due,
                        inner()->DueClocks(region, now, kFireBatch));

@@ -51,6 +51,12 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
   // Clocks a store's FirePlanned call takes at most: one call holds Redis
   // for a few milliseconds.
   static constexpr int kPlannedBatch = 250;
+  // How far ahead of their instant planned steps' events are prepared (the
+  // store's FirePlanned): long enough for the ticks before midnight to
+  // prepare a million clocks' burst (BENCHMARKS.md), short enough that few
+  // writes find their clock's next step already prepared (they withdraw
+  // it).
+  static constexpr absl::Duration kPrepareAhead = absl::Minutes(2);
 
   // `inner` and `calendar` must outlive the keeper; so must `rules`, where
   // new rule-set versions are kept (nullptr: the built-in ones only).

@@ -181,9 +181,10 @@ struct ClockWrite {
 
 // What one FirePlanned call did.
 struct PlannedFiring {
-  // Due clocks taken (at most the limit: fewer means none are left due).
+  // Clocks taken, due by the time it prepared until (at most the limit:
+  // fewer means none are left).
   int clocks = 0;
-  // Steps fired.
+  // Steps fired: their events appended.
   int steps = 0;
   // Due clocks the store could not fire by itself (written without a
   // plan, or their plan disagrees with their next firing), left as they
@@ -346,17 +347,23 @@ class ReferralRepository {
       const std::vector<ClockWrite>& writes) = 0;
 
   // Fires, inside the store, the planned steps due at `now` of at most
-  // `limit` of the clocks of `region` due at `now`, soonest first: each
-  // step merges its fields into the clock and appends its event (the
-  // clock's plan_event with the step's type and time `now`); each clock's
-  // steps, version bump and next firing are written atomically, so of
-  // several replicas calling at once exactly one fires each step. Clocks
-  // without a usable plan are named in `unplanned` and left untouched.
-  // UNIMPLEMENTED for a store that cannot (the caller then reads and writes
-  // the clocks itself).
+  // `limit` of the clocks of `region` due by `prepare_until` (not before
+  // `now`), soonest first, and prepares their steps due by then: each step
+  // merges its fields into the clock and appends its event (the clock's
+  // plan_event with the step's type, its time the step's instant). A step
+  // due later than `now` has its event made now and appended as soon as a
+  // call's `now` reaches it, so that a burst of steps at one instant (the
+  // midnight burst) costs at that instant little more than its events'
+  // bytes; a write of the clock before then withdraws it. Each call is
+  // atomic, so of several replicas calling at once exactly one fires each
+  // step. Clocks due without a usable plan are named in `unplanned` and
+  // left untouched. UNIMPLEMENTED for a store that cannot (the caller then
+  // reads and writes the clocks itself).
   virtual absl::StatusOr<PlannedFiring> FirePlanned(const std::string& region,
-                                                    absl::Time now, int limit) {
-    (void)region, (void)now, (void)limit;
+                                                    absl::Time now,
+                                                    absl::Time prepare_until,
+                                                    int limit) {
+    (void)region, (void)now, (void)prepare_until, (void)limit;
     return absl::UnimplementedError("this store does not fire planned steps");
   }
 };
@@ -451,8 +458,9 @@ class ForwardingReferralRepository : public ReferralRepository {
   }
   absl::StatusOr<PlannedFiring> FirePlanned(const std::string& region,
                                             absl::Time now,
+                                            absl::Time prepare_until,
                                             int limit) override {
-    return inner_->FirePlanned(region, now, limit);
+    return inner_->FirePlanned(region, now, prepare_until, limit);
   }
 
  protected:

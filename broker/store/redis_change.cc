@@ -8,16 +8,32 @@
 namespace slussen::store {
 
 const char kStepsFiredLua[] = R"lua(
-local function steps_fired(plan, score)
+local function steps_fired(plan, score, fired)
   local n, p, k = #(plan or ''), 1, 0
-  local s = score and tonumber(score)
+  local s, w = score and tonumber(score), fired and tonumber(fired)
   while p < n do
     local l = string.byte(plan, p)
-    if s and tonumber(string.sub(plan, p + 1, p + l)) >= s then break end
+    local at = tonumber(string.sub(plan, p + 1, p + l))
+    if (s and at >= s) or (w and at > w) then break end
     for _ = 1, 4 do p = p + 1 + string.byte(plan, p) end
     k = k + 1
   end
   return k
+end
+local function withdraw_prepared(plan, score, fired, prefix, id)
+  if not fired then return end
+  local n, p, last = #(plan or ''), 1, nil
+  local s, w = score and tonumber(score), tonumber(fired)
+  while p < n do
+    local l = string.byte(plan, p)
+    local at = string.sub(plan, p + 1, p + l)
+    if s and tonumber(at) >= s then break end
+    if tonumber(at) > w and at ~= last then
+      redis.call('HDEL', prefix .. at, id)
+      last = at
+    end
+    for _ = 1, 4 do p = p + 1 + string.byte(plan, p) end
+  end
 end
 )lua";
 
@@ -70,12 +86,13 @@ local function change(ops, base)
     elseif name == 'CLOCKV' then
       local h = redis.call('HMGET', KEYS[base + tonumber(a[1])], 'version',
                            'plan')
-      if not h[1] then return redis.error_reply('NOT_FOUND ' .. a[5]) end
+      if not h[1] then return redis.error_reply('NOT_FOUND ' .. a[6]) end
       local version = tonumber(h[1]) + steps_fired(h[2],
-          redis.call('ZSCORE', KEYS[base + tonumber(a[2])], a[3]))
-      if version ~= tonumber(a[4]) then
-        return redis.error_reply('ABORTED ' .. a[5] .. ' (version ' ..
-                                 version .. ', expected ' .. a[4] .. ')')
+          redis.call('ZSCORE', KEYS[base + tonumber(a[2])], a[4]),
+          redis.call('GET', KEYS[base + tonumber(a[3])]))
+      if version ~= tonumber(a[5]) then
+        return redis.error_reply('ABORTED ' .. a[6] .. ' (version ' ..
+                                 version .. ', expected ' .. a[5] .. ')')
       end
     elseif name == 'HFREE' then
       local p = a[2]
@@ -106,6 +123,11 @@ local function change(ops, base)
       redis.call('HSET', key, unpack(a, 2))
     elseif name == 'HDEL' then
       redis.call('HDEL', key, a[2])
+    elseif name == 'CLOCKW' then
+      withdraw_prepared(redis.call('HGET', key, 'plan'),
+                        redis.call('ZSCORE', KEYS[base + tonumber(a[2])], a[5]),
+                        redis.call('GET', KEYS[base + tonumber(a[3])]), a[4],
+                        a[5])
     elseif name == 'HINCRBY' then
       redis.call('HINCRBY', key, a[2], a[3])
     elseif name == 'ZADD' then
@@ -203,13 +225,16 @@ RedisChange& RedisChange::FieldEquals(const std::string& key,
              missing_is_not_found ? "1" : "0"});
 }
 
-RedisChange& RedisChange::ClockVersionEquals(const std::string& clock_key,
-                                             const std::string& due_key,
-                                             const std::string& member,
+RedisChange& RedisChange::ClockVersionEquals(const ClockKeys& clock,
                                              int64_t version,
                                              const std::string& message) {
-  return Op({"CLOCKV", KeyIndex(clock_key), KeyIndex(due_key), member,
-             absl::StrCat(version), message});
+  return Op({"CLOCKV", KeyIndex(clock.hash), KeyIndex(clock.due),
+             KeyIndex(clock.fired), clock.id, absl::StrCat(version), message});
+}
+
+RedisChange& RedisChange::WithdrawPrepared(const ClockKeys& clock) {
+  return Op({"CLOCKW", KeyIndex(clock.hash), KeyIndex(clock.due),
+             KeyIndex(clock.fired), clock.prepared_prefix, clock.id});
 }
 
 RedisChange& RedisChange::HasFreeUnit(const std::string& key,

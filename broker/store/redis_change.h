@@ -44,14 +44,21 @@
 
 namespace slussen::store {
 
-// Lua: steps_fired(plan, score), the number of steps of a clock's plan
-// that have fired when its place in the due set has `score` (false: it has
-// none). A plan is its steps one after another, each four fields, each a
-// byte of length and its bytes, the first the step's time (ms); steps are
-// in time order. The steps before the first due at or after the score have
-// fired (the one at the score is the next to fire); all have when the
-// clock has no place. Shared by the change script and the clock scripts
-// (redis_referral_store_clocks.cc, which writes plans).
+// Lua: steps_fired(plan, score, fired), the number of steps of a clock's
+// plan that have fired when its place in the due set has `score` (false:
+// it has none) and its region's planned steps have fired up to `fired`
+// (ms; false: not kept yet, as in a store from before steps were prepared
+// ahead, where the place alone tells). A plan
+// is its steps one after another, each four fields, each a byte of length
+// and its bytes, the first the step's time (ms); steps are in time order.
+// A step has fired when it is before the clock's place (the one at the
+// place is the next to take) and at or before `fired`: a step before the
+// place and after `fired` is prepared, its event waiting in the hash of
+// its instant (keys::ClockStepsPreparedAt) for `fired` to pass it.
+// withdraw_prepared(plan, score, fired, prefix, id) removes those waiting
+// events of clock `id` (`prefix` the prepared hashes' key less the
+// instant), as a write of the clock must. Shared by the change script and
+// the clock scripts (redis_referral_store_clocks.cc, which writes plans).
 extern const char kStepsFiredLua[];
 
 class RedisChange {
@@ -81,15 +88,23 @@ class RedisChange {
   RedisChange& FieldEquals(const std::string& key, const std::string& field,
                            const std::string& value, const std::string& message,
                            bool missing_is_not_found = false);
-  // The clock whose hash is `clock_key` must be at `version`: its stored
-  // `version` plus the steps of its plan (its field `plan`, laid out as
-  // kStepsFiredLua reads it) fired since, as its place (`member`) in the
-  // due set `due_key` tells; otherwise ABORTED "<message> (version
-  // <actual>, expected <version>)" (a write or a step since it was read),
-  // or NOT_FOUND "<message>" when the clock is missing.
-  RedisChange& ClockVersionEquals(const std::string& clock_key,
-                                  const std::string& due_key,
-                                  const std::string& member, int64_t version,
+  // A clock's keys as its checks and writes need them: its hash, its
+  // region's due set (where `id` has its place), how far the region's
+  // planned steps have fired, and the key of its prepared events less the
+  // instant (keys::ClockStepsPreparedAt(region, "")).
+  struct ClockKeys {
+    std::string hash;
+    std::string due;
+    std::string fired;
+    std::string prepared_prefix;
+    std::string id;
+  };
+  // The clock must be at `version`: its stored `version` plus the steps of
+  // its plan (its field `plan`, laid out as kStepsFiredLua reads it) fired
+  // since; otherwise ABORTED "<message> (version <actual>, expected
+  // <version>)" (a write or a step since it was read), or NOT_FOUND
+  // "<message>" when the clock is missing.
+  RedisChange& ClockVersionEquals(const ClockKeys& clock, int64_t version,
                                   const std::string& message);
   // The capacity unit of hash `key` whose fields start with `prefix` must
   // have room: <prefix>cap - <prefix>occupied - <prefix>held > 0;
@@ -104,6 +119,11 @@ class RedisChange {
   // --- Writes ---
   RedisChange& HSet(const std::string& key, const Fields& fields);
   RedisChange& HDel(const std::string& key, const std::string& field);
+  // Removes the clock's prepared events of steps not yet fired (a write
+  // replaces its plan, and with it what it will announce); before the
+  // write of its new plan and place. Its prepared hashes are not declared
+  // keys: they share the clock's hash tag.
+  RedisChange& WithdrawPrepared(const ClockKeys& clock);
   RedisChange& HIncrBy(const std::string& key, const std::string& field,
                        int64_t delta);
   RedisChange& ZAdd(const std::string& key, const std::string& score,

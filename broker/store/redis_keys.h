@@ -137,6 +137,23 @@ inline std::string ClocksOpen(absl::string_view region) {
 inline std::string ClockWrites(absl::string_view region) {
   return absl::StrCat(Region(region), "clocks:writes");
 }
+// How far the region's planned clock steps have fired (ms, a string): every
+// step of a plan at or before it, and before its clock's place in
+// ClocksDue, has had its event appended (redis_referral_store_clocks.cc).
+inline std::string ClocksFired(absl::string_view region) {
+  return absl::StrCat(Region(region), "clocks:fired");
+}
+// The events of planned steps prepared ahead of their instant `at_ms`, a
+// hash by clock id (the clock's events at that instant, framed as a batch),
+// and the index of the instants prepared: appended when ClocksFired passes
+// them.
+inline std::string ClockStepsPrepared(absl::string_view region) {
+  return absl::StrCat(Region(region), "clocks:prepared");
+}
+inline std::string ClockStepsPreparedAt(absl::string_view region,
+                                        absl::string_view at_ms) {
+  return absl::StrCat(Region(region), "clocks:prepared:", at_ms);
+}
 inline std::string ClocksStarted(absl::string_view region) {
   return absl::StrCat(Region(region), "clocks:started");
 }

@@ -98,10 +98,11 @@ class RedisReferralStore final : public core::ReferralRepository {
   absl::StatusOr<std::vector<absl::Status>> ApplyClocks(
       const std::vector<core::ClockWrite>& writes) override;
 
-  // Fires planned steps by a script per call (KEYS: the region's clocks
-  // by next firing and its events), a clock at a time, atomically each.
+  // Fires planned steps, and prepares those due by `prepare_until`, by a
+  // script per call (redis_referral_store_clocks.cc), atomically each.
   absl::StatusOr<core::PlannedFiring> FirePlanned(const std::string& region,
                                                   absl::Time now,
+                                                  absl::Time prepare_until,
                                                   int limit) override;
 
   // Adds to `change` the check and writes of one clock and its event.

@@ -7,20 +7,28 @@
 //
 // A clock's hash holds its `data` (the Clock), `version`, `next` firing,
 // and its plan: the steps it takes as time passes (`plan`) and the event
-// they announce (`event`, less type and time). A tick's due clocks are
-// fired by a script inside Redis (FirePlanned) that appends their steps'
-// events to the stream, a batch to an entry, and moves each clock's place
-// in the due set to its next step: that place is all that changes. A reader
-// takes the steps before the place as fired: the clock is `data` followed
-// by those steps' fields (protobuf merges concatenated messages: the last
-// value of a field wins), and its version counts them (a write stores the
-// version it read plus one), so that a change read before a step fired is
-// refused. No clock crosses the network to be fired, and no clock's hash
-// is written when it fires. Clocks are read in one pipeline (GetClocks:
-// hashes and places between two reads of the region's count of clock
-// writes, so that a write between a hash and its place is seen), and
-// those the keeper fires itself (without a plan) written in one
-// (ApplyClocks), each clock still its own version-checked change.
+// they announce (`event`, less type and time). Planned steps are fired by
+// a script inside Redis (FirePlanned) in two moves. Ahead of their instant
+// (DeadlineKeeper::kPrepareAhead) their events are prepared: kept in a hash
+// per instant, and the clock's place in the due set moved past them. When
+// a call's now reaches the instant, the region's `clocks:fired` moves to it
+// and the prepared events are appended to the stream, 256 to an entry: at
+// midnight a burst of steps costs little more than its events' bytes. A
+// step at or before `clocks:fired` when it is taken (the clock written
+// late, a replica whose clock is behind) is appended at once.
+//
+// No clock's hash is written when it fires. A reader takes as fired the
+// steps before the clock's place and at or before `clocks:fired`: the
+// clock is `data` followed by those steps' fields (protobuf merges
+// concatenated messages: the last value of a field wins), and its version
+// counts them (a write stores the version it read plus one), so that a
+// change read before a step fired is refused. A write withdraws its
+// clock's prepared events, which its new plan replaces. Clocks are read in
+// one pipeline (GetClocks: hashes, `clocks:fired` and places between two
+// reads of the region's count of clock writes, so that a write between a
+// hash and its place is seen), and those the keeper fires itself (without
+// a plan) written in one (ApplyClocks), each clock still its own
+// version-checked change.
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -121,13 +129,13 @@ std::optional<std::vector<StoredStep>> DecodePlan(absl::string_view plan) {
 // Rounds of reading a clock that a write keeps tearing before giving up.
 constexpr int kReadRounds = 8;
 
-// The clock its hash's fields (`hash`: data, version, next, plan) and its
-// place in the due set tell of: `data` with the fields of the plan's steps
-// before its place in the due set (those that have fired; all when it has none)
-// merged in; nullopt when it does not exist.
+// The clock its hash's fields (`hash`: data, version, next, plan), its
+// place in the due set and how far its region's planned steps have fired
+// (`fired`) tell of: `data` with the fields of the plan's steps that have
+// fired (kStepsFiredLua) merged in; nullopt when it does not exist.
 absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
     const std::string& region, const std::string& id, const RedisValue& hash,
-    const RedisValue& place) {
+    const RedisValue& place, const std::optional<int64_t>& fired_ms) {
   if (hash.type != RedisValue::Type::kArray || hash.elements.size() != 4) {
     return absl::InternalError(
         absl::StrCat("redis: unexpected reply reading clock ", id));
@@ -157,7 +165,8 @@ absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
   }
   size_t fired = 0;
   while (fired < plan->size() &&
-         (!place_ms.has_value() || (*plan)[fired].at_ms < *place_ms)) {
+         (!place_ms.has_value() || (*plan)[fired].at_ms < *place_ms) &&
+         (!fired_ms.has_value() || (*plan)[fired].at_ms <= *fired_ms)) {
     ++fired;
   }
   bool parsed = false;
@@ -172,12 +181,23 @@ absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
   // A write stores the version it read plus one; each step fired since
   // adds one: the version only grows, and a check of it sees both.
   record.version = stored_version + static_cast<int64_t>(fired);
+  // Its next firing: the first of its plan's steps (or its tail) not
+  // fired, which may be prepared (its place is then later).
   if (plan->empty()) {
     if (!next.empty()) record.next_fire = absl::FromUnixMillis(next_ms);
-  } else if (place_ms.has_value()) {
-    record.next_fire = absl::FromUnixMillis(*place_ms);
+  } else if (fired < plan->size()) {
+    record.next_fire = absl::FromUnixMillis((*plan)[fired].at_ms);
   }
   return record;
+}
+
+RedisChange::ClockKeys KeysOf(const std::string& region,
+                              const std::string& id) {
+  return {.hash = keys::Clock(region, id),
+          .due = keys::ClocksDue(region),
+          .fired = keys::ClocksFired(region),
+          .prepared_prefix = keys::ClockStepsPreparedAt(region, ""),
+          .id = id};
 }
 
 // The plan fields of a clock's hash as `write` sets them.
@@ -201,9 +221,11 @@ void RedisReferralStore::ClockInto(RedisChange& change,
         .ZAdd(keys::ClocksStarted(r.region),
               Millis(core::ToAbslTime(r.clock.start_time())), r.id);
   } else {
-    change.ClockVersionEquals(
-        key, keys::ClocksDue(r.region), r.id, r.version,
-        absl::StrCat("clock ", r.clock.name(), " changed"));
+    const RedisChange::ClockKeys clock = KeysOf(r.region, r.id);
+    change
+        .ClockVersionEquals(clock, r.version,
+                            absl::StrCat("clock ", r.clock.name(), " changed"))
+        .WithdrawPrepared(clock);
   }
   RedisChange::Fields fields = {
       {"data", r.clock.SerializeAsString()},
@@ -246,8 +268,9 @@ namespace {
 // same writes as ClockInto makes for a clock of version > 0, with the same
 // check, each step atomic on its own (a script call runs whole). KEYS: 1
 // the region's clocks by next firing, 2 its open clocks by due time, 3 its
-// events, 4 its count of clock writes, then the hash of each step's
-// clock. ARGV, 10 a step: clock id,
+// events, 4 its count of clock writes, 5 how far its planned steps have
+// fired, then the hash of each step's clock. ARGV: 1 the key of its
+// prepared events less the instant, then 10 a step: clock id,
 // version read, data, next firing (ms; '' none), due (ms; '' closed),
 // event type ('' none), referral, event, and the plan's two fields
 // (PlanFields). The reply, a step each: the event's stream id ('' without
@@ -257,17 +280,19 @@ const RedisScript& ClockStepScript() {
   static const RedisScript* const kScript =
       new RedisScript(absl::StrCat(kStepsFiredLua, R"lua(
 local replies, written = {}, 0
-for i = 1, #KEYS - 4 do
-  local key, a = KEYS[4 + i], (i - 1) * 10
+local fired = redis.call('GET', KEYS[5])
+for i = 1, #KEYS - 5 do
+  local key, a = KEYS[5 + i], 1 + (i - 1) * 10
   local id = ARGV[a + 1]
   local h = redis.call('HMGET', key, 'version', 'plan')
-  local version = h[1] and tonumber(h[1]) +
-      steps_fired(h[2], redis.call('ZSCORE', KEYS[1], id))
+  local place = h[1] and redis.call('ZSCORE', KEYS[1], id)
+  local version = h[1] and tonumber(h[1]) + steps_fired(h[2], place, fired)
   if not h[1] then
     replies[i] = 0
   elseif version ~= tonumber(ARGV[a + 2]) then
     replies[i] = {version}
   else
+    withdraw_prepared(h[2], place, fired, ARGV[1], id)
     redis.call('HSET', key, 'data', ARGV[a + 3], 'version',
                tostring(version + 1), 'next', ARGV[a + 4],
                'plan', ARGV[a + 9], 'event', ARGV[a + 10])
@@ -377,7 +402,9 @@ absl::StatusOr<std::vector<absl::Status>> RedisReferralStore::ApplyClocks(
       if (j % kStepsPerScript == 0) {
         calls.emplace_back();
         calls.back().keys = {keys::ClocksDue(region), keys::ClocksOpen(region),
-                             keys::Events(region), keys::ClockWrites(region)};
+                             keys::Events(region), keys::ClockWrites(region),
+                             keys::ClocksFired(region)};
+        calls.back().args = {keys::ClockStepsPreparedAt(region, "")};
       }
       AppendStep(calls.back(), writes[indexes[j]]);
     }
@@ -422,11 +449,15 @@ namespace {
 absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
     RedisPool& pool, const std::string& region,
     const std::vector<std::string>& ids) {
-  // A clock is its hash and its place, which a write between their reads
-  // would tear (its hash from before the write, its place from after); a
-  // step fired between them moves only the place, so the clock read is the
-  // one after the step. One pipeline: the region's count of clock writes,
-  // each clock's hash, their places, the count again. The same count: no
+  // A clock is its hash, how far its region has fired and its place, which
+  // a write between their reads would tear (its hash from before the
+  // write, its place from after). A firing between them moves only places
+  // and how far the region has fired; whichever of those a read sees, it
+  // takes as fired a first part of the plan, no fewer steps than had fired
+  // before the firing and no more than after it, and a write from it is
+  // refused if it missed one (its version counts them). One pipeline: the
+  // region's count of clock writes, each clock's hash, how far the region
+  // has fired, the clocks' places, the count again. The same count: no
   // clock was written meanwhile. Another: the clocks are read again, each
   // with its version after its place as well, and a clock whose two
   // versions differ is read again after that (a write moves the version).
@@ -444,7 +475,7 @@ absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
     const bool versions = round > 0;
     const size_t n = pending.size();
     std::vector<std::vector<std::string>> commands;
-    commands.reserve((versions ? 2 : 1) * n + 3);
+    commands.reserve((versions ? 2 : 1) * n + 4);
     commands.push_back(count);
     std::vector<std::string> places = {"ZMSCORE", keys::ClocksDue(region)};
     for (const size_t i : pending) {
@@ -452,6 +483,7 @@ absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
                           "version", "next", "plan"});
       places.push_back(ids[i]);
     }
+    commands.push_back({"GET", keys::ClocksFired(region)});
     commands.push_back(std::move(places));
     commands.push_back(count);
     for (size_t k = 0; versions && k < n; ++k) {
@@ -468,9 +500,19 @@ absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
     const auto same = [](const RedisValue& a, const RedisValue& b) {
       return a.is_nil() == b.is_nil() && a.str == b.str;
     };
-    const bool unwritten = same(replies[0], replies[n + 2]);
+    const bool unwritten = same(replies[0], replies[n + 3]);
     if (!unwritten && !versions) continue;  // read again, with versions
-    const std::vector<RedisValue>& place = replies[n + 1].elements;
+    std::optional<int64_t> fired;
+    if (!replies[n + 1].is_nil()) {
+      int64_t ms = 0;
+      if (!absl::SimpleAtoi(replies[n + 1].str, &ms)) {
+        return absl::DataLossError(
+            absl::StrCat("how far region ", region, " has fired (",
+                         replies[n + 1].str, ") is not a time"));
+      }
+      fired = ms;
+    }
+    const std::vector<RedisValue>& place = replies[n + 2].elements;
     if (place.size() != n) {
       return absl::InternalError(absl::StrCat(
           "redis: unexpected reply reading clocks of region ", region));
@@ -479,12 +521,12 @@ absl::StatusOr<std::vector<std::optional<ClockRecord>>> ReadEach(
     for (size_t k = 0; k < n; ++k) {
       const RedisValue& hash = replies[1 + k];
       if (!unwritten && hash.elements.size() == 4 &&
-          !same(hash.elements[1], replies[n + 3 + k])) {
+          !same(hash.elements[1], replies[n + 4 + k])) {
         torn.push_back(pending[k]);
         continue;
       }
-      ASSIGN_OR_RETURN(out[pending[k]],
-                       DecodeClock(region, ids[pending[k]], hash, place[k]));
+      ASSIGN_OR_RETURN(out[pending[k]], DecodeClock(region, ids[pending[k]],
+                                                    hash, place[k], fired));
     }
     pending = std::move(torn);
   }
@@ -621,29 +663,50 @@ absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocksStarted(
 
 namespace {
 
-// Fires the planned steps due of a region's due clocks, inside Redis. KEYS:
-// 1 the region's clocks by next firing, 2 its events. ARGV: 1 now (ms), 2
-// clocks at most, 3 the key of a clock less its id, 4 the Event's time
-// field (serialized). Every key shares the region's hash tag, so a cluster
-// node serves them all. For each clock due: its steps from the one at its
-// place in the due set on, while their time has come, each add their
-// event (the plan's `event`, the step's type and the time) to a batch;
-// then its place moves to its next step (all clocks' places in one
-// command at the end), and nothing else of the clock is written. The
-// batch is one stream entry, its field `events` the events as protobuf
-// lays out a repeated message field 1 (RedisEventLog reads it). A clock
-// without a plan, or whose place is not one of its steps (stale), is left
-// as it is, and so is one whose plan's tail is due (after firing the steps
-// before it); a place without its clock is removed. The reply: clocks
-// taken, steps fired, the ids left.
+// Fires the planned steps due of a region's clocks, and prepares the
+// events of those due soon, inside Redis. KEYS: 1 the region's clocks by
+// next firing, 2 its events, 3 how far its planned steps have fired, 4 the
+// instants of its prepared events. ARGV: 1 now (ms), 2 prepare until (ms,
+// not before now), 3 clocks at most, 4 the key of a clock less its id, 5
+// the key of the prepared events less the instant. Every key shares the
+// region's hash tag, so a cluster node serves them all.
+//
+// Steps at or before now (or "fired", if later) are appended; "fired"
+// moves to now (never back) when some are. First the prepared events of
+// every instant to append are appended, and their hashes removed. Then,
+// for each clock whose place in the due set is at or before the preparing
+// horizon (at most ARGV[3], soonest first): its steps from the one at its
+// place on, while they are at or before the horizon, each make their event
+// (the plan's `event`, the step's type and its instant as the event's
+// time); a step to append is appended at once, a later one is prepared:
+// kept in the hash of its instant under the clock's id (a clock's events
+// there framed as in a batch). Its place moves to its next step (all
+// places in one command at the end); nothing else of the clock is
+// written. So the steps of the midnight burst, prepared in the minutes
+// before it, cost at midnight only the copying of their events. Appended
+// events go 256 to a stream entry, its field `events` the events as
+// protobuf lays out a repeated message field 1 (RedisEventLog reads it). A
+// clock without a plan, or whose place is not one of its steps (stale), is
+// left as it is (named in the reply when due), and so is one whose plan's
+// tail is due (after firing the steps before it); a place without its
+// clock is removed. The reply: clocks taken, steps fired, the ids left.
 const RedisScript& FirePlannedScript() {
   static const RedisScript* const kScript = new RedisScript(R"lua(
-local now = tonumber(ARGV[1])
-local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE',
-                       'LIMIT', 0, ARGV[2], 'WITHSCORES')
+local now, horizon = tonumber(ARGV[1]), tonumber(ARGV[2])
+local fired = redis.call('GET', KEYS[3])
+if not fired then
+  fired = ARGV[1]
+  redis.call('SET', KEYS[3], fired)
+end
+-- Steps up to `w` are appended; "fired" is moved to it (below) only when
+-- some are, so that a call with nothing to append writes nothing.
+local w = tonumber(fired)
+if w < now then w, fired = now, ARGV[1] end
+local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[2], 'BYSCORE',
+                       'LIMIT', 0, ARGV[3], 'WITHSCORES')
 local byte, sub, char, floor = string.byte, string.sub, string.char,
                                math.floor
--- A protobuf varint (an event's length).
+-- A protobuf varint.
 local function varint(n)
   local out = ''
   while n >= 128 do
@@ -652,13 +715,64 @@ local function varint(n)
   end
   return out .. char(n)
 end
--- The batch, in pieces: each event's tag and length, then its parts.
-local events, fired, left = {}, 0, {}
-local time = ARGV[4]
+-- The Event's field time (3) at `at` (ms): a Timestamp, seconds (1) and
+-- nanos (2). Made once an instant (most steps share a few).
+local times = {}
+local function time_field(at)
+  local field = times[at]
+  if field then return field end
+  local ms = tonumber(at)
+  local seconds = floor(ms / 1000)
+  local nanos = (ms - seconds * 1000) * 1000000
+  local stamp = '\8' .. varint(seconds)
+  if nanos > 0 then stamp = stamp .. '\16' .. varint(nanos) end
+  field = '\26' .. varint(#stamp) .. stamp
+  times[at] = field
+  return field
+end
+-- Appending: events in pieces, 256 events to a stream entry.
+local steps, pieces, in_entry = 0, {}, 0
+local function flush()
+  if in_entry > 0 then
+    redis.call('XADD', KEYS[2], '*', 'events', table.concat(pieces))
+    pieces, in_entry = {}, 0
+  end
+end
+local function append(framed, count)
+  pieces[#pieces + 1] = framed
+  in_entry = in_entry + count
+  steps = steps + count
+  if in_entry >= 256 then flush() end
+end
+-- The prepared instants now passed, soonest first: each clock's events
+-- (a hash value) counted by their framing (a tag byte, a varint length).
+for _, at in ipairs(redis.call('ZRANGE', KEYS[4], '-inf', fired,
+                               'BYSCORE')) do
+  local key = ARGV[5] .. at
+  for _, value in ipairs(redis.call('HVALS', key)) do
+    local q, m, count = 1, #value, 0
+    while q <= m do
+      q = q + 1
+      local length, scale, b = 0, 1, 128
+      while b >= 128 do
+        b = byte(value, q)
+        length = length + (b % 128) * scale
+        scale = scale * 128
+        q = q + 1
+      end
+      q = q + length
+      count = count + 1
+    end
+    append(value, count)
+  end
+  redis.call('UNLINK', key)
+  redis.call('ZREM', KEYS[4], at)
+end
+local left, instants = {}, {}
 local adds, removes = {'ZADD', KEYS[1]}, {'ZREM', KEYS[1]}
 for i = 1, #due, 2 do
   local id, place = due[i], tonumber(due[i + 1])
-  local h = redis.call('HMGET', ARGV[3] .. id, 'version', 'plan', 'event')
+  local h = redis.call('HMGET', ARGV[4] .. id, 'version', 'plan', 'event')
   if not h[1] then
     removes[#removes + 1] = id
   else
@@ -666,6 +780,8 @@ for i = 1, #due, 2 do
     -- clock fields and event field, a byte of length before each.
     local plan, event = h[2] or '', h[3] or ''
     local p, n, at_place, next, next_due = 1, #plan, false, nil, false
+    -- This clock's events prepared at one instant, and the instant.
+    local kept, kept_at = nil, nil
     while p < n do
       local l = byte(plan, p)
       local at = sub(plan, p + 1, p + l)
@@ -680,20 +796,29 @@ for i = 1, #due, 2 do
           if t ~= place then break end
           at_place = true
         end
-        if type_length == 0 or t > now then
+        if type_length == 0 or t > horizon then
           next, next_due = at, type_length == 0 and t <= now
           break
         end
-        events[#events + 1] = '\10' .. varint(#event + event_length + #time)
-        events[#events + 1] = event
-        events[#events + 1] = sub(plan, event_at + 1, event_at + event_length)
-        events[#events + 1] = time
-        fired = fired + 1
+        local time = time_field(at)
+        local framed = '\10' .. varint(#event + event_length + #time) ..
+                       event .. sub(plan, event_at + 1, event_at +
+                                    event_length) .. time
+        if t <= w then
+          append(framed, 1)
+        elseif kept_at == at then
+          kept = kept .. framed
+        else
+          if kept then redis.call('HSET', ARGV[5] .. kept_at, id, kept) end
+          kept, kept_at = framed, at
+          instants[at] = true
+        end
       end
       p = event_at + 1 + event_length
     end
+    if kept then redis.call('HSET', ARGV[5] .. kept_at, id, kept) end
     if not at_place then
-      left[#left + 1] = id
+      if place <= now then left[#left + 1] = id end
     elseif not next then
       removes[#removes + 1] = id
     else
@@ -703,12 +828,19 @@ for i = 1, #due, 2 do
     end
   end
 end
-if #events > 0 then
-  redis.call('XADD', KEYS[2], '*', 'events', table.concat(events))
-end
 if #adds > 2 then redis.call(unpack(adds)) end
 if #removes > 2 then redis.call(unpack(removes)) end
-return {#due / 2, fired, left}
+local index = {'ZADD', KEYS[4]}
+for at in pairs(instants) do
+  index[#index + 1] = at
+  index[#index + 1] = at
+end
+if #index > 2 then redis.call(unpack(index)) end
+flush()
+if steps > 0 and tonumber(redis.call('GET', KEYS[3])) < w then
+  redis.call('SET', KEYS[3], fired)
+end
+return {#due / 2, steps, left}
 )lua");
   return *kScript;
 }
@@ -716,15 +848,16 @@ return {#due / 2, fired, left}
 }  // namespace
 
 absl::StatusOr<core::PlannedFiring> RedisReferralStore::FirePlanned(
-    const std::string& region, absl::Time now, int limit) {
-  v1::Event time;
-  *time.mutable_time() = core::ToProtoTimestamp(now);
+    const std::string& region, absl::Time now, absl::Time prepare_until,
+    int limit) {
   ASSIGN_OR_RETURN(
       const RedisValue reply,
       pool_->Eval(FirePlannedScript(),
-                  {keys::ClocksDue(region), keys::Events(region)},
-                  {Millis(now), absl::StrCat(limit), keys::Clock(region, ""),
-                   time.SerializeAsString()}));
+                  {keys::ClocksDue(region), keys::Events(region),
+                   keys::ClocksFired(region), keys::ClockStepsPrepared(region)},
+                  {Millis(now), Millis(std::max(now, prepare_until)),
+                   absl::StrCat(limit), keys::Clock(region, ""),
+                   keys::ClockStepsPreparedAt(region, "")}));
   if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 3 ||
       reply.elements[2].type != RedisValue::Type::kArray) {
     return absl::InternalError(absl::StrCat(

@@ -422,19 +422,21 @@ class PlannedFiringTest : public RedisReferralStoreClocksTest {
     return writes.empty() ? ClockWrite() : writes[0];
   }
 
-  // One FirePlanned call at `now`, which must succeed.
-  PlannedFiring MustFirePlanned(absl::Time now, int limit = 10) {
+  // One FirePlanned call at `now` (preparing `ahead`), which must succeed.
+  PlannedFiring MustFirePlanned(absl::Time now, int limit = 10,
+                                absl::Duration ahead = absl::ZeroDuration()) {
     absl::StatusOr<PlannedFiring> fired =
-        store_->FirePlanned(kRegion, now, limit);
+        store_->FirePlanned(kRegion, now, now + ahead, limit);
     EXPECT_TRUE(fired.ok()) << fired.status();
     return fired.value_or(PlannedFiring());
   }
 
   // FirePlanned at `now` until it takes fewer than its limit; the steps.
-  int FireAll(absl::Time now, int limit = 7) {
+  int FireAll(absl::Time now, int limit = 7,
+              absl::Duration ahead = absl::ZeroDuration()) {
     int steps = 0;
     for (;;) {
-      const PlannedFiring fired = MustFirePlanned(now, limit);
+      const PlannedFiring fired = MustFirePlanned(now, limit, ahead);
       EXPECT_THAT(fired.unplanned, IsEmpty());
       steps += fired.steps;
       if (fired.clocks < limit) return steps;
@@ -452,6 +454,12 @@ class PlannedFiringTest : public RedisReferralStoreClocksTest {
   const std::vector<v1::DeadlineRuleSet> rule_sets_ =
       core::DefaultDeadlineRuleSets();
   std::optional<core::SwedishCalendar> calendar_;
+
+  // Impulses and joint mappings arriving every 5 hours over a fortnight
+  // around Christmas; fired every 6 hours (and at each midnight) until
+  // every clock has escalated, each call preparing the steps due `ahead`:
+  // every clock read between calls is as Fire leaves it.
+  void ExpectEveryStepFiredAsFireWouldTakeIt(absl::Duration ahead);
 };
 
 // An event as compared: what it is about, when, and all of it (its name,
@@ -463,10 +471,8 @@ EventKey KeyOf(v1::Event event) {
           static_cast<int>(event.type()), event.SerializeAsString()};
 }
 
-TEST_F(PlannedFiringTest, EveryStepIsFiredInsideRedisAsFireWouldTakeIt) {
-  // Impulses and joint mappings arriving every 5 hours over a fortnight
-  // around Christmas; fired every 6 hours (and at each midnight) until
-  // every clock has escalated.
+void PlannedFiringTest::ExpectEveryStepFiredAsFireWouldTakeIt(
+    absl::Duration ahead) {
   std::map<std::string, v1::Clock> expected;  // by clock id
   int n = 0;
   for (absl::Time arrival = Local(2026, 12, 14); arrival < Local(2026, 12, 28);
@@ -492,16 +498,22 @@ TEST_F(PlannedFiringTest, EveryStepIsFiredInsideRedisAsFireWouldTakeIt) {
        now += absl::Hours(6)) {
     std::map<std::string, int> stepped;  // steps by clock id
     for (auto& [id, clock] : expected) {
-      while (std::optional<core::Firing> firing =
-                 core::Fire(clock, now, calendar())) {
+      for (;;) {
+        // An event's time is its step's instant.
+        const std::optional<absl::Time> at =
+            core::NextFireTime(clock, calendar());
+        const std::optional<core::Firing> firing =
+            core::Fire(clock, now, calendar());
+        if (!firing.has_value()) break;
+        ASSERT_TRUE(at.has_value());
         clock = firing->clock;
         expected_events.insert(
-            KeyOf(core::ClockEvent(clock, firing->event, now)));
+            KeyOf(core::ClockEvent(clock, firing->event, *at)));
         ++expected_steps;
         ++stepped[id];
       }
     }
-    steps += FireAll(now);
+    steps += FireAll(now, 7, ahead);
     ASSERT_EQ(steps, expected_steps) << "at " << now;
     // Read between steps, every clock is as Fire left it, its next firing
     // Fire's next, and its version one more for each step.
@@ -540,9 +552,13 @@ TEST_F(PlannedFiringTest, EveryStepIsFiredInsideRedisAsFireWouldTakeIt) {
     logged_events.insert(KeyOf(logged.event));
   }
   EXPECT_EQ(logged_events, expected_events);
-  // Nothing is left due. The stream holds the steps a firing's batch to an
-  // entry, in its one field `events`.
+  // Nothing is left due or prepared. The stream holds the steps a firing's
+  // batch to an entry, in its one field `events`.
   EXPECT_EQ(Redis({"ZCARD", keys::ClocksDue(kRegion)}).integer, 0);
+  EXPECT_EQ(Redis({"ZCARD", keys::ClockStepsPrepared(kRegion)}).integer, 0);
+  EXPECT_THAT(
+      Redis({"KEYS", keys::ClockStepsPreparedAt(kRegion, "*")}).elements,
+      IsEmpty());
   const RedisValue entries = Redis({"XRANGE", keys::Events(kRegion), "-", "+"});
   EXPECT_LT(entries.elements.size(), static_cast<size_t>(expected_steps));
   for (const RedisValue& entry : entries.elements) {
@@ -550,6 +566,123 @@ TEST_F(PlannedFiringTest, EveryStepIsFiredInsideRedisAsFireWouldTakeIt) {
     ASSERT_EQ(fields.elements.size(), 2u);
     EXPECT_EQ(fields.elements[0].str, "events");
   }
+}
+
+TEST_F(PlannedFiringTest, EveryStepIsFiredInsideRedisAsFireWouldTakeIt) {
+  ExpectEveryStepFiredAsFireWouldTakeIt(absl::ZeroDuration());
+}
+
+TEST_F(PlannedFiringTest, EveryStepPreparedAheadIsFiredAsFireWouldTakeIt) {
+  // More than two calls ahead: most steps are prepared by one call and
+  // appended by a later one.
+  ExpectEveryStepFiredAsFireWouldTakeIt(absl::Hours(13));
+}
+
+TEST_F(PlannedFiringTest, APreparedStepFiresOnlyWhenItsInstantComes) {
+  const ClockRecord read = MustGet(ChristmasImpulse().record.id);
+  const absl::Time warn = Local(2026, 12, 29);
+  ASSERT_EQ(read.next_fire, warn);
+  // An hour before its warning, preparing two hours ahead.
+  PlannedFiring fired =
+      MustFirePlanned(warn - absl::Hours(1), 10, absl::Hours(2));
+  EXPECT_EQ(fired.clocks, 1);
+  EXPECT_EQ(fired.steps, 0);
+  const std::string prepared = keys::ClockStepsPreparedAt(
+      kRegion, absl::StrCat(absl::ToUnixMillis(warn)));
+  EXPECT_EQ(Redis({"HLEN", prepared}).integer, 1);
+  EXPECT_THAT(Logged(), IsEmpty());
+  // Read meanwhile, it is as it was: not warned, the same version, the
+  // warning next.
+  ClockRecord now = MustGet(read.id);
+  EXPECT_EQ(now.clock.SerializeAsString(), read.clock.SerializeAsString());
+  EXPECT_EQ(now.version, read.version);
+  EXPECT_EQ(now.next_fire, warn);
+  EXPECT_EQ(MustFirePlanned(warn - absl::Milliseconds(1)).steps, 0);
+
+  fired = MustFirePlanned(warn);
+  EXPECT_EQ(fired.clocks, 0);
+  EXPECT_EQ(fired.steps, 1);
+  now = MustGet(read.id);
+  EXPECT_TRUE(now.clock.warned());
+  EXPECT_EQ(now.version, read.version + 1);
+  EXPECT_EQ(now.next_fire, Local(2026, 12, 31));
+  const std::vector<core::LoggedEvent> logged = Logged();
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(logged[0].event.type(), v1::EVENT_TYPE_CLOCK_WARNING);
+  EXPECT_EQ(logged[0].event.clock(), read.clock.name());
+  EXPECT_EQ(core::ToAbslTime(logged[0].event.time()), warn);
+  EXPECT_EQ(Redis({"EXISTS", prepared}).integer, 0);
+  EXPECT_EQ(Redis({"ZCARD", keys::ClockStepsPrepared(kRegion)}).integer, 0);
+  // Fired once: again at the same instant, or later, nothing more.
+  EXPECT_EQ(MustFirePlanned(warn).steps, 0);
+  EXPECT_EQ(Logged().size(), 1u);
+}
+
+TEST_F(PlannedFiringTest, AWriteWithdrawsItsClocksPreparedSteps) {
+  // Two clocks read, their warnings and breaches prepared, then paused
+  // with the versions read (preparing did not move them): one by a change
+  // (ApplyClock), one by the keeper's batch of steps (ApplyClocks).
+  const absl::Time warn = Local(2026, 12, 29);
+  std::vector<ClockRecord> read;
+  for (int n = 1; n <= 2; ++n) {
+    std::vector<ClockWrite> writes =
+        Arrive(n, testing::SampleImpulse(), Local(2026, 12, 23, 10));
+    ASSERT_EQ(writes.size(), 1u);
+    MustWrite(writes);
+    read.push_back(MustGet(writes[0].record.id));
+  }
+  ASSERT_EQ(MustFirePlanned(warn - absl::Hours(1), 10, absl::Hours(72)).steps,
+            0);
+  EXPECT_EQ(
+      Redis({"KEYS", keys::ClockStepsPreparedAt(kRegion, "*")}).elements.size(),
+      2u);
+  std::vector<ClockWrite> pauses;
+  for (const ClockRecord& clock : read) {
+    absl::StatusOr<v1::Clock> paused =
+        core::PauseClock(clock.clock, v1::DELAY_CAUSE_PARTICIPANT, "",
+                         v1::Actor(), warn - absl::Minutes(30));
+    ASSERT_TRUE(paused.ok()) << paused.status();
+    ClockWrite write{.record = clock};
+    write.record.clock = *paused;
+    core::ScheduleClock(&write, calendar());
+    pauses.push_back(std::move(write));
+  }
+  EXPECT_TRUE(store_->ApplyClock(pauses[0]).ok());
+  const absl::StatusOr<std::vector<absl::Status>> written =
+      store_->ApplyClocks({pauses[1]});
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_TRUE(written->at(0).ok()) << written->at(0);
+  EXPECT_THAT(
+      Redis({"KEYS", keys::ClockStepsPreparedAt(kRegion, "*")}).elements,
+      IsEmpty());
+  // Neither warning nor breach fires.
+  EXPECT_EQ(FireAll(Local(2027, 1, 31)), 0);
+  EXPECT_THAT(Logged(), IsEmpty());
+  for (const ClockRecord& clock : read) {
+    const ClockRecord now = MustGet(clock.id);
+    EXPECT_EQ(now.clock.state(), v1::CLOCK_STATE_PAUSED);
+    EXPECT_FALSE(now.clock.warned());
+    EXPECT_EQ(now.version, clock.version + 1);
+  }
+}
+
+TEST_F(PlannedFiringTest, AStepWrittenAfterItsRegionFiredPastItFiresNext) {
+  // The region has fired up to the 29th at noon; then a clock is written
+  // whose warning was due at midnight (written late, or by a replica
+  // whose clock is behind). It is not taken as fired until it is.
+  EXPECT_EQ(MustFirePlanned(Local(2026, 12, 29, 12)).steps, 0);
+  const ClockRecord read = MustGet(ChristmasImpulse().record.id);
+  EXPECT_FALSE(read.clock.warned());
+  EXPECT_EQ(read.next_fire, Local(2026, 12, 29));
+  const PlannedFiring fired =
+      MustFirePlanned(Local(2026, 12, 29, 11), 10, absl::Hours(24));
+  EXPECT_EQ(fired.steps, 1);
+  const ClockRecord now = MustGet(read.id);
+  EXPECT_TRUE(now.clock.warned());
+  EXPECT_EQ(now.version, read.version + 1);
+  const std::vector<core::LoggedEvent> logged = Logged();
+  ASSERT_EQ(logged.size(), 1u);
+  EXPECT_EQ(core::ToAbslTime(logged[0].event.time()), Local(2026, 12, 29));
 }
 
 TEST_F(PlannedFiringTest, ANextFiringOfAPausedClockIsNotStepped) {
@@ -635,9 +768,10 @@ TEST_F(PlannedFiringTest, APlaceThatIsNoneOfThePlansStepsIsLeftAlone) {
     EXPECT_THAT(fired.unplanned, ElementsAre(id));
   }
   EXPECT_THAT(Logged(), IsEmpty());
-  // Read as it stands: the steps before the place have fired.
+  // Read as it stands: the steps before the place have fired, and its
+  // next firing is its plan's next step (the breach).
   const ClockRecord now = MustGet(id);
-  EXPECT_EQ(now.next_fire, Local(2026, 12, 30, 12));
+  EXPECT_EQ(now.next_fire, Local(2026, 12, 31));
   EXPECT_TRUE(now.clock.warned());
   EXPECT_NE(now.version, before.version);
 }
@@ -880,6 +1014,37 @@ TEST_F(PlannedFiringTest, ReplicasFiringAtOnceFireEachStepOnce) {
   });
   EXPECT_EQ(fired[0] + fired[1] + fired[2], 3 * kReferrals);
   EXPECT_EQ(Logged().size(), 3u * kReferrals);
+}
+
+TEST_F(PlannedFiringTest, ReplicasPreparingAndFiringAtOnceFireEachStepOnce) {
+  // Replicas ticking across the warnings' midnight, each from a clock of
+  // its own (a second apart), preparing and appending at once.
+  constexpr int kReferrals = 400;
+  constexpr int kReplicas = 3;
+  for (int n = 0; n < kReferrals; ++n) {
+    MustWrite(Arrive(n, testing::SampleImpulse(), Local(2026, 12, 23, 10)));
+  }
+  const absl::Time warn = Local(2026, 12, 29);
+  std::vector<int> fired(kReplicas, 0);
+  AtOnce(kReplicas, [&](int i, RedisReferralStore& store) {
+    core::DeadlineKeeper keeper(&store, &calendar(), rule_sets_);
+    for (absl::Time now = warn - absl::Minutes(3) + absl::Seconds(i);
+         now < warn + absl::Minutes(1); now += absl::Seconds(7)) {
+      absl::StatusOr<int> steps = keeper.FireDue(kRegion, now);
+      ASSERT_TRUE(steps.ok()) << steps.status();
+      fired[i] += *steps;
+    }
+  });
+  EXPECT_EQ(fired[0] + fired[1] + fired[2], kReferrals);
+  const std::vector<core::LoggedEvent> logged = Logged();
+  std::set<std::string> warned;
+  for (const core::LoggedEvent& event : logged) {
+    EXPECT_EQ(event.event.type(), v1::EVENT_TYPE_CLOCK_WARNING);
+    EXPECT_EQ(core::ToAbslTime(event.event.time()), warn);
+    warned.insert(event.event.clock());
+  }
+  EXPECT_EQ(logged.size(), static_cast<size_t>(kReferrals));
+  EXPECT_EQ(warned.size(), static_cast<size_t>(kReferrals));
 }
 
 }  // namespace

@@ -339,6 +339,13 @@ TEST_F(DeadlineKeeperTest, ABrokerDownForWeeksFiresEveryStepOnceInOrder) {
   EXPECT_THAT(ClockEvents(), ElementsAre(v1::EVENT_TYPE_CLOCK_WARNING,
                                          v1::EVENT_TYPE_CLOCK_BREACHED,
                                          v1::EVENT_TYPE_CLOCK_ESCALATED));
+  // Each at its step's instant, as the store's own firing has them.
+  std::vector<absl::Time> times;
+  for (const v1::Event& event : repository_.events()) {
+    if (!event.clock().empty()) times.push_back(ToAbslTime(event.time()));
+  }
+  EXPECT_THAT(times, ElementsAre(Local(2026, 12, 29), Local(2026, 12, 31),
+                                 Local(2027, 1, 5)));
 }
 
 TEST_F(DeadlineKeeperTest, TwoReplicasFireEachStepOnceInTotal) {
