@@ -1,5 +1,6 @@
 #include "broker/core/deadline_keeper.h"
 
+#include <algorithm>
 #include <optional>
 #include <set>
 #include <utility>

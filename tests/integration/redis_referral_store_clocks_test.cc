@@ -451,15 +451,15 @@ class PlannedFiringTest : public RedisReferralStoreClocksTest {
     return events.value_or(std::vector<core::LoggedEvent>());
   }
 
-  const std::vector<v1::DeadlineRuleSet> rule_sets_ =
-      core::DefaultDeadlineRuleSets();
-  std::optional<core::SwedishCalendar> calendar_;
-
   // Impulses and joint mappings arriving every 5 hours over a fortnight
   // around Christmas; fired every 6 hours (and at each midnight) until
   // every clock has escalated, each call preparing the steps due `ahead`:
   // every clock read between calls is as Fire leaves it.
   void ExpectEveryStepFiredAsFireWouldTakeIt(absl::Duration ahead);
+
+  const std::vector<v1::DeadlineRuleSet> rule_sets_ =
+      core::DefaultDeadlineRuleSets();
+  std::optional<core::SwedishCalendar> calendar_;
 };
 
 // An event as compared: what it is about, when, and all of it (its name,
@@ -992,6 +992,74 @@ TEST_F(PlannedFiringTest, AReadIsNeverTornByAWriteBetweenItsHashAndItsPlace) {
   EXPECT_EQ(torn, 0);
   EXPECT_GT(paused, 0);
   EXPECT_GT(running, 0);
+}
+
+TEST_F(PlannedFiringTest, AReadWhileStepsArePreparedAndFiredIsNeverTorn) {
+  // A firer ticks every 5 minutes across the warnings' midnight and the
+  // breaches' two days later, preparing two hours ahead, while a reader
+  // reads all 2,000 clocks again and again. Each clock read must be one
+  // that was: not warned at its first version, warned at one more,
+  // breached at two more, its next firing the step after.
+  std::vector<std::string> ids;
+  std::vector<ClockWrite> clocks;
+  for (int n = 1; n <= 2000; ++n) {
+    for (ClockWrite& write :
+         Arrive(n, testing::SampleImpulse(), Local(2026, 12, 23, 10))) {
+      ids.push_back(write.record.id);
+      clocks.push_back(std::move(write));
+    }
+  }
+  const absl::StatusOr<std::vector<absl::Status>> made =
+      store_->ApplyClocks(clocks);
+  ASSERT_TRUE(made.ok()) << made.status();
+  const int64_t first = MustGet(ids[0]).version;
+  const absl::Time warn = Local(2026, 12, 29);
+  const absl::Time breach = Local(2026, 12, 31);
+  std::atomic<bool> started = false, done = false;
+  std::thread firer([&] {
+    RedisPool pool(server_->ClientOptions());
+    RedisReferralStore store(&pool);
+    while (!started) std::this_thread::yield();
+    // 50 clocks a call, so that preparing takes many calls.
+    for (absl::Time now = warn - absl::Hours(3); now < breach + absl::Hours(1);
+         now += absl::Minutes(5)) {
+      for (;;) {
+        absl::StatusOr<PlannedFiring> fired =
+            store.FirePlanned(kRegion, now, now + absl::Hours(2), 50);
+        ASSERT_TRUE(fired.ok()) << fired.status();
+        if (fired->clocks < 50) break;
+      }
+    }
+    done = true;
+  });
+  int reads = 0, torn = 0;
+  std::set<int64_t> versions;
+  // Once before the firer starts, all the while it fires, once after.
+  for (bool last = false; !last;) {
+    last = done;
+    absl::StatusOr<std::vector<std::optional<ClockRecord>>> read =
+        store_->GetClocks(kRegion, ids);
+    started = true;
+    ASSERT_TRUE(read.ok()) << read.status();
+    ++reads;
+    for (const std::optional<ClockRecord>& record : *read) {
+      ASSERT_TRUE(record.has_value());
+      const int64_t steps = record->version - first;
+      versions.insert(steps);
+      const bool warned = record->clock.warned();
+      const bool breached = record->clock.state() == v1::CLOCK_STATE_BREACHED;
+      const bool whole =
+          (steps == 0 && !warned && !breached && record->next_fire == warn) ||
+          (steps == 1 && warned && !breached && record->next_fire == breach) ||
+          (steps == 2 && warned && breached && record->next_fire > breach);
+      if (!whole) ++torn;
+    }
+  }
+  firer.join();
+  EXPECT_EQ(torn, 0) << "in " << reads << " reads";
+  // The reads saw the clocks before, between and after their steps.
+  EXPECT_THAT(versions, ElementsAre(0, 1, 2));
+  EXPECT_EQ(Logged().size(), 2u * ids.size());
 }
 
 TEST_F(PlannedFiringTest, ReplicasFiringAtOnceFireEachStepOnce) {

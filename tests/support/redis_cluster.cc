@@ -87,9 +87,14 @@ absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
     while (true) {
       absl::StatusOr<std::string> info =
           cluster->nodes_[i]->Execute({"CLUSTER", "INFO"});
+      // Every slot's owner known here too: with full coverage not
+      // required a node says "ok" before it has heard of the others'
+      // slots, and then answers CLUSTERDOWN for them.
       if (info.ok() && absl::StrContains(*info, "cluster_state:ok") &&
           absl::StrContains(*info,
-                            absl::StrCat("cluster_known_nodes:", primaries))) {
+                            absl::StrCat("cluster_known_nodes:", primaries)) &&
+          absl::StrContains(*info,
+                            absl::StrCat("cluster_slots_assigned:", kSlots))) {
         break;
       }
       if (absl::Now() > deadline) {

@@ -2,11 +2,12 @@
 // cluster mode on, each on a free TCP port of 127.0.0.1 (a cluster's nodes
 // and its clients speak TCP; FreeLoopbackPort) besides its Unix socket, the
 // 16,384 slots split evenly among them, joined with CLUSTER MEET; Start()
-// returns once every node reports cluster_state:ok. No replicas; as in
-// deploy/redis/cluster-node.conf, the cluster keeps serving the slots of
-// its live primaries while one is down. The servers stop and their dirs go
-// with the object. A node Kill()ed and Restart()ed comes back on its port
-// with its slots (nodes.conf in its dir) and its append-only file.
+// returns once every node reports cluster_state:ok and knows every slot's
+// owner. No replicas; as in deploy/redis/cluster-node.conf, the cluster
+// keeps serving the slots of its live primaries while one is down. The
+// servers stop and their dirs go with the object. A node Kill()ed and
+// Restart()ed comes back on its port with its slots (nodes.conf in its dir) and
+// its append-only file.
 //
 //   absl::StatusOr<std::unique_ptr<RedisCluster>> cluster =
 //       RedisCluster::Start(3);
