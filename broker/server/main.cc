@@ -198,10 +198,12 @@ absl::StatusOr<std::optional<slussen::service::TlsMaterial>> ReadTlsFlags() {
   ASSIGN_OR_RETURN(material.client_ca_pem,
                    ReadFlagFile("tls_client_ca_file", ca));
   struct stat info;
-  if (stat(key.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
+  // Group-readable is the usual way to share a key with a service's group
+  // (Debian's ssl-cert; Kubernetes secrets with fsGroup); other users may
+  // not read it.
+  if (stat(key.c_str(), &info) == 0 && (info.st_mode & 007) != 0) {
     Log(LogLevel::kWarning,
-        "the TLS private key file is readable by others than its owner; "
-        "chmod 600 it",
+        "the TLS private key file is readable by other users; chmod o-rwx it",
         {{"tls_key_file", key}});
   }
   return material;
