@@ -618,6 +618,31 @@ TEST_F(PlannedFiringTest, APreparedStepFiresOnlyWhenItsInstantComes) {
   EXPECT_EQ(Logged().size(), 1u);
 }
 
+TEST_F(PlannedFiringTest, PreparedStepsOutliveARedisCrash) {
+  // Prepared an hour before the warning; Redis killed (SIGKILL) and
+  // restarted from its append-only file; the warning fires once.
+  const ClockRecord read = MustGet(ChristmasImpulse().record.id);
+  const absl::Time warn = Local(2026, 12, 29);
+  ASSERT_EQ(MustFirePlanned(warn - absl::Hours(1), 10, absl::Hours(2)).steps,
+            0);
+  ASSERT_TRUE(server_->Kill().ok());
+  ASSERT_TRUE(server_->Restart().ok());
+  // The pool's connections died with the server: the first call may say so.
+  absl::StatusOr<PlannedFiring> fired;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    fired = store_->FirePlanned(kRegion, warn, warn, 10);
+    if (fired.ok()) break;
+    EXPECT_TRUE(absl::IsUnavailable(fired.status())) << fired.status();
+  }
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  EXPECT_EQ(fired->steps, 1);
+  EXPECT_EQ(MustFirePlanned(warn).steps, 0);
+  const ClockRecord now = MustGet(read.id);
+  EXPECT_TRUE(now.clock.warned());
+  EXPECT_EQ(now.version, read.version + 1);
+  EXPECT_EQ(Logged().size(), 1u);
+}
+
 TEST_F(PlannedFiringTest, AWriteWithdrawsItsClocksPreparedSteps) {
   // Two clocks read, their warnings and breaches prepared, then paused
   // with the versions read (preparing did not move them): one by a change
