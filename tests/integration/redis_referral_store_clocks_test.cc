@@ -643,6 +643,29 @@ TEST_F(PlannedFiringTest, PreparedStepsOutliveARedisCrash) {
   EXPECT_EQ(Logged().size(), 1u);
 }
 
+TEST_F(PlannedFiringTest, AStoreFromBeforePreparingReadsAsItDid) {
+  // The code before steps were prepared moved a clock's place to its next
+  // step when it fired one, and kept no "fired" time: its warning fired.
+  const ClockRecord read = MustGet(ChristmasImpulse().record.id);
+  const absl::Time breach = Local(2026, 12, 31);
+  Redis({"ZADD", keys::ClocksDue(kRegion),
+         absl::StrCat(absl::ToUnixMillis(breach)), read.id});
+  ASSERT_EQ(Redis({"EXISTS", keys::ClocksFired(kRegion)}).integer, 0);
+  ClockRecord now = MustGet(read.id);
+  EXPECT_TRUE(now.clock.warned());
+  EXPECT_EQ(now.version, read.version + 1);
+  EXPECT_EQ(now.next_fire, breach);
+  // This code's first call, a day later, keeps it so, and fires the breach
+  // once when it comes.
+  EXPECT_EQ(MustFirePlanned(Local(2026, 12, 30), 10, absl::Hours(25)).steps, 0);
+  EXPECT_EQ(MustGet(read.id).version, read.version + 1);
+  EXPECT_EQ(FireAll(breach), 1);
+  now = MustGet(read.id);
+  EXPECT_EQ(now.clock.state(), v1::CLOCK_STATE_BREACHED);
+  EXPECT_EQ(now.version, read.version + 2);
+  EXPECT_EQ(Logged().size(), 1u);
+}
+
 TEST_F(PlannedFiringTest, AWriteWithdrawsItsClocksPreparedSteps) {
   // Two clocks read, their warnings and breaches prepared, then paused
   // with the versions read (preparing did not move them): one by a change
