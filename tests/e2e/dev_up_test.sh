@@ -11,7 +11,11 @@ ROOT=$1 BUILD=$2 PRIMARIES=${3:-}
 cluster=()
 [ -n "$PRIMARIES" ] && cluster=(--cluster "$PRIMARIES")
 export SLUSSEN_VAR_DIR="$TEST_TMP/var" SLUSSEN_BUILD_DIR="$BUILD"
-port=$(free_port)
+# The broker's port; a cluster's nodes take the ports 101 and 201 above it
+# (./dev up --cluster).
+offsets=()
+for i in $(seq 1 "${PRIMARIES:-0}"); do offsets+=($((100 + i)) $((200 + i))); done
+port=$(free_port ${offsets[@]+"${offsets[@]}"})
 ctl=("$BUILD/slussctl" --server="127.0.0.1:$port" --org=kommun-halmstad-eb --region=13)
 
 runs=0

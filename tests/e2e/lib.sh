@@ -24,12 +24,21 @@ fail() {
   exit 1
 }
 
-# A loopback TCP port nothing listens on now.
+# A loopback TCP port nothing listens on now, and with it each port
+# OFFSET above it (free_port 101 201: a `./dev up --cluster` test's nodes
+# and their buses). Below Linux's ephemeral range (32768 on), so that no
+# connection the tests open meanwhile takes it as its own local port.
 free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  local port offset taken
+  for _ in $(seq 1 100); do
+    port=$((20000 + RANDOM % 12000))
+    taken=0
+    for offset in 0 "$@"; do
+      if (exec 3<>"/dev/tcp/127.0.0.1/$((port + offset))") 2>/dev/null; then
+        taken=1
+      fi
+    done
+    if [ "$taken" = 0 ]; then
       echo "$port"
       return 0
     fi
