@@ -199,8 +199,8 @@ class DeadlinesE2eTest : public ::testing::Test {
     return {response.items().begin(), response.items().end()};
   }
 
-  // Events of `type` about `clock` in region 13's stream.
-  // Events of the region's stream, as watchers read them.
+  // Events of `type` about `clock` in region 13's stream, as watchers read
+  // them.
   int EventsOf(v1::EventType type, const std::string& clock) {
     store::RedisEventLog log(pool_.get());
     absl::StatusOr<std::vector<core::LoggedEvent>> events =

@@ -119,6 +119,7 @@ TEST_F(ClusterFaultTest, ALostPrimaryStopsOnlyItsRegionsAndLosesNothing) {
       store_->ApplyClocks({NewClock(lost_, "refa"), NewClock(lost_, "refb"),
                            NewClock(kept_, "refc")});
   ASSERT_TRUE(made.ok()) << made.status();
+  for (const absl::Status& status : *made) ASSERT_TRUE(status.ok()) << status;
   std::map<std::string, int64_t> written;  // versions, by referral
   for (const char* referral : {"refa", "refb"}) {
     absl::StatusOr<ClockRecord> read =
@@ -126,7 +127,6 @@ TEST_F(ClusterFaultTest, ALostPrimaryStopsOnlyItsRegionsAndLosesNothing) {
     ASSERT_TRUE(read.ok()) << read.status();
     written[referral] = read->version;
   }
-  for (const absl::Status& status : *made) ASSERT_TRUE(status.ok()) << status;
 
   ASSERT_TRUE(cluster_->node(1).Kill().ok());
   // The other primaries mark it failed, and keep serving their slots.

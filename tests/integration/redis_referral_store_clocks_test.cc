@@ -666,6 +666,30 @@ TEST_F(PlannedFiringTest, AStoreFromBeforePreparingReadsAsItDid) {
   EXPECT_EQ(Logged().size(), 1u);
 }
 
+TEST_F(PlannedFiringTest, TheKeeperPreparesStepsDueWithinItsHorizon) {
+  const ClockRecord read = MustGet(ChristmasImpulse().record.id);
+  const absl::Time warn = Local(2026, 12, 29);
+  const std::string prepared = keys::ClockStepsPreparedAt(
+      kRegion, absl::StrCat(absl::ToUnixMillis(warn)));
+  core::DeadlineKeeper keeper(store_.get(), &calendar(), rule_sets_);
+  const auto fire = [&](absl::Time now) {
+    absl::StatusOr<int> fired = keeper.FireDue(kRegion, now);
+    EXPECT_TRUE(fired.ok()) << fired.status();
+    return fired.value_or(-1);
+  };
+  // Outside the horizon nothing is prepared; inside it the warning is,
+  // and nothing fires until its instant.
+  const absl::Duration ahead = core::DeadlineKeeper::kPrepareAhead;
+  EXPECT_EQ(fire(warn - ahead - absl::Seconds(1)), 0);
+  EXPECT_EQ(Redis({"HLEN", prepared}).integer, 0);
+  EXPECT_EQ(fire(warn - ahead), 0);
+  EXPECT_EQ(Redis({"HLEN", prepared}).integer, 1);
+  EXPECT_THAT(Logged(), IsEmpty());
+  EXPECT_EQ(fire(warn), 1);
+  EXPECT_EQ(Logged().size(), 1u);
+  EXPECT_EQ(MustGet(read.id).version, read.version + 1);
+}
+
 TEST_F(PlannedFiringTest, AWriteWithdrawsItsClocksPreparedSteps) {
   // Two clocks read, their warnings and breaches prepared, then paused
   // with the versions read (preparing did not move them): one by a change
