@@ -1,9 +1,11 @@
-// Who is calling: the organisation, its role and its region.
+// Who is calling: the organisation, its role and its region, and the
+// gateway the call came through, if any.
 //
 // The service layer builds a Caller from the caller's verified identity
-// (request metadata in development mode; a client certificate later) and
-// passes it to every core operation; the core never reads identity from a
-// request message. A plain value: thread-compatible.
+// (request metadata in development mode; a client certificate, or a
+// gateway's certificate and the headers naming whom it acts for, under
+// mutual TLS) and passes it to every core operation; the core never reads
+// identity from a request message. A plain value: thread-compatible.
 #ifndef SLUSSEN_BROKER_CORE_CALLER_H_
 #define SLUSSEN_BROKER_CORE_CALLER_H_
 
@@ -23,12 +25,19 @@ struct Caller {
   std::string person;
   // The call's request id (x-request-id), for the audit trail.
   std::string request_id;
+  // The name of the gateway (e.g. "web-1") that called on behalf of this
+  // caller; empty for a direct call. Never an authority: the caller's
+  // organisation and role decide what it may do, as for a direct call.
+  std::string via;
 
+  // As recorded in history, events and the audit trail: who, and through
+  // which gateway.
   slussen::v1::Actor ToActor() const {
     slussen::v1::Actor actor;
     actor.set_organisation(organisation);
     actor.set_role(role);
     actor.set_person(person);
+    actor.set_via(via);
     return actor;
   }
 };

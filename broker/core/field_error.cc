@@ -1,5 +1,6 @@
 #include "broker/core/field_error.h"
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -63,28 +64,52 @@ std::string QuoteValue(absl::string_view value) {
   return out;
 }
 
+absl::Status FieldViolation(absl::string_view field,
+                            absl::string_view description) {
+  absl::Status status =
+      absl::InvalidArgumentError(absl::StrCat(field, " ", description));
+  google::rpc::BadRequest bad_request;
+  google::rpc::BadRequest::FieldViolation* violation =
+      bad_request.add_field_violations();
+  violation->set_field(std::string(field));
+  violation->set_description(std::string(description));
+  status.SetPayload(kBadRequestTypeUrl,
+                    absl::Cord(bad_request.SerializeAsString()));
+  return status;
+}
+
+std::optional<google::rpc::BadRequest> BadRequestOf(
+    const absl::Status& status) {
+  // absl::optional: Debian's abseil does not alias it to std::optional.
+  const auto payload = status.GetPayload(kBadRequestTypeUrl);
+  google::rpc::BadRequest bad_request;
+  if (!payload.has_value() ||
+      !bad_request.ParseFromString(std::string(*payload))) {
+    return std::nullopt;
+  }
+  return bad_request;
+}
+
 absl::Status InvalidField(absl::string_view field, absl::string_view rule,
                           absl::string_view value) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, " ", rule, ", got ", QuoteValue(value)));
+  return FieldViolation(field, absl::StrCat(rule, ", got ", QuoteValue(value)));
 }
 
 absl::Status InvalidField(absl::string_view field, absl::string_view rule,
                           int64_t value) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, " ", rule, ", got ", value));
+  return FieldViolation(field, absl::StrCat(rule, ", got ", value));
 }
 
 absl::Status MissingField(absl::string_view field, absl::string_view rule) {
-  return absl::InvalidArgumentError(
-      rule.empty() ? absl::StrCat(field, " is required")
-                   : absl::StrCat(field, " is required: ", rule));
+  return FieldViolation(field, rule.empty()
+                                   ? std::string("is required")
+                                   : absl::StrCat("is required: ", rule));
 }
 
 absl::Status InvalidFieldWithheld(absl::string_view field,
                                   absl::string_view rule) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(field, " ", rule, " (value withheld: personal data)"));
+  return FieldViolation(field,
+                        absl::StrCat(rule, " (value withheld: personal data)"));
 }
 
 }  // namespace slussen::core

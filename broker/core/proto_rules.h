@@ -50,9 +50,10 @@ absl::Status ValidateEnum(absl::string_view field, int value, bool required) {
     absl::StrAppend(&got, " (", descriptor->FindValueByNumber(value)->name(),
                     ")");
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      field, value == 0 && named ? " is required: one of " : " must be one of ",
-      absl::StrJoin(names, ", "), ", got ", got));
+  return FieldViolation(
+      field, absl::StrCat(value == 0 && named ? "is required: one of "
+                                              : "must be one of ",
+                          absl::StrJoin(names, ", "), ", got ", got));
 }
 
 // Each value named and specified, none twice.

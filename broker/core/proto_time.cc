@@ -1,6 +1,7 @@
 #include "broker/core/proto_time.h"
 
 #include "absl/strings/str_cat.h"
+#include "broker/core/field_error.h"
 
 namespace slussen::core {
 namespace {
@@ -38,9 +39,9 @@ absl::StatusOr<absl::CivilDay> ToCivilDay(absl::string_view field,
   const absl::CivilDay day(date.year(), date.month(), date.day());
   if (date.year() < 1900 || date.year() > 2200 || day.year() != date.year() ||
       day.month() != date.month() || day.day() != date.day()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must be a real date in years 1900..2200, got ",
-                     date.year(), "-", date.month(), "-", date.day()));
+    return FieldViolation(
+        field, absl::StrCat("must be a real date in years 1900..2200, got ",
+                            date.year(), "-", date.month(), "-", date.day()));
   }
   return day;
 }
@@ -57,11 +58,10 @@ absl::Status ValidateTimestamp(absl::string_view field,
                                const google::protobuf::Timestamp& timestamp) {
   if (timestamp.seconds() < kMinSeconds || timestamp.seconds() > kMaxSeconds ||
       timestamp.nanos() < 0 || timestamp.nanos() > 999999999) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field,
-                     " must be a time between years 1 and 9999 with nanos in "
-                     "0..999999999, got seconds=",
-                     timestamp.seconds(), " nanos=", timestamp.nanos()));
+    return FieldViolation(
+        field, absl::StrCat("must be a time between years 1 and 9999 with "
+                            "nanos in 0..999999999, got seconds=",
+                            timestamp.seconds(), " nanos=", timestamp.nanos()));
   }
   return absl::OkStatus();
 }

@@ -193,17 +193,15 @@ absl::Status ValidateImpulse(const v1::Referral& referral,
       "must be empty for an impulse: an impulse carries no personal data, "
       "only who to call back, the kommun and a need category";
   if (referral.has_participant()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("referral.participant ", kNoPersonalData));
+    return FieldViolation("referral.participant", kNoPersonalData);
   }
   if (referral.has_consent()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("referral.consent ", kNoPersonalData));
+    return FieldViolation("referral.consent", kNoPersonalData);
   }
   if (referral.has_referrer()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "referral.referrer must be empty for an impulse: who to call back "
-        "goes in referral.impulse.call_back"));
+    return FieldViolation("referral.referrer",
+                          "must be empty for an impulse: who to call back "
+                          "goes in referral.impulse.call_back");
   }
   const v1::Impulse& impulse = referral.impulse();
   if (!impulse.has_call_back()) {

@@ -6,6 +6,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -16,6 +17,8 @@
 #include "broker/core/text_rules.h"
 #include "broker/service/json_log.h"
 #include "broker/service/x509_certificate.h"
+#include "google/protobuf/any.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace slussen::service {
 namespace {
@@ -126,13 +129,91 @@ constexpr absl::string_view kIdentityUriForms =
     "urn:slussen:<role>:<organisation> or "
     "urn:slussen:<role>:<organisation>:<region>";
 
+// The certificate role of a gateway: never a caller's role (not in
+// v1.Role), only the right to name the caller it acts for.
+constexpr absl::string_view kGatewayRole = "gateway";
+
+// The caller that the gateway of certificate URI `uri` (split after the
+// prefix into `parts`, whose first is "gateway") acts for: named by the
+// identity headers, by the rules of development mode. Only a gateway's
+// certificate makes the broker read them.
+absl::StatusOr<core::Caller> CallerThroughGateway(
+    absl::string_view uri, const std::vector<absl::string_view>& parts,
+    const std::multimap<std::string, std::string>& metadata) {
+  if (parts.size() != 2) {
+    // A gateway acts for callers of any region; a region in its name would
+    // suggest otherwise, so it is refused rather than ignored.
+    return Unauthenticated(
+        "the client certificate's URI subject alternative name",
+        "must be urn:slussen:gateway:<name> for a gateway (no region)", uri,
+        kCertificateMode);
+  }
+  const std::string gateway(parts[1]);
+  if (!core::IsSlugId(gateway)) {
+    return Unauthenticated(
+        absl::StrCat("the client certificate's URI ", core::QuoteValue(uri),
+                     ": <name>"),
+        "must name the gateway: 2..63 characters of [a-z0-9-]", gateway,
+        kCertificateMode);
+  }
+  const std::string organisation = Header(metadata, kOrganisationHeader);
+  const std::string role = Header(metadata, kRoleHeader);
+  if (organisation.empty() || role.empty()) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "a gateway must name the caller it acts for in metadata ",
+        kOrganisationHeader, " and ", kRoleHeader, " (gateway ", gateway, "; ",
+        kCertificateMode, "; see README, Security)"));
+  }
+  const std::string on_behalf =
+      absl::StrCat(" (on behalf of, from gateway ", gateway, ")");
+  const IdentitySource source{
+      absl::StrCat("metadata ", kOrganisationHeader, on_behalf),
+      absl::StrCat("metadata ", kRoleHeader, on_behalf),
+      absl::StrCat("metadata ", kRegionHeader, on_behalf), kCertificateMode};
+  if (absl::EqualsIgnoreCase(role, kGatewayRole)) {
+    return Unauthenticated(source.role,
+                           "must be the role of the caller the gateway acts "
+                           "for (agency, provider or coordinator), never a "
+                           "gateway",
+                           role, kCertificateMode);
+  }
+  absl::StatusOr<core::Caller> caller = ValidatedCaller(
+      source, organisation, role, Header(metadata, kRegionHeader));
+  if (!caller.ok()) return caller.status();
+  if (caller->role == v1::ROLE_ADMIN) {
+    // Least privilege: a gateway taken over must not manage the directory
+    // or read every region's audit trail. Admins use their own certificate.
+    return absl::PermissionDeniedError(absl::StrCat(
+        "gateway ", gateway, " may not act for an admin (", kOrganisationHeader,
+        " ", core::QuoteValue(organisation),
+        "); an admin calls with its own client certificate (see README, "
+        "Security)"));
+  }
+  RETURN_IF_ERROR(ReadPerson(metadata, kCertificateMode, &*caller));
+  caller->via = gateway;
+  return caller;
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
   // absl::StatusCode and grpc::StatusCode share their numbers.
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  std::string message(status.message());
+  google::rpc::Status details;
+  status.ForEachPayload(
+      [&](absl::string_view type_url, const absl::Cord& payload) {
+        google::protobuf::Any* any = details.add_details();
+        any->set_type_url(std::string(type_url));
+        any->set_value(std::string(payload));
+      });
+  if (details.details().empty()) return grpc::Status(code, std::move(message));
+  // The payloads' type URLs are those of Any (e.g. a field error's
+  // google.rpc.BadRequest), so each goes over as it is.
+  details.set_code(static_cast<int32_t>(status.code()));
+  details.set_message(message);
+  return grpc::Status(code, std::move(message), details.SerializeAsString());
 }
 
 absl::StatusOr<core::Caller> CallerFromMetadata(
@@ -173,6 +254,9 @@ absl::StatusOr<core::Caller> CallerFromCertificateNames(
     return Unauthenticated(
         "the client certificate's URI subject alternative name",
         absl::StrCat("must be ", kIdentityUriForms), uri, kCertificateMode);
+  }
+  if (absl::EqualsIgnoreCase(parts[0], kGatewayRole)) {
+    return CallerThroughGateway(uri, parts, metadata);
   }
   const std::string what = absl::StrCat("the client certificate's URI ",
                                         core::QuoteValue(uri), ": ");
@@ -237,6 +321,7 @@ absl::StatusOr<core::Caller> RpcScope::Identify() {
   absl::StatusOr<core::Caller> caller = Resolve();
   if (caller.ok()) {
     organisation_ = caller->organisation;
+    via_ = caller->via;
     caller->request_id = request_id_;
   }
   return caller;
@@ -279,6 +364,7 @@ grpc::Status RpcScope::Finish(const absl::Status& status) {
       {{"method", method_},
        {"request_id", request_id_},
        {"organisation", organisation_},
+       {"via", via_},
        {"code", code},
        {"ms", ms},
        {"error", status.message()}});

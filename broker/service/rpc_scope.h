@@ -25,12 +25,16 @@
 //   URI subject alternative name urn:slussen:<role>:<organisation> or
 //   urn:slussen:<role>:<organisation>:<region>. Identity headers are
 //   ignored; only the optional staff handle x-slussen-person is read.
+//   Except from a gateway (urn:slussen:gateway:<name>, e.g. an HTTP
+//   gateway for people): it acts on behalf of the caller its identity
+//   headers name, by the rules of development mode, never for an admin or
+//   another gateway; the Caller's `via` records the gateway's name.
 // - Development (kDevelopmentMetadata, plaintext): request metadata
 //   x-slussen-organisation, x-slussen-role (agency, provider, coordinator or
 //   admin), x-slussen-region and the optional x-slussen-person. Anyone who
 //   can reach the port can claim any identity, so the server refuses this
 //   mode on a non-loopback address unless forced.
-// Both are validated by the same rules: organisation a slug id, role one of
+// All are validated by the same rules: organisation a slug id, role one of
 // the four, region a län code (required for a coordinator). See README,
 // Security.
 //
@@ -78,6 +82,11 @@ enum class IdentityMode {
   kClientCertificate,
 };
 
+// The grpc::Status of `status`: the same code and message, and, when
+// `status` has payloads (a field error's google.rpc.BadRequest, see
+// core/field_error.h), a google.rpc.Status of code, message and one Any per
+// payload as its binary error details, which gRPC sends in the trailer
+// grpc-status-details-bin.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The caller named by development-mode metadata; UNAUTHENTICATED naming the
@@ -90,6 +99,12 @@ absl::StatusOr<core::Caller> CallerFromMetadata(
 // `metadata`'s x-slussen-person; every other identity header is ignored.
 // UNAUTHENTICATED naming what is wrong: no urn:slussen: URI, more than one,
 // or one that is malformed.
+//
+// A gateway's certificate (urn:slussen:gateway:<name>) names no caller of
+// its own: the caller is the one `metadata` names as CallerFromMetadata
+// reads it, with `via` the gateway's name. UNAUTHENTICATED when the headers
+// name none, name a gateway, or break a rule; PERMISSION_DENIED for an
+// admin, whom no gateway may act for.
 absl::StatusOr<core::Caller> CallerFromCertificateNames(
     absl::string_view subject, const std::vector<std::string>& uris,
     const std::multimap<std::string, std::string>& metadata);
@@ -126,8 +141,10 @@ class RpcScope {
   const absl::Time start_;
   std::multimap<std::string, std::string> metadata_;
   std::string request_id_;
-  // The identified caller's organisation, for the log line.
+  // The identified caller's organisation, and the gateway it called
+  // through (empty if none), for the log line.
   std::string organisation_;
+  std::string via_;
 };
 
 // The base of every gRPC service implementation: its handlers run through

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "broker/core/field_error.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/status_macros.h"
 #include "broker/service/rpc_scope.h"
@@ -19,7 +20,7 @@ grpc::Status TestingServiceImpl::SetTime(grpc::ServerContext* context,
         static absl::Mutex mu(absl::kConstInit);
         absl::MutexLock lock(&mu);
         if (!request->has_time()) {
-          return absl::InvalidArgumentError("time is required");
+          return core::MissingField("time");
         }
         RETURN_IF_ERROR(core::ValidateTimestamp("time", request->time()));
         const absl::Time time = core::ToAbslTime(request->time());

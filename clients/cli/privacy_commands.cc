@@ -189,10 +189,11 @@ absl::StatusOr<int> Audit(const CliContext& context,
       out << absl::StrFormat(
           "%-19s %-7s %-24s %-36s %s\n", FormatTime(record.time()),
           ShortName<v1::AuditOperation>(record.operation(), "AUDIT_OPERATION_"),
-          record.actor().person().empty()
-              ? record.actor().organisation()
-              : absl::StrCat(record.actor().organisation(), "/",
-                             record.actor().person()),
+          absl::StrCat(record.actor().organisation(),
+                       record.actor().person().empty() ? "" : "/",
+                       record.actor().person(),
+                       record.actor().via().empty() ? "" : " via ",
+                       record.actor().via()),
           record.purpose(), record.resource());
     }
     return kExitOk;

@@ -97,10 +97,13 @@ void PrintDetails(std::ostream& out, const v1::Referral& r) {
   if (!r.history().empty()) out << "  history\n";
   for (const v1::Transition& t : r.history()) {
     out << absl::StrFormat(
-        "    %s  %-8s -> %-9s by %s (%s)%s\n", FormatTime(t.time()),
+        "    %s  %-8s -> %-9s by %s (%s)%s%s\n", FormatTime(t.time()),
         ShortName<v1::Action>(t.action(), "ACTION_"), StateName(t.to_state()),
         t.actor().organisation(),
         absl::AsciiStrToLower(ShortName<v1::Role>(t.actor().role(), "ROLE_")),
+        t.actor().via().empty()
+            ? ""
+            : absl::StrCat(" via gateway ", t.actor().via()),
         t.note().empty() ? "" : absl::StrCat(": ", t.note()));
   }
 }

@@ -7,6 +7,12 @@
 // Outside the caller's scope is NOT_FOUND (or, in a list, the thing is
 // omitted); an action the role may not take is PERMISSION_DENIED.
 //
+// Each table runs twice: with each caller's own certificate, and through a
+// gateway's certificate naming the caller in headers (urn:slussen:gateway:
+// web-1, README, Security), where every row must come out as it does
+// directly, except that a gateway may not act for an admin at all
+// (ThroughGateway in tests/support/access_matrix.h).
+//
 // Adding an RPC: one Case in its service's table, saying what it acts on
 // (a Target), whether a successful call changes it, how to call it
 // (NameCall for a request that names the target, or a lambda returning a
@@ -960,8 +966,8 @@ class AccessMatrixE2eTest : public ::testing::Test {
     ASSERT_TRUE(started.ok()) << started;
   }
 
-  void Run(const std::vector<Case>& cases) {
-    const std::vector<std::string> wrong = world_.Run(cases);
+  void Run(const std::vector<Case>& cases, Path path = Path::kDirect) {
+    const std::vector<std::string> wrong = world_.Run(cases, path);
     EXPECT_TRUE(wrong.empty())
         << wrong.size() << " rows differ:\n  " << absl::StrJoin(wrong, "\n  ");
   }
@@ -981,6 +987,32 @@ TEST_F(AccessMatrixE2eTest, CoordinatorService) {
 TEST_F(AccessMatrixE2eTest, EventService) { Run(EventServiceCases()); }
 TEST_F(AccessMatrixE2eTest, ConsentService) { Run(ConsentServiceCases()); }
 TEST_F(AccessMatrixE2eTest, PrivacyService) { Run(PrivacyServiceCases()); }
+
+// The same tables through a gateway acting for each caller.
+TEST_F(AccessMatrixE2eTest, ReferralServiceThroughAGateway) {
+  Run(ReferralServiceCases(), Path::kGateway);
+}
+TEST_F(AccessMatrixE2eTest, ProviderDirectoryThroughAGateway) {
+  Run(ProviderDirectoryCases(), Path::kGateway);
+}
+TEST_F(AccessMatrixE2eTest, OfferServiceThroughAGateway) {
+  Run(OfferServiceCases(), Path::kGateway);
+}
+TEST_F(AccessMatrixE2eTest, QueueServiceThroughAGateway) {
+  Run(QueueServiceCases(), Path::kGateway);
+}
+TEST_F(AccessMatrixE2eTest, CoordinatorServiceThroughAGateway) {
+  Run(CoordinatorServiceCases(), Path::kGateway);
+}
+TEST_F(AccessMatrixE2eTest, EventServiceThroughAGateway) {
+  Run(EventServiceCases(), Path::kGateway);
+}
+TEST_F(AccessMatrixE2eTest, ConsentServiceThroughAGateway) {
+  Run(ConsentServiceCases(), Path::kGateway);
+}
+TEST_F(AccessMatrixE2eTest, PrivacyServiceThroughAGateway) {
+  Run(PrivacyServiceCases(), Path::kGateway);
+}
 
 }  // namespace
 }  // namespace slussen::testing::matrix

@@ -1,6 +1,8 @@
 // Bad input over real gRPC: every invalid request is answered
-// INVALID_ARGUMENT with a message naming the field, and changes nothing in
-// Redis (the key count and the event stream stay as they were).
+// INVALID_ARGUMENT with a message naming the field and, for a program, a
+// google.rpc.Status in the trailers whose BadRequest names the field path,
+// and changes nothing in Redis (the key count and the event stream stay as
+// they were).
 #include <grpcpp/grpcpp.h>
 
 #include <functional>
@@ -9,6 +11,9 @@
 #include <vector>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/any.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "tests/support/broker_harness.h"
 #include "tests/support/sample_referrals.h"
@@ -17,7 +22,44 @@ namespace slussen::testing {
 namespace {
 
 namespace v1 = ::slussen::v1;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+// The google.rpc.Status a failed call carries in its trailer
+// grpc-status-details-bin, as a client library reads it.
+google::rpc::Status RpcStatusOf(const grpc::Status& status) {
+  google::rpc::Status details;
+  EXPECT_TRUE(details.ParseFromString(status.error_details()));
+  EXPECT_EQ(details.code(), static_cast<int>(status.error_code()));
+  EXPECT_EQ(details.message(), status.error_message());
+  return details;
+}
+
+// The field violations of every google.rpc.BadRequest in `status`'s
+// details.
+std::vector<google::rpc::BadRequest::FieldViolation> FieldViolationsOf(
+    const grpc::Status& status) {
+  std::vector<google::rpc::BadRequest::FieldViolation> violations;
+  const google::rpc::Status details = RpcStatusOf(status);
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::BadRequest bad_request;
+    if (!any.Is<google::rpc::BadRequest>()) continue;
+    EXPECT_TRUE(any.UnpackTo(&bad_request)) << any.type_url();
+    for (const auto& violation : bad_request.field_violations()) {
+      violations.push_back(violation);
+    }
+  }
+  return violations;
+}
+
+std::vector<std::string> ViolatedFields(const grpc::Status& status) {
+  std::vector<std::string> fields;
+  for (const auto& violation : FieldViolationsOf(status)) {
+    fields.push_back(violation.field());
+  }
+  return fields;
+}
 
 struct InvalidCreate {
   std::string name;
@@ -329,8 +371,31 @@ TEST_F(InvalidRequestsE2eTest,
         stub_->CreateReferral(&context, c.request(), &out);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(status.error_message(), HasSubstr(c.field));
+    EXPECT_THAT(ViolatedFields(status), ElementsAre(c.field));
   }
   EXPECT_EQ(Fingerprint(), before);
+}
+
+TEST_F(InvalidRequestsE2eTest, AProgramReadsTheFieldFromTheErrorDetails) {
+  v1::CreateReferralRequest request = SampleImpulse();
+  request.mutable_referral()->mutable_impulse()->set_kommun_code("1280");
+  grpc::ClientContext context;
+  Identify(&context, kHalmstadKommun);
+  v1::Referral out;
+  const grpc::Status status = stub_->CreateReferral(&context, request, &out);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  const google::rpc::Status details = RpcStatusOf(status);
+  ASSERT_EQ(details.details_size(), 1);
+  EXPECT_EQ(details.details(0).type_url(),
+            "type.googleapis.com/google.rpc.BadRequest");
+  const std::vector<google::rpc::BadRequest::FieldViolation> violations =
+      FieldViolationsOf(status);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_EQ(violations[0].field(), "referral.impulse.kommun_code");
+  EXPECT_EQ(violations[0].description(),
+            "must lie in the referral's region 13 (its first two digits), "
+            "got \"1280\"");
 }
 
 TEST_F(InvalidRequestsE2eTest, PersonalValuesAreNeverEchoed) {
@@ -345,6 +410,9 @@ TEST_F(InvalidRequestsE2eTest, PersonalValuesAreNeverEchoed) {
     const grpc::Status status = stub_->CreateReferral(&context, request, &out);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_THAT(status.error_message(), ::testing::Not(HasSubstr("1212121")));
+    // Nor do the details a program reads.
+    EXPECT_THAT(ViolatedFields(status), SizeIs(1));
+    EXPECT_THAT(status.error_details(), ::testing::Not(HasSubstr("1212121")));
   }
 }
 

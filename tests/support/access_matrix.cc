@@ -44,6 +44,10 @@ const Identity& CallerOf(Role role, Tenant tenant) {
   return kOwnAdmin;
 }
 
+Expect ThroughGateway(Role role, Expect direct) {
+  return role == Role::kAdmin ? kDeniedBoth : direct;
+}
+
 std::string OutcomeName(Outcome outcome) {
   switch (outcome) {
     case Outcome::kOk:
@@ -260,19 +264,24 @@ Names World::MakeCohort() {
 
 #undef SLUSSEN_AS
 
-std::vector<std::string> World::Run(const std::vector<Case>& cases) {
+std::vector<std::string> World::Run(const std::vector<Case>& cases, Path path) {
+  const bool gateway = path == Path::kGateway;
   std::vector<std::string> wrong;
   for (const Case& c : cases) {
-    for (const auto& [role, role_name, expect] :
+    for (const auto& [role, role_name, direct] :
          std::vector<std::tuple<Role, const char*, Expect>>{
              {Role::kAgency, "agency", c.agency},
              {Role::kProvider, "provider", c.provider},
              {Role::kCoordinator, "coordinator", c.coordinator},
              {Role::kAdmin, "admin", c.admin}}) {
+      const Expect expect = gateway ? ThroughGateway(role, direct) : direct;
       for (const Tenant tenant : {Tenant::kOwn, Tenant::kForeign}) {
         const Identity& who = CallerOf(role, tenant);
         const Names target = Get(c.target);
-        const CallContext ctx{harness_->ChannelFor(who), target, NextSerial()};
+        const CallContext ctx{gateway
+                                  ? harness_->GatewayChannelFor(who, kGateway)
+                                  : harness_->ChannelFor(who),
+                              target, NextSerial()};
         const Result result = c.call(ctx);
         if (c.changes_target && result.status.ok()) Forget(c.target);
         const Outcome want =
@@ -282,7 +291,8 @@ std::vector<std::string> World::Run(const std::vector<Case>& cases) {
           wrong.push_back(absl::StrCat(
               c.rpc, " as ", role_name,
               tenant == Tenant::kOwn ? " (own) " : " (foreign) ",
-              who.organisation, ": want ", OutcomeName(want), ", got ",
+              who.organisation, gateway ? " via gateway " : "",
+              gateway ? kGateway : "", ": want ", OutcomeName(want), ", got ",
               OutcomeName(got), " ", result.status.error_message()));
         }
       }

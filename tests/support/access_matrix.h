@@ -92,6 +92,18 @@ enum class Tenant { kOwn, kForeign };
 
 const Identity& CallerOf(Role role, Tenant tenant);
 
+// How a row's caller reaches the broker: with its own certificate, or
+// through the gateway kGateway, whose certificate names only the gateway
+// and whose calls name the caller in identity headers.
+enum class Path { kDirect, kGateway };
+inline constexpr char kGateway[] = "web-1";
+
+// The outcome `direct` expects of `role` calling directly, for the same
+// call through the gateway: the same for every role a gateway may act for;
+// PERMISSION_DENIED for an admin, whom no gateway may act for (README,
+// Security).
+Expect ThroughGateway(Role role, Expect direct);
+
 // --- Targets
 // -------------------------------------------------------------------
 
@@ -211,9 +223,12 @@ class World {
  public:
   absl::Status Start();
 
-  // Calls every case as every role, own tenant then foreign, in order;
-  // returns one line for each row whose outcome differs from the expected.
-  std::vector<std::string> Run(const std::vector<Case>& cases);
+  // Calls every case as every role, own tenant then foreign, in order,
+  // along `path` (expecting ThroughGateway of a row's outcome through the
+  // gateway); returns one line for each row whose outcome differs from the
+  // expected.
+  std::vector<std::string> Run(const std::vector<Case>& cases,
+                               Path path = Path::kDirect);
 
   BrokerHarness& harness() { return *harness_; }
 

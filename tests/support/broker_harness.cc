@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -21,6 +23,55 @@ namespace {
 absl::Status FromGrpc(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());
+}
+
+// Call credentials that name `identity` in the identity headers of every
+// call, as a gateway does for the person it acts for.
+class IdentityHeaders final : public grpc::MetadataCredentialsPlugin {
+ public:
+  explicit IdentityHeaders(Identity identity)
+      : identity_(std::move(identity)) {}
+
+  // Only copies strings: run inline, not on a thread of gRPC's.
+  bool IsBlocking() const override { return false; }
+
+  grpc::Status GetMetadata(
+      grpc::string_ref service_url, grpc::string_ref method_name,
+      const grpc::AuthContext& channel_auth_context,
+      std::multimap<std::string, std::string>* metadata) override {
+    metadata->emplace("x-slussen-organisation", identity_.organisation);
+    metadata->emplace("x-slussen-role", identity_.role);
+    if (!identity_.region.empty()) {
+      metadata->emplace("x-slussen-region", identity_.region);
+    }
+    return grpc::Status::OK;
+  }
+
+ private:
+  const Identity identity_;
+};
+
+// Credentials trusting `trusted_ca_pem` and presenting `client` (no
+// certificate if null).
+std::shared_ptr<grpc::ChannelCredentials> SslCredentialsFor(
+    const KeyAndCertificate* client, const std::string& trusted_ca_pem) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = trusted_ca_pem;
+  if (client != nullptr) {
+    ssl.pem_private_key = client->private_key_pem;
+    ssl.pem_cert_chain = client->certificate_pem;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
+// A channel of its own (not a subchannel shared with another channel of
+// the same target), so that each presents its own certificate.
+std::shared_ptr<grpc::Channel> OwnChannel(
+    const std::string& target,
+    const std::shared_ptr<grpc::ChannelCredentials>& credentials) {
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(target, credentials, arguments);
 }
 
 }  // namespace
@@ -172,18 +223,27 @@ std::string BrokerHarness::admin_target() const {
 
 std::shared_ptr<grpc::Channel> BrokerHarness::TlsChannel(
     const KeyAndCertificate* client, const std::string& trusted_ca_pem) const {
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = trusted_ca_pem;
-  if (client != nullptr) {
-    ssl.pem_private_key = client->private_key_pem;
-    ssl.pem_cert_chain = client->certificate_pem;
+  return OwnChannel(target(), SslCredentialsFor(client, trusted_ca_pem));
+}
+
+std::shared_ptr<grpc::Channel> BrokerHarness::GatewayChannelFor(
+    const Identity& identity, const std::string& gateway) const {
+  if (!ca_.has_value()) return channel_;
+  const CertificateSpec spec = GatewayCertificate(gateway);
+  absl::MutexLock lock(&mu_);
+  std::shared_ptr<grpc::Channel>& channel =
+      channels_[absl::StrCat(spec.uris.front(), " ", IdentityUri(identity))];
+  if (channel == nullptr) {
+    absl::StatusOr<KeyAndCertificate> cert = ca_->Issue(spec);
+    // A channel without a certificate fails every call, which says enough.
+    channel = OwnChannel(target(),
+                         grpc::CompositeChannelCredentials(
+                             SslCredentialsFor(cert.ok() ? &*cert : nullptr,
+                                               ca_->certificate_pem()),
+                             grpc::MetadataCredentialsFromPlugin(
+                                 std::make_unique<IdentityHeaders>(identity))));
   }
-  // A channel of its own (not a subchannel shared with another channel of
-  // the same target), so that each presents its own certificate.
-  grpc::ChannelArguments arguments;
-  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(target(), grpc::SslCredentials(ssl),
-                                   arguments);
+  return channel;
 }
 
 std::shared_ptr<grpc::Channel> BrokerHarness::ChannelFor(

@@ -10,7 +10,10 @@
 // made for the harness, and Client(identity) and ChannelFor(identity)
 // present a client certificate naming `identity` (the identity metadata
 // Identify() adds is then ignored by the broker). The same test code thus
-// runs in either identity mode.
+// runs in either identity mode. GatewayChannelFor(identity) calls as
+// `identity` the other way mutual TLS allows: through a gateway, whose
+// certificate names the gateway and whose calls name `identity` in
+// metadata.
 //
 // Thread-safe: the channels and stubs it makes are; ChannelFor may be
 // called from any thread.
@@ -92,6 +95,13 @@ class BrokerHarness {
   // under TLS one presenting a certificate (made once, kept) whose URI SAN
   // names `identity`.
   std::shared_ptr<grpc::Channel> ChannelFor(const Identity& identity) const;
+  // Options::tls: a channel on which `identity` calls through the gateway
+  // `gateway`: it presents a certificate (made once, kept) whose URI SAN is
+  // urn:slussen:gateway:<gateway>, and sends `identity`'s organisation,
+  // role and region as identity headers on every call (add
+  // x-slussen-person to a call's context if wanted).
+  std::shared_ptr<grpc::Channel> GatewayChannelFor(
+      const Identity& identity, const std::string& gateway = "web-1") const;
   // A TLS channel to the broker trusting `trusted_ca_pem` and presenting
   // `client` (no certificate if null): for certificates made by hand.
   std::shared_ptr<grpc::Channel> TlsChannel(
@@ -122,7 +132,8 @@ class BrokerHarness {
   std::unique_ptr<service::BrokerServer> broker_;
   std::shared_ptr<grpc::Channel> channel_;
   mutable absl::Mutex mu_;
-  // TLS: a channel per identity URI.
+  // TLS: a channel per identity URI (for a gateway's, the gateway's URI
+  // and the acting identity's).
   mutable std::map<std::string, std::shared_ptr<grpc::Channel>> channels_
       ABSL_GUARDED_BY(mu_);
 };

@@ -167,6 +167,10 @@ CertificateSpec ClientCertificate(absl::string_view uri) {
   return spec;
 }
 
+CertificateSpec GatewayCertificate(absl::string_view name) {
+  return ClientCertificate(absl::StrCat("urn:slussen:gateway:", name));
+}
+
 CertificateSpec LocalhostServerCertificate() {
   CertificateSpec spec;
   spec.common_name = "localhost";

@@ -8,6 +8,8 @@
 //   ASSIGN_OR_RETURN(KeyAndCertificate client,
 //                    ca.Issue(ClientCertificate(
 //                        "urn:slussen:agency:kommun-halmstad-eb:13")));
+//   ASSIGN_OR_RETURN(KeyAndCertificate gateway,
+//                    ca.Issue(GatewayCertificate("web-1")));
 //   CertificateSpec expired = ClientCertificate("urn:slussen:agency:x");
 //   expired.not_before = -absl::Hours(48);
 //   expired.not_after = -absl::Hours(24);
@@ -47,6 +49,10 @@ struct CertificateSpec {
 
 // A client certificate whose only URI SAN is `uri` (none if empty).
 CertificateSpec ClientCertificate(absl::string_view uri);
+
+// A gateway's client certificate: its only URI SAN is
+// urn:slussen:gateway:<name> (e.g. urn:slussen:gateway:web-1).
+CertificateSpec GatewayCertificate(absl::string_view name);
 
 // A server certificate for localhost and 127.0.0.1.
 CertificateSpec LocalhostServerCertificate();

@@ -1,11 +1,14 @@
 #include "broker/core/field_error.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 
 namespace slussen::core {
@@ -143,6 +146,94 @@ TEST(InvalidFieldWithheld, SaysTheValueIsWithheld) {
   EXPECT_EQ(status.message(),
             "referral.participant.personal_identity_number has a wrong check "
             "digit (value withheld: personal data)");
+}
+
+// What a program reads instead of the message: the one field violation of
+// the BadRequest a field error carries.
+google::rpc::BadRequest::FieldViolation OnlyViolation(
+    const absl::Status& status) {
+  const std::optional<google::rpc::BadRequest> bad_request =
+      BadRequestOf(status);
+  if (!bad_request.has_value()) {
+    ADD_FAILURE() << "no BadRequest payload in " << status;
+    return {};
+  }
+  EXPECT_EQ(bad_request->field_violations_size(), 1) << status;
+  return bad_request->field_violations_size() == 0
+             ? google::rpc::BadRequest::FieldViolation()
+             : bad_request->field_violations(0);
+}
+
+TEST(FieldViolation, CarriesABadRequestUnderItsAnyTypeUrl) {
+  const absl::Status status =
+      FieldViolation("referral.impulse.kommun_code", "must be in region 13");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "referral.impulse.kommun_code must be in region 13");
+  const absl::optional<absl::Cord> payload =
+      status.GetPayload("type.googleapis.com/google.rpc.BadRequest");
+  ASSERT_TRUE(payload.has_value());
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(bad_request.ParseFromString(std::string(*payload)));
+  ASSERT_EQ(bad_request.field_violations_size(), 1);
+  EXPECT_EQ(bad_request.field_violations(0).field(),
+            "referral.impulse.kommun_code");
+  EXPECT_EQ(bad_request.field_violations(0).description(),
+            "must be in region 13");
+}
+
+TEST(InvalidField, CarriesTheFieldPathAndTheRestOfTheMessage) {
+  const google::rpc::BadRequest::FieldViolation violation = OnlyViolation(
+      InvalidField("referral.impulse.kommun_code",
+                   "must be four digits (SCB kommunkod)", "13800"));
+  EXPECT_EQ(violation.field(), "referral.impulse.kommun_code");
+  EXPECT_EQ(violation.description(),
+            "must be four digits (SCB kommunkod), got \"13800\"");
+
+  const google::rpc::BadRequest::FieldViolation number =
+      OnlyViolation(InvalidField("referral.participant.attributes.age_years",
+                                 "must be 16..69", int64_t{212}));
+  EXPECT_EQ(number.field(), "referral.participant.attributes.age_years");
+  EXPECT_EQ(number.description(), "must be 16..69, got 212");
+}
+
+TEST(InvalidField, HostileValueIsEscapedInTheViolationToo) {
+  const google::rpc::BadRequest::FieldViolation violation =
+      OnlyViolation(InvalidField("f", "must be short", "a\nFAKE\""));
+  EXPECT_EQ(violation.description(), R"(must be short, got "a\x0aFAKE\"")");
+}
+
+TEST(MissingField, CarriesTheFieldPath) {
+  const google::rpc::BadRequest::FieldViolation bare =
+      OnlyViolation(MissingField("referral"));
+  EXPECT_EQ(bare.field(), "referral");
+  EXPECT_EQ(bare.description(), "is required");
+  const google::rpc::BadRequest::FieldViolation with_rule = OnlyViolation(
+      MissingField("referral.impulse.call_back", "who to call back"));
+  EXPECT_EQ(with_rule.field(), "referral.impulse.call_back");
+  EXPECT_EQ(with_rule.description(), "is required: who to call back");
+}
+
+TEST(InvalidFieldWithheld, TheViolationWithholdsTheValueToo) {
+  const absl::Status status =
+      InvalidFieldWithheld("referral.participant.personal_identity_number",
+                           "has a wrong check digit");
+  const google::rpc::BadRequest::FieldViolation violation =
+      OnlyViolation(status);
+  EXPECT_EQ(violation.field(), "referral.participant.personal_identity_number");
+  EXPECT_EQ(violation.description(),
+            "has a wrong check digit (value withheld: personal data)");
+  // Nothing else rides along: the BadRequest is the only payload.
+  int payloads = 0;
+  status.ForEachPayload(
+      [&](absl::string_view, const absl::Cord&) { ++payloads; });
+  EXPECT_EQ(payloads, 1);
+}
+
+TEST(BadRequestOf, IsEmptyForAnErrorThatIsNotAFieldError) {
+  EXPECT_FALSE(BadRequestOf(absl::NotFoundError("no such referral")));
+  EXPECT_FALSE(BadRequestOf(absl::InvalidArgumentError("a bare message")));
+  EXPECT_FALSE(BadRequestOf(absl::OkStatus()));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
+#include "broker/core/field_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -179,10 +180,14 @@ TEST(ParsePersonnummerTest, RefusesWrongCheckDigit) {
 
 TEST(ParsePersonnummerTest, WrongCheckDigitMessageIsExact) {
   const absl::StatusOr<Personnummer> pnr = Parse("19121212-1213");
-  EXPECT_EQ(pnr.status(),
-            absl::InvalidArgumentError(
-                "referral.participant.personal_identity_number has a wrong "
-                "check digit (value withheld: personal data)"));
+  EXPECT_EQ(pnr.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pnr.status().message(),
+            "referral.participant.personal_identity_number has a wrong "
+            "check digit (value withheld: personal data)");
+  // A field error: its BadRequest names the field and withholds the value.
+  EXPECT_EQ(pnr.status(), InvalidFieldWithheld(
+                              "referral.participant.personal_identity_number",
+                              "has a wrong check digit"));
 }
 
 TEST(ParsePersonnummerTest, RefusesDateAfterToday) {

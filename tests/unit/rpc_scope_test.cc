@@ -1,13 +1,20 @@
-// Identity resolution (broker/service/rpc_scope.h): development metadata
-// and client-certificate URIs are checked by the same rules, and under
-// mutual TLS the identity headers count for nothing.
+// The RPC edge (broker/service/rpc_scope.h): a core status becomes a
+// grpc::Status with its payloads as google.rpc.Status details; identity
+// resolution checks development metadata and client-certificate URIs by the
+// same rules, and under mutual TLS the identity headers count for nothing
+// except through a gateway's certificate.
 #include "broker/service/rpc_scope.h"
 
 #include <map>
 #include <string>
 #include <vector>
 
+#include "absl/strings/cord.h"
+#include "broker/core/field_error.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/any.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "tests/support/test_certificates.h"
 
@@ -20,7 +27,60 @@ using ::slussen::testing::KeyAndCertificate;
 using ::slussen::testing::TestCertificateAuthority;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::Pair;
+using ::testing::UnorderedElementsAre;
 using Metadata = std::multimap<std::string, std::string>;
+
+TEST(ToGrpcStatusTest, KeepsCodeAndMessageAndSendsNoDetailsWithoutPayloads) {
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  const grpc::Status status =
+      ToGrpcStatus(absl::NotFoundError("referral regions/13/referrals/x"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(status.error_message(), "referral regions/13/referrals/x");
+  EXPECT_EQ(status.error_details(), "");
+}
+
+TEST(ToGrpcStatusTest, AFieldErrorsBadRequestGoesIntoTheRpcStatusDetails) {
+  const absl::Status field_error = core::InvalidField(
+      "referral.impulse.kommun_code", "must be four digits", "138");
+  const grpc::Status status = ToGrpcStatus(field_error);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), field_error.message());
+
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  EXPECT_EQ(details.code(),
+            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(details.message(), field_error.message());
+  ASSERT_EQ(details.details_size(), 1);
+  EXPECT_EQ(details.details(0).type_url(),
+            "type.googleapis.com/google.rpc.BadRequest");
+  google::rpc::BadRequest bad_request;
+  ASSERT_TRUE(details.details(0).UnpackTo(&bad_request));
+  ASSERT_EQ(bad_request.field_violations_size(), 1);
+  EXPECT_EQ(bad_request.field_violations(0).field(),
+            "referral.impulse.kommun_code");
+  EXPECT_EQ(bad_request.field_violations(0).description(),
+            "must be four digits, got \"138\"");
+}
+
+TEST(ToGrpcStatusTest, EveryPayloadBecomesOneAny) {
+  absl::Status status = absl::UnavailableError("redis is down");
+  status.SetPayload("type.googleapis.com/google.rpc.RetryInfo",
+                    absl::Cord("retry"));
+  status.SetPayload("type.googleapis.com/example.Other", absl::Cord("other"));
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(ToGrpcStatus(status).error_details()));
+  EXPECT_EQ(details.code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
+  std::map<std::string, std::string> anys;
+  for (const google::protobuf::Any& any : details.details()) {
+    anys[any.type_url()] = any.value();
+  }
+  EXPECT_THAT(anys,
+              UnorderedElementsAre(
+                  Pair("type.googleapis.com/google.rpc.RetryInfo", "retry"),
+                  Pair("type.googleapis.com/example.Other", "other")));
+}
 
 TEST(CallerFromMetadataTest, NamesTheCallerFromTheHeaders) {
   const absl::StatusOr<core::Caller> caller =
@@ -91,6 +151,154 @@ TEST(CallerFromCertificateNamesTest, APersonnummerAsStaffHandleIsRefused) {
   ASSERT_FALSE(caller.ok());
   EXPECT_THAT(caller.status().message(), HasSubstr("x-slussen-person"));
   EXPECT_THAT(caller.status().message(), Not(HasSubstr("1212")));
+}
+
+// What a gateway sends for the person it acts for.
+const Metadata kOnBehalfOfHalmstad = {
+    {kOrganisationHeader, "kommun-halmstad-eb"},
+    {kRoleHeader, "agency"},
+    {kRegionHeader, "13"},
+    {kPersonHeader, "a123"}};
+
+TEST(CallerFromCertificateNamesTest, AGatewayActsForTheCallerItsHeadersName) {
+  const absl::StatusOr<core::Caller> caller = CallerFromCertificateNames(
+      "CN=web-1", {"urn:slussen:gateway:web-1"}, kOnBehalfOfHalmstad);
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->organisation, "kommun-halmstad-eb");
+  EXPECT_EQ(caller->role, v1::ROLE_AGENCY);
+  EXPECT_EQ(caller->region, "13");
+  EXPECT_EQ(caller->person, "a123");
+  EXPECT_EQ(caller->via, "web-1");
+
+  const v1::Actor actor = caller->ToActor();
+  EXPECT_EQ(actor.organisation(), "kommun-halmstad-eb");
+  EXPECT_EQ(actor.person(), "a123");
+  EXPECT_EQ(actor.via(), "web-1");
+
+  const absl::StatusOr<core::Caller> coordinator =
+      CallerFromCertificateNames("CN=web-1", {"URN:Slussen:Gateway:web-1"},
+                                 {{kOrganisationHeader, "samordning-halland"},
+                                  {kRoleHeader, "coordinator"},
+                                  {kRegionHeader, "13"}});
+  ASSERT_TRUE(coordinator.ok()) << coordinator.status();
+  EXPECT_EQ(coordinator->role, v1::ROLE_COORDINATOR);
+  EXPECT_EQ(coordinator->via, "web-1");
+  EXPECT_EQ(coordinator->person, "");
+}
+
+TEST(CallerFromCertificateNamesTest, ADirectCallerHasNoVia) {
+  const absl::StatusOr<core::Caller> caller = CallerFromCertificateNames(
+      "CN=x", {"urn:slussen:agency:kommun-halmstad-eb:13"}, {});
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->via, "");
+  EXPECT_EQ(caller->ToActor().via(), "");
+  const absl::StatusOr<core::Caller> developer =
+      CallerFromMetadata(kOnBehalfOfHalmstad);
+  ASSERT_TRUE(developer.ok()) << developer.status();
+  EXPECT_EQ(developer->via, "");
+}
+
+TEST(CallerFromCertificateNamesTest, AGatewayMustNameTheCallerItActsFor) {
+  for (const Metadata& metadata : std::vector<Metadata>{
+           {},
+           {{kPersonHeader, "a123"}},
+           {{kOrganisationHeader, "kommun-halmstad-eb"}},
+           {{kRoleHeader, "agency"}, {kRegionHeader, "13"}}}) {
+    const absl::StatusOr<core::Caller> caller = CallerFromCertificateNames(
+        "CN=web-1", {"urn:slussen:gateway:web-1"}, metadata);
+    ASSERT_FALSE(caller.ok());
+    EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_EQ(caller.status().message(),
+              "a gateway must name the caller it acts for in metadata "
+              "x-slussen-organisation and x-slussen-role (gateway web-1; "
+              "mutual TLS identity; see README, Security)");
+  }
+}
+
+TEST(CallerFromCertificateNamesTest, TheHeadersFromAGatewayFollowTheSameRules) {
+  const absl::StatusOr<core::Caller> bad_org = CallerFromCertificateNames(
+      "CN=web-1", {"urn:slussen:gateway:web-1"},
+      {{kOrganisationHeader, "Kommun Halmstad"}, {kRoleHeader, "agency"}});
+  EXPECT_EQ(bad_org.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(bad_org.status().message(),
+            "metadata x-slussen-organisation (on behalf of, from gateway "
+            "web-1) must name the calling organisation: 2..63 characters of "
+            "[a-z0-9-], got \"Kommun Halmstad\" (mutual TLS identity; see "
+            "README, Security)");
+  const absl::StatusOr<core::Caller> no_region =
+      CallerFromCertificateNames("CN=web-1", {"urn:slussen:gateway:web-1"},
+                                 {{kOrganisationHeader, "samordning-halland"},
+                                  {kRoleHeader, "coordinator"}});
+  EXPECT_EQ(no_region.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(no_region.status().message(),
+              HasSubstr("metadata x-slussen-region (on behalf of, from "
+                        "gateway web-1) is required for a coordinator"));
+  Metadata personnummer = kOnBehalfOfHalmstad;
+  personnummer.erase(kPersonHeader);
+  personnummer.emplace(kPersonHeader, "19121212-1212");
+  const absl::StatusOr<core::Caller> pnr = CallerFromCertificateNames(
+      "CN=web-1", {"urn:slussen:gateway:web-1"}, personnummer);
+  EXPECT_EQ(pnr.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(pnr.status().message(), Not(HasSubstr("1212")));
+}
+
+TEST(CallerFromCertificateNamesTest, AGatewayActsForNoGatewayAndNoAdmin) {
+  for (const char* role : {"gateway", "Gateway"}) {
+    const absl::StatusOr<core::Caller> caller = CallerFromCertificateNames(
+        "CN=web-1", {"urn:slussen:gateway:web-1"},
+        {{kOrganisationHeader, "web-2"}, {kRoleHeader, role}});
+    ASSERT_FALSE(caller.ok()) << role;
+    EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_THAT(caller.status().message(),
+                HasSubstr("metadata x-slussen-role (on behalf of, from "
+                          "gateway web-1) must be the role of the caller"));
+  }
+  for (const char* role : {"admin", "ADMIN"}) {
+    const absl::StatusOr<core::Caller> caller = CallerFromCertificateNames(
+        "CN=web-1", {"urn:slussen:gateway:web-1"},
+        {{kOrganisationHeader, "slussen-admin"}, {kRoleHeader, role}});
+    ASSERT_FALSE(caller.ok()) << role;
+    EXPECT_EQ(caller.status().code(), absl::StatusCode::kPermissionDenied);
+    EXPECT_THAT(caller.status().message(),
+                HasSubstr("gateway web-1 may not act for an admin"));
+  }
+}
+
+TEST(CallerFromCertificateNamesTest, AMalformedGatewayUriIsRefused) {
+  for (const char* uri : {"urn:slussen:gateway:web-1:13",
+                          "urn:slussen:gateway:web-1:", "urn:slussen:gateway:",
+                          "urn:slussen:gateway:Web_1", "urn:slussen:gateway"}) {
+    const absl::StatusOr<core::Caller> caller =
+        CallerFromCertificateNames("CN=web-1", {uri}, kOnBehalfOfHalmstad);
+    ASSERT_FALSE(caller.ok()) << uri;
+    EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnauthenticated)
+        << uri;
+    EXPECT_THAT(caller.status().message(), HasSubstr(uri));
+  }
+  const absl::StatusOr<core::Caller> regional = CallerFromCertificateNames(
+      "CN=web-1", {"urn:slussen:gateway:web-1:13"}, kOnBehalfOfHalmstad);
+  EXPECT_EQ(regional.status().message(),
+            "the client certificate's URI subject alternative name must be "
+            "urn:slussen:gateway:<name> for a gateway (no region), got "
+            "\"urn:slussen:gateway:web-1:13\" (mutual TLS identity; see "
+            "README, Security)");
+}
+
+TEST(CallerFromCertificateNamesTest,
+     OnlyAGatewaysCertificateMakesHeadersCount) {
+  // Every role but gateway: the certificate's identity, whatever the
+  // headers say, and no via.
+  for (const char* uri : {"urn:slussen:agency:kommun-laholm-eb:13",
+                          "urn:slussen:provider:redo-halland",
+                          "urn:slussen:coordinator:samordning-vastmanland:19",
+                          "urn:slussen:admin:slussen-admin"}) {
+    const absl::StatusOr<core::Caller> caller =
+        CallerFromCertificateNames("CN=x", {uri}, kOnBehalfOfHalmstad);
+    ASSERT_TRUE(caller.ok()) << uri << ": " << caller.status();
+    EXPECT_NE(caller->organisation, "kommun-halmstad-eb") << uri;
+    EXPECT_EQ(caller->via, "") << uri;
+    EXPECT_EQ(caller->person, "a123") << uri;
+  }
 }
 
 TEST(CallerFromCertificateTest, ReadsTheUriFromAPemCertificate) {
