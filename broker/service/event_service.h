@@ -16,6 +16,10 @@
 
 namespace slussen::service {
 
+// WatchEvents' initial metadata: the resume token of where the watch
+// starts, so that a watcher that has had no event yet can resume from it.
+inline constexpr char kResumeTokenHeader[] = "x-slussen-resume-token";
+
 class EventServiceImpl final : public slussen::v1::EventService::Service,
                                private RpcEdge {
  public:

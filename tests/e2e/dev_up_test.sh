@@ -15,14 +15,16 @@ export SLUSSEN_VAR_DIR="$TEST_TMP/var" SLUSSEN_BUILD_DIR="$BUILD"
 # (./dev up --cluster).
 offsets=()
 for i in $(seq 1 "${PRIMARIES:-0}"); do offsets+=($((100 + i)) $((200 + i))); done
-port=$(free_port ${offsets[@]+"${offsets[@]}"})
+# The web gateway listens 2 above the broker.
+port=$(free_port 2 ${offsets[@]+"${offsets[@]}"})
+web_port=$((port + 2))
 ctl=("$BUILD/slussctl" --server="127.0.0.1:$port" --org=kommun-halmstad-eb --region=13)
 
 runs=0
 up() {
   runs=$((runs + 1))
   log="$TEST_TMP/up-$runs.log"
-  "$ROOT/dev" up --port "$port" --no-build ${cluster[@]+"${cluster[@]}"} >"$log" 2>&1 &
+  "$ROOT/dev" up --port "$port" --web-port "$web_port" --no-build ${cluster[@]+"${cluster[@]}"} >"$log" 2>&1 &
   dev=$!
   TEST_PIDS+=("$dev")
   # A cluster takes seconds to agree on its slots; more while tests run.
@@ -43,13 +45,16 @@ down() {
     fail "expected ${PRIMARIES:-1} Redis processes, found ${#redis_pids[@]}"
   broker_pid=$(pgrep -f -- "--listen=127.0.0.1:$port" || true)
   [ -n "$broker_pid" ] || fail "no broker process found"
+  web_pid=$(pgrep -f -- "--listen=127.0.0.1:$web_port" || true)
+  [ -n "$web_pid" ] || fail "no web gateway process found"
   kill -TERM "$dev"
   wait "$dev" 2>/dev/null || true
   for pid in "${redis_pids[@]}"; do
     kill -0 "$pid" 2>/dev/null && fail "redis ($pid) outlived ./dev up"
   done
   kill -0 "$broker_pid" 2>/dev/null && fail "the broker ($broker_pid) outlived ./dev up"
-  grep -q 'stopped the broker and Redis' "$log" || fail "no stop message"
+  kill -0 "$web_pid" 2>/dev/null && fail "the web gateway ($web_pid) outlived ./dev up"
+  grep -q 'stopped the web gateway, the broker and Redis' "$log" || fail "no stop message"
 }
 
 up
@@ -58,6 +63,12 @@ grep -q 'catalogue: .* activity types ([1-9][0-9]* new)' "$log" ||
   fail "./dev up did not load the catalogue: $(grep catalogue "$log")"
 "${ctl[@]}" offerings list --region=13 | grep -q 'halsosam' ||
   fail "the sample Hälsosam offering is not in the directory"
+grep -q "web     http://127.0.0.1:$web_port" "$log" || fail "./dev up does not say where the web gateway is"
+# The README's curl example, through the gateway.
+curl -sf -X POST "http://127.0.0.1:$web_port/slussen.v1.ReferralService/ListReferrals" \
+  -H 'content-type: application/json' -H 'x-slussen-organisation: kommun-halmstad-eb' \
+  -H 'x-slussen-role: agency' -H 'x-slussen-region: 13' -d '{"parent":"regions/13"}' |
+  grep -q '^{' || fail "the web gateway did not answer ListReferrals with JSON"
 name=$("${ctl[@]}" referrals create impulse --kommun=1380 \
   --need=coordinated-rehabilitation --call-back-name="Anna Berg" \
   --call-back-phone="035-13 70 00" --quiet)

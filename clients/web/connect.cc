@@ -1,0 +1,275 @@
+#include "clients/web/connect.h"
+
+#include <google/protobuf/any.pb.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/type_resolver_util.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "broker/service/json_log.h"
+#include "google/rpc/status.pb.h"
+
+namespace slussen::web {
+namespace {
+
+namespace pb = ::google::protobuf;
+using service::JsonString;
+
+constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
+
+// The generated pool's types, as the JSON converters ask for them.
+pb::util::TypeResolver* Resolver() {
+  static pb::util::TypeResolver* resolver =
+      pb::util::NewTypeResolverForDescriptorPool(
+          "type.googleapis.com", pb::DescriptorPool::generated_pool());
+  return resolver;
+}
+
+std::string TypeUrlOf(const pb::Descriptor& descriptor) {
+  return absl::StrCat(kTypeUrlPrefix, descriptor.full_name());
+}
+
+// One detail of a Connect error: the Any's type without its prefix, the
+// value in base64 without padding (as Connect writes it), and its JSON
+// when the type is known here.
+std::string DetailJson(const pb::Any& any) {
+  std::string type(any.type_url());
+  if (const size_t slash = type.rfind('/'); slash != std::string::npos) {
+    type = type.substr(slash + 1);
+  }
+  std::string value = absl::Base64Escape(any.value());
+  while (!value.empty() && value.back() == '=') value.pop_back();
+  std::string json = absl::StrCat("{\"type\":", JsonString(type),
+                                  ",\"value\":", JsonString(value));
+  const pb::Descriptor* descriptor =
+      pb::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
+  if (descriptor != nullptr) {
+    std::unique_ptr<pb::Message> detail = NewMessage(*descriptor);
+    std::string debug;
+    if (detail->ParseFromString(any.value()) &&
+        pb::util::MessageToJsonString(*detail, &debug).ok()) {
+      absl::StrAppend(&json, ",\"debug\":", debug);
+    }
+  }
+  absl::StrAppend(&json, "}");
+  return json;
+}
+
+std::string ErrorBody(absl::StatusCode code, absl::string_view message,
+                      const std::vector<pb::Any>& details) {
+  std::string body =
+      absl::StrCat("{\"code\":", JsonString(ConnectCodeName(code)),
+                   ",\"message\":", JsonString(message));
+  if (!details.empty()) {
+    absl::StrAppend(&body, ",\"details\":[");
+    for (size_t i = 0; i < details.size(); ++i) {
+      absl::StrAppend(&body, i == 0 ? "" : ",", DetailJson(details[i]));
+    }
+    absl::StrAppend(&body, "]");
+  }
+  absl::StrAppend(&body, "}");
+  return body;
+}
+
+}  // namespace
+
+MethodTable MethodTable::FromGeneratedFiles(
+    const std::vector<std::string>& files) {
+  MethodTable table;
+  const pb::DescriptorPool* pool = pb::DescriptorPool::generated_pool();
+  for (const std::string& name : files) {
+    const pb::FileDescriptor* file = pool->FindFileByName(name);
+    if (file == nullptr) continue;
+    for (int s = 0; s < file->service_count(); ++s) {
+      const pb::ServiceDescriptor* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        const pb::MethodDescriptor* method = service->method(m);
+        if (method->client_streaming() || method->server_streaming()) continue;
+        table.by_path_.emplace(PathOf(*method), method);
+      }
+    }
+  }
+  return table;
+}
+
+std::vector<std::string> ApiServiceFiles() {
+  // The build lists every protos/slussen/v1/*_service.proto here (see
+  // clients/web/CMakeLists.txt), so a new service file needs no code.
+  return absl::StrSplit(SLUSSEN_API_SERVICE_FILES, ',', absl::SkipEmpty());
+}
+
+const pb::MethodDescriptor* MethodTable::Find(absl::string_view path) const {
+  const auto it = by_path_.find(path);
+  return it == by_path_.end() ? nullptr : it->second;
+}
+
+std::vector<const pb::MethodDescriptor*> MethodTable::methods() const {
+  std::vector<const pb::MethodDescriptor*> methods;
+  methods.reserve(by_path_.size());
+  for (const auto& [path, method] : by_path_) methods.push_back(method);
+  return methods;
+}
+
+std::string PathOf(const pb::MethodDescriptor& method) {
+  return absl::StrCat("/", method.service()->full_name(), "/", method.name());
+}
+
+std::unique_ptr<pb::Message> NewMessage(const pb::Descriptor& descriptor) {
+  const pb::Message* prototype =
+      pb::MessageFactory::generated_factory()->GetPrototype(&descriptor);
+  return std::unique_ptr<pb::Message>(prototype->New());
+}
+
+absl::StatusOr<std::string> JsonToBinary(const pb::Descriptor& descriptor,
+                                         absl::string_view json) {
+  if (absl::StripAsciiWhitespace(json).empty()) return std::string();
+  pb::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  std::string binary;
+  const auto status = pb::util::JsonToBinaryString(
+      Resolver(), TypeUrlOf(descriptor),
+      pb::StringPiece(json.data(), json.size()), &binary, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request body is not valid JSON for ", descriptor.full_name(), ": ",
+        std::string(status.message())));
+  }
+  return binary;
+}
+
+absl::StatusOr<std::string> BinaryToJson(const pb::Descriptor& descriptor,
+                                         const std::string& binary) {
+  std::string json;
+  const auto status =
+      pb::util::BinaryToJsonString(Resolver(), TypeUrlOf(descriptor), binary,
+                                   &json, pb::util::JsonPrintOptions());
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("the answer is not a valid ",
+                                            descriptor.full_name(), ": ",
+                                            std::string(status.message())));
+  }
+  return json;
+}
+
+absl::StatusOr<std::unique_ptr<pb::Message>> ParseJson(
+    const pb::Descriptor& descriptor, absl::string_view json) {
+  absl::StatusOr<std::string> binary = JsonToBinary(descriptor, json);
+  if (!binary.ok()) return binary.status();
+  std::unique_ptr<pb::Message> message = NewMessage(descriptor);
+  if (!message->ParseFromString(*binary)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request body is not valid JSON for ", descriptor.full_name()));
+  }
+  return message;
+}
+
+std::string ToJson(const pb::Message& message) {
+  absl::StatusOr<std::string> json =
+      BinaryToJson(*message.GetDescriptor(), message.SerializeAsString());
+  // Only an Any of an unknown type can fail; the API has none.
+  return json.ok() ? *std::move(json) : "{}";
+}
+
+std::string ConnectCodeName(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return "ok";
+    case absl::StatusCode::kCancelled:
+      return "canceled";
+    case absl::StatusCode::kInvalidArgument:
+      return "invalid_argument";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "deadline_exceeded";
+    case absl::StatusCode::kNotFound:
+      return "not_found";
+    case absl::StatusCode::kAlreadyExists:
+      return "already_exists";
+    case absl::StatusCode::kPermissionDenied:
+      return "permission_denied";
+    case absl::StatusCode::kResourceExhausted:
+      return "resource_exhausted";
+    case absl::StatusCode::kFailedPrecondition:
+      return "failed_precondition";
+    case absl::StatusCode::kAborted:
+      return "aborted";
+    case absl::StatusCode::kOutOfRange:
+      return "out_of_range";
+    case absl::StatusCode::kUnimplemented:
+      return "unimplemented";
+    case absl::StatusCode::kInternal:
+      return "internal";
+    case absl::StatusCode::kUnavailable:
+      return "unavailable";
+    case absl::StatusCode::kDataLoss:
+      return "data_loss";
+    case absl::StatusCode::kUnauthenticated:
+      return "unauthenticated";
+    default:
+      return "unknown";
+  }
+}
+
+int HttpStatusOf(absl::StatusCode code) {
+  // The Connect protocol's table of error codes to HTTP statuses.
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kCancelled:
+      return 499;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    case absl::StatusCode::kDeadlineExceeded:
+      return 504;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kAborted:
+      return 409;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
+    case absl::StatusCode::kResourceExhausted:
+      return 429;
+    case absl::StatusCode::kUnimplemented:
+      return 501;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    case absl::StatusCode::kUnauthenticated:
+      return 401;
+    default:
+      return 500;
+  }
+}
+
+ConnectError ConnectErrorOf(absl::StatusCode code, absl::string_view message,
+                            absl::string_view details) {
+  std::vector<pb::Any> anys;
+  google::rpc::Status status;
+  if (!details.empty() &&
+      status.ParseFromArray(details.data(), static_cast<int>(details.size()))) {
+    anys.assign(status.details().begin(), status.details().end());
+  }
+  return {HttpStatusOf(code), ErrorBody(code, message, anys)};
+}
+
+ConnectError ConnectErrorOf(const absl::Status& status) {
+  std::vector<pb::Any> anys;
+  status.ForEachPayload(
+      [&](absl::string_view type_url, const absl::Cord& value) {
+        pb::Any any;
+        any.set_type_url(std::string(type_url));
+        any.set_value(std::string(value));
+        anys.push_back(std::move(any));
+      });
+  return {HttpStatusOf(status.code()),
+          ErrorBody(status.code(), status.message(), anys)};
+}
+
+}  // namespace slussen::web

@@ -1,0 +1,286 @@
+// The agency's desk: a new referral of any kind, and "Mina remisser" with
+// state, queue position (with its reasons and estimated start), history,
+// cancel and a consent's withdrawal. Live: the list is re-fetched when an
+// event about one of our referrals arrives.
+
+import {listAll, requestId, rpc} from './api.js';
+import {$, debounce, h, latestOnly, replace, shortId} from './dom.js';
+import {enumLabel, onLanguageChange, t} from './i18n.js';
+import {announce, clearErrorNotice, bootDesk, describeEvent, notice, startLive} from './desk.js';
+import {buildReferralForm} from './agency_form.js';
+import {clearErrors, selectField, showErrors, showRpcError, textField, valueOf} from './forms.js';
+import {OPEN_STATES, displayName, historyTable, names, participantFacts, referralFacts,
+  referralLabel, stateBadge} from './referral_view.js';
+import {formatCivilDate, formatDateTime, observeServerTime} from './time.js';
+
+const CANCEL_REASONS = ['CANCEL_REASON_NO_LONGER_NEEDED', 'CANCEL_REASON_PARTICIPANT_DECLINED',
+  'CANCEL_REASON_SENT_IN_ERROR', 'CANCEL_REASON_DUPLICATE', 'CANCEL_REASON_OTHER'];
+
+let session;
+let catalog = {activityTypes: [], providers: [], agreements: []};
+let referrals = [];
+let showAll = false;
+let openDetail = '';
+
+async function loadCatalog() {
+  const [activityTypes, providers, agreements, offerings] = await Promise.all([
+    listAll('ProviderDirectory', 'ListActivityTypes', {pageSize: 1000}, 'activityTypes'),
+    listAll('ProviderDirectory', 'ListProviders', {region: session.region, pageSize: 1000}, 'providers'),
+    listAll('ProviderDirectory', 'ListFrameworkAgreements', {pageSize: 1000}, 'frameworkAgreements'),
+    listAll('ProviderDirectory', 'ListOfferings', {parent: 'providers/-', region: session.region, pageSize: 1000},
+      'offerings').catch(() => []),
+  ]);
+  for (const o of offerings) names.set(o.name, o.displayName);
+  catalog = {activityTypes, providers, agreements};
+  for (const a of activityTypes) names.set(a.name, a.displayName);
+  for (const p of providers) names.set(p.name, p.displayName);
+  for (const a of agreements) names.set(a.name, a.displayName);
+}
+
+function renderForm() {
+  const host = $('#referral-form-host');
+  const form = buildReferralForm(session, catalog, {
+    noticeEl: $('#form-notice'),
+    onCreated: (created) => {
+      const text = t('agency.sent', {kind: enumLabel(created.kind), state: enumLabel(created.state)});
+      notice($('#form-notice'), 'ok', [text, ' ',
+        h('a', {href: '#mine', dataset: {referral: created.name}, onclick: (e) => {
+          e.preventDefault();
+          showDetail(created.name);
+        }}, `${t('show')} ${shortId(created.name)}`)]);
+      const status = $('#form-notice .notice');
+      status.setAttribute('tabindex', '-1');
+      status.focus();
+      announce(text);
+      renderForm();
+      refreshList();
+    },
+  });
+  replace(host, form);
+}
+
+// --- Mina remisser -----------------------------------------------------------
+
+function parent() {
+  return session.region ? `regions/${session.region}` : 'regions/-';
+}
+
+const refreshList = latestOnly(async (isLatest) => {
+  try {
+    const filter = showAll ? {} : {states: OPEN_STATES};
+    const page = await rpc('ReferralService', 'ListReferrals', {parent: parent(), pageSize: 100, filter});
+    if (!isLatest()) return;
+    referrals = page.referrals || [];
+    renderList();
+    clearErrorNotice($('#mine-notice'));
+  } catch (err) {
+    notice($('#mine-notice'), 'error', err);
+  }
+  if (openDetail && isLatest()) await showDetail(openDetail, {keepFocus: true});
+});
+const refreshSoon = debounce(refreshList, 300);
+
+function renderFilter() {
+  const box = $('#mine-filter');
+  const group = h('fieldset', {class: 'choices-inline'},
+    h('legend', null, t('agency.mine.filter')),
+    [['open', t('agency.mine.filter.open')], ['all', t('agency.mine.filter.all')]].map(([value, text]) =>
+      h('div', {class: 'choice'},
+        h('input', {type: 'radio', name: 'mineFilter', id: `mine-${value}`, value,
+          checked: (value === 'all') === showAll,
+          onchange: () => {
+            showAll = value === 'all';
+            refreshList();
+          }}),
+        h('label', {for: `mine-${value}`}, text))));
+  replace(box, group);
+}
+
+function participantOf(r) {
+  if (r.participant && r.participant.pseudonym) return r.participant.pseudonym;
+  if (r.impulse && r.impulse.callBack) return t('agency.impulse.callBackTo', {name: r.impulse.callBack.displayName || ''});
+  return t('none');
+}
+
+function renderList() {
+  const host = $('#mine-list');
+  if (!referrals.length) {
+    replace(host, h('p', {class: 'empty'}, t('agency.mine.empty')));
+    return;
+  }
+  replace(host, h('table', {id: 'mine-table'},
+    h('caption', {class: 'visually-hidden'}, t('agency.mine.h2')),
+    h('thead', null, h('tr', null,
+      h('th', {scope: 'col'}, t('col.created')),
+      h('th', {scope: 'col'}, t('col.kind')),
+      h('th', {scope: 'col'}, t('col.participant')),
+      h('th', {scope: 'col'}, t('col.state')),
+      h('th', {scope: 'col'}, t('col.provider')),
+      h('th', {scope: 'col'}, t('col.actions')))),
+    h('tbody', null, referrals.map((r) => h('tr', {dataset: {referral: r.name, state: r.state}},
+      h('td', null, formatDateTime(r.createTime)),
+      h('td', null, enumLabel(r.kind)),
+      h('td', null, participantOf(r)),
+      h('td', null, stateBadge(r.state)),
+      h('td', null, r.assignedProvider ? displayName(r.assignedProvider) : t('none')),
+      h('td', null, h('button', {type: 'button', class: 'secondary',
+        'aria-label': `${t('show')} ${referralLabel(r)}`,
+        onclick: () => showDetail(r.name)}, t('show'))))))));
+}
+
+async function queueBlock(r) {
+  if (r.state !== 'REFERRAL_STATE_QUEUED') return null;
+  try {
+    const pos = await rpc('QueueService', 'GetQueuePosition', {referral: r.name});
+    if (pos.computeTime) observeServerTime(pos.computeTime);
+    const estimate = pos.estimatedStartDate ?
+      `${formatCivilDate(pos.estimatedStartDate)}${pos.estimatedCohort ? ` (${displayName(pos.estimatedCohort)})` : ''}` :
+      t('agency.detail.estimateNone');
+    return h('div', {class: 'panel', id: 'queue-position'},
+      h('h4', null, t('agency.detail.queue')),
+      h('dl', {class: 'facts'},
+        h('dt', null, t('agency.detail.queue')),
+        h('dd', null, t('agency.detail.queuePos', {position: pos.position || 0, length: pos.queueLength || 0})),
+        h('dt', null, t('agency.detail.estimate')),
+        h('dd', null, estimate, pos.estimateBasis ? h('span', {class: 'hint'}, pos.estimateBasis) : null)),
+      h('h5', null, t('agency.detail.reasons')),
+      h('ul', {class: 'reasons'}, (pos.reasons || []).map((reason) =>
+        h('li', null, `${enumLabel(reason.criterion)}: ${reason.explanation || ''}`))));
+  } catch (err) {
+    const box = h('div');
+    notice(box, 'error', err);
+    return box;
+  }
+}
+
+function cancelForm(r) {
+  const form = h('form', {class: 'panel', id: 'cancel-form', novalidate: true},
+    h('h4', null, t('agency.cancel.legend')),
+    selectField({label: t('agency.cancel.reason'), name: 'reason', field: 'reason', required: true,
+      options: [['', '–'], ...CANCEL_REASONS.map((v) => [v, enumLabel(v)])]}),
+    textField({label: t('agency.cancel.note'), name: 'note', field: 'note', textarea: true}),
+    h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'danger'}, t('agency.cancel.submit'))));
+  const box = h('div');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const reason = valueOf(form, 'reason');
+    const note = valueOf(form, 'note');
+    const errors = [];
+    if (!reason) errors.push({field: 'reason', message: t('rule.chooseOne')});
+    if (reason === 'CANCEL_REASON_OTHER' && !note) errors.push({field: 'note', message: t('rule.noteForOther')});
+    if (errors.length) {
+      showErrors(form, errors);
+      return;
+    }
+    clearErrors(form);
+    try {
+      await rpc('ReferralService', 'CancelReferral', {name: r.name, reason, note, etag: r.etag,
+        requestId: requestId('cancel')});
+      announce(t('agency.cancelled'));
+      await refreshList();
+      notice($('#detail-notice'), 'ok', t('agency.cancelled'));
+    } catch (err) {
+      showRpcError(form, err, box, notice);
+    }
+  });
+  return [box, form];
+}
+
+function withdrawForm(r) {
+  const box = h('div');
+  const form = h('form', {class: 'panel', id: 'withdraw-form', novalidate: true},
+    h('h4', null, t('agency.withdraw.legend')),
+    h('p', {class: 'hint'}, t('agency.withdraw.hint')),
+    h('div', {class: 'choice', dataset: {field: 'confirm'}},
+      h('input', {type: 'checkbox', id: 'withdraw-confirm', name: 'confirm'}),
+      h('label', {for: 'withdraw-confirm'}, t('agency.withdraw.confirm'))),
+    h('div', {class: 'actions'}, h('button', {type: 'submit', class: 'danger'}, t('agency.withdraw.submit'))));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!valueOf(form, 'confirm')) {
+      showErrors(form, [{field: 'confirm', message: t('rule.required')}]);
+      return;
+    }
+    clearErrors(form);
+    try {
+      // A consent is named after its referral (regions/13/consents/ID).
+      const consent = (r.consent && r.consent.name) || r.name.replace('/referrals/', '/consents/');
+      await rpc('ConsentService', 'WithdrawConsent', {name: consent,
+        recordedByPerson: session.person || '', requestId: requestId('withdraw')});
+      announce(t('agency.withdrawn'));
+      await refreshList();
+      notice($('#detail-notice'), 'ok', t('agency.withdrawn'));
+    } catch (err) {
+      showRpcError(form, err, box, notice);
+    }
+  });
+  return [box, form];
+}
+
+async function showDetail(name, {keepFocus = false} = {}) {
+  openDetail = name;
+  const host = $('#referral-detail');
+  let r;
+  try {
+    r = await rpc('ReferralService', 'GetReferral', {name, view: 'REFERRAL_VIEW_FULL'});
+  } catch (err) {
+    replace(host);
+    notice(host, 'error', err);
+    return;
+  }
+  const heading = h('h3', {id: 'detail-heading', tabindex: '-1'}, t('agency.detail.h3', {id: shortId(r.name)}));
+  const allowed = r.allowedActions || [];
+  const person = participantFacts(r.participant);
+  replace(host, h('section', {class: 'card', 'aria-labelledby': 'detail-heading', dataset: {referral: r.name}},
+    heading,
+    h('div', {id: 'detail-notice'}),
+    referralFacts(r),
+    person ? [h('h4', null, t('agency.participant.legend')), person] : null,
+    await queueBlock(r),
+    historyTable(r),
+    allowed.includes('ACTION_CANCEL') ? cancelForm(r) : null,
+    allowed.includes('ACTION_WITHDRAW_CONSENT') ? withdrawForm(r) : null,
+    h('div', {class: 'actions'}, h('button', {type: 'button', class: 'secondary', onclick: () => {
+      openDetail = '';
+      replace(host);
+      $('#mine-h2').focus();
+    }}, t('close')))));
+  if (!keepFocus) heading.focus();
+}
+
+function onEvent(event) {
+  const mine = event.referringOrganisation === session.organisation ||
+    referrals.some((r) => r.name === event.referral);
+  if (!mine) return;
+  announce(describeEvent(event));
+  refreshSoon();
+}
+
+async function main() {
+  session = await bootDesk('agency', 'title.agency');
+  renderFilter();
+  try {
+    await loadCatalog();
+  } catch (err) {
+    notice($('#page-notice'), 'error', err);
+  }
+  renderForm();
+  await refreshList();
+  startLive(session, onEvent, refreshList);
+  // A referral named in the address: agency.html#referral=regions/13/referrals/ID.
+  const fromHash = () => {
+    const match = /^#referral=(.+)$/.exec(location.hash);
+    if (match) showDetail(decodeURIComponent(match[1]));
+  };
+  fromHash();
+  window.addEventListener('hashchange', fromHash);
+  onLanguageChange(() => {
+    document.title = t('title.agency');
+    renderFilter();
+    renderForm();
+    renderList();
+    if (openDetail) showDetail(openDetail, {keepFocus: true});
+  });
+}
+
+main();

@@ -1,0 +1,391 @@
+// The agency's form for a new referral, one set of fields per kind: an
+// impulse has no personal fields at all; every other kind names its
+// participant by pseudonym and carries the consent. Checks mirror the
+// broker's rules (validate.js); the broker's own field errors are shown at
+// the field they name (every control carries its request path in
+// data-field).
+
+import {requestId, rpc} from './api.js';
+import {$, $all, h} from './dom.js';
+import {enumLabel, t} from './i18n.js';
+import {checkedValues, choiceGroup, clearErrors, selectField, showErrors,
+  showRpcError, textField, valueOf} from './forms.js';
+import {dayToRfc3339, serverNow, todayInput, observeServerTime} from './time.js';
+import {checkEmail, checkIntRange, checkKommun, checkPersonnummer, checkPhone,
+  checkPseudonym, checkText, parseLanguages} from './validate.js';
+import {notice} from './desk.js';
+
+const KINDS = [
+  ['activity', 'agency.kind.activity', 'REFERRAL_KIND_ACTIVITY'],
+  ['impulse', 'agency.kind.impulse', 'REFERRAL_KIND_IMPULSE'],
+  ['rehab', 'agency.kind.rehab', 'REFERRAL_KIND_REHAB_SERVICE_ORDER'],
+  ['joint', 'agency.kind.joint', 'REFERRAL_KIND_JOINT_MAPPING'],
+  ['team', 'agency.kind.team', 'REFERRAL_KIND_TEAM_HANDOVER'],
+];
+const PERSONAL_KINDS = 'activity rehab joint team';
+
+// Kommuner of the sample regions (SCB kommunkoder), offered as suggestions.
+const KOMMUNER = {
+  13: [['1315', 'Hylte'], ['1380', 'Halmstad'], ['1381', 'Laholm'], ['1382', 'Falkenberg'],
+    ['1383', 'Varberg'], ['1384', 'Kungsbacka']],
+  19: [['1904', 'Skinnskatteberg'], ['1907', 'Surahammar'], ['1960', 'Kungsör'],
+    ['1961', 'Hallstahammar'], ['1962', 'Norberg'], ['1980', 'Västerås'], ['1981', 'Sala'],
+    ['1982', 'Fagersta'], ['1983', 'Köping'], ['1984', 'Arboga']],
+};
+
+const NEEDS = ['NEED_CATEGORY_COORDINATED_REHABILITATION', 'NEED_CATEGORY_SICK_WITHOUT_QUALIFYING_INCOME',
+  'NEED_CATEGORY_SICKNESS_BENEFIT_ENTITLEMENT', 'NEED_CATEGORY_ACTIVITY_COMPENSATION', 'NEED_CATEGORY_OTHER'];
+const BENEFITS = ['BENEFIT_STATUS_SICKNESS_BENEFIT', 'BENEFIT_STATUS_SICKNESS_COMPENSATION',
+  'BENEFIT_STATUS_ACTIVITY_COMPENSATION', 'BENEFIT_STATUS_ACTIVITY_SUPPORT',
+  'BENEFIT_STATUS_FINANCIAL_ASSISTANCE', 'BENEFIT_STATUS_NO_QUALIFYING_INCOME', 'BENEFIT_STATUS_NONE'];
+const EXCLUSIONS = ['EXCLUSION_ACTIVE_SUBSTANCE_ABUSE', 'EXCLUSION_ONGOING_VOCATIONAL_REHABILITATION'];
+const CATEGORIES = ['DATA_CATEGORY_ELIGIBILITY', 'DATA_CATEGORY_CASE_DETAILS', 'DATA_CATEGORY_OUTCOME'];
+
+const enumOptions = (values, empty) =>
+  [...(empty ? [['', empty]] : []), ...values.map((v) => [v, enumLabel(v)])];
+
+function kommunField({label, name, field, region, value = '', required = false}) {
+  const wrapper = textField({label, name, field, value, inputmode: 'numeric', cls: 'short', required,
+    hint: (KOMMUNER[region] || []).map(([c, n]) => `${c} ${n}`).join(', ') || t('rule.kommun')});
+  const input = $('input', wrapper);
+  const listId = `${input.id}-list`;
+  input.setAttribute('list', listId);
+  wrapper.appendChild(h('datalist', {id: listId},
+    (KOMMUNER[region] || []).map(([code, kommun]) => h('option', {value: code}, kommun))));
+  return wrapper;
+}
+
+// The form; `catalog` holds activityTypes, providers and agreements.
+export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
+  const region = session.region;
+  // The person's own name, without the unit the users file adds in brackets.
+  const ownName = (session.name || '').replace(/\s*\(.*\)\s*$/, '');
+  let pendingRequestId = requestId('web');
+  const activityTypes = catalog.activityTypes.filter((a) =>
+    (a.referralKinds || []).includes('REFERRAL_KIND_ACTIVITY'));
+  const regionProviders = catalog.providers.filter((p) => (p.regions || []).includes(region));
+  const teams = regionProviders.filter((p) => p.kind === 'PROVIDER_KIND_AGENCY_TEAM' &&
+    p.agencyKind === 'AGENCY_KIND_SAMORDNINGSFORBUND');
+  const agreements = catalog.agreements.filter((a) => (a.regions || []).includes(region));
+
+  const kindGroup = choiceGroup({legend: t('agency.kind.legend'), name: 'kind', type: 'radio',
+    field: 'referral.details', checked: ['activity'],
+    options: KINDS.map(([v, key]) => [v, t(key), t(`${key}.hint`)])});
+
+  const activity = h('fieldset', {dataset: {kinds: 'activity'}},
+    h('legend', null, t('agency.activity.legend')),
+    selectField({label: t('agency.activity.type'), name: 'activityType', required: true,
+      field: 'referral.activity.activity_type',
+      options: [['', '–'], ...activityTypes.map((a) => [a.name.split('/').pop(), a.displayName])]}),
+    selectField({label: t('agency.activity.preferred'), name: 'activityPreferred',
+      field: 'referral.activity.preferred_provider',
+      options: [['', '–'], ...regionProviders.filter((p) => p.kind !== 'PROVIDER_KIND_AGENCY_TEAM' &&
+        p.kind !== 'PROVIDER_KIND_REHAB_SUPPLIER').map((p) => [p.name, p.displayName])]}),
+    textField({label: t('agency.activity.note'), name: 'activityNote', textarea: true,
+      field: 'referral.activity.note'}));
+
+  const impulse = h('div', {dataset: {kinds: 'impulse'}},
+    h('p', {class: 'notice'}, t('agency.impulse.notice')),
+    h('fieldset', {dataset: {field: 'referral.impulse.call_back'}},
+      h('legend', null, t('agency.impulse.legend')),
+      h('div', {class: 'grid-2'},
+        textField({label: t('agency.impulse.name'), name: 'cbName', required: true,
+          field: 'referral.impulse.call_back.display_name', value: ownName, autocomplete: 'name'}),
+        textField({label: t('agency.impulse.unit'), name: 'cbUnit',
+          field: 'referral.impulse.call_back.unit'}),
+        textField({label: t('agency.impulse.phone'), name: 'cbPhone', type: 'tel',
+          field: 'referral.impulse.call_back.phone', hint: t('agency.impulse.phoneHint'), autocomplete: 'tel'}),
+        textField({label: t('agency.impulse.email'), name: 'cbEmail', type: 'email',
+          field: 'referral.impulse.call_back.email', autocomplete: 'email'}))),
+    h('fieldset', null, h('legend', null, t('agency.kind.impulse')),
+      kommunField({label: t('agency.impulse.kommun'), name: 'impulseKommun', region, required: true,
+        field: 'referral.impulse.kommun_code'}),
+      selectField({label: t('agency.impulse.need'), name: 'need', required: true,
+        field: 'referral.impulse.need_category', options: enumOptions(NEEDS, '–')})));
+
+  const rehab = h('fieldset', {dataset: {kinds: 'rehab'}},
+    h('legend', null, t('agency.rehab.legend')),
+    selectField({label: t('agency.rehab.agreement'), name: 'agreement', required: true,
+      field: 'referral.rehab_service_order.framework_agreement',
+      options: [['', '–'], ...agreements.map((a) => [a.name, a.displayName])],
+      value: agreements.length === 1 ? agreements[0].name : ''}),
+    selectField({label: t('agency.rehab.service'), name: 'service', required: true,
+      field: 'referral.rehab_service_order.service',
+      options: [['', '–'], ...[...new Set(agreements.flatMap((a) => a.services || []))].map((s) => [s, s])]}),
+    textField({label: t('agency.rehab.purpose'), name: 'planPurpose', textarea: true, required: true,
+      field: 'referral.rehab_service_order.plan_purpose'}),
+    h('div', {class: 'field'}, h('div', {class: 'choice'},
+      h('input', {type: 'checkbox', id: 'doctor-confirmed', name: 'doctorConfirmed',
+        dataset: {field: 'referral.rehab_service_order.doctor_confirmed_plan'}}),
+      h('label', {for: 'doctor-confirmed'}, `${t('agency.rehab.doctor')} *`))),
+    selectField({label: t('agency.rehab.preferred'), name: 'rehabPreferred',
+      field: 'referral.rehab_service_order.preferred_provider',
+      options: [['', '–'], ...regionProviders.filter((p) => p.kind === 'PROVIDER_KIND_REHAB_SUPPLIER')
+        .map((p) => [p.name, p.displayName])]}));
+
+  const joint = h('fieldset', {dataset: {kinds: 'joint'}},
+    h('legend', null, t('agency.joint.legend')),
+    choiceGroup({legend: t('agency.joint.counterpart'), name: 'counterpart', type: 'radio',
+      field: 'referral.joint_mapping.counterpart', inline: true,
+      checked: [session.organisation.startsWith('af-') ? 'AGENCY_KIND_FORSAKRINGSKASSAN' :
+        'AGENCY_KIND_ARBETSFORMEDLINGEN'],
+      options: enumOptions(['AGENCY_KIND_FORSAKRINGSKASSAN', 'AGENCY_KIND_ARBETSFORMEDLINGEN'])}),
+    textField({label: t('agency.joint.reason'), name: 'jointReason', textarea: true, required: true,
+      field: 'referral.joint_mapping.reason'}));
+
+  const team = h('fieldset', {dataset: {kinds: 'team'}},
+    h('legend', null, t('agency.team.legend')),
+    selectField({label: t('agency.team.team'), name: 'team', required: true,
+      field: 'referral.team_handover.team',
+      options: [['', '–'], ...teams.map((p) => [p.name, p.displayName])],
+      value: teams.length === 1 ? teams[0].name : ''}),
+    textField({label: t('agency.team.summary'), name: 'caseSummary', textarea: true, required: true,
+      field: 'referral.team_handover.case_summary'}));
+
+  const referrer = h('fieldset', {dataset: {kinds: PERSONAL_KINDS, field: 'referral.referrer'}},
+    h('legend', null, t('agency.referrer.legend')),
+    h('div', {class: 'grid-2'},
+      textField({label: t('agency.referrer.name'), name: 'refName', value: ownName,
+        field: 'referral.referrer.display_name', autocomplete: 'name'}),
+      textField({label: t('agency.referrer.unit'), name: 'refUnit', field: 'referral.referrer.unit'}),
+      textField({label: t('agency.referrer.phone'), name: 'refPhone', type: 'tel',
+        field: 'referral.referrer.phone', autocomplete: 'tel'}),
+      textField({label: t('agency.referrer.email'), name: 'refEmail', type: 'email',
+        field: 'referral.referrer.email', autocomplete: 'email'})));
+
+  const pnr = textField({label: t('agency.participant.pnr'), name: 'pnr',
+    field: 'referral.participant.personal_identity_number',
+    hint: t('agency.participant.pnr.hintOptional')});
+  const participant = h('fieldset', {dataset: {kinds: PERSONAL_KINDS, field: 'referral.participant'}},
+    h('legend', null, t('agency.participant.legend')),
+    textField({label: t('agency.participant.pseudonym'), name: 'pseudonym', required: true,
+      field: 'referral.participant.pseudonym', hint: t('agency.participant.pseudonym.hint')}),
+    pnr,
+    h('p', {class: 'hint'}, t('agency.participant.attrs.hint')),
+    h('div', {class: 'grid-2'},
+      textField({label: t('agency.participant.age'), name: 'age', inputmode: 'numeric', cls: 'short',
+        field: 'referral.participant.attributes.age_years', hint: '16–69'}),
+      selectField({label: t('agency.participant.gender'), name: 'gender',
+        field: 'referral.participant.attributes.gender',
+        options: enumOptions(['GENDER_FEMALE', 'GENDER_MALE', 'GENDER_OTHER'], t('GENDER_UNSPECIFIED'))}),
+      kommunField({label: t('agency.participant.kommun'), name: 'kommun', region,
+        field: 'referral.participant.attributes.kommun_code'}),
+      textField({label: t('agency.participant.daysLeft'), name: 'daysLeft', inputmode: 'numeric',
+        cls: 'short', field: 'referral.participant.attributes.sickness_insurance_days_left', hint: '0–914'}),
+      textField({label: t('agency.participant.hours'), name: 'hours', inputmode: 'numeric', cls: 'short',
+        field: 'referral.participant.attributes.hours_per_week', hint: '1–40'}),
+      textField({label: t('agency.participant.languages'), name: 'languages', value: 'sv',
+        field: 'referral.participant.attributes.languages'})),
+    h('div', {class: 'choice'},
+      h('input', {type: 'checkbox', id: 'needs-interpreter', name: 'interpreter',
+        dataset: {field: 'referral.participant.attributes.needs_interpreter'}}),
+      h('label', {for: 'needs-interpreter'}, t('agency.participant.interpreter'))),
+    choiceGroup({legend: t('agency.participant.benefits'), name: 'benefits',
+      field: 'referral.participant.attributes.benefit_statuses', options: enumOptions(BENEFITS)}),
+    choiceGroup({legend: t('agency.participant.exclusions'), name: 'exclusions',
+      field: 'referral.participant.attributes.exclusions', options: enumOptions(EXCLUSIONS)}));
+
+  const scopeA = choiceGroup({legend: t('agency.consent.provider'), name: 'scopeA',
+    options: enumOptions(CATEGORIES), checked: ['DATA_CATEGORY_ELIGIBILITY', 'DATA_CATEGORY_CASE_DETAILS']});
+  const scopeB = choiceGroup({legend: t('agency.consent.coordinators'), name: 'scopeB',
+    options: enumOptions(CATEGORIES), checked: ['DATA_CATEGORY_OUTCOME']});
+  const consent = h('fieldset', {dataset: {kinds: PERSONAL_KINDS, field: 'referral.consent'}},
+    h('legend', null, t('agency.consent.legend')),
+    h('p', {class: 'hint'}, t('agency.consent.hint')),
+    h('div', {class: 'grid-2'},
+      selectField({label: t('agency.consent.purpose'), name: 'purpose', required: true,
+        field: 'referral.consent.purpose',
+        options: enumOptions(['CONSENT_PURPOSE_COORDINATED_REHABILITATION', 'CONSENT_PURPOSE_JOINT_MAPPING',
+          'CONSENT_PURPOSE_FOLLOW_UP'])}),
+      choiceGroup({legend: t('agency.consent.form'), name: 'consentForm', type: 'radio', inline: true,
+        field: 'referral.consent.form', checked: ['CONSENT_FORM_WRITTEN'],
+        options: enumOptions(['CONSENT_FORM_WRITTEN', 'CONSENT_FORM_ORAL'])}),
+      textField({label: t('agency.consent.start'), name: 'consentStart', type: 'date', required: true,
+        field: 'referral.consent.start_time', value: todayInput()}),
+      textField({label: t('agency.consent.end'), name: 'consentEnd', type: 'date',
+        field: 'referral.consent.end_time'})),
+    h('fieldset', {dataset: {field: 'referral.consent.scopes'}, class: 'scopes'},
+      h('legend', null, t('agency.consent.scopes')),
+      scopeA, scopeB));
+
+  const form = h('form', {id: 'referral-form', method: 'post', action: '#', novalidate: true},
+    kindGroup, activity, impulse, rehab, joint, team, referrer, participant, consent,
+    h('div', {class: 'actions'}, h('button', {type: 'submit', id: 'referral-submit'}, t('agency.submit'))));
+
+  const kind = () => valueOf(form, 'kind') || 'activity';
+  const showKind = () => {
+    const k = kind();
+    for (const el of $all('[data-kinds]', form)) el.hidden = !el.dataset.kinds.split(' ').includes(k);
+    $('legend', scopeA).textContent = t(k === 'joint' ? 'agency.consent.counterpart' : 'agency.consent.provider');
+    const hint = $('.hint', pnr);
+    hint.textContent = t(k === 'joint' ? 'agency.participant.pnr.hintRequired' : 'agency.participant.pnr.hintOptional');
+    $('label', pnr).textContent = `${t('agency.participant.pnr')}${k === 'joint' ? ' *' : ''}`;
+    const purpose = form.querySelector('[name="purpose"]');
+    purpose.value = k === 'joint' ? 'CONSENT_PURPOSE_JOINT_MAPPING' : 'CONSENT_PURPOSE_COORDINATED_REHABILITATION';
+    clearErrors(form);
+  };
+  for (const radio of $all('input[name="kind"]', form)) radio.addEventListener('change', showKind);
+  form.addEventListener('input', () => {
+    // A changed body needs a new request id; a retry of the same body keeps it.
+    pendingRequestId = requestId('web');
+  });
+  showKind();
+
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (noticeEl) noticeEl.replaceChildren();
+    const {referral, errors} = collect(form, kind(), region);
+    if (errors.length && form.dataset.clientChecks !== 'off') {
+      showErrors(form, errors);
+      return;
+    }
+    clearErrors(form);
+    const button = $('#referral-submit', form);
+    button.disabled = true;
+    try {
+      const created = await rpc('ReferralService', 'CreateReferral', {
+        parent: `regions/${region}`, referral, requestId: pendingRequestId});
+      if (created.updateTime) observeServerTime(created.updateTime);
+      pendingRequestId = requestId('web');
+      onCreated(created, form);
+    } catch (err) {
+      showRpcError(form, err, noticeEl, notice);
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return form;
+}
+
+// The request's referral from the form, and the rules it breaks.
+function collect(form, kind, region) {
+  const errors = [];
+  const err = (field, result) => {
+    if (!result) return;
+    const [key, params] = Array.isArray(result) ? result : [result];
+    errors.push({field, message: t(key, params)});
+  };
+  const v = (name) => valueOf(form, name);
+  const referral = {};
+
+  if (kind === 'impulse') {
+    const callBack = {displayName: v('cbName'), unit: v('cbUnit'), phone: v('cbPhone'), email: v('cbEmail')};
+    const P = 'referral.impulse.call_back';
+    err(`${P}.display_name`, checkText(callBack.displayName, {min: 1, max: 200, free: false}));
+    err(`${P}.unit`, checkText(callBack.unit, {max: 200, free: false}));
+    if (!callBack.phone && !callBack.email) err(`${P}.phone`, 'rule.phoneOrEmail');
+    if (callBack.phone) err(`${P}.phone`, checkPhone(callBack.phone));
+    if (callBack.email) err(`${P}.email`, checkEmail(callBack.email));
+    const kommunCode = v('impulseKommun');
+    err('referral.impulse.kommun_code', kommunCode ? checkKommun(kommunCode, region) : 'rule.required');
+    const needCategory = v('need');
+    if (!needCategory) err('referral.impulse.need_category', 'rule.chooseOne');
+    for (const key of Object.keys(callBack)) if (!callBack[key]) delete callBack[key];
+    referral.impulse = {callBack, kommunCode, needCategory};
+    return {referral, errors};
+  }
+
+  if (kind === 'activity') {
+    const activity = {activityType: v('activityType')};
+    if (!activity.activityType) err('referral.activity.activity_type', 'rule.chooseOne');
+    if (v('activityPreferred')) activity.preferredProvider = v('activityPreferred');
+    if (v('activityNote')) activity.note = v('activityNote');
+    err('referral.activity.note', checkText(v('activityNote'), {max: 2000}));
+    referral.activity = activity;
+  } else if (kind === 'rehab') {
+    const order = {frameworkAgreement: v('agreement'), service: v('service'),
+      planPurpose: v('planPurpose'), doctorConfirmedPlan: v('doctorConfirmed')};
+    const P = 'referral.rehab_service_order';
+    if (!order.frameworkAgreement) err(`${P}.framework_agreement`, 'rule.chooseOne');
+    if (!order.service) err(`${P}.service`, 'rule.chooseOne');
+    err(`${P}.plan_purpose`, checkText(order.planPurpose, {min: 1, max: 2000}));
+    if (!order.doctorConfirmedPlan) err(`${P}.doctor_confirmed_plan`, 'rule.doctor');
+    if (v('rehabPreferred')) order.preferredProvider = v('rehabPreferred');
+    referral.rehabServiceOrder = order;
+  } else if (kind === 'joint') {
+    const mapping = {counterpart: v('counterpart'), reason: v('jointReason')};
+    if (!mapping.counterpart) err('referral.joint_mapping.counterpart', 'rule.chooseOne');
+    err('referral.joint_mapping.reason', checkText(mapping.reason, {min: 1, max: 2000}));
+    referral.jointMapping = mapping;
+  } else if (kind === 'team') {
+    const handover = {team: v('team'), caseSummary: v('caseSummary')};
+    if (!handover.team) err('referral.team_handover.team', 'rule.chooseOne');
+    err('referral.team_handover.case_summary', checkText(handover.caseSummary, {min: 1, max: 4000}));
+    referral.teamHandover = handover;
+  }
+
+  // The referrer: optional, but checked when given.
+  const referrer = {displayName: v('refName'), unit: v('refUnit'), phone: v('refPhone'), email: v('refEmail')};
+  err('referral.referrer.display_name', checkText(referrer.displayName, {max: 200, free: false}));
+  if (referrer.phone) err('referral.referrer.phone', checkPhone(referrer.phone));
+  if (referrer.email) err('referral.referrer.email', checkEmail(referrer.email));
+  for (const key of Object.keys(referrer)) if (!referrer[key]) delete referrer[key];
+  if (Object.keys(referrer).length) referral.referrer = referrer;
+
+  // The participant.
+  const A = 'referral.participant.attributes';
+  const participant = {pseudonym: v('pseudonym'), attributes: {}};
+  err('referral.participant.pseudonym', checkPseudonym(participant.pseudonym));
+  const pnr = v('pnr');
+  if (pnr) {
+    err('referral.participant.personal_identity_number', checkPersonnummer(pnr, serverNow()));
+    participant.personalIdentityNumber = pnr;
+  } else if (kind === 'joint') {
+    err('referral.participant.personal_identity_number', 'rule.required');
+  }
+  const attrs = participant.attributes;
+  const int = (name, field, min, max, key) => {
+    const value = v(name);
+    err(`${A}.${field}`, checkIntRange(value, min, max));
+    if (value !== '' && /^-?[0-9]+$/.test(value)) attrs[key] = Number(value);
+  };
+  int('age', 'age_years', 16, 69, 'ageYears');
+  int('daysLeft', 'sickness_insurance_days_left', 0, 914, 'sicknessInsuranceDaysLeft');
+  int('hours', 'hours_per_week', 1, 40, 'hoursPerWeek');
+  if (v('gender')) attrs.gender = v('gender');
+  if (v('kommun')) {
+    err(`${A}.kommun_code`, checkKommun(v('kommun')));
+    attrs.kommunCode = v('kommun');
+  }
+  const benefits = checkedValues(form, 'benefits');
+  if (benefits.length > 1 && benefits.includes('BENEFIT_STATUS_NONE')) err(`${A}.benefit_statuses`, 'rule.benefitNone');
+  if (benefits.length) attrs.benefitStatuses = benefits;
+  const langs = parseLanguages(v('languages'));
+  if (langs.error) err(`${A}.languages`, langs.error);
+  else if (langs.languages.length) attrs.languages = langs.languages;
+  if (v('interpreter')) attrs.needsInterpreter = true;
+  const exclusions = checkedValues(form, 'exclusions');
+  if (exclusions.length) attrs.exclusions = exclusions;
+  referral.participant = participant;
+
+  // The consent.
+  const C = 'referral.consent';
+  const partyA = kind === 'joint' ? 'PARTY_CLASS_COUNTERPART_AGENCY' : 'PARTY_CLASS_ASSIGNED_PROVIDER';
+  const scopes = [];
+  const catsA = checkedValues(form, 'scopeA');
+  const catsB = checkedValues(form, 'scopeB');
+  if (catsA.length) scopes.push({partyClass: partyA, dataCategories: catsA});
+  if (catsB.length) scopes.push({partyClass: 'PARTY_CLASS_REGION_COORDINATORS', dataCategories: catsB});
+  if (!catsA.length) {
+    err(`${C}.scopes`, ['rule.consentScope', {party: t(kind === 'joint' ? 'party.counterpart' : 'party.provider')}]);
+  }
+  const consent = {scopes, purpose: v('purpose'), form: v('consentForm')};
+  const start = v('consentStart');
+  if (!start) {
+    err(`${C}.start_time`, 'rule.required');
+  } else {
+    consent.startTime = dayToRfc3339(start);
+    if (Date.parse(consent.startTime) > serverNow().getTime() + 5 * 60000) err(`${C}.start_time`, 'rule.consentFuture');
+  }
+  const end = v('consentEnd');
+  if (end) {
+    consent.endTime = dayToRfc3339(end, true);
+    if ((consent.startTime && consent.endTime <= consent.startTime) ||
+      Date.parse(consent.endTime) <= serverNow().getTime()) {
+      err(`${C}.end_time`, 'rule.consentEnd');
+    }
+  }
+  if (!consent.form) err(`${C}.form`, 'rule.chooseOne');
+  referral.consent = consent;
+  return {referral, errors};
+}

@@ -1,0 +1,144 @@
+// How a referral reads on every desk: its facts, the participant as far as
+// the caller may see, the case details, and its history. The broker has
+// already cut what the caller's consent does not cover; what is absent is
+// simply not shown.
+
+import {h, lastSegment, shortId} from './dom.js';
+import {enumLabel, t} from './i18n.js';
+import {formatCivilDate, formatDateTime} from './time.js';
+
+export const OPEN_STATES = ['REFERRAL_STATE_RECEIVED', 'REFERRAL_STATE_QUEUED',
+  'REFERRAL_STATE_OFFERED', 'REFERRAL_STATE_ACCEPTED', 'REFERRAL_STATE_STARTED'];
+
+export function stateBadge(state) {
+  return h('span', {class: 'badge state'}, enumLabel(state));
+}
+
+// Display names of providers and offerings, filled by the desks.
+export const names = new Map();
+
+export function displayName(resource) {
+  if (!resource) return t('none');
+  return names.get(resource) || lastSegment(resource);
+}
+
+function fact(label, ...value) {
+  if (value.length === 0 || value[0] === undefined || value[0] === null || value[0] === '') return [];
+  return [h('dt', null, label), h('dd', null, ...value)];
+}
+
+function list(values, label = enumLabel) {
+  return (values || []).map(label).join(', ');
+}
+
+// The kind-specific details of a referral.
+function detailFacts(r) {
+  const sv = (key) => t(key);
+  if (r.impulse) {
+    const cb = r.impulse.callBack || {};
+    return [
+      ...fact(sv('agency.impulse.legend'), [cb.displayName, cb.unit, cb.phone, cb.email].filter(Boolean).join(', ')),
+      ...fact(sv('agency.impulse.kommun'), r.impulse.kommunCode),
+      ...fact(sv('agency.impulse.need'), enumLabel(r.impulse.needCategory)),
+    ];
+  }
+  if (r.activity) {
+    return [
+      ...fact(sv('agency.activity.type'), displayName(`activityTypes/${r.activity.activityType}`)),
+      ...fact(sv('agency.activity.preferred'), r.activity.preferredProvider ? displayName(r.activity.preferredProvider) : ''),
+      ...fact(sv('agency.activity.note'), r.activity.note),
+    ];
+  }
+  if (r.rehabServiceOrder) {
+    const o = r.rehabServiceOrder;
+    return [
+      ...fact(sv('agency.rehab.agreement'), displayName(o.frameworkAgreement)),
+      ...fact(sv('agency.rehab.service'), o.service),
+      ...fact(sv('agency.rehab.purpose'), o.planPurpose),
+    ];
+  }
+  if (r.jointMapping) {
+    return [
+      ...fact(sv('agency.joint.counterpart'), enumLabel(r.jointMapping.counterpart)),
+      ...fact(sv('agency.joint.reason'), r.jointMapping.reason),
+    ];
+  }
+  if (r.teamHandover) {
+    return [
+      ...fact(sv('agency.team.team'), displayName(r.teamHandover.team)),
+      ...fact(sv('agency.team.summary'), r.teamHandover.caseSummary),
+    ];
+  }
+  return [];
+}
+
+// The participant's facts, or null when none may be seen.
+export function participantFacts(participant) {
+  if (!participant || !participant.pseudonym) return null;
+  const a = participant.attributes || {};
+  return h('dl', {class: 'facts'},
+    ...fact(t('participant.reference'), participant.pseudonym),
+    ...fact(t('agency.participant.age'), a.ageYears),
+    ...fact(t('agency.participant.gender'), a.gender ? enumLabel(a.gender) : ''),
+    ...fact(t('agency.participant.kommun'), a.kommunCode),
+    ...fact(t('agency.participant.benefits'), list(a.benefitStatuses)),
+    ...fact(t('agency.participant.daysLeft'), a.sicknessInsuranceDaysLeft),
+    ...fact(t('agency.participant.hours'), a.hoursPerWeek),
+    ...fact(t('participant.languages'), (a.languages || []).join(', ')),
+    ...fact(t('agency.participant.interpreter'), a.needsInterpreter ? t('yes') : ''),
+    ...fact(t('agency.participant.exclusions'), list(a.exclusions)));
+}
+
+// The case as the provider needs it: what is asked for, and when it came.
+export function caseFacts(r) {
+  return h('dl', {class: 'facts'},
+    ...fact(t('col.kind'), enumLabel(r.kind)),
+    ...fact(t('col.created'), formatDateTime(r.createTime)),
+    ...fact(t('col.agency'), r.referringOrganisation),
+    ...detailFacts(r));
+}
+
+export function referralFacts(r) {
+  return h('dl', {class: 'facts'},
+    ...fact(t('col.kind'), enumLabel(r.kind)),
+    ...fact(t('col.state'), stateBadge(r.state)),
+    ...fact(t('col.created'), formatDateTime(r.createTime)),
+    ...fact(t('col.provider'), r.assignedProvider ? displayName(r.assignedProvider) : ''),
+    ...fact(t('col.offering'), r.assignedOffering ? displayName(r.assignedOffering) : ''),
+    ...fact(t('provider.offer.cohort'), r.cohort ? lastSegment(r.cohort) : ''),
+    ...detailFacts(r));
+}
+
+function transitionNotes(tr) {
+  const out = [];
+  if (tr.cancelReason) out.push(enumLabel(tr.cancelReason));
+  if (tr.declineReason) out.push(enumLabel(tr.declineReason));
+  if (tr.outcomeReasons && tr.outcomeReasons.length) out.push(list(tr.outcomeReasons));
+  if (tr.note) out.push(tr.note);
+  if (tr.reasons && tr.reasons.length) out.push(tr.reasons.join('; '));
+  return out.join(' · ');
+}
+
+export function historyTable(r, captionText) {
+  const rows = (r.history || []).map((tr) => h('tr', null,
+    h('td', null, formatDateTime(tr.time)),
+    h('td', null, enumLabel(tr.action)),
+    h('td', null, enumLabel(tr.toState)),
+    h('td', null, tr.actor ? `${tr.actor.organisation || ''} (${enumLabel(tr.actor.role)})` : ''),
+    h('td', null, transitionNotes(tr))));
+  return h('div', {class: 'table-wrap'}, h('table', null,
+    h('caption', null, captionText || t('agency.detail.history')),
+    h('thead', null, h('tr', null,
+      h('th', {scope: 'col'}, t('col.time')),
+      h('th', {scope: 'col'}, t('col.action')),
+      h('th', {scope: 'col'}, t('col.state')),
+      h('th', {scope: 'col'}, t('col.by')),
+      h('th', {scope: 'col'}, t('agency.cancel.note')))),
+    h('tbody', null, rows)));
+}
+
+export function referralLabel(r) {
+  return `${enumLabel(r.kind)} ${shortId(r.name)}`;
+}
+
+export {formatCivilDate};

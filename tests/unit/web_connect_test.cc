@@ -1,0 +1,138 @@
+// The gateway's pure parts: the Connect mapping of codes and errors, JSON
+// bodies, and the users file.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/escaping.h"
+#include "clients/web/connect.h"
+#include "clients/web/identity.h"
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "slussen/v1/referral_service.pb.h"
+
+namespace slussen::web {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+TEST(ConnectTest, CodesHaveTheSpecificationsNamesAndStatuses) {
+  EXPECT_EQ(ConnectCodeName(absl::StatusCode::kInvalidArgument),
+            "invalid_argument");
+  EXPECT_EQ(ConnectCodeName(absl::StatusCode::kCancelled), "canceled");
+  EXPECT_EQ(HttpStatusOf(absl::StatusCode::kInvalidArgument), 400);
+  EXPECT_EQ(HttpStatusOf(absl::StatusCode::kFailedPrecondition), 400);
+  EXPECT_EQ(HttpStatusOf(absl::StatusCode::kUnauthenticated), 401);
+  EXPECT_EQ(HttpStatusOf(absl::StatusCode::kPermissionDenied), 403);
+  EXPECT_EQ(HttpStatusOf(absl::StatusCode::kNotFound), 404);
+  EXPECT_EQ(HttpStatusOf(absl::StatusCode::kAborted), 409);
+  EXPECT_EQ(HttpStatusOf(absl::StatusCode::kResourceExhausted), 429);
+  EXPECT_EQ(HttpStatusOf(absl::StatusCode::kUnavailable), 503);
+  EXPECT_EQ(HttpStatusOf(absl::StatusCode::kDeadlineExceeded), 504);
+}
+
+TEST(ConnectTest, AnErrorCarriesTheBrokersDetails) {
+  google::rpc::BadRequest bad;
+  auto* violation = bad.add_field_violations();
+  violation->set_field("referral.impulse.kommun_code");
+  violation->set_description("must be four digits");
+  google::rpc::Status status;
+  status.set_code(3);
+  status.set_message("referral.impulse.kommun_code must be four digits");
+  status.add_details()->PackFrom(bad);
+  const ConnectError error =
+      ConnectErrorOf(absl::StatusCode::kInvalidArgument, status.message(),
+                     status.SerializeAsString());
+  EXPECT_EQ(error.http_status, 400);
+  google::protobuf::Struct body;
+  ASSERT_TRUE(
+      google::protobuf::util::JsonStringToMessage(error.body, &body).ok())
+      << error.body;
+  EXPECT_EQ(body.fields().at("code").string_value(), "invalid_argument");
+  const auto& detail =
+      body.fields().at("details").list_value().values(0).struct_value();
+  EXPECT_EQ(detail.fields().at("type").string_value(), "google.rpc.BadRequest");
+  std::string value;
+  ASSERT_TRUE(
+      absl::Base64Unescape(detail.fields().at("value").string_value(), &value));
+  google::rpc::BadRequest decoded;
+  ASSERT_TRUE(decoded.ParseFromString(value));
+  EXPECT_EQ(decoded.field_violations(0).field(),
+            "referral.impulse.kommun_code");
+  EXPECT_THAT(error.body, HasSubstr("\"fieldViolations\""));
+}
+
+TEST(ConnectTest, DetailsThatCannotBeReadAreLeftOut) {
+  const ConnectError error = ConnectErrorOf(absl::StatusCode::kNotFound,
+                                            "no such referral", "\xff\xff");
+  EXPECT_EQ(error.http_status, 404);
+  EXPECT_EQ(error.body,
+            "{\"code\":\"not_found\",\"message\":\"no such referral\"}");
+}
+
+TEST(ConnectTest, ABodyIsParsedAsTheMethodsMessage) {
+  const auto* descriptor = v1::ListReferralsRequest::descriptor();
+  auto parsed = ParseJson(*descriptor, "{\"parent\":\"regions/13\"}");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ((*parsed)->ShortDebugString(), "parent: \"regions/13\"");
+  EXPECT_TRUE(ParseJson(*descriptor, "").ok());
+  auto unknown = ParseJson(*descriptor, "{\"parrent\":\"regions/13\"}");
+  EXPECT_TRUE(absl::IsInvalidArgument(unknown.status()));
+  EXPECT_THAT(unknown.status().message(),
+              HasSubstr("slussen.v1.ListReferralsRequest"));
+}
+
+TEST(ConnectTest, TheTableHoldsEveryUnaryRpcAndNoStream) {
+  const MethodTable table = MethodTable::FromGeneratedFiles(ApiServiceFiles());
+  EXPECT_NE(table.Find("/slussen.v1.ReferralService/CreateReferral"), nullptr);
+  EXPECT_NE(table.Find("/slussen.v1.EventService/ListEvents"), nullptr);
+  EXPECT_EQ(table.Find("/slussen.v1.EventService/WatchEvents"), nullptr);
+  EXPECT_EQ(table.Find("/slussen.v1.ReferralService/Nothing"), nullptr);
+}
+
+TEST(UsersFileTest, ReadsPeopleAndTheirNames) {
+  auto users = UsersFile::Parse(
+      "# comment\n"
+      "hsa:SE2321000016-A1B2 kommun-halmstad-eb agency 13 a123 Anna Andersson\n"
+      "user:bertil samordning-halland coordinator 13 - Bertil Berg # note\n",
+      "users");
+  ASSERT_TRUE(users.ok()) << users.status();
+  ASSERT_EQ(users->entries().size(), 2u);
+  const WebIdentity* anna = users->Find("hsa:SE2321000016-A1B2");
+  ASSERT_NE(anna, nullptr);
+  EXPECT_EQ(anna->name, "Anna Andersson");
+  EXPECT_EQ(anna->person, "a123");
+  EXPECT_EQ(users->Find("user:bertil")->person, "");
+  EXPECT_EQ(users->Find("user:nobody"), nullptr);
+}
+
+TEST(UsersFileTest, ABadLineIsNamedByItsNumber) {
+  auto role = UsersFile::Parse(
+      "dev:a kommun-x agency 13 a1 A\ndev:b kommun-x boss 13 b1 B\n", "users");
+  EXPECT_TRUE(absl::IsInvalidArgument(role.status()));
+  EXPECT_THAT(role.status().message(), HasSubstr("users:2:"));
+  EXPECT_THAT(role.status().message(), HasSubstr("role"));
+  auto coordinator =
+      UsersFile::Parse("dev:c samordning-x coordinator - - C\n", "users");
+  EXPECT_THAT(coordinator.status().message(), HasSubstr("region"));
+  auto twice = UsersFile::Parse(
+      "dev:a kommun-x agency 13 a1 A\ndev:a kommun-y agency 13 a2 B\n",
+      "users");
+  EXPECT_THAT(twice.status().message(), HasSubstr("twice"));
+  auto pnr = UsersFile::Parse("dev:a kommun-x agency 13 191212121212 A\n", "u");
+  EXPECT_TRUE(absl::IsInvalidArgument(pnr.status()));
+  EXPECT_THAT(pnr.status().message(), Not(HasSubstr("191212121212")));
+  auto key = UsersFile::Parse("anna kommun-x agency 13 a1 A\n", "users");
+  EXPECT_THAT(key.status().message(), HasSubstr("hsa:, san:, user: or dev:"));
+}
+
+TEST(UsersFileTest, TheDevelopmentUsersFileIsValid) {
+  auto users = UsersFile::Load(SLUSSEN_DEV_USERS_FILE);
+  ASSERT_TRUE(users.ok()) << users.status();
+  EXPECT_GE(users->entries().size(), 8u);
+}
+
+}  // namespace
+}  // namespace slussen::web
