@@ -1,0 +1,412 @@
+// The web desks in real headless Chromium (Debian's, driven by
+// playwright-core) against a real gateway, broker and Redis with the sample
+// catalogue (harness.mjs):
+// - an agency sends an activity referral through the form with the
+//   keyboard alone; the provider's desk shows the offer without reload; the
+//   provider accepts (keyboard); the agency's desk shows the new state
+//   without reload;
+// - on the testing clock a clock breaches and appears at the top of the
+//   coordinator's worklist without reload, counted in the title;
+// - field errors are shown next to their fields: the client's own check and
+//   the broker's refusal;
+// - a provider of another organisation cannot open the referral;
+// - axe-core finds no serious or critical violation on any page, and the
+//   strict Content-Security-Policy is never violated;
+// - a screenshot of each desk is saved in SLUSSEN_TEST_ARTIFACTS
+//   (build/web-screenshots), and with SLUSSEN_TEST_DOCS_SCREENSHOTS=1 also in
+//   docs/screenshots/ for the README.
+//
+// Run: node --test tests/web/ (after `npm ci --prefix tests/web`), or
+// ctest -R web_desks.
+
+import {after, before, test} from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {ARTIFACTS, CHROMIUM, SOURCE_DIR, World, missingPrerequisites} from './harness.mjs';
+
+const missing = missingPrerequisites();
+const DAY = 86400000;
+
+let world;
+let browser;
+let axeSource;
+const pages = [];
+const cspViolations = [];
+const pageErrors = [];
+const state = {};
+
+before(async () => {
+  if (missing.length) return;
+  const {chromium} = await import('playwright-core');
+  axeSource = fs.readFileSync(path.join(path.dirname(new URL(import.meta.url).pathname),
+    'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  fs.mkdirSync(ARTIFACTS, {recursive: true});
+  world = new World();
+  await world.up();
+  browser = await chromium.launch({executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu',
+    '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--lang=sv-SE']});
+  state.admin = await world.apiAs('dev:admin');
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (world) await world.stop();
+});
+
+function requirePrerequisites() {
+  assert.deepEqual(missing, [], `cannot run the browser tests; missing:\n  ${missing.join('\n  ')}`);
+}
+
+// A browser context of its own (its own session cookie) on the sign-in page.
+async function openBrowser(name) {
+  const context = await browser.newContext({viewport: {width: 1280, height: 900}, locale: 'sv-SE',
+    timezoneId: 'Europe/Stockholm'});
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(`${name}: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => pageErrors.push(`${name}: ${error.message}`));
+  pages.push(page);
+  await page.goto(`${world.base}/`);
+  await page.waitForSelector('#signin-form');
+  return page;
+}
+
+// Presses Tab until the focused element matches `selector`.
+async function tabTo(page, selector, max = 400) {
+  for (let i = 0; i < max; i += 1) {
+    if (await page.evaluate((s) => document.activeElement && document.activeElement.matches(s), selector)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
+
+// Chooses `value` in the focused radio group or select with the arrow keys.
+async function arrowTo(page, value, max = 40) {
+  for (let i = 0; i < max; i += 1) {
+    if (await page.evaluate(() => document.activeElement.value) === value &&
+        await page.evaluate(() => document.activeElement.tagName === 'SELECT' || document.activeElement.checked)) {
+      return;
+    }
+    await page.keyboard.press('ArrowDown');
+  }
+  throw new Error(`the arrow keys never reached ${value}`);
+}
+
+// Signs in as `key` with the keyboard alone, and waits for the desk.
+async function signInByKeyboard(page, key, desk) {
+  await tabTo(page, 'input[name="identity"]');
+  await arrowTo(page, key);
+  await tabTo(page, '#signin-submit');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`**/${desk}`);
+  await page.waitForSelector('#sign-out');
+  await page.waitForFunction(() => document.body.dataset.live === 'connected');
+}
+
+async function signIn(page, key, desk) {
+  await page.check(`input[name="identity"][value="${key}"]`);
+  await page.click('#signin-submit');
+  await page.waitForURL(`**/${desk}`);
+  await page.waitForSelector('#sign-out');
+  await page.waitForFunction(() => document.body.dataset.live === 'connected');
+}
+
+// Marks the page, so that a reload (which would drop the mark) shows.
+async function markNoReload(page) {
+  await page.evaluate(() => {
+    window.slussenTestMark = 'still here';
+  });
+}
+async function assertNotReloaded(page) {
+  assert.equal(await page.evaluate(() => window.slussenTestMark), 'still here', 'the page was reloaded');
+}
+
+async function axeCheck(page, what) {
+  await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
+  }));
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  for (const v of result.violations.filter((x) => !bad.includes(x))) {
+    console.log(`# axe-core on ${what}: ${v.id} (${v.impact}): ${v.help}`);
+  }
+  assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`), [],
+    `axe-core found serious or critical violations on ${what}`);
+}
+
+// The whole page as an artefact; for the README (docs/screenshots/, with
+// SLUSSEN_TEST_DOCS_SCREENSHOTS=1) one screenful from `from` down.
+async function screenshot(page, name, from = 'body') {
+  await page.screenshot({path: path.join(ARTIFACTS, `${name}.png`), fullPage: true});
+  if (process.env.SLUSSEN_TEST_DOCS_SCREENSHOTS === '1') {
+    const docs = path.join(SOURCE_DIR, 'docs', 'screenshots');
+    fs.mkdirSync(docs, {recursive: true});
+    await page.$eval(from, (el) => el.scrollIntoView({block: 'start'}));
+    await page.screenshot({path: path.join(docs, `${name}.png`)});
+  }
+}
+
+test('the sign-in page offers the development identities and is accessible', async () => {
+  requirePrerequisites();
+  const page = await openBrowser('sign-in');
+  assert.equal(await page.getAttribute('html', 'lang'), 'sv');
+  const identities = await page.$$eval('input[name="identity"]', (els) => els.map((e) => e.value));
+  for (const key of ['dev:anna', 'dev:helena', 'dev:sara', 'dev:rasmus']) assert.ok(identities.includes(key), key);
+  // Submitting without a choice shows the error at the group.
+  await page.click('#signin-submit');
+  await page.waitForSelector('.field-error');
+  await axeCheck(page, 'the sign-in page');
+  await screenshot(page, 'sign-in');
+  // The language switch changes the text and the lang attribute.
+  await page.click('#lang-switch');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.match(await page.textContent('h1'), /Sign in/);
+  await page.click('#lang-switch');
+  assert.equal(await page.getAttribute('html', 'lang'), 'sv');
+  await page.context().close();
+});
+
+test('an activity referral sent with the keyboard reaches the provider live; the accept reaches the agency live', async () => {
+  requirePrerequisites();
+  const provider = await openBrowser('provider');
+  await signInByKeyboard(provider, 'dev:helena', 'provider.html');
+  await provider.waitForSelector('#offers-list .empty, #offers-list .offer');
+  await markNoReload(provider);
+
+  const agency = await openBrowser('agency');
+  await signInByKeyboard(agency, 'dev:anna', 'agency.html');
+  await agency.waitForSelector('#referral-form');
+  await markNoReload(agency);
+
+  // The form, by keyboard alone.
+  await tabTo(agency, 'select[name="activityType"]');
+  await arrowTo(agency, 'halsosam');
+  await tabTo(agency, 'input[name="pseudonym"]');
+  await agency.keyboard.type('eb-2026-0042');
+  await tabTo(agency, 'input[name="age"]');
+  await agency.keyboard.type('41');
+  await tabTo(agency, 'input[name="kommun"]');
+  await agency.keyboard.type('1380');
+  await tabTo(agency, '#referral-submit');
+  await agency.keyboard.press('Enter');
+  await agency.waitForSelector('#form-notice .notice.ok');
+  assert.match(await agency.textContent('#form-notice'), /Remiss till aktivitet skickad/);
+  const referral = await agency.getAttribute('#form-notice a[data-referral]', 'data-referral');
+  await agency.waitForSelector(`#mine-table tr[data-referral="${referral}"]`);
+  assert.match(referral, /^regions\/13\/referrals\/[0-9A-Z]{26}$/);
+  state.activityReferral = referral;
+
+  // The provider's desk shows the offer without reload.
+  const card = `.offer[data-referral="${referral}"]`;
+  await provider.waitForSelector(card, {timeout: 15000});
+  await assertNotReloaded(provider);
+  assert.match(await provider.textContent(card), /eb-2026-0042/);
+  assert.match(await provider.textContent(`${card} .hold-left`), /kvar/);
+  await axeCheck(provider, 'the provider desk with an offer');
+  await screenshot(provider, 'provider-desk');
+
+  // The provider accepts, by keyboard.
+  await tabTo(provider, `${card} button.accept`);
+  await provider.keyboard.press('Enter');
+  await provider.waitForSelector('#offers-notice .notice.ok');
+  await provider.waitForSelector(card, {state: 'detached'});
+  await provider.waitForSelector(`.participant[data-referral="${referral}"]`);
+
+  // The agency's desk shows the new state without reload.
+  await agency.waitForSelector(`#mine-table tr[data-referral="${referral}"][data-state="REFERRAL_STATE_ACCEPTED"]`,
+    {timeout: 15000});
+  await assertNotReloaded(agency);
+  await tabTo(agency, `#mine-table tr[data-referral="${referral}"] button`);
+  await agency.keyboard.press('Enter');
+  await agency.waitForSelector(`#referral-detail [data-referral="${referral}"]`);
+  assert.match(await agency.textContent('#referral-detail'), /Accepterad/);
+  await axeCheck(agency, 'the agency desk with a referral open');
+  await screenshot(agency, 'agency-desk', '#mine');
+
+  // The provider records the start; the agency sees it live.
+  const participant = `.participant[data-referral="${referral}"]`;
+  await provider.click(`${participant} details > summary`);
+  await provider.click(`${participant} form[data-action="ACTION_START"] button[type="submit"]`);
+  await provider.waitForSelector(`${participant} form[data-action="ACTION_EXIT"]`);
+  await agency.waitForSelector(`#referral-detail [data-referral="${referral}"] .badge.state >> text=Påbörjad`,
+    {timeout: 15000});
+  await axeCheck(provider, 'the provider desk with a participant');
+  await screenshot(provider, 'provider-participants', '#participants');
+  state.agency = agency;
+  state.provider = provider;
+});
+
+test('field errors are shown next to their fields, from the client and from the broker', async () => {
+  requirePrerequisites();
+  const agency = state.agency;
+  // The client's check: a pseudonym that is a personnummer.
+  await agency.fill('input[name="pseudonym"]', '19121212-1212');
+  await agency.click('#referral-submit');
+  const pseudonym = 'input[name="pseudonym"]';
+  await agency.waitForSelector(`${pseudonym}[aria-invalid="true"]`);
+  const clientError = await agency.$eval(pseudonym, (el) =>
+    el.getAttribute('aria-describedby').split(' ').map((id) => document.getElementById(id).textContent).join(' '));
+  assert.match(clientError, /personnummer/);
+  assert.ok(await agency.$('.error-summary a'), 'the summary links to the field');
+
+  // The broker's check: with the client's checks off (as when the rules
+  // drift), an impulse for a kommun outside the region.
+  await agency.evaluate(() => {
+    document.querySelector('#referral-form').dataset.clientChecks = 'off';
+  });
+  await agency.check('input[name="kind"][value="impulse"]');
+  await agency.fill('input[name="cbPhone"]', '035-13 70 00');
+  await agency.fill('input[name="impulseKommun"]', '1280');
+  await agency.selectOption('select[name="need"]', 'NEED_CATEGORY_OTHER');
+  await agency.click('#referral-submit');
+  const kommun = 'input[name="impulseKommun"]';
+  await agency.waitForSelector(`${kommun}[aria-invalid="true"]`);
+  const serverError = await agency.$eval(kommun, (el) =>
+    el.getAttribute('aria-describedby').split(' ').map((id) => document.getElementById(id).textContent).join(' '));
+  assert.match(serverError, /län 13/);
+  assert.equal(await agency.$eval(kommun, (el) => el.closest('.field').querySelector('.field-error') !== null), true,
+    'the error is next to the field');
+  await axeCheck(agency, 'the agency form with field errors');
+  await screenshot(agency, 'agency-field-errors', '#new');
+  await agency.evaluate(() => {
+    delete document.querySelector('#referral-form').dataset.clientChecks;
+  });
+});
+
+test('a provider of another organisation cannot open the referral', async () => {
+  requirePrerequisites();
+  const other = await openBrowser('other-provider');
+  await signIn(other, 'dev:rasmus', 'provider.html');
+  await other.goto(`${world.base}/provider.html#referral=${encodeURIComponent(state.activityReferral)}`);
+  await other.waitForSelector('#detail-notice .notice.error');
+  assert.match(await other.textContent('#detail-notice'), /finns inte/);
+  assert.equal(await other.$(`.offer[data-referral="${state.activityReferral}"]`), null);
+  assert.equal(await other.$(`.participant[data-referral="${state.activityReferral}"]`), null);
+  const api = await world.apiAs('dev:rasmus');
+  const answer = await api.call('ReferralService', 'GetReferral', {name: state.activityReferral});
+  assert.equal(answer.status, 404);
+  assert.equal(answer.body.code, 'not_found');
+  await other.context().close();
+});
+
+test('a breached clock appears at the top of the coordinator worklist without reload', async () => {
+  requirePrerequisites();
+  const coordinator = await openBrowser('coordinator');
+  await signInByKeyboard(coordinator, 'dev:sara', 'coordinator.html');
+  await coordinator.waitForSelector('#worklist-list table, #worklist-list .empty');
+  await markNoReload(coordinator);
+
+  // An impulse through the agency's form; the FK unit accepts it, so its
+  // call-back clock (3 arbetsdagar) runs.
+  const agency = state.agency;
+  await agency.check('input[name="kind"][value="impulse"]');
+  await agency.fill('input[name="cbPhone"]', '035-13 70 00');
+  await agency.fill('input[name="impulseKommun"]', '1380');
+  await agency.selectOption('select[name="need"]', 'NEED_CATEGORY_COORDINATED_REHABILITATION');
+  await agency.click('#referral-submit');
+  await agency.waitForSelector('#form-notice .notice.ok');
+  const anna = await world.apiAs('dev:anna');
+  const listed = await anna.call('ReferralService', 'ListReferrals', {parent: 'regions/13',
+    filter: {kinds: ['REFERRAL_KIND_IMPULSE']}});
+  const impulse = listed.body.referrals[0].name;
+  const fk = await world.apiAs('dev:goran');
+  let offer = '';
+  for (let i = 0; i < 50 && !offer; i += 1) {
+    const offers = await fk.call('OfferService', 'ListOffers', {parent: 'regions/13', states: ['OFFER_STATE_HELD']});
+    offer = ((offers.body.offers || []).find((o) => o.referral === impulse) || {}).name || '';
+    if (!offer) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.ok(offer, 'the impulse was offered to the FK unit');
+  assert.equal((await fk.call('OfferService', 'AcceptOffer', {name: offer})).status, 200);
+
+  // Eight days on: the call-back is late.
+  await world.advanceClock(state.admin, 8 * DAY);
+  const top = '#worklist-table tbody tr:first-child';
+  await coordinator.waitForSelector(`#worklist-table tr[data-referral="${impulse}"][data-state="CLOCK_STATE_BREACHED"]`,
+    {timeout: 15000});
+  await assertNotReloaded(coordinator);
+  assert.equal(await coordinator.getAttribute(top, 'data-state'), 'CLOCK_STATE_BREACHED');
+  assert.match(await coordinator.textContent(top), /Överskriden/);
+  assert.match(await coordinator.textContent(top), /arbetsdag/);
+  assert.match(await coordinator.title(), /^\(\d+ (ny överskriden|nya överskridna)\) Samordnare/);
+  assert.match(await coordinator.textContent(`#worklist-table tr[data-referral="${impulse}"]`), /senast \S+ \d+ \S+/);
+  await coordinator.click('#response-period button[type="submit"]');
+  await coordinator.click('#outcomes-period button[type="submit"]');
+  await coordinator.waitForSelector('#response-body table, #response-body .empty');
+  await coordinator.waitForSelector('#outcomes-body table, #outcomes-body .empty');
+  await axeCheck(coordinator, 'the coordinator desk with a breach');
+  await screenshot(coordinator, 'coordinator-desk');
+});
+
+// Sends an activity referral to Hälsosam through the agency's form and
+// returns its name once the provider's desk shows the offer.
+async function sendActivity(agency, provider, pseudonym) {
+  await agency.check('input[name="kind"][value="activity"]');
+  await agency.selectOption('select[name="activityType"]', 'halsosam');
+  await agency.fill('input[name="pseudonym"]', pseudonym);
+  await agency.fill('input[name="age"]', '35');
+  await agency.fill('input[name="kommun"]', '1381');
+  await agency.click('#referral-submit');
+  await agency.waitForSelector('#form-notice .notice.ok');
+  const referral = await agency.getAttribute('#form-notice a[data-referral]', 'data-referral');
+  await provider.waitForSelector(`.offer[data-referral="${referral}"]`, {timeout: 15000});
+  return referral;
+}
+
+test('the agency cancels an offered referral and the offer leaves the provider desk live', async () => {
+  requirePrerequisites();
+  const {agency, provider} = state;
+  const referral = await sendActivity(agency, provider, 'eb-2026-0043');
+  await agency.click(`#mine-table tr[data-referral="${referral}"] button`);
+  await agency.waitForSelector(`#referral-detail [data-referral="${referral}"] #cancel-form`);
+  // A cancel without a reason is refused at the field.
+  await agency.click('#cancel-form button[type="submit"]');
+  await agency.waitForSelector('#cancel-form select[name="reason"][aria-invalid="true"]');
+  await agency.selectOption('#cancel-form select[name="reason"]', 'CANCEL_REASON_SENT_IN_ERROR');
+  await agency.click('#cancel-form button[type="submit"]');
+  await agency.waitForSelector('#detail-notice .notice.ok');
+  assert.match(await agency.textContent('#referral-detail'), /Återkallad/);
+  await agency.waitForSelector(`#mine-table tr[data-referral="${referral}"]`, {state: 'detached'});
+  // Without reload: the desk re-fetches its offers every 30 s, since the
+  // broker's REFERRAL_CANCELLED event does not name the provider that held
+  // the offer (so the provider's stream never carries it).
+  await provider.waitForSelector(`.offer[data-referral="${referral}"]`, {state: 'detached', timeout: 45000});
+  await assertNotReloaded(provider);
+});
+
+test('the provider declines with a coded reason and adds a cohort', async () => {
+  requirePrerequisites();
+  const {agency, provider} = state;
+  const referral = await sendActivity(agency, provider, 'eb-2026-0044');
+  const card = `.offer[data-referral="${referral}"]`;
+  await provider.click(`${card} details > summary`);
+  await provider.click(`${card} .decline-form button[type="submit"]`);
+  await provider.waitForSelector(`${card} select[name="reason"][aria-invalid="true"]`);
+  await provider.selectOption(`${card} select[name="reason"]`, 'DECLINE_REASON_NO_CAPACITY');
+  await provider.click(`${card} .decline-form button[type="submit"]`);
+  await provider.waitForSelector('#offers-notice .notice.ok');
+  await provider.waitForSelector(card, {state: 'detached'});
+  const anna = await world.apiAs('dev:anna');
+  const after = await anna.call('ReferralService', 'GetReferral', {name: referral});
+  assert.notEqual(after.body.state, 'REFERRAL_STATE_OFFERED');
+  const decline = (after.body.history || []).find((tr) => tr.action === 'ACTION_DECLINE');
+  assert.equal(decline && decline.declineReason, 'DECLINE_REASON_NO_CAPACITY');
+
+  // A new cohort, 60 days on.
+  const cohorts = await provider.$$eval('#capacity-list [data-cohort]', (els) => els.length);
+  const start = new Date(world.clock.getTime() + 60 * DAY).toISOString().slice(0, 10);
+  const cohortForm = '#capacity-list .cohort-form';
+  await provider.fill(`${cohortForm} input[name="start"]`, start);
+  await provider.click(`${cohortForm} button[type="submit"]`);
+  await provider.waitForSelector('#capacity-notice .notice.ok');
+  assert.equal(await provider.$$eval('#capacity-list [data-cohort]', (els) => els.length), cohorts + 1);
+});
+
+test('no page broke the Content-Security-Policy or threw', () => {
+  requirePrerequisites();
+  assert.deepEqual(cspViolations, []);
+  assert.deepEqual(pageErrors, []);
+});
