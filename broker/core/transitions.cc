@@ -97,6 +97,13 @@ absl::StatusOr<ReferralRecord> Transitions::Run(const Caller& caller,
     if (request.extend) request.extend(read, change);
     *referral.add_history() = transition;
     change.event = ReferralEvent(change.changed, transition);
+    if (change.event.provider_organisation().empty()) {
+      // A change that takes the referral from the provider holding or
+      // serving it (a cancel, an expired hold) names that provider, so
+      // that its live view hears the referral left it.
+      change.event.set_provider_organisation(read.assigned_organisation);
+      change.event.set_provider(read.referral.assigned_provider());
+    }
 
     absl::StatusOr<int64_t> version = repository_->Apply(change);
     if (version.ok()) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "broker/core/access.h"
 #include "broker/core/directory_desk.h"
 #include "broker/core/names.h"
 #include "broker/core/proto_time.h"
@@ -310,6 +311,21 @@ TEST_F(PlacementDeskTest, AnExpiredHoldRequeuesExcludingTheOfferingAndFrees) {
   EXPECT_EQ(CapacityOf(kPlaces).places().held(), 0);
   EXPECT_EQ(CapacityOf(kPlaces).places().occupied(), 0);
   EXPECT_THAT(DueHolds(), IsEmpty());
+}
+
+TEST_F(PlacementDeskTest, TheProviderHoldingAnOfferHearsOfItsCancel) {
+  const ReferralRecord offered = Offered();
+  v1::CancelReferralRequest cancel;
+  cancel.set_name(offered.referral.name());
+  cancel.set_reason(v1::CANCEL_REASON_NO_LONGER_NEEDED);
+  ASSERT_TRUE(referral_desk_.CancelReferral(kFk, cancel).ok());
+  const std::vector<v1::Event> events = referrals_.events();
+  ASSERT_FALSE(events.empty());
+  const v1::Event& cancelled = events.back();
+  EXPECT_EQ(cancelled.transition().action(), v1::ACTION_CANCEL);
+  EXPECT_EQ(cancelled.provider_organisation(), kProviderOrg);
+  EXPECT_TRUE(MaySeeEvent(kProvider, "13", cancelled));
+  EXPECT_FALSE(MaySeeEvent(kOtherProvider, "13", cancelled));
 }
 
 TEST_F(PlacementDeskTest, AnExpiredHoldFreesTheUnitForTheNextReferral) {

@@ -370,10 +370,9 @@ test('the agency cancels an offered referral and the offer leaves the provider d
   await agency.waitForSelector('#detail-notice .notice.ok');
   assert.match(await agency.textContent('#referral-detail'), /Återkallad/);
   await agency.waitForSelector(`#mine-table tr[data-referral="${referral}"]`, {state: 'detached'});
-  // Without reload: the desk re-fetches its offers every 30 s, since the
-  // broker's REFERRAL_CANCELLED event does not name the provider that held
-  // the offer (so the provider's stream never carries it).
-  await provider.waitForSelector(`.offer[data-referral="${referral}"]`, {state: 'detached', timeout: 45000});
+  // Without reload: the cancel's event names the provider that held the
+  // offer, so the provider's stream carries it.
+  await provider.waitForSelector(`.offer[data-referral="${referral}"]`, {state: 'detached', timeout: 15000});
   await assertNotReloaded(provider);
 });
 

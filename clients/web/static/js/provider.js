@@ -379,8 +379,7 @@ async function main() {
     renderCapacity(session, myProviders);
   });
   // The time left on holds counts down; and the held offers are fetched
-  // again, for what no event tells this desk (a referral cancelled while
-  // offered: the broker's cancel event does not name the provider).
+  // again now and then, in case the live stream was down for a while.
   setInterval(() => {
     refreshOffers();
     for (const card of document.querySelectorAll('.offer')) {
