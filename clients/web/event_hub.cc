@@ -223,6 +223,9 @@ std::shared_ptr<EventFeed> EventHub::Shared(const WatchKey& key) {
                                                         options_.keep))
              .first;
   }
+  // Counted under the hub's lock, so that Sweep cannot stop it between
+  // here and the caller's first read.
+  it->second->AddReader();
   return it->second;
 }
 
@@ -230,6 +233,7 @@ std::shared_ptr<EventFeed> EventHub::Own(const WatchKey& key,
                                          const std::string& resume_token) {
   auto feed =
       std::make_shared<EventFeed>(brokers_, key, resume_token, options_.keep);
+  feed->AddReader();
   absl::MutexLock lock(&mu_);
   own_.push_back(feed);
   return feed;

@@ -137,11 +137,13 @@ class EventHub {
   EventHub(BrokerClient* brokers, Options options);
   ~EventHub();
 
-  // The feed every page of `key` shares, started if there is none. The
-  // caller counts itself as a reader (EventFeed::AddReader) while it reads.
+  // The feed every page of `key` shares, started if there is none, with
+  // the caller counted as one of its readers: it calls
+  // EventFeed::RemoveReader when it stops reading.
   std::shared_ptr<EventFeed> Shared(const WatchKey& key);
 
-  // A feed of one page's own, resuming at `resume_token`.
+  // A feed of one page's own, resuming at `resume_token`, counted as
+  // Shared counts it.
   std::shared_ptr<EventFeed> Own(const WatchKey& key,
                                  const std::string& resume_token);
 

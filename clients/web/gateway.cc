@@ -212,36 +212,57 @@ absl::StatusOr<std::map<std::string, StaticFile>> LoadStaticFiles(
 // pool would be used up by a few pages). At the limit, accepting waits.
 class ThreadPerConnection final : public httplib::TaskQueue {
  public:
-  explicit ThreadPerConnection(int max) : max_(max) {}
+  explicit ThreadPerConnection(int max)
+      : state_(std::make_shared<State>()), max_(max) {}
 
   void enqueue(std::function<void()> fn) override {
     {
-      absl::MutexLock lock(&mu_);
-      const auto room = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return running_ < max_;
+      absl::MutexLock lock(&state_->mu);
+      const auto room = [this]() ABSL_SHARED_LOCKS_REQUIRED(state_->mu) {
+        return state_->running < max_;
       };
-      mu_.Await(absl::Condition(&room));
-      ++running_;
+      state_->mu.Await(absl::Condition(&room));
+      ++state_->running;
     }
-    std::thread([this, fn = std::move(fn)] {
+    // The thread keeps the count alive: it may outlive the queue when a
+    // connection is still busy at shutdown's end.
+    std::thread([state = state_, fn = std::move(fn)] {
       fn();
-      absl::MutexLock lock(&mu_);
-      --running_;
+      absl::MutexLock lock(&state->mu);
+      --state->running;
     }).detach();
   }
 
   void shutdown() override {
-    absl::MutexLock lock(&mu_);
-    const auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-      return running_ == 0;
+    absl::MutexLock lock(&state_->mu);
+    const auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(state_->mu) {
+      return state_->running == 0;
     };
-    mu_.AwaitWithTimeout(absl::Condition(&idle), absl::Seconds(10));
+    state_->mu.AwaitWithTimeout(absl::Condition(&idle), absl::Seconds(10));
   }
 
  private:
+  struct State {
+    absl::Mutex mu;
+    int running ABSL_GUARDED_BY(mu) = 0;
+  };
+  const std::shared_ptr<State> state_;
   const int max_;
-  absl::Mutex mu_;
-  int running_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// A feed a page reads: counted as one of its readers (EventHub::Shared and
+// Own count it) until this is gone, so that the hub does not stop it.
+class Reading {
+ public:
+  explicit Reading(std::shared_ptr<EventFeed> feed) : feed_(std::move(feed)) {}
+  ~Reading() { feed_->RemoveReader(); }
+  Reading(const Reading&) = delete;
+  Reading& operator=(const Reading&) = delete;
+
+  const std::shared_ptr<EventFeed>& feed() const { return feed_; }
+
+ private:
+  std::shared_ptr<EventFeed> feed_;
 };
 
 }  // namespace
@@ -726,28 +747,31 @@ void Gateway::Impl::HandleEvents(const httplib::Request& req,
     }
   }
   const std::string last_id = req.get_header_value("Last-Event-ID");
-  std::shared_ptr<EventFeed> feed = hub_->Shared(key);
+  auto reading = std::make_shared<Reading>(hub_->Shared(key));
   uint64_t cursor = 0;
   bool announce = false;
-  if (std::optional<uint64_t> seq = feed->Find(last_id); seq.has_value()) {
+  if (std::optional<uint64_t> seq = reading->feed()->Find(last_id);
+      seq.has_value()) {
     cursor = *seq;
   } else if (!last_id.empty()) {
     // Older than the shared feed holds: a feed of its own, from there.
-    feed = hub_->Own(key, last_id);
+    reading = std::make_shared<Reading>(hub_->Own(key, last_id));
   } else {
     announce = true;
   }
+  const std::shared_ptr<EventFeed>& feed = reading->feed();
   if (absl::Status ready = feed->WaitReady(absl::Seconds(10)); !ready.ok()) {
     return SendStatus(res, ready);
   }
   if (announce) cursor = feed->Newest().first;
-  feed->AddReader();
   struct Stream {
+    std::shared_ptr<Reading> reading;
     std::shared_ptr<EventFeed> feed;
     uint64_t cursor;
     bool announce;
   };
-  auto stream = std::make_shared<Stream>(Stream{feed, cursor, announce});
+  auto stream =
+      std::make_shared<Stream>(Stream{reading, feed, cursor, announce});
   res.set_header("X-Accel-Buffering", "no");
   res.set_chunked_content_provider(
       "text/event-stream",
@@ -793,7 +817,7 @@ void Gateway::Impl::HandleEvents(const httplib::Request& req,
         if (out.empty()) out = ": keepalive\n\n";
         return sink.write(out.data(), out.size());
       },
-      [stream](bool) { stream->feed->RemoveReader(); });
+      [stream](bool) { stream->reading.reset(); });
 }
 
 void Gateway::Impl::HandleSession(const httplib::Request& req,

@@ -176,7 +176,8 @@ class WebGatewayTest : public ::testing::Test {
     StartGateway(absl::Minutes(30));
   }
 
-  void StartGateway(absl::Duration idle) {
+  void StartGateway(absl::Duration idle,
+                    absl::Duration linger = absl::Seconds(60)) {
     gateway_.reset();
     GatewayOptions options;
     options.listen = "127.0.0.1:0";
@@ -188,6 +189,7 @@ class WebGatewayTest : public ::testing::Test {
     options.sessions.idle = idle;
     options.max_body_bytes = 64 * 1024;
     options.keepalive = absl::Milliseconds(200);
+    options.feed_linger = linger;
     absl::StatusOr<std::unique_ptr<Gateway>> gateway =
         Gateway::Start(std::move(options));
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -534,6 +536,18 @@ TEST_F(WebGatewayTest, ManyPagesOfOneCallerShareOneBrokerStream) {
     ASSERT_THAT(events, Not(IsEmpty()));
     EXPECT_THAT(events[0].data, ::testing::HasSubstr(name));
   }
+}
+
+TEST_F(WebGatewayTest, ABrokerStreamEndsSoonAfterItsLastPage) {
+  StartGateway(absl::Minutes(30), absl::Seconds(1));
+  {
+    SseClient page(gateway_->port(), HeadersOf(testing::kHallandCoordinator),
+                   "/v1/events?region=13");
+    ASSERT_THAT(page.WaitFor("ready", 1), ::testing::SizeIs(1));
+    EXPECT_EQ(gateway_->event_streams(), 1);
+  }
+  EXPECT_TRUE(
+      testing::Eventually([&] { return gateway_->event_streams() == 0; }));
 }
 
 TEST_F(WebGatewayTest, AWatchOfAForeignRegionIsRefused) {
