@@ -367,13 +367,47 @@ test('the agency cancels an offered referral and the offer leaves the provider d
   await agency.waitForSelector('#cancel-form select[name="reason"][aria-invalid="true"]');
   await agency.selectOption('#cancel-form select[name="reason"]', 'CANCEL_REASON_SENT_IN_ERROR');
   await agency.click('#cancel-form button[type="submit"]');
-  await agency.waitForSelector('#detail-notice .notice.ok');
+  // Either answer, so that a refusal fails the test with its words.
+  await agency.waitForSelector('#detail-notice .notice.ok, #referral-detail .notice.error');
+  assert.equal(await agency.$('#referral-detail .notice.error'), null,
+    await agency.textContent('#referral-detail .notice.error').catch(() => ''));
   assert.match(await agency.textContent('#referral-detail'), /Återkallad/);
   await agency.waitForSelector(`#mine-table tr[data-referral="${referral}"]`, {state: 'detached'});
   // Without reload: the cancel's event names the provider that held the
   // offer, so the provider's stream carries it.
   await provider.waitForSelector(`.offer[data-referral="${referral}"]`, {state: 'detached', timeout: 15000});
   await assertNotReloaded(provider);
+});
+
+test('a change arriving while the agency fills in a form keeps what was typed', async () => {
+  requirePrerequisites();
+  const {agency, provider} = state;
+  const referral = await sendActivity(agency, provider, 'eb-2026-0044');
+  await agency.click(`#mine-table tr[data-referral="${referral}"] button`);
+  await agency.waitForSelector(`#referral-detail [data-referral="${referral}"] #cancel-form`);
+  await agency.selectOption('#cancel-form select[name="reason"]', 'CANCEL_REASON_DUPLICATE');
+  await agency.fill('#cancel-form textarea[name="note"]', 'Skickad två gånger');
+  // The provider accepts meanwhile (through the API): the referral changes
+  // under the open form, and the desk hears of it live.
+  const helena = await world.apiAs('dev:helena');
+  const offers = await helena.call('OfferService', 'ListOffers', {parent: 'regions/13',
+    states: ['OFFER_STATE_HELD']});
+  const offer = (offers.body.offers || []).find((o) => o.referral === referral);
+  assert.ok(offer, `no held offer of ${referral}: ${JSON.stringify(offers.body)}`);
+  const accepted = await helena.call('OfferService', 'AcceptOffer', {name: offer.name, person: 'h567'});
+  assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+  // What was typed stays; the desk says the referral changed.
+  await agency.waitForSelector('#detail-notice .stale');
+  assert.equal(await agency.inputValue('#cancel-form select[name="reason"]'), 'CANCEL_REASON_DUPLICATE');
+  assert.equal(await agency.inputValue('#cancel-form textarea[name="note"]'), 'Skickad två gånger');
+  // Asked for, the latest is shown: accepted.
+  await agency.click('#detail-notice .stale button');
+  await agency.waitForFunction((name) => {
+    const detail = document.querySelector('#referral-detail');
+    return detail && detail.querySelector(`[data-referral="${name}"]`) && !detail.querySelector('.stale') &&
+      /Accepterad|Antagen|Tackat ja/i.test(detail.textContent);
+  }, referral, {timeout: 15000});
+  await assertNotReloaded(agency);
 });
 
 test('the provider declines with a coded reason and adds a cohort', async () => {

@@ -76,9 +76,26 @@ const refreshList = latestOnly(async (isLatest) => {
   } catch (err) {
     notice($('#mine-notice'), 'error', err);
   }
-  if (openDetail && isLatest()) await showDetail(openDetail, {keepFocus: true});
+  if (openDetail && isLatest()) await refreshDetail();
 });
 const refreshSoon = debounce(refreshList, 300);
+
+// The open referral, shown again after a change, unless the person has
+// begun filling in one of its forms: then it says the referral changed,
+// and a button shows the latest, so that nothing typed is thrown away.
+async function refreshDetail() {
+  const host = $('#referral-detail');
+  if (!host.dataset.editing) {
+    await showDetail(openDetail, {keepFocus: true});
+    return;
+  }
+  const box = $('#detail-notice');
+  if (!box || box.querySelector('.stale')) return;
+  replace(box, h('div', {class: 'notice info stale', role: 'status'},
+    t('agency.detail.changed'), ' ',
+    h('button', {type: 'button', class: 'secondary', onclick: () => showDetail(openDetail)},
+      t('agency.detail.showLatest'))));
+}
 
 function renderFilter() {
   const box = $('#mine-filter');
@@ -177,6 +194,8 @@ function cancelForm(r) {
       await rpc('ReferralService', 'CancelReferral', {name: r.name, reason, note, etag: r.etag,
         requestId: requestId('cancel')});
       announce(t('agency.cancelled'));
+      // Done with the form: the detail shows the referral as it is now.
+      delete $('#referral-detail').dataset.editing;
       await refreshList();
       notice($('#detail-notice'), 'ok', t('agency.cancelled'));
     } catch (err) {
@@ -208,6 +227,8 @@ function withdrawForm(r) {
       await rpc('ConsentService', 'WithdrawConsent', {name: consent,
         recordedByPerson: session.person || '', requestId: requestId('withdraw')});
       announce(t('agency.withdrawn'));
+      // Done with the form: the detail shows the referral as it is now.
+      delete $('#referral-detail').dataset.editing;
       await refreshList();
       notice($('#detail-notice'), 'ok', t('agency.withdrawn'));
     } catch (err) {
@@ -228,6 +249,7 @@ async function showDetail(name, {keepFocus = false} = {}) {
     notice(host, 'error', err);
     return;
   }
+  delete host.dataset.editing;
   const heading = h('h3', {id: 'detail-heading', tabindex: '-1'}, t('agency.detail.h3', {id: shortId(r.name)}));
   const allowed = r.allowedActions || [];
   const person = participantFacts(r.participant);
@@ -245,6 +267,12 @@ async function showDetail(name, {keepFocus = false} = {}) {
       replace(host);
       $('#mine-h2').focus();
     }}, t('close')))));
+  // Typing in a form of the detail keeps live updates from redrawing it.
+  const editing = () => { host.dataset.editing = '1'; };
+  for (const form of host.querySelectorAll('form')) {
+    form.addEventListener('input', editing);
+    form.addEventListener('change', editing);
+  }
   if (!keepFocus) heading.focus();
 }
 

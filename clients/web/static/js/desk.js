@@ -14,6 +14,38 @@ export const DESK_OF_ROLE = {
   coordinator: 'coordinator.html',
 };
 
+// Draws `build()` into `host` when something changed. Once the person has
+// begun to fill in a form inside `host`, a change does not throw their
+// input away: `host` says the list changed, with a button that draws it
+// anew; `force` (their own language switch) draws at once. After their own
+// action, doneEditing(host) first.
+export function redraw(host, build, {force = false} = {}) {
+  if (host.dataset.editing && !force) {
+    if (!host.querySelector(':scope > .stale')) {
+      host.prepend(h('div', {class: 'notice info stale', role: 'status'},
+        t('live.changed'), ' ',
+        h('button', {type: 'button', class: 'secondary',
+          onclick: () => redraw(host, build, {force: true})}, t('live.showLatest'))));
+    }
+    return;
+  }
+  doneEditing(host);
+  replace(host, build());
+  if (!host.dataset.watched) {
+    host.dataset.watched = '1';
+    const editing = (e) => {
+      if (e.target.closest('form')) host.dataset.editing = '1';
+    };
+    host.addEventListener('input', editing);
+    host.addEventListener('change', editing);
+  }
+}
+
+// The person's form in `host` is sent: changes draw it again.
+export function doneEditing(host) {
+  if (host) delete host.dataset.editing;
+}
+
 // Announces `text` to screen readers, politely, and shows it in the
 // status line under the header.
 let announceTimer = null;

@@ -7,7 +7,8 @@
 import {listAll, requestId, rpc} from './api.js';
 import {$, debounce, h, latestOnly, replace, shortId} from './dom.js';
 import {enumLabel, onLanguageChange, t} from './i18n.js';
-import {announce, clearErrorNotice, bootDesk, describeEvent, notice, startLive} from './desk.js';
+import {announce, clearErrorNotice, bootDesk, describeEvent, doneEditing, notice, redraw,
+  startLive} from './desk.js';
 import {checkedValues, choiceGroup, clearErrors, selectField, showErrors, showRpcError,
   textField, valueOf} from './forms.js';
 import {caseFacts, displayName, historyTable, names, participantFacts, referralFacts, referralLabel,
@@ -106,6 +107,8 @@ function declineForm(offer) {
     try {
       await rpc('OfferService', 'DeclineOffer', {name: offer.name, reason, note,
         person: session.person || '', requestId: requestId('decline')});
+      doneEditing($('#offers-list'));
+      doneEditing($('#participants-list'));
       await refreshAll();
       notice($('#offers-notice'), 'ok', t('provider.declined'));
       announce(t('provider.declined'));
@@ -127,6 +130,8 @@ function offerCard(offer) {
       const answered = await rpc('OfferService', 'AcceptOffer', {name: offer.name,
         person: session.person || '', requestId: requestId('accept')});
       if (answered.closeTime) observeServerTime(answered.closeTime);
+      doneEditing($('#offers-list'));
+      doneEditing($('#participants-list'));
       await refreshAll();
       notice($('#offers-notice'), 'ok', t('provider.accepted'));
       announce(t('provider.accepted'));
@@ -155,15 +160,16 @@ function offerCard(offer) {
   declineForm(offer));
 }
 
-function renderOffers() {
+function renderOffers({force = false} = {}) {
   const host = $('#offers-list');
   if (!offers.length) {
+    doneEditing(host);  // no form left to keep
     replace(host, h('p', {class: 'empty'}, t('provider.offers.empty')));
     return;
   }
   // Soonest expiring hold first.
   const sorted = [...offers].sort((a, b) => (a.holdExpireTime || '').localeCompare(b.holdExpireTime || ''));
-  replace(host, h('div', {class: 'cards wide'}, sorted.map(offerCard)));
+  redraw(host, () => h('div', {class: 'cards wide'}, sorted.map(offerCard)), {force});
 }
 
 // --- clocks ------------------------------------------------------------------
@@ -235,6 +241,8 @@ function actionForm(r, action) {
       if (changed.updateTime) observeServerTime(changed.updateTime);
       notice($('#participants-notice'), 'ok', `${t(spec.label)}: ${t('provider.act.done')}`);
       announce(`${t(spec.label)}: ${t('provider.act.done')}`);
+      doneEditing($('#offers-list'));
+      doneEditing($('#participants-list'));
       await refreshAll();
     } catch (err) {
       showRpcError(form, err, noticeEl, notice);
@@ -264,6 +272,8 @@ function withdrawForm(r) {
         recordedByPerson: session.person || '', requestId: requestId('withdraw')});
       announce(t('agency.withdrawn'));
       notice($('#participants-notice'), 'ok', t('agency.withdrawn'));
+      doneEditing($('#offers-list'));
+      doneEditing($('#participants-list'));
       await refreshAll();
     } catch (err) {
       showRpcError(form, err, noticeEl, notice);
@@ -285,13 +295,14 @@ const refreshParticipants = latestOnly(async (isLatest) => {
   }
 });
 
-function renderParticipants() {
+function renderParticipants({force = false} = {}) {
   const host = $('#participants-list');
   if (!participants.length) {
+    doneEditing(host);  // no form left to keep
     replace(host, h('p', {class: 'empty'}, t('provider.participants.empty')));
     return;
   }
-  replace(host, h('div', {class: 'cards wide'}, participants.map((r) => {
+  redraw(host, () => h('div', {class: 'cards wide'}, participants.map((r) => {
     const allowed = r.allowedActions || [];
     const headingId = `p-${r.name.split('/').pop()}`;
     const forms = [
@@ -308,7 +319,7 @@ function renderParticipants() {
       }},
         h('summary', null, t('provider.act.summary'), h('span', {class: 'visually-hidden'}, ` ${referralLabel(r)}`)),
         h('div', {class: 'action-grid'}, forms)) : null);
-  })));
+  })), {force});
 }
 
 // A referral named in the address (provider.html#referral=regions/13/
@@ -390,8 +401,8 @@ async function main() {
   }, 30000);
   onLanguageChange(() => {
     document.title = t('title.provider');
-    renderOffers();
-    renderParticipants();
+    renderOffers({force: true});
+    renderParticipants({force: true});
     refreshClocks();
     renderCapacity(session, myProviders);
   });
