@@ -645,7 +645,8 @@ void Gateway::Impl::HandleRpc(const httplib::Request& req,
   std::string organisation;
   absl::StatusCode code = absl::StatusCode::kOk;
   const auto log = [&] {
-    Log(code == absl::StatusCode::kOk ? LogLevel::kInfo : LogLevel::kInfo,
+    // A refusal is the caller's business; a failure (5xx) is ours.
+    Log(HttpStatusOf(code) >= 500 ? LogLevel::kWarning : LogLevel::kInfo,
         "http rpc",
         {{"path", req.path},
          {"request_id", request_id},
@@ -704,6 +705,7 @@ void Gateway::Impl::HandleRpc(const httplib::Request& req,
   absl::StatusOr<std::string> json =
       BinaryToJson(*method->output_type(), response);
   if (!json.ok()) return refuse(json.status());
+  res.status = 200;
   res.set_content(*std::move(json), kJson);
   log();
 }
