@@ -178,18 +178,26 @@ class WebGatewayTest : public ::testing::Test {
 
   void StartGateway(absl::Duration idle,
                     absl::Duration linger = absl::Seconds(60)) {
-    gateway_.reset();
     GatewayOptions options;
+    options.feed_linger = linger;
+    options.sessions.idle = idle;
+    StartGateway(std::move(options));
+  }
+
+  // A gateway with `options`: its listen address, brokers, Redis and
+  // limits set here, and the test users unless it names its own.
+  void StartGateway(GatewayOptions options) {
+    gateway_.reset();
     options.listen = "127.0.0.1:0";
-    absl::StatusOr<UsersFile> users = UsersFile::Parse(kUsers, "test users");
-    ASSERT_TRUE(users.ok()) << users.status();
-    options.users = *users;
+    if (options.users.entries().empty()) {
+      absl::StatusOr<UsersFile> users = UsersFile::Parse(kUsers, "test users");
+      ASSERT_TRUE(users.ok()) << users.status();
+      options.users = *users;
+    }
     options.brokers.targets = {harness_->target()};
     options.redis = harness_->redis_options();
-    options.sessions.idle = idle;
     options.max_body_bytes = 64 * 1024;
     options.keepalive = absl::Milliseconds(200);
-    options.feed_linger = linger;
     absl::StatusOr<std::unique_ptr<Gateway>> gateway =
         Gateway::Start(std::move(options));
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -548,6 +556,43 @@ TEST_F(WebGatewayTest, ABrokerStreamEndsSoonAfterItsLastPage) {
   }
   EXPECT_TRUE(
       testing::Eventually([&] { return gateway_->event_streams() == 0; }));
+}
+
+TEST_F(WebGatewayTest, BehindAProxyTheUserHeaderCountsOnlyFromTheProxy) {
+  const UsersFile users = *UsersFile::Parse(
+      "user:sara samordning-halland coordinator 13 s789 Sara", "proxy users");
+  GatewayOptions proxied;
+  proxied.sign_in = SignInMode::kProxy;
+  proxied.trusted_proxies = {"127.0.0.1"};
+  proxied.users = users;
+  StartGateway(std::move(proxied));
+  const std::string list = "/slussen.v1.ReferralService/ListReferrals";
+  httplib::Result known =
+      Post(list, "{\"parent\":\"regions/13\"}", {{"X-Forwarded-User", "sara"}});
+  ASSERT_TRUE(known);
+  EXPECT_EQ(known->status, 200) << known->body;
+  httplib::Result unknown = Post(list, "{\"parent\":\"regions/13\"}",
+                                 {{"X-Forwarded-User", "mallory"}});
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 403) << unknown->body;
+  // Development headers mean nothing behind a proxy.
+  httplib::Result headers = Post(list, "{\"parent\":\"regions/13\"}",
+                                 HeadersOf(testing::kHalmstadKommun));
+  ASSERT_TRUE(headers);
+  EXPECT_EQ(headers->status, 401) << headers->body;
+
+  // A gateway that trusts another address takes no user header from here.
+  GatewayOptions elsewhere;
+  elsewhere.sign_in = SignInMode::kProxy;
+  elsewhere.trusted_proxies = {"10.0.0.7"};
+  elsewhere.users = users;
+  StartGateway(std::move(elsewhere));
+  httplib::Result untrusted =
+      Post(list, "{\"parent\":\"regions/13\"}", {{"X-Forwarded-User", "sara"}});
+  ASSERT_TRUE(untrusted);
+  EXPECT_EQ(untrusted->status, 401) << untrusted->body;
+  EXPECT_THAT(Field(Parse(untrusted->body), "message"),
+              ::testing::HasSubstr("--trusted_proxies"));
 }
 
 TEST_F(WebGatewayTest, AWatchOfAForeignRegionIsRefused) {
