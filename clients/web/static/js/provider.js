@@ -107,9 +107,7 @@ function declineForm(offer) {
     try {
       await rpc('OfferService', 'DeclineOffer', {name: offer.name, reason, note,
         person: session.person || '', requestId: requestId('decline')});
-      doneEditing($('#offers-list'));
-      doneEditing($('#participants-list'));
-      await refreshAll();
+      await refreshAfterAction();
       notice($('#offers-notice'), 'ok', t('provider.declined'));
       announce(t('provider.declined'));
       $('#offers-h2').focus();
@@ -130,9 +128,7 @@ function offerCard(offer) {
       const answered = await rpc('OfferService', 'AcceptOffer', {name: offer.name,
         person: session.person || '', requestId: requestId('accept')});
       if (answered.closeTime) observeServerTime(answered.closeTime);
-      doneEditing($('#offers-list'));
-      doneEditing($('#participants-list'));
-      await refreshAll();
+      await refreshAfterAction();
       notice($('#offers-notice'), 'ok', t('provider.accepted'));
       announce(t('provider.accepted'));
       $('#offers-h2').focus();
@@ -241,9 +237,7 @@ function actionForm(r, action) {
       if (changed.updateTime) observeServerTime(changed.updateTime);
       notice($('#participants-notice'), 'ok', `${t(spec.label)}: ${t('provider.act.done')}`);
       announce(`${t(spec.label)}: ${t('provider.act.done')}`);
-      doneEditing($('#offers-list'));
-      doneEditing($('#participants-list'));
-      await refreshAll();
+      await refreshAfterAction();
     } catch (err) {
       showRpcError(form, err, noticeEl, notice);
     }
@@ -272,9 +266,7 @@ function withdrawForm(r) {
         recordedByPerson: session.person || '', requestId: requestId('withdraw')});
       announce(t('agency.withdrawn'));
       notice($('#participants-notice'), 'ok', t('agency.withdrawn'));
-      doneEditing($('#offers-list'));
-      doneEditing($('#participants-list'));
-      await refreshAll();
+      await refreshAfterAction();
     } catch (err) {
       showRpcError(form, err, noticeEl, notice);
     }
@@ -347,6 +339,14 @@ async function openFromHash() {
     notice($('#detail-notice'), 'error', err);
   }
   $('#detail-heading').focus();
+}
+
+// After the person's own action: their form is sent, so the lists are
+// drawn again whatever they held.
+async function refreshAfterAction() {
+  doneEditing($('#offers-list'));
+  doneEditing($('#participants-list'));
+  await refreshAll();
 }
 
 async function refreshAll() {
