@@ -311,9 +311,17 @@ class Gateway::Impl {
   // The caller as Identify finds it, and for a POST made with a session,
   // its CSRF token checked.
   absl::StatusOr<Caller> IdentifyForPost(const httplib::Request& req);
+  // A person as the sign-in mode names them, and the users-file key they
+  // were found by (empty for development headers).
+  struct Named {
+    WebIdentity identity;
+    std::string key;
+  };
   // The person the sign-in mode names without a session.
-  absl::StatusOr<WebIdentity> IdentityWithoutSession(
-      const httplib::Request& req);
+  absl::StatusOr<Named> IdentityWithoutSession(const httplib::Request& req);
+  // The users-file keys the request presents: its client certificate's, or
+  // the trusted proxy's user; none in development.
+  std::vector<std::string> PresentedKeys(const httplib::Request& req) const;
 
   void Routes();
   void HandleRpc(const httplib::Request& req, httplib::Response& res);
@@ -531,7 +539,25 @@ void Gateway::Impl::Routes() {
   });
 }
 
-absl::StatusOr<WebIdentity> Gateway::Impl::IdentityWithoutSession(
+std::vector<std::string> Gateway::Impl::PresentedKeys(
+    const httplib::Request& req) const {
+  if (options_.sign_in == SignInMode::kCertificate && req.ssl != nullptr) {
+    X509* certificate = SSL_get_peer_certificate(req.ssl);
+    std::vector<std::string> keys = CertificateKeys(certificate);
+    X509_free(certificate);
+    return keys;
+  }
+  if (options_.sign_in == SignInMode::kProxy &&
+      std::find(options_.trusted_proxies.begin(),
+                options_.trusted_proxies.end(),
+                req.remote_addr) != options_.trusted_proxies.end()) {
+    const std::string user = req.get_header_value(options_.proxy_user_header);
+    if (!user.empty()) return {absl::StrCat("user:", user)};
+  }
+  return {};
+}
+
+absl::StatusOr<Gateway::Impl::Named> Gateway::Impl::IdentityWithoutSession(
     const httplib::Request& req) {
   switch (options_.sign_in) {
     case SignInMode::kDevelopment: {
@@ -551,7 +577,7 @@ absl::StatusOr<WebIdentity> Gateway::Impl::IdentityWithoutSession(
         return absl::UnauthenticatedError(
             absl::StrCat("header x-slussen-", valid.message()));
       }
-      return identity;
+      return Named{std::move(identity), ""};
     }
     case SignInMode::kCertificate: {
       X509* certificate =
@@ -564,7 +590,7 @@ absl::StatusOr<WebIdentity> Gateway::Impl::IdentityWithoutSession(
       X509_free(certificate);
       for (const std::string& key : keys) {
         if (const WebIdentity* identity = options_.users.Find(key)) {
-          return *identity;
+          return Named{*identity, key};
         }
       }
       return absl::PermissionDeniedError(absl::StrCat(
@@ -588,9 +614,9 @@ absl::StatusOr<WebIdentity> Gateway::Impl::IdentityWithoutSession(
         return absl::UnauthenticatedError(absl::StrCat(
             "the proxy sent no ", options_.proxy_user_header, " header"));
       }
-      if (const WebIdentity* identity =
-              options_.users.Find(absl::StrCat("user:", user))) {
-        return *identity;
+      const std::string key = absl::StrCat("user:", user);
+      if (const WebIdentity* identity = options_.users.Find(key)) {
+        return Named{*identity, key};
       }
       return absl::PermissionDeniedError(absl::StrCat(
           "the user \"user:", user,
@@ -611,13 +637,24 @@ absl::StatusOr<Gateway::Impl::Caller> Gateway::Impl::Identify(
           "your session has ended (signed out, or unused too long): sign in "
           "again");
     }
+    const std::string& bound = (*session)->bound_key;
+    if (!bound.empty()) {
+      // A cookie alone is not the person: the certificate (or the proxy's
+      // user) that signed them in must come with it.
+      const std::vector<std::string> keys = PresentedKeys(req);
+      if (std::find(keys.begin(), keys.end(), bound) == keys.end()) {
+        return absl::UnauthenticatedError(
+            "this session belongs to another certificate or user: sign in "
+            "again");
+      }
+    }
     caller.identity = (*session)->identity;
     caller.session = **session;
     return caller;
   }
-  absl::StatusOr<WebIdentity> identity = IdentityWithoutSession(req);
-  if (!identity.ok()) return identity.status();
-  caller.identity = *std::move(identity);
+  absl::StatusOr<Named> named = IdentityWithoutSession(req);
+  if (!named.ok()) return named.status();
+  caller.identity = std::move(named->identity);
   return caller;
 }
 
@@ -865,6 +902,7 @@ void Gateway::Impl::HandleSignIn(const httplib::Request& req,
                                absl::StrCat("Content-Type must be ", kJson)));
   }
   WebIdentity identity;
+  std::string bound_key;
   if (options_.sign_in == SignInMode::kDevelopment) {
     // {"key": "dev:anna"}: one of the users file's entries.
     pb::Struct body;
@@ -887,15 +925,16 @@ void Gateway::Impl::HandleSignIn(const httplib::Request& req,
     }
     identity = *found;
   } else {
-    absl::StatusOr<WebIdentity> named = IdentityWithoutSession(req);
+    absl::StatusOr<Named> named = IdentityWithoutSession(req);
     if (!named.ok()) return SendStatus(res, named.status());
-    identity = *std::move(named);
+    identity = std::move(named->identity);
+    bound_key = std::move(named->key);
   }
   // A new session each time: an old cookie is never promoted.
   if (const std::optional<std::string> old = CookieOf(req, kSessionCookie)) {
     (void)sessions_->Delete(*old);
   }
-  absl::StatusOr<Session> session = sessions_->Create(identity);
+  absl::StatusOr<Session> session = sessions_->Create(identity, bound_key);
   if (!session.ok()) return SendStatus(res, session.status());
   res.set_header("Set-Cookie", absl::StrCat(kSessionCookie, "=", session->id,
                                             CookieAttributes()));

@@ -54,8 +54,10 @@ SessionStore::SessionStore(store::RedisPool* pool, Options options,
                            std::function<absl::Time()> now)
     : pool_(pool), options_(options), now_(std::move(now)) {}
 
-absl::StatusOr<Session> SessionStore::Create(const WebIdentity& identity) {
+absl::StatusOr<Session> SessionStore::Create(const WebIdentity& identity,
+                                             const std::string& bound_key) {
   Session session;
+  session.bound_key = bound_key;
   session.id = RandomHex(32);
   session.identity = identity;
   session.csrf_token = RandomHex(32);
@@ -64,11 +66,16 @@ absl::StatusOr<Session> SessionStore::Create(const WebIdentity& identity) {
   const std::string key = KeyOf(session.id);
   const absl::StatusOr<std::vector<store::RedisValue>> replies =
       pool_->Pipeline(
-          {{"HSET", key, "organisation", identity.organisation, "role",
-            identity.role, "region", identity.region, "person", identity.person,
-            "name", identity.name, "csrf", session.csrf_token, "created_ms",
-            absl::StrCat(absl::ToUnixMillis(session.created)), "expires_ms",
-            absl::StrCat(absl::ToUnixMillis(session.expires))},
+          {{"HSET",         key,
+            "organisation", identity.organisation,
+            "role",         identity.role,
+            "region",       identity.region,
+            "person",       identity.person,
+            "name",         identity.name,
+            "bound",        bound_key,
+            "csrf",         session.csrf_token,
+            "created_ms",   absl::StrCat(absl::ToUnixMillis(session.created)),
+            "expires_ms",   absl::StrCat(absl::ToUnixMillis(session.expires))},
            {"PEXPIRE", key,
             absl::StrCat(absl::ToInt64Milliseconds(options_.idle))}});
   if (!replies.ok()) return replies.status();
@@ -109,6 +116,7 @@ absl::StatusOr<std::optional<Session>> SessionStore::Find(
     if (name == "person") session.identity.person = value;
     if (name == "name") session.identity.name = value;
     if (name == "csrf") session.csrf_token = value;
+    if (name == "bound") session.bound_key = value;
     if (name == "created_ms") (void)absl::SimpleAtoi(value, &created_ms);
     if (name == "expires_ms") (void)absl::SimpleAtoi(value, &expires_ms);
   }

@@ -35,6 +35,11 @@ struct Session {
   absl::Time created;
   // The absolute end, whatever the use.
   absl::Time expires;
+  // The users-file key that signed the person in ("hsa:...", "user:..."),
+  // which every request of the session must present again (the same
+  // certificate, or the proxy naming the same user); empty for a
+  // development sign-in.
+  std::string bound_key;
 };
 
 // `bytes` random bytes from OpenSSL, in lower-case hex.
@@ -54,8 +59,9 @@ class SessionStore {
   SessionStore(store::RedisPool* pool, Options options,
                std::function<absl::Time()> now = &absl::Now);
 
-  // A new session of `identity`.
-  absl::StatusOr<Session> Create(const WebIdentity& identity);
+  // A new session of `identity`, bound to `bound_key` (see Session).
+  absl::StatusOr<Session> Create(const WebIdentity& identity,
+                                 const std::string& bound_key = "");
 
   // The session `id` names, its idle time renewed; nullopt if there is none
   // (never was, signed out, or ended). UNAVAILABLE if Redis cannot be

@@ -575,6 +575,24 @@ TEST_F(WebGatewayTest, BehindAProxyTheUserHeaderCountsOnlyFromTheProxy) {
                                  {{"X-Forwarded-User", "mallory"}});
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 403) << unknown->body;
+  // A session signed in through the proxy is Sara's only while the proxy
+  // still names Sara: a cookie alone is not enough.
+  httplib::Result signed_in =
+      Post("/v1/sign-in", "{}", {{"X-Forwarded-User", "sara"}});
+  ASSERT_TRUE(signed_in);
+  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  const std::string set_cookie = signed_in->get_header_value("Set-Cookie");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  const std::string csrf = Field(Parse(signed_in->body), "csrfToken");
+  for (const auto& [user, status] : std::vector<std::pair<std::string, int>>{
+           {"sara", 200}, {"bertil", 401}}) {
+    httplib::Result call = Post(list, "{\"parent\":\"regions/13\"}",
+                                {{"Cookie", cookie},
+                                 {"X-CSRF-Token", csrf},
+                                 {"X-Forwarded-User", user}});
+    ASSERT_TRUE(call);
+    EXPECT_EQ(call->status, status) << user << ": " << call->body;
+  }
   // Development headers mean nothing behind a proxy.
   httplib::Result headers = Post(list, "{\"parent\":\"regions/13\"}",
                                  HeadersOf(testing::kHalmstadKommun));

@@ -42,6 +42,21 @@ created=$(curl -sf "${anna[@]}" -X POST "$web/slussen.v1.ReferralService/CreateR
 name=$(sed -n 's/^{"name":"\([^"]*\)".*/\1/p' <<<"$created")
 [ -n "$name" ] || fail "no referral name in: $created"
 
+# A session is Anna's only with Anna's certificate: the cookie with another
+# valid certificate (Laholm's agency client) is refused.
+signed_in=$(curl -sf "${anna[@]}" -c "$TEST_TMP/cookies" -X POST "$web/v1/sign-in" \
+  -H 'content-type: application/json' -d '{}') || fail "Anna could not sign in"
+csrf=$(sed -n 's/.*"csrfToken":"\([0-9a-f]*\)".*/\1/p' <<<"$signed_in")
+[ -n "$csrf" ] || fail "no CSRF token in: $signed_in"
+list=(-X POST "$web/slussen.v1.ReferralService/ListReferrals" -b "$TEST_TMP/cookies"
+  -H 'content-type: application/json' -H "X-CSRF-Token: $csrf" -d '{"parent":"regions/13"}')
+status=$(curl -s -o /dev/null -w '%{http_code}' "${anna[@]}" "${list[@]}")
+[ "$status" = 200 ] || fail "Anna's session with her certificate answered $status"
+other=(--cacert "$certs/ca.pem" --cert "$certs/agency-kommun-laholm-eb.pem"
+  --key "$certs/agency-kommun-laholm-eb.key")
+status=$(curl -s -o /dev/null -w '%{http_code}' "${other[@]}" "${list[@]}")
+[ "$status" = 401 ] || fail "Anna's session with another certificate answered $status"
+
 # The broker recorded who, and through which gateway.
 "$BUILD/slussctl" --server="127.0.0.1:$port" --certs="$certs" \
   --org=kommun-halmstad-eb referrals get "$name" |
