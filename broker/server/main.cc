@@ -28,6 +28,7 @@
 #include "broker/core/clock.h"
 #include "broker/core/names.h"
 #include "broker/core/pseudonymizer.h"
+#include "broker/core/rate_limiter.h"
 #include "broker/core/status_macros.h"
 #include "broker/service/broker_server.h"
 #include "broker/service/json_log.h"
@@ -328,6 +329,13 @@ int main(int argc, char** argv) {
                                  " must be 1 to ", regions, " (the regions)")));
   }
   options.deadlines.workers = deadline_workers;
+  options.rate_limit.per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
+  options.rate_limit.burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  if (absl::Status valid =
+          slussen::core::RateLimiter::Validate(options.rate_limit);
+      !valid.ok()) {
+    return Fail("bad --rate_limit_per_second or --rate_limit_burst", valid);
+  }
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   const int retention_days = absl::GetFlag(FLAGS_retention_days);
   const int sweep_seconds = absl::GetFlag(FLAGS_retention_sweep_seconds);
