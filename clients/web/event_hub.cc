@@ -229,6 +229,17 @@ std::shared_ptr<EventFeed> EventHub::Shared(const WatchKey& key) {
   return it->second;
 }
 
+bool EventHub::Watching(const WatchKey& key) {
+  std::shared_ptr<EventFeed> feed;
+  {
+    absl::MutexLock lock(&mu_);
+    const auto it = shared_.find(key.ToString());
+    if (it == shared_.end()) return false;
+    feed = it->second;
+  }
+  return feed->WaitReady(absl::ZeroDuration()).ok();
+}
+
 std::shared_ptr<EventFeed> EventHub::Own(const WatchKey& key,
                                          const std::string& resume_token) {
   auto feed =

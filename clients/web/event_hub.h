@@ -142,6 +142,10 @@ class EventHub {
   // EventFeed::RemoveReader when it stops reading.
   std::shared_ptr<EventFeed> Shared(const WatchKey& key);
 
+  // Whether a shared feed of `key` is open at the broker now (it was
+  // allowed, and has not been refused since).
+  bool Watching(const WatchKey& key);
+
   // A feed of one page's own, resuming at `resume_token`, counted as
   // Shared counts it.
   std::shared_ptr<EventFeed> Own(const WatchKey& key,

@@ -768,9 +768,10 @@ void Gateway::Impl::HandleEvents(const httplib::Request& req,
     }
     key.types.push_back(type);
   }
-  if (region != "-") {
+  if (region != "-" && !hub_->Watching(key)) {
     // Asked first, so that a region the caller may not watch is refused
     // with an HTTP error rather than an open stream that ends at once.
+    // A watch the broker already serves this caller needs no asking.
     v1::ListEventsRequest probe;
     probe.set_parent(key.parent);
     probe.set_page_size(1);
