@@ -535,7 +535,35 @@ absl::StatusOr<RedisPool*> RedisPool::NodePool(const std::string& address) {
   return it->second.get();
 }
 
-absl::Status RedisPool::RefreshSlots() {
+absl::StatusOr<std::shared_ptr<const RedisPool::SlotMap>> RedisPool::Slots() {
+  std::shared_ptr<const SlotMap> slots;
+  {
+    absl::MutexLock lock(&cluster_mu_);
+    if (slots_ != nullptr && !slots_distrusted_) return slots_;
+    slots = slots_;
+  }
+  if (slots == nullptr) return RefreshSlots(nullptr);  // nothing to route by
+  // One call reads it again; the others route with the map in hand
+  // meanwhile, rather than wait on a node that may not answer.
+  if (!refresh_mu_.TryLock()) return slots;
+  refresh_mu_.Unlock();
+  absl::StatusOr<std::shared_ptr<const SlotMap>> read = RefreshSlots(slots);
+  if (!read.ok()) return slots;
+  return read;
+}
+
+void RedisPool::DistrustSlots() {
+  absl::MutexLock lock(&cluster_mu_);
+  slots_distrusted_ = true;
+}
+
+absl::StatusOr<std::shared_ptr<const RedisPool::SlotMap>>
+RedisPool::RefreshSlots(const std::shared_ptr<const SlotMap>& outdated) {
+  absl::MutexLock refreshing(&refresh_mu_);
+  {
+    absl::MutexLock lock(&cluster_mu_);
+    if (slots_ != nullptr && slots_ != outdated) return slots_;
+  }
   // The configured nodes first, then every node met.
   std::vector<RedisPool*> seeds = {nullptr};
   for (const RedisAddress& seed : options_.more_seeds) {
@@ -581,11 +609,11 @@ absl::Status RedisPool::RefreshSlots() {
         slots[s] = address;
       }
     }
-    auto map =
-        std::make_shared<const std::vector<std::string>>(std::move(slots));
+    auto map = std::make_shared<const SlotMap>(std::move(slots));
     absl::MutexLock lock(&cluster_mu_);
-    slots_ = std::move(map);
-    return absl::OkStatus();
+    slots_ = map;
+    slots_distrusted_ = false;
+    return map;
   }
   return absl::UnavailableError(
       absl::StrCat("redis cluster at ", options_.address.ToString(),
@@ -596,19 +624,10 @@ std::vector<std::pair<std::string, absl::Status>> RedisPool::PingEach() {
   if (!options_.cluster) {
     return {{DescribeRedis(options_), Command({"PING"}).status()}};
   }
-  std::shared_ptr<const std::vector<std::string>> slots;
-  {
-    absl::MutexLock lock(&cluster_mu_);
-    slots = slots_;
-  }
-  if (slots == nullptr) {
-    const absl::Status refreshed = RefreshSlots();
-    if (!refreshed.ok()) return {{options_.address.ToString(), refreshed}};
-    absl::MutexLock lock(&cluster_mu_);
-    slots = slots_;
-  }
+  const absl::StatusOr<std::shared_ptr<const SlotMap>> slots = Slots();
+  if (!slots.ok()) return {{options_.address.ToString(), slots.status()}};
   std::vector<std::string> primaries;
-  for (const std::string& node : *slots) {
+  for (const std::string& node : **slots) {
     if (!node.empty() && std::find(primaries.begin(), primaries.end(), node) ==
                              primaries.end()) {
       primaries.push_back(node);
@@ -619,11 +638,8 @@ std::vector<std::pair<std::string, absl::Status>> RedisPool::PingEach() {
     absl::StatusOr<RedisPool*> pool = NodePool(node);
     absl::Status status = pool.status();
     if (pool.ok()) status = (*pool)->Command({"PING"}).status();
-    if (!status.ok()) {
-      // Read the map again next time: the node may have failed over.
-      absl::MutexLock lock(&cluster_mu_);
-      slots_ = nullptr;
-    }
+    // Read the map again next time: the node may have failed over.
+    if (!status.ok()) DistrustSlots();
     out.emplace_back(node, std::move(status));
   }
   return out;
@@ -639,19 +655,7 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::ClusterRoundTrip(
   std::vector<size_t> pending(commands.size());
   for (size_t i = 0; i < pending.size(); ++i) pending[i] = i;
   for (int round = 0; round <= kMaxRedirects && !pending.empty(); ++round) {
-    std::shared_ptr<const std::vector<std::string>> slots;
-    {
-      absl::MutexLock lock(&cluster_mu_);
-      slots = slots_;
-    }
-    if (slots == nullptr) {
-      RETURN_IF_ERROR(RefreshSlots());
-      absl::MutexLock lock(&cluster_mu_);
-      slots = slots_;
-    }
-    if (slots == nullptr) {
-      return absl::UnavailableError("redis cluster: no slot map");
-    }
+    ASSIGN_OR_RETURN(const std::shared_ptr<const SlotMap> slots, Slots());
     // The commands of each node, in order.
     std::map<std::string, std::vector<size_t>> by_node;
     for (const size_t i : pending) {
@@ -687,8 +691,7 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::ClusterRoundTrip(
           pool->DirectRoundTrip(batch);
       if (!got.ok()) {
         // The node may have failed over: read the map again next time.
-        absl::MutexLock lock(&cluster_mu_);
-        slots_ = nullptr;
+        DistrustSlots();
         return got.status();
       }
       for (size_t j = 0; j < indexes.size(); ++j) {
@@ -716,8 +719,9 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::ClusterRoundTrip(
         }
       }
     }
-    // A slot moved: others may have too (a resharding); read the map.
-    if (moved) RETURN_IF_ERROR(RefreshSlots());
+    // A slot moved: others may have too (a resharding); read the map
+    // before the next round.
+    if (moved) DistrustSlots();
     std::sort(redirected.begin(), redirected.end());
     pending = std::move(redirected);
   }

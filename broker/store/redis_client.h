@@ -205,8 +205,21 @@ class RedisPool {
   // Cluster mode.
   absl::StatusOr<std::vector<RedisValue>> ClusterRoundTrip(
       const std::vector<std::vector<std::string>>& commands);
-  // Reads the slot map from the first node that answers CLUSTER SLOTS.
-  absl::Status RefreshSlots();
+  // The slot map: one primary address per slot ("" for none).
+  using SlotMap = std::vector<std::string>;
+  // The slot map to route with: read from the cluster first when there is
+  // none yet, or when it may be out of date (a node failed, a slot moved),
+  // unless another call read it meanwhile. If no node answers, the map in
+  // hand is kept (a lost primary must not stop the others' slots);
+  // UNAVAILABLE only when there is none at all.
+  absl::StatusOr<std::shared_ptr<const SlotMap>> Slots();
+  // Marks the map as possibly out of date: the next call reads it again,
+  // and routes with the one in hand until then.
+  void DistrustSlots();
+  // Reads the slot map from the first node that answers CLUSTER SLOTS,
+  // unless it was read since `outdated` was taken.
+  absl::StatusOr<std::shared_ptr<const SlotMap>> RefreshSlots(
+      const std::shared_ptr<const SlotMap>& outdated);
   // The pool of the node at `address` ("host:port"), made on first use.
   absl::StatusOr<RedisPool*> NodePool(const std::string& address);
 
@@ -219,10 +232,14 @@ class RedisPool {
   // The pool of each node met, by "host:port"; kept for the pool's life.
   std::map<std::string, std::unique_ptr<RedisPool>> nodes_
       ABSL_GUARDED_BY(cluster_mu_);
-  // The primary of each slot; null until read, and after a node failed.
-  // Replaced, never changed in place, so a call reads it without the lock.
-  std::shared_ptr<const std::vector<std::string>> slots_
-      ABSL_GUARDED_BY(cluster_mu_);
+  // The primary of each slot; null until first read. Replaced whole, never
+  // changed in place and never cleared, so a call routes with the map it
+  // took while another reads the next.
+  std::shared_ptr<const SlotMap> slots_ ABSL_GUARDED_BY(cluster_mu_);
+  // Set when a node failed or a slot moved: read the map again.
+  bool slots_distrusted_ ABSL_GUARDED_BY(cluster_mu_) = false;
+  // One CLUSTER SLOTS read at a time: a burst of failures reads it once.
+  absl::Mutex refresh_mu_ ABSL_ACQUIRED_BEFORE(cluster_mu_);
 };
 
 // The status for an error reply: script errors coded "ABORTED ...",

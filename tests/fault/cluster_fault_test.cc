@@ -3,15 +3,19 @@
 // other primaries keep working and keep firing their deadlines, calls about
 // the lost primary's regions fail fast as UNAVAILABLE, and once it is back
 // (its append-only file reloaded) nothing acknowledged is missing and the
-// steps due meanwhile fire, each exactly once.
+// steps due meanwhile fire, each exactly once. While the primary is lost
+// under load, not one call about another primary's regions fails.
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "broker/core/calendar.h"
@@ -167,6 +171,56 @@ TEST_F(ClusterFaultTest, ALostPrimaryStopsOnlyItsRegionsAndLosesNothing) {
   EXPECT_EQ(ticker.Tick(), 0);
   EXPECT_EQ(EventsIn(lost_), 2);
   EXPECT_EQ(EventsIn(kept_), 1);
+}
+
+// Calls about the lost primary's region fail, one after another, while
+// calls about the kept region run beside them: each failure makes the pool
+// read the slot map again, and no call may route by a map another call has
+// just taken away ("redis cluster: no slot map", issue 22).
+TEST_F(ClusterFaultTest, CallsForTheOtherPrimariesNeverFailWhileOneIsLost) {
+  absl::StatusOr<std::vector<absl::Status>> made =
+      store_->ApplyClocks({NewClock(lost_, "refa"), NewClock(kept_, "refc")});
+  ASSERT_TRUE(made.ok()) << made.status();
+  for (const absl::Status& status : *made) ASSERT_TRUE(status.ok()) << status;
+
+  std::atomic<bool> killed{false}, stop{false};
+  std::atomic<int> kept_ok_after_kill{0}, lost_failed{0};
+  std::atomic<int> kept_failed{0};
+  std::string first_kept_failure;
+  absl::Mutex failure_mu;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 3; ++i) {
+    callers.emplace_back([&] {
+      while (!stop) {
+        const absl::StatusOr<ClockRecord> read =
+            store_->GetClock(kept_, "refc-1-0");
+        if (read.ok()) {
+          if (killed) ++kept_ok_after_kill;
+          continue;
+        }
+        if (++kept_failed == 1) {
+          absl::MutexLock lock(&failure_mu);
+          first_kept_failure = read.status().ToString();
+        }
+      }
+    });
+    callers.emplace_back([&] {
+      while (!stop) {
+        if (!store_->GetClock(lost_, "refa-1-0").ok()) ++lost_failed;
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_TRUE(cluster_->node(1).Kill().ok());
+  killed = true;
+  absl::SleepFor(absl::Seconds(2));
+  stop = true;
+  for (std::thread& caller : callers) caller.join();
+
+  EXPECT_GT(lost_failed.load(), 0);
+  EXPECT_GT(kept_ok_after_kill.load(), 0);
+  absl::MutexLock lock(&failure_mu);
+  EXPECT_EQ(kept_failed.load(), 0) << "first: " << first_kept_failure;
 }
 
 // The broker's health over a cluster: serving while any primary answers
