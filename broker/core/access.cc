@@ -65,11 +65,19 @@ void ClearCaseDetails(v1::Referral& referral) {
 
 namespace {
 
+constexpr char kWithheld[] =
+    "withheld: the participant's consent does not cover you";
+
 void Redact(const Caller& caller, absl::Time now, v1::Referral& referral) {
   const std::set<int> covered =
       CoveredCategories(caller, referral.consent(), now);
   if (!covered.count(v1::DATA_CATEGORY_ELIGIBILITY)) {
     referral.clear_participant();
+    for (v1::Transition& t : *referral.mutable_history()) {
+      if (t.reasons().empty()) continue;
+      t.clear_reasons();
+      t.add_reasons(kWithheld);
+    }
   }
   if (!covered.count(v1::DATA_CATEGORY_CASE_DETAILS)) {
     ClearCaseDetails(referral);
@@ -134,15 +142,30 @@ bool ShowsPersonalData(const Caller& caller, const ReferralRecord& record,
 void ErasePersonalData(ReferralRecord& record, absl::Time now) {
   record.referral.clear_participant();
   ClearCaseDetails(record.referral);
+  for (v1::Transition& t : *record.referral.mutable_history()) {
+    t.clear_reasons();
+  }
   record.personal_identity_pseudonym.clear();
   record.audit_subject.clear();
   *record.referral.mutable_personal_data_erase_time() = ToProtoTimestamp(now);
+}
+
+v1::Consent ConsentView(const ReferralRecord& record, absl::Time now) {
+  v1::Consent consent = record.referral.consent();
+  consent.set_name(
+      absl::StrCat("regions/", record.region, "/consents/", record.id));
+  if (consent.state() == v1::CONSENT_STATE_ACTIVE && consent.has_end_time() &&
+      ToAbslTime(consent.end_time()) <= now) {
+    consent.set_state(v1::CONSENT_STATE_EXPIRED);
+  }
+  return consent;
 }
 
 v1::Referral ViewFor(const Caller& caller, const ReferralRecord& record,
                      v1::ReferralView view, absl::Time now) {
   v1::Referral out = record.referral;
   out.set_etag(absl::StrCat(record.version));
+  if (out.has_consent()) *out.mutable_consent() = ConsentView(record, now);
   for (v1::Action action : AllowedActions(record.referral, caller.role)) {
     out.add_allowed_actions(action);
   }
@@ -152,6 +175,37 @@ v1::Referral ViewFor(const Caller& caller, const ReferralRecord& record,
       record.referral.referring_organisation() == caller.organisation;
   if (!own) Redact(caller, now, out);
   return out;
+}
+
+v1::Offer OfferViewFor(const Caller& caller, const OfferRecord& offer,
+                       const ReferralRecord* referral, absl::Time now) {
+  v1::Offer out = offer.offer;
+  out.set_etag(absl::StrCat(offer.version));
+  out.mutable_explanation()->clear_reasons();
+  out.clear_decline_note();
+  if (referral == nullptr) return out;
+  const std::set<int> covered =
+      CoveredCategories(caller, referral->referral.consent(), now);
+  const bool eligibility = covered.count(v1::DATA_CATEGORY_ELIGIBILITY) > 0;
+  const bool case_details = covered.count(v1::DATA_CATEGORY_CASE_DETAILS) > 0;
+  for (const v1::Transition& t : referral->referral.history()) {
+    if (t.offer() != offer.offer.name()) continue;
+    if (t.action() == v1::ACTION_OFFER && eligibility) {
+      *out.mutable_explanation()->mutable_reasons() = t.reasons();
+    }
+    if (t.action() == v1::ACTION_DECLINE && case_details) {
+      out.set_decline_note(t.note());
+    }
+  }
+  return out;
+}
+
+bool ShowsPersonalData(const v1::Offer& view) {
+  return !view.explanation().reasons().empty() || !view.decline_note().empty();
+}
+
+void StripParticipantFacts(v1::Event& event) {
+  if (event.has_transition()) event.mutable_transition()->clear_reasons();
 }
 
 bool MaySeeEvent(const Caller& caller, const std::string& region,

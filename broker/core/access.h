@@ -57,18 +57,46 @@ bool ShowsPersonalData(const Caller& caller, const ReferralRecord& record,
 void ClearCaseDetails(slussen::v1::Referral& referral);
 
 // Erases the participant's personal data from `record` at `now`: the
-// participant, case details and notes, the personnummer's pseudonym and the
+// participant, case details and notes, the matcher's reasons (which spell
+// out the participant's facts), the personnummer's pseudonym and the
 // audit subject. State, kind, times, consent scope and outcome reasons stay
 // (anonymous statistics); personal_data_erase_time says when.
 void ErasePersonalData(ReferralRecord& record, absl::Time now);
 
-// The referral as `caller` may see it at `now`: its name, etag and the
-// actions the caller may take; history only in the FULL view; personal and
-// case fields removed where the consent does not cover the caller.
-// Precondition: CanSee(caller, record).
+// The referral as `caller` may see it at `now`: its name, etag, the
+// actions the caller may take and its consent as ConsentView shows it; history
+// only in the FULL view; personal and case fields removed where the consent
+// does not cover the caller (the history's reasons, which spell out the
+// participant's facts, "age 34 within 18..64", as withheld). Precondition:
+// CanSee(caller, record).
 slussen::v1::Referral ViewFor(const Caller& caller,
                               const ReferralRecord& record,
                               slussen::v1::ReferralView view, absl::Time now);
+
+// The consent of `record` as the API shows it at `now`: named, with the
+// state it has then (EXPIRED past its end time).
+slussen::v1::Consent ConsentView(const ReferralRecord& record, absl::Time now);
+
+// The offer as `caller` may see it at `now`, read with its referral
+// (`referral`; null if there is none). Its personal parts live only in the
+// referral's history, so that consent and erasure govern them in one
+// place: why it fits (the OFFER transition's reasons) where the caller may
+// see the participant, the decline note where the consent covers case
+// details. Whatever an offer stored itself of either is never shown.
+// Precondition: the caller may see the offer.
+slussen::v1::Offer OfferViewFor(const Caller& caller, const OfferRecord& offer,
+                                const ReferralRecord* referral, absl::Time now);
+
+// Whether OfferViewFor's answer holds personal data: a read to audit.
+bool ShowsPersonalData(const slussen::v1::Offer& view);
+
+// Removes the participant's facts from `event`: its transition's reasons
+// (the event is written without its note already). Events reach readers
+// filtered by who may see them, not by the consent, which can change after
+// they are written; a reader the consent covers finds the reasons in the
+// referral. Applied when an event is made and again when it is read (for
+// events written before).
+void StripParticipantFacts(slussen::v1::Event& event);
 
 }  // namespace slussen::core
 

@@ -26,10 +26,6 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 500;
 constexpr int kMaxAttempts = 5;
 
-std::string ConsentNameOf(const ReferralRecord& record) {
-  return absl::StrCat("regions/", record.region, "/consents/", record.id);
-}
-
 absl::Status ValidateStaffHandle(absl::string_view field,
                                  absl::string_view handle) {
   if (handle.empty()) return absl::OkStatus();
@@ -41,16 +37,6 @@ absl::Status ValidateStaffHandle(absl::string_view field,
 }
 
 }  // namespace
-
-v1::Consent ConsentView(const ReferralRecord& record, absl::Time now) {
-  v1::Consent consent = record.referral.consent();
-  consent.set_name(ConsentNameOf(record));
-  if (consent.state() == v1::CONSENT_STATE_ACTIVE && consent.has_end_time() &&
-      ToAbslTime(consent.end_time()) <= now) {
-    consent.set_state(v1::CONSENT_STATE_EXPIRED);
-  }
-  return consent;
-}
 
 ConsentDesk::ConsentDesk(ReferralRepository* referrals, AuditRepository* audit,
                          const Clock* clock)
@@ -77,8 +63,8 @@ absl::StatusOr<v1::Consent> ConsentDesk::GetConsent(
                    LoadConsent(caller, request.name()));
   const absl::Time now = clock_->Now();
   if (ShowsPersonalData(caller, record, now)) {
-    RETURN_IF_ERROR(
-        RecordReads(audit_, caller, {{&record, ConsentNameOf(record)}}, now));
+    RETURN_IF_ERROR(RecordReads(
+        audit_, caller, {{&record, ConsentView(record, now).name()}}, now));
   }
   return ConsentView(record, now);
 }
@@ -133,7 +119,7 @@ absl::StatusOr<v1::ListConsentsResponse> ConsentDesk::ListConsents(
   std::vector<AuditedRead> reads;
   v1::ListConsentsResponse response;
   for (const ReferralRecord& record : shown) {
-    reads.push_back({&record, ConsentNameOf(record)});
+    reads.push_back({&record, ConsentView(record, now).name()});
     *response.add_consents() = ConsentView(record, now);
   }
   RETURN_IF_ERROR(RecordReads(audit_, caller, reads, now));

@@ -28,10 +28,6 @@
 
 namespace slussen::core {
 
-// The consent of `record` as the API shows it at `now`: named, with the
-// state it has then (EXPIRED past its end time).
-slussen::v1::Consent ConsentView(const ReferralRecord& record, absl::Time now);
-
 class ConsentDesk {
  public:
   // All must outlive the desk; `audit` may be null (no read auditing).

@@ -87,6 +87,7 @@ absl::StatusOr<std::vector<v1::WatchEventsResponse>> EventDesk::Poll(
           !MaySeeEvent(caller, region, logged.event)) {
         continue;
       }
+      StripParticipantFacts(logged.event);
       v1::WatchEventsResponse& response = out.emplace_back();
       *response.mutable_event() = std::move(logged.event);
       response.set_resume_token(EncodeWatchPositions(watch.positions));
@@ -134,6 +135,7 @@ absl::StatusOr<v1::ListEventsResponse> EventDesk::ListEvents(
            logged.event.referral() != request.referral())) {
         continue;
       }
+      StripParticipantFacts(logged.event);
       *response.add_events() = std::move(logged.event);
       if (response.events_size() == page_size) {
         response.set_next_page_token(EncodePageToken(position, fingerprint));

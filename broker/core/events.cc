@@ -1,5 +1,7 @@
 #include "broker/core/events.h"
 
+#include "broker/core/access.h"
+
 namespace slussen::core {
 
 namespace v1 = ::slussen::v1;
@@ -56,6 +58,7 @@ v1::Event ReferralEvent(const ReferralRecord& record,
   event.set_referring_organisation(record.referral.referring_organisation());
   *event.mutable_transition() = transition;
   event.mutable_transition()->clear_note();
+  StripParticipantFacts(event);
   event.set_offer(transition.offer());
   event.set_offering(transition.offering());
   event.set_provider(record.referral.assigned_provider());

@@ -79,8 +79,8 @@ void ApplyPlacementEffects(const ReferralRecord& read,
           *o.mutable_answered_by() = caller.ToActor();
         }
         if (action == v1::ACTION_DECLINE) {
+          // The note stays in the transition (access.h OfferViewFor).
           o.set_decline_reason(transition.decline_reason());
-          o.set_decline_note(transition.note());
         }
         change.offer = std::move(offer);
       }

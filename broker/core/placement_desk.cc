@@ -1,9 +1,12 @@
 #include "broker/core/placement_desk.h"
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "broker/core/access.h"
 #include "broker/core/capacity.h"
 #include "broker/core/field_error.h"
 #include "broker/core/lifecycle.h"
@@ -23,12 +26,6 @@ namespace v1 = ::slussen::v1;
 constexpr int kDefaultHoldHours = 72;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
-
-v1::Offer Render(const OfferRecord& record) {
-  v1::Offer offer = record.offer;
-  offer.set_etag(absl::StrCat(record.version));
-  return offer;
-}
 
 bool MaySeeOffer(const Caller& caller, const OfferRecord& offer) {
   switch (caller.role) {
@@ -50,10 +47,12 @@ Caller SystemCaller() {
 }
 
 PlacementDesk::PlacementDesk(ReferralRepository* referrals,
-                             DirectoryDesk* directory, const Clock* clock,
-                             IdGenerator* ids, const SwedishCalendar* calendar)
+                             DirectoryDesk* directory, AuditRepository* audit,
+                             const Clock* clock, IdGenerator* ids,
+                             const SwedishCalendar* calendar)
     : referrals_(referrals),
       directory_(directory),
+      audit_(audit),
       clock_(clock),
       ids_(ids),
       calendar_(calendar),
@@ -72,11 +71,48 @@ absl::StatusOr<OfferRecord> PlacementDesk::LoadOffer(
   return offer;
 }
 
+absl::StatusOr<std::vector<v1::Offer>> PlacementDesk::View(
+    const Caller& caller, const std::vector<OfferRecord>& offers) const {
+  // The referrals, read together per region.
+  std::map<std::string, std::vector<std::string>> ids;
+  for (const OfferRecord& offer : offers) {
+    ASSIGN_OR_RETURN(
+        const ReferralName referral,
+        ParseReferralName("offer.referral", offer.offer.referral()));
+    ids[referral.region].push_back(referral.id);
+  }
+  std::map<std::pair<std::string, std::string>, ReferralRecord> referrals;
+  for (const auto& [region, wanted] : ids) {
+    ASSIGN_OR_RETURN(const std::vector<std::optional<ReferralRecord>> read,
+                     referrals_->GetReferrals(region, wanted));
+    for (const std::optional<ReferralRecord>& record : read) {
+      if (record) referrals[{record->region, record->id}] = *record;
+    }
+  }
+  const absl::Time now = clock_->Now();
+  std::vector<v1::Offer> views;
+  std::vector<AuditedRead> reads;
+  for (const OfferRecord& offer : offers) {
+    const ReferralName referral =
+        *ParseReferralName("offer.referral", offer.offer.referral());
+    const auto it = referrals.find({referral.region, referral.id});
+    const ReferralRecord* record =
+        it == referrals.end() ? nullptr : &it->second;
+    views.push_back(OfferViewFor(caller, offer, record, now));
+    if (record != nullptr && ShowsPersonalData(views.back())) {
+      reads.push_back({record, offer.offer.name()});
+    }
+  }
+  RETURN_IF_ERROR(RecordReads(audit_, caller, reads, now));
+  return views;
+}
+
 absl::StatusOr<v1::Offer> PlacementDesk::GetOffer(
     const Caller& caller, const v1::GetOfferRequest& request) {
   ASSIGN_OR_RETURN(const OfferRecord offer,
                    LoadOffer(caller, "name", request.name()));
-  return Render(offer);
+  ASSIGN_OR_RETURN(std::vector<v1::Offer> views, View(caller, {offer}));
+  return std::move(views.front());
 }
 
 absl::StatusOr<v1::ListOffersResponse> PlacementDesk::ListOffers(
@@ -122,12 +158,15 @@ absl::StatusOr<v1::ListOffersResponse> PlacementDesk::ListOffers(
   v1::ListOffersResponse response;
   if (query.regions.empty()) return response;
   ASSIGN_OR_RETURN(const OfferPage page, referrals_->ListOffers(query));
+  std::vector<OfferRecord> wanted;
   for (const OfferRecord& offer : page.records) {
     if (request.provider().empty() ||
         offer.offer.provider() == request.provider()) {
-      *response.add_offers() = Render(offer);
+      wanted.push_back(offer);
     }
   }
+  ASSIGN_OR_RETURN(std::vector<v1::Offer> views, View(caller, wanted));
+  for (v1::Offer& view : views) *response.add_offers() = std::move(view);
   if (!page.resume_after_id.empty()) {
     response.set_next_page_token(
         EncodePageToken(page.resume_after_id, fingerprint));
@@ -175,7 +214,8 @@ absl::StatusOr<v1::Offer> PlacementDesk::Answer(
           .status());
   ASSIGN_OR_RETURN(const OfferRecord answered,
                    referrals_->GetOffer(offer.region, offer.id));
-  return Render(answered);
+  ASSIGN_OR_RETURN(std::vector<v1::Offer> views, View(caller, {answered}));
+  return std::move(views.front());
 }
 
 absl::StatusOr<v1::Offer> PlacementDesk::AcceptOffer(
@@ -336,7 +376,9 @@ absl::StatusOr<ReferralRecord> PlacementDesk::MakeOffer(
                              : kDefaultHoldHours;
   *o.mutable_hold_expire_time() =
       ToProtoTimestamp(now + absl::Hours(hold_hours));
+  // Why it fits is kept in the OFFER transition only (OfferViewFor).
   *o.mutable_explanation() = plan.explanation;
+  o.mutable_explanation()->clear_reasons();
   return transitions_.Run(
       SystemCaller(),
       {.name = {read.region, read.id},

@@ -7,7 +7,10 @@
 //   ASSIGN_OR_RETURN(v1::Offer accepted, desk.AcceptOffer(caller, request));
 //
 // Offers are visible to the provider they were made to and to the
-// coordinators of their region; to anyone else they are NOT_FOUND.
+// coordinators of their region; to anyone else they are NOT_FOUND. Why an
+// offer fits and why it was declined are personal: they are read from the
+// referral's history under the participant's consent (access.h
+// OfferViewFor), and such a read is audited.
 //
 // Thread-safe if its collaborators are; it holds no mutable state.
 #ifndef SLUSSEN_BROKER_CORE_PLACEMENT_DESK_H_
@@ -17,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "broker/core/audit.h"
 #include "broker/core/calendar.h"
 #include "broker/core/caller.h"
 #include "broker/core/clock.h"
@@ -37,7 +41,7 @@ class PlacementDesk {
  public:
   // All must outlive the desk.
   PlacementDesk(ReferralRepository* referrals, DirectoryDesk* directory,
-                const Clock* clock, IdGenerator* ids,
+                AuditRepository* audit, const Clock* clock, IdGenerator* ids,
                 const SwedishCalendar* calendar);
 
   absl::StatusOr<slussen::v1::Offer> GetOffer(
@@ -79,6 +83,10 @@ class PlacementDesk {
   absl::StatusOr<OfferRecord> LoadOffer(const Caller& caller,
                                         absl::string_view field,
                                         absl::string_view name) const;
+  // `offers` (of `region`) as `caller` may see them, read with their
+  // referrals; the reads that show personal data are audited first.
+  absl::StatusOr<std::vector<slussen::v1::Offer>> View(
+      const Caller& caller, const std::vector<OfferRecord>& offers) const;
   // Runs the provider's answer `action` to offer `name`.
   absl::StatusOr<slussen::v1::Offer> Answer(
       const Caller& caller, absl::string_view name, slussen::v1::Action action,
@@ -91,6 +99,7 @@ class PlacementDesk {
 
   ReferralRepository* const referrals_;
   DirectoryDesk* const directory_;
+  AuditRepository* const audit_;
   const Clock* const clock_;
   IdGenerator* const ids_;
   const SwedishCalendar* const calendar_;

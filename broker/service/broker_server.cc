@@ -153,8 +153,8 @@ absl::Status BrokerServer::Build() {
   directory_desk_ = std::make_unique<core::DirectoryDesk>(
       directory_store_.get(), clock_, calendar_.get());
   placement_desk_ = std::make_unique<core::PlacementDesk>(
-      keeper_.get(), directory_desk_.get(), clock_, ids_.get(),
-      calendar_.get());
+      keeper_.get(), directory_desk_.get(), audit_store_.get(), clock_,
+      ids_.get(), calendar_.get());
   matchmaker_ = std::make_unique<core::Matchmaker>(
       keeper_.get(), directory_store_.get(), placement_desk_.get(), clock_,
       calendar_.get());

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "slussen/v1/consent_service.grpc.pb.h"
+#include "slussen/v1/event_service.grpc.pb.h"
 #include "slussen/v1/offer_service.grpc.pb.h"
 #include "slussen/v1/privacy_service.grpc.pb.h"
 #include "tests/support/broker_harness.h"
@@ -42,6 +44,21 @@ std::string SamplePersonnummer() {
       .personal_identity_number();
 }
 
+// The participant's facts an answer spells out, as the matcher's reasons
+// put them ("age 34 within 18..64", "kommun 1380 served", ...).
+std::vector<std::string> ParticipantFactsIn(
+    const google::protobuf::Message& answer) {
+  static const std::regex kFact(
+      "age [0-9]+|kommun [0-9]{4}|[0-9]+ days left|[0-9]+ hours a week");
+  const std::string text = answer.DebugString();
+  std::vector<std::string> facts;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kFact);
+       it != std::sregex_iterator(); ++it) {
+    facts.push_back(it->str());
+  }
+  return facts;
+}
+
 std::string ConsentName(const std::string& referral_name) {
   std::string name = referral_name;
   const size_t at = name.find("/referrals/");
@@ -58,6 +75,7 @@ class PrivacyE2eTest : public ::testing::Test {
     consents_ = v1::ConsentService::NewStub(harness_->channel());
     privacy_ = v1::PrivacyService::NewStub(harness_->channel());
     offers_ = v1::OfferService::NewStub(harness_->channel());
+    events_ = v1::EventService::NewStub(harness_->channel());
     store::RedisOptions redis = harness_->redis_options();
     pool_ = std::make_unique<store::RedisPool>(redis);
   }
@@ -146,6 +164,7 @@ class PrivacyE2eTest : public ::testing::Test {
   std::unique_ptr<v1::ConsentService::Stub> consents_;
   std::unique_ptr<v1::PrivacyService::Stub> privacy_;
   std::unique_ptr<v1::OfferService::Stub> offers_;
+  std::unique_ptr<v1::EventService::Stub> events_;
   std::unique_ptr<store::RedisPool> pool_;
 };
 
@@ -177,9 +196,12 @@ TEST_F(PrivacyE2eTest, WithdrawingConsentEndsTheParticipationAndShutsOut) {
   EXPECT_EQ(consent.state(), v1::CONSENT_STATE_ACTIVE);
   EXPECT_EQ(consent.name(), ConsentName(referral.name()));
 
-  // The coordinator may not record it; the referring agency does.
+  // The coordinator may not record it; the referring agency does, by the
+  // name its referral gives the consent.
+  ASSERT_TRUE(Get(kFkHalmstad, referral.name(), &seen).ok());
+  EXPECT_EQ(seen.consent().name(), ConsentName(referral.name()));
   v1::WithdrawConsentRequest withdraw;
-  withdraw.set_name(ConsentName(referral.name()));
+  withdraw.set_name(seen.consent().name());
   withdraw.set_recorded_by_person("handlaggare-7");
   v1::Consent withdrawn;
   status = As(kHallandCoordinator, [&](auto* c) {
@@ -249,6 +271,121 @@ TEST_F(PrivacyE2eTest, WithdrawingConsentEndsTheParticipationAndShutsOut) {
                 return consents_->ListConsents(c, list, &listed);
               }).ok());
   EXPECT_EQ(listed.consents_size(), 0);
+}
+
+// Every answer a provider or a coordinator gets (the offer, the offers
+// listed, the referral's history, the region's events) carries the
+// participant's facts only while the consent covers that reader.
+TEST_F(PrivacyE2eTest, NoAnswerCarriesFactsTheConsentDoesNotCover) {
+  ASSERT_NO_FATAL_FAILURE(StartBroker());
+  const absl::Status capacity = CreateHalsosamCapacity(harness_->channel());
+  ASSERT_TRUE(capacity.ok()) << capacity;
+  const v1::Referral referral = Create(SampleActivityReferral("13"));
+  v1::Referral seen;
+  ASSERT_TRUE(Get(kFkHalmstad, referral.name(), &seen).ok());
+  ASSERT_EQ(seen.state(), v1::REFERRAL_STATE_OFFERED);
+  const std::string offer_name = seen.current_offer();
+
+  const auto offer_as = [&](const Identity& who) {
+    v1::GetOfferRequest request;
+    request.set_name(offer_name);
+    v1::Offer offer;
+    const grpc::Status status =
+        As(who, [&](auto* c) { return offers_->GetOffer(c, request, &offer); });
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return offer;
+  };
+  const auto offers_as = [&](const Identity& who) {
+    v1::ListOffersRequest request;
+    request.set_parent(who.role == "provider" ? "regions/-" : "regions/13");
+    v1::ListOffersResponse listed;
+    const grpc::Status status = As(
+        who, [&](auto* c) { return offers_->ListOffers(c, request, &listed); });
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(listed.offers_size(), 1);
+    return listed;
+  };
+  const auto events_as = [&](const Identity& who) {
+    v1::ListEventsRequest request;
+    request.set_parent("regions/13");
+    v1::ListEventsResponse listed;
+    const grpc::Status status = As(
+        who, [&](auto* c) { return events_->ListEvents(c, request, &listed); });
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_GT(listed.events_size(), 0);
+    return listed;
+  };
+  const auto history_as = [&](const Identity& who) {
+    auto stub = harness_->ReferralStub();
+    v1::GetReferralRequest request;
+    request.set_name(referral.name());
+    request.set_view(v1::REFERRAL_VIEW_FULL);
+    v1::Referral full;
+    const grpc::Status status =
+        As(who, [&](auto* c) { return stub->GetReferral(c, request, &full); });
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return full;
+  };
+  const auto audited_reads_of_offer = [&] {
+    int reads = 0;
+    for (const store::RedisValue& entry : AuditEntries()) {
+      const std::vector<store::RedisValue>& fields = entry.elements[1].elements;
+      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+        v1::AuditRecord record;
+        if (fields[i].str == "r" && record.ParseFromString(fields[i + 1].str) &&
+            record.operation() == v1::AUDIT_OPERATION_READ &&
+            record.resource() == offer_name) {
+          ++reads;
+        }
+      }
+    }
+    return reads;
+  };
+
+  // The consent covers the provider's eligibility data: the offer says why
+  // the place fits, and the read is in the audit trail.
+  EXPECT_THAT(ParticipantFactsIn(offer_as(kHalsosam)),
+              ::testing::Contains(::testing::StartsWith("age ")));
+  EXPECT_EQ(audited_reads_of_offer(), 1);
+  EXPECT_FALSE(ParticipantFactsIn(offers_as(kHalsosam)).empty());
+  EXPECT_EQ(audited_reads_of_offer(), 2);
+  // It covers the region's coordinators for outcomes only: none of the
+  // participant's facts reach them, by any of the four ways.
+  EXPECT_THAT(ParticipantFactsIn(offer_as(kHallandCoordinator)),
+              ::testing::IsEmpty());
+  EXPECT_THAT(ParticipantFactsIn(offers_as(kHallandCoordinator)),
+              ::testing::IsEmpty());
+  EXPECT_THAT(ParticipantFactsIn(history_as(kHallandCoordinator)),
+              ::testing::IsEmpty());
+  EXPECT_THAT(ParticipantFactsIn(events_as(kHallandCoordinator)),
+              ::testing::IsEmpty());
+  EXPECT_EQ(audited_reads_of_offer(), 2);  // they saw nothing personal
+
+  // The provider accepts; then the agency records the consent withdrawn.
+  v1::AcceptOfferRequest accept;
+  accept.set_name(offer_name);
+  v1::Offer accepted;
+  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
+                return offers_->AcceptOffer(c, accept, &accepted);
+              }).ok());
+  v1::WithdrawConsentRequest withdraw;
+  withdraw.set_name(ConsentName(referral.name()));
+  v1::Consent withdrawn;
+  ASSERT_TRUE(As(kFkHalmstad, [&](auto* c) {
+                return consents_->WithdrawConsent(c, withdraw, &withdrawn);
+              }).ok());
+
+  // The provider still sees the offer it accepted, without the facts.
+  const v1::Offer after = offer_as(kHalsosam);
+  EXPECT_EQ(after.state(), v1::OFFER_STATE_ACCEPTED);
+  EXPECT_THAT(ParticipantFactsIn(after), ::testing::IsEmpty());
+  EXPECT_THAT(ParticipantFactsIn(offers_as(kHalsosam)), ::testing::IsEmpty());
+  EXPECT_THAT(ParticipantFactsIn(events_as(kHalsosam)), ::testing::IsEmpty());
+  EXPECT_THAT(ParticipantFactsIn(offer_as(kHallandCoordinator)),
+              ::testing::IsEmpty());
+  // The referring agency still reads them in its own referral.
+  EXPECT_THAT(ParticipantFactsIn(history_as(kFkHalmstad)),
+              ::testing::Contains(::testing::StartsWith("age ")));
 }
 
 TEST_F(PrivacyE2eTest, ReadsAndChangesAreAuditedAndTamperingIsFound) {

@@ -127,7 +127,7 @@ World::World()
       referrals(&keeper, &clock, &ids, &pseudonymizer, &calendar,
                 &directory_store, &audit_store),
       directory(&directory_store, &clock, &calendar),
-      placements(&keeper, &directory, &clock, &ids, &calendar),
+      placements(&keeper, &directory, &audit_store, &clock, &ids, &calendar),
       matchmaker(&keeper, &directory_store, &placements, &clock, &calendar),
       queues(&matchmaker, &keeper, &clock),
       coordinator(&keeper, &queues, &clock, &calendar),

@@ -374,5 +374,122 @@ TEST(ViewFor, ImpulseShowsItsCallBackToACoordinator) {
             v1::NEED_CATEGORY_COORDINATED_REHABILITATION);
 }
 
+// --- The matcher's reasons and the offer -----------------------------------
+
+constexpr char kOfferName[] = "regions/13/offers/01JBZ6W6E9Y7ZQ5Z7M5X4R2K2A";
+
+// ActivityRecord with the OFFER that placed it (the matcher's reasons spell
+// out the participant's facts) and, before it, an offer declined with a
+// note.
+ReferralRecord OfferedRecord() {
+  ReferralRecord record = ActivityRecord();
+  v1::Transition* declined = record.referral.add_history();
+  declined->set_action(v1::ACTION_DECLINE);
+  declined->set_offer("regions/13/offers/01JBZ6W6E9Y7ZQ5Z7M5X4R2K29");
+  declined->set_note("Tackade nej i telefon");
+  v1::Transition* offered = record.referral.add_history();
+  offered->set_action(v1::ACTION_OFFER);
+  offered->set_offer(kOfferName);
+  offered->add_reasons("age 34 within 18..64");
+  offered->add_reasons("kommun 1380 served");
+  return record;
+}
+
+OfferRecord StoredOffer() {
+  OfferRecord offer;
+  offer.region = "13";
+  offer.id = "01JBZ6W6E9Y7ZQ5Z7M5X4R2K2A";
+  offer.version = 3;
+  offer.provider_organisation = kProvider;
+  offer.offer.set_name(kOfferName);
+  offer.offer.set_state(v1::OFFER_STATE_ACCEPTED);
+  offer.offer.mutable_explanation()->set_framework_rank(2);
+  // What offers stored before their reasons moved to the history.
+  offer.offer.mutable_explanation()->add_reasons("age 34 within 18..64");
+  offer.offer.set_decline_note("stored note");
+  return offer;
+}
+
+TEST(ViewFor, TheMatchersReasonsGoWithTheParticipant) {
+  const ReferralRecord record = OfferedRecord();
+  EXPECT_THAT(Full(Provider(), record).history(3).reasons(),
+              ElementsAre("age 34 within 18..64", "kommun 1380 served"));
+  EXPECT_THAT(Full(Agency(), record).history(3).reasons(),
+              ElementsAre("age 34 within 18..64", "kommun 1380 served"));
+  // Not covered for eligibility: the reasons are withheld, saying so.
+  EXPECT_THAT(Full(Coordinator(), record).history(3).reasons(),
+              ElementsAre(::testing::HasSubstr("withheld")));
+  EXPECT_THAT(Full(Coordinator(), record).history(1).reasons(), IsEmpty());
+  ReferralRecord withdrawn = record;
+  withdrawn.referral.mutable_consent()->set_state(v1::CONSENT_STATE_WITHDRAWN);
+  EXPECT_THAT(Full(Provider(), withdrawn).history(3).reasons(),
+              ElementsAre(::testing::HasSubstr("withheld")));
+}
+
+TEST(ViewFor, TheReferralNamesItsConsent) {
+  const v1::Referral view = Full(Agency(), ActivityRecord());
+  EXPECT_EQ(view.consent().name(),
+            "regions/13/consents/01JBZ6W6E9Y7ZQ5Z7M5X4R2K1C");
+  EXPECT_EQ(view.consent().state(), v1::CONSENT_STATE_ACTIVE);
+}
+
+TEST(OfferViewFor, ReasonsAndNoteComeFromTheHistoryUnderTheConsent) {
+  const ReferralRecord record = OfferedRecord();
+  const v1::Offer provider =
+      OfferViewFor(Provider(), StoredOffer(), &record, kNow);
+  EXPECT_THAT(provider.explanation().reasons(),
+              ElementsAre("age 34 within 18..64", "kommun 1380 served"));
+  EXPECT_EQ(provider.explanation().framework_rank(), 2);
+  EXPECT_EQ(provider.decline_note(), "");  // another offer's note
+  EXPECT_EQ(provider.etag(), "3");
+  EXPECT_TRUE(ShowsPersonalData(provider));
+
+  const v1::Offer coordinator =
+      OfferViewFor(Coordinator(), StoredOffer(), &record, kNow);
+  EXPECT_THAT(coordinator.explanation().reasons(), IsEmpty());
+  EXPECT_EQ(coordinator.decline_note(), "");
+  EXPECT_EQ(coordinator.explanation().framework_rank(), 2);
+  EXPECT_FALSE(ShowsPersonalData(coordinator));
+
+  ReferralRecord withdrawn = record;
+  withdrawn.referral.mutable_consent()->set_state(v1::CONSENT_STATE_WITHDRAWN);
+  EXPECT_FALSE(ShowsPersonalData(
+      OfferViewFor(Provider(), StoredOffer(), &withdrawn, kNow)));
+  // Without its referral nothing personal is shown, not even what the
+  // offer stored itself.
+  EXPECT_FALSE(ShowsPersonalData(
+      OfferViewFor(Provider(), StoredOffer(), nullptr, kNow)));
+
+  // The declined offer's note, where the consent covers case details.
+  OfferRecord declined = StoredOffer();
+  declined.offer.set_name("regions/13/offers/01JBZ6W6E9Y7ZQ5Z7M5X4R2K29");
+  EXPECT_EQ(OfferViewFor(Provider(), declined, &record, kNow).decline_note(),
+            "Tackade nej i telefon");
+  EXPECT_EQ(OfferViewFor(Coordinator(), declined, &record, kNow).decline_note(),
+            "");
+}
+
+TEST(ErasePersonalData, TakesTheMatchersReasonsToo) {
+  ReferralRecord record = OfferedRecord();
+  ErasePersonalData(record, kNow);
+  for (const v1::Transition& t : record.referral.history()) {
+    EXPECT_THAT(t.reasons(), IsEmpty());
+    EXPECT_EQ(t.note(), "");
+  }
+  EXPECT_FALSE(
+      ShowsPersonalData(OfferViewFor(Agency(), StoredOffer(), &record, kNow)));
+  EXPECT_FALSE(ShowsPersonalData(
+      OfferViewFor(Provider(), StoredOffer(), &record, kNow)));
+}
+
+TEST(StripParticipantFacts, TakesTheTransitionsReasons) {
+  v1::Event event;
+  event.mutable_transition()->set_action(v1::ACTION_OFFER);
+  event.mutable_transition()->add_reasons("age 34 within 18..64");
+  StripParticipantFacts(event);
+  EXPECT_THAT(event.transition().reasons(), IsEmpty());
+  EXPECT_EQ(event.transition().action(), v1::ACTION_OFFER);
+}
+
 }  // namespace
 }  // namespace slussen::core

@@ -21,6 +21,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/in_memory_audit_repository.h"
 #include "tests/fakes/in_memory_directory_repository.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 #include "tests/support/sample_referrals.h"
@@ -30,6 +31,7 @@ namespace {
 
 namespace v1 = ::slussen::v1;
 using ::slussen::testing::FakeClock;
+using ::slussen::testing::InMemoryAuditRepository;
 using ::slussen::testing::InMemoryDirectoryRepository;
 using ::slussen::testing::InMemoryReferralRepository;
 using ::slussen::testing::SampleActivityReferral;
@@ -66,7 +68,8 @@ class PlacementDeskTest : public ::testing::Test {
         directory_desk_(&directory_, &clock_, &calendar_),
         referral_desk_(&referrals_, &clock_, &ids_, &pseudonymizer_,
                        &calendar_),
-        desk_(&referrals_, &directory_desk_, &clock_, &ids_, &calendar_) {}
+        desk_(&referrals_, &directory_desk_, &audit_, &clock_, &ids_,
+              &calendar_) {}
 
   void SetUp() override {
     v1::Provider provider;
@@ -217,6 +220,7 @@ class PlacementDeskTest : public ::testing::Test {
   Pseudonymizer pseudonymizer_;
   InMemoryReferralRepository referrals_;
   InMemoryDirectoryRepository directory_;
+  InMemoryAuditRepository audit_;
   DirectoryDesk directory_desk_;
   ReferralDesk referral_desk_;
   PlacementDesk desk_;
@@ -244,6 +248,31 @@ TEST_F(PlacementDeskTest, AnOfferHoldsAUnitForTheOfferingsHoldHours) {
   const v1::Capacity capacity = CapacityOf(kPlaces);
   EXPECT_EQ(capacity.places().held(), 1);
   EXPECT_EQ(capacity.places().occupied(), 0);
+}
+
+TEST_F(PlacementDeskTest, WhyAnOfferFitsIsReadFromItsReferralUnderTheConsent) {
+  const ReferralRecord offered = Offered();
+  const std::string name = offered.referral.current_offer();
+  // The offer keeps none of the participant's facts; its referral's OFFER
+  // transition does, where consent and erasure govern them.
+  EXPECT_THAT(OfferOf(name).offer.explanation().reasons(), IsEmpty());
+  v1::GetOfferRequest request;
+  request.set_name(name);
+  const int64_t audited = audit_.size();
+  absl::StatusOr<v1::Offer> seen = desk_.GetOffer(kProvider, request);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_THAT(seen->explanation().reasons(),
+              ElementsAre("age 34 within 18..64"));
+  EXPECT_EQ(audit_.size(), audited + 1);
+  // The consent covers coordinators for outcomes only: no reasons, and
+  // nothing personal read.
+  const Caller coordinator{"samordning-halland", v1::ROLE_COORDINATOR, "13",
+                           ""};
+  seen = desk_.GetOffer(coordinator, request);
+  ASSERT_TRUE(seen.ok()) << seen.status();
+  EXPECT_THAT(seen->explanation().reasons(), IsEmpty());
+  EXPECT_EQ(seen->name(), name);
+  EXPECT_EQ(audit_.size(), audited + 1);
 }
 
 TEST_F(PlacementDeskTest, AHeldUnitIsNotOfferedTwice) {
