@@ -40,6 +40,51 @@ bool MaySeeOffer(const Caller& caller, const OfferRecord& offer) {
   }
 }
 
+// Whether `read`'s history holds `action` on `offer` by `request_id`.
+bool AnsweredByRequest(const ReferralRecord& read, absl::string_view offer,
+                       v1::Action action, absl::string_view request_id) {
+  if (request_id.empty()) return false;
+  for (const v1::Transition& t : read.referral.history()) {
+    if (t.offer() == offer && t.action() == action &&
+        t.request_id() == request_id) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// FAILED_PRECONDITION for an answer to `offer`, which is no longer held:
+// what became of it, by whom and when (in `zone`).
+absl::Status NoLongerHeld(const v1::Offer& offer, absl::TimeZone zone) {
+  const std::string when = absl::FormatTime(
+      "%Y-%m-%d %H:%M:%S %Z", ToAbslTime(offer.close_time()), zone);
+  std::string by = offer.answered_by().organisation();
+  if (!offer.answered_by().person().empty()) {
+    absl::StrAppend(&by, " (", offer.answered_by().person(), ")");
+  }
+  std::string what;
+  switch (offer.state()) {
+    case v1::OFFER_STATE_ACCEPTED:
+      what = absl::StrCat("was already accepted by ", by, " at ", when);
+      break;
+    case v1::OFFER_STATE_DECLINED:
+      what = absl::StrCat("was already declined by ", by, " at ", when);
+      break;
+    case v1::OFFER_STATE_EXPIRED:
+      what = absl::StrCat("expired unanswered at ", when);
+      break;
+    default:
+      what = absl::StrCat(
+          "was withdrawn at ", when,
+          " (the referral was cancelled or re-queued, or its consent "
+          "withdrawn)");
+      break;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("offer ", offer.name(), " ", what,
+                   "; only a held offer can be answered"));
+}
+
 }  // namespace
 
 Caller SystemCaller() {
@@ -184,36 +229,47 @@ absl::StatusOr<v1::Offer> PlacementDesk::Answer(
   ASSIGN_OR_RETURN(const ReferralName referral,
                    ParseReferralName("offer.referral", offer.offer.referral()));
   const std::string offer_name = offer.offer.name();
-  RETURN_IF_ERROR(
-      transitions_
-          .Run(caller,
-               {.name = referral,
-                .action = action,
-                .request_id = request_id,
-                .describe = std::move(describe),
-                .check = [&](const ReferralRecord& read) -> absl::Status {
-                  if (read.referral.current_offer() != offer_name) {
-                    return absl::FailedPreconditionError(
-                        absl::StrCat("offer ", offer_name, " is ",
-                                     v1::OfferState_Name(offer.offer.state()),
-                                     "; only a held offer can be answered"));
-                  }
-                  // A hold that ran out has expired even before the hold
-                  // clock's sweep (ExpireHold) gets to it.
-                  const absl::Time expires =
-                      ToAbslTime(offer.offer.hold_expire_time());
-                  if (clock_->Now() >= expires) {
-                    return absl::FailedPreconditionError(absl::StrCat(
-                        "offer ", offer_name, " expired at ",
-                        absl::FormatTime(absl::RFC3339_sec, expires,
-                                         absl::UTCTimeZone()),
-                        " unanswered; only a held offer can be answered"));
-                  }
-                  return absl::OkStatus();
-                }})
-          .status());
+  const absl::StatusOr<ReferralRecord> ran = transitions_.Run(
+      caller, {.name = referral,
+               .action = action,
+               .request_id = request_id,
+               .describe = std::move(describe),
+               .check = [&](const ReferralRecord& read) -> absl::Status {
+                 if (read.referral.current_offer() != offer_name) {
+                   return absl::FailedPreconditionError(
+                       absl::StrCat("offer ", offer_name, " is ",
+                                    v1::OfferState_Name(offer.offer.state()),
+                                    "; only a held offer can be answered"));
+                 }
+                 // A hold that ran out has expired even before the hold
+                 // clock's sweep (ExpireHold) gets to it.
+                 const absl::Time expires =
+                     ToAbslTime(offer.offer.hold_expire_time());
+                 if (clock_->Now() >= expires) {
+                   return absl::FailedPreconditionError(absl::StrCat(
+                       "offer ", offer_name, " expired at ",
+                       absl::FormatTime(absl::RFC3339_sec, expires,
+                                        absl::UTCTimeZone()),
+                       " unanswered; only a held offer can be answered"));
+                 }
+                 return absl::OkStatus();
+               }});
+  if (!ran.ok() && !absl::IsNotFound(ran.status()) &&
+      !absl::IsFailedPrecondition(ran.status())) {
+    return ran.status();
+  }
   ASSIGN_OR_RETURN(const OfferRecord answered,
                    referrals_->GetOffer(offer.region, offer.id));
+  if (!ran.ok()) {
+    // Another answer (or the referral's cancel, or the hold's expiry) came
+    // first: once this one, when it is a retry of it, else say who did.
+    if (answered.offer.state() == v1::OFFER_STATE_HELD) return ran.status();
+    ASSIGN_OR_RETURN(const ReferralRecord read,
+                     referrals_->Get(referral.region, referral.id));
+    if (!AnsweredByRequest(read, offer_name, action, request_id)) {
+      return NoLongerHeld(answered.offer, calendar_->time_zone());
+    }
+  }
   ASSIGN_OR_RETURN(std::vector<v1::Offer> views, View(caller, {answered}));
   return std::move(views.front());
 }

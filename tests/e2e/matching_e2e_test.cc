@@ -6,10 +6,12 @@
 // waiting referral up. Then the provider's actions after acceptance.
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -408,6 +410,57 @@ TEST_F(MatchingE2eTest, AnotherProviderCannotSeeOrAnswerTheOffer) {
   // The offered provider sees it, without what the consent does not cover.
   ASSERT_TRUE(harness_->Client(kHalsosam).Get(referral.name(), &seen).ok());
   EXPECT_TRUE(seen.has_participant()) << "consent covers the provider";
+}
+
+// Two staff answer one offer at once, one accepting, one declining: one
+// answer wins, and the other hears which answer came first, by whom and
+// when, never "not found" nor a stale state.
+TEST_F(MatchingE2eTest, TheLoserOfTwoAnswersHearsWhichWon) {
+  for (int n = 0; n < 6; ++n) Refer(n);
+  const std::vector<v1::Offer> held = HeldOffers();
+  ASSERT_EQ(held.size(), 6u);
+  for (const v1::Offer& offer : held) {
+    grpc::Status accepted, declined;
+    std::atomic<int> ready{0};
+    const auto together = [&] {
+      ++ready;
+      while (ready < 2) std::this_thread::yield();
+    };
+    std::thread accepting([&] {
+      v1::AcceptOfferRequest request;
+      request.set_name(offer.name());
+      request.set_person("anna.handledare");
+      v1::Offer out;
+      together();
+      accepted = As(kHalsosam, [&](auto* c) {
+        return offers_->AcceptOffer(c, request, &out);
+      });
+    });
+    std::thread declining([&] {
+      v1::DeclineOfferRequest request;
+      request.set_name(offer.name());
+      request.set_reason(v1::DECLINE_REASON_COULD_NOT_CONTACT);
+      request.set_person("bo.samordnare");
+      v1::Offer out;
+      together();
+      declined = As(kHalsosam, [&](auto* c) {
+        return offers_->DeclineOffer(c, request, &out);
+      });
+    });
+    accepting.join();
+    declining.join();
+    ASSERT_NE(accepted.ok(), declined.ok())
+        << accepted.error_message() << " / " << declined.error_message();
+    const grpc::Status& lost = accepted.ok() ? declined : accepted;
+    EXPECT_EQ(lost.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << lost.error_message();
+    EXPECT_THAT(
+        lost.error_message(),
+        HasSubstr(accepted.ok() ? "was already accepted by halsosam-halmstad "
+                                  "(anna.handledare) at "
+                                : "was already declined by halsosam-halmstad "
+                                  "(bo.samordnare) at "));
+  }
 }
 
 TEST_F(MatchingE2eTest, AReferralNoOfferingAdmitsIsRejectedWithTheRule) {

@@ -439,12 +439,10 @@ TEST_F(PlacementDeskTest, AcceptAfterTheSweepExpiredTheHoldIsRefused) {
   EXPECT_EQ(CapacityOf(kPlaces).places().held(), 0);
 }
 
-// The provider still sees the offer (GetOffer answers EXPIRED), but the
-// answer is NOT_FOUND "referral ... not found": the expiry unassigned the
-// referral, so Transitions::Load hides it before the desk's own check
-// ("offer ... is OFFER_STATE_EXPIRED; only a held offer can be answered")
-// can run (placement_desk.cc, Answer). The same holds for a declined offer.
-TEST_F(PlacementDeskTest, DISABLED_AnsweringAnExpiredOfferSaysItExpired) {
+// The provider still sees the offer (GetOffer answers EXPIRED), though no
+// longer the referral: the answer says what became of the offer, not
+// "referral ... not found".
+TEST_F(PlacementDeskTest, AnsweringAnExpiredOfferSaysItExpired) {
   const ReferralRecord offered = Offered();
   const std::string offer = offered.referral.current_offer();
   clock_.Advance(absl::Hours(kPlacesHoldHours));
@@ -453,7 +451,50 @@ TEST_F(PlacementDeskTest, DISABLED_AnsweringAnExpiredOfferSaysItExpired) {
   EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition)
       << late.status();
   EXPECT_THAT(std::string(late.status().message()),
-              HasSubstr("OFFER_STATE_EXPIRED"));
+              HasSubstr(absl::StrCat("offer ", offer, " expired unanswered at ",
+                                     "2026-11-25 09:00:00 CET")));
+}
+
+// Two answers to one offer: the second hears which answer came first, by
+// whom and when (Stockholm time), whichever it was.
+TEST_F(PlacementDeskTest, TheLaterOfTwoAnswersSaysWhichCameFirst) {
+  const std::string accepted = Offered().referral.current_offer();
+  ASSERT_TRUE(Accept(accepted).ok());
+  absl::StatusOr<v1::Offer> late = Decline(accepted);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition)
+      << late.status();
+  EXPECT_THAT(std::string(late.status().message()),
+              HasSubstr("was already accepted by halsosam-halmstad "
+                        "(anna.handledare) at 2026-11-23 09:00:00 CET"));
+
+  const std::string declined =
+      Offered(kGroups, Cohort("host")).referral.current_offer();
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(Decline(declined).ok());
+  late = Accept(declined);
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kFailedPrecondition)
+      << late.status();
+  EXPECT_THAT(std::string(late.status().message()),
+              HasSubstr("was already declined by halsosam-halmstad "
+                        "(bo.samordnare) at 2026-11-23 09:05:00 CET"));
+}
+
+// A decline sent again with its request id (a retry after a lost answer)
+// is the decline already made, not a refusal.
+TEST_F(PlacementDeskTest, ARetriedDeclineIsAnsweredAsTheFirst) {
+  const std::string offer = Offered().referral.current_offer();
+  v1::DeclineOfferRequest request;
+  request.set_name(offer);
+  request.set_reason(v1::DECLINE_REASON_COULD_NOT_CONTACT);
+  request.set_request_id("decline-1");
+  ASSERT_TRUE(desk_.DeclineOffer(kProvider, request).ok());
+  const absl::StatusOr<v1::Offer> again =
+      desk_.DeclineOffer(kProvider, request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->state(), v1::OFFER_STATE_DECLINED);
+  request.set_request_id("decline-2");
+  EXPECT_EQ(desk_.DeclineOffer(kProvider, request).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(PlacementDeskTest, AcceptAfterTheHoldRanOutIsRefusedBeforeTheSweep) {
