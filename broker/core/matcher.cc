@@ -65,20 +65,27 @@ std::string ActivityTypeFor(const v1::Referral& referral) {
 }
 
 MatchOffering ToMatchOffering(const v1::Offering& offering,
-                              v1::AgencyKind provider_agency_kind,
-                              absl::Time now, absl::TimeZone zone) {
+                              const v1::Provider& provider, absl::Time now,
+                              absl::TimeZone zone) {
   MatchOffering out;
   out.name = offering.name();
   out.display_name = offering.display_name();
   const absl::StatusOr<OfferingName> name =
       ParseOfferingName("offering", offering.name());
   if (name.ok()) out.provider = name->ProviderName();
-  out.provider_agency_kind = provider_agency_kind;
+  out.provider_agency_kind = provider.agency_kind();
   out.activity_type = offering.activity_type();
   out.region = offering.region();
   out.kommun_code = offering.kommun_code();
   out.framework_agreement = offering.framework_agreement();
   out.eligibility = CompileEligibility(offering.eligibility());
+  if (out.eligibility.kommun_codes.empty()) {
+    // "Empty admits those the provider serves" (provider.proto).
+    out.eligibility.kommun_codes.assign(provider.kommun_codes().begin(),
+                                        provider.kommun_codes().end());
+    std::sort(out.eligibility.kommun_codes.begin(),
+              out.eligibility.kommun_codes.end());
+  }
   const v1::Capacity& c = offering.capacity();
   out.model = c.model();
   const int stale_days = offering.stale_after_days() > 0

@@ -107,9 +107,11 @@ struct MatchOffering {
 
 // The offering as the matcher sees it: capacity counters from the output
 // fields of `offering.capacity()`, staleness against `now`, cohort intake
-// from cohort_intake_days.
+// from cohort_intake_days; the agency kind of its `provider`, and, where
+// the offering names no home kommuner, the kommuner the provider serves
+// (none named: every kommun of its regions).
 MatchOffering ToMatchOffering(const slussen::v1::Offering& offering,
-                              slussen::v1::AgencyKind provider_agency_kind,
+                              const slussen::v1::Provider& provider,
                               absl::Time now, absl::TimeZone zone);
 
 // A referral waiting for capacity (RECEIVED or QUEUED).

@@ -54,18 +54,20 @@ absl::StatusOr<RegionSnapshot> Matchmaker::Snapshot(
 
   ASSIGN_OR_RETURN(const std::vector<Versioned<v1::Provider>> providers,
                    directory_->ListProviders());
-  std::map<std::string, v1::AgencyKind> agency_kinds;
+  std::map<std::string, const v1::Provider*> by_id;
   for (const Versioned<v1::Provider>& p : providers) {
     const std::string id = p.value.name().substr(p.value.name().rfind('/') + 1);
-    agency_kinds[id] = p.value.agency_kind();
+    by_id[id] = &p.value;
     snapshot.provider_organisations[id] = p.value.organisation();
   }
   ASSIGN_OR_RETURN(snapshot.offerings, directory_->ListOfferings(region));
   for (const Versioned<v1::Offering>& o : snapshot.offerings) {
     const std::string provider =
         ParseOfferingName("", o.value.name())->provider;
-    input.offerings.push_back(ToMatchOffering(o.value, agency_kinds[provider],
-                                              input.now, input.zone));
+    const auto it = by_id.find(provider);
+    input.offerings.push_back(ToMatchOffering(
+        o.value, it == by_id.end() ? v1::Provider() : *it->second, input.now,
+        input.zone));
   }
   ASSIGN_OR_RETURN(const std::vector<v1::FrameworkAgreement> agreements,
                    directory_->ListFrameworkAgreements());

@@ -40,6 +40,15 @@ absl::Time Now() {
   return absl::FromCivil(absl::CivilHour(2026, 12, 1, 10), Stockholm());
 }
 
+// A kommun's own provider, serving every kommun of its regions.
+v1::Provider KommunProvider() {
+  v1::Provider provider;
+  provider.set_name("providers/halsosam");
+  provider.set_agency_kind(v1::AGENCY_KIND_KOMMUN);
+  provider.add_regions("13");
+  return provider;
+}
+
 MatchOffering Places(const std::string& provider, const std::string& id,
                      int capacity, int taken = 0) {
   MatchOffering o;
@@ -484,6 +493,47 @@ TEST(MatcherTest, PlacedReferralsOfOneAgencyCountInItsFairShare) {
   EXPECT_EQ(queues[2].referral, 1);
 }
 
+// An offering that names no home kommuner admits those its provider
+// serves: a referral from another kommun is not a candidate, and its queue
+// position does not explain that offering as left out for stale capacity
+// (issue 19: "Explanations must be true").
+TEST(MatcherTest, AnOfferingAdmitsTheKommunerItsProviderServes) {
+  v1::Offering offering;
+  offering.set_name("providers/halsosam/offerings/halmstad");
+  offering.set_display_name("Hälsosam Halmstad");
+  offering.set_activity_type("halsosam");
+  offering.set_region("13");
+  offering.set_kommun_code("1380");
+  offering.mutable_capacity()->mutable_places()->set_total(8);  // stale
+  v1::Provider halmstad = KommunProvider();
+  halmstad.add_kommun_codes("1380");
+  const MatchOffering o =
+      ToMatchOffering(offering, halmstad, Now(), Stockholm());
+  EXPECT_THAT(o.eligibility.kommun_codes, ElementsAre("1380"));
+  EXPECT_TRUE(o.stale);
+  // The offering's own rule, when it has one, stands.
+  offering.mutable_eligibility()->add_kommun_codes("1382");
+  EXPECT_THAT(ToMatchOffering(offering, halmstad, Now(), Stockholm())
+                  .eligibility.kommun_codes,
+              ElementsAre("1382"));
+
+  MatchReferral falkenberg = Referral(1);
+  falkenberg.facts.kommun_code = "1382";
+  MatchReferral here = Referral(2);
+  Matcher matcher(Input({o}, {falkenberg, here}));
+  const std::vector<MatchDecision> decisions = matcher.MatchAll();
+  EXPECT_THAT(KindsFor(decisions, 0), ElementsAre(Kind::kReject));
+  for (const MatchDecision& d : decisions) {
+    if (d.referral == 0) {
+      EXPECT_THAT(d.reasons, ElementsAre(HasSubstr("1382 is not served")));
+    }
+  }
+  const std::vector<QueueExplanation> queues = matcher.ExplainQueues();
+  ASSERT_EQ(queues.size(), 1u);
+  EXPECT_EQ(queues[0].referral, 1);
+  EXPECT_THAT(queues[0].estimate_basis, HasSubstr("left out: capacity"));
+}
+
 TEST(MatcherTest, ToMatchOfferingReadsEachCapacityModel) {
   v1::Offering offering;
   offering.set_name("providers/halsosam/offerings/halmstad");
@@ -498,7 +548,7 @@ TEST(MatcherTest, ToMatchOfferingReadsEachCapacityModel) {
   capacity->mutable_places()->set_occupied(3);
   capacity->mutable_places()->set_held(2);
   MatchOffering o =
-      ToMatchOffering(offering, v1::AGENCY_KIND_KOMMUN, Now(), Stockholm());
+      ToMatchOffering(offering, KommunProvider(), Now(), Stockholm());
   EXPECT_EQ(o.provider, "providers/halsosam");
   EXPECT_EQ(o.model, v1::CAPACITY_MODEL_PLACES);
   EXPECT_EQ(o.capacity, 8);
@@ -508,7 +558,7 @@ TEST(MatcherTest, ToMatchOfferingReadsEachCapacityModel) {
 
   capacity->mutable_caseload()->set_max_open_cases(30);
   capacity->mutable_caseload()->set_open_cases(29);
-  o = ToMatchOffering(offering, v1::AGENCY_KIND_KOMMUN, Now(), Stockholm());
+  o = ToMatchOffering(offering, KommunProvider(), Now(), Stockholm());
   EXPECT_EQ(o.model, v1::CAPACITY_MODEL_CASELOAD);
   EXPECT_EQ(o.capacity, 30);
   EXPECT_EQ(o.taken, 29);
@@ -533,7 +583,7 @@ TEST(MatcherTest, ToMatchOfferingReadsEachCapacityModel) {
   cancelled->set_max_size(12);
   cancelled->set_state(v1::COHORT_STATE_CANCELLED);
   offering.set_cohort_intake_days(30);
-  o = ToMatchOffering(offering, v1::AGENCY_KIND_KOMMUN, Now(), Stockholm());
+  o = ToMatchOffering(offering, KommunProvider(), Now(), Stockholm());
   EXPECT_EQ(o.model, v1::CAPACITY_MODEL_COHORTS);
   ASSERT_EQ(o.cohorts.size(), 2u) << "a cancelled cohort takes no one";
   EXPECT_EQ(o.cohorts[0].name, early->name());
@@ -543,7 +593,7 @@ TEST(MatcherTest, ToMatchOfferingReadsEachCapacityModel) {
   EXPECT_EQ(o.cohorts[1].name, late->name());
 
   *late->mutable_intake_start_date() = ToProtoDate(kToday + 1);
-  o = ToMatchOffering(offering, v1::AGENCY_KIND_KOMMUN, Now(), Stockholm());
+  o = ToMatchOffering(offering, KommunProvider(), Now(), Stockholm());
   EXPECT_EQ(o.cohorts[1].intake_start, kToday + 1);
 }
 
@@ -552,24 +602,20 @@ TEST(MatcherTest, CapacityIsStaleAfterItsDays) {
   offering.set_name("providers/p/offerings/o");
   offering.mutable_capacity()->mutable_places()->set_total(1);
   EXPECT_TRUE(
-      ToMatchOffering(offering, v1::AGENCY_KIND_KOMMUN, Now(), Stockholm())
-          .stale)
+      ToMatchOffering(offering, KommunProvider(), Now(), Stockholm()).stale)
       << "never published";
   *offering.mutable_capacity()->mutable_update_time() =
       ToProtoTimestamp(Now() - absl::Hours(24 * 13));
   EXPECT_FALSE(
-      ToMatchOffering(offering, v1::AGENCY_KIND_KOMMUN, Now(), Stockholm())
-          .stale)
+      ToMatchOffering(offering, KommunProvider(), Now(), Stockholm()).stale)
       << "default: 14 days";
   *offering.mutable_capacity()->mutable_update_time() =
       ToProtoTimestamp(Now() - absl::Hours(24 * 15));
   EXPECT_TRUE(
-      ToMatchOffering(offering, v1::AGENCY_KIND_KOMMUN, Now(), Stockholm())
-          .stale);
+      ToMatchOffering(offering, KommunProvider(), Now(), Stockholm()).stale);
   offering.set_stale_after_days(30);
   EXPECT_FALSE(
-      ToMatchOffering(offering, v1::AGENCY_KIND_KOMMUN, Now(), Stockholm())
-          .stale);
+      ToMatchOffering(offering, KommunProvider(), Now(), Stockholm()).stale);
 }
 
 TEST(MatcherTest, ToMatchReferralNarrowsByKind) {
