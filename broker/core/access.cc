@@ -60,6 +60,7 @@ void ClearCaseDetails(v1::Referral& referral) {
     case v1::Referral::DETAILS_NOT_SET:
       break;
   }
+  referral.clear_second_referral_reason();
   for (v1::Transition& t : *referral.mutable_history()) t.clear_note();
 }
 

@@ -53,7 +53,8 @@ bool ShowsPersonalData(const Caller& caller, const ReferralRecord& record,
                        absl::Time now);
 
 // Removes case details: free text about the participant's case (plan
-// purpose, case summary, reason, notes, transition notes).
+// purpose, case summary, reason, notes, why a second referral, transition
+// notes).
 void ClearCaseDetails(slussen::v1::Referral& referral);
 
 // Erases the participant's personal data from `record` at `now`: the

@@ -92,6 +92,11 @@ v1::AuditRecord AuditOfChange(const ReferralRecord& record,
   audit.set_purpose(operation == v1::AUDIT_OPERATION_ERASE
                         ? absl::StrCat("ERASURE: ", event.transition().note())
                         : AuditPurpose(record.referral));
+  if (operation == v1::AUDIT_OPERATION_CREATE &&
+      !record.referral.second_referral_reason().empty()) {
+    absl::StrAppend(audit.mutable_purpose(), "; SECOND REFERRAL: ",
+                    record.referral.second_referral_reason());
+  }
   audit.set_request_id(event.request_id());
   audit.set_subject(record.audit_subject);
   return audit;

@@ -128,8 +128,9 @@ std::string AuditPurpose(const slussen::v1::Referral& referral);
 // The record of a change of `record` described by `event`: who (the
 // event's actor), what (`operation` on the referral), when, why (the
 // consent's purpose; for an erasure "ERASURE: " and the reason, which the
-// erasure event carries in its transition's note), the request id and the
-// subject.
+// erasure event carries in its transition's note; for a creation with a
+// second_referral_reason, "; SECOND REFERRAL: " and the reason after the
+// purpose), the request id and the subject.
 slussen::v1::AuditRecord AuditOfChange(const ReferralRecord& record,
                                        const slussen::v1::Event& event,
                                        slussen::v1::AuditOperation operation);

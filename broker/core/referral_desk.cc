@@ -1,6 +1,7 @@
 #include "broker/core/referral_desk.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "broker/core/events.h"
 #include "broker/core/field_error.h"
 #include "broker/core/lifecycle.h"
+#include "broker/core/matcher.h"
 #include "broker/core/page_token.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/referral_validation.h"
@@ -187,6 +189,8 @@ absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
                     v1::REFERRAL_STATE_RECEIVED, now, request.request_id());
   *referral.add_history() = transition;
 
+  RETURN_IF_ERROR(CheckNoOpenTwin(caller, record, request.request_id()));
+
   std::optional<IdempotencyKey> key;
   if (!request.request_id().empty()) {
     key =
@@ -205,6 +209,60 @@ absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
         request.request_id());
   }
   return ViewFor(caller, outcome.record, v1::REFERRAL_VIEW_FULL, now);
+}
+
+absl::Status ReferralDesk::CheckNoOpenTwin(
+    const Caller& caller, const ReferralRecord& record,
+    const std::string& request_id) const {
+  const v1::Referral& referral = record.referral;
+  if (referral.has_impulse() || !referral.second_referral_reason().empty()) {
+    return absl::OkStatus();
+  }
+  const std::string& pnr = record.personal_identity_pseudonym;
+  const std::string& pseudonym = referral.participant().pseudonym();
+  std::set<std::string> ids;
+  for (const auto& [key, by_personnummer] :
+       {std::pair{pnr, true}, std::pair{pseudonym, false}}) {
+    if (key.empty()) continue;
+    ASSIGN_OR_RETURN(
+        const std::vector<std::string> found,
+        repository_->FindParticipant(record.region, key, by_personnummer));
+    ids.insert(found.begin(), found.end());
+  }
+  if (ids.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(
+      const std::vector<std::optional<ReferralRecord>> others,
+      repository_->GetReferrals(record.region, {ids.begin(), ids.end()}));
+  const std::string type = ActivityTypeFor(referral);
+  for (const std::optional<ReferralRecord>& other : others) {
+    if (!other) continue;
+    const v1::Referral& o = other->referral;
+    if (IsTerminal(o.state()) || ActivityTypeFor(o) != type) continue;
+    const bool own = o.referring_organisation() == caller.organisation;
+    const bool same_person =
+        (!pnr.empty() && other->personal_identity_pseudonym == pnr) ||
+        (own && !pseudonym.empty() && o.participant().pseudonym() == pseudonym);
+    if (!same_person) continue;
+    if (own && !request_id.empty() && o.history_size() > 0 &&
+        o.history(0).request_id() == request_id) {
+      continue;  // a retry: the create answers with the first referral
+    }
+    constexpr absl::string_view kWhy =
+        "; if a second one is right, say why in "
+        "referral.second_referral_reason";
+    if (own) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("the participant already has an open referral to ", type,
+                       ": ", o.name(), " (", StateName(o.state()), ")", kWhy));
+    }
+    return absl::AlreadyExistsError(absl::StrCat(
+        "the participant already has an open referral to ", type, " in region ",
+        record.region,
+        ", made by another organisation (not named here; the region's "
+        "coordinators see it)",
+        kWhy));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::Referral> ReferralDesk::GetReferral(

@@ -82,6 +82,15 @@ class ReferralDesk {
       const Caller& caller, const slussen::v1::RecordFollowUpRequest& request);
 
  private:
+  // ALREADY_EXISTS when the participant of `record` (the same personnummer,
+  // or the same pseudonym of the caller's organisation) has another open
+  // referral to the same activity type, unless the referral says why a
+  // second one is right (second_referral_reason). The open referral is
+  // named when it is the caller's own; another organisation's is not. A
+  // retry of the create that made it (`request_id`) is no second referral.
+  absl::Status CheckNoOpenTwin(const Caller& caller,
+                               const ReferralRecord& record,
+                               const std::string& request_id) const;
   // Runs `action` for `caller` and renders the referral for it.
   absl::StatusOr<slussen::v1::Referral> Act(const Caller& caller,
                                             Transitions::Request request);

@@ -203,6 +203,9 @@ absl::Status ValidateImpulse(const v1::Referral& referral,
                           "must be empty for an impulse: who to call back "
                           "goes in referral.impulse.call_back");
   }
+  if (!referral.second_referral_reason().empty()) {
+    return FieldViolation("referral.second_referral_reason", kNoPersonalData);
+  }
   const v1::Impulse& impulse = referral.impulse();
   if (!impulse.has_call_back()) {
     return MissingField(Path(kField, "call_back"),
@@ -281,6 +284,7 @@ absl::Status ValidateTeamHandover(const v1::TeamHandover& handover) {
 v1::Referral InputFields(const v1::Referral& in) {
   v1::Referral out;
   if (in.has_referrer()) *out.mutable_referrer() = in.referrer();
+  out.set_second_referral_reason(in.second_referral_reason());
   if (in.has_participant()) {
     v1::Participant* p = out.mutable_participant();
     p->set_pseudonym(in.participant().pseudonym());
@@ -421,6 +425,9 @@ absl::StatusOr<NewReferral> ValidateCreateReferral(
                           "referral but an impulse rests on it");
     }
     RETURN_IF_ERROR(ValidateConsent(referral.consent(), kind, now));
+    RETURN_IF_ERROR(ValidateText("referral.second_referral_reason",
+                                 referral.second_referral_reason(),
+                                 {.max_chars = 2000, .free_text = true}));
   }
   out.referral.set_kind(kind);
   if (out.referral.has_participant()) {

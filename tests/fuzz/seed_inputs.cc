@@ -83,6 +83,16 @@ void AddReferralSeeds(const World& world, Seeds& seeds) {
           core::ToProtoTimestamp(WorldStart() + absl::Hours(24 * 365));
     }
     create.set_request_id(absl::StrCat("seed-", i));
+    // The world's own referral is a sample activity referral: the seed's
+    // participant is another person (ALREADY_EXISTS otherwise, as below).
+    if (create.referral().has_activity()) {
+      v1::CreateReferralRequest twin = create;
+      twin.set_request_id("seed-twin");
+      seeds.Add("CreateReferral", "activity-twin", kAgency, twin,
+                Code::kAlreadyExists);
+      create.mutable_referral()->mutable_participant()->set_pseudonym(
+          "seed-participant");
+    }
     // The directory of the world has no agreement or team: refused by
     // name, after every other check.
     const bool known = i == 0 || i == 2 || i == 3;

@@ -143,5 +143,23 @@ TEST(ChainVerifierTest, AnAnchorBeyondTheChainMeansRecordsWentMissing) {
   EXPECT_EQ(verifier.first_broken(), "head");
 }
 
+TEST(AuditOfChangeTest, ASecondReferralsReasonIsInItsCreationRecord) {
+  ReferralRecord record;
+  record.referral.set_name("regions/13/referrals/r1");
+  record.referral.mutable_consent()->set_purpose(
+      slussen::v1::CONSENT_PURPOSE_COORDINATED_REHABILITATION);
+  record.referral.set_second_referral_reason("Ny grupp efter flytt");
+  record.audit_subject = "audit-subject:s1";
+  slussen::v1::Event event;
+  const slussen::v1::AuditRecord created =
+      AuditOfChange(record, event, slussen::v1::AUDIT_OPERATION_CREATE);
+  EXPECT_THAT(created.purpose(),
+              HasSubstr("; SECOND REFERRAL: Ny grupp efter flytt"));
+  // Later changes carry the purpose alone.
+  EXPECT_THAT(AuditOfChange(record, event, slussen::v1::AUDIT_OPERATION_UPDATE)
+                  .purpose(),
+              ::testing::Not(HasSubstr("SECOND REFERRAL")));
+}
+
 }  // namespace
 }  // namespace slussen::core

@@ -135,6 +135,63 @@ TEST_F(ReferralDeskTest, RetriedCreateReturnsTheFirstReferral) {
   EXPECT_EQ(repository_.events().size(), 1u);
 }
 
+// One participant, one open referral per activity type: a second is
+// refused naming the first, unless it says why it is right; a closed one,
+// another activity type or a retry of the first create is no twin.
+TEST_F(ReferralDeskTest, ASecondOpenReferralOfOneParticipantIsRefused) {
+  const v1::Referral first = Create(kHalmstad, SampleActivityReferral());
+  absl::StatusOr<v1::Referral> second =
+      desk_.CreateReferral(kHalmstad, SampleActivityReferral());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists)
+      << second.status();
+  EXPECT_THAT(second.status().message(), HasSubstr(first.name()));
+  EXPECT_THAT(second.status().message(),
+              HasSubstr("referral.second_referral_reason"));
+  EXPECT_EQ(repository_.events().size(), 1u);
+
+  // Another activity type is no twin.
+  v1::CreateReferralRequest redo = SampleActivityReferral();
+  redo.mutable_referral()->mutable_activity()->set_activity_type("redo");
+  Create(kHalmstad, redo);
+  // Saying why lets it through, and keeps the reason with it.
+  v1::CreateReferralRequest reasoned = SampleActivityReferral();
+  reasoned.mutable_referral()->set_second_referral_reason(
+      "Byter till kvällsgruppen efter ny anställning");
+  const v1::Referral with_reason = Create(kHalmstad, reasoned);
+  EXPECT_EQ(with_reason.second_referral_reason(),
+            "Byter till kvällsgruppen efter ny anställning");
+  // Once both are closed, a new one is welcome.
+  ASSERT_TRUE(Cancel(kHalmstad, first.name()).ok());
+  ASSERT_TRUE(Cancel(kHalmstad, with_reason.name()).ok());
+  Create(kHalmstad, SampleActivityReferral());
+  // Another agency's pseudonym may name another person: no twin.
+  Create(kLaholm, SampleActivityReferral());
+}
+
+// The same personnummer is the same person whoever refers: another
+// agency's open referral counts, but is not named to the caller.
+TEST_F(ReferralDeskTest, TheSamePersonnummerFromAnotherAgencyIsATwinUnnamed) {
+  const v1::Referral first = Create(kHalmstad, SampleJointMapping());
+  v1::CreateReferralRequest again = SampleJointMapping();
+  again.mutable_referral()->mutable_participant()->set_pseudonym("laholm-7");
+  const absl::StatusOr<v1::Referral> second =
+      desk_.CreateReferral(kLaholm, again);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists)
+      << second.status();
+  EXPECT_THAT(second.status().message(), Not(HasSubstr(first.name())));
+  EXPECT_THAT(second.status().message(), HasSubstr("another organisation"));
+}
+
+TEST_F(ReferralDeskTest, ARetriedCreateIsNoSecondReferral) {
+  v1::CreateReferralRequest request = SampleActivityReferral();
+  request.set_request_id("retry-twin");
+  const v1::Referral first = Create(kHalmstad, request);
+  const absl::StatusOr<v1::Referral> again =
+      desk_.CreateReferral(kHalmstad, request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->name(), first.name());
+}
+
 TEST_F(ReferralDeskTest, ReusedRequestIdWithAnotherBodyIsRefused) {
   v1::CreateReferralRequest request = SampleActivityReferral();
   request.set_request_id("reused");

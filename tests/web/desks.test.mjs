@@ -413,7 +413,7 @@ test('a change arriving while the agency fills in a form keeps what was typed', 
 test('the provider declines with a coded reason and adds a cohort', async () => {
   requirePrerequisites();
   const {agency, provider} = state;
-  const referral = await sendActivity(agency, provider, 'eb-2026-0044');
+  const referral = await sendActivity(agency, provider, 'eb-2026-0045');
   const card = `.offer[data-referral="${referral}"]`;
   await provider.click(`${card} details > summary`);
   await provider.click(`${card} .decline-form button[type="submit"]`);
@@ -436,6 +436,33 @@ test('the provider declines with a coded reason and adds a cohort', async () => 
   await provider.click(`${cohortForm} button[type="submit"]`);
   await provider.waitForSelector('#capacity-notice .notice.ok');
   assert.equal(await provider.$$eval('#capacity-list [data-cohort]', (els) => els.length), cohorts + 1);
+});
+
+test('a second open referral of one participant asks the agency why', async () => {
+  requirePrerequisites();
+  const {agency, provider} = state;
+  const first = await sendActivity(agency, provider, 'eb-2026-0046');
+  await agency.check('input[name="kind"][value="activity"]');
+  await agency.selectOption('select[name="activityType"]', 'halsosam');
+  await agency.fill('input[name="pseudonym"]', 'eb-2026-0046');
+  await agency.fill('input[name="age"]', '35');
+  await agency.fill('input[name="kommun"]', '1381');
+  assert.equal(await agency.isVisible('#second-reason'), false);
+  await agency.click('#referral-submit');
+  await agency.waitForSelector('#form-notice .notice.error');
+  assert.match(await agency.textContent('#form-notice'), new RegExp(first));
+  // The reason field appears, with the focus in it.
+  await agency.waitForSelector('#second-reason textarea', {state: 'visible'});
+  assert.equal(await agency.evaluate(() => document.activeElement.name), 'secondReason');
+  await agency.keyboard.type('Byter till kvällsgruppen efter ny anställning');
+  await agency.click('#referral-submit');
+  await agency.waitForSelector('#form-notice .notice.ok');
+  const second = await agency.getAttribute('#form-notice a[data-referral]', 'data-referral');
+  assert.notEqual(second, first);
+  const anna = await world.apiAs('dev:anna');
+  const made = await anna.call('ReferralService', 'GetReferral', {name: second});
+  assert.equal(made.body.secondReferralReason, 'Byter till kvällsgruppen efter ny anställning');
+  await axeCheck(agency, 'the agency form asking why a second referral');
 });
 
 test('no page broke the Content-Security-Policy or threw', () => {

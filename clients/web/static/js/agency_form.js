@@ -156,11 +156,19 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
   const pnr = textField({label: t('agency.participant.pnr'), name: 'pnr',
     field: 'referral.participant.personal_identity_number',
     hint: t('agency.participant.pnr.hintOptional')});
+  // Shown when the broker says the participant already has an open
+  // referral to the same activity (ALREADY_EXISTS): the reason lets a
+  // second one through, and is kept with it.
+  const secondReason = textField({label: t('agency.participant.secondReason'), name: 'secondReason',
+    field: 'referral.second_referral_reason', textarea: true, hint: t('agency.participant.secondReason.hint')});
+  secondReason.id = 'second-reason';
+  secondReason.hidden = true;
   const participant = h('fieldset', {dataset: {kinds: PERSONAL_KINDS, field: 'referral.participant'}},
     h('legend', null, t('agency.participant.legend')),
     textField({label: t('agency.participant.pseudonym'), name: 'pseudonym', required: true,
       field: 'referral.participant.pseudonym', hint: t('agency.participant.pseudonym.hint')}),
     pnr,
+    secondReason,
     h('p', {class: 'hint'}, t('agency.participant.attrs.hint')),
     h('div', {class: 'grid-2'},
       textField({label: t('agency.participant.age'), name: 'age', inputmode: 'numeric', cls: 'short',
@@ -250,6 +258,10 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
       onCreated(created, form);
     } catch (err) {
       showRpcError(form, err, noticeEl, notice);
+      if (err.code === 'already_exists' && secondReason.hidden) {
+        secondReason.hidden = false;
+        $('textarea', secondReason).focus();
+      }
     } finally {
       button.disabled = false;
     }
@@ -325,6 +337,7 @@ function collect(form, kind, region) {
   // The participant.
   const A = 'referral.participant.attributes';
   const participant = {pseudonym: v('pseudonym'), attributes: {}};
+  if (v('secondReason')) referral.secondReferralReason = v('secondReason');
   err('referral.participant.pseudonym', checkPseudonym(participant.pseudonym));
   const pnr = v('pnr');
   if (pnr) {

@@ -141,6 +141,8 @@ export const en = {
   'agency.participant.legend': 'Participant',
   'participant.reference': 'The participant’s reference',
   'participant.languages': 'Languages',
+  'agency.participant.secondReason': 'Why a second referral',
+  'agency.participant.secondReason.hint': 'The participant already has an open referral to the same activity. Say why another is needed; the reason is kept with the referral and in the audit trail.',
   'agency.participant.pseudonym': 'Your reference for the participant',
   'agency.participant.pseudonym.hint': 'A pseudonym from your own system, 4–64 characters. Never a personnummer or a name.',
   'agency.participant.pnr': 'Personnummer or samordningsnummer',

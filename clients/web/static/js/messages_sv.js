@@ -153,6 +153,8 @@ export const sv = {
   'agency.participant.legend': 'Deltagare',
   'participant.reference': 'Deltagarens referens',
   'participant.languages': 'Språk',
+  'agency.participant.secondReason': 'Skäl till en andra remiss',
+  'agency.participant.secondReason.hint': 'Deltagaren har redan en öppen remiss till samma aktivitet. Skriv varför en till behövs; skälet sparas med remissen och i loggen.',
   'agency.participant.pseudonym': 'Er referens för deltagaren',
   'agency.participant.pseudonym.hint': 'En pseudonym ur ert eget system, 4–64 tecken. Aldrig personnummer eller namn.',
   'agency.participant.pnr': 'Personnummer eller samordningsnummer',
