@@ -416,12 +416,12 @@ absl::StatusOr<v1::OutcomeReport> CoordinatorDesk::GetOutcomeReport(
     RETURN_IF_ERROR(ValidateCode("activity_type", request.activity_type()));
   }
   // Every referral of the region, newest first, page by page.
-  std::vector<v1::Referral> referrals;
+  std::vector<ReferralRecord> referrals;
   ListQuery query{.regions = {region}, .page_size = 1000, .scan_limit = 1000};
   do {
     ASSIGN_OR_RETURN(const ListPage page, keeper_->List(query));
     for (const ReferralRecord& record : page.records) {
-      referrals.push_back(record.referral);
+      referrals.push_back(record);
     }
     query.before_id = page.resume_before_id;
   } while (!query.before_id.empty() &&

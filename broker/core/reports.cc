@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -89,18 +90,41 @@ std::vector<v1::ResponseTimeRow> ResponseTimes(
   return rows;
 }
 
-v1::OutcomeReport OutcomeReportOf(const std::vector<v1::Referral>& referrals,
+v1::OutcomeReport OutcomeReportOf(const std::vector<ReferralRecord>& records,
                                   absl::CivilDay from, absl::CivilDay to,
                                   const std::string& activity_type,
                                   absl::TimeZone zone) {
   const auto day_of = [&](const google::protobuf::Timestamp& t) {
     return absl::ToCivilDay(ToAbslTime(t), zone);
   };
+  const auto in_period = [&](const google::protobuf::Timestamp& t) {
+    const absl::CivilDay day = day_of(t);
+    return from <= day && day <= to;
+  };
   std::map<std::tuple<int, std::string>, v1::OutcomeCount> counts;
+  // The people counted in each row, by audit subject.
+  std::map<std::tuple<int, std::string>, std::set<std::string>> people;
   std::map<int, int> reasons;
   int followed_up = 0, positive = 0;
-  for (const v1::Referral& referral : referrals) {
+  v1::ImpulseCounts impulses;
+  for (const ReferralRecord& record : records) {
+    const v1::Referral& referral = record.referral;
     if (!activity_type.empty() && ActivityTypeFor(referral) != activity_type) {
+      continue;
+    }
+    if (referral.has_impulse()) {
+      if (in_period(referral.create_time())) {
+        impulses.set_received(impulses.received() + 1);
+      }
+      for (const v1::Transition& t : referral.history()) {
+        if (!in_period(t.time())) continue;
+        if (t.action() == v1::ACTION_START) {
+          impulses.set_started(impulses.started() + 1);
+        } else if (t.action() == v1::ACTION_EXIT ||
+                   t.action() == v1::ACTION_COMPLETE) {
+          impulses.set_ended(impulses.ended() + 1);
+        }
+      }
       continue;
     }
     std::optional<absl::CivilDay> started, ended;
@@ -123,7 +147,10 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<v1::Referral>& referrals,
     v1::OutcomeCount& count = counts[{gender, band}];
     count.set_gender(gender);
     count.set_age_band(band);
-    count.set_participants(count.participants() + 1);
+    if (record.audit_subject.empty() ||
+        people[{gender, band}].insert(record.audit_subject).second) {
+      count.set_participants(count.participants() + 1);
+    }
     if (*started >= from) count.set_starts(count.starts() + 1);
     bool exited_in_period = false;
     for (const v1::Transition* exit : exits) {
@@ -171,6 +198,10 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<v1::Referral>& referrals,
   }
   absl::StrAppend(&csv, "\nfollowed_up;followed_up_positive\n", followed_up,
                   ";", positive, "\n");
+  absl::StrAppend(&csv, "\nimpulses_received;impulses_started;impulses_ended\n",
+                  impulses.received(), ";", impulses.started(), ";",
+                  impulses.ended(), "\n");
+  *report.mutable_impulses() = impulses;
   report.set_csv(std::move(csv));
   return report;
 }

@@ -15,6 +15,7 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "broker/core/referral_repository.h"
 #include "slussen/v1/coordinator_service.pb.h"
 #include "slussen/v1/deadline.pb.h"
 #include "slussen/v1/referral.pb.h"
@@ -43,8 +44,11 @@ std::vector<slussen::v1::ResponseTimeRow> ResponseTimes(
 // same as CSV; and of the exits in the period, those followed up (the
 // ACTION_RECORD_FOLLOW_UP some 90 days on) and of them those in work
 // (or own business), studies or an AF programme.
+// Participants are people: referrals with one audit subject count once per
+// row. Impulses carry no person: they are counted apart (received,
+// started, ended in the period), never as participants.
 slussen::v1::OutcomeReport OutcomeReportOf(
-    const std::vector<slussen::v1::Referral>& referrals, absl::CivilDay from,
+    const std::vector<ReferralRecord>& referrals, absl::CivilDay from,
     absl::CivilDay to, const std::string& activity_type, absl::TimeZone zone);
 
 }  // namespace slussen::core

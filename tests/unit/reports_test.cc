@@ -106,24 +106,31 @@ TEST(ReportsTest, TimePausedForTheParticipantIsNotCounted) {
   EXPECT_EQ(rows[0].median().seconds(), 6 * 3600) << "30 h less 24 h";
 }
 
-v1::Referral Participant(v1::Gender gender, int age, const std::string& type) {
-  v1::Referral r;
+// A referral of a new participant (an audit subject of its own), or of
+// `person` when given.
+ReferralRecord Participant(v1::Gender gender, int age, const std::string& type,
+                           const std::string& person = "") {
+  static int people = 0;
+  ReferralRecord record;
+  record.audit_subject =
+      person.empty() ? absl::StrCat("person-", ++people) : person;
+  v1::Referral& r = record.referral;
   r.mutable_activity()->set_activity_type(type);
   r.mutable_participant()->mutable_attributes()->set_gender(gender);
   r.mutable_participant()->mutable_attributes()->set_age_years(age);
-  return r;
+  return record;
 }
 
-void Add(v1::Referral& r, v1::Action action, absl::Time at,
+void Add(ReferralRecord& record, v1::Action action, absl::Time at,
          std::vector<v1::OutcomeReason> reasons = {}) {
-  v1::Transition* t = r.add_history();
+  v1::Transition* t = record.referral.add_history();
   t->set_action(action);
   *t->mutable_time() = ToProtoTimestamp(at);
   for (v1::OutcomeReason reason : reasons) t->add_outcome_reasons(reason);
 }
 
 TEST(ReportsTest, OutcomeReportCountsTakingPartStartsAndExits) {
-  std::vector<v1::Referral> referrals;
+  std::vector<ReferralRecord> referrals;
   // Started before the period, exited in it to work.
   referrals.push_back(Participant(v1::GENDER_FEMALE, 34, "halsosam"));
   Add(referrals.back(), v1::ACTION_START, Day(9, 1));
@@ -183,6 +190,59 @@ TEST(ReportsTest, OutcomeReportCountsTakingPartStartsAndExits) {
   for (const v1::OutcomeCount& c : all.counts())
     participants += c.participants();
   EXPECT_EQ(participants, 4);
+}
+
+TEST(ReportsTest, ParticipantsArePeopleAndImpulsesAreCountedApart) {
+  std::vector<ReferralRecord> referrals;
+  // One woman, referred twice in the period (a second activity after the
+  // first): one participant, two starts.
+  referrals.push_back(
+      Participant(v1::GENDER_FEMALE, 34, "halsosam", "subject-anna"));
+  Add(referrals.back(), v1::ACTION_START, Day(11, 2));
+  Add(referrals.back(), v1::ACTION_EXIT, Day(11, 9));
+  referrals.push_back(
+      Participant(v1::GENDER_FEMALE, 34, "halsosam", "subject-anna"));
+  Add(referrals.back(), v1::ACTION_START, Day(11, 16));
+  // Two erased referrals: their people are no longer known, each counts.
+  referrals.push_back(Participant(v1::GENDER_MALE, 40, "halsosam", ""));
+  referrals.back().audit_subject.clear();
+  Add(referrals.back(), v1::ACTION_START, Day(11, 3));
+  referrals.push_back(referrals.back());
+  // Impulses: one made and taken up in the period, one made before it and
+  // ended in it, one made in it and still waiting.
+  for (int i = 0; i < 3; ++i) {
+    ReferralRecord impulse;
+    impulse.referral.mutable_impulse()->set_kommun_code("1380");
+    *impulse.referral.mutable_create_time() =
+        ToProtoTimestamp(i == 1 ? Day(10, 20) : Day(11, 4));
+    referrals.push_back(impulse);
+  }
+  Add(referrals[4], v1::ACTION_START, Day(11, 5));
+  Add(referrals[5], v1::ACTION_START, Day(10, 21));
+  Add(referrals[5], v1::ACTION_COMPLETE, Day(11, 6));
+
+  const v1::OutcomeReport report =
+      OutcomeReportOf(referrals, absl::CivilDay(2026, 11, 1),
+                      absl::CivilDay(2026, 11, 30), "", Stockholm());
+  ASSERT_EQ(report.counts_size(), 2);
+  EXPECT_EQ(report.counts(0).gender(), v1::GENDER_FEMALE);
+  EXPECT_EQ(report.counts(0).participants(), 1);
+  EXPECT_EQ(report.counts(0).starts(), 2);
+  EXPECT_EQ(report.counts(1).gender(), v1::GENDER_MALE);
+  EXPECT_EQ(report.counts(1).participants(), 2);
+  EXPECT_EQ(report.impulses().received(), 2);
+  EXPECT_EQ(report.impulses().started(), 1);
+  EXPECT_EQ(report.impulses().ended(), 1);
+  EXPECT_THAT(report.csv(),
+              HasSubstr("impulses_received;impulses_started;impulses_ended\n"
+                        "2;1;1\n"));
+  // An activity filter leaves the impulses out.
+  EXPECT_EQ(
+      OutcomeReportOf(referrals, absl::CivilDay(2026, 11, 1),
+                      absl::CivilDay(2026, 11, 30), "halsosam", Stockholm())
+          .impulses()
+          .received(),
+      0);
 }
 
 }  // namespace

@@ -337,6 +337,9 @@ test('a breached clock appears at the top of the coordinator worklist without re
   await coordinator.click('#outcomes-period button[type="submit"]');
   await coordinator.waitForSelector('#response-body table, #response-body .empty');
   await coordinator.waitForSelector('#outcomes-body table, #outcomes-body .empty');
+  // The impulse is counted apart: it carries no person.
+  assert.match(await coordinator.textContent('#outcomes-impulses'),
+    /^Impulser \(räknas inte som deltagare\): [1-9]\d* mottagna/);
   await axeCheck(coordinator, 'the coordinator desk with a breach');
   await screenshot(coordinator, 'coordinator-desk');
 });

@@ -258,12 +258,18 @@ async function showOutcomes(form) {
     replace($('#outcomes-notice'));
     const counts = report.counts || [];
     const reasons = report.exitReasons || [];
+    const impulses = report.impulses || {};
+    const impulseLine = (impulses.received || impulses.started || impulses.ended)
+      ? h('p', {id: 'outcomes-impulses'}, t('coord.outcomes.impulses',
+        {received: impulses.received || 0, started: impulses.started || 0, ended: impulses.ended || 0}))
+      : null;
     if (!counts.length && !reasons.length) {
-      replace(body, h('p', {class: 'empty'}, t('coord.outcomes.empty')));
+      replace(body, h('p', {class: 'empty'}, t('coord.outcomes.empty')), impulseLine);
       return;
     }
     replace(body,
       h('p', null, t('coord.outcomes.followed', {n: report.followedUp || 0, positive: report.followedUpPositive || 0})),
+      impulseLine,
       h('div', {class: 'table-wrap'}, h('table', {id: 'outcomes-table'},
         h('caption', null, `${t('coord.outcomes.h2')} ${from} – ${to}`),
         h('thead', null, h('tr', null,

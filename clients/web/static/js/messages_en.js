@@ -357,6 +357,7 @@ export const en = {
   'coord.outcomes.activity': 'Activity',
   'coord.outcomes.show': 'Show outcomes',
   'coord.outcomes.followed': ({n, positive}) => `Followed up 90 days after exit: ${n}, of whom ${positive} in work, studies or an AF programme.`,
+  'coord.outcomes.impulses': ({received, started, ended}) => `Impulses (not counted as participants): ${received} received, ${started} taken up, ${ended} ended in the period.`,
   'coord.outcomes.reasons': 'Exit reasons',
   'coord.outcomes.chart': 'Exit reasons, count',
   'coord.outcomes.empty': 'No participants in the period.',

@@ -377,6 +377,7 @@ export const sv = {
   'coord.outcomes.activity': 'Aktivitet',
   'coord.outcomes.show': 'Visa utfall',
   'coord.outcomes.followed': ({n, positive}) => `Följda 90 dagar efter avslut: ${n}, varav ${positive} i arbete, studier eller program hos AF.`,
+  'coord.outcomes.impulses': ({received, started, ended}) => `Impulser (räknas inte som deltagare): ${received} mottagna, ${started} påbörjade, ${ended} avslutade under perioden.`,
   'coord.outcomes.reasons': 'Avslutsorsaker',
   'coord.outcomes.chart': 'Avslutsorsaker, antal',
   'coord.outcomes.empty': 'Inga deltagare under perioden.',
