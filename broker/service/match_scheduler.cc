@@ -1,5 +1,9 @@
 #include "broker/service/match_scheduler.h"
 
+#include <algorithm>
+#include <map>
+#include <vector>
+
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/names.h"
@@ -18,6 +22,17 @@ std::string LockKey(const std::string& region) {
 
 std::string DirtyKey(const std::string& region) {
   return absl::StrCat(store::keys::Region(region), "matching:dirty");
+}
+
+// Extends the lease (ARGV[2] ms) only if this holder still has it.
+const store::RedisScript& RenewScript() {
+  static const store::RedisScript* const kScript = new store::RedisScript(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+)lua");
+  return *kScript;
 }
 
 // Deletes the lock only if this holder still has it.
@@ -49,6 +64,7 @@ MatchScheduler::~MatchScheduler() { Stop(); }
 
 void MatchScheduler::Start() {
   thread_ = std::thread([this] { Loop(); });
+  renewer_ = std::thread([this] { RenewLeases(); });
 }
 
 void MatchScheduler::Stop() {
@@ -57,6 +73,34 @@ void MatchScheduler::Stop() {
     stopping_ = true;
   }
   if (thread_.joinable()) thread_.join();
+  if (renewer_.joinable()) renewer_.join();
+}
+
+void MatchScheduler::RenewLeases() {
+  const std::string ms =
+      absl::StrCat(absl::ToInt64Milliseconds(options_.lock_ttl));
+  while (true) {
+    std::map<std::string, std::string> leases;
+    {
+      absl::MutexLock lock(&mu_);
+      const auto stop = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+        return stopping_;
+      };
+      mu_.AwaitWithTimeout(absl::Condition(&stop), options_.lock_ttl / 3);
+      if (stopping_) return;
+      leases = leases_;
+    }
+    for (const auto& [region, token] : leases) {
+      (void)pool_->Eval(RenewScript(), {LockKey(region)}, {token, ms});
+    }
+  }
+}
+
+void MatchScheduler::LookAgainAt(const std::string& region, absl::Time when) {
+  absl::MutexLock lock(&mu_);
+  const auto [it, added] = look_again_.emplace(region, when);
+  if (!added && when < it->second) it->second = when;
+  look_again_changed_ = true;  // the loop's wait may end sooner now
 }
 
 void MatchScheduler::Trigger(const std::string& region) {
@@ -76,11 +120,24 @@ void MatchScheduler::RunLocked(const std::string& region) {
     return;
   }
   if (locked->is_nil()) {
-    // Someone else is matching this region: have them go round again.
-    (void)pool_->Command(
-        {"SET", DirtyKey(region), "1", "PX",
-         absl::StrCat(absl::ToInt64Milliseconds(options_.lock_ttl))});
+    // Someone else is matching this region: have them go round again, and
+    // look again when their lease runs out, in case they died holding it.
+    // (The mark outlives a lease: a long pass reads it at its end.)
+    const absl::StatusOr<std::vector<store::RedisValue>> marked =
+        pool_->Pipeline({{"SET", DirtyKey(region), "1", "PX",
+                          absl::StrCat(absl::ToInt64Milliseconds(
+                              options_.full_sweep_interval))},
+                         {"PTTL", LockKey(region)}});
+    absl::Duration left = options_.lock_ttl;
+    if (marked.ok() && (*marked)[1].integer >= 0) {
+      left = std::min(left, absl::Milliseconds((*marked)[1].integer));
+    }
+    LookAgainAt(region, absl::Now() + left + absl::Milliseconds(10));
     return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    leases_[region] = token;
   }
   for (int round = 0; round < kMaxRounds; ++round) {
     (void)pool_->Command({"DEL", DirtyKey(region)});
@@ -104,6 +161,11 @@ void MatchScheduler::RunLocked(const std::string& region) {
     const absl::StatusOr<store::RedisValue> dirty =
         pool_->Command({"EXISTS", DirtyKey(region)});
     if (pass->lost_races == 0 && dirty.ok() && dirty->integer == 0) break;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    const auto it = leases_.find(region);
+    if (it != leases_.end() && it->second == token) leases_.erase(it);
   }
   (void)pool_->Eval(UnlockScript(), {LockKey(region)}, {token});
   // Marked dirty between the last look and the unlock: go round once more.
@@ -140,11 +202,25 @@ void MatchScheduler::Loop() {
     {
       absl::MutexLock lock(&mu_);
       const auto wake = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !dirty_.empty();
+        return stopping_ || !dirty_.empty() || look_again_changed_;
       };
-      mu_.AwaitWithDeadline(absl::Condition(&wake), next_sweep);
+      absl::Time deadline = next_sweep;
+      for (const auto& [region, when] : look_again_) {
+        deadline = std::min(deadline, when);
+      }
+      mu_.AwaitWithDeadline(absl::Condition(&wake), deadline);
       if (stopping_) return;
+      look_again_changed_ = false;
       regions.swap(dirty_);
+      const absl::Time now = absl::Now();
+      for (auto it = look_again_.begin(); it != look_again_.end();) {
+        if (it->second > now) {
+          ++it;
+          continue;
+        }
+        regions.insert(it->first);
+        it = look_again_.erase(it);
+      }
     }
     if (absl::Now() >= next_sweep) {
       const bool full = absl::Now() >= next_full_sweep;

@@ -4,11 +4,14 @@
 //
 // RunNow runs a region's pass in the calling thread, so that the answer to
 // the call that caused it already shows its effect; if another thread or
-// replica is running that region (a lock in Redis, with a time limit so a
-// crashed replica cannot hold it), it marks the region dirty instead and
-// the running pass goes round again. Trigger leaves the pass to the
-// background thread. Passes never overlap on one region, which only saves
-// work: every decision is checked atomically when written.
+// replica is running that region (a lease in Redis), it marks the region
+// dirty instead, so that the running pass goes round again, and looks
+// again itself when the lease runs out: a replica that died holding it, or
+// whose lease a failover carried to the new primary, delays the region by
+// at most the lease (a second), not until the next full sweep. A lease is
+// renewed while its pass runs. Trigger leaves the pass to the background
+// thread. Passes rarely overlap on one region, which only saves work:
+// every decision is checked atomically when written.
 //
 //   MatchScheduler scheduler(&matchmaker, &pool);
 //   scheduler.Start();
@@ -18,6 +21,7 @@
 #ifndef SLUSSEN_BROKER_SERVICE_MATCH_SCHEDULER_H_
 #define SLUSSEN_BROKER_SERVICE_MATCH_SCHEDULER_H_
 
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -38,8 +42,10 @@ class MatchScheduler {
     // How often every region with waiting referrals is matched even when
     // nothing said so (a replica that crashed before its pass).
     absl::Duration full_sweep_interval = absl::Seconds(60);
-    // How long a replica may hold a region's lock.
-    absl::Duration lock_ttl = absl::Seconds(30);
+    // How long a region's lease lasts unless renewed; a pass renews it
+    // every third of that. A replica that dies holding it blocks the
+    // region for at most this long.
+    absl::Duration lock_ttl = absl::Seconds(1);
   };
 
   // All must outlive the scheduler.
@@ -47,7 +53,8 @@ class MatchScheduler {
                  const core::Clock* clock, Options options);
   ~MatchScheduler();
 
-  // Starts the background thread; Stop (or the destructor) ends it.
+  // Starts the background threads (passes, lease renewal); Stop (or the
+  // destructor) ends them.
   void Start();
   void Stop();
 
@@ -58,8 +65,13 @@ class MatchScheduler {
 
  private:
   void Loop();
-  // Passes over `region` while it stays dirty, under its lock.
+  // Renews the leases held, every third of their life, until stopped.
+  void RenewLeases();
+  // Passes over `region` while it stays dirty, under its lease.
   void RunLocked(const std::string& region);
+  // Has the background thread look at `region` again at `when` (the
+  // earliest of the times asked for).
+  void LookAgainAt(const std::string& region, absl::Time when);
   // Regions with holds due by now; with `waiting`, also those with
   // referrals waiting for capacity.
   std::set<std::string> RegionsWithWork(bool waiting);
@@ -70,8 +82,14 @@ class MatchScheduler {
   const Options options_;
   absl::Mutex mu_;
   std::set<std::string> dirty_ ABSL_GUARDED_BY(mu_);
+  // Regions to look at again, and when (another replica held the lease).
+  std::map<std::string, absl::Time> look_again_ ABSL_GUARDED_BY(mu_);
+  bool look_again_changed_ ABSL_GUARDED_BY(mu_) = false;
+  // The leases this replica holds: region -> token.
+  std::map<std::string, std::string> leases_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
+  std::thread renewer_;
 };
 
 }  // namespace slussen::service

@@ -7,6 +7,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <set>
@@ -18,6 +19,9 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "broker/core/proto_time.h"
+#include "broker/service/match_scheduler.h"
+#include "broker/store/redis_client.h"
+#include "broker/store/redis_keys.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "slussen/v1/coordinator_service.grpc.pb.h"
@@ -461,6 +465,37 @@ TEST_F(MatchingE2eTest, TheLoserOfTwoAnswersHearsWhichWon) {
                                 : "was already declined by halsosam-halmstad "
                                   "(bo.samordnare) at "));
   }
+}
+
+// A replica killed while it held region 13's lease leaves the lease behind
+// for as long as it was given. A referral arriving then is matched by a
+// live replica when the lease runs out (a second), not at the next full
+// sweep a minute later (issue 16: "No stall after a crash").
+TEST_F(MatchingE2eTest, AReplicaThatDiedHoldingTheLeaseDelaysMatchingBriefly) {
+  store::RedisPool pool(harness_->redis_options());
+  const absl::Duration lease = service::MatchScheduler::Options().lock_ttl;
+  const absl::StatusOr<store::RedisValue> left = pool.Command(
+      {"SET", absl::StrCat(store::keys::Region("13"), "matching:lock"),
+       "a-replica-killed-with-sigkill", "PX",
+       absl::StrCat(absl::ToInt64Milliseconds(lease))});
+  ASSERT_TRUE(left.ok()) << left.status();
+  const absl::Time arrived = absl::Now();
+  const v1::Referral referral = Refer(0);
+  absl::Time offered = absl::InfiniteFuture();
+  // Generous for a busy machine; a dead lease used to hold the region for
+  // 30 s and the waiting referral until the full sweep.
+  while (absl::Now() < arrived + absl::Seconds(10)) {
+    if (Get(referral.name()).state() == v1::REFERRAL_STATE_OFFERED) {
+      offered = absl::Now();
+      break;
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_NE(offered, absl::InfiniteFuture())
+      << "not offered within 10 s of arriving under a dead replica's lease";
+  std::cout << "offered " << absl::FormatDuration(offered - arrived)
+            << " after arriving under a lease of "
+            << absl::FormatDuration(lease) << "\n";
 }
 
 TEST_F(MatchingE2eTest, AReferralNoOfferingAdmitsIsRejectedWithTheRule) {
