@@ -249,6 +249,16 @@ async function showDetail(name, {keepFocus = false} = {}) {
     notice(host, 'error', err);
     return;
   }
+  // Unchanged since it was drawn (a live event about something else, or
+  // one already shown): only the queue position may have moved, so only
+  // that is drawn again, and a click on its forms is never lost to a redraw.
+  const shown = host.querySelector('section[data-referral]');
+  if (keepFocus && shown && shown.dataset.referral === r.name && host.dataset.etag === r.etag) {
+    const queue = $('#detail-queue', host);
+    if (queue) replace(queue, await queueBlock(r));
+    return;
+  }
+  host.dataset.etag = r.etag;
   delete host.dataset.editing;
   const heading = h('h3', {id: 'detail-heading', tabindex: '-1'}, t('agency.detail.h3', {id: shortId(r.name)}));
   const allowed = r.allowedActions || [];
@@ -258,7 +268,7 @@ async function showDetail(name, {keepFocus = false} = {}) {
     h('div', {id: 'detail-notice'}),
     referralFacts(r),
     person ? [h('h4', null, t('agency.participant.legend')), person] : null,
-    await queueBlock(r),
+    h('div', {id: 'detail-queue'}, await queueBlock(r)),
     historyTable(r),
     allowed.includes('ACTION_CANCEL') ? cancelForm(r) : null,
     allowed.includes('ACTION_WITHDRAW_CONSENT') ? withdrawForm(r) : null,
