@@ -84,7 +84,17 @@ void ApplyPlacementEffects(const ReferralRecord& read,
         }
         change.offer = std::move(offer);
       }
-      if (action == v1::ACTION_DECLINE || action == v1::ACTION_EXPIRE_OFFER) {
+      // "No capacity" says the published capacity was wrong, not that the
+      // referral does not fit: the unit closes at what it holds, and the
+      // referral waits, the offering still among its candidates for when
+      // the provider publishes capacity again. Any other decline, and an
+      // expiry, excludes the offering from now on.
+      const bool no_capacity =
+          action == v1::ACTION_DECLINE &&
+          transition.decline_reason() == v1::DECLINE_REASON_NO_CAPACITY;
+      delta.close = no_capacity;
+      if ((action == v1::ACTION_DECLINE && !no_capacity) ||
+          action == v1::ACTION_EXPIRE_OFFER) {
         after.add_excluded_offerings(offering);
       }
       if (action == v1::ACTION_ACCEPT) {
@@ -113,7 +123,7 @@ void ApplyPlacementEffects(const ReferralRecord& read,
     default:
       return;
   }
-  if (delta.held != 0 || delta.occupied != 0) {
+  if (delta.held != 0 || delta.occupied != 0 || delta.close) {
     change.capacity.push_back(delta);
   }
 }

@@ -4,7 +4,10 @@
 //
 //   OFFERED  --ACCEPT-->               offer ACCEPTED;   held -1, occupied +1
 //   OFFERED  --DECLINE/EXPIRE_OFFER--> offer DECLINED/EXPIRED; held -1; the
-//                                      offering is excluded from now on
+//                                      offering is excluded from now on,
+//                                      except after a NO_CAPACITY decline:
+//                                      then the unit closes at what it
+//                                      holds until capacity is published
 //   OFFERED  --CANCEL/WITHDRAW_CONSENT/REQUEUE--> offer WITHDRAWN; held -1
 //   ACCEPTED --CANCEL/WITHDRAW_CONSENT/REQUEUE--> occupied -1
 //   STARTED  --COMPLETE/EXIT/WITHDRAW_CONSENT-->  occupied -1 (places and

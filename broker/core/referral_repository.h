@@ -137,6 +137,10 @@ struct CapacityDelta {
   // The unit must have room (capacity - occupied - held > 0) before the
   // change: an offer taking a place. FAILED_PRECONDITION otherwise.
   bool require_room = false;
+  // After the change the unit's capacity is what it holds (occupied +
+  // held): the provider said it has no room (a NO_CAPACITY decline), so its
+  // published capacity was wrong. Its next PublishCapacity sets it again.
+  bool close = false;
 };
 
 // A deadline clock as stored, in its referral's region.

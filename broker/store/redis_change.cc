@@ -130,6 +130,11 @@ local function change(ops, base)
                         a[5])
     elseif name == 'HINCRBY' then
       redis.call('HINCRBY', key, a[2], a[3])
+    elseif name == 'HCLOSE' then
+      local v = redis.call('HMGET', key, a[2] .. 'occupied', a[2] .. 'held')
+      redis.call('HSET', key, a[2] .. 'cap',
+                 (tonumber(v[1]) or 0) + (tonumber(v[2]) or 0),
+                 a[2] .. 'closed', '1')
     elseif name == 'ZADD' then
       redis.call('ZADD', key, a[2], a[3])
     elseif name == 'ZREM' then
@@ -266,6 +271,11 @@ RedisChange& RedisChange::HDel(const std::string& key,
 RedisChange& RedisChange::HIncrBy(const std::string& key,
                                   const std::string& field, int64_t delta) {
   return Op({"HINCRBY", KeyIndex(key), field, absl::StrCat(delta)});
+}
+
+RedisChange& RedisChange::CloseUnit(const std::string& key,
+                                    const std::string& prefix) {
+  return Op({"HCLOSE", KeyIndex(key), prefix});
 }
 
 RedisChange& RedisChange::ZAdd(const std::string& key, const std::string& score,

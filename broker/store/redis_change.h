@@ -126,6 +126,11 @@ class RedisChange {
   RedisChange& WithdrawPrepared(const ClockKeys& clock);
   RedisChange& HIncrBy(const std::string& key, const std::string& field,
                        int64_t delta);
+  // Sets the capacity of the unit of hash `key` whose fields start with
+  // `prefix` to what it holds: <prefix>cap = <prefix>occupied +
+  // <prefix>held, as they are at this point of the writes, and marks it
+  // so (<prefix>closed = 1).
+  RedisChange& CloseUnit(const std::string& key, const std::string& prefix);
   RedisChange& ZAdd(const std::string& key, const std::string& score,
                     const std::string& member);
   RedisChange& ZRem(const std::string& key, const std::string& member);

@@ -74,13 +74,28 @@ absl::StatusOr<std::optional<Versioned<v1::Offering>>> DecodeOffering(
   if (!out.value.has_capacity()) return out;
   v1::Capacity& capacity = *out.value.mutable_capacity();
   constexpr char kWhole[] = "-";
+  // A unit a NO_CAPACITY decline closed (CloseUnit) holds what it held
+  // then, until the provider publishes capacity again.
+  const auto cap = [&](const std::string& unit, int published) {
+    int value = published;
+    if (fields.count(absl::StrCat(keys::Unit(unit), "closed")) == 0) {
+      return value;
+    }
+    const auto it = fields.find(absl::StrCat(keys::Unit(unit), "cap"));
+    if (it != fields.end()) (void)absl::SimpleAtoi(it->second, &value);
+    return value;
+  };
   switch (capacity.model_capacity_case()) {
     case v1::Capacity::kPlaces:
+      capacity.mutable_places()->set_total(
+          cap(kWhole, capacity.places().total()));
       capacity.mutable_places()->set_occupied(
           Counter(fields, kWhole, "occupied"));
       capacity.mutable_places()->set_held(Counter(fields, kWhole, "held"));
       break;
     case v1::Capacity::kCaseload:
+      capacity.mutable_caseload()->set_max_open_cases(
+          cap(kWhole, capacity.caseload().max_open_cases()));
       capacity.mutable_caseload()->set_open_cases(
           Counter(fields, kWhole, "occupied"));
       capacity.mutable_caseload()->set_held(Counter(fields, kWhole, "held"));
@@ -89,6 +104,7 @@ absl::StatusOr<std::optional<Versioned<v1::Offering>>> DecodeOffering(
       for (v1::Cohort& cohort :
            *capacity.mutable_cohorts()->mutable_cohorts()) {
         const std::string unit = IdOf(cohort.name());
+        cohort.set_max_size(cap(unit, cohort.max_size()));
         cohort.set_enrolled(Counter(fields, unit, "occupied"));
         cohort.set_held(Counter(fields, unit, "held"));
       }
@@ -429,8 +445,11 @@ absl::StatusOr<int64_t> RedisDirectoryStore::PublishCapacity(
                                  " took a place meanwhile; decide it instead"));
   }
   change.HSet(key, fields);
+  for (const auto& [unit, capacity] : plan.units) {
+    change.HDel(key, absl::StrCat(keys::Unit(unit), "closed"));
+  }
   for (const std::string& unit : plan.removed_units) {
-    for (const char* counter : {"cap", "occupied", "held"}) {
+    for (const char* counter : {"cap", "occupied", "held", "closed"}) {
       change.HDel(key, absl::StrCat(keys::Unit(unit), counter));
     }
   }

@@ -315,6 +315,7 @@ absl::Status CapacityInto(RedisChange& change, const std::string& region,
   if (delta.occupied != 0) {
     change.HIncrBy(key, unit + "occupied", delta.occupied);
   }
+  if (delta.close) change.CloseUnit(key, unit);
   return absl::OkStatus();
 }
 

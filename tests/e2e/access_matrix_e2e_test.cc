@@ -545,8 +545,10 @@ std::vector<Case> OfferServiceCases() {
        .changes_target = true,
        .call = NameCall(&v1::OfferService::NewStub,
                         &v1::OfferService::Stub::DeclineOffer, &Names::offer,
+                        // (Not NO_CAPACITY: that would close the unit
+                        // the next cases' referrals are offered.)
                         [](v1::DeclineOfferRequest& r) {
-                          r.set_reason(v1::DECLINE_REASON_NO_CAPACITY);
+                          r.set_reason(v1::DECLINE_REASON_NOT_ELIGIBLE);
                         }),
        .agency = kDeniedBoth,
        .provider = {OK, NOT_FOUND},

@@ -498,6 +498,63 @@ TEST_F(MatchingE2eTest, AReplicaThatDiedHoldingTheLeaseDelaysMatchingBriefly) {
             << absl::FormatDuration(lease) << "\n";
 }
 
+// "No capacity" says the published capacity was wrong, not that the
+// referral does not fit (issue 19): the declined cohort closes at what it
+// holds, the referral waits with Hälsosam still among its candidates, and
+// when Hälsosam publishes again it is offered a place there.
+TEST_F(MatchingE2eTest, ANoCapacityDeclineClosesTheCohortAndTheReferralWaits) {
+  const v1::Referral referral = Refer(0);
+  const std::vector<v1::Offer> held = HeldOffers();
+  ASSERT_EQ(held.size(), 1u);
+  v1::DeclineOfferRequest decline;
+  decline.set_name(held[0].name());
+  decline.set_reason(v1::DECLINE_REASON_NO_CAPACITY);
+  v1::Offer declined;
+  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
+                return offers_->DeclineOffer(c, decline, &declined);
+              }).ok());
+  v1::Referral waiting = Get(referral.name());
+  EXPECT_EQ(waiting.state(), v1::REFERRAL_STATE_QUEUED);
+  EXPECT_THAT(waiting.excluded_offerings(), ::testing::IsEmpty());
+
+  // The cohort holds what it holds: none. Nobody else is offered it.
+  v1::GetOfferingRequest get;
+  get.set_name(kOffering);
+  v1::Offering offering;
+  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
+                return directory_->GetOffering(c, get, &offering);
+              }).ok());
+  ASSERT_EQ(offering.capacity().cohorts().cohorts_size(), 2);
+  EXPECT_EQ(offering.capacity().cohorts().cohorts(0).max_size(), 0);
+  EXPECT_EQ(offering.capacity().cohorts().cohorts(1).max_size(), 12);
+  const v1::Referral next = Refer(1);
+  EXPECT_EQ(Get(next.name()).state(), v1::REFERRAL_STATE_QUEUED);
+
+  // Hälsosam publishes its cohorts again: the first in line is offered.
+  v1::PublishCapacityRequest publish;
+  publish.set_offering(kOffering);
+  for (const v1::Cohort& was : offering.capacity().cohorts().cohorts()) {
+    v1::Cohort* cohort =
+        publish.mutable_capacity()->mutable_cohorts()->add_cohorts();
+    cohort->set_name(was.name());
+    *cohort->mutable_start_date() = was.start_date();
+    cohort->set_min_size(was.min_size());
+    cohort->set_max_size(12);
+  }
+  v1::Offering published;
+  const grpc::Status status = As(kHalsosam, [&](auto* c) {
+    return directory_->PublishCapacity(c, publish, &published);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(published.capacity().cohorts().cohorts(0).max_size(), 12);
+  bool offered = false;
+  for (int i = 0; i < 100 && !offered; ++i) {
+    offered = Get(referral.name()).state() == v1::REFERRAL_STATE_OFFERED;
+    if (!offered) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_TRUE(offered) << "not offered again after the new capacity";
+}
+
 TEST_F(MatchingE2eTest, AReferralNoOfferingAdmitsIsRejectedWithTheRule) {
   v1::CreateReferralRequest request = SampleActivityReferral("13");
   request.mutable_referral()

@@ -171,12 +171,16 @@ Versioned<v1::Offering> InMemoryDirectoryRepository::Read(
   switch (capacity.model_capacity_case()) {
     case v1::Capacity::kPlaces: {
       const auto unit = counters("-");
+      if (unit.closed) capacity.mutable_places()->set_total(unit.capacity);
       capacity.mutable_places()->set_occupied(unit.occupied);
       capacity.mutable_places()->set_held(unit.held);
       break;
     }
     case v1::Capacity::kCaseload: {
       const auto unit = counters("-");
+      if (unit.closed) {
+        capacity.mutable_caseload()->set_max_open_cases(unit.capacity);
+      }
       capacity.mutable_caseload()->set_open_cases(unit.occupied);
       capacity.mutable_caseload()->set_held(unit.held);
       break;
@@ -185,6 +189,7 @@ Versioned<v1::Offering> InMemoryDirectoryRepository::Read(
       for (v1::Cohort& cohort :
            *capacity.mutable_cohorts()->mutable_cohorts()) {
         const auto unit = counters(IdOf(cohort.name()));
+        if (unit.closed) cohort.set_max_size(unit.capacity);
         cohort.set_enrolled(unit.occupied);
         cohort.set_held(unit.held);
       }

@@ -140,6 +140,10 @@ absl::StatusOr<int64_t> InMemoryReferralRepository::Apply(
     Unit& unit = units_[{delta.offering, delta.unit}];
     unit.held += delta.held;
     unit.occupied += delta.occupied;
+    if (delta.close) {
+      unit.capacity = unit.occupied + unit.held;
+      unit.closed = true;
+    }
   }
   return it->second.version;
 }
@@ -310,7 +314,8 @@ InMemoryReferralRepository::UnitCounters InMemoryReferralRepository::Counters(
   if (it == units_.end()) return {};
   return {.capacity = it->second.capacity,
           .occupied = it->second.occupied,
-          .held = it->second.held};
+          .held = it->second.held,
+          .closed = it->second.closed};
 }
 
 absl::Status InMemoryReferralRepository::PublishUnits(
@@ -338,6 +343,7 @@ absl::Status InMemoryReferralRepository::PublishUnits(
   }
   for (const auto& [unit, capacity] : units) {
     units_[{offering, unit}].capacity = capacity;
+    units_[{offering, unit}].closed = false;
   }
   for (const std::string& unit : removed) units_.erase({offering, unit});
   return absl::OkStatus();

@@ -82,6 +82,9 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
     int capacity = 0;
     int occupied = 0;
     int held = 0;
+    // A NO_CAPACITY decline closed it at what it holds (CapacityDelta::close)
+    // until capacity is published again.
+    bool closed = false;
   };
   UnitCounters Counters(const std::string& offering,
                         const std::string& unit) const;
@@ -115,6 +118,7 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
     int capacity = 0;
     int occupied = 0;
     int held = 0;
+    bool closed = false;
   };
   // (offering, unit) -> counters.
   std::map<std::pair<std::string, std::string>, Unit> units_

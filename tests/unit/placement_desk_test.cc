@@ -514,6 +514,26 @@ TEST_F(PlacementDeskTest, AcceptAfterTheHoldRanOutIsRefusedBeforeTheSweep) {
   EXPECT_EQ(CapacityOf(kPlaces).places().held(), 0);
 }
 
+// "No capacity": the provider's published capacity was wrong. The unit
+// closes at what it holds, the referral waits for that offering still, and
+// publishing capacity opens the unit again.
+TEST_F(PlacementDeskTest, ANoCapacityDeclineClosesTheUnitNotTheOffering) {
+  const ReferralRecord offered = Offered();
+  ASSERT_TRUE(
+      Decline(offered.referral.current_offer(), v1::DECLINE_REASON_NO_CAPACITY)
+          .ok());
+  const ReferralRecord waiting = Stored(offered);
+  EXPECT_EQ(waiting.referral.state(), v1::REFERRAL_STATE_QUEUED);
+  EXPECT_THAT(waiting.referral.excluded_offerings(), IsEmpty());
+  EXPECT_EQ(CapacityOf(kPlaces).places().total(), 0);
+  EXPECT_EQ(CapacityOf(kPlaces).places().held(), 0);
+
+  v1::Capacity places;
+  places.mutable_places()->set_total(2);
+  ASSERT_TRUE(Publish(kPlaces, places).ok());
+  EXPECT_EQ(CapacityOf(kPlaces).places().total(), 2);
+}
+
 TEST_F(PlacementDeskTest, DeclineBeforeExpiryRecordsWhoAndWhyAndFrees) {
   const ReferralRecord offered = Offered();
   const std::string offer = offered.referral.current_offer();
