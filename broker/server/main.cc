@@ -32,6 +32,7 @@
 #include "broker/core/status_macros.h"
 #include "broker/service/broker_server.h"
 #include "broker/service/json_log.h"
+#include "broker/service/program_usage.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC address to listen on, host:port (port 0 picks one)");
@@ -213,12 +214,14 @@ absl::StatusOr<std::optional<slussen::service::TlsMaterial>> ReadTlsFlags() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "slussen: the referral and matching broker.\n"
+  slussen::service::SetProgramUsage(
+      "slussen", "broker/server/main.cc",
+      "the referral and matching broker.\n"
       "Flags may also be set as SLUSSEN_<FLAG> environment variables.\n"
       "Example: slussen --listen=127.0.0.1:50051 --redis=unix:var/redis.sock "
       "--pnr_key_file=var/pnr.key");
   if (!ApplyEnvironment()) return 2;
+  slussen::service::AcceptShortHelp(argc, argv);
   absl::ParseCommandLine(argc, argv);
 
   LogLevel level;

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "broker/service/json_log.h"
+#include "broker/service/program_usage.h"
 #include "clients/web/gateway.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8080",
@@ -144,11 +145,13 @@ absl::Status Positive(absl::string_view flag, int value) {
 extern char** environ;
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "slussen-web: the HTTP front door of Slussen (Connect JSON, live "
+  slussen::service::SetProgramUsage(
+      "slussen-web", "clients/web/web_main.cc",
+      "the HTTP front door of Slussen (Connect JSON, live "
       "events, the web desks).\nFlags may also be set as SLUSSEN_WEB_<FLAG> "
       "environment variables.\n");
   if (!ApplyEnvironment(environ)) return 2;
+  slussen::service::AcceptShortHelp(argc, argv);
   absl::ParseCommandLine(argc, argv);
   LogLevel level;
   if (!slussen::service::ParseLogLevel(absl::GetFlag(FLAGS_log_level),
