@@ -63,6 +63,11 @@ local function parse(first, last)
   end
   return ops
 end
+-- The type of key each write needs (or none yet).
+local write_kinds = {HSET = 'hash', HDEL = 'hash', HINCRBY = 'hash',
+                     HCLOSE = 'hash', CLOCKW = 'hash', ZADD = 'zset',
+                     ZREM = 'zset', SADD = 'set', SREM = 'set',
+                     XADD = 'stream', AUDIT = 'stream'}
 local function change(ops, base)
   for _, op in ipairs(ops) do
     local name, a = op[1], op[2]
@@ -113,6 +118,25 @@ local function change(ops, base)
     elseif (name == 'HSET' or name == 'XADD') and #a < 3 then
       return redis.error_reply('ERR change: ' .. name .. ' of ' ..
                                KEYS[base + tonumber(a[1])] .. ' has no fields')
+    end
+    -- A write Redis would refuse (a key of another type, a counter that is
+    -- not an integer) must be found here: Redis does not roll a script
+    -- back, so failing midway would leave the change written in part.
+    local kind = write_kinds[name]
+    if kind then
+      local key = KEYS[base + tonumber(a[1])]
+      local have = redis.call('TYPE', key)['ok']
+      if have ~= 'none' and have ~= kind then
+        return redis.error_reply('ERR change: ' .. name .. ' of ' .. key ..
+                                 ', which holds a ' .. have)
+      end
+      if name == 'HINCRBY' then
+        local v = redis.call('HGET', key, a[2])
+        if v and not string.match(v, '^%-?%d+$') then
+          return redis.error_reply('ERR change: HINCRBY of ' .. key .. ' ' ..
+                                   a[2] .. ', which is not an integer')
+        end
+      end
     end
   end
   local ids = {}

@@ -716,23 +716,32 @@ TEST_F(RedisChangeTest, AWriteWithoutFieldsIsRefusedBeforeAnythingIsWritten) {
   }
 }
 
-// DISABLED: a bug. A write that Redis itself refuses (HINCRBY of a field
-// that is not an integer, a write to a key of another type) fails the script
-// after the writes before it were made, and Redis does not roll a script
-// back: the change is written in part, against "a change that passes is
-// written whole" (redis_change.h). Only data the broker did not write can
-// cause it, but the script does not check for it.
-TEST_F(RedisChangeTest, DISABLED_AWriteRedisRefusesMidwayLeavesNothingWritten) {
+// A write that Redis itself would refuse (HINCRBY of a field that is not
+// an integer, a write to a key of another type) would fail the script
+// after the writes before it, and Redis does not roll a script back. The
+// checks find it first: nothing is written. (Only data the broker did not
+// write can cause it.)
+TEST_F(RedisChangeTest, AWriteRedisWouldRefuseMidwayLeavesNothingWritten) {
   Seed();
   Redis({"HSET", kNewHash, "n", "not a number"});
+  Redis({"SET", kStream, "a string where a stream belongs"});
   const std::string before = Digest();
-  RedisChange change;
-  change.SAdd(kSet, "w")
+  RedisChange counter;
+  counter.SAdd(kSet, "w")
       .HIncrBy(kNewHash, "n", 1)
       .HSet(kHash, {{"version", "4"}});
-  EXPECT_FALSE(change.Apply(*pool_).ok());
+  absl::Status status = counter.Apply(*pool_).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal) << status;
+  EXPECT_THAT(status.message(), HasSubstr("not an integer"));
   EXPECT_EQ(Digest(), before);
   EXPECT_EQ(Redis({"SISMEMBER", kSet, "w"}).integer, 0);
+
+  RedisChange stream;
+  stream.SAdd(kSet, "w").XAdd(kStream, {{"type", "1"}});
+  status = stream.Apply(*pool_).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInternal) << status;
+  EXPECT_THAT(status.message(), HasSubstr("which holds a string"));
+  EXPECT_EQ(Digest(), before);
 }
 
 }  // namespace
