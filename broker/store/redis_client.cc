@@ -224,7 +224,37 @@ absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Connect() {
   return connection;
 }
 
+constexpr absl::Duration kSentinelRecheck = absl::Seconds(1);
+
+void RedisPool::RecheckSentinelPrimary() {
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (now < next_sentinel_check_) return;
+    next_sentinel_check_ = now + kSentinelRecheck;
+  }
+  // No answer: keep the connections; a failing one is dropped on use.
+  const absl::StatusOr<RedisAddress> primary = AskSentinels();
+  if (!primary.ok()) return;
+  std::vector<std::unique_ptr<Connection>> stale;
+  {
+    absl::MutexLock lock(&mu_);
+    sentinel_primary_ = primary->ToString();
+    for (auto it = idle_.begin(); it != idle_.end();) {
+      if ((*it)->where == sentinel_primary_) {
+        ++it;
+        continue;
+      }
+      stale.push_back(std::move(*it));
+      it = idle_.erase(it);
+      --open_;
+    }
+  }
+  // `stale` closes its connections here, outside the lock.
+}
+
 absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Acquire() {
+  if (!options_.sentinels.empty()) RecheckSentinelPrimary();
   {
     absl::MutexLock lock(&mu_);
     const auto available = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
@@ -254,6 +284,10 @@ absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Acquire() {
 
 void RedisPool::Release(std::unique_ptr<Connection> connection) {
   absl::MutexLock lock(&mu_);
+  if (!sentinel_primary_.empty() && connection->where != sentinel_primary_) {
+    --open_;
+    return;  // `connection` closes as it goes out of scope
+  }
   idle_.push_back(std::move(connection));
 }
 

@@ -182,6 +182,14 @@ class RedisPool {
   struct Connection;
 
   absl::StatusOr<std::unique_ptr<Connection>> Acquire();
+  // With Sentinels, at most once per kSentinelRecheck: asks them which
+  // server is the primary now, and closes the idle connections to any
+  // other. A broker cut off with the old primary would otherwise keep
+  // writing there after the partition heals, until the Sentinels demote it
+  // (some 10 s), and with wait_replicas 0 those writes are lost then.
+  void RecheckSentinelPrimary();
+  // Puts `connection` back, or closes it if it reaches a server the
+  // Sentinels no longer name as the primary.
   void Release(std::unique_ptr<Connection> connection);
   // Closes `connection` and every idle connection: they reach the same
   // server, which just failed.
@@ -227,6 +235,10 @@ class RedisPool {
   absl::Mutex mu_;
   std::vector<std::unique_ptr<Connection>> idle_ ABSL_GUARDED_BY(mu_);
   int open_ ABSL_GUARDED_BY(mu_) = 0;
+  // With Sentinels: the primary they named when last asked ("host:port";
+  // empty before), and when to ask again.
+  std::string sentinel_primary_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_sentinel_check_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 
   absl::Mutex cluster_mu_;
   // The pool of each node met, by "host:port"; kept for the pool's life.

@@ -210,5 +210,33 @@ TEST_F(SentinelFaultTest, AConnectionToADemotedPrimaryIsDroppedNotReused) {
       << "the READONLY connection was handed out again: " << second.status();
 }
 
+TEST_F(SentinelFaultTest, NoWriteGoesToAPrimaryTheSentinelsNoLongerName) {
+  // As after a partition heals: the Sentinels name another primary while
+  // the old one, cut off with this broker, still takes writes. The pool's
+  // idle connection to the old one must not carry the next write there
+  // (with wait_replicas 0 it would be lost when the old one is demoted):
+  // within a second of the Sentinels naming the new one, writes go to it.
+  RedisPool pool(Options(/*wait_replicas=*/0));
+  ASSERT_TRUE(pool.Command({"SET", "before", "1"}).ok());
+  absl::StatusOr<int> other_port = FreeLoopbackPort();
+  ASSERT_TRUE(other_port.ok()) << other_port.status();
+  std::unique_ptr<RedisServer> other = StartOnPort(*other_port);
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(sentinel_->Execute({"SENTINEL", "REMOVE", "slussen"}).ok());
+  ASSERT_TRUE(sentinel_
+                  ->Execute({"SENTINEL", "MONITOR", "slussen", "127.0.0.1",
+                             absl::StrCat(*other_port), "1"})
+                  .ok());
+  // The old primary is still a primary, and still answers.
+  ASSERT_TRUE(absl::StrContains(
+      primary_->Execute({"INFO", "replication"}).value_or(""), "role:master"));
+
+  absl::SleepFor(absl::Milliseconds(1100));  // the pool's recheck interval
+  ASSERT_TRUE(pool.Command({"SET", "after", "2"}).ok());
+  EXPECT_EQ(other->Execute({"GET", "after"}).value_or(""), "2");
+  EXPECT_EQ(primary_->Execute({"EXISTS", "after"}).value_or(""), "0")
+      << "the write went to the primary the Sentinels no longer name";
+}
+
 }  // namespace
 }  // namespace slussen::testing
