@@ -94,6 +94,16 @@ void PrintDetails(std::ostream& out, const v1::Referral& r) {
   }
   row("allowed actions",
       actions.empty() ? "none" : absl::StrJoin(actions, ", "));
+  if (r.state() == v1::REFERRAL_STATE_REJECTED) {
+    // Why, in words: the last rejection's reasons (also in the history).
+    for (auto t = r.history().rbegin(); t != r.history().rend(); ++t) {
+      if (t->action() != v1::ACTION_REJECT) continue;
+      row("why rejected", t->reasons().empty()
+                              ? std::string("not given")
+                              : absl::StrJoin(t->reasons(), "; "));
+      break;
+    }
+  }
   if (!r.history().empty()) out << "  history\n";
   for (const v1::Transition& t : r.history()) {
     out << absl::StrFormat(
@@ -105,6 +115,9 @@ void PrintDetails(std::ostream& out, const v1::Referral& r) {
             ? ""
             : absl::StrCat(" via gateway ", t.actor().via()),
         t.note().empty() ? "" : absl::StrCat(": ", t.note()));
+    for (const std::string& reason : t.reasons()) {
+      out << "        " << reason << "\n";
+    }
   }
 }
 

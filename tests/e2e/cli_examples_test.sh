@@ -46,6 +46,21 @@ grep -q 'outcome_reasons' "$TEST_TMP/err" || fail "the refused exit does not nam
 "${provider[@]}" referrals follow-up "$activity" --outcome=studies |
   grep -q "RECORD_FOLLOW_UP .*-> EXITED" || fail "the follow-up is not in the history"
 
+# A participant no offering admits: rejected, and `referrals get` says why
+# in words (the rule that excluded them), as JSON does.
+sed -e 's/"age_years": 41/"age_years": 66/' \
+  -e 's/"pseudonym": "lfc-hd-2026-0117"/"pseudonym": "lfc-hd-2026-0118"/' \
+  "$EXAMPLES/activity.json" >"$TEST_TMP/too-old.json"
+too_old=$("${ctl[@]}" referrals create --file="$TEST_TMP/too-old.json" --quiet) ||
+  fail "the too-old referral was refused"
+for _ in $(seq 50); do
+  "${ctl[@]}" referrals get "$too_old" >"$TEST_TMP/too-old.txt"
+  grep -q REJECTED "$TEST_TMP/too-old.txt" && break
+  sleep 0.1
+done
+grep -q "why rejected .*age 66 is outside 18..64" "$TEST_TMP/too-old.txt" ||
+  fail "referrals get does not say why it was rejected: $(cat "$TEST_TMP/too-old.txt")"
+
 expect_exit() {
   local want=$1
   shift
