@@ -1,6 +1,7 @@
 #include "broker/service/deadline_ticker.h"
 
 #include <atomic>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,60 @@ void DeadlineTicker::Start() {
 void DeadlineTicker::Stop() {
   if (!stopping_.HasBeenNotified()) stopping_.Notify();
   if (thread_.joinable()) thread_.join();
+  absl::MutexLock ticking(&tick_mu_);
+  {
+    absl::MutexLock lock(&pool_mu_);
+    helpers_stopping_ = true;
+  }
+  for (std::thread& helper : helpers_) helper.join();
+  helpers_.clear();
+}
+
+void DeadlineTicker::Help() {
+  uint64_t done = 0;
+  while (true) {
+    const std::function<void()>* work;
+    {
+      absl::MutexLock lock(&pool_mu_);
+      const auto ready = [&]() ABSL_SHARED_LOCKS_REQUIRED(pool_mu_) {
+        return helpers_stopping_ || round_id_ != done;
+      };
+      pool_mu_.Await(absl::Condition(&ready));
+      if (helpers_stopping_) return;
+      done = round_id_;
+      work = round_;
+    }
+    (*work)();
+    absl::MutexLock lock(&pool_mu_);
+    --busy_;
+  }
+}
+
+void DeadlineTicker::RunOnAll(const std::function<void()>& work) {
+  // Under tick_mu_ (Tick holds it): helpers_ is ours.
+  {
+    absl::MutexLock lock(&pool_mu_);
+    if (helpers_stopping_) {
+      work();  // stopped: the calling thread alone
+      return;
+    }
+  }
+  while (static_cast<int>(helpers_.size()) < options_.workers - 1) {
+    helpers_.emplace_back([this] { Help(); });
+  }
+  {
+    absl::MutexLock lock(&pool_mu_);
+    round_ = &work;
+    ++round_id_;
+    busy_ = static_cast<int>(helpers_.size());
+  }
+  work();
+  absl::MutexLock lock(&pool_mu_);
+  const auto finished = [this]() ABSL_SHARED_LOCKS_REQUIRED(pool_mu_) {
+    return busy_ == 0;
+  };
+  pool_mu_.Await(absl::Condition(&finished));
+  round_ = nullptr;
 }
 
 int DeadlineTicker::Tick() {
@@ -36,6 +91,7 @@ int DeadlineTicker::Tick() {
 }
 
 int DeadlineTicker::Tick(bool* backlog) {
+  absl::MutexLock ticking(&tick_mu_);
   const absl::Time now = clock_->Now();
   const std::vector<absl::string_view>& regions = core::RegionCodes();
   // Replicas tick at once: each starts at a region of its own choosing,
@@ -65,10 +121,7 @@ int DeadlineTicker::Tick(bool* backlog) {
       if (*fired >= core::DeadlineKeeper::kFireBatch) full = true;
     }
   };
-  std::vector<std::thread> helpers;
-  for (int w = 1; w < options_.workers; ++w) helpers.emplace_back(work);
-  work();
-  for (std::thread& helper : helpers) helper.join();
+  RunOnAll(work);
   *backlog = full;
   return total;
 }

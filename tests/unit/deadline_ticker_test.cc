@@ -1,0 +1,54 @@
+// The deadline ticker's workers: started with the first tick and kept
+// until Stop, so that a tick (four a second) starts and joins no thread.
+// Over an in-memory repository with nothing due: what is counted is the
+// process's threads (/proc/self/task), not what the ticks fire.
+#include "broker/service/deadline_ticker.h"
+
+#include <dirent.h>
+
+#include "absl/time/time.h"
+#include "broker/core/calendar.h"
+#include "broker/core/clock.h"
+#include "broker/core/deadline_keeper.h"
+#include "broker/core/deadlines.h"
+#include "gtest/gtest.h"
+#include "tests/fakes/in_memory_referral_repository.h"
+
+namespace slussen::service {
+namespace {
+
+// The threads of this process now.
+int Threads() {
+  DIR* tasks = opendir("/proc/self/task");
+  if (tasks == nullptr) return -1;
+  int n = 0;
+  while (const dirent* entry = readdir(tasks)) {
+    if (entry->d_name[0] != '.') ++n;
+  }
+  closedir(tasks);
+  return n;
+}
+
+TEST(DeadlineTickerTest, ItsWorkersLiveAsLongAsTheTicker) {
+  testing::InMemoryReferralRepository repository;
+  const core::SwedishCalendar calendar = *core::SwedishCalendar::Create();
+  core::DeadlineKeeper keeper(&repository, &calendar,
+                              core::DefaultDeadlineRuleSets());
+  core::ManualClock clock(absl::FromUnixSeconds(1'780'000'000));
+  const int before = Threads();
+  ASSERT_GT(before, 0);
+  DeadlineTicker ticker(&keeper, &clock, {.workers = 4});
+  EXPECT_EQ(ticker.Tick(), 0);
+  // The calling thread ticks with three helpers, which stay.
+  EXPECT_EQ(Threads(), before + 3);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(ticker.Tick(), 0);
+  EXPECT_EQ(Threads(), before + 3);
+  ticker.Stop();
+  EXPECT_EQ(Threads(), before);
+  // Stopped, a tick still runs, on the calling thread alone.
+  EXPECT_EQ(ticker.Tick(), 0);
+  EXPECT_EQ(Threads(), before);
+}
+
+}  // namespace
+}  // namespace slussen::service
