@@ -78,6 +78,33 @@ absl::Status FieldViolation(absl::string_view field,
   return status;
 }
 
+absl::Status WithReason(absl::Status status, absl::string_view reason) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(kErrorDomain);
+  status.SetPayload(kErrorInfoTypeUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  google::rpc::RetryInfo retry;
+  const int64_t ms = absl::ToInt64Milliseconds(delay);
+  retry.mutable_retry_delay()->set_seconds(ms / 1000);
+  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(ms % 1000) *
+                                         1000000);
+  status.SetPayload(kRetryInfoTypeUrl, absl::Cord(retry.SerializeAsString()));
+  return status;
+}
+
+std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const absl::Status& status) {
+  const auto payload = status.GetPayload(kErrorInfoTypeUrl);
+  google::rpc::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) {
+    return std::nullopt;
+  }
+  return info;
+}
+
 std::optional<google::rpc::BadRequest> BadRequestOf(
     const absl::Status& status) {
   // absl::optional: Debian's abseil does not alias it to std::optional.

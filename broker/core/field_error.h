@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace slussen::core {
@@ -36,6 +37,24 @@ namespace slussen::core {
 // Any holding it has.
 inline constexpr char kBadRequestTypeUrl[] =
     "type.googleapis.com/google.rpc.BadRequest";
+inline constexpr char kErrorInfoTypeUrl[] =
+    "type.googleapis.com/google.rpc.ErrorInfo";
+inline constexpr char kRetryInfoTypeUrl[] =
+    "type.googleapis.com/google.rpc.RetryInfo";
+// The google.rpc.ErrorInfo domain of every Slussen error.
+inline constexpr char kErrorDomain[] = "slussen";
+
+// `status` with a google.rpc.ErrorInfo whose reason is `reason`: a stable
+// UPPER_SNAKE_CASE code that a program may branch on (README.md, "Errors a
+// program can act on", lists them). Errors without one get the status
+// code's name at the RPC edge (ToGrpcStatus).
+absl::Status WithReason(absl::Status status, absl::string_view reason);
+
+// `status` with a google.rpc.RetryInfo: retry after `delay`.
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+
+// The ErrorInfo `status` carries, if any.
+std::optional<google::rpc::ErrorInfo> ErrorInfoOf(const absl::Status& status);
 
 // `value` in double quotes, with control characters, quotes, backslashes
 // and bytes that are not UTF-8 escaped, cut after 64 bytes (at a character

@@ -62,16 +62,19 @@ absl::Status NoLongerHeld(const v1::Offer& offer, absl::TimeZone zone) {
   if (!offer.answered_by().person().empty()) {
     absl::StrAppend(&by, " (", offer.answered_by().person(), ")");
   }
-  std::string what;
+  std::string what, reason = "OFFER_WITHDRAWN";
   switch (offer.state()) {
     case v1::OFFER_STATE_ACCEPTED:
       what = absl::StrCat("was already accepted by ", by, " at ", when);
+      reason = "OFFER_ALREADY_ACCEPTED";
       break;
     case v1::OFFER_STATE_DECLINED:
       what = absl::StrCat("was already declined by ", by, " at ", when);
+      reason = "OFFER_ALREADY_DECLINED";
       break;
     case v1::OFFER_STATE_EXPIRED:
       what = absl::StrCat("expired unanswered at ", when);
+      reason = "OFFER_EXPIRED";
       break;
     default:
       what = absl::StrCat(
@@ -80,9 +83,10 @@ absl::Status NoLongerHeld(const v1::Offer& offer, absl::TimeZone zone) {
           "withdrawn)");
       break;
   }
-  return absl::FailedPreconditionError(
-      absl::StrCat("offer ", offer.name(), " ", what,
-                   "; only a held offer can be answered"));
+  return WithReason(absl::FailedPreconditionError(
+                        absl::StrCat("offer ", offer.name(), " ", what,
+                                     "; only a held offer can be answered")),
+                    reason);
 }
 
 }  // namespace

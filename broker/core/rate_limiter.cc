@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "broker/core/field_error.h"
 
 namespace slussen::core {
 namespace {
@@ -77,10 +78,14 @@ absl::Status RateLimiter::Admit(absl::string_view key) {
   const absl::Duration wait =
       absl::Ceil(absl::Seconds((1 - bucket.tokens) / options_.per_second),
                  absl::Milliseconds(1));
-  return absl::ResourceExhaustedError(
-      absl::StrCat("organisation ", key, " is over its rate limit of ",
-                   Rate(options_.per_second), " (bursts of ", options_.burst,
-                   ") on this broker; retry in ", absl::FormatDuration(wait)));
+  return WithRetryDelay(
+      WithReason(
+          absl::ResourceExhaustedError(absl::StrCat(
+              "organisation ", key, " is over its rate limit of ",
+              Rate(options_.per_second), " (bursts of ", options_.burst,
+              ") on this broker; retry in ", absl::FormatDuration(wait))),
+          "RATE_LIMITED"),
+      wait);
 }
 
 size_t RateLimiter::keys() const {

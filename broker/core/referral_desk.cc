@@ -251,16 +251,20 @@ absl::Status ReferralDesk::CheckNoOpenTwin(
         "; if a second one is right, say why in "
         "referral.second_referral_reason";
     if (own) {
-      return absl::AlreadyExistsError(
-          absl::StrCat("the participant already has an open referral to ", type,
-                       ": ", o.name(), " (", StateName(o.state()), ")", kWhy));
+      return WithReason(
+          absl::AlreadyExistsError(absl::StrCat(
+              "the participant already has an open referral to ", type, ": ",
+              o.name(), " (", StateName(o.state()), ")", kWhy)),
+          "OPEN_REFERRAL_EXISTS");
     }
-    return absl::AlreadyExistsError(absl::StrCat(
-        "the participant already has an open referral to ", type, " in region ",
-        record.region,
-        ", made by another organisation (not named here; the region's "
-        "coordinators see it)",
-        kWhy));
+    return WithReason(
+        absl::AlreadyExistsError(absl::StrCat(
+            "the participant already has an open referral to ", type,
+            " in region ", record.region,
+            ", made by another organisation (not named here; the region's "
+            "coordinators see it)",
+            kWhy)),
+        "OPEN_REFERRAL_EXISTS");
   }
   return absl::OkStatus();
 }

@@ -196,8 +196,21 @@ absl::StatusOr<core::Caller> CallerThroughGateway(
 
 }  // namespace
 
-grpc::Status ToGrpcStatus(const absl::Status& status) {
-  if (status.ok()) return grpc::Status::OK;
+grpc::Status ToGrpcStatus(const absl::Status& given) {
+  if (given.ok()) return grpc::Status::OK;
+  absl::Status status = given;
+  // Every refusal says why in a code a program can branch on, and those a
+  // retry may cure say when.
+  if (!core::ErrorInfoOf(status).has_value()) {
+    status =
+        core::WithReason(status, core::BadRequestOf(status).has_value()
+                                     ? "INVALID_FIELD"
+                                     : absl::StatusCodeToString(status.code()));
+  }
+  if ((absl::IsUnavailable(status) || absl::IsResourceExhausted(status)) &&
+      !status.GetPayload(core::kRetryInfoTypeUrl).has_value()) {
+    status = core::WithRetryDelay(status, absl::Seconds(1));
+  }
   // absl::StatusCode and grpc::StatusCode share their numbers.
   const auto code = static_cast<grpc::StatusCode>(status.code());
   std::string message(status.message());

@@ -82,11 +82,14 @@ enum class IdentityMode {
   kClientCertificate,
 };
 
-// The grpc::Status of `status`: the same code and message, and, when
-// `status` has payloads (a field error's google.rpc.BadRequest, see
-// core/field_error.h), a google.rpc.Status of code, message and one Any per
-// payload as its binary error details, which gRPC sends in the trailer
-// grpc-status-details-bin.
+// The grpc::Status of `status`: the same code and message, and a
+// google.rpc.Status of code, message and one Any per payload as its binary
+// error details, which gRPC sends in the trailer grpc-status-details-bin:
+// always a google.rpc.ErrorInfo (domain "slussen"; the reason the error
+// carries, core/field_error.h WithReason, else INVALID_FIELD for a field
+// error and the code's name otherwise), a field error's BadRequest, and
+// for UNAVAILABLE and RESOURCE_EXHAUSTED a RetryInfo (the error's own, else
+// one second).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The caller named by development-mode metadata; UNAUTHENTICATED naming the

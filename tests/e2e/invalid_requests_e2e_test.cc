@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -385,10 +386,21 @@ TEST_F(InvalidRequestsE2eTest, AProgramReadsTheFieldFromTheErrorDetails) {
   const grpc::Status status = stub_->CreateReferral(&context, request, &out);
   ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 
+  // Two details: the BadRequest naming the field, and an ErrorInfo with
+  // the stable reason INVALID_FIELD.
   const google::rpc::Status details = RpcStatusOf(status);
-  ASSERT_EQ(details.details_size(), 1);
-  EXPECT_EQ(details.details(0).type_url(),
-            "type.googleapis.com/google.rpc.BadRequest");
+  ASSERT_EQ(details.details_size(), 2);
+  std::set<std::string> types;
+  google::rpc::ErrorInfo info;
+  for (const google::protobuf::Any& any : details.details()) {
+    types.insert(any.type_url());
+    if (any.Is<google::rpc::ErrorInfo>()) ASSERT_TRUE(any.UnpackTo(&info));
+  }
+  EXPECT_THAT(types, ::testing::ElementsAre(
+                         "type.googleapis.com/google.rpc.BadRequest",
+                         "type.googleapis.com/google.rpc.ErrorInfo"));
+  EXPECT_EQ(info.reason(), "INVALID_FIELD");
+  EXPECT_EQ(info.domain(), "slussen");
   const std::vector<google::rpc::BadRequest::FieldViolation> violations =
       FieldViolationsOf(status);
   ASSERT_EQ(violations.size(), 1u);

@@ -23,6 +23,8 @@
 #include "broker/store/redis_client.h"
 #include "broker/store/redis_keys.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "slussen/v1/coordinator_service.grpc.pb.h"
 #include "slussen/v1/offer_service.grpc.pb.h"
@@ -464,6 +466,16 @@ TEST_F(MatchingE2eTest, TheLoserOfTwoAnswersHearsWhichWon) {
                                   "(anna.handledare) at "
                                 : "was already declined by halsosam-halmstad "
                                   "(bo.samordnare) at "));
+    // And in a code a program can branch on.
+    google::rpc::Status details;
+    ASSERT_TRUE(details.ParseFromString(lost.error_details()));
+    google::rpc::ErrorInfo info;
+    for (const google::protobuf::Any& any : details.details()) {
+      if (any.UnpackTo(&info)) break;
+    }
+    EXPECT_EQ(info.reason(), accepted.ok() ? "OFFER_ALREADY_ACCEPTED"
+                                           : "OFFER_ALREADY_DECLINED");
+    EXPECT_EQ(info.domain(), "slussen");
   }
 }
 

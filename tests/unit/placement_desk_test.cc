@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "broker/core/access.h"
 #include "broker/core/directory_desk.h"
+#include "broker/core/field_error.h"
 #include "broker/core/names.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/pseudonymizer.h"
@@ -466,6 +467,8 @@ TEST_F(PlacementDeskTest, TheLaterOfTwoAnswersSaysWhichCameFirst) {
   EXPECT_THAT(std::string(late.status().message()),
               HasSubstr("was already accepted by halsosam-halmstad "
                         "(anna.handledare) at 2026-11-23 09:00:00 CET"));
+  ASSERT_TRUE(ErrorInfoOf(late.status()).has_value());
+  EXPECT_EQ(ErrorInfoOf(late.status())->reason(), "OFFER_ALREADY_ACCEPTED");
 
   const std::string declined =
       Offered(kGroups, Cohort("host")).referral.current_offer();

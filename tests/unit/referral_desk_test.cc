@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/civil_time.h"
+#include "broker/core/field_error.h"
 #include "broker/core/names.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -147,6 +148,8 @@ TEST_F(ReferralDeskTest, ASecondOpenReferralOfOneParticipantIsRefused) {
   EXPECT_THAT(second.status().message(), HasSubstr(first.name()));
   EXPECT_THAT(second.status().message(),
               HasSubstr("referral.second_referral_reason"));
+  ASSERT_TRUE(ErrorInfoOf(second.status()).has_value());
+  EXPECT_EQ(ErrorInfoOf(second.status())->reason(), "OPEN_REFERRAL_EXISTS");
   EXPECT_EQ(repository_.events().size(), 1u);
 
   // Another activity type is no twin.

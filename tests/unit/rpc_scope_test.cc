@@ -31,13 +31,39 @@ using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
 using Metadata = std::multimap<std::string, std::string>;
 
-TEST(ToGrpcStatusTest, KeepsCodeAndMessageAndSendsNoDetailsWithoutPayloads) {
+// The details of a refusal, by type URL.
+std::map<std::string, google::protobuf::Any> DetailsOf(
+    const grpc::Status& status) {
+  google::rpc::Status details;
+  EXPECT_TRUE(details.ParseFromString(status.error_details()));
+  EXPECT_EQ(details.code(), static_cast<int>(status.error_code()));
+  EXPECT_EQ(details.message(), status.error_message());
+  std::map<std::string, google::protobuf::Any> out;
+  for (const google::protobuf::Any& any : details.details()) {
+    out[any.type_url()] = any;
+  }
+  return out;
+}
+
+google::rpc::ErrorInfo ErrorInfoIn(const grpc::Status& status) {
+  google::rpc::ErrorInfo info;
+  const auto details = DetailsOf(status);
+  const auto it = details.find("type.googleapis.com/google.rpc.ErrorInfo");
+  EXPECT_NE(it, details.end()) << "no ErrorInfo";
+  if (it != details.end()) EXPECT_TRUE(it->second.UnpackTo(&info));
+  return info;
+}
+
+TEST(ToGrpcStatusTest, KeepsCodeAndMessageAndNamesTheCodeAsTheReason) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
   const grpc::Status status =
       ToGrpcStatus(absl::NotFoundError("referral regions/13/referrals/x"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(status.error_message(), "referral regions/13/referrals/x");
-  EXPECT_EQ(status.error_details(), "");
+  const google::rpc::ErrorInfo info = ErrorInfoIn(status);
+  EXPECT_EQ(info.reason(), "NOT_FOUND");
+  EXPECT_EQ(info.domain(), "slussen");
+  EXPECT_EQ(DetailsOf(status).size(), 1u);  // no RetryInfo for NOT_FOUND
 }
 
 TEST(ToGrpcStatusTest, AFieldErrorsBadRequestGoesIntoTheRpcStatusDetails) {
@@ -47,21 +73,40 @@ TEST(ToGrpcStatusTest, AFieldErrorsBadRequestGoesIntoTheRpcStatusDetails) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), field_error.message());
 
-  google::rpc::Status details;
-  ASSERT_TRUE(details.ParseFromString(status.error_details()));
-  EXPECT_EQ(details.code(),
-            static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
-  EXPECT_EQ(details.message(), field_error.message());
-  ASSERT_EQ(details.details_size(), 1);
-  EXPECT_EQ(details.details(0).type_url(),
-            "type.googleapis.com/google.rpc.BadRequest");
+  const auto details = DetailsOf(status);
+  ASSERT_EQ(details.count("type.googleapis.com/google.rpc.BadRequest"), 1u);
   google::rpc::BadRequest bad_request;
-  ASSERT_TRUE(details.details(0).UnpackTo(&bad_request));
+  ASSERT_TRUE(details.at("type.googleapis.com/google.rpc.BadRequest")
+                  .UnpackTo(&bad_request));
   ASSERT_EQ(bad_request.field_violations_size(), 1);
   EXPECT_EQ(bad_request.field_violations(0).field(),
             "referral.impulse.kommun_code");
   EXPECT_EQ(bad_request.field_violations(0).description(),
             "must be four digits, got \"138\"");
+  EXPECT_EQ(ErrorInfoIn(status).reason(), "INVALID_FIELD");
+}
+
+TEST(ToGrpcStatusTest, AReasonGivenIsKeptAndARetryIsTimed) {
+  const grpc::Status given = ToGrpcStatus(core::WithRetryDelay(
+      core::WithReason(absl::ResourceExhaustedError("slow down"),
+                       "RATE_LIMITED"),
+      absl::Milliseconds(1500)));
+  EXPECT_EQ(ErrorInfoIn(given).reason(), "RATE_LIMITED");
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(DetailsOf(given)
+                  .at("type.googleapis.com/google.rpc.RetryInfo")
+                  .UnpackTo(&retry));
+  EXPECT_EQ(retry.retry_delay().seconds(), 1);
+  EXPECT_EQ(retry.retry_delay().nanos(), 500000000);
+
+  // UNAVAILABLE without a delay of its own: one second.
+  const grpc::Status unavailable =
+      ToGrpcStatus(absl::UnavailableError("redis is down"));
+  EXPECT_EQ(ErrorInfoIn(unavailable).reason(), "UNAVAILABLE");
+  ASSERT_TRUE(DetailsOf(unavailable)
+                  .at("type.googleapis.com/google.rpc.RetryInfo")
+                  .UnpackTo(&retry));
+  EXPECT_EQ(retry.retry_delay().seconds(), 1);
 }
 
 TEST(ToGrpcStatusTest, EveryPayloadBecomesOneAny) {
@@ -69,17 +114,14 @@ TEST(ToGrpcStatusTest, EveryPayloadBecomesOneAny) {
   status.SetPayload("type.googleapis.com/google.rpc.RetryInfo",
                     absl::Cord("retry"));
   status.SetPayload("type.googleapis.com/example.Other", absl::Cord("other"));
-  google::rpc::Status details;
-  ASSERT_TRUE(details.ParseFromString(ToGrpcStatus(status).error_details()));
-  EXPECT_EQ(details.code(), static_cast<int>(grpc::StatusCode::UNAVAILABLE));
   std::map<std::string, std::string> anys;
-  for (const google::protobuf::Any& any : details.details()) {
-    anys[any.type_url()] = any.value();
+  for (const auto& [url, any] : DetailsOf(ToGrpcStatus(status))) {
+    anys[url] = any.value();
   }
-  EXPECT_THAT(anys,
-              UnorderedElementsAre(
-                  Pair("type.googleapis.com/google.rpc.RetryInfo", "retry"),
-                  Pair("type.googleapis.com/example.Other", "other")));
+  EXPECT_EQ(anys.size(), 3u);
+  EXPECT_EQ(anys["type.googleapis.com/google.rpc.RetryInfo"], "retry");
+  EXPECT_EQ(anys["type.googleapis.com/example.Other"], "other");
+  EXPECT_EQ(anys.count("type.googleapis.com/google.rpc.ErrorInfo"), 1u);
 }
 
 TEST(CallerFromMetadataTest, NamesTheCallerFromTheHeaders) {
