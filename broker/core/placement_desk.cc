@@ -265,8 +265,9 @@ absl::StatusOr<v1::Offer> PlacementDesk::Answer(
   ASSIGN_OR_RETURN(const OfferRecord answered,
                    referrals_->GetOffer(offer.region, offer.id));
   if (!ran.ok()) {
-    // Another answer (or the referral's cancel, or the hold's expiry) came
-    // first: once this one, when it is a retry of it, else say who did.
+    // Another answer (or a cancel, or the hold's expiry) came first. A
+    // retry of this very answer (its request id) gets the answer again;
+    // any other hears what became of the offer, by whom and when.
     if (answered.offer.state() == v1::OFFER_STATE_HELD) return ran.status();
     ASSIGN_OR_RETURN(const ReferralRecord read,
                      referrals_->Get(referral.region, referral.id));
