@@ -115,10 +115,9 @@ v1::AuditRecord AuditOfRead(const Caller& caller, const ReferralRecord& record,
   return audit;
 }
 
-absl::Status RecordReads(AuditRepository* audit, const Caller& caller,
+absl::Status RecordReads(AuditRepository& audit, const Caller& caller,
                          const std::vector<AuditedRead>& reads,
                          absl::Time now) {
-  if (audit == nullptr) return absl::OkStatus();
   std::map<std::string, std::vector<v1::AuditRecord>> by_region;
   for (const AuditedRead& read : reads) {
     if (read.record->audit_subject.empty()) continue;
@@ -126,7 +125,7 @@ absl::Status RecordReads(AuditRepository* audit, const Caller& caller,
         AuditOfRead(caller, *read.record, read.resource, now));
   }
   for (const auto& [region, records] : by_region) {
-    absl::Status appended = audit->Append(region, records);
+    absl::Status appended = audit.Append(region, records);
     if (!appended.ok()) {
       return absl::Status(
           appended.code(),

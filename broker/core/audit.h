@@ -151,9 +151,9 @@ struct AuditedRead {
 
 // Records `reads` by `caller` at `now` in the audit trail (one atomic
 // append per region), before the data is returned. Records without an
-// audit subject are skipped; a null `audit` records nothing (tests of
-// other logic). The caller must not return the data when this fails.
-absl::Status RecordReads(AuditRepository* audit, const Caller& caller,
+// audit subject are skipped. The caller must not return the data when
+// this fails.
+absl::Status RecordReads(AuditRepository& audit, const Caller& caller,
                          const std::vector<AuditedRead>& reads, absl::Time now);
 
 // The API form of a stored record: its fields, name and chain hashes.

@@ -38,7 +38,7 @@ absl::Status ValidateStaffHandle(absl::string_view field,
 
 }  // namespace
 
-ConsentDesk::ConsentDesk(ReferralRepository* referrals, AuditRepository* audit,
+ConsentDesk::ConsentDesk(ReferralRepository* referrals, AuditRepository& audit,
                          const Clock* clock)
     : referrals_(referrals),
       audit_(audit),

@@ -30,8 +30,8 @@ namespace slussen::core {
 
 class ConsentDesk {
  public:
-  // All must outlive the desk; `audit` may be null (no read auditing).
-  ConsentDesk(ReferralRepository* referrals, AuditRepository* audit,
+  // All must outlive the desk; `audit` records the reads of personal data.
+  ConsentDesk(ReferralRepository* referrals, AuditRepository& audit,
               const Clock* clock);
 
   absl::StatusOr<slussen::v1::Consent> GetConsent(
@@ -48,7 +48,7 @@ class ConsentDesk {
                                              absl::string_view name) const;
 
   ReferralRepository* const referrals_;
-  AuditRepository* const audit_;
+  AuditRepository& audit_;
   const Clock* const clock_;
   const Transitions transitions_;
 };

@@ -96,7 +96,7 @@ Caller SystemCaller() {
 }
 
 PlacementDesk::PlacementDesk(ReferralRepository* referrals,
-                             DirectoryDesk* directory, AuditRepository* audit,
+                             DirectoryDesk* directory, AuditRepository& audit,
                              const Clock* clock, IdGenerator* ids,
                              const SwedishCalendar* calendar)
     : referrals_(referrals),

@@ -41,7 +41,7 @@ class PlacementDesk {
  public:
   // All must outlive the desk.
   PlacementDesk(ReferralRepository* referrals, DirectoryDesk* directory,
-                AuditRepository* audit, const Clock* clock, IdGenerator* ids,
+                AuditRepository& audit, const Clock* clock, IdGenerator* ids,
                 const SwedishCalendar* calendar);
 
   absl::StatusOr<slussen::v1::Offer> GetOffer(
@@ -99,7 +99,7 @@ class PlacementDesk {
 
   ReferralRepository* const referrals_;
   DirectoryDesk* const directory_;
-  AuditRepository* const audit_;
+  AuditRepository& audit_;
   const Clock* const clock_;
   IdGenerator* const ids_;
   const SwedishCalendar* const calendar_;

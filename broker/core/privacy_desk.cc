@@ -51,7 +51,7 @@ v1::Event ErasureEvent(const ReferralRecord& record, const Caller& actor,
 
 }  // namespace
 
-PrivacyDesk::PrivacyDesk(ReferralRepository* referrals, AuditRepository* audit,
+PrivacyDesk::PrivacyDesk(ReferralRepository* referrals, AuditRepository& audit,
                          const Clock* clock, const Pseudonymizer* pseudonymizer,
                          const SwedishCalendar* calendar)
     : referrals_(referrals),
@@ -169,7 +169,7 @@ absl::StatusOr<v1::ListAuditRecordsResponse> PrivacyDesk::ListAuditRecords(
     if (room == 0) break;
     ASSIGN_OR_RETURN(
         const AuditPage page,
-        audit_->ListBySubject(region, ordered[subject_index], offset, room));
+        audit_.ListBySubject(region, ordered[subject_index], offset, room));
     for (const StoredAuditRecord& stored : page.records) {
       ASSIGN_OR_RETURN(*response.add_records(), ToApiRecord(region, stored));
     }
@@ -199,7 +199,7 @@ absl::StatusOr<v1::VerifyAuditChainResponse> PrivacyDesk::VerifyAuditChain(
   ASSIGN_OR_RETURN(const std::string region,
                    PrivacyRegion(caller, request.parent()));
   // The head first: records appended while the walk runs lie beyond it.
-  ASSIGN_OR_RETURN(const AuditHead head, audit_->Head(region));
+  ASSIGN_OR_RETURN(const AuditHead head, audit_.Head(region));
   if (request.anchor_count() < 0 ||
       (request.anchor_count() > 0) == request.anchor_hash().empty()) {
     return InvalidField("anchor_count",
@@ -224,7 +224,7 @@ absl::StatusOr<v1::VerifyAuditChainResponse> PrivacyDesk::VerifyAuditChain(
   bool more = true;
   while (more && verifier.intact() && verifier.checked() < head.count) {
     ASSIGN_OR_RETURN(const std::vector<StoredAuditRecord> batch,
-                     audit_->ReadChain(region, after, kChainBatch));
+                     audit_.ReadChain(region, after, kChainBatch));
     more = static_cast<int>(batch.size()) == kChainBatch;
     for (const StoredAuditRecord& record : batch) {
       if (verifier.checked() == head.count) break;

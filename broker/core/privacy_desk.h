@@ -33,7 +33,7 @@ namespace slussen::core {
 class PrivacyDesk {
  public:
   // All must outlive the desk.
-  PrivacyDesk(ReferralRepository* referrals, AuditRepository* audit,
+  PrivacyDesk(ReferralRepository* referrals, AuditRepository& audit,
               const Clock* clock, const Pseudonymizer* pseudonymizer,
               const SwedishCalendar* calendar);
 
@@ -74,7 +74,7 @@ class PrivacyDesk {
                      absl::string_view reason) const;
 
   ReferralRepository* const referrals_;
-  AuditRepository* const audit_;
+  AuditRepository& audit_;
   const Clock* const clock_;
   const Pseudonymizer* const pseudonymizer_;
   const SwedishCalendar* const calendar_;

@@ -126,8 +126,8 @@ absl::Status CheckReferralTargets(const v1::Referral& r,
 ReferralDesk::ReferralDesk(ReferralRepository* repository, const Clock* clock,
                            IdGenerator* ids, const Pseudonymizer* pseudonymizer,
                            const SwedishCalendar* calendar,
-                           DirectoryRepository* directory,
-                           AuditRepository* audit)
+                           AuditRepository& audit,
+                           DirectoryRepository* directory)
     : repository_(repository),
       clock_(clock),
       ids_(ids),

@@ -8,7 +8,8 @@
 // lost race (another replica changed the referral in between) is retried on
 // a fresh read unless the caller pinned an etag.
 //
-//   ReferralDesk desk(&repository, &clock, &ids, &pseudonymizer, &calendar);
+//   ReferralDesk desk(&repository, &clock, &ids, &pseudonymizer, &calendar,
+//                     audit);
 //   ASSIGN_OR_RETURN(v1::Referral made, desk.CreateReferral(caller, request));
 //
 // Thread-safe if its collaborators are; it holds no mutable state. All
@@ -37,15 +38,15 @@ namespace slussen::core {
 
 class ReferralDesk {
  public:
-  // `directory` checks that what a referral names (its activity type,
-  // framework agreement, team, preferred provider) exists; `audit` records
-  // the reads of personal data. Null leaves either out (tests of the
+  // `audit` records the reads of personal data: required, so that no desk
+  // can be made that reads without auditing. `directory` checks that what a
+  // referral names (its activity type, framework agreement, team,
+  // preferred provider) exists; null leaves that out (tests of the
   // referral logic alone).
   ReferralDesk(ReferralRepository* repository, const Clock* clock,
                IdGenerator* ids, const Pseudonymizer* pseudonymizer,
-               const SwedishCalendar* calendar,
-               DirectoryRepository* directory = nullptr,
-               AuditRepository* audit = nullptr);
+               const SwedishCalendar* calendar, AuditRepository& audit,
+               DirectoryRepository* directory = nullptr);
 
   absl::StatusOr<slussen::v1::Referral> CreateReferral(
       const Caller& caller, const slussen::v1::CreateReferralRequest& request);
@@ -101,7 +102,7 @@ class ReferralDesk {
   const Pseudonymizer* const pseudonymizer_;
   const SwedishCalendar* const calendar_;
   DirectoryRepository* const directory_;
-  AuditRepository* const audit_;
+  AuditRepository& audit_;
   const Transitions transitions_;
 };
 

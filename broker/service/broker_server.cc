@@ -142,19 +142,18 @@ absl::Status BrokerServer::Build() {
   audit_store_ = std::make_unique<store::RedisAuditStore>(pool_.get());
   desk_ = std::make_unique<core::ReferralDesk>(
       keeper_.get(), clock_, ids_.get(), &pseudonymizer_, calendar_.get(),
-      directory_store_.get(), audit_store_.get());
-  consent_desk_ = std::make_unique<core::ConsentDesk>(
-      keeper_.get(), audit_store_.get(), clock_);
+      *audit_store_, directory_store_.get());
+  consent_desk_ =
+      std::make_unique<core::ConsentDesk>(keeper_.get(), *audit_store_, clock_);
   privacy_desk_ = std::make_unique<core::PrivacyDesk>(
-      keeper_.get(), audit_store_.get(), clock_, &pseudonymizer_,
-      calendar_.get());
+      keeper_.get(), *audit_store_, clock_, &pseudonymizer_, calendar_.get());
   retention_sweeper_ = std::make_unique<RetentionSweeper>(privacy_desk_.get(),
                                                           options_.retention);
   directory_desk_ = std::make_unique<core::DirectoryDesk>(
       directory_store_.get(), clock_, calendar_.get());
   placement_desk_ = std::make_unique<core::PlacementDesk>(
-      keeper_.get(), directory_desk_.get(), audit_store_.get(), clock_,
-      ids_.get(), calendar_.get());
+      keeper_.get(), directory_desk_.get(), *audit_store_, clock_, ids_.get(),
+      calendar_.get());
   matchmaker_ = std::make_unique<core::Matchmaker>(
       keeper_.get(), directory_store_.get(), placement_desk_.get(), clock_,
       calendar_.get());

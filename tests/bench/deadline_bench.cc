@@ -74,6 +74,7 @@
 #include "broker/store/redis_event_log.h"
 #include "broker/store/redis_keys.h"
 #include "broker/store/redis_referral_store.h"
+#include "tests/fakes/in_memory_audit_repository.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
@@ -414,8 +415,9 @@ class Fixture {
     const core::Pseudonymizer pseudonymizer =
         OrDie(core::Pseudonymizer::FromKey(std::string(40, 'k')), "pnr key");
     InMemoryReferralRepository repository;
+    slussen::testing::InMemoryAuditRepository audit;
     core::ReferralDesk desk(&repository, &clock, &ids, &pseudonymizer,
-                            &calendar_);
+                            &calendar_, audit);
     const core::Caller caller{"fk-lfc-halmstad", v1::ROLE_AGENCY, "13", ""};
     for (const v1::CreateReferralRequest& request : SampleOfEveryKind("13")) {
       const v1::Referral made =

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "broker/core/referral_desk.h"
 #include "broker/core/referral_validation.h"
+#include "tests/fakes/in_memory_audit_repository.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 #include "tests/support/broker_harness.h"
 #include "tests/support/redis_cluster.h"
@@ -51,7 +52,9 @@ void BM_DeskCreateInMemory(benchmark::State& state) {
       *core::Pseudonymizer::FromKey(BrokerHarness::kPnrKey);
   const core::SwedishCalendar calendar = *core::SwedishCalendar::Create();
   InMemoryReferralRepository repository;
-  core::ReferralDesk desk(&repository, &clock, &ids, &pseudonymizer, &calendar);
+  slussen::testing::InMemoryAuditRepository audit;
+  core::ReferralDesk desk(&repository, &clock, &ids, &pseudonymizer, &calendar,
+                          audit);
   const core::Caller caller{"fk-lfc-halmstad", v1::ROLE_AGENCY, "13", ""};
   const v1::CreateReferralRequest request = SampleJointMapping();
   for (auto _ : state) {

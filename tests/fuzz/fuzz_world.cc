@@ -124,17 +124,17 @@ World::World()
       directory_store(&referral_store),
       keeper(&referral_store, &calendar, core::DefaultDeadlineRuleSets(),
              &rule_store),
-      referrals(&keeper, &clock, &ids, &pseudonymizer, &calendar,
-                &directory_store, &audit_store),
+      referrals(&keeper, &clock, &ids, &pseudonymizer, &calendar, audit_store,
+                &directory_store),
       directory(&directory_store, &clock, &calendar),
-      placements(&keeper, &directory, &audit_store, &clock, &ids, &calendar),
+      placements(&keeper, &directory, audit_store, &clock, &ids, &calendar),
       matchmaker(&keeper, &directory_store, &placements, &clock, &calendar),
       queues(&matchmaker, &keeper, &clock),
       coordinator(&keeper, &queues, &clock, &calendar),
       event_log(&referral_store),
       events(&event_log),
-      consents(&keeper, &audit_store, &clock),
-      privacy(&keeper, &audit_store, &clock, &pseudonymizer, &calendar) {
+      consents(&keeper, audit_store, &clock),
+      privacy(&keeper, audit_store, &clock, &pseudonymizer, &calendar) {
   for (const char* id : {"halsosam", "funktionsbrevlada"}) {
     v1::CreateActivityTypeRequest type;
     type.set_activity_type_id(id);

@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/in_memory_audit_repository.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 #include "tests/support/sample_referrals.h"
 
@@ -49,7 +50,8 @@ class CoordinatorDeskTest : public ::testing::Test {
         ids_(&clock_),
         pseudonymizer_(*Pseudonymizer::FromKey(std::string(40, 'k'))),
         keeper_(&repository_, &calendar_, DefaultDeadlineRuleSets()),
-        referrals_(&keeper_, &clock_, &ids_, &pseudonymizer_, &calendar_),
+        referrals_(&keeper_, &clock_, &ids_, &pseudonymizer_, &calendar_,
+                   audit_),
         desk_(&keeper_, /*queues=*/nullptr, &clock_, &calendar_) {}
 
   absl::Time Local(int y, int mo, int d, int h = 0, int mi = 0) const {
@@ -127,6 +129,7 @@ class CoordinatorDeskTest : public ::testing::Test {
   UlidGenerator ids_;
   Pseudonymizer pseudonymizer_;
   InMemoryReferralRepository repository_;
+  slussen::testing::InMemoryAuditRepository audit_;
   DeadlineKeeper keeper_;
   ReferralDesk referrals_;
   CoordinatorDesk desk_;

@@ -28,6 +28,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/in_memory_audit_repository.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 #include "tests/support/sample_referrals.h"
 
@@ -133,7 +134,7 @@ class DeadlineKeeperTest : public ::testing::Test {
         ids_(&clock_),
         pseudonymizer_(*Pseudonymizer::FromKey(std::string(40, 'k'))),
         keeper_(&repository_, &calendar_, DefaultDeadlineRuleSets()),
-        desk_(&keeper_, &clock_, &ids_, &pseudonymizer_, &calendar_) {}
+        desk_(&keeper_, &clock_, &ids_, &pseudonymizer_, &calendar_, audit_) {}
 
   // An instant in Stockholm local time.
   absl::Time Local(int y, int mo, int d, int h = 0, int mi = 0) const {
@@ -237,6 +238,7 @@ class DeadlineKeeperTest : public ::testing::Test {
   UlidGenerator ids_;
   Pseudonymizer pseudonymizer_;
   InMemoryReferralRepository repository_;
+  slussen::testing::InMemoryAuditRepository audit_;
   DeadlineKeeper keeper_;
   ReferralDesk desk_;
 };

@@ -67,9 +67,9 @@ class PlacementDeskTest : public ::testing::Test {
         pseudonymizer_(*Pseudonymizer::FromKey(std::string(40, 'k'))),
         directory_(&referrals_),
         directory_desk_(&directory_, &clock_, &calendar_),
-        referral_desk_(&referrals_, &clock_, &ids_, &pseudonymizer_,
-                       &calendar_),
-        desk_(&referrals_, &directory_desk_, &audit_, &clock_, &ids_,
+        referral_desk_(&referrals_, &clock_, &ids_, &pseudonymizer_, &calendar_,
+                       audit_),
+        desk_(&referrals_, &directory_desk_, audit_, &clock_, &ids_,
               &calendar_) {}
 
   void SetUp() override {

@@ -14,6 +14,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/in_memory_audit_repository.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 #include "tests/support/sample_referrals.h"
 
@@ -47,7 +48,8 @@ class ReferralDeskTest : public ::testing::Test {
         ids_(&clock_),
         pseudonymizer_(*Pseudonymizer::FromKey(std::string(40, 'k'))),
         calendar_(*SwedishCalendar::Create()),
-        desk_(&repository_, &clock_, &ids_, &pseudonymizer_, &calendar_) {}
+        desk_(&repository_, &clock_, &ids_, &pseudonymizer_, &calendar_,
+              audit_) {}
 
   v1::Referral Create(const Caller& caller, v1::CreateReferralRequest request) {
     absl::StatusOr<v1::Referral> made = desk_.CreateReferral(caller, request);
@@ -80,6 +82,7 @@ class ReferralDeskTest : public ::testing::Test {
   Pseudonymizer pseudonymizer_;
   SwedishCalendar calendar_;
   InMemoryReferralRepository repository_;
+  slussen::testing::InMemoryAuditRepository audit_;
   ReferralDesk desk_;
 };
 
