@@ -32,7 +32,7 @@
 #include "broker/core/status_macros.h"
 #include "broker/service/broker_server.h"
 #include "broker/service/json_log.h"
-#include "broker/service/program_usage.h"
+#include "broker/service/program.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC address to listen on, host:port (port 0 picks one)");
@@ -110,55 +110,9 @@ ABSL_FLAG(std::string, admin_listen, "",
 
 namespace {
 
+using slussen::service::Fail;
 using slussen::service::Log;
 using slussen::service::LogLevel;
-
-constexpr const char* kFlagNames[] = {"listen",
-                                      "redis",
-                                      "redis_cluster",
-                                      "redis_sentinels",
-                                      "redis_master_name",
-                                      "redis_wait_replicas",
-                                      "redis_wait_timeout_ms",
-                                      "redis_pool_size",
-                                      "redis_connect_timeout_ms",
-                                      "redis_command_timeout_ms",
-                                      "deadline_workers",
-                                      "pnr_key_file",
-                                      "log_level",
-                                      "shutdown_grace_seconds",
-                                      "max_message_bytes",
-                                      "retention_days",
-                                      "retention_sweep_seconds",
-                                      "rate_limit_per_second",
-                                      "rate_limit_burst",
-                                      "insecure_allow_remote",
-                                      "tls_cert_file",
-                                      "tls_key_file",
-                                      "tls_client_ca_file",
-                                      "admin_listen"};
-
-// SLUSSEN_<NAME> environment variables set the flags' defaults.
-bool ApplyEnvironment() {
-  for (const char* name : kFlagNames) {
-    const std::string variable =
-        absl::StrCat("SLUSSEN_", absl::AsciiStrToUpper(name));
-    const char* value = std::getenv(variable.c_str());
-    if (value == nullptr) continue;
-    std::string error;
-    if (!absl::FindCommandLineFlag(name)->ParseFrom(value, &error)) {
-      Log(LogLevel::kError, "bad environment variable",
-          {{"variable", variable}, {"error", error}});
-      return false;
-    }
-  }
-  return true;
-}
-
-int Fail(absl::string_view message, const absl::Status& status) {
-  Log(LogLevel::kError, message, {{"error", status.message()}});
-  return 1;
-}
 
 // The content of the file `--flag` names.
 absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag,
@@ -220,7 +174,11 @@ int main(int argc, char** argv) {
       "Flags may also be set as SLUSSEN_<FLAG> environment variables.\n"
       "Example: slussen --listen=127.0.0.1:50051 --redis=unix:var/redis.sock "
       "--pnr_key_file=var/pnr.key");
-  if (!ApplyEnvironment()) return 2;
+  // (--testing_clock_start only on the command line: never by accident.)
+  if (!slussen::service::ApplyEnvironment("SLUSSEN_", "broker/server/main.cc",
+                                          {"testing_clock_start"})) {
+    return 2;
+  }
   slussen::service::AcceptShortHelp(argc, argv);
   absl::ParseCommandLine(argc, argv);
 
@@ -235,14 +193,9 @@ int main(int argc, char** argv) {
   }
   slussen::service::SetMinLogLevel(level);
 
-  // SIGTERM and SIGINT are taken by sigwait below, in this thread; block
-  // them before any other thread starts so that none of them gets one.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  // SIGTERM and SIGINT are taken below, in this thread: blocked before any
+  // other thread starts, so that none of them gets one.
+  const sigset_t signals = slussen::service::BlockTerminationSignals();
 
   const std::string key_file = absl::GetFlag(FLAGS_pnr_key_file);
   absl::StatusOr<slussen::core::Pseudonymizer> pseudonymizer =
@@ -409,9 +362,7 @@ int main(int argc, char** argv) {
             : bound(options.admin_listen, (*broker)->admin_port())},
        {"pnr_key_id", key_id}});
 
-  int received = 0;
-  sigwait(&signals, &received);
-  Log(LogLevel::kInfo, "signal received", {{"signal", strsignal(received)}});
+  slussen::service::AwaitTerminationSignal(signals);
   (*broker)->Shutdown(
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   return 0;

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "broker/service/json_log.h"
-#include "broker/service/program_usage.h"
+#include "broker/service/program.h"
 #include "clients/web/gateway.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8080",
@@ -71,68 +71,9 @@ ABSL_FLAG(int, shutdown_grace_seconds, 5,
 
 namespace {
 
+using slussen::service::Fail;
 using slussen::service::Log;
 using slussen::service::LogLevel;
-
-constexpr const char* kFlagNames[] = {"listen",
-                                      "brokers",
-                                      "broker_ca_file",
-                                      "broker_cert_file",
-                                      "broker_key_file",
-                                      "broker_timeout_ms",
-                                      "redis",
-                                      "redis_cluster",
-                                      "sign_in",
-                                      "users_file",
-                                      "static_dir",
-                                      "tls_cert_file",
-                                      "tls_key_file",
-                                      "tls_client_ca_file",
-                                      "proxy_user_header",
-                                      "trusted_proxies",
-                                      "insecure_allow_remote",
-                                      "session_idle_seconds",
-                                      "session_absolute_seconds",
-                                      "max_body_bytes",
-                                      "max_connections",
-                                      "events_kept",
-                                      "log_level",
-                                      "shutdown_grace_seconds"};
-
-// SLUSSEN_WEB_<NAME> environment variables set the flags' defaults; any
-// other SLUSSEN_WEB_ variable is a misspelling and refused.
-bool ApplyEnvironment(char** environ_) {
-  bool ok = true;
-  for (char** entry = environ_; *entry != nullptr; ++entry) {
-    const absl::string_view text(*entry);
-    if (!absl::StartsWith(text, "SLUSSEN_WEB_")) continue;
-    const size_t equals = text.find('=');
-    const std::string variable(text.substr(0, equals));
-    const std::string name =
-        absl::AsciiStrToLower(variable.substr(std::strlen("SLUSSEN_WEB_")));
-    if (name == "redis_password") continue;
-    bool known = false;
-    for (const char* flag : kFlagNames) known = known || name == flag;
-    std::string error;
-    if (!known) {
-      Log(LogLevel::kError, "unknown environment variable",
-          {{"variable", variable},
-           {"error", "no flag of slussen-web has this name (see --help)"}});
-      ok = false;
-    } else if (!absl::FindCommandLineFlag(name)->ParseFrom(
-                   std::string(text.substr(equals + 1)), &error)) {
-      Log(LogLevel::kError, "bad environment variable",
-          {{"variable", variable}, {"error", error}});
-      ok = false;
-    }
-  }
-  return ok;
-}
-
-int Fail(absl::string_view message, const absl::Status& status) {
-  Log(LogLevel::kError, message, {{"error", status.message()}});
-  return 1;
-}
 
 absl::Status Positive(absl::string_view flag, int value) {
   if (value > 0) return absl::OkStatus();
@@ -142,15 +83,19 @@ absl::Status Positive(absl::string_view flag, int value) {
 
 }  // namespace
 
-extern char** environ;
-
 int main(int argc, char** argv) {
   slussen::service::SetProgramUsage(
       "slussen-web", "clients/web/web_main.cc",
       "the HTTP front door of Slussen (Connect JSON, live "
       "events, the web desks).\nFlags may also be set as SLUSSEN_WEB_<FLAG> "
       "environment variables.\n");
-  if (!ApplyEnvironment(environ)) return 2;
+  // Any other SLUSSEN_WEB_ variable is a misspelling, refused, but the
+  // Redis password, which is no flag.
+  if (!slussen::service::ApplyEnvironment(
+          "SLUSSEN_WEB_", "clients/web/web_main.cc", {},
+          /*refuse_unknown=*/true, {"redis_password"})) {
+    return 2;
+  }
   slussen::service::AcceptShortHelp(argc, argv);
   absl::ParseCommandLine(argc, argv);
   LogLevel level;
@@ -162,12 +107,7 @@ int main(int argc, char** argv) {
   }
   slussen::service::SetMinLogLevel(level);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = slussen::service::BlockTerminationSignals();
 
   slussen::web::GatewayOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
@@ -233,9 +173,7 @@ int main(int argc, char** argv) {
       slussen::web::Gateway::Start(std::move(options));
   if (!gateway.ok()) return Fail("cannot start", gateway.status());
 
-  int received = 0;
-  sigwait(&signals, &received);
-  Log(LogLevel::kInfo, "signal received", {{"signal", strsignal(received)}});
+  slussen::service::AwaitTerminationSignal(signals);
   (*gateway)->Shutdown(
       absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
   Log(LogLevel::kInfo, "stopped");

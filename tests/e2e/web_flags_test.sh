@@ -35,9 +35,15 @@ refused "a users file with a bad role" "users.txt:2:" \
 refused "a sign-in mode that does not exist" "development, certificate or proxy" \
   "$WEB" --sign_in=password
 
+# Every flag has its variable (they come from the flags themselves): a bad
+# value is a bad value, not an unknown variable.
+refused "a bad value of a variable" "bad environment variable" \
+  env SLUSSEN_WEB_COOKIE_SECURE=maybe "$WEB" --listen=127.0.0.1:"$port"
+
 # A variable spelt right is a flag's value: the gateway listens where it
 # says (Redis and the broker need not be there for /healthz).
-SLUSSEN_WEB_LISTEN=127.0.0.1:"$port" "$WEB" --redis=127.0.0.1:1 >"$TEST_TMP/web.log" 2>&1 &
+SLUSSEN_WEB_LISTEN=127.0.0.1:"$port" SLUSSEN_WEB_COOKIE_SECURE=true \
+  "$WEB" --redis=127.0.0.1:1 >"$TEST_TMP/web.log" 2>&1 &
 TEST_PIDS+=($!)
 for _ in $(seq 1 100); do
   curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
