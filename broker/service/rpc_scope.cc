@@ -2,6 +2,7 @@
 
 #include <grpc/grpc_security_constants.h>
 
+#include <map>
 #include <memory>
 
 #include "absl/random/random.h"
@@ -214,14 +215,19 @@ grpc::Status ToGrpcStatus(const absl::Status& given) {
   // absl::StatusCode and grpc::StatusCode share their numbers.
   const auto code = static_cast<grpc::StatusCode>(status.code());
   std::string message(status.message());
-  google::rpc::Status details;
+  // Ordered by type URL: absl::Status keeps payloads in no set order, and
+  // an answer should not change from one call to the next.
+  std::map<std::string, std::string> payloads;
   status.ForEachPayload(
       [&](absl::string_view type_url, const absl::Cord& payload) {
-        google::protobuf::Any* any = details.add_details();
-        any->set_type_url(std::string(type_url));
-        any->set_value(std::string(payload));
+        payloads.emplace(type_url, std::string(payload));
       });
-  if (details.details().empty()) return grpc::Status(code, std::move(message));
+  google::rpc::Status details;
+  for (auto& [type_url, value] : payloads) {
+    google::protobuf::Any* any = details.add_details();
+    any->set_type_url(type_url);
+    any->set_value(std::move(value));
+  }
   // The payloads' type URLs are those of Any (e.g. a field error's
   // google.rpc.BadRequest), so each goes over as it is.
   details.set_code(static_cast<int32_t>(status.code()));

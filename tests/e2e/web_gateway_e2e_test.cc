@@ -315,9 +315,15 @@ TEST_F(WebGatewayTest, AFieldErrorArrivesWithItsFieldPath) {
               ::testing::HasSubstr("referral.impulse.kommun_code"));
   const auto details = error.fields().find("details");
   ASSERT_NE(details, error.fields().end()) << result->body;
-  const pb::Struct& detail =
-      details->second.list_value().values(0).struct_value();
-  EXPECT_EQ(Field(detail, "type"), "google.rpc.BadRequest");
+  // The BadRequest among them (an ErrorInfo comes too).
+  const pb::Struct* found = nullptr;
+  for (const pb::Value& value : details->second.list_value().values()) {
+    if (Field(value.struct_value(), "type") == "google.rpc.BadRequest") {
+      found = &value.struct_value();
+    }
+  }
+  ASSERT_NE(found, nullptr) << result->body;
+  const pb::Struct& detail = *found;
   EXPECT_THAT(Field(detail, "value"), Not(IsEmpty()));
   const pb::Struct& debug = detail.fields().at("debug").struct_value();
   EXPECT_EQ(Field(debug.fields()

@@ -122,6 +122,17 @@ TEST(ToGrpcStatusTest, EveryPayloadBecomesOneAny) {
   EXPECT_EQ(anys["type.googleapis.com/google.rpc.RetryInfo"], "retry");
   EXPECT_EQ(anys["type.googleapis.com/example.Other"], "other");
   EXPECT_EQ(anys.count("type.googleapis.com/google.rpc.ErrorInfo"), 1u);
+  // In the order of their type URLs, the same from call to call.
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(ToGrpcStatus(status).error_details()));
+  std::vector<std::string> order;
+  for (const google::protobuf::Any& any : details.details()) {
+    order.push_back(any.type_url());
+  }
+  EXPECT_THAT(order, ::testing::ElementsAre(
+                         "type.googleapis.com/example.Other",
+                         "type.googleapis.com/google.rpc.ErrorInfo",
+                         "type.googleapis.com/google.rpc.RetryInfo"));
 }
 
 TEST(CallerFromMetadataTest, NamesTheCallerFromTheHeaders) {
