@@ -1,13 +1,13 @@
-// Command-line parsing for slussctl: positional words and --flags, where a
-// flag is "--name=value", "--name value", or, for the names declared
-// boolean, "--name" alone. Flags may come anywhere among the words.
+// The words and flags of one slussctl command line, as ParseCommandLine
+// (command_line.h) found them: positional words, and the flags given, each
+// a name and its values.
 //
-//   ASSIGN_OR_RETURN(CliArgs args, CliArgs::Parse(argc, argv, {"json"}));
 //   args.words();                      // {"referrals", "get", "regions/..."}
-//   args.Get("server", "127.0.0.1:50051");
+//   args.Get("server", "127.0.0.1:50051", "SLUSSEN_SERVER");
 //
-// Every flag must be used: Unused() names the ones nobody asked for, so a
-// misspelt flag is an error, not silently ignored. Not thread-safe.
+// Only declared flags can be read: asking for an undeclared one is a bug in
+// slussctl and aborts, so a command cannot read a flag its --help and the
+// parser do not know. Not thread-safe.
 #ifndef SLUSSEN_CLIENTS_CLI_CLI_ARGS_H_
 #define SLUSSEN_CLIENTS_CLI_CLI_ARGS_H_
 
@@ -16,15 +16,19 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace slussen::cli {
 
 class CliArgs {
  public:
-  static absl::StatusOr<CliArgs> Parse(int argc, const char* const* argv,
-                                       const std::set<std::string>& booleans);
+  CliArgs() = default;
+  // `flags`: name (without dashes) to value, a name once per value given;
+  // a switch given has the value "true". `declared`: every name the
+  // command takes.
+  CliArgs(std::vector<std::string> words,
+          std::multimap<std::string, std::string, std::less<>> flags,
+          std::set<std::string, std::less<>> declared);
 
   const std::vector<std::string>& words() const { return words_; }
 
@@ -37,13 +41,12 @@ class CliArgs {
   std::vector<std::string> GetAll(absl::string_view name) const;
   bool Flag(absl::string_view name) const;
 
-  // Flags given but never read.
-  std::vector<std::string> Unused() const;
-
  private:
+  void CheckDeclared(absl::string_view name) const;
+
   std::vector<std::string> words_;
   std::multimap<std::string, std::string, std::less<>> flags_;
-  mutable std::set<std::string, std::less<>> read_;
+  std::set<std::string, std::less<>> declared_;
 };
 
 }  // namespace slussen::cli

@@ -2,12 +2,17 @@
 
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <fstream>
 #include <iterator>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace slussen::cli {
 namespace {
@@ -57,6 +62,36 @@ absl::StatusOr<TlsFiles> TlsFilesFromArgs(const CliArgs& args,
         "broker's certificate");
   }
   return files;
+}
+
+absl::StatusOr<std::string> RegionOfCertificate(const std::string& cert_file) {
+  absl::StatusOr<std::string> pem = ReadFile("tls_cert_file", cert_file);
+  if (!pem.ok()) return pem.status();
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())), BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), X509_free);
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls_cert_file: \"", cert_file, "\" is not a PEM certificate"));
+  }
+  std::unique_ptr<GENERAL_NAMES, void (*)(GENERAL_NAMES*)> names(
+      static_cast<GENERAL_NAMES*>(
+          X509_get_ext_d2i(cert.get(), NID_subject_alt_name, nullptr, nullptr)),
+      [](GENERAL_NAMES* n) { GENERAL_NAMES_free(n); });
+  if (names == nullptr) return std::string();
+  for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+    if (name->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+    const std::string text(reinterpret_cast<const char*>(uri->data),
+                           uri->length);
+    if (!absl::StartsWith(text, "urn:slussen:")) continue;
+    // urn:slussen:<role>:<organisation>[:<region>]
+    const std::vector<std::string> parts = absl::StrSplit(text, ':');
+    return parts.size() == 5 ? parts[4] : std::string();
+  }
+  return std::string();
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(

@@ -39,6 +39,11 @@ absl::StatusOr<TlsFiles> TlsFilesFromArgs(const CliArgs& args,
                                           const std::string& role,
                                           const std::string& organisation);
 
+// The region the client certificate names (urn:slussen:<role>:<org>:<region>
+// in its URI subject alternative name); empty when it names none.
+// INVALID_ARGUMENT when the file is not a PEM certificate.
+absl::StatusOr<std::string> RegionOfCertificate(const std::string& cert_file);
+
 // A channel to `server`: plaintext when `files` is empty, otherwise TLS
 // trusting the CA file and presenting the client certificate.
 // INVALID_ARGUMENT naming a file that cannot be read.

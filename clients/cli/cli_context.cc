@@ -60,9 +60,9 @@ void PrintJson(const CliContext& context,
   *context.out << json;
 }
 
-int PrintUsage(const CliContext& context, const absl::Status& status,
-               absl::string_view help) {
-  *context.err << "usage error: " << status.message() << "\n\n" << help;
+int PrintUsage(const CliContext& context, const absl::Status& status) {
+  *context.err << "usage error: " << status.message() << " (slussctl "
+               << context.command_path << " --help)\n";
   return kExitUsage;
 }
 

@@ -38,6 +38,8 @@ namespace slussen::cli {
 // What every command needs.
 struct CliContext {
   const CliArgs* args;
+  // "offers decline", for pointing to its --help.
+  std::string command_path;
   slussen::v1::ReferralService::StubInterface* referrals = nullptr;
   slussen::v1::ProviderDirectory::StubInterface* directory = nullptr;
   slussen::v1::OfferService::StubInterface* offers = nullptr;
@@ -62,6 +64,11 @@ struct CliContext {
   int timeout_seconds = 10;
 
   void Prepare(grpc::ClientContext* context) const;
+  // The region commands act in: --region (or SLUSSEN_REGION), else the
+  // client certificate's, else `fallback`.
+  std::string RegionOr(absl::string_view fallback) const {
+    return region.empty() ? std::string(fallback) : region;
+  }
 };
 
 // Every page of a List call, merged into `combined` (repeated fields
@@ -140,9 +147,9 @@ int PrintStatus(const CliContext& context, const grpc::Status& status);
 void PrintJson(const CliContext& context,
                const google::protobuf::Message& message);
 
-// Prints the usage error of `status` with `help`; returns kExitUsage.
-int PrintUsage(const CliContext& context, const absl::Status& status,
-               absl::string_view help);
+// Prints the usage error of `status` and where to find the command's
+// help; returns kExitUsage.
+int PrintUsage(const CliContext& context, const absl::Status& status);
 
 // "2026-12-23", or "unknown" for an unset date.
 std::string DateText(const slussen::v1::Date& date);

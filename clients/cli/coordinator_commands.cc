@@ -16,8 +16,7 @@ namespace {
 namespace v1 = ::slussen::v1;
 
 std::string Region(const CliContext& context) {
-  return absl::StrCat("regions/",
-                      context.args->Get("region", "", "SLUSSEN_REGION"));
+  return absl::StrCat("regions/", context.RegionOr(""));
 }
 
 // "3d 4h late", "in 5h", from a lateness.
@@ -268,8 +267,7 @@ absl::StatusOr<int> Events(const CliContext& context,
   };
   if (command == "watch") {
     v1::WatchEventsRequest request;
-    request.set_parent(
-        absl::StrCat("regions/", args.Get("region", "-", "SLUSSEN_REGION")));
+    request.set_parent(absl::StrCat("regions/", context.RegionOr("-")));
     for (v1::EventType t : types) request.add_types(t);
     request.set_resume_token(args.Get("resume-token"));
     grpc::ClientContext call;
@@ -307,27 +305,6 @@ absl::StatusOr<int> Events(const CliContext& context,
 
 }  // namespace
 
-const char* CoordinatorCommandsHelp() {
-  return R"(Deadline, coordinator and event commands:
-  worklist [--region=13] [--provider=providers/P] [--from=ORG]
-           [--kind=impulse]... [--due-within-hours=24]
-      Open deadline clocks due soon and overdue, overdue first (a
-      coordinator: the region's; a provider: what awaits it; an agency:
-      its referrals').
-  clocks get NAME
-  clocks pause NAME --cause=participant|provider|agency [--note=...]
-  clocks resume NAME
-  reports queues [--region=13]                  (coordinators)
-  reports response-times --from=2026-11-01 --to=2026-11-30
-  reports outcomes --from=2026-01-01 --to=2026-12-31 [--activity=halsosam]
-                   [--format=csv]
-  events watch [--region=13|-] [--type=clock-breached]... [--resume-token=T]
-      Events as they happen, until interrupted; each line ends with the
-      token to resume after it.
-  events list [--region=13] [--type=...]... [--referral=NAME]
-)";
-}
-
 int RunCoordinatorCommand(const CliContext& context,
                           const std::vector<std::string>& words) {
   const std::string& resource = words[0];
@@ -340,7 +317,7 @@ int RunCoordinatorCommand(const CliContext& context,
       : resource == "reports" ? Reports(context, words)
                               : Events(context, words);
   if (exit_code.ok()) return *exit_code;
-  return PrintUsage(context, exit_code.status(), CoordinatorCommandsHelp());
+  return PrintUsage(context, exit_code.status());
 }
 
 }  // namespace slussen::cli

@@ -17,8 +17,6 @@ namespace slussen::cli {
 int RunCoordinatorCommand(const CliContext& context,
                           const std::vector<std::string>& words);
 
-const char* CoordinatorCommandsHelp();
-
 }  // namespace slussen::cli
 
 #endif  // SLUSSEN_CLIENTS_CLI_COORDINATOR_COMMANDS_H_

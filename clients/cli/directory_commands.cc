@@ -170,7 +170,7 @@ absl::StatusOr<int> ListOfferings(const CliContext& context) {
   const CliArgs& args = *context.args;
   v1::ListOfferingsRequest request;
   request.set_parent(args.Get("provider", "providers/-"));
-  request.set_region(args.Get("region", "", "SLUSSEN_REGION"));
+  request.set_region(context.RegionOr(""));
   request.set_activity_type(args.Get("activity"));
   request.set_page_size(1000);
   v1::ListOfferingsResponse combined;
@@ -215,7 +215,7 @@ absl::StatusOr<int> ListOfferings(const CliContext& context) {
 
 absl::StatusOr<int> ListProviders(const CliContext& context) {
   v1::ListProvidersRequest request;
-  request.set_region(context.args->Get("region", "", "SLUSSEN_REGION"));
+  request.set_region(context.RegionOr(""));
   request.set_page_size(1000);
   grpc::ClientContext rpc;
   context.Prepare(&rpc);
@@ -316,22 +316,11 @@ absl::StatusOr<int> Directory(const CliContext& context,
 
 }  // namespace
 
-const char* DirectoryCommandsHelp() {
-  return R"(Directory commands:
-  catalog apply FILE...        (admins) load a catalogue (text protobuf
-                               slussen.v1.Catalog); what exists is kept
-  activity-types list
-  providers list [--region=13]
-  offerings list [--region=13] [--provider=providers/P] [--activity=T]
-  capacity publish OFFERING --places=N | --caseload=N | --file=capacity.json
-)";
-}
-
 int RunDirectoryCommand(const CliContext& context,
                         const std::vector<std::string>& words) {
   absl::StatusOr<int> exit_code = Directory(context, words);
   if (exit_code.ok()) return *exit_code;
-  return PrintUsage(context, exit_code.status(), DirectoryCommandsHelp());
+  return PrintUsage(context, exit_code.status());
 }
 
 }  // namespace slussen::cli

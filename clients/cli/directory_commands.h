@@ -17,8 +17,6 @@ namespace slussen::cli {
 int RunDirectoryCommand(const CliContext& context,
                         const std::vector<std::string>& words);
 
-const char* DirectoryCommandsHelp();
-
 }  // namespace slussen::cli
 
 #endif  // SLUSSEN_CLIENTS_CLI_DIRECTORY_COMMANDS_H_

@@ -37,8 +37,7 @@ int PrintOffer(const CliContext& context, const v1::Offer& offer) {
 absl::StatusOr<int> ListOffers(const CliContext& context) {
   const CliArgs& args = *context.args;
   v1::ListOffersRequest request;
-  request.set_parent(
-      absl::StrCat("regions/", args.Get("region", "-", "SLUSSEN_REGION")));
+  request.set_parent(absl::StrCat("regions/", context.RegionOr("-")));
   for (const std::string& text : args.GetAll("state")) {
     ASSIGN_OR_RETURN(const v1::OfferState state,
                      ParseEnum<v1::OfferState>("state", text, "OFFER_STATE_"));
@@ -174,32 +173,18 @@ absl::StatusOr<int> Queue(const CliContext& context,
 
 }  // namespace
 
-const char* PlacementCommandsHelp() {
-  return R"(Offer and queue commands:
-  offers list [--region=13|-] [--state=held]... [--provider=providers/P]
-      Offers to the calling provider (or, for a coordinator, its region).
-  offers get NAME
-  offers accept NAME [--request-id=...]
-  offers decline NAME --reason=no-capacity|not-eligible|could-not-contact|
-                 participant-declined|other [--note=...] [--request-id=...]
-  queue position REFERRAL
-      Where a waiting referral stands, why, and its estimated start.
-  queue list regions/13/queues/halsosam~13     (coordinators)
-)";
-}
-
 int RunOfferCommand(const CliContext& context,
                     const std::vector<std::string>& words) {
   absl::StatusOr<int> exit_code = Offers(context, words);
   if (exit_code.ok()) return *exit_code;
-  return PrintUsage(context, exit_code.status(), PlacementCommandsHelp());
+  return PrintUsage(context, exit_code.status());
 }
 
 int RunQueueCommand(const CliContext& context,
                     const std::vector<std::string>& words) {
   absl::StatusOr<int> exit_code = Queue(context, words);
   if (exit_code.ok()) return *exit_code;
-  return PrintUsage(context, exit_code.status(), PlacementCommandsHelp());
+  return PrintUsage(context, exit_code.status());
 }
 
 }  // namespace slussen::cli

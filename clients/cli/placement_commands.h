@@ -18,8 +18,6 @@ int RunOfferCommand(const CliContext& context,
 int RunQueueCommand(const CliContext& context,
                     const std::vector<std::string>& words);
 
-const char* PlacementCommandsHelp();
-
 }  // namespace slussen::cli
 
 #endif  // SLUSSEN_CLIENTS_CLI_PLACEMENT_COMMANDS_H_

@@ -12,8 +12,7 @@ namespace {
 namespace v1 = ::slussen::v1;
 
 std::string Region(const CliContext& context) {
-  return absl::StrCat("regions/",
-                      context.args->Get("region", "", "SLUSSEN_REGION"));
+  return absl::StrCat("regions/", context.RegionOr(""));
 }
 
 int PrintConsent(const CliContext& context, const v1::Consent& consent) {
@@ -236,26 +235,6 @@ absl::StatusOr<int> Participants(const CliContext& context,
 
 }  // namespace
 
-const char* PrivacyCommandsHelp() {
-  return R"(Consent and privacy commands:
-  consents get NAME                      (regions/13/consents/ID)
-  consents list --pseudonym=P [--region=13]
-  consents withdraw NAME [--recorded-by=HANDLE] [--request-id=ID]
-      Ends the participation (the referral goes to WITHDRAWN) and stops
-      sharing; agencies and providers record it.
-  audit list (--personnummer=N | --pseudonym=P) [--region=13]
-      Who read or changed the participant's data (subject access);
-      coordinators of the region and admins.
-  audit verify [--region=13] [--anchor=COUNT:HASH]
-      Checks the region's audit hash chain; exit code 1 if it is broken.
-      Prints an anchor to keep outside Redis; given one from before, also
-      catches a chain rebuilt from scratch.
-  participants erase (--personnummer=N | --pseudonym=P) --reason=TEXT
-                     [--region=13]
-      Erases the participant's personal data from finished referrals.
-)";
-}
-
 int RunPrivacyCommand(const CliContext& context,
                       const std::vector<std::string>& words) {
   const std::string& resource = words[0];
@@ -264,7 +243,7 @@ int RunPrivacyCommand(const CliContext& context,
       : resource == "audit"  ? Audit(context, words)
                              : Participants(context, words);
   if (exit_code.ok()) return *exit_code;
-  return PrintUsage(context, exit_code.status(), PrivacyCommandsHelp());
+  return PrintUsage(context, exit_code.status());
 }
 
 }  // namespace slussen::cli

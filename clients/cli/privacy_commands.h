@@ -15,8 +15,6 @@ namespace slussen::cli {
 int RunPrivacyCommand(const CliContext& context,
                       const std::vector<std::string>& words);
 
-const char* PrivacyCommandsHelp();
-
 }  // namespace slussen::cli
 
 #endif  // SLUSSEN_CLIENTS_CLI_PRIVACY_COMMANDS_H_

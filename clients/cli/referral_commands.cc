@@ -158,7 +158,7 @@ absl::StatusOr<int> Create(const CliContext& context,
   const CliArgs& args = *context.args;
   v1::CreateReferralRequest request;
   request.set_request_id(args.Get("request-id"));
-  std::string region = args.Get("region", "", "SLUSSEN_REGION");
+  std::string region = context.RegionOr("");
   if (args.Has("file")) {
     ASSIGN_OR_RETURN(*request.mutable_referral(),
                      ReadReferralFile(args.Get("file")));
@@ -228,8 +228,7 @@ absl::StatusOr<int> List(const CliContext& context,
     return absl::InvalidArgumentError("`referrals list` takes only flags");
   }
   v1::ListReferralsRequest request;
-  request.set_parent(
-      absl::StrCat("regions/", args.Get("region", "-", "SLUSSEN_REGION")));
+  request.set_parent(absl::StrCat("regions/", context.RegionOr("-")));
   for (const std::string& text : args.GetAll("state")) {
     ASSIGN_OR_RETURN(
         const v1::ReferralState state,
@@ -377,39 +376,6 @@ absl::StatusOr<int> RunProviderAction(const CliContext& context,
 
 }  // namespace
 
-const char* ReferralCommandsHelp() {
-  return R"(Referral commands:
-  referrals create impulse --kommun=1380 --need=coordinated-rehabilitation
-                   --call-back-name="Anna Berg" --call-back-phone="035-13 70 00"
-                   [--call-back-unit=...] [--call-back-email=...]
-                   [--region=13] [--request-id=...]
-      A funktionsbrevlåda impulse: no personal data, only who to call back.
-      Needs: coordinated-rehabilitation, sick-without-qualifying-income,
-      sickness-benefit-entitlement, activity-compensation, other.
-  referrals create --file=referral.json --region=13 [--request-id=...]
-      Any kind, from a Referral in JSON (see clients/examples/).
-  referrals get NAME [--basic]
-  referrals list [--region=13|-] [--state=queued]... [--kind=impulse]...
-                 [--from=ORG] [--page-size=50] [--page-token=T] [--all]
-                 [--history]
-  referrals cancel NAME --reason=no-longer-needed|participant-declined|
-                   sent-in-error|duplicate|other [--note=...] [--etag=E]
-                   [--request-id=...]
-  Providers, after accepting the offer (each takes [--note=...] [--etag=E]
-  [--request-id=...]):
-  referrals contact NAME       first contact with the participant made
-  referrals start NAME         the participant started
-  referrals deviation NAME     an attendance deviation (absence, ...)
-  referrals complete NAME [--outcome=work|studies|...]...
-  referrals exit NAME --outcome=work|studies|af-programme|own-business|
-                 social-enterprise|sickness-compensation-granted|
-                 sickness-benefit|new-sick-leave|programme-completed|
-                 consent-withdrawn [--outcome=...]...
-  referrals follow-up NAME --outcome=work|studies|...  [--outcome=...]...
-      Where the participant is some 90 days after completion or exit.
-)";
-}
-
 int RunReferralCommand(const CliContext& context,
                        const std::vector<std::string>& words) {
   const std::string command = words.empty() ? "" : words[0];
@@ -422,7 +388,7 @@ int RunReferralCommand(const CliContext& context,
           ? absl::InvalidArgumentError("a referrals command is needed")
           : RunProviderAction(context, words);
   if (exit_code.ok()) return *exit_code;
-  return PrintUsage(context, exit_code.status(), ReferralCommandsHelp());
+  return PrintUsage(context, exit_code.status());
 }
 
 }  // namespace slussen::cli

@@ -18,9 +18,6 @@ namespace slussen::cli {
 int RunReferralCommand(const CliContext& context,
                        const std::vector<std::string>& words);
 
-// The help text of the referral commands.
-const char* ReferralCommandsHelp();
-
 }  // namespace slussen::cli
 
 #endif  // SLUSSEN_CLIENTS_CLI_REFERRAL_COMMANDS_H_

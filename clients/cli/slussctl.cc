@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "clients/cli/cli_args.h"
 #include "clients/cli/cli_channel.h"
+#include "clients/cli/command_line.h"
 #include "clients/cli/coordinator_commands.h"
 #include "clients/cli/directory_commands.h"
 #include "clients/cli/placement_commands.h"
@@ -25,47 +26,6 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace {
-
-constexpr char kHelp[] = R"(slussctl: the command-line client of Slussen.
-
-Usage: slussctl [global flags] <resource> <command> [flags]
-  resources: referrals, offers, queue, catalog, providers, offerings,
-             activity-types, capacity, worklist, clocks, reports, events,
-             consents, audit, participants; and `health`
-       slussctl [global flags] health [--service=slussen.v1.ReferralService]
-
-Global flags (or environment variables):
-  --server=HOST:PORT   broker address (SLUSSEN_SERVER; 127.0.0.1:50051)
-  --org=ORG            calling organisation, e.g. kommun-halmstad-eb
-                       (SLUSSEN_ORG)
-  --role=ROLE          agency, provider, coordinator or admin
-                       (SLUSSEN_ROLE; agency)
-  --region=NN          caller's region, a two-digit län code
-                       (SLUSSEN_REGION); also the default region of
-                       commands
-  --person=HANDLE      staff handle recorded with actions (SLUSSEN_PERSON)
-
-Mutual TLS (a broker started with --tls_cert_file etc.): the client
-certificate names the caller, and --org, --role and --region are not sent
-(--region still sets the commands' default region).
-  --certs=DIR          a `./dev certs` directory: uses DIR/ca.pem and the
-                       client certificate DIR/<role>-<org>.pem with its key
-                       DIR/<role>-<org>.key (SLUSSEN_CERTS)
-  --tls_ca_file=FILE   the CA certificate that signed the broker's
-                       (SLUSSEN_TLS_CA_FILE)
-  --tls_cert_file=FILE the client certificate, PEM (SLUSSEN_TLS_CERT_FILE)
-  --tls_key_file=FILE  its private key, PEM (SLUSSEN_TLS_KEY_FILE)
-Without them slussctl speaks plaintext (development mode; also to a
-broker's --admin_listen port for `health`).
-  --json               print the answer as JSON (proto field names)
-  --quiet              print only the names of referrals, one a line
-  --timeout=SECONDS    give up after this long (10)
-  --help               this text
-
-Exit codes: 0 done (health: serving), 1 the broker refused or failed (the
-status is printed; health: not serving or unreachable), 2 usage error.
-
-)";
 
 // Asks the broker's standard health service; prints SERVING or why not.
 int Health(const std::shared_ptr<grpc::Channel>& channel,
@@ -93,39 +53,39 @@ int Health(const std::shared_ptr<grpc::Channel>& channel,
 }  // namespace
 
 int main(int argc, char** argv) {
-  using slussen::cli::CliArgs;
-  absl::StatusOr<CliArgs> args = CliArgs::Parse(
-      argc, argv, {"json", "quiet", "help", "all", "history", "basic"});
-  if (!args.ok()) {
-    std::cerr << "usage error: " << args.status().message() << "\n";
+  absl::StatusOr<slussen::cli::CommandLine> line =
+      slussen::cli::ParseCommandLine(argc, argv);
+  if (!line.ok()) {
+    std::cerr << "usage error: " << line.status().message() << "\n";
     return slussen::cli::kExitUsage;
   }
-  const std::vector<std::string>& words = args->words();
-  if (args->Flag("help") || words.empty() || words[0] == "help") {
-    std::cout << kHelp << slussen::cli::ReferralCommandsHelp() << "\n"
-              << slussen::cli::PlacementCommandsHelp() << "\n"
-              << slussen::cli::DirectoryCommandsHelp() << "\n"
-              << slussen::cli::CoordinatorCommandsHelp() << "\n"
-              << slussen::cli::PrivacyCommandsHelp();
-    return words.empty() && !args->Flag("help") ? slussen::cli::kExitUsage
-                                                : slussen::cli::kExitOk;
+  if (!line->text.empty()) {
+    std::cout << line->text;
+    return slussen::cli::kExitOk;
   }
-  const std::set<std::string> directory = {"catalog", "providers", "offerings",
-                                           "activity-types", "capacity"};
+  const slussen::cli::CliArgs* args = &line->args;
+  const std::vector<std::string>& words = args->words();
+  const std::string resource = words[0];
+  if (resource == "completion") {
+    if (words.size() != 2 || (words[1] != "bash" && words[1] != "zsh")) {
+      std::cerr << "usage error: `slussctl completion` takes bash or zsh\n";
+      return slussen::cli::kExitUsage;
+    }
+    std::cout << (words[1] == "bash" ? slussen::cli::BashCompletion()
+                                     : slussen::cli::ZshCompletion());
+    return slussen::cli::kExitOk;
+  }
+  if (resource == "man") {
+    std::cout << slussen::cli::ManPage();
+    return slussen::cli::kExitOk;
+  }
   const std::set<std::string> coordinator = {"worklist", "clocks", "reports",
                                              "events"};
   const std::set<std::string> privacy = {"consents", "audit", "participants"};
-  const std::string resource = words[0];
-  if (resource != "referrals" && resource != "health" && resource != "offers" &&
-      resource != "queue" && directory.count(resource) == 0 &&
-      coordinator.count(resource) == 0 && privacy.count(resource) == 0) {
-    std::cerr << "usage error: unknown command \"" << resource
-              << "\"; try slussctl --help\n";
-    return slussen::cli::kExitUsage;
-  }
 
   slussen::cli::CliContext context;
-  context.args = &*args;
+  context.args = args;
+  context.command_path = line->path;
   context.json = args->Flag("json");
   context.quiet = args->Flag("quiet");
   context.out = &std::cout;
@@ -152,6 +112,17 @@ int main(int argc, char** argv) {
     return slussen::cli::kExitUsage;
   }
   context.tls = tls->enabled();
+  // Under mutual TLS the certificate names the caller's region: the
+  // commands' region unless --region says otherwise.
+  if (context.tls && context.region.empty() && !tls->cert_file.empty()) {
+    absl::StatusOr<std::string> region =
+        slussen::cli::RegionOfCertificate(tls->cert_file);
+    if (!region.ok()) {
+      std::cerr << "usage error: " << region.status().message() << "\n";
+      return slussen::cli::kExitUsage;
+    }
+    context.region = *region;
+  }
   const std::shared_ptr<grpc::Channel> channel = *std::move(made);
   auto referrals = slussen::v1::ReferralService::NewStub(channel);
   auto directory_stub = slussen::v1::ProviderDirectory::NewStub(channel);
@@ -186,11 +157,6 @@ int main(int argc, char** argv) {
     exit_code = slussen::cli::RunPrivacyCommand(context, words);
   } else {
     exit_code = slussen::cli::RunDirectoryCommand(context, words);
-  }
-  if (const std::vector<std::string> unused = args->Unused();
-      !unused.empty() && exit_code != slussen::cli::kExitUsage) {
-    std::cerr << "warning: flags not used by this command: --"
-              << absl::StrJoin(unused, ", --") << "\n";
   }
   return exit_code;
 }

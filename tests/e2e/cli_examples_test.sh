@@ -80,4 +80,49 @@ expect_exit 1 "${ctl[@]}" referrals create impulse --kommun=1280 --need=other \
   --call-back-name=A --call-back-phone="035-13 70 00"
 grep -q 'referral.impulse.kommun_code' "$TEST_TMP/err" || fail "the refusal does not name the field"
 expect_exit 1 "$SLUSSCTL" --server="127.0.0.1:$(free_port)" --timeout=1 health
+
+# A misspelt flag changes nothing: it is refused (exit 2, with the flag
+# meant) before any call, and Redis is byte for byte as it was.
+digest() { redis-cli -s "$TEST_TMP/redis/redis.sock" DEBUG DIGEST; }
+impulse=$("${ctl[@]}" referrals create impulse --kommun=1380 --need=other \
+  --call-back-name="Anna Berg" --call-back-phone="035-13 70 00" --quiet) ||
+  fail "the impulse was refused"
+sed -e 's/"pseudonym": "lfc-hd-2026-0117"/"pseudonym": "lfc-hd-2026-0119"/' \
+  "$EXAMPLES/activity.json" >"$TEST_TMP/second.json"
+"${ctl[@]}" referrals create --file="$TEST_TMP/second.json" --quiet >/dev/null ||
+  fail "the second activity referral was refused"
+held=""
+for _ in $(seq 50); do
+  held=$("${provider[@]}" offers list --state=held --quiet)
+  [ -n "$held" ] && break
+  sleep 0.1
+done
+[[ $held == regions/13/offers/* ]] || fail "no held offer for the second referral: '$held'"
+before=$(digest)
+expect_exit 2 "${ctl[@]}" referrals cancel "$impulse" --reason=sent-in-error --etg=1
+grep -q 'takes no flag --etg; did you mean --etag?' "$TEST_TMP/err" ||
+  fail "the misspelt --etag is not named: $(cat "$TEST_TMP/err")"
+expect_exit 2 "${provider[@]}" offers decline "$held" --reason=no-capacity --reson=x
+grep -q 'did you mean --reason?' "$TEST_TMP/err" ||
+  fail "the misspelt --reason is not named: $(cat "$TEST_TMP/err")"
+expect_exit 2 "${provider[@]}" offers decline "$held" --reason=other --etag=1
+expect_exit 2 "${provider[@]}" offers accept "$held" "$impulse"
+[ "$(digest)" = "$before" ] || fail "a refused command line changed Redis"
+"${provider[@]}" offers get "$held" | grep -q "HELD" || fail "the offer is no longer held"
+
+# Help per command, -h, --version; completion and the man page from the
+# same declarations.
+"$SLUSSCTL" referrals create --help >"$TEST_TMP/help.txt" || fail "create --help failed"
+grep -q -- '--call-back-name' "$TEST_TMP/help.txt" || fail "create --help lacks its flags"
+if grep -q -- '--outcome' "$TEST_TMP/help.txt"; then fail "create --help shows other commands' flags"; fi
+expect_exit 0 "$SLUSSCTL" -h
+"$SLUSSCTL" --version | grep -Eq '^slussen [0-9]+\.[0-9]+\.[0-9]+ \(commit ' ||
+  fail "--version: $("$SLUSSCTL" --version)"
+completed=$(bash -c 'source <("$0" completion bash)
+  COMP_WORDS=(slussctl offers dec); COMP_CWORD=2; _slussctl; echo "${COMPREPLY[*]}"
+  COMP_WORDS=(slussctl offers decline N --rea); COMP_CWORD=4; _slussctl; echo "${COMPREPLY[*]}"
+  COMP_WORDS=(slussctl wor); COMP_CWORD=1; _slussctl; echo "${COMPREPLY[*]}"' "$SLUSSCTL")
+[ "$completed" = $'decline\n--reason\nworklist' ] || fail "bash completion gave: $completed"
+"$SLUSSCTL" man >"$TEST_TMP/slussctl.1" || fail "slussctl man failed"
+head -1 "$TEST_TMP/slussctl.1" | grep -q '^\.TH SLUSSCTL 1' || fail "the man page has no .TH"
 echo "PASS"

@@ -71,6 +71,14 @@ set -e
   referrals list --region=13 --quiet | grep -qx "$name" ||
   fail "the coordinator does not see its region's referral"
 
+# The README's example: the coordinator's worklist, the region taken from
+# its certificate (urn:slussen:coordinator:samordning-halland:13).
+"${ctl[@]}" --role=coordinator --org=samordning-halland worklist \
+  --due-within-hours=2000 >"$TEST_TMP/worklist.txt" 2>&1 ||
+  fail "the coordinator's worklist without --region: $(cat "$TEST_TMP/worklist.txt")"
+grep -q "kommun-halmstad-eb" "$TEST_TMP/worklist.txt" ||
+  fail "the worklist lacks the impulse's call-back clock: $(cat "$TEST_TMP/worklist.txt")"
+
 # No client certificate: refused whatever --org says.
 set +e
 "$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --tls_ca_file="$certs/ca.pem" \
