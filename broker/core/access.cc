@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/core/lifecycle.h"
+#include "broker/core/names.h"
 #include "broker/core/proto_time.h"
 
 namespace slussen::core {
@@ -101,6 +102,19 @@ bool CanSee(const Caller& caller, const ReferralRecord& record) {
     default:
       return false;
   }
+}
+
+absl::Status CheckOwnRegion(const Caller& caller, absl::string_view region,
+                            absl::string_view what) {
+  if (caller.role != v1::ROLE_COORDINATOR || region == kAnyRegion ||
+      region == caller.region) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("a coordinator of region ", caller.region,
+                   " sees its own "
+                   "region's ",
+                   what, ", not region ", region, "'s"));
 }
 
 absl::Status CheckMayReadReferrals(const Caller& caller) {

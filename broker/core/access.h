@@ -40,6 +40,14 @@ bool MaySeeEvent(const Caller& caller, const std::string& region,
 // PERMISSION_DENIED for a role that reads no referrals (admin, unknown).
 absl::Status CheckMayReadReferrals(const Caller& caller);
 
+// PERMISSION_DENIED when a coordinator asks for another region's `what`
+// (referrals, offers, a queue, the worklist, events, reports): every RPC
+// refuses another region the same way, rather than answer an empty list.
+// `region` may be kAnyRegion ("-"): the coordinator's own. Other roles are
+// not bound to a region.
+absl::Status CheckOwnRegion(const Caller& caller, absl::string_view region,
+                            absl::string_view what);
+
 // Whether `caller` may see the participant's attributes of `record` at
 // `now`: the referring agency always; others as far as the consent covers
 // them for DATA_CATEGORY_ELIGIBILITY. Precondition: CanSee(caller, record).

@@ -251,9 +251,7 @@ absl::StatusOr<v1::ListWorklistResponse> CoordinatorDesk::ListWorklist(
           ? now + absl::Seconds(request.due_within().seconds())
           : calendar_->WorkingDaysDeadline(now, 1);
   v1::ListWorklistResponse response;
-  if (caller.role == v1::ROLE_COORDINATOR && caller.region != region) {
-    return response;  // another region's worklist is not this coordinator's
-  }
+  RETURN_IF_ERROR(CheckOwnRegion(caller, region, "worklist"));
   Page page{.caller = caller,
             .request = request,
             .region = region,

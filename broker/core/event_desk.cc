@@ -41,11 +41,7 @@ absl::StatusOr<std::vector<std::string>> EventDesk::Regions(
   ASSIGN_OR_RETURN(const std::string region,
                    ParseRegionParent(field, parent, /*allow_any_region=*/true));
   if (caller.role == v1::ROLE_COORDINATOR) {
-    if (region != kAnyRegion && region != caller.region) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "a coordinator of region ", caller.region,
-          " watches its own region's events, not region ", region));
-    }
+    RETURN_IF_ERROR(CheckOwnRegion(caller, region, "events"));
     return std::vector<std::string>{caller.region};
   }
   if (region != kAnyRegion) return std::vector<std::string>{region};

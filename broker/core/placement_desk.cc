@@ -173,6 +173,7 @@ absl::StatusOr<v1::ListOffersResponse> PlacementDesk::ListOffers(
   }
   ASSIGN_OR_RETURN(const std::string region,
                    ParseRegionParent("parent", request.parent(), true));
+  RETURN_IF_ERROR(CheckOwnRegion(caller, region, "offers"));
   ASSIGN_OR_RETURN(const int page_size,
                    ValidatePageSize("page_size", request.page_size(),
                                     kDefaultPageSize, kMaxPageSize));
@@ -201,7 +202,7 @@ absl::StatusOr<v1::ListOffersResponse> PlacementDesk::ListOffers(
     } else {
       query.regions = {region};
     }
-  } else if (region == kAnyRegion || region == caller.region) {
+  } else {
     query.regions = {caller.region};
   }
   v1::ListOffersResponse response;

@@ -176,6 +176,7 @@ absl::StatusOr<v1::ListQueueEntriesResponse> QueueDesk::ListQueueEntries(
   ASSIGN_OR_RETURN(const QueueName queue,
                    ParseQueueName("queue", request.queue()));
   const std::string& region = queue.region;
+  RETURN_IF_ERROR(CheckOwnRegion(caller, region, "queues"));
   ASSIGN_OR_RETURN(const int page_size,
                    ValidatePageSize("page_size", request.page_size(),
                                     kDefaultPageSize, kMaxPageSize));
@@ -188,7 +189,6 @@ absl::StatusOr<v1::ListQueueEntriesResponse> QueueDesk::ListQueueEntries(
     return InvalidField("page_token", "is not a queue position", cursor);
   }
   v1::ListQueueEntriesResponse response;
-  if (region != caller.region) return response;
   ASSIGN_OR_RETURN(const Explained explained,
                    Explain(*matchmaker_, *referrals_, region));
   const absl::Time now = clock_->Now();

@@ -298,6 +298,7 @@ absl::StatusOr<v1::ListReferralsResponse> ReferralDesk::ListReferrals(
   ASSIGN_OR_RETURN(std::string region,
                    ParseRegionParent("parent", request.parent(),
                                      /*allow_any_region=*/true));
+  RETURN_IF_ERROR(CheckOwnRegion(caller, region, "referrals"));
   ASSIGN_OR_RETURN(int page_size,
                    ValidatePageSize("page_size", request.page_size(),
                                     kDefaultPageSize, kMaxPageSize));
@@ -322,9 +323,7 @@ absl::StatusOr<v1::ListReferralsResponse> ReferralDesk::ListReferrals(
 
   // Which partitions and which index the caller's scope allows.
   if (caller.role == v1::ROLE_COORDINATOR) {
-    if (region == kAnyRegion || region == caller.region) {
-      query.regions = {caller.region};
-    }
+    query.regions = {caller.region};
   } else if (region == kAnyRegion) {
     for (absl::string_view code : RegionCodes()) {
       query.regions.emplace_back(code);

@@ -5,7 +5,9 @@
 // callers and targets are described in tests/support/access_matrix.h.
 //
 // Outside the caller's scope is NOT_FOUND (or, in a list, the thing is
-// omitted); an action the role may not take is PERMISSION_DENIED.
+// omitted); an action the role may not take is PERMISSION_DENIED, and so is
+// a coordinator's list of another region (its referrals, offers, queues,
+// worklist, events, reports).
 //
 // Each table runs twice: with each caller's own certificate, and through a
 // gateway's certificate naming the caller in headers (urn:slussen:gateway:
@@ -98,7 +100,7 @@ std::vector<Case> ReferralServiceCases() {
                        },
                    .agency = {LISTED, OMITTED},
                    .provider = {LISTED, OMITTED},
-                   .coordinator = {LISTED, OMITTED},
+                   .coordinator = {LISTED, DENIED},
                    .admin = {DENIED, DENIED}});
   cases.push_back({.rpc = "CancelReferral",
                    .target = Target::kOfferedReferral,
@@ -527,7 +529,7 @@ std::vector<Case> OfferServiceCases() {
            },
        .agency = kDeniedBoth,
        .provider = {LISTED, OMITTED},
-       .coordinator = {LISTED, OMITTED},
+       .coordinator = {LISTED, DENIED},
        .admin = kDeniedBoth});
   cases.push_back(
       {.rpc = "AcceptOffer",
@@ -612,7 +614,7 @@ std::vector<Case> QueueServiceCases() {
            },
        .agency = kDeniedBoth,
        .provider = kDeniedBoth,
-       .coordinator = {LISTED, OMITTED},
+       .coordinator = {LISTED, DENIED},
        .admin = kDeniedBoth});
   cases.push_back({.rpc = "GetPriorityPolicy",
                    .target = Target::kNothing,
@@ -655,7 +657,7 @@ std::vector<Case> CoordinatorServiceCases() {
            },
        .agency = {LISTED, OMITTED},
        .provider = {LISTED, OMITTED},
-       .coordinator = {LISTED, OMITTED},
+       .coordinator = {LISTED, DENIED},
        .admin = kDeniedBoth});
   // The reports: the region's coordinators only. Another region's
   // coordinator is PERMISSION_DENIED here and in the event service, where

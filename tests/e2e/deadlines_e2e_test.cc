@@ -348,12 +348,21 @@ TEST_F(DeadlinesE2eTest, TheWorklistShowsOverdueFirstToWhomItConcerns) {
   EXPECT_THAT(items[0].awaited_action(), HasSubstr("call-back"));
 
   // FK sees both (it is awaited); the kommun that referred sees its own;
-  // another region's coordinator and another provider see none.
+  // another provider sees none; another region's coordinator is refused
+  // (as every list of another region is).
   EXPECT_EQ(Worklist(kFkBrevlada, absl::Hours(24)).size(), 2u);
   EXPECT_EQ(Worklist(kHalmstadKommun, absl::Hours(24)).size(), 2u);
   EXPECT_TRUE(Worklist(kLaholmKommun, absl::Hours(24)).empty());
-  EXPECT_TRUE(Worklist(kSkaneCoordinator, absl::Hours(24)).empty());
   EXPECT_TRUE(Worklist(kProvider, absl::Hours(24)).empty());
+  v1::ListWorklistRequest skane;
+  skane.set_parent("regions/13");
+  v1::ListWorklistResponse refused;
+  EXPECT_EQ(As(kSkaneCoordinator,
+               [&](auto* c) {
+                 return coordinator_->ListWorklist(c, skane, &refused);
+               })
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   v1::GetClockRequest get;
   get.set_name(first);
   v1::Clock hidden;
