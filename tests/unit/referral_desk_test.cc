@@ -436,8 +436,9 @@ TEST_F(ReferralDeskTest, CoordinatorsListTheirRegionAndAdminsNothing) {
   EXPECT_EQ(desk_.ListReferrals(kHallandCoordinator, request)->referrals_size(),
             2);
   request.set_parent("regions/13");
-  EXPECT_EQ(desk_.ListReferrals(kSkaneCoordinator, request)->referrals_size(),
-            0);
+  // Another region's coordinator is refused, not answered with nothing.
+  EXPECT_EQ(desk_.ListReferrals(kSkaneCoordinator, request).status().code(),
+            absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(desk_.ListReferrals(kAdmin, request).status().code(),
             absl::StatusCode::kPermissionDenied);
   request.mutable_filter()->set_referring_organisation("kommun-laholm-eb");
