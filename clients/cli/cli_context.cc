@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "broker/core/calendar.h"
 
 namespace slussen::cli {
 
@@ -32,14 +33,105 @@ absl::StatusOr<std::string> Required(const CliArgs& args,
   return value;
 }
 
-std::string FormatTime(const google::protobuf::Timestamp& ts) {
+namespace {
+
+const absl::TimeZone& Stockholm() {
   static const absl::TimeZone zone = [] {
     absl::TimeZone tz;
     return absl::LoadTimeZone("Europe/Stockholm", &tz) ? tz
                                                        : absl::UTCTimeZone();
   }();
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S",
-                          absl::FromUnixSeconds(ts.seconds()), zone);
+  return zone;
+}
+
+absl::Time ToTime(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+absl::CivilDay LocalDay(absl::Time t) {
+  return absl::ToCivilDay(t, Stockholm());
+}
+
+// The last day a deadline allows: a midnight deadline belongs to the day
+// before it.
+absl::CivilDay DueDay(absl::Time due) {
+  return LocalDay(due - absl::Nanoseconds(1));
+}
+
+// Working days in (a, b]: 0 when b is not after a.
+int WorkingDaysBetween(absl::CivilDay a, absl::CivilDay b) {
+  int count = 0;
+  for (absl::CivilDay day = a + 1; day <= b; ++day) {
+    if (core::SwedishCalendar::IsWorkingDay(day)) ++count;
+  }
+  return count;
+}
+
+std::string Arbetsdagar(int n) {
+  return absl::StrCat(n, n == 1 ? " arbetsdag" : " arbetsdagar");
+}
+
+}  // namespace
+
+std::string FormatTime(const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() == 0 && ts.nanos() == 0) return "-";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", ToTime(ts), Stockholm());
+}
+
+std::string DeadlineText(const google::protobuf::Timestamp& due) {
+  if (due.seconds() == 0 && due.nanos() == 0) return "-";
+  const absl::Time time = ToTime(due);
+  const absl::CivilSecond local = absl::ToCivilSecond(time, Stockholm());
+  if (local != absl::CivilSecond(absl::CivilDay(local))) {
+    return FormatTime(due);
+  }
+  return absl::FormatTime("end of %a %Y-%m-%d", time - absl::Seconds(1),
+                          Stockholm());
+}
+
+std::string LatenessText(const google::protobuf::Timestamp& due,
+                         const google::protobuf::Timestamp& now) {
+  const absl::Time due_time = ToTime(due);
+  const absl::Time now_time = ToTime(now);
+  if (now_time >= due_time) {
+    const absl::CivilDay last = DueDay(due_time);
+    const absl::CivilDay today = LocalDay(now_time);
+    const int n = WorkingDaysBetween(last, today);
+    if (n == 0 && last == today) return "late today";
+    return absl::StrCat(Arbetsdagar(n), " late");
+  }
+  const int n = WorkingDaysBetween(LocalDay(now_time), DueDay(due_time));
+  return n == 0 ? "due today" : absl::StrCat(Arbetsdagar(n), " left");
+}
+
+std::string LocalTimesInJson(const std::string& json) {
+  std::string out;
+  size_t done = 0;
+  for (size_t at = json.find("time\"", 0); at != std::string::npos;
+       at = json.find("time\"", at + 1)) {
+    // A key "time" or "..._time"; its value a string after the colon.
+    if (at == 0 || (json[at - 1] != '"' && json[at - 1] != '_')) continue;
+    size_t value = at + 5;
+    if (value >= json.size() || json[value] != ':') continue;
+    ++value;
+    while (value < json.size() && json[value] == ' ') ++value;
+    if (value >= json.size() || json[value] != '"') continue;
+    ++value;
+    const size_t end = json.find('"', value);
+    if (end == std::string::npos) break;
+    absl::Time time;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, json.substr(value, end - value),
+                         &time, &error)) {
+      continue;
+    }
+    absl::StrAppend(
+        &out, absl::string_view(json).substr(done, value - done),
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E*S%Ez", time, Stockholm()));
+    done = end;
+  }
+  absl::StrAppend(&out, absl::string_view(json).substr(done));
+  return out;
 }
 
 int PrintStatus(const CliContext& context, const grpc::Status& status) {
@@ -50,14 +142,28 @@ int PrintStatus(const CliContext& context, const grpc::Status& status) {
   return kExitRpcError;
 }
 
-void PrintJson(const CliContext& context,
-               const google::protobuf::Message& message) {
+namespace {
+
+std::string ToJson(const google::protobuf::Message& message, bool pretty) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = pretty;
   options.preserve_proto_field_names = true;
+  options.always_print_primitive_fields = true;
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  *context.out << json;
+  return LocalTimesInJson(json);
+}
+
+}  // namespace
+
+void PrintJson(const CliContext& context,
+               const google::protobuf::Message& message) {
+  *context.out << ToJson(message, /*pretty=*/true);
+}
+
+void PrintJsonLine(const CliContext& context,
+                   const google::protobuf::Message& message) {
+  *context.out << ToJson(message, /*pretty=*/false) << "\n";
 }
 
 int PrintUsage(const CliContext& context, const absl::Status& status) {

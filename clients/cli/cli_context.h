@@ -137,15 +137,36 @@ std::string ShortName(int value, absl::string_view prefix) {
 absl::StatusOr<std::string> Required(const CliArgs& args,
                                      absl::string_view flag);
 
-// A time in Europe/Stockholm, "2026-11-22 09:31:20".
+// A time in Europe/Stockholm with its zone, "2026-11-22 09:31:20 CET";
+// "-" when unset.
 std::string FormatTime(const google::protobuf::Timestamp& ts);
+
+// A deadline as the broker means it: one at local midnight is the end of
+// the day before, "end of Wed 2026-12-30"; any other as FormatTime.
+std::string DeadlineText(const google::protobuf::Timestamp& due);
+
+// How `due` stands at `now`, counted in arbetsdagar (Swedish working days)
+// as the deadline itself is: "2 arbetsdagar late", "late today",
+// "1 arbetsdag left", "due today".
+std::string LatenessText(const google::protobuf::Timestamp& due,
+                         const google::protobuf::Timestamp& now);
+
+// `json` (protobuf's JSON of a message) with every Timestamp (a "time" or
+// "..._time" field) in Europe/Stockholm with its offset, RFC 3339:
+// "2026-12-23T09:31:20+01:00".
+std::string LocalTimesInJson(const std::string& json);
 
 // Prints the broker's refusal; returns kExitRpcError.
 int PrintStatus(const CliContext& context, const grpc::Status& status);
 
-// Prints `message` as JSON (proto field names).
+// Prints `message` as JSON (proto field names), the whole of it: fields
+// at their defaults and empty lists too, times as LocalTimesInJson.
 void PrintJson(const CliContext& context,
                const google::protobuf::Message& message);
+
+// Prints `message` as one line of JSON (JSON Lines, for streams).
+void PrintJsonLine(const CliContext& context,
+                   const google::protobuf::Message& message);
 
 // Prints the usage error of `status` and where to find the command's
 // help; returns kExitUsage.

@@ -19,16 +19,6 @@ std::string Region(const CliContext& context) {
   return absl::StrCat("regions/", context.RegionOr(""));
 }
 
-// "3d 4h late", "in 5h", from a lateness.
-std::string Lateness(const google::protobuf::Duration& d) {
-  const int64_t s = d.seconds();
-  const int64_t a = s < 0 ? -s : s;
-  const std::string span =
-      a >= 86400 ? absl::StrFormat("%dd %dh", a / 86400, a % 86400 / 3600)
-                 : absl::StrFormat("%dh %dm", a / 3600, a % 3600 / 60);
-  return s >= 0 ? absl::StrCat(span, " late") : absl::StrCat("in ", span);
-}
-
 int PrintClock(const CliContext& context, const v1::Clock& clock) {
   if (context.json) {
     PrintJson(context, clock);
@@ -45,7 +35,7 @@ int PrintClock(const CliContext& context, const v1::Clock& clock) {
                              : clock.awaited_organisation());
   out << absl::StrFormat("  %-18s%s\n", "started",
                          FormatTime(clock.start_time()));
-  out << absl::StrFormat("  %-18s%s\n", "due", FormatTime(clock.due_time()));
+  out << absl::StrFormat("  %-18s%s\n", "due", DeadlineText(clock.due_time()));
   out << absl::StrFormat("  %-18s%s%s\n", "warning",
                          FormatTime(clock.warn_time()),
                          clock.warned() ? " (given)" : "");
@@ -101,17 +91,21 @@ absl::StatusOr<int> Worklist(const CliContext& context) {
   }
   std::ostream& out = *context.out;
   if (!context.quiet) {
-    out << absl::StrFormat("%-14s %-19s %-22s %-20s %s\n", "LATENESS", "DUE",
+    out << absl::StrFormat("%-22s %-25s %-22s %-20s %s\n", "LATENESS", "DUE",
                            "AWAITED", "FROM", "WHAT, CLOCK");
   }
   for (const v1::WorklistItem& item : combined.items()) {
+    // The broker's now: the due time plus the lateness it computed.
+    const google::protobuf::Timestamp& due = item.clock().due_time();
+    google::protobuf::Timestamp now = due;
+    now.set_seconds(due.seconds() + item.lateness().seconds());
     if (context.quiet) {
       out << item.clock().name() << "\n";
       continue;
     }
     out << absl::StrFormat(
-        "%-14s %-19s %-22s %-20s %s, %s\n", Lateness(item.lateness()),
-        FormatTime(item.clock().due_time()),
+        "%-22s %-25s %-22s %-20s %s, %s\n", LatenessText(due, now),
+        DeadlineText(due),
         item.awaited_organisation().empty() ? "-" : item.awaited_organisation(),
         item.clock().referring_organisation(), item.awaited_action(),
         item.clock().name());
@@ -255,10 +249,6 @@ absl::StatusOr<int> Events(const CliContext& context,
     types.push_back(type);
   }
   const auto print = [&](const v1::Event& e, const std::string& token) {
-    if (context.json) {
-      PrintJson(context, e);
-      return;
-    }
     *context.out << absl::StrFormat(
         "%s  %-24s %s%s%s\n", FormatTime(e.time()),
         ShortName<v1::EventType>(e.type(), "EVENT_TYPE_"), e.referral(),
@@ -276,8 +266,13 @@ absl::StatusOr<int> Events(const CliContext& context,
     std::unique_ptr<grpc::ClientReaderInterface<v1::WatchEventsResponse>>
         reader = context.events->WatchEvents(&call, request);
     v1::WatchEventsResponse response;
+    // JSON Lines with --json: each line the event and its resume token.
     while (reader->Read(&response)) {
-      print(response.event(), response.resume_token());
+      if (context.json) {
+        PrintJsonLine(context, response);
+      } else {
+        print(response.event(), response.resume_token());
+      }
       context.out->flush();
     }
     const grpc::Status status = reader->Finish();
@@ -296,6 +291,10 @@ absl::StatusOr<int> Events(const CliContext& context,
         context, context.events, &v1::EventService::StubInterface::ListEvents,
         request, &combined);
     if (!status.ok()) return PrintStatus(context, status);
+    if (context.json) {
+      PrintJson(context, combined);
+      return kExitOk;
+    }
     for (const v1::Event& e : combined.events()) print(e, "");
     return kExitOk;
   }

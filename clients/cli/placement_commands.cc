@@ -26,7 +26,7 @@ int PrintOffer(const CliContext& context, const v1::Offer& offer) {
       out << absl::StrFormat("  %-18s%s\n", "cohort", offer.cohort());
     }
     out << absl::StrFormat("  %-18s%s\n", "held until",
-                           FormatTime(offer.hold_expire_time()));
+                           DeadlineText(offer.hold_expire_time()));
     for (const std::string& reason : offer.explanation().reasons()) {
       out << absl::StrFormat("  %-18s%s\n", "why", reason);
     }
@@ -57,7 +57,7 @@ absl::StatusOr<int> ListOffers(const CliContext& context) {
   }
   std::ostream& out = *context.out;
   if (!context.quiet) {
-    out << absl::StrFormat("%-45s %-9s %-20s %s\n", "NAME", "STATE",
+    out << absl::StrFormat("%-45s %-9s %-25s %s\n", "NAME", "STATE",
                            "HELD UNTIL", "OFFERING");
   }
   for (const v1::Offer& o : combined.offers()) {
@@ -65,9 +65,9 @@ absl::StatusOr<int> ListOffers(const CliContext& context) {
       out << o.name() << "\n";
       continue;
     }
-    out << absl::StrFormat("%-45s %-9s %-20s %s\n", o.name(),
+    out << absl::StrFormat("%-45s %-9s %-25s %s\n", o.name(),
                            ShortName<v1::OfferState>(o.state(), "OFFER_STATE_"),
-                           FormatTime(o.hold_expire_time()), o.offering());
+                           DeadlineText(o.hold_expire_time()), o.offering());
   }
   return kExitOk;
 }

@@ -246,7 +246,6 @@ absl::StatusOr<int> List(const CliContext& context,
   ASSIGN_OR_RETURN(const int page_size, PageSize(args));
   request.set_page_size(page_size);
   request.set_page_token(args.Get("page-token"));
-  const bool all = args.Flag("all");
 
   v1::ListReferralsResponse combined;
   do {
@@ -257,9 +256,8 @@ absl::StatusOr<int> List(const CliContext& context,
         context.referrals->ListReferrals(&call, request, &page);
     if (!status.ok()) return PrintStatus(context, status);
     combined.mutable_referrals()->MergeFrom(page.referrals());
-    combined.set_next_page_token(page.next_page_token());
     request.set_page_token(page.next_page_token());
-  } while (all && !request.page_token().empty());
+  } while (!request.page_token().empty());
 
   if (context.json) {
     PrintJson(context, combined);
@@ -278,10 +276,6 @@ absl::StatusOr<int> List(const CliContext& context,
     out << absl::StrFormat("%-48s %-20s %-10s %s\n", r.name(),
                            KindName(r.kind()), StateName(r.state()),
                            FormatTime(r.create_time()));
-  }
-  if (!combined.next_page_token().empty()) {
-    out << "more: --page-token=" << combined.next_page_token()
-        << " (or --all)\n";
   }
   return kExitOk;
 }

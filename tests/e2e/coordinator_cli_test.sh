@@ -56,8 +56,19 @@ at "${fk[@]}" offers accept "$offer" >/dev/null || fail "accept failed"
 clock="regions/13/clocks/${referral##*/}-1-0"
 at "${coordinator[@]}" worklist --due-within-hours=200 >"$TEST_TMP/worklist"
 grep -q "$clock" "$TEST_TMP/worklist" || fail "the call-back clock is not on the coordinator's worklist: $(cat "$TEST_TMP/worklist")"
-grep -q "2026-12-31 00:00:00 .*fk-lfc-halmstad .*kommun-halmstad-eb .*call-back" "$TEST_TMP/worklist" ||
+# The deadline as the broker means it, how far off in arbetsdagar (the
+# testing clock stands at Wed 2026-12-23: the 28th, 29th and 30th count).
+grep -q "^3 arbetsdagar left .*end of Wed 2026-12-30 .*fk-lfc-halmstad .*kommun-halmstad-eb .*call-back" "$TEST_TMP/worklist" ||
   fail "the worklist row is not as expected: $(cat "$TEST_TMP/worklist")"
+at "${coordinator[@]}" clocks get "$clock" | grep -q "due  *end of Wed 2026-12-30$" ||
+  fail "clocks get does not say the deadline's day"
+# JSON: the whole answer, times with the Stockholm offset; an empty list
+# is an empty list, not {}.
+at "${coordinator[@]}" worklist --due-within-hours=200 --json >"$TEST_TMP/worklist.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); t=d["items"][0]["clock"]["due_time"]; assert t=="2026-12-31T00:00:00+01:00", t' \
+  "$TEST_TMP/worklist.json" || fail "the worklist's JSON: $(cat "$TEST_TMP/worklist.json")"
+[ "$(at "${coordinator[@]}" worklist --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"])')" = "[]" ] ||
+  fail "an empty worklist's JSON has no empty items list"
 [ "$(at "${fk[@]}" worklist --due-within-hours=200 --quiet)" = "$clock" ] ||
   fail "FK's worklist is not just its clock"
 [ -z "$(at --org=redo-halland --role=provider worklist --due-within-hours=200 --quiet)" ] ||
@@ -79,6 +90,29 @@ at "${kommun[@]}" events list --referral="$referral" >"$TEST_TMP/events"
 for type in REFERRAL_CREATED REFERRAL_QUEUED OFFER_MADE OFFER_ACCEPTED; do
   grep -q "$type" "$TEST_TMP/events" || fail "no $type event: $(cat "$TEST_TMP/events")"
 done
+at "${kommun[@]}" events list --referral="$referral" --json |
+  python3 -c 'import json,sys; e=json.load(sys.stdin)["events"]; assert len(e) >= 4, e' ||
+  fail "events list --json is not one JSON document of the events"
+# events watch --json: JSON Lines, each with its resume token.
+timeout 10 "$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --region=13 "${kommun[@]}" \
+  events watch --region=13 --json >"$TEST_TMP/watch.jsonl" &
+watcher=$!
+for _ in $(seq 50); do  # a new impulse each try, until the watch has seen one
+  at "${kommun[@]}" referrals create impulse --kommun=1380 --need=other \
+    --call-back-name="Anna Berg" --call-back-phone="035-13 70 00" --quiet >/dev/null
+  sleep 0.1
+  [ "$(wc -l <"$TEST_TMP/watch.jsonl")" -ge 2 ] && break
+done
+kill "$watcher" 2>/dev/null || true
+wait "$watcher" 2>/dev/null || true
+python3 -c '
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) >= 2, lines
+for line in lines:
+    d = json.loads(line)
+    assert d["resume_token"] and d["event"]["type"], line
+' "$TEST_TMP/watch.jsonl" || fail "events watch --json is not JSON Lines with tokens: $(head -3 "$TEST_TMP/watch.jsonl")"
 
 at "${coordinator[@]}" reports queues >"$TEST_TMP/queues" || fail "reports queues failed"
 head -1 "$TEST_TMP/queues" | grep -q "ESTIMATED WAIT" || fail "no queue overview header"
