@@ -191,6 +191,26 @@ absl::StatusOr<v1::ListQueueEntriesResponse> QueueDesk::ListQueueEntries(
   v1::ListQueueEntriesResponse response;
   ASSIGN_OR_RETURN(const Explained explained,
                    Explain(*matchmaker_, *referrals_, region));
+  // A queue is a region's activity type: one no offering of the region
+  // and no referral in it has is no queue (NOT_FOUND, not an empty list).
+  const MatchInput& input = explained.snapshot.input;
+  const bool known =
+      queue.area == region &&
+      (std::any_of(input.offerings.begin(), input.offerings.end(),
+                   [&](const MatchOffering& o) {
+                     return o.activity_type == queue.activity_type;
+                   }) ||
+       std::any_of(input.referrals.begin(), input.referrals.end(),
+                   [&](const MatchReferral& r) {
+                     return r.activity_type == queue.activity_type;
+                   }));
+  if (!known) {
+    return absl::NotFoundError(absl::StrCat(
+        "queue ", request.queue(), " does not exist: region ", region,
+        " has no offering of activity type \"", queue.activity_type, "\"",
+        queue.area == region ? "" : absl::StrCat(" in area ", queue.area),
+        " (reports queues lists the region's queues)"));
+  }
   const absl::Time now = clock_->Now();
   for (const QueueExplanation& e : explained.queues) {
     if (e.queue != request.queue() || e.position <= after) continue;

@@ -17,7 +17,9 @@ void CliContext::Prepare(grpc::ClientContext* context) const {
   if (!tls) {
     context->AddMetadata("x-slussen-organisation", organisation);
     context->AddMetadata("x-slussen-role", role);
-    if (!region.empty()) context->AddMetadata("x-slussen-region", region);
+    if (!caller_region.empty()) {
+      context->AddMetadata("x-slussen-region", caller_region);
+    }
   }
   if (!person.empty()) context->AddMetadata("x-slussen-person", person);
   context->set_deadline(std::chrono::system_clock::now() +

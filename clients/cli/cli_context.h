@@ -59,7 +59,9 @@ struct CliContext {
   // Identity metadata and deadline for one call.
   std::string organisation;
   std::string role;
+  // The commands' region, and the caller's (sent as identity).
   std::string region;
+  std::string caller_region;
   std::string person;
   int timeout_seconds = 10;
 

@@ -580,7 +580,7 @@ const std::vector<FlagSpec>& GlobalFlags() {
             "admin"),
       Value("region", "NN",
             "the caller's region, a two-digit län code; also the commands' "
-            "region"),
+            "region, unless given again after the command"),
       Value("person", "HANDLE", "the staff handle recorded with actions"),
       Value("certs", "DIR",
             "a `./dev certs` directory: DIR/ca.pem and the client "
@@ -671,15 +671,23 @@ absl::StatusOr<CommandLine> ParseCommandLine(int argc,
   }
   std::multimap<std::string, std::string, std::less<>> flags;
   std::set<std::string, std::less<>> declared;
-  // The command's own flags first: its --region wins over the global one.
+  // The command's own flags first: its --region wins over the global one,
+  // which is then kept as "global-region" (the caller's, for identity).
   for (const CLI::App* level : {leaf, static_cast<const CLI::App*>(&app)}) {
-    for (const auto& [name, option] : parser->options[level]) {
+    for (const auto& [flag_name, option] : parser->options[level]) {
+      const auto own = parser->options[leaf].find(flag_name);
+      const bool shadowed = level == &app &&
+                            own != parser->options[leaf].end() &&
+                            own->second->count() > 0;
+      const std::string name =
+          shadowed ? absl::StrCat("global-", flag_name) : flag_name;
       declared.insert(name);
-      if (option->count() == 0 || flags.count(name) > 0) continue;
+      if (level == &app) declared.insert(absl::StrCat("global-", flag_name));
+      if (option->count() == 0) continue;
       const FlagSpec* spec = nullptr;
       for (const FlagSpec& flag :
            level == &app ? GlobalFlags() : parser->specs.at(leaf)->flags) {
-        if (flag.name == name) spec = &flag;
+        if (flag.name == flag_name) spec = &flag;
       }
       if (spec->value.empty()) {
         if (option->as<bool>()) flags.emplace(name, "true");

@@ -50,7 +50,9 @@ const std::vector<CommandSpec>& Commands();
 struct CommandLine {
   std::string text;
   // words() = {resource, command (if any), arguments...}; the flags given,
-  // global and the command's.
+  // global and the command's. A global flag the command also declares
+  // (--region) is "global-<name>" when both are given: `--region=13
+  // referrals list --region=12` is the caller of region 13 listing 12.
   CliArgs args;
   // "offers decline": what its usage errors point to for --help.
   std::string path;

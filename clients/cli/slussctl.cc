@@ -93,6 +93,10 @@ int main(int argc, char** argv) {
   context.organisation = args->Get("org", "", "SLUSSEN_ORG");
   context.role = args->Get("role", "agency", "SLUSSEN_ROLE");
   context.region = args->Get("region", "", "SLUSSEN_REGION");
+  // The caller's own region: the global --region when a command's
+  // --region names another.
+  context.caller_region =
+      args->Has("global-region") ? args->Get("global-region") : context.region;
   context.person = args->Get("person", "", "SLUSSEN_PERSON");
   if (!absl::SimpleAtoi(args->Get("timeout", "10"), &context.timeout_seconds) ||
       context.timeout_seconds <= 0) {
@@ -122,6 +126,7 @@ int main(int argc, char** argv) {
       return slussen::cli::kExitUsage;
     }
     context.region = *region;
+    context.caller_region = *region;
   }
   const std::shared_ptr<grpc::Channel> channel = *std::move(made);
   auto referrals = slussen::v1::ReferralService::NewStub(channel);

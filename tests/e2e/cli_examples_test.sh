@@ -110,6 +110,18 @@ expect_exit 2 "${provider[@]}" offers accept "$held" "$impulse"
 [ "$(digest)" = "$before" ] || fail "a refused command line changed Redis"
 "${provider[@]}" offers get "$held" | grep -q "HELD" || fail "the offer is no longer held"
 
+# A queue that does not exist is NOT_FOUND, not an empty list; another
+# region's is PERMISSION_DENIED, as every list of another region is.
+coordinator=("$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --org=samordning-halland --role=coordinator --region=13)
+expect_exit 0 "${coordinator[@]}" queue list regions/13/queues/halsosam~13
+expect_exit 1 "${coordinator[@]}" queue list regions/13/queues/halsosm~13
+grep -q 'NOT_FOUND: queue regions/13/queues/halsosm~13 does not exist' "$TEST_TMP/err" ||
+  fail "a misspelt queue: $(cat "$TEST_TMP/err")"
+expect_exit 1 "${coordinator[@]}" queue list regions/12/queues/halsosam~12
+grep -q 'PERMISSION_DENIED' "$TEST_TMP/err" || fail "another region's queue: $(cat "$TEST_TMP/err")"
+expect_exit 1 "${coordinator[@]}" referrals list --region=12
+grep -q 'PERMISSION_DENIED' "$TEST_TMP/err" || fail "another region's referrals: $(cat "$TEST_TMP/err")"
+
 # Help per command, -h, --version; completion and the man page from the
 # same declarations.
 "$SLUSSCTL" referrals create --help >"$TEST_TMP/help.txt" || fail "create --help failed"

@@ -62,6 +62,18 @@ TEST(CommandLine, GlobalFlagsMayComeAnywhere) {
   EXPECT_THAT(line->args.GetAll("state"), ElementsAre("queued", "offered"));
 }
 
+TEST(CommandLine, ACommandsRegionLeavesTheCallersOwn) {
+  const absl::StatusOr<CommandLine> both =
+      Parse({"--region=13", "referrals", "list", "--region=12"});
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->args.Get("region"), "12");
+  EXPECT_EQ(both->args.Get("global-region"), "13");
+  const absl::StatusOr<CommandLine> one = Parse({"--region=13", "worklist"});
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->args.Get("region"), "13");
+  EXPECT_FALSE(one->args.Has("global-region"));
+}
+
 TEST(CommandLine, AMisspeltFlagIsRefusedWithTheNearestItTakes) {
   EXPECT_THAT(Refusal({"offers", "decline", "regions/13/offers/01J",
                        "--reason=no-capacity", "--reson=x"}),
