@@ -23,18 +23,19 @@ bool LostRace(const absl::Status& status) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<absl::Time>> Matchmaker::EarliestDue(
-    const std::string& region, const ReferralRecord& record) const {
-  // Only these kinds start clocks before a place is found (a call-back, a
-  // first meeting, a first contact): others wait without one.
-  const v1::ReferralKind kind = KindOf(record.referral);
-  if (kind != v1::REFERRAL_KIND_IMPULSE &&
-      kind != v1::REFERRAL_KIND_JOINT_MAPPING &&
-      kind != v1::REFERRAL_KIND_TEAM_HANDOVER) {
-    return std::nullopt;
-  }
-  ASSIGN_OR_RETURN(const std::vector<ClockRecord> clocks,
-                   referrals_->ListClocks(region, record.id));
+namespace {
+
+// Only these kinds start clocks before a place is found (a call-back, a
+// first meeting, a first contact): others wait without one.
+bool WaitsWithAClock(const v1::Referral& referral) {
+  const v1::ReferralKind kind = KindOf(referral);
+  return kind == v1::REFERRAL_KIND_IMPULSE ||
+         kind == v1::REFERRAL_KIND_JOINT_MAPPING ||
+         kind == v1::REFERRAL_KIND_TEAM_HANDOVER;
+}
+
+std::optional<absl::Time> EarliestOpenDue(
+    const std::vector<ClockRecord>& clocks) {
   std::optional<absl::Time> earliest;
   for (const ClockRecord& clock : clocks) {
     if (!IsOpen(clock.clock)) continue;
@@ -43,6 +44,8 @@ absl::StatusOr<std::optional<absl::Time>> Matchmaker::EarliestDue(
   }
   return earliest;
 }
+
+}  // namespace
 
 absl::StatusOr<RegionSnapshot> Matchmaker::Snapshot(
     const std::string& region) const {
@@ -75,9 +78,17 @@ absl::StatusOr<RegionSnapshot> Matchmaker::Snapshot(
     input.agreements.push_back(ToMatchAgreement(a));
   }
   ASSIGN_OR_RETURN(snapshot.referrals, referrals_->ListMatchable(region));
+  // The clocks of every referral that waits with one, read together.
+  std::vector<std::string> with_clocks;
   for (const ReferralRecord& record : snapshot.referrals) {
-    ASSIGN_OR_RETURN(const std::optional<absl::Time> due,
-                     EarliestDue(region, record));
+    if (WaitsWithAClock(record.referral)) with_clocks.push_back(record.id);
+  }
+  ASSIGN_OR_RETURN(const std::vector<std::vector<ClockRecord>> clocks,
+                   referrals_->ListClocksOfEach(region, with_clocks));
+  size_t next = 0;
+  for (const ReferralRecord& record : snapshot.referrals) {
+    std::optional<absl::Time> due;
+    if (WaitsWithAClock(record.referral)) due = EarliestOpenDue(clocks[next++]);
     input.referrals.push_back(ToMatchReferral(record.referral, due));
   }
   return snapshot;

@@ -74,10 +74,6 @@ class Matchmaker {
   absl::StatusOr<RegionSnapshot> Snapshot(const std::string& region) const;
 
  private:
-  // When the earliest open clock of `record` is due, if it has one.
-  absl::StatusOr<std::optional<absl::Time>> EarliestDue(
-      const std::string& region, const ReferralRecord& record) const;
-
   ReferralRepository* const referrals_;
   DirectoryRepository* const directory_;
   PlacementDesk* const placements_;

@@ -108,9 +108,14 @@ void MatchScheduler::Trigger(const std::string& region) {
   dirty_.insert(region);
 }
 
-void MatchScheduler::RunNow(const std::string& region) { RunLocked(region); }
+void MatchScheduler::RunNow(const std::string& region) {
+  // One pass in the caller's thread: its answer shows its own effect. More
+  // rounds, for what others marked meanwhile, are the background
+  // thread's: a call waits for one pass, never for a stream of others'.
+  RunLocked(region, 1);
+}
 
-void MatchScheduler::RunLocked(const std::string& region) {
+void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
   const std::string token = NewToken();
   const absl::StatusOr<store::RedisValue> locked = pool_->Command(
       {"SET", LockKey(region), token, "NX", "PX",
@@ -139,7 +144,7 @@ void MatchScheduler::RunLocked(const std::string& region) {
     absl::MutexLock lock(&mu_);
     leases_[region] = token;
   }
-  for (int round = 0; round < kMaxRounds; ++round) {
+  for (int round = 0; round < max_rounds; ++round) {
     (void)pool_->Command({"DEL", DirtyKey(region)});
     const absl::StatusOr<core::Matchmaker::Pass> pass =
         matchmaker_->RunRegion(region);
@@ -228,7 +233,7 @@ void MatchScheduler::Loop() {
       next_sweep = absl::Now() + options_.sweep_interval;
       if (full) next_full_sweep = absl::Now() + options_.full_sweep_interval;
     }
-    for (const std::string& region : regions) RunLocked(region);
+    for (const std::string& region : regions) RunLocked(region, kMaxRounds);
   }
 }
 

@@ -2,8 +2,10 @@
 // declined or expires, or someone leaves; and by a periodic sweep that
 // catches holds running out and anything a crash interrupted.
 //
-// RunNow runs a region's pass in the calling thread, so that the answer to
-// the call that caused it already shows its effect; if another thread or
+// RunNow runs one pass of a region in the calling thread, so that the
+// answer to the call that caused it already shows its effect (further
+// rounds, for arrivals meanwhile, are the background thread's, so that no
+// call waits for a stream of others' arrivals); if another thread or
 // replica is running that region (a lease in Redis), it marks the region
 // dirty instead, so that the running pass goes round again, and looks
 // again itself when the lease runs out: a replica that died holding it, or
@@ -67,8 +69,9 @@ class MatchScheduler {
   void Loop();
   // Renews the leases held, every third of their life, until stopped.
   void RenewLeases();
-  // Passes over `region` while it stays dirty, under its lease.
-  void RunLocked(const std::string& region);
+  // Passes over `region` while it stays dirty, at most `max_rounds`, under
+  // its lease; still dirty at the end, it triggers the background thread.
+  void RunLocked(const std::string& region, int max_rounds);
   // Has the background thread look at `region` again at `when` (the
   // earliest of the times asked for).
   void LookAgainAt(const std::string& region, absl::Time when);

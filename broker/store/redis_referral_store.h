@@ -78,6 +78,9 @@ class RedisReferralStore final : public core::ReferralRepository {
   // Clocks (redis_referral_store_clocks.cc).
   absl::StatusOr<std::vector<core::ClockRecord>> ListClocks(
       const std::string& region, const std::string& referral_id) override;
+  absl::StatusOr<std::vector<std::vector<core::ClockRecord>>> ListClocksOfEach(
+      const std::string& region,
+      const std::vector<std::string>& referral_ids) override;
   absl::StatusOr<core::ClockRecord> GetClock(const std::string& region,
                                              const std::string& id) override;
   absl::StatusOr<std::vector<std::optional<core::ClockRecord>>> GetClocks(

@@ -571,6 +571,37 @@ absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocks(
   return ReadClocks(*pool_, region, sorted);
 }
 
+absl::StatusOr<std::vector<std::vector<ClockRecord>>>
+RedisReferralStore::ListClocksOfEach(
+    const std::string& region, const std::vector<std::string>& referral_ids) {
+  std::vector<std::vector<ClockRecord>> out(referral_ids.size());
+  if (referral_ids.empty()) return out;
+  // One pipeline for every referral's clock ids, one read of all clocks.
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(referral_ids.size());
+  for (const std::string& id : referral_ids) {
+    commands.push_back({"SMEMBERS", keys::ClocksOf(region, id)});
+  }
+  ASSIGN_OR_RETURN(const std::vector<RedisValue> members,
+                   pool_->Pipeline(commands));
+  std::vector<std::string> all;
+  std::vector<size_t> owner;
+  for (size_t i = 0; i < members.size(); ++i) {
+    std::vector<std::string> sorted = Strings(members[i]);
+    std::sort(sorted.begin(), sorted.end());
+    for (std::string& clock : sorted) {
+      all.push_back(std::move(clock));
+      owner.push_back(i);
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<std::optional<ClockRecord>> clocks,
+                   ReadEach(*pool_, region, all));
+  for (size_t k = 0; k < clocks.size(); ++k) {
+    if (clocks[k].has_value()) out[owner[k]].push_back(*std::move(clocks[k]));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> RedisReferralStore::DueClocks(
     const std::string& region, absl::Time now, int limit) {
   ASSIGN_OR_RETURN(

@@ -185,6 +185,36 @@ TEST_F(RedisReferralStoreClocksTest, GetClocksReadsEachInOrderOneEntryAnId) {
   EXPECT_TRUE(none->empty());
 }
 
+// A matching pass reads every waiting referral's clocks together: the same
+// as ListClocks a referral at a time, in the order asked, none for a
+// referral without clocks.
+TEST_F(RedisReferralStoreClocksTest, ListClocksOfEachIsListClocksForEach) {
+  MustWrite({NewClock(1), NewClock(2), NewClock(3)});
+  const std::vector<std::string> ids = {"ref2", "ref9", "ref1", "ref3"};
+  const absl::StatusOr<std::vector<std::vector<ClockRecord>>> each =
+      store_->ListClocksOfEach(kRegion, ids);
+  ASSERT_TRUE(each.ok()) << each.status();
+  ASSERT_EQ(each->size(), ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const absl::StatusOr<std::vector<ClockRecord>> one =
+        store_->ListClocks(kRegion, ids[i]);
+    ASSERT_TRUE(one.ok()) << one.status();
+    ASSERT_EQ((*each)[i].size(), one->size()) << ids[i];
+    for (size_t k = 0; k < one->size(); ++k) {
+      EXPECT_EQ((*each)[i][k].id, (*one)[k].id);
+      EXPECT_EQ((*each)[i][k].version, (*one)[k].version);
+      EXPECT_EQ((*each)[i][k].clock.due_time().seconds(),
+                (*one)[k].clock.due_time().seconds());
+    }
+  }
+  EXPECT_TRUE((*each)[1].empty());
+  EXPECT_EQ((*each)[0].size(), 1u);
+  const absl::StatusOr<std::vector<std::vector<ClockRecord>>> none =
+      store_->ListClocksOfEach(kRegion, {});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_F(RedisReferralStoreClocksTest,
        ABatchWritesTheClocksStillAsReadAndReportsTheLostOnes) {
   const std::vector<ClockRecord> made =
