@@ -94,6 +94,25 @@ std::vector<CommandSpec> MakeCommands() {
         Value("call-back-email", "EMAIL", "impulse: their e-mail"),
         RegionFlag("the region to send to (else the kommun's)"), RequestId()}},
       {"referrals",
+       "import",
+       "FILE",
+       false,
+       "Sends every row of a CSV file (UTF-8, ';' or ',') as a referral: "
+       "each column a field of slussen.v1.Referral by its path "
+       "(impulse.kommun_code, participant.pseudonym, activity.activity_type; "
+       "README, Bulk import), or region or request_id. Each row's request "
+       "id comes from its cells, so running the file again imports nothing "
+       "twice. Writes each row's referral or refusal to FILE.result.csv. "
+       "Exit 1 if a row was refused, 130 if interrupted.",
+       {Value("template", "FILE",
+              "a Referral in JSON for what every row shares (the consent, "
+              "the referrer); a row's cells replace its fields"),
+        RegionFlag("the region to send to, unless a row's region column or "
+                   "kommun says"),
+        Value("result", "FILE",
+              "where each row's outcome goes (FILE.result.csv)"),
+        Value("parallel", "N", "rows in flight at once, 1..64 (8)")}},
+      {"referrals",
        "get",
        "NAME",
        false,

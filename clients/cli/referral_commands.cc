@@ -21,6 +21,7 @@
 #include "absl/time/time.h"
 #include "broker/core/status_macros.h"
 #include "clients/cli/cli_context.h"
+#include "clients/cli/import_command.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/generated_enum_reflection.h"
 
@@ -378,6 +379,7 @@ int RunReferralCommand(const CliContext& context,
       : command == "get"    ? Get(context, words)
       : command == "list"   ? List(context, words)
       : command == "cancel" ? Cancel(context, words)
+      : command == "import" ? RunReferralImport(context, words)
       : command.empty()
           ? absl::InvalidArgumentError("a referrals command is needed")
           : RunProviderAction(context, words);
