@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "broker/core/status_macros.h"
+#include "clients/cli/capacity_commands.h"
 #include "slussen/v1/catalog.pb.h"
 
 namespace slussen::cli {
@@ -247,12 +248,12 @@ absl::StatusOr<int> PublishCapacity(const CliContext& context,
   int n = 0;
   if (args.Has("file")) {
     ASSIGN_OR_RETURN(const std::string json, ReadFile(args.Get("file")));
-    const auto parsed = google::protobuf::util::JsonStringToMessage(
-        json, request.mutable_capacity());
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--file is not a Capacity in JSON: ", parsed.message().as_string()));
+    absl::StatusOr<v1::Capacity> capacity = ParseCapacityJson(json);
+    if (!capacity.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--file: ", capacity.status().message()));
     }
+    *request.mutable_capacity() = *std::move(capacity);
   } else if (args.Has("places") && absl::SimpleAtoi(args.Get("places"), &n)) {
     request.mutable_capacity()->mutable_places()->set_total(n);
   } else if (args.Has("caseload") &&
@@ -262,6 +263,7 @@ absl::StatusOr<int> PublishCapacity(const CliContext& context,
     return absl::InvalidArgumentError(
         "give --places=N, --caseload=N or --file=capacity.json");
   }
+  request.set_etag(args.Get("etag"));
   grpc::ClientContext rpc;
   context.Prepare(&rpc);
   v1::Offering offering;

@@ -15,6 +15,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "clients/cli/capacity_commands.h"
 #include "clients/cli/cli_args.h"
 #include "clients/cli/cli_channel.h"
 #include "clients/cli/command_line.h"
@@ -160,6 +161,11 @@ int main(int argc, char** argv) {
     exit_code = slussen::cli::RunCoordinatorCommand(context, words);
   } else if (privacy.count(resource) > 0) {
     exit_code = slussen::cli::RunPrivacyCommand(context, words);
+  } else if (resource == "cohorts" || resource == "agreements" ||
+             resource == "rule-sets" ||
+             ((resource == "offerings" || resource == "providers") &&
+              words.size() > 1 && words[1] == "update")) {
+    exit_code = slussen::cli::RunCapacityCommand(context, words);
   } else {
     exit_code = slussen::cli::RunDirectoryCommand(context, words);
   }
