@@ -204,9 +204,13 @@ std::vector<CommandSpec> MakeCommands() {
        "apply",
        "FILE",
        true,
-       "(admins) Loads catalogue files (text slussen.v1.Catalog); what "
-       "exists is kept.",
-       {}},
+       "(admins) Loads catalogue files (text slussen.v1.Catalog): creates "
+       "what is new, updates providers and offerings that differ (by the "
+       "fields that differ), publishes a first capacity where none was. "
+       "Prints the difference first; an activity type or agreement that "
+       "differs (the broker keeps them as made) refuses the whole apply "
+       "before anything is written.",
+       {Switch("dry-run", "print the difference only; write nothing")}},
       {"activity-types", "list", "", false, "The activity types.", {}},
       {"providers",
        "list",

@@ -2,17 +2,24 @@
 
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 
 #include <fstream>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "broker/core/status_macros.h"
 #include "clients/cli/capacity_commands.h"
+#include "google/protobuf/field_mask.pb.h"
 #include "slussen/v1/catalog.pb.h"
 
 namespace slussen::cli {
@@ -27,30 +34,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// Counts of what an apply found and did.
-struct Tally {
-  int created = 0;
-  int existed = 0;
-  std::string Text(absl::string_view what) const {
-    return absl::StrCat(created + existed, " ", what, " (", created, " new)");
-  }
-};
-
-// Runs a create; ALREADY_EXISTS counts as "already there".
-template <typename Call>
-grpc::Status Create(const CliContext& context, Tally& tally, Call call) {
-  grpc::ClientContext rpc;
-  context.Prepare(&rpc);
-  const grpc::Status status = call(&rpc);
-  if (status.ok()) {
-    ++tally.created;
-  } else if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
-    ++tally.existed;
-    return grpc::Status::OK;
-  }
-  return status;
 }
 
 // The capacity a catalogue offering starts with; cohorts are dated from
@@ -76,14 +59,235 @@ v1::Capacity StartingCapacity(const v1::CatalogOffering& entry,
   return capacity;
 }
 
+// One entry of a catalogue against what the broker holds.
+struct Step {
+  enum class Kind { kCreate, kUpdate, kSame, kRefuse } kind = Kind::kSame;
+  std::string what;                 // "providers/fk-lfc-halmstad"
+  std::vector<std::string> fields;  // kUpdate: the fields that differ
+  std::string reason;               // kRefuse
+  std::function<grpc::Status(grpc::ClientContext*)> write;
+};
+
+// The fields set in `want` whose values differ from `have`'s, but those
+// in `skip` (the broker's own: names, times, capacity).
+std::vector<std::string> DifferingFields(const google::protobuf::Message& want,
+                                         const google::protobuf::Message& have,
+                                         const std::set<std::string>& skip) {
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  want.GetReflection()->ListFields(want, &set);
+  std::vector<std::string> differ;
+  const google::protobuf::Descriptor* descriptor = want.GetDescriptor();
+  for (const google::protobuf::FieldDescriptor* field : set) {
+    if (skip.count(field->name()) > 0) continue;
+    std::unique_ptr<google::protobuf::Message> a(want.New());
+    std::unique_ptr<google::protobuf::Message> b(have.New());
+    a->CopyFrom(want);
+    b->CopyFrom(have);
+    for (int i = 0; i < descriptor->field_count(); ++i) {
+      if (descriptor->field(i) == field) continue;
+      a->GetReflection()->ClearField(a.get(), descriptor->field(i));
+      b->GetReflection()->ClearField(b.get(), descriptor->field(i));
+    }
+    if (!google::protobuf::util::MessageDifferencer::Equals(*a, *b)) {
+      differ.push_back(field->name());
+    }
+  }
+  return differ;
+}
+
+absl::Status StatusOf(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+// What the broker holds of one entry: nullopt when it has none.
+template <typename Message, typename Get>
+absl::StatusOr<std::optional<Message>> Existing(const CliContext& context,
+                                                Get get) {
+  grpc::ClientContext rpc;
+  context.Prepare(&rpc);
+  Message have;
+  const grpc::Status status = get(&rpc, &have);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
+  if (!status.ok()) return StatusOf(status);
+  return have;
+}
+
+// The step for an entry the broker may hold: create it, update the fields
+// that differ (when `update` can), or refuse.
+template <typename Message>
+Step Compare(const std::string& what, const Message& want,
+             const std::optional<Message>& have,
+             std::function<grpc::Status(grpc::ClientContext*)> create,
+             std::function<grpc::Status(grpc::ClientContext*,
+                                        const std::vector<std::string>&)>
+                 update) {
+  static const std::set<std::string> kOwn = {
+      "name", "create_time", "update_time", "etag", "capacity", "state"};
+  Step step;
+  step.what = what;
+  if (!have.has_value()) {
+    step.kind = Step::Kind::kCreate;
+    step.write = std::move(create);
+    return step;
+  }
+  step.fields = DifferingFields(want, *have, kOwn);
+  if (step.fields.empty()) return step;
+  if (!update) {
+    step.kind = Step::Kind::kRefuse;
+    step.reason = absl::StrCat(
+        "differs in ", absl::StrJoin(step.fields, ", "),
+        ", and the broker keeps ", Message::descriptor()->name(),
+        " as first made (no update); leave it as it is in the file");
+    return step;
+  }
+  step.kind = Step::Kind::kUpdate;
+  const std::vector<std::string> fields = step.fields;
+  step.write = [update, fields](grpc::ClientContext* rpc) {
+    return update(rpc, fields);
+  };
+  return step;
+}
+
+google::protobuf::FieldMask MaskOf(const std::vector<std::string>& fields) {
+  google::protobuf::FieldMask mask;
+  for (const std::string& field : fields) mask.add_paths(field);
+  return mask;
+}
+
+// Every step of the catalogues in `files`, read from the broker, nothing
+// written.
+absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
+                                       const std::vector<v1::Catalog>& all) {
+  std::vector<Step> steps;
+  v1::ProviderDirectory::StubInterface* d = context.directory;
+  for (const v1::Catalog& catalog : all) {
+    for (const v1::CatalogActivityType& t : catalog.activity_types()) {
+      const std::string name = absl::StrCat("activityTypes/", t.id());
+      ASSIGN_OR_RETURN(
+          const std::optional<v1::ActivityType> have,
+          Existing<v1::ActivityType>(context, [&](auto* rpc, auto* out) {
+            v1::GetActivityTypeRequest get;
+            get.set_name(name);
+            return d->GetActivityType(rpc, get, out);
+          }));
+      v1::CreateActivityTypeRequest create;
+      create.set_activity_type_id(t.id());
+      *create.mutable_activity_type() = t.activity_type();
+      steps.push_back(Compare<v1::ActivityType>(
+          name, t.activity_type(), have,
+          [d, create](grpc::ClientContext* rpc) {
+            v1::ActivityType made;
+            return d->CreateActivityType(rpc, create, &made);
+          },
+          nullptr));
+    }
+    for (const v1::CatalogAgreement& a : catalog.framework_agreements()) {
+      const std::string name = absl::StrCat("frameworkAgreements/", a.id());
+      ASSIGN_OR_RETURN(
+          const std::optional<v1::FrameworkAgreement> have,
+          Existing<v1::FrameworkAgreement>(context, [&](auto* rpc, auto* out) {
+            v1::GetFrameworkAgreementRequest get;
+            get.set_name(name);
+            return d->GetFrameworkAgreement(rpc, get, out);
+          }));
+      v1::CreateFrameworkAgreementRequest create;
+      create.set_framework_agreement_id(a.id());
+      *create.mutable_framework_agreement() = a.agreement();
+      steps.push_back(Compare<v1::FrameworkAgreement>(
+          name, a.agreement(), have,
+          [d, create](grpc::ClientContext* rpc) {
+            v1::FrameworkAgreement made;
+            return d->CreateFrameworkAgreement(rpc, create, &made);
+          },
+          nullptr));
+    }
+    for (const v1::CatalogProvider& p : catalog.providers()) {
+      const std::string name = absl::StrCat("providers/", p.id());
+      ASSIGN_OR_RETURN(
+          const std::optional<v1::Provider> have,
+          Existing<v1::Provider>(context, [&](auto* rpc, auto* out) {
+            v1::GetProviderRequest get;
+            get.set_name(name);
+            return d->GetProvider(rpc, get, out);
+          }));
+      v1::CreateProviderRequest create;
+      create.set_provider_id(p.id());
+      *create.mutable_provider() = p.provider();
+      v1::Provider wanted = p.provider();
+      wanted.set_name(name);
+      steps.push_back(Compare<v1::Provider>(
+          name, p.provider(), have,
+          [d, create](grpc::ClientContext* rpc) {
+            v1::Provider made;
+            return d->CreateProvider(rpc, create, &made);
+          },
+          [d, wanted](grpc::ClientContext* rpc,
+                      const std::vector<std::string>& fields) {
+            v1::UpdateProviderRequest update;
+            *update.mutable_provider() = wanted;
+            *update.mutable_update_mask() = MaskOf(fields);
+            v1::Provider made;
+            return d->UpdateProvider(rpc, update, &made);
+          }));
+      for (const v1::CatalogOffering& o : p.offerings()) {
+        const std::string offering = absl::StrCat(name, "/offerings/", o.id());
+        ASSIGN_OR_RETURN(
+            const std::optional<v1::Offering> have_offering,
+            Existing<v1::Offering>(context, [&](auto* rpc, auto* out) {
+              v1::GetOfferingRequest get;
+              get.set_name(offering);
+              return d->GetOffering(rpc, get, out);
+            }));
+        v1::CreateOfferingRequest create_offering;
+        create_offering.set_parent(name);
+        create_offering.set_offering_id(o.id());
+        *create_offering.mutable_offering() = o.offering();
+        v1::Offering wanted_offering = o.offering();
+        wanted_offering.set_name(offering);
+        steps.push_back(Compare<v1::Offering>(
+            offering, o.offering(), have_offering,
+            [d, create_offering](grpc::ClientContext* rpc) {
+              v1::Offering made;
+              return d->CreateOffering(rpc, create_offering, &made);
+            },
+            [d, wanted_offering](grpc::ClientContext* rpc,
+                                 const std::vector<std::string>& fields) {
+              v1::UpdateOfferingRequest update;
+              *update.mutable_offering() = wanted_offering;
+              *update.mutable_update_mask() = MaskOf(fields);
+              v1::Offering made;
+              return d->UpdateOffering(rpc, update, &made);
+            }));
+        // Capacity only where none was ever published.
+        if (have_offering.has_value() &&
+            have_offering->capacity().has_update_time()) {
+          continue;
+        }
+        Step publish;
+        publish.kind = Step::Kind::kCreate;
+        publish.what = absl::StrCat(offering, " (its first capacity)");
+        v1::PublishCapacityRequest request;
+        request.set_offering(offering);
+        *request.mutable_capacity() = StartingCapacity(o, offering);
+        publish.write = [d, request](grpc::ClientContext* rpc) {
+          v1::Offering made;
+          return d->PublishCapacity(rpc, request, &made);
+        };
+        steps.push_back(std::move(publish));
+      }
+    }
+  }
+  return steps;
+}
+
 absl::StatusOr<int> ApplyCatalog(const CliContext& context,
                                  const std::vector<std::string>& files) {
   if (files.empty()) {
     return absl::InvalidArgumentError("`catalog apply` takes catalogue files");
   }
-  Tally types, agreements, providers, offerings;
-  int published = 0;
-  std::ostream& out = *context.err;  // progress; the summary goes to stdout
+  // Every file is read before anything is asked or written.
+  std::vector<v1::Catalog> catalogs;
   for (const std::string& file : files) {
     ASSIGN_OR_RETURN(const std::string text, ReadFile(file));
     v1::Catalog catalog;
@@ -91,79 +295,78 @@ absl::StatusOr<int> ApplyCatalog(const CliContext& context,
       return absl::InvalidArgumentError(
           absl::StrCat(file, " is not a slussen.v1.Catalog in text format"));
     }
-    out << "catalog: " << file << "\n";
-    for (const v1::CatalogActivityType& t : catalog.activity_types()) {
-      v1::CreateActivityTypeRequest request;
-      request.set_activity_type_id(t.id());
-      *request.mutable_activity_type() = t.activity_type();
-      v1::ActivityType made;
-      const grpc::Status status = Create(context, types, [&](auto* rpc) {
-        return context.directory->CreateActivityType(rpc, request, &made);
-      });
-      if (!status.ok()) return PrintStatus(context, status);
-    }
-    for (const v1::CatalogAgreement& a : catalog.framework_agreements()) {
-      v1::CreateFrameworkAgreementRequest request;
-      request.set_framework_agreement_id(a.id());
-      *request.mutable_framework_agreement() = a.agreement();
-      v1::FrameworkAgreement made;
-      const grpc::Status status = Create(context, agreements, [&](auto* rpc) {
-        return context.directory->CreateFrameworkAgreement(rpc, request, &made);
-      });
-      if (!status.ok()) return PrintStatus(context, status);
-    }
-    for (const v1::CatalogProvider& p : catalog.providers()) {
-      v1::CreateProviderRequest request;
-      request.set_provider_id(p.id());
-      *request.mutable_provider() = p.provider();
-      v1::Provider made;
-      const grpc::Status status = Create(context, providers, [&](auto* rpc) {
-        return context.directory->CreateProvider(rpc, request, &made);
-      });
-      if (!status.ok()) return PrintStatus(context, status);
-      for (const v1::CatalogOffering& o : p.offerings()) {
-        const std::string parent = absl::StrCat("providers/", p.id());
-        const std::string name = absl::StrCat(parent, "/offerings/", o.id());
-        v1::CreateOfferingRequest create;
-        create.set_parent(parent);
-        create.set_offering_id(o.id());
-        *create.mutable_offering() = o.offering();
-        v1::Offering offering;
-        const grpc::Status created = Create(context, offerings, [&](auto* rpc) {
-          return context.directory->CreateOffering(rpc, create, &offering);
-        });
-        if (!created.ok()) return PrintStatus(context, created);
-        // Capacity only where none was ever published.
-        grpc::ClientContext get_rpc;
-        context.Prepare(&get_rpc);
-        v1::GetOfferingRequest get;
-        get.set_name(name);
-        const grpc::Status status_get =
-            context.directory->GetOffering(&get_rpc, get, &offering);
-        if (!status_get.ok()) return PrintStatus(context, status_get);
-        if (offering.capacity().has_update_time()) continue;
-        v1::PublishCapacityRequest publish;
-        publish.set_offering(name);
-        *publish.mutable_capacity() = StartingCapacity(o, name);
-        grpc::ClientContext publish_rpc;
-        context.Prepare(&publish_rpc);
-        const grpc::Status status_publish = context.directory->PublishCapacity(
-            &publish_rpc, publish, &offering);
-        if (!status_publish.ok()) {
-          *context.err << name << ":\n";
-          return PrintStatus(context, status_publish);
-        }
-        ++published;
-      }
-      out << "  " << request.provider().display_name() << ": "
-          << p.offerings_size() << " offerings\n";
+    catalogs.push_back(std::move(catalog));
+  }
+  absl::StatusOr<std::vector<Step>> planned = Plan(context, catalogs);
+  if (!planned.ok()) {
+    return PrintStatus(
+        context,
+        grpc::Status(static_cast<grpc::StatusCode>(planned.status().code()),
+                     std::string(planned.status().message())));
+  }
+  std::vector<Step>& steps = *planned;
+  const bool dry_run = context.args->Flag("dry-run");
+  int creates = 0, updates = 0, same = 0, refused = 0;
+  for (const Step& step : steps) {
+    switch (step.kind) {
+      case Step::Kind::kCreate:
+        ++creates;
+        break;
+      case Step::Kind::kUpdate:
+        ++updates;
+        break;
+      case Step::Kind::kSame:
+        ++same;
+        break;
+      case Step::Kind::kRefuse:
+        ++refused;
+        break;
     }
   }
-  *context.out << "catalogue: " << types.Text("activity types") << ", "
-               << agreements.Text("framework agreements") << ", "
-               << providers.Text("providers") << ", "
-               << offerings.Text("offerings") << "; capacity published for "
-               << published << "\n";
+  // The difference: what would change, and what cannot.
+  for (const Step& step : steps) {
+    // New entries one a line only on a dry run: a first load is all new.
+    if (step.kind == Step::Kind::kCreate && dry_run) {
+      *context.out << "create  " << step.what << "\n";
+    } else if (step.kind == Step::Kind::kUpdate) {
+      *context.out << "update  " << step.what << ": "
+                   << absl::StrJoin(step.fields, ", ") << "\n";
+    } else if (step.kind == Step::Kind::kRefuse) {
+      *context.err << "refused " << step.what << ": " << step.reason << "\n";
+    }
+  }
+  const std::string summary = absl::StrCat(
+      creates, " to create, ", updates, " to update, ", same, " unchanged",
+      refused > 0 ? absl::StrCat(", ", refused, " refused") : "");
+  if (refused > 0) {
+    *context.err << "catalogue: " << summary
+                 << "; nothing written (all or nothing)\n";
+    return kExitRpcError;
+  }
+  if (dry_run) {
+    *context.out << "catalogue: " << summary
+                 << " (--dry-run: nothing written)\n";
+    return kExitOk;
+  }
+  int done = 0;
+  for (const Step& step : steps) {
+    if (!step.write) continue;
+    grpc::ClientContext rpc;
+    context.Prepare(&rpc);
+    const grpc::Status status = step.write(&rpc);
+    // Created meanwhile by another apply: as good as done.
+    if (!status.ok() &&
+        !(step.kind == Step::Kind::kCreate &&
+          status.error_code() == grpc::StatusCode::ALREADY_EXISTS)) {
+      *context.err << step.what << ": stopped after " << done << " of "
+                   << creates + updates
+                   << " changes (run it again to finish; done ones stay)\n";
+      return PrintStatus(context, status);
+    }
+    ++done;
+  }
+  *context.out << "catalogue: " << creates << " created, " << updates
+               << " updated, " << same << " unchanged\n";
   return kExitOk;
 }
 

@@ -4,7 +4,8 @@
 # offering's etag), capacity published from the example files as a person
 # writes them (cohorts as a list, dates as text), an offering and a
 # provider changed by field, a framework agreement and a deadline rule set
-# added from clients/examples/directory/. Refusals: another provider's
+# added from clients/examples/directory/; catalog apply's difference,
+# updates and all-or-nothing refusal. Refusals: another provider's
 # offering, a misspelt field, a provider changing the directory.
 #
 # Usage: capacity_cli_test.sh SLUSSEN SLUSSCTL EXAMPLES_DIR
@@ -27,6 +28,33 @@ expect_exit() {
   "$@" >"$TEST_TMP/out" 2>"$TEST_TMP/err" || got=$?
   [ "$got" -eq "$want" ] || fail "exit $got, want $want: $* ($(cat "$TEST_TMP/err"))"
 }
+
+# catalog apply: the difference first, changes applied by field, and an
+# entry the broker cannot change refuses the whole apply.
+catalog="$SLUSSEN_ROOT/providers/catalog"
+at "${admin[@]}" catalog apply "$catalog"/*.textproto | tail -1 | grep -q "0 created, 0 updated" ||
+  fail "applying the loaded catalogue again changed something"
+sed 's/display_name: "Hälsosam Halmstad"/display_name: "Hälsosam Halmstad, Andersberg"/' \
+  "$catalog/sample_directory.textproto" >"$TEST_TMP/edited.textproto"
+at "${admin[@]}" catalog apply --dry-run "$TEST_TMP/edited.textproto" >"$TEST_TMP/out"
+grep -qx "update  providers/halsosam-halmstad: display_name" "$TEST_TMP/out" ||
+  fail "the dry run does not show the difference: $(cat "$TEST_TMP/out")"
+providers() { at "${admin[@]}" providers list --json >"$TEST_TMP/providers.json"; cat "$TEST_TMP/providers.json"; }
+[ "$(providers | grep -c "Andersberg")" = 0 ] || fail "--dry-run wrote"
+at "${admin[@]}" catalog apply "$TEST_TMP/edited.textproto" | tail -1 | grep -q "0 created, 1 updated" ||
+  fail "the edited catalogue was not applied"
+[ "$(providers | grep -c "Hälsosam Halmstad, Andersberg")" = 1 ] ||
+  fail "the provider was not changed"
+sed 's/display_name: "Hälsosam Halmstad, Andersberg"/display_name: "Hälsosam Halmstad"/' \
+  "$TEST_TMP/edited.textproto" >"$TEST_TMP/back.textproto"
+sed 's/display_name: "Hälsosam"/display_name: "Hälsosam (ny)"/' \
+  "$catalog/activity_types.textproto" >"$TEST_TMP/types.textproto"
+expect_exit 1 at "${admin[@]}" catalog apply "$TEST_TMP/back.textproto" "$TEST_TMP/types.textproto"
+grep -q "refused activityTypes/halsosam: differs in display_name" "$TEST_TMP/err" ||
+  fail "the unchangeable entry is not named: $(cat "$TEST_TMP/err")"
+grep -q "nothing written (all or nothing)" "$TEST_TMP/err" || fail "no word on all or nothing"
+[ "$(providers | grep -c "Hälsosam Halmstad, Andersberg")" = 1 ] ||
+  fail "a refused apply wrote the provider's change"
 
 # Cohorts: list, add one, see it.
 [ "$(at "${halsosam[@]}" cohorts list "$cohorts" --quiet | wc -l)" = 2 ] ||
