@@ -28,7 +28,11 @@ this checks what can be checked without one:
     password;
   - `kubectl kustomize` renders deploy/kubernetes (when kubectl is here).
 
+  - the systemd units run binaries with flags they have, and the provider
+    agent's example environment file names flags it has.
+
 Usage: deploy_test.py REPO_ROOT SLUSSEN_BINARY SLUSSCTL_BINARY WEB_BINARY
+                      AGENT_BINARY
 """
 import glob
 import os
@@ -42,7 +46,7 @@ import time
 
 import yaml
 
-ROOT, SLUSSEN, SLUSSCTL, WEB = sys.argv[1:5]
+ROOT, SLUSSEN, SLUSSCTL, WEB, AGENT = sys.argv[1:6]
 DEPLOY = os.path.join(ROOT, "deploy")
 # The binaries by the name the Dockerfile builds them under.
 BINARIES = {os.path.basename(b): b for b in (SLUSSEN, SLUSSCTL, WEB)}
@@ -750,6 +754,27 @@ for where, extra in (("kubernetes", redis_args),
               f"{authenticated}{server.stdout.read() if server.poll() else ''}")
         server.terminate()
         server.wait(timeout=10)
+
+# systemd: every unit's ExecStart runs a binary with flags it has; the
+# agent's example environment names its flags.
+agent_flags = flags_of(help_text(AGENT, "--help"))
+unit_flags = {"slussen": broker_flags, "slussen-provider-agent": agent_flags}
+units = glob.glob(os.path.join(DEPLOY, "systemd", "*.service"))
+check(len(units) >= 2, "deploy/systemd has no units")
+for unit in units:
+    text = open(unit).read().replace("\\\n", " ")
+    m = re.search(r"^ExecStart=(\S+)(.*)$", text, flags=re.M)
+    check(m is not None, f"{unit}: no ExecStart")
+    if not m:
+        continue
+    binary = os.path.basename(m.group(1))
+    check(binary in unit_flags, f"{unit}: runs {binary}, which is no binary of ours")
+    check_flags(shlex.split(m.group(2)), unit_flags.get(binary, set()), unit)
+for line in open(os.path.join(DEPLOY, "systemd", "provider-agent.env.example")):
+    m = re.match(r"SLUSSEN_AGENT_([A-Z_]+)=", line)
+    if m:
+        check(m.group(1).lower() in agent_flags,
+              f"provider-agent.env.example: no flag --{m.group(1).lower()}")
 
 for failure in failures:
     print("deploy_test:", failure)

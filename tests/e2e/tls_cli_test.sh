@@ -7,9 +7,11 @@
 # answers health in plaintext. The broker refuses half the TLS flags, and
 # plaintext on a non-loopback address unless forced (then it warns).
 #
-# Usage: tls_cli_test.sh SLUSSEN SLUSSCTL
+# The provider agent publishes with the provider's certificate.
+#
+# Usage: tls_cli_test.sh SLUSSEN SLUSSCTL AGENT
 source "$(dirname "$0")/lib.sh"
-SLUSSEN=$1 SLUSSCTL=$2
+SLUSSEN=$1 SLUSSCTL=$2 AGENT=$3
 certs="$TEST_TMP/certs"
 
 "$SLUSSEN_ROOT/dev" certs "$certs" >"$TEST_TMP/certs.log" 2>&1 ||
@@ -136,4 +138,18 @@ code=$?
 set -e
 [ "$code" = 1 ] && grep -q 'admin port on 0.0.0.0:0' "$TEST_TMP/admin.log" ||
   fail "admin port on 0.0.0.0: exit $code, $(cat "$TEST_TMP/admin.log")"
+# The provider agent with FK's certificate: its funktionsbrevlåda's
+# caseload from a CSV; another provider's offering is not FK's to publish.
+printf 'start_date;cases\n2026-01-01;25\n' >"$TEST_TMP/brevlada.csv"
+"$AGENT" --server="127.0.0.1:$BROKER_PORT" --certs="$certs" --org=fk-lfc-halmstad --once \
+  --offering=providers/fk-lfc-halmstad/offerings/brevlada --schedule="$TEST_TMP/brevlada.csv" \
+  2>"$TEST_TMP/agent.log" || fail "the agent over mutual TLS: $(cat "$TEST_TMP/agent.log")"
+"${ctl[@]}" --role=provider --org=fk-lfc-halmstad offerings list --provider=providers/fk-lfc-halmstad |
+  grep -q "cases [0-9]*/25" || fail "the caseload was not published"
+if "$AGENT" --server="127.0.0.1:$BROKER_PORT" --certs="$certs" --org=fk-lfc-halmstad --once \
+  --offering=providers/halsosam-halmstad/offerings/kom-igang --schedule="$TEST_TMP/brevlada.csv" \
+  2>"$TEST_TMP/agent.log"; then
+  fail "FK's certificate published Hälsosam's capacity"
+fi
+grep -q NOT_FOUND "$TEST_TMP/agent.log" || fail "not NOT_FOUND: $(cat "$TEST_TMP/agent.log")"
 echo "PASS"
