@@ -35,9 +35,7 @@ absl::StatusOr<std::string> Required(const CliArgs& args,
   return value;
 }
 
-namespace {
-
-const absl::TimeZone& Stockholm() {
+const absl::TimeZone& StockholmZone() {
   static const absl::TimeZone zone = [] {
     absl::TimeZone tz;
     return absl::LoadTimeZone("Europe/Stockholm", &tz) ? tz
@@ -45,6 +43,10 @@ const absl::TimeZone& Stockholm() {
   }();
   return zone;
 }
+
+namespace {
+
+const absl::TimeZone& Stockholm() { return StockholmZone(); }
 
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());

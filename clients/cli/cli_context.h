@@ -18,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "clients/cli/cli_args.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/generated_enum_reflection.h"
@@ -138,6 +139,10 @@ std::string ShortName(int value, absl::string_view prefix) {
 // The value of a required flag; a usage error when it is missing.
 absl::StatusOr<std::string> Required(const CliArgs& args,
                                      absl::string_view flag);
+
+// Europe/Stockholm (UTC if tzdata is missing), the zone every time is
+// shown in.
+const absl::TimeZone& StockholmZone();
 
 // A time in Europe/Stockholm with its zone, "2026-11-22 09:31:20 CET";
 // "-" when unset.

@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "clients/cli/cli_context.h"
 #include "clients/cli/referral_import.h"
 
 namespace slussen::agent {
@@ -18,14 +19,7 @@ namespace {
 
 namespace v1 = ::slussen::v1;
 
-const absl::TimeZone& Stockholm() {
-  static const absl::TimeZone zone = [] {
-    absl::TimeZone tz;
-    return absl::LoadTimeZone("Europe/Stockholm", &tz) ? tz
-                                                       : absl::UTCTimeZone();
-  }();
-  return zone;
-}
+const absl::TimeZone& Stockholm() { return cli::StockholmZone(); }
 
 absl::Status Bad(absl::string_view where, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", what));
