@@ -171,7 +171,8 @@ absl::Status BrokerServer::Build() {
   referral_service_ = std::make_unique<ReferralServiceImpl>(
       desk_.get(), scheduler_.get(), limiter);
   directory_service_ = std::make_unique<DirectoryServiceImpl>(
-      directory_desk_.get(), placement_desk_.get(), scheduler_.get(), limiter);
+      directory_desk_.get(), placement_desk_.get(), scheduler_.get(), limiter,
+      clock_);
   offer_service_ = std::make_unique<OfferServiceImpl>(
       placement_desk_.get(), scheduler_.get(), limiter);
   queue_service_ =

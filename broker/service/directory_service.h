@@ -20,10 +20,12 @@ class DirectoryServiceImpl final
       private RpcEdge {
  public:
   // All must outlive the service; `limiter` may be null (no rate limit).
+  // Every answer carries the broker's time by `clock` (kBrokerTimeHeader).
   DirectoryServiceImpl(core::DirectoryDesk* desk,
                        core::PlacementDesk* placements,
-                       MatchScheduler* scheduler, core::RateLimiter* limiter)
-      : RpcEdge(limiter),
+                       MatchScheduler* scheduler, core::RateLimiter* limiter,
+                       const core::Clock* clock)
+      : RpcEdge(limiter, clock),
         desk_(desk),
         placements_(placements),
         scheduler_(scheduler) {}

@@ -62,11 +62,17 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "broker/core/caller.h"
+#include "broker/core/clock.h"
 #include "broker/core/rate_limiter.h"
 
 namespace slussen::service {
 
 inline constexpr char kRequestIdHeader[] = "x-request-id";
+// On answers of services that date things (the directory): the broker's
+// clock at the call, RFC 3339, so that a client dates relative to it (a
+// catalogue's cohorts "in 21 days") as the broker will, testing clock
+// included.
+inline constexpr char kBrokerTimeHeader[] = "x-slussen-time";
 inline constexpr char kOrganisationHeader[] = "x-slussen-organisation";
 inline constexpr char kRoleHeader[] = "x-slussen-role";
 inline constexpr char kRegionHeader[] = "x-slussen-region";
@@ -154,8 +160,11 @@ class RpcScope {
 // RunRpc or Serve.
 class RpcEdge {
  protected:
-  // `limiter` may be null (no rate limit); it must outlive the service.
-  explicit RpcEdge(core::RateLimiter* limiter) : limiter_(limiter) {}
+  // `limiter` may be null (no rate limit); `clock`, if given, is sent as
+  // kBrokerTimeHeader on every answer. Both must outlive the service.
+  explicit RpcEdge(core::RateLimiter* limiter,
+                   const core::Clock* clock = nullptr)
+      : limiter_(limiter), clock_(clock) {}
 
   // Runs `body(caller)`, an absl::Status, inside an RpcScope, once the
   // caller is identified and admitted.
@@ -163,6 +172,11 @@ class RpcEdge {
   grpc::Status RunRpc(grpc::ServerContext* context, absl::string_view method,
                       Body&& body) const {
     RpcScope scope(context, method);
+    if (clock_ != nullptr) {
+      context->AddInitialMetadata(
+          kBrokerTimeHeader, absl::FormatTime(absl::RFC3339_full, clock_->Now(),
+                                              absl::UTCTimeZone()));
+    }
     absl::StatusOr<core::Caller> caller = scope.Identify();
     if (!caller.ok()) return scope.Finish(caller.status());
     if (limiter_ != nullptr) {
@@ -190,6 +204,7 @@ class RpcEdge {
 
  private:
   core::RateLimiter* const limiter_;
+  const core::Clock* const clock_;
 };
 
 }  // namespace slussen::service

@@ -37,15 +37,12 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 // The capacity a catalogue offering starts with; cohorts are dated from
-// today.
+// `today`, the broker's.
 v1::Capacity StartingCapacity(const v1::CatalogOffering& entry,
-                              const std::string& offering_name) {
+                              const std::string& offering_name,
+                              absl::CivilDay today) {
   if (entry.cohorts().empty()) return entry.capacity();
   v1::Capacity capacity;
-  absl::TimeZone zone;
-  if (!absl::LoadTimeZone("Europe/Stockholm", &zone))
-    zone = absl::UTCTimeZone();
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), zone);
   for (const v1::CatalogCohort& c : entry.cohorts()) {
     v1::Cohort* cohort = capacity.mutable_cohorts()->add_cohorts();
     cohort->set_name(absl::StrCat(offering_name, "/cohorts/", c.id()));
@@ -101,13 +98,28 @@ absl::Status StatusOf(const grpc::Status& status) {
 }
 
 // What the broker holds of one entry: nullopt when it has none.
+// `broker_time`, if not yet known, gets the broker's clock from the
+// answer (x-slussen-time).
 template <typename Message, typename Get>
-absl::StatusOr<std::optional<Message>> Existing(const CliContext& context,
-                                                Get get) {
+absl::StatusOr<std::optional<Message>> Existing(
+    const CliContext& context, std::optional<absl::Time>& broker_time,
+    Get get) {
   grpc::ClientContext rpc;
   context.Prepare(&rpc);
   Message have;
   const grpc::Status status = get(&rpc, &have);
+  if (!broker_time.has_value()) {
+    const auto& headers = rpc.GetServerInitialMetadata();
+    const auto it = headers.find("x-slussen-time");
+    absl::Time time;
+    std::string error;
+    if (it != headers.end() &&
+        absl::ParseTime(absl::RFC3339_full,
+                        std::string(it->second.data(), it->second.size()),
+                        &time, &error)) {
+      broker_time = time;
+    }
+  }
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::nullopt;
   if (!status.ok()) return StatusOf(status);
   return have;
@@ -161,16 +173,19 @@ absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
                                        const std::vector<v1::Catalog>& all) {
   std::vector<Step> steps;
   v1::ProviderDirectory::StubInterface* d = context.directory;
+  // The broker's clock, from its first answer: cohorts "in 21 days" are
+  // dated as the broker counts days (a testing clock included).
+  std::optional<absl::Time> broker_time;
   for (const v1::Catalog& catalog : all) {
     for (const v1::CatalogActivityType& t : catalog.activity_types()) {
       const std::string name = absl::StrCat("activityTypes/", t.id());
-      ASSIGN_OR_RETURN(
-          const std::optional<v1::ActivityType> have,
-          Existing<v1::ActivityType>(context, [&](auto* rpc, auto* out) {
-            v1::GetActivityTypeRequest get;
-            get.set_name(name);
-            return d->GetActivityType(rpc, get, out);
-          }));
+      ASSIGN_OR_RETURN(const std::optional<v1::ActivityType> have,
+                       Existing<v1::ActivityType>(
+                           context, broker_time, [&](auto* rpc, auto* out) {
+                             v1::GetActivityTypeRequest get;
+                             get.set_name(name);
+                             return d->GetActivityType(rpc, get, out);
+                           }));
       v1::CreateActivityTypeRequest create;
       create.set_activity_type_id(t.id());
       *create.mutable_activity_type() = t.activity_type();
@@ -184,13 +199,13 @@ absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
     }
     for (const v1::CatalogAgreement& a : catalog.framework_agreements()) {
       const std::string name = absl::StrCat("frameworkAgreements/", a.id());
-      ASSIGN_OR_RETURN(
-          const std::optional<v1::FrameworkAgreement> have,
-          Existing<v1::FrameworkAgreement>(context, [&](auto* rpc, auto* out) {
-            v1::GetFrameworkAgreementRequest get;
-            get.set_name(name);
-            return d->GetFrameworkAgreement(rpc, get, out);
-          }));
+      ASSIGN_OR_RETURN(const std::optional<v1::FrameworkAgreement> have,
+                       Existing<v1::FrameworkAgreement>(
+                           context, broker_time, [&](auto* rpc, auto* out) {
+                             v1::GetFrameworkAgreementRequest get;
+                             get.set_name(name);
+                             return d->GetFrameworkAgreement(rpc, get, out);
+                           }));
       v1::CreateFrameworkAgreementRequest create;
       create.set_framework_agreement_id(a.id());
       *create.mutable_framework_agreement() = a.agreement();
@@ -204,13 +219,13 @@ absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
     }
     for (const v1::CatalogProvider& p : catalog.providers()) {
       const std::string name = absl::StrCat("providers/", p.id());
-      ASSIGN_OR_RETURN(
-          const std::optional<v1::Provider> have,
-          Existing<v1::Provider>(context, [&](auto* rpc, auto* out) {
-            v1::GetProviderRequest get;
-            get.set_name(name);
-            return d->GetProvider(rpc, get, out);
-          }));
+      ASSIGN_OR_RETURN(const std::optional<v1::Provider> have,
+                       Existing<v1::Provider>(
+                           context, broker_time, [&](auto* rpc, auto* out) {
+                             v1::GetProviderRequest get;
+                             get.set_name(name);
+                             return d->GetProvider(rpc, get, out);
+                           }));
       v1::CreateProviderRequest create;
       create.set_provider_id(p.id());
       *create.mutable_provider() = p.provider();
@@ -232,13 +247,13 @@ absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
           }));
       for (const v1::CatalogOffering& o : p.offerings()) {
         const std::string offering = absl::StrCat(name, "/offerings/", o.id());
-        ASSIGN_OR_RETURN(
-            const std::optional<v1::Offering> have_offering,
-            Existing<v1::Offering>(context, [&](auto* rpc, auto* out) {
-              v1::GetOfferingRequest get;
-              get.set_name(offering);
-              return d->GetOffering(rpc, get, out);
-            }));
+        ASSIGN_OR_RETURN(const std::optional<v1::Offering> have_offering,
+                         Existing<v1::Offering>(
+                             context, broker_time, [&](auto* rpc, auto* out) {
+                               v1::GetOfferingRequest get;
+                               get.set_name(offering);
+                               return d->GetOffering(rpc, get, out);
+                             }));
         v1::CreateOfferingRequest create_offering;
         create_offering.set_parent(name);
         create_offering.set_offering_id(o.id());
@@ -269,7 +284,10 @@ absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
         publish.what = absl::StrCat(offering, " (its first capacity)");
         v1::PublishCapacityRequest request;
         request.set_offering(offering);
-        *request.mutable_capacity() = StartingCapacity(o, offering);
+        *request.mutable_capacity() =
+            StartingCapacity(o, offering,
+                             absl::ToCivilDay(broker_time.value_or(absl::Now()),
+                                              StockholmZone()));
         publish.write = [d, request](grpc::ClientContext* rpc) {
           v1::Offering made;
           return d->PublishCapacity(rpc, request, &made);

@@ -123,4 +123,13 @@ at "${coordinator[@]}" reports outcomes --from=2026-01-01 --to=2026-12-31 --form
 if at "${kommun[@]}" reports queues >/dev/null 2>&1; then
   fail "an agency read the coordinator's queue overview"
 fi
+# A catalogue's cohorts ("in 21 days") are dated by the broker's clock
+# (x-slussen-time), not this machine's: 2026-12-23 + 21 and + 70.
+"$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --org=slussen-admin --role=admin \
+  catalog apply "$SLUSSEN_ROOT/providers/catalog/sample_directory.textproto" >/dev/null 2>&1 ||
+  fail "the sample directory was refused"
+at --org=halsosam-halmstad --role=provider cohorts list providers/halsosam-halmstad/offerings/kom-igang \
+  >"$TEST_TMP/cohorts"
+grep -q "cohorts/host .* 2027-01-13 " "$TEST_TMP/cohorts" && grep -q "cohorts/vinter .* 2027-03-03 " "$TEST_TMP/cohorts" ||
+  fail "the cohorts are not dated by the broker's clock: $(cat "$TEST_TMP/cohorts")"
 echo "PASS"
