@@ -4,6 +4,7 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "broker/core/directory_validation.h"
 #include "broker/core/status_macros.h"
 #include "clients/cli/capacity_commands.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -161,22 +163,95 @@ Step Compare(const std::string& what, const Message& want,
   return step;
 }
 
+// A step refused before anything is written: an entry the broker would
+// refuse, by the broker's own rules (core/directory_validation.h).
+Step Refused(const std::string& what, const absl::Status& status) {
+  Step step;
+  step.kind = Step::Kind::kRefuse;
+  step.what = what;
+  step.reason = std::string(status.message());
+  return step;
+}
+
 google::protobuf::FieldMask MaskOf(const std::vector<std::string>& fields) {
   google::protobuf::FieldMask mask;
   for (const std::string& field : fields) mask.add_paths(field);
   return mask;
 }
 
+// An offering the broker would refuse: its own fields, a region its
+// provider does not serve, an activity type or agreement neither the
+// catalogues nor the broker have.
+absl::Status OfferingFits(const CliContext& context,
+                          std::optional<absl::Time>& broker_time,
+                          const std::vector<v1::Catalog>& catalogs,
+                          const v1::CatalogProvider& provider,
+                          const v1::Offering& offering) {
+  RETURN_IF_ERROR(core::ValidateOffering("offering", offering));
+  const auto& regions = provider.provider().regions();
+  if (std::find(regions.begin(), regions.end(), offering.region()) ==
+      regions.end()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "offering.region must be a region providers/", provider.id(),
+        " serves; got \"", offering.region(), "\""));
+  }
+  bool type_known = false;
+  bool agreement_known = offering.framework_agreement().empty();
+  for (const v1::Catalog& catalog : catalogs) {
+    for (const v1::CatalogActivityType& t : catalog.activity_types()) {
+      type_known = type_known || t.id() == offering.activity_type();
+    }
+    for (const v1::CatalogAgreement& a : catalog.framework_agreements()) {
+      agreement_known = agreement_known ||
+                        absl::StrCat("frameworkAgreements/", a.id()) ==
+                            offering.framework_agreement() ||
+                        a.id() == offering.framework_agreement();
+    }
+  }
+  v1::ProviderDirectory::StubInterface* d = context.directory;
+  if (!type_known) {
+    ASSIGN_OR_RETURN(const std::optional<v1::ActivityType> have,
+                     Existing<v1::ActivityType>(
+                         context, broker_time, [&](auto* rpc, auto* out) {
+                           v1::GetActivityTypeRequest get;
+                           get.set_name(absl::StrCat("activityTypes/",
+                                                     offering.activity_type()));
+                           return d->GetActivityType(rpc, get, out);
+                         }));
+    if (!have.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("offering.activity_type must be an activity type of the "
+                       "catalogue; got \"",
+                       offering.activity_type(), "\""));
+    }
+  }
+  if (!agreement_known) {
+    ASSIGN_OR_RETURN(const std::optional<v1::FrameworkAgreement> have,
+                     Existing<v1::FrameworkAgreement>(
+                         context, broker_time, [&](auto* rpc, auto* out) {
+                           v1::GetFrameworkAgreementRequest get;
+                           get.set_name(offering.framework_agreement());
+                           return d->GetFrameworkAgreement(rpc, get, out);
+                         }));
+    if (!have.has_value()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "offering.framework_agreement names no agreement; got \"",
+          offering.framework_agreement(), "\""));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // Every step of the catalogues in `files`, read from the broker, nothing
 // written.
-absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
-                                       const std::vector<v1::Catalog>& all) {
+absl::StatusOr<std::vector<Step>> Plan(
+    const CliContext& context, const std::vector<v1::Catalog>& catalogs) {
   std::vector<Step> steps;
   v1::ProviderDirectory::StubInterface* d = context.directory;
   // The broker's clock, from its first answer: cohorts "in 21 days" are
   // dated as the broker counts days (a testing clock included).
   std::optional<absl::Time> broker_time;
-  for (const v1::Catalog& catalog : all) {
+  for (const v1::Catalog& catalog : catalogs) {
     for (const v1::CatalogActivityType& t : catalog.activity_types()) {
       const std::string name = absl::StrCat("activityTypes/", t.id());
       ASSIGN_OR_RETURN(const std::optional<v1::ActivityType> have,
@@ -186,6 +261,12 @@ absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
                              get.set_name(name);
                              return d->GetActivityType(rpc, get, out);
                            }));
+      if (absl::Status valid =
+              core::ValidateActivityType("activity_type", t.activity_type());
+          !valid.ok()) {
+        steps.push_back(Refused(name, valid));
+        continue;
+      }
       v1::CreateActivityTypeRequest create;
       create.set_activity_type_id(t.id());
       *create.mutable_activity_type() = t.activity_type();
@@ -206,6 +287,12 @@ absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
                              get.set_name(name);
                              return d->GetFrameworkAgreement(rpc, get, out);
                            }));
+      if (absl::Status valid =
+              core::ValidateFrameworkAgreement("agreement", a.agreement());
+          !valid.ok()) {
+        steps.push_back(Refused(name, valid));
+        continue;
+      }
       v1::CreateFrameworkAgreementRequest create;
       create.set_framework_agreement_id(a.id());
       *create.mutable_framework_agreement() = a.agreement();
@@ -226,6 +313,11 @@ absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
                              get.set_name(name);
                              return d->GetProvider(rpc, get, out);
                            }));
+      if (absl::Status valid = core::ValidateProvider("provider", p.provider());
+          !valid.ok()) {
+        steps.push_back(Refused(name, valid));
+        continue;
+      }
       v1::CreateProviderRequest create;
       create.set_provider_id(p.id());
       *create.mutable_provider() = p.provider();
@@ -254,6 +346,12 @@ absl::StatusOr<std::vector<Step>> Plan(const CliContext& context,
                                get.set_name(offering);
                                return d->GetOffering(rpc, get, out);
                              }));
+        if (absl::Status valid =
+                OfferingFits(context, broker_time, catalogs, p, o.offering());
+            !valid.ok()) {
+          steps.push_back(Refused(offering, valid));
+          continue;
+        }
         v1::CreateOfferingRequest create_offering;
         create_offering.set_parent(name);
         create_offering.set_offering_id(o.id());

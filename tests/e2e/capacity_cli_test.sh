@@ -55,6 +55,14 @@ grep -q "refused activityTypes/halsosam: differs in display_name" "$TEST_TMP/err
 grep -q "nothing written (all or nothing)" "$TEST_TMP/err" || fail "no word on all or nothing"
 [ "$(providers | grep -c "Hälsosam Halmstad, Andersberg")" = 1 ] ||
   fail "a refused apply wrote the provider's change"
+# A new provider with an offering the broker would refuse: nothing of it
+# is written (checked by the broker's own rules before any write).
+sed -e 's/id: "halsosam-halmstad"/id: "halsosam-halmstad-2"/' -e 's/kommun_code: "1380"/kommun_code: "13X0"/' \
+  "$catalog/sample_directory.textproto" >"$TEST_TMP/new-bad.textproto"
+expect_exit 1 at "${admin[@]}" catalog apply "$TEST_TMP/new-bad.textproto"
+grep -q "refused providers/halsosam-halmstad-2/offerings/kom-igang: offering.kommun_code must be four digits" \
+  "$TEST_TMP/err" || fail "the bad offering is not named: $(cat "$TEST_TMP/err")"
+[ "$(providers | grep -c "halsosam-halmstad-2")" = 0 ] || fail "a refused apply created the new provider"
 
 # Cohorts: list, add one, see it.
 [ "$(at "${halsosam[@]}" cohorts list "$cohorts" --quiet | wc -l)" = 2 ] ||
