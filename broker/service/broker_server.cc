@@ -7,6 +7,7 @@
 #include <grpcpp/server_builder.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -167,26 +168,27 @@ absl::Status BrokerServer::Build() {
                                                 clock_, options_.matching);
   limiter_ =
       std::make_unique<core::RateLimiter>(options_.rate_limit, &system_clock_);
-  core::RateLimiter* const limiter = limiter_.get();
+  const RpcEdgeOptions edge{.limiter = limiter_.get(), .draining = &draining_};
+  RpcEdgeOptions with_clock = edge;
+  with_clock.clock = clock_;
   referral_service_ = std::make_unique<ReferralServiceImpl>(
-      desk_.get(), scheduler_.get(), limiter);
+      desk_.get(), scheduler_.get(), edge);
   directory_service_ = std::make_unique<DirectoryServiceImpl>(
-      directory_desk_.get(), placement_desk_.get(), scheduler_.get(), limiter,
-      clock_);
-  offer_service_ = std::make_unique<OfferServiceImpl>(
-      placement_desk_.get(), scheduler_.get(), limiter);
-  queue_service_ =
-      std::make_unique<QueueServiceImpl>(queue_desk_.get(), limiter);
-  coordinator_service_ = std::make_unique<CoordinatorServiceImpl>(
-      coordinator_desk_.get(), limiter);
+      directory_desk_.get(), placement_desk_.get(), scheduler_.get(),
+      with_clock);
+  offer_service_ = std::make_unique<OfferServiceImpl>(placement_desk_.get(),
+                                                      scheduler_.get(), edge);
+  queue_service_ = std::make_unique<QueueServiceImpl>(queue_desk_.get(), edge);
+  coordinator_service_ =
+      std::make_unique<CoordinatorServiceImpl>(coordinator_desk_.get(), edge);
   consent_service_ =
-      std::make_unique<ConsentServiceImpl>(consent_desk_.get(), limiter);
+      std::make_unique<ConsentServiceImpl>(consent_desk_.get(), edge);
   privacy_service_ =
-      std::make_unique<PrivacyServiceImpl>(privacy_desk_.get(), limiter);
+      std::make_unique<PrivacyServiceImpl>(privacy_desk_.get(), edge);
   event_log_ = std::make_unique<store::RedisEventLog>(pool_.get());
   event_desk_ = std::make_unique<core::EventDesk>(event_log_.get());
   event_service_ = std::make_unique<EventServiceImpl>(
-      event_desk_.get(), options_.watch_poll_interval, limiter);
+      event_desk_.get(), options_.watch_poll_interval, edge);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -204,7 +206,7 @@ absl::Status BrokerServer::Build() {
   builder.RegisterService(privacy_service_.get());
   if (options_.testing_clock != nullptr) {
     testing_service_ = std::make_unique<TestingServiceImpl>(
-        options_.testing_clock, [this] { return ticker_->Tick(); }, limiter);
+        options_.testing_clock, [this] { return ticker_->Tick(); }, edge);
     builder.RegisterService(testing_service_.get());
   }
   server_ = builder.BuildAndStart();
@@ -294,11 +296,18 @@ void BrokerServer::Shutdown(absl::Duration grace) {
   stopping_.Notify();
   if (prober_.joinable()) prober_.join();
   if (server_ != nullptr) {
+    // Drain first: every call from now on is answered UNAVAILABLE at once
+    // (clients retry it, on another replica), health says NOT_SERVING,
+    // and calls in flight finish. Only then does the server stop, with
+    // nothing left queued for it to cut off as CANCELLED.
+    draining_ = true;
     SetServing(false);
     if (event_service_ != nullptr) event_service_->Stop();
     Log(LogLevel::kInfo, "shutting down",
         {{"grace_ms", absl::ToInt64Milliseconds(grace)}});
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+    const absl::Duration drain = std::min(grace / 2, absl::Seconds(1));
+    if (drain > absl::ZeroDuration()) absl::SleepFor(drain);
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + grace - drain));
     server_->Wait();
   }
   if (admin_server_ != nullptr) {

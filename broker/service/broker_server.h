@@ -187,6 +187,8 @@ class BrokerServer {
   std::thread prober_;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+  // Set when Shutdown starts: calls are answered UNAVAILABLE (rpc_scope.h).
+  std::atomic<bool> draining_{false};
 };
 
 // Whether `listen` is a loopback address: "127.x.y.z:port", "[::1]:port",

@@ -17,10 +17,11 @@ class CoordinatorServiceImpl final
     : public slussen::v1::CoordinatorService::Service,
       private RpcEdge {
  public:
-  // Both must outlive the service; `limiter` may be null (no rate limit).
+  // Both must outlive the service; `edge` is what all services share
+  // (rpc_scope.h).
   CoordinatorServiceImpl(core::CoordinatorDesk* desk,
-                         core::RateLimiter* limiter)
-      : RpcEdge(limiter), desk_(desk) {}
+                         const RpcEdgeOptions& edge)
+      : RpcEdge(edge), desk_(desk) {}
 
   grpc::Status ListWorklist(
       grpc::ServerContext* context,

@@ -19,13 +19,13 @@ class DirectoryServiceImpl final
     : public slussen::v1::ProviderDirectory::Service,
       private RpcEdge {
  public:
-  // All must outlive the service; `limiter` may be null (no rate limit).
-  // Every answer carries the broker's time by `clock` (kBrokerTimeHeader).
+  // All must outlive the service; `edge` is what all services share
+  // (rpc_scope.h). Every answer carries the broker's time by `edge.clock`
+  // (kBrokerTimeHeader).
   DirectoryServiceImpl(core::DirectoryDesk* desk,
                        core::PlacementDesk* placements,
-                       MatchScheduler* scheduler, core::RateLimiter* limiter,
-                       const core::Clock* clock)
-      : RpcEdge(limiter, clock),
+                       MatchScheduler* scheduler, const RpcEdgeOptions& edge)
+      : RpcEdge(edge),
         desk_(desk),
         placements_(placements),
         scheduler_(scheduler) {}

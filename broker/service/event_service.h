@@ -23,11 +23,10 @@ inline constexpr char kResumeTokenHeader[] = "x-slussen-resume-token";
 class EventServiceImpl final : public slussen::v1::EventService::Service,
                                private RpcEdge {
  public:
-  // `desk` and `limiter` must outlive the service; `limiter` may be null
-  // (no rate limit).
+  // `desk` and `limiter` must outlive the service.
   EventServiceImpl(core::EventDesk* desk, absl::Duration poll_interval,
-                   core::RateLimiter* limiter)
-      : RpcEdge(limiter), desk_(desk), poll_interval_(poll_interval) {}
+                   const RpcEdgeOptions& edge)
+      : RpcEdge(edge), desk_(desk), poll_interval_(poll_interval) {}
 
   grpc::Status WatchEvents(
       grpc::ServerContext* context,

@@ -18,10 +18,11 @@ namespace slussen::service {
 class OfferServiceImpl final : public slussen::v1::OfferService::Service,
                                private RpcEdge {
  public:
-  // All must outlive the service; `limiter` may be null (no rate limit).
+  // All must outlive the service; `edge` is what all services share
+  // (rpc_scope.h).
   OfferServiceImpl(core::PlacementDesk* desk, MatchScheduler* scheduler,
-                   core::RateLimiter* limiter)
-      : RpcEdge(limiter), desk_(desk), scheduler_(scheduler) {}
+                   const RpcEdgeOptions& edge)
+      : RpcEdge(edge), desk_(desk), scheduler_(scheduler) {}
 
   grpc::Status GetOffer(grpc::ServerContext* context,
                         const slussen::v1::GetOfferRequest* request,
@@ -44,9 +45,10 @@ class OfferServiceImpl final : public slussen::v1::OfferService::Service,
 class QueueServiceImpl final : public slussen::v1::QueueService::Service,
                                private RpcEdge {
  public:
-  // Both must outlive the service; `limiter` may be null (no rate limit).
-  QueueServiceImpl(core::QueueDesk* desk, core::RateLimiter* limiter)
-      : RpcEdge(limiter), desk_(desk) {}
+  // Both must outlive the service; `edge` is what all services share
+  // (rpc_scope.h).
+  QueueServiceImpl(core::QueueDesk* desk, const RpcEdgeOptions& edge)
+      : RpcEdge(edge), desk_(desk) {}
 
   grpc::Status GetQueuePosition(
       grpc::ServerContext* context,

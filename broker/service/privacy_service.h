@@ -19,9 +19,10 @@ namespace slussen::service {
 class ConsentServiceImpl final : public slussen::v1::ConsentService::Service,
                                  private RpcEdge {
  public:
-  // Both must outlive the service; `limiter` may be null (no rate limit).
-  ConsentServiceImpl(core::ConsentDesk* desk, core::RateLimiter* limiter)
-      : RpcEdge(limiter), desk_(desk) {}
+  // Both must outlive the service; `edge` is what all services share
+  // (rpc_scope.h).
+  ConsentServiceImpl(core::ConsentDesk* desk, const RpcEdgeOptions& edge)
+      : RpcEdge(edge), desk_(desk) {}
 
   grpc::Status GetConsent(grpc::ServerContext* context,
                           const slussen::v1::GetConsentRequest* request,
@@ -42,9 +43,10 @@ class ConsentServiceImpl final : public slussen::v1::ConsentService::Service,
 class PrivacyServiceImpl final : public slussen::v1::PrivacyService::Service,
                                  private RpcEdge {
  public:
-  // Both must outlive the service; `limiter` may be null (no rate limit).
-  PrivacyServiceImpl(core::PrivacyDesk* desk, core::RateLimiter* limiter)
-      : RpcEdge(limiter), desk_(desk) {}
+  // Both must outlive the service; `edge` is what all services share
+  // (rpc_scope.h).
+  PrivacyServiceImpl(core::PrivacyDesk* desk, const RpcEdgeOptions& edge)
+      : RpcEdge(edge), desk_(desk) {}
 
   grpc::Status ListAuditRecords(
       grpc::ServerContext* context,

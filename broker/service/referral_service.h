@@ -20,10 +20,11 @@ namespace slussen::service {
 class ReferralServiceImpl final : public slussen::v1::ReferralService::Service,
                                   private RpcEdge {
  public:
-  // All must outlive the service; `limiter` may be null (no rate limit).
+  // All must outlive the service; `edge` is what all services share
+  // (rpc_scope.h).
   ReferralServiceImpl(core::ReferralDesk* desk, MatchScheduler* scheduler,
-                      core::RateLimiter* limiter)
-      : RpcEdge(limiter), desk_(desk), scheduler_(scheduler) {}
+                      const RpcEdgeOptions& edge)
+      : RpcEdge(edge), desk_(desk), scheduler_(scheduler) {}
 
   grpc::Status CreateReferral(grpc::ServerContext* context,
                               const slussen::v1::CreateReferralRequest* request,

@@ -52,6 +52,7 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/status.h>
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <utility>
@@ -156,15 +157,26 @@ class RpcScope {
   std::string via_;
 };
 
+// What every service's calls share. All must outlive the services.
+struct RpcEdgeOptions {
+  // The rate limit per organisation; null: none.
+  core::RateLimiter* limiter = nullptr;
+  // If given, sent as kBrokerTimeHeader on every answer.
+  const core::Clock* clock = nullptr;
+  // If given and true, the server is draining before it stops: every call
+  // is answered UNAVAILABLE at once (with RetryInfo), which clients retry
+  // elsewhere, rather than cut off (CANCELLED) when the server stops.
+  const std::atomic<bool>* draining = nullptr;
+};
+
 // The base of every gRPC service implementation: its handlers run through
 // RunRpc or Serve.
 class RpcEdge {
  protected:
-  // `limiter` may be null (no rate limit); `clock`, if given, is sent as
-  // kBrokerTimeHeader on every answer. Both must outlive the service.
-  explicit RpcEdge(core::RateLimiter* limiter,
-                   const core::Clock* clock = nullptr)
-      : limiter_(limiter), clock_(clock) {}
+  explicit RpcEdge(const RpcEdgeOptions& options)
+      : limiter_(options.limiter),
+        clock_(options.clock),
+        draining_(options.draining) {}
 
   // Runs `body(caller)`, an absl::Status, inside an RpcScope, once the
   // caller is identified and admitted.
@@ -172,6 +184,10 @@ class RpcEdge {
   grpc::Status RunRpc(grpc::ServerContext* context, absl::string_view method,
                       Body&& body) const {
     RpcScope scope(context, method);
+    if (draining_ != nullptr && draining_->load()) {
+      return scope.Finish(absl::UnavailableError(
+          "the broker is shutting down; ask again (another replica answers)"));
+    }
     if (clock_ != nullptr) {
       context->AddInitialMetadata(
           kBrokerTimeHeader, absl::FormatTime(absl::RFC3339_full, clock_->Now(),
@@ -205,6 +221,7 @@ class RpcEdge {
  private:
   core::RateLimiter* const limiter_;
   const core::Clock* const clock_;
+  const std::atomic<bool>* const draining_;
 };
 
 }  // namespace slussen::service

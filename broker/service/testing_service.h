@@ -22,8 +22,8 @@ class TestingServiceImpl final : public slussen::v1::TestingService::Service,
   // many.
   TestingServiceImpl(core::ManualClock* clock,
                      std::function<int()> fire_deadlines,
-                     core::RateLimiter* limiter)
-      : RpcEdge(limiter),
+                     const RpcEdgeOptions& edge)
+      : RpcEdge(edge),
         clock_(clock),
         fire_deadlines_(std::move(fire_deadlines)) {}
 
