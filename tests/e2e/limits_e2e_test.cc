@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
 #include "broker/core/pseudonymizer.h"
 #include "broker/service/broker_server.h"
 #include "gmock/gmock.h"
@@ -39,6 +40,30 @@ std::string Digest(BrokerHarness& harness) {
   return digest.value_or("unavailable");
 }
 
+// The digest once the broker's own background work is done: no matching
+// pass holds region 13's lease (a pass the sweep starts after an arrival
+// writes its lease, legitimately) and two digests agree across more than a
+// deadline tick (its first tick marks how far each region has fired).
+// Then a difference is a write of the call under test.
+std::string QuietDigest(BrokerHarness& harness) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const absl::StatusOr<std::string> leased =
+        harness.redis().Execute({"EXISTS", "slussen:{r13}:matching:lock"});
+    if (leased.ok() && *leased == "0") {
+      const std::string first = Digest(harness);
+      absl::SleepFor(absl::Milliseconds(700));
+      const absl::StatusOr<std::string> still =
+          harness.redis().Execute({"EXISTS", "slussen:{r13}:matching:lock"});
+      if (still.ok() && *still == "0" && Digest(harness) == first) {
+        return first;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ADD_FAILURE() << "Redis never stood still";
+  return "unstable";
+}
+
 TEST(LimitsE2eTest, ARequestOverTheConfiguredSizeIsRefusedAndWritesNothing) {
   BrokerHarness::Options options;
   options.broker.max_receive_message_bytes = 16 << 10;
@@ -47,7 +72,7 @@ TEST(LimitsE2eTest, ARequestOverTheConfiguredSizeIsRefusedAndWritesNothing) {
   const ReferralClient halmstad = harness->Client(kHalmstadKommun);
   v1::Referral made;
   ASSERT_TRUE(halmstad.Create(SampleImpulse(), &made).ok());
-  const std::string before = Digest(*harness);
+  const std::string before = QuietDigest(*harness);
 
   v1::CreateReferralRequest large = SampleImpulse();
   large.mutable_referral()->mutable_impulse()->mutable_call_back()->set_unit(
@@ -56,7 +81,7 @@ TEST(LimitsE2eTest, ARequestOverTheConfiguredSizeIsRefusedAndWritesNothing) {
   const grpc::Status status = halmstad.Create(large, &made);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
       << status.error_message();
-  EXPECT_EQ(Digest(*harness), before);
+  EXPECT_EQ(QuietDigest(*harness), before);
 
   // Under the limit the same caller goes on.
   EXPECT_TRUE(halmstad.Create(SampleImpulse(), &made).ok());
@@ -77,7 +102,7 @@ TEST(LimitsE2eTest, OneOrganisationOverItsRateIsRefusedWhileAnotherGoesOn) {
   ASSERT_TRUE(halmstad.Create(SampleImpulse(), &made).ok());
   ASSERT_TRUE(halmstad.List(list, &listed).ok());
   ASSERT_TRUE(halmstad.List(list, &listed).ok());
-  const std::string before = Digest(*harness);
+  const std::string before = QuietDigest(*harness);
 
   const grpc::Status refused = halmstad.Create(SampleImpulse(), &made);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -87,7 +112,7 @@ TEST(LimitsE2eTest, OneOrganisationOverItsRateIsRefusedWhileAnotherGoesOn) {
   EXPECT_THAT(refused.error_message(), HasSubstr("; retry in "));
   EXPECT_EQ(halmstad.List(list, &listed).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(Digest(*harness), before);
+  EXPECT_EQ(QuietDigest(*harness), before);
 
   // Another organisation has its own bucket.
   EXPECT_TRUE(laholm.Create(SampleImpulse(), &made).ok());
