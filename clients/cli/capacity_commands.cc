@@ -22,18 +22,6 @@ namespace {
 
 namespace v1 = ::slussen::v1;
 
-absl::StatusOr<std::string> ReadJsonFile(absl::string_view flag,
-                                         const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": cannot read \"", path, "\""));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // A date written "2027-01-11" as protobuf's JSON of slussen.v1.Date.
 void DatesAsObjects(google::protobuf::Value& value) {
   if (value.has_struct_value()) {
@@ -232,15 +220,7 @@ absl::StatusOr<google::protobuf::FieldMask> Changes(const CliContext& context,
   const CliArgs& args = *context.args;
   google::protobuf::FieldMask mask;
   if (args.Has("file")) {
-    ASSIGN_OR_RETURN(const std::string json,
-                     ReadJsonFile("--file", args.Get("file")));
-    const auto parsed =
-        google::protobuf::util::JsonStringToMessage(json, &message);
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--file is not a ", Message::descriptor()->full_name(),
-                       " in JSON: ", parsed.message().as_string()));
-    }
+    RETURN_IF_ERROR(ReadJsonFile("--file", args.Get("file"), &message));
     for (const std::string& field : args.GetAll("field")) {
       mask.add_paths(field);
     }
@@ -270,43 +250,28 @@ absl::StatusOr<google::protobuf::FieldMask> Changes(const CliContext& context,
   return mask;
 }
 
-absl::StatusOr<int> UpdateOffering(const CliContext& context,
-                                   const std::string& name) {
-  v1::UpdateOfferingRequest request;
+// `offerings update` and `providers update`: the fields named by --set (or
+// --file with --field) changed by `update` on the resource `name`.
+template <typename Request, typename Resource>
+absl::StatusOr<int> Update(
+    const CliContext& context, const std::string& name,
+    Resource* (Request::*resource)(),
+    grpc::Status (v1::ProviderDirectory::StubInterface::*update)(
+        grpc::ClientContext*, const Request&, Resource*)) {
+  Request request;
   ASSIGN_OR_RETURN(*request.mutable_update_mask(),
-                   Changes(context, *request.mutable_offering()));
-  request.mutable_offering()->set_name(name);
+                   Changes(context, *(request.*resource)()));
+  (request.*resource)()->set_name(name);
   grpc::ClientContext call;
   context.Prepare(&call);
-  v1::Offering offering;
+  Resource updated;
   const grpc::Status status =
-      context.directory->UpdateOffering(&call, request, &offering);
+      (context.directory->*update)(&call, request, &updated);
   if (!status.ok()) return PrintStatus(context, status);
   if (context.json) {
-    PrintJson(context, offering);
+    PrintJson(context, updated);
   } else {
-    *context.out << offering.name() << ": updated "
-                 << absl::StrJoin(request.update_mask().paths(), ", ") << "\n";
-  }
-  return kExitOk;
-}
-
-absl::StatusOr<int> UpdateProvider(const CliContext& context,
-                                   const std::string& name) {
-  v1::UpdateProviderRequest request;
-  ASSIGN_OR_RETURN(*request.mutable_update_mask(),
-                   Changes(context, *request.mutable_provider()));
-  request.mutable_provider()->set_name(name);
-  grpc::ClientContext call;
-  context.Prepare(&call);
-  v1::Provider provider;
-  const grpc::Status status =
-      context.directory->UpdateProvider(&call, request, &provider);
-  if (!status.ok()) return PrintStatus(context, status);
-  if (context.json) {
-    PrintJson(context, provider);
-  } else {
-    *context.out << provider.name() << ": updated "
+    *context.out << updated.name() << ": updated "
                  << absl::StrJoin(request.update_mask().paths(), ", ") << "\n";
   }
   return kExitOk;
@@ -354,14 +319,8 @@ absl::StatusOr<int> Agreements(const CliContext& context,
     v1::CreateFrameworkAgreementRequest request;
     request.set_framework_agreement_id(words[2]);
     ASSIGN_OR_RETURN(const std::string path, Required(*context.args, "file"));
-    ASSIGN_OR_RETURN(const std::string json, ReadJsonFile("--file", path));
-    const auto parsed = google::protobuf::util::JsonStringToMessage(
-        json, request.mutable_framework_agreement());
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--file is not a FrameworkAgreement in JSON: ",
-                       parsed.message().as_string()));
-    }
+    RETURN_IF_ERROR(
+        ReadJsonFile("--file", path, request.mutable_framework_agreement()));
     status =
         context.directory->CreateFrameworkAgreement(&call, request, &agreement);
   } else {
@@ -414,14 +373,7 @@ absl::StatusOr<int> RuleSets(const CliContext& context,
     v1::CreateDeadlineRuleSetRequest request;
     request.set_rule_set_id(words[2]);
     ASSIGN_OR_RETURN(const std::string path, Required(*context.args, "file"));
-    ASSIGN_OR_RETURN(const std::string json, ReadJsonFile("--file", path));
-    const auto parsed = google::protobuf::util::JsonStringToMessage(
-        json, request.mutable_rule_set());
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--file is not a DeadlineRuleSet in JSON: ",
-                       parsed.message().as_string()));
-    }
+    RETURN_IF_ERROR(ReadJsonFile("--file", path, request.mutable_rule_set()));
     grpc::ClientContext call;
     context.Prepare(&call);
     v1::DeadlineRuleSet made;
@@ -451,8 +403,13 @@ int RunCapacityCommand(const CliContext& context,
       : resource == "rule-sets"  ? RuleSets(context, words)
       : words.size() != 3        ? absl::InvalidArgumentError(absl::StrCat(
                                        "`", resource, " update` takes one name"))
-      : resource == "offerings"  ? UpdateOffering(context, words[2])
-                                 : UpdateProvider(context, words[2]);
+      : resource == "offerings"
+          ? Update(context, words[2],
+                   &v1::UpdateOfferingRequest::mutable_offering,
+                   &v1::ProviderDirectory::StubInterface::UpdateOffering)
+          : Update(context, words[2],
+                   &v1::UpdateProviderRequest::mutable_provider,
+                   &v1::ProviderDirectory::StubInterface::UpdateProvider);
   if (exit_code.ok()) return *exit_code;
   return PrintUsage(context, exit_code.status());
 }

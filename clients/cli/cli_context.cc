@@ -2,7 +2,9 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <fstream>
 #include <ostream>
+#include <sstream>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -35,6 +37,33 @@ absl::StatusOr<std::string> Required(const CliArgs& args,
   return value;
 }
 
+absl::StatusOr<std::string> ReadFileText(absl::string_view label,
+                                         const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, ": cannot read \"", path, "\""));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::Status ReadJsonFile(absl::string_view label, const std::string& path,
+                          google::protobuf::Message* message) {
+  absl::StatusOr<std::string> json = ReadFileText(label, path);
+  if (!json.ok()) return json.status();
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(*json, message);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(label, ": \"", path, "\" is not a ",
+                     message->GetDescriptor()->full_name(),
+                     " in JSON: ", parsed.message().as_string()));
+  }
+  return absl::OkStatus();
+}
+
 const absl::TimeZone& StockholmZone() {
   static const absl::TimeZone zone = [] {
     absl::TimeZone tz;
@@ -46,14 +75,12 @@ const absl::TimeZone& StockholmZone() {
 
 namespace {
 
-const absl::TimeZone& Stockholm() { return StockholmZone(); }
-
 absl::Time ToTime(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
 
 absl::CivilDay LocalDay(absl::Time t) {
-  return absl::ToCivilDay(t, Stockholm());
+  return absl::ToCivilDay(t, StockholmZone());
 }
 
 // The last day a deadline allows: a midnight deadline belongs to the day
@@ -79,18 +106,18 @@ std::string Arbetsdagar(int n) {
 
 std::string FormatTime(const google::protobuf::Timestamp& ts) {
   if (ts.seconds() == 0 && ts.nanos() == 0) return "-";
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", ToTime(ts), Stockholm());
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S %Z", ToTime(ts), StockholmZone());
 }
 
 std::string DeadlineText(const google::protobuf::Timestamp& due) {
   if (due.seconds() == 0 && due.nanos() == 0) return "-";
   const absl::Time time = ToTime(due);
-  const absl::CivilSecond local = absl::ToCivilSecond(time, Stockholm());
+  const absl::CivilSecond local = absl::ToCivilSecond(time, StockholmZone());
   if (local != absl::CivilSecond(absl::CivilDay(local))) {
     return FormatTime(due);
   }
   return absl::FormatTime("end of %a %Y-%m-%d", time - absl::Seconds(1),
-                          Stockholm());
+                          StockholmZone());
 }
 
 std::string LatenessText(const google::protobuf::Timestamp& due,
@@ -131,7 +158,7 @@ std::string LocalTimesInJson(const std::string& json) {
     }
     absl::StrAppend(
         &out, absl::string_view(json).substr(done, value - done),
-        absl::FormatTime("%Y-%m-%dT%H:%M:%E*S%Ez", time, Stockholm()));
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E*S%Ez", time, StockholmZone()));
     done = end;
   }
   absl::StrAppend(&out, absl::string_view(json).substr(done));

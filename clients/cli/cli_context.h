@@ -163,6 +163,16 @@ std::string LatenessText(const google::protobuf::Timestamp& due,
 // "2026-12-23T09:31:20+01:00".
 std::string LocalTimesInJson(const std::string& json);
 
+// The whole of the file at `path`; INVALID_ARGUMENT "<label>: cannot read
+// "<path>"" when it cannot be opened.
+absl::StatusOr<std::string> ReadFileText(absl::string_view label,
+                                         const std::string& path);
+
+// The file at `path` as `message` in protobuf's JSON; INVALID_ARGUMENT
+// naming `label` and the message type when it cannot be read or parsed.
+absl::Status ReadJsonFile(absl::string_view label, const std::string& path,
+                          google::protobuf::Message* message);
+
 // Prints the broker's refusal; returns kExitRpcError.
 int PrintStatus(const CliContext& context, const grpc::Status& status);
 

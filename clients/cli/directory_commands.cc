@@ -29,15 +29,6 @@ namespace {
 
 namespace v1 = ::slussen::v1;
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The capacity a catalogue offering starts with; cohorts are dated from
 // `today`, the broker's.
 v1::Capacity StartingCapacity(const v1::CatalogOffering& entry,
@@ -182,8 +173,11 @@ google::protobuf::FieldMask MaskOf(const std::vector<std::string>& fields) {
 // An offering the broker would refuse: its own fields, a region its
 // provider does not serve, an activity type or agreement neither the
 // catalogues nor the broker have.
+// `confirmed` remembers the types and agreements the broker was asked
+// about and has, so that each is asked about once an apply.
 absl::Status OfferingFits(const CliContext& context,
                           std::optional<absl::Time>& broker_time,
+                          std::set<std::string>& confirmed,
                           const std::vector<v1::Catalog>& catalogs,
                           const v1::CatalogProvider& provider,
                           const v1::Offering& offering) {
@@ -195,8 +189,10 @@ absl::Status OfferingFits(const CliContext& context,
         "offering.region must be a region providers/", provider.id(),
         " serves; got \"", offering.region(), "\""));
   }
-  bool type_known = false;
-  bool agreement_known = offering.framework_agreement().empty();
+  bool type_known =
+      confirmed.count("activityTypes/" + offering.activity_type()) > 0;
+  bool agreement_known = offering.framework_agreement().empty() ||
+                         confirmed.count(offering.framework_agreement()) > 0;
   for (const v1::Catalog& catalog : catalogs) {
     for (const v1::CatalogActivityType& t : catalog.activity_types()) {
       type_known = type_known || t.id() == offering.activity_type();
@@ -224,6 +220,7 @@ absl::Status OfferingFits(const CliContext& context,
                        "catalogue; got \"",
                        offering.activity_type(), "\""));
     }
+    confirmed.insert("activityTypes/" + offering.activity_type());
   }
   if (!agreement_known) {
     ASSIGN_OR_RETURN(const std::optional<v1::FrameworkAgreement> have,
@@ -238,6 +235,7 @@ absl::Status OfferingFits(const CliContext& context,
           "offering.framework_agreement names no agreement; got \"",
           offering.framework_agreement(), "\""));
     }
+    confirmed.insert(offering.framework_agreement());
   }
   return absl::OkStatus();
 }
@@ -251,6 +249,7 @@ absl::StatusOr<std::vector<Step>> Plan(
   // The broker's clock, from its first answer: cohorts "in 21 days" are
   // dated as the broker counts days (a testing clock included).
   std::optional<absl::Time> broker_time;
+  std::set<std::string> confirmed;
   for (const v1::Catalog& catalog : catalogs) {
     for (const v1::CatalogActivityType& t : catalog.activity_types()) {
       const std::string name = absl::StrCat("activityTypes/", t.id());
@@ -346,8 +345,8 @@ absl::StatusOr<std::vector<Step>> Plan(
                                get.set_name(offering);
                                return d->GetOffering(rpc, get, out);
                              }));
-        if (absl::Status valid =
-                OfferingFits(context, broker_time, catalogs, p, o.offering());
+        if (absl::Status valid = OfferingFits(context, broker_time, confirmed,
+                                              catalogs, p, o.offering());
             !valid.ok()) {
           steps.push_back(Refused(offering, valid));
           continue;
@@ -405,7 +404,8 @@ absl::StatusOr<int> ApplyCatalog(const CliContext& context,
   // Every file is read before anything is asked or written.
   std::vector<v1::Catalog> catalogs;
   for (const std::string& file : files) {
-    ASSIGN_OR_RETURN(const std::string text, ReadFile(file));
+    ASSIGN_OR_RETURN(const std::string text,
+                     ReadFileText("catalog apply", file));
     v1::Catalog catalog;
     if (!google::protobuf::TextFormat::ParseFromString(text, &catalog)) {
       return absl::InvalidArgumentError(
@@ -566,7 +566,8 @@ absl::StatusOr<int> PublishCapacity(const CliContext& context,
   request.set_offering(words[2]);
   int n = 0;
   if (args.Has("file")) {
-    ASSIGN_OR_RETURN(const std::string json, ReadFile(args.Get("file")));
+    ASSIGN_OR_RETURN(const std::string json,
+                     ReadFileText("--file", args.Get("file")));
     absl::StatusOr<v1::Capacity> capacity = ParseCapacityJson(json);
     if (!capacity.ok()) {
       return absl::InvalidArgumentError(

@@ -48,18 +48,6 @@ struct RowResult {
   std::string message;
 };
 
-absl::StatusOr<std::string> ReadText(absl::string_view flag,
-                                     const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, ": cannot read \"", path, "\""));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The column a refusal is about: a field violation's field, else the
 // column a local check named ("column X: ...").
 std::string ColumnOfRefusal(const RowMapper& mapper,
@@ -195,7 +183,7 @@ absl::StatusOr<int> Import(const CliContext& context,
     return absl::InvalidArgumentError("`referrals import` takes one CSV file");
   }
   const std::string& path = words[1];
-  ASSIGN_OR_RETURN(const std::string text, ReadText("FILE", path));
+  ASSIGN_OR_RETURN(const std::string text, ReadFileText("FILE", path));
   absl::StatusOr<CsvTable> parsed = ParseCsv(text);
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
@@ -204,15 +192,8 @@ absl::StatusOr<int> Import(const CliContext& context,
   const CsvTable table = *std::move(parsed);
   v1::Referral template_referral;
   if (args.Has("template")) {
-    ASSIGN_OR_RETURN(const std::string json,
-                     ReadText("--template", args.Get("template")));
-    const auto read =
-        google::protobuf::util::JsonStringToMessage(json, &template_referral);
-    if (!read.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--template is not a Referral in JSON: ",
-                       read.message().as_string()));
-    }
+    RETURN_IF_ERROR(
+        ReadJsonFile("--template", args.Get("template"), &template_referral));
   }
   int parallel = 8;
   if (args.Has("parallel") &&

@@ -135,25 +135,6 @@ int PrintReferral(const CliContext& context, const v1::Referral& referral) {
   return kExitOk;
 }
 
-absl::StatusOr<v1::Referral> ReadReferralFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read --file ", path));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::Referral referral;
-  const auto parsed =
-      google::protobuf::util::JsonStringToMessage(text.str(), &referral);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--file ", path,
-        " is not a Referral in JSON: ", parsed.message().as_string()));
-  }
-  return referral;
-}
-
 absl::StatusOr<int> Create(const CliContext& context,
                            const std::vector<std::string>& words) {
   const CliArgs& args = *context.args;
@@ -161,8 +142,8 @@ absl::StatusOr<int> Create(const CliContext& context,
   request.set_request_id(args.Get("request-id"));
   std::string region = context.RegionOr("");
   if (args.Has("file")) {
-    ASSIGN_OR_RETURN(*request.mutable_referral(),
-                     ReadReferralFile(args.Get("file")));
+    RETURN_IF_ERROR(
+        ReadJsonFile("--file", args.Get("file"), request.mutable_referral()));
   } else if (words.size() == 2 && words[1] == "impulse") {
     v1::Impulse* impulse = request.mutable_referral()->mutable_impulse();
     ASSIGN_OR_RETURN(*impulse->mutable_kommun_code(), Required(args, "kommun"));

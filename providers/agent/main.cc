@@ -32,6 +32,7 @@
 #include "broker/service/json_log.h"
 #include "broker/service/program.h"
 #include "clients/cli/cli_channel.h"
+#include "clients/cli/cli_context.h"
 #include "providers/agent/schedule.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
 
@@ -62,16 +63,6 @@ namespace v1 = ::slussen::v1;
 using slussen::service::Log;
 using slussen::service::LogLevel;
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("cannot read \"", path, "\""));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 absl::Status StatusOf(const grpc::Status& status) {
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
                       status.error_message());
@@ -88,7 +79,8 @@ class Agent {
   // for a refresh. OK when published or nothing was to do.
   absl::Status Look(const std::string& offering_name, const std::string& path,
                     bool changed) {
-    absl::StatusOr<std::string> text = ReadFile(path);
+    absl::StatusOr<std::string> text =
+        slussen::cli::ReadFileText("--schedule", path);
     if (!text.ok()) return text.status();
     absl::StatusOr<slussen::agent::Schedule> schedule =
         slussen::agent::ParseSchedule(*text);
@@ -256,7 +248,8 @@ int main(int argc, char** argv) {
   bool last_ok = false;
   auto last_look = std::chrono::steady_clock::time_point();
   while (true) {
-    const absl::StatusOr<std::string> text = ReadFile(path);
+    const absl::StatusOr<std::string> text =
+        slussen::cli::ReadFileText("--schedule", path);
     const bool changed = !text.ok() || *text != last_text;
     // A changed file, a failed look, or a minute gone (for the refresh).
     if (changed || !last_ok ||
