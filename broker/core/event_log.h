@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "slussen/v1/event.pb.h"
 
 namespace slussen::core {
@@ -41,11 +42,28 @@ class EventLog {
   // The position of the newest event of `region`; "0-0" when it has none.
   virtual absl::StatusOr<std::string> LastPosition(
       const std::string& region) = 0;
+
+  // For one reader of several regions (service/event_feed.h): the events
+  // of the entries after each region's entry position ("<ms>-<seq>" or
+  // "0-0", never with an index), at most `limit` entries each and always
+  // whole entries; regions with none are left out. An implementation that
+  // CanWait waits up to `wait` for the first event when there is none yet;
+  // the others answer at once. This one reads each region with ReadAfter.
+  virtual absl::StatusOr<std::map<std::string, std::vector<LoggedEvent>>>
+  ReadAfterEach(const std::map<std::string, std::string>& positions, int limit,
+                absl::Duration wait);
+  virtual bool CanWait() const { return false; }
 };
 
 // Whether `position` has the form of a stream position: "<ms>-<seq>",
 // perhaps followed by ".<index>" (at most six digits).
 bool IsStreamPosition(absl::string_view position);
+
+// Orders two positions as their events are ordered: <0, 0 or >0. "" is
+// "0-0", before every event; an entry's own position is after those of its
+// events with an index. Both must have the form of IsStreamPosition (or
+// be empty).
+int CompareStreamPositions(absl::string_view a, absl::string_view b);
 
 // A watcher's place in several regions' streams, as an opaque token:
 // "13=1767225600000-0,19=0-0". Positions are checked for their form.

@@ -54,9 +54,10 @@ ABSL_FLAG(int, redis_wait_timeout_ms, 500,
           "How long a write waits for --redis_wait_replicas; fewer is "
           "UNAVAILABLE");
 ABSL_FLAG(int, redis_pool_size, 16,
-          "Redis connections open at most (per primary of a cluster)");
+          "Redis connections open at most (per primary of a cluster), "
+          "1..1024");
 ABSL_FLAG(int, redis_connect_timeout_ms, 500,
-          "Give up connecting to Redis after this long");
+          "Give up connecting to Redis after this long, 1..60000");
 ABSL_FLAG(int, redis_command_timeout_ms, 2000,
           "Give up on a Redis reply after this long");
 ABSL_FLAG(int, deadline_workers, 4,
@@ -69,7 +70,7 @@ ABSL_FLAG(std::string, pnr_key_file, "",
           "variable SLUSSEN_PNR_KEY");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(int, shutdown_grace_seconds, 10,
-          "On SIGTERM, let in-flight calls finish for this long");
+          "On SIGTERM, let in-flight calls finish for this long, 0..3600");
 ABSL_FLAG(int, max_message_bytes, 1 << 20,
           "Largest request accepted, 1024..67108864 bytes; a larger one is "
           "refused with RESOURCE_EXHAUSTED");
@@ -79,6 +80,10 @@ ABSL_FLAG(double, rate_limit_per_second, 200,
           "RESOURCE_EXHAUSTED saying when to retry. 0 turns the limit off");
 ABSL_FLAG(int, rate_limit_burst, 400,
           "Calls each organisation may make at once after a quiet spell");
+ABSL_FLAG(int, max_watchers, 2000,
+          "Open WatchEvents calls this broker serves at most (1..100000); "
+          "one more is refused with RESOURCE_EXHAUSTED. A watch costs "
+          "memory, not a thread");
 ABSL_FLAG(std::string, testing_clock_start, "",
           "TESTS ONLY: run on a clock that starts at this RFC 3339 time and "
           "moves only when slussen.v1.TestingService.SetTime sets it "
@@ -113,6 +118,18 @@ namespace {
 using slussen::service::Fail;
 using slussen::service::Log;
 using slussen::service::LogLevel;
+
+// The value of the int flag `--name`, which must be within lo..hi; refused
+// naming the flag, its value and the range.
+absl::StatusOr<int> IntFlagWithin(const absl::Flag<int>& flag,
+                                  absl::string_view name, int lo, int hi) {
+  const int value = absl::GetFlag(flag);
+  if (value < lo || value > hi) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, "=", value, " is not within ", lo, "..", hi));
+  }
+  return value;
+}
 
 // The content of the file `--flag` names.
 absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag,
@@ -268,9 +285,16 @@ int main(int argc, char** argv) {
   }
   options.redis.wait_replicas = wait_replicas;
   options.redis.replica_timeout = absl::Milliseconds(wait_timeout_ms);
-  options.redis.max_connections = absl::GetFlag(FLAGS_redis_pool_size);
-  options.redis.connect_timeout =
-      absl::Milliseconds(absl::GetFlag(FLAGS_redis_connect_timeout_ms));
+  absl::StatusOr<int> pool_size =
+      IntFlagWithin(FLAGS_redis_pool_size, "redis_pool_size", 1, 1024);
+  if (!pool_size.ok()) return Fail("bad --redis_pool_size", pool_size.status());
+  options.redis.max_connections = *pool_size;
+  absl::StatusOr<int> connect_timeout_ms = IntFlagWithin(
+      FLAGS_redis_connect_timeout_ms, "redis_connect_timeout_ms", 1, 60000);
+  if (!connect_timeout_ms.ok()) {
+    return Fail("bad --redis_connect_timeout_ms", connect_timeout_ms.status());
+  }
+  options.redis.connect_timeout = absl::Milliseconds(*connect_timeout_ms);
   options.redis.command_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_redis_command_timeout_ms));
   if (const char* password = std::getenv("SLUSSEN_REDIS_PASSWORD")) {
@@ -285,6 +309,16 @@ int main(int argc, char** argv) {
                                  " must be 1 to ", regions, " (the regions)")));
   }
   options.deadlines.workers = deadline_workers;
+  absl::StatusOr<int> max_watchers =
+      IntFlagWithin(FLAGS_max_watchers, "max_watchers", 1, 100000);
+  if (!max_watchers.ok())
+    return Fail("bad --max_watchers", max_watchers.status());
+  options.events.max_watchers = *max_watchers;
+  absl::StatusOr<int> grace_seconds = IntFlagWithin(
+      FLAGS_shutdown_grace_seconds, "shutdown_grace_seconds", 0, 3600);
+  if (!grace_seconds.ok()) {
+    return Fail("bad --shutdown_grace_seconds", grace_seconds.status());
+  }
   options.rate_limit.per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
   options.rate_limit.burst = absl::GetFlag(FLAGS_rate_limit_burst);
   if (absl::Status valid =
@@ -363,7 +397,6 @@ int main(int argc, char** argv) {
        {"pnr_key_id", key_id}});
 
   slussen::service::AwaitTerminationSignal(signals);
-  (*broker)->Shutdown(
-      absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds)));
+  (*broker)->Shutdown(absl::Seconds(*grace_seconds));
   return 0;
 }

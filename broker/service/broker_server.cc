@@ -186,9 +186,11 @@ absl::Status BrokerServer::Build() {
   privacy_service_ =
       std::make_unique<PrivacyServiceImpl>(privacy_desk_.get(), edge);
   event_log_ = std::make_unique<store::RedisEventLog>(pool_.get());
-  event_desk_ = std::make_unique<core::EventDesk>(event_log_.get());
+  event_feed_ =
+      std::make_unique<EventFeed>(event_log_.get(), options_.event_feed);
+  event_desk_ = std::make_unique<core::EventDesk>(event_feed_.get());
   event_service_ = std::make_unique<EventServiceImpl>(
-      event_desk_.get(), options_.watch_poll_interval, edge);
+      event_desk_.get(), event_feed_.get(), options_.events, edge);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -217,6 +219,7 @@ absl::Status BrokerServer::Build() {
   }
   if (!options_.admin_listen.empty()) RETURN_IF_ERROR(StartAdminServer());
   ProbeRedis();
+  event_feed_->Start();
   scheduler_->Start();
   ticker_->Start();
   retention_sweeper_->Start();
@@ -315,6 +318,8 @@ void BrokerServer::Shutdown(absl::Duration grace) {
     admin_server_->Shutdown(absl::ToChronoTime(absl::Now()));
     admin_server_->Wait();
   }
+  // Every watch has ended with the server.
+  if (event_feed_ != nullptr) event_feed_->Stop();
   if (scheduler_ != nullptr) scheduler_->Stop();
   if (ticker_ != nullptr) ticker_->Stop();
   if (retention_sweeper_ != nullptr) retention_sweeper_->Stop();

@@ -49,6 +49,7 @@
 #include "broker/service/coordinator_service.h"
 #include "broker/service/deadline_ticker.h"
 #include "broker/service/directory_service.h"
+#include "broker/service/event_feed.h"
 #include "broker/service/event_service.h"
 #include "broker/service/match_scheduler.h"
 #include "broker/service/offer_service.h"
@@ -100,8 +101,10 @@ struct BrokerOptions {
   // How long personal data of finished referrals is kept, and how often
   // that is swept.
   RetentionSweeper::Options retention;
-  // How often a WatchEvents call looks for new events.
-  absl::Duration watch_poll_interval = absl::Milliseconds(200);
+  // The one reader of the event streams for every watcher, and how many
+  // watches may be open on this broker.
+  EventFeed::Options event_feed;
+  EventServiceImpl::Options events;
 
   IdentityMode identity_mode() const {
     return tls.has_value() ? IdentityMode::kClientCertificate
@@ -153,6 +156,7 @@ class BrokerServer {
   std::unique_ptr<core::QueueDesk> queue_desk_;
   std::unique_ptr<core::CoordinatorDesk> coordinator_desk_;
   std::unique_ptr<store::RedisEventLog> event_log_;
+  std::unique_ptr<EventFeed> event_feed_;
   std::unique_ptr<core::EventDesk> event_desk_;
   std::unique_ptr<MatchScheduler> scheduler_;
   std::unique_ptr<DeadlineTicker> ticker_;

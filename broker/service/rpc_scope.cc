@@ -323,7 +323,7 @@ absl::StatusOr<IdentityMode> IdentityModeOf(
       " is neither mutual TLS nor development plaintext"));
 }
 
-RpcScope::RpcScope(grpc::ServerContext* context, absl::string_view method)
+RpcScope::RpcScope(grpc::ServerContextBase* context, absl::string_view method)
     : context_(context), method_(method), start_(absl::Now()) {
   for (const auto& [key, value] : context->client_metadata()) {
     metadata_.emplace(std::string(key.data(), key.size()),
@@ -388,6 +388,24 @@ grpc::Status RpcScope::Finish(const absl::Status& status) {
        {"ms", ms},
        {"error", status.message()}});
   return ToGrpcStatus(status);
+}
+
+absl::StatusOr<core::Caller> RpcEdge::Admit(grpc::ServerContextBase* context,
+                                            RpcScope& scope) const {
+  if (draining_ != nullptr && draining_->load()) {
+    return absl::UnavailableError(
+        "the broker is shutting down; ask again (another replica answers)");
+  }
+  if (clock_ != nullptr) {
+    context->AddInitialMetadata(
+        kBrokerTimeHeader, absl::FormatTime(absl::RFC3339_full, clock_->Now(),
+                                            absl::UTCTimeZone()));
+  }
+  ASSIGN_OR_RETURN(core::Caller caller, scope.Identify());
+  if (limiter_ != nullptr) {
+    RETURN_IF_ERROR(limiter_->Admit(caller.organisation));
+  }
+  return caller;
 }
 
 }  // namespace slussen::service

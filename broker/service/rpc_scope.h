@@ -133,7 +133,9 @@ absl::StatusOr<IdentityMode> IdentityModeOf(
 // One RPC: construct at the start of the handler, Finish at the end.
 class RpcScope {
  public:
-  RpcScope(grpc::ServerContext* context, absl::string_view method);
+  // `context`: a sync handler's grpc::ServerContext or a reactor's
+  // grpc::CallbackServerContext; it must outlive the scope.
+  RpcScope(grpc::ServerContextBase* context, absl::string_view method);
 
   // The caller, by the identity mode of the call's connection.
   absl::StatusOr<core::Caller> Identify();
@@ -146,7 +148,7 @@ class RpcScope {
  private:
   absl::StatusOr<core::Caller> Resolve() const;
 
-  grpc::ServerContext* const context_;
+  grpc::ServerContextBase* const context_;
   const std::string method_;
   const absl::Time start_;
   std::multimap<std::string, std::string> metadata_;
@@ -184,25 +186,17 @@ class RpcEdge {
   grpc::Status RunRpc(grpc::ServerContext* context, absl::string_view method,
                       Body&& body) const {
     RpcScope scope(context, method);
-    if (draining_ != nullptr && draining_->load()) {
-      return scope.Finish(absl::UnavailableError(
-          "the broker is shutting down; ask again (another replica answers)"));
-    }
-    if (clock_ != nullptr) {
-      context->AddInitialMetadata(
-          kBrokerTimeHeader, absl::FormatTime(absl::RFC3339_full, clock_->Now(),
-                                              absl::UTCTimeZone()));
-    }
-    absl::StatusOr<core::Caller> caller = scope.Identify();
+    absl::StatusOr<core::Caller> caller = Admit(context, scope);
     if (!caller.ok()) return scope.Finish(caller.status());
-    if (limiter_ != nullptr) {
-      if (absl::Status admitted = limiter_->Admit(caller->organisation);
-          !admitted.ok()) {
-        return scope.Finish(admitted);
-      }
-    }
     return scope.Finish(std::forward<Body>(body)(*caller));
   }
+
+  // What RunRpc does before the body, for a handler that runs longer than
+  // its call of RunRpc would (a streaming reactor): refuses every call
+  // while draining, dates the answer, identifies the caller and takes its
+  // rate-limit token.
+  absl::StatusOr<core::Caller> Admit(grpc::ServerContextBase* context,
+                                     RpcScope& scope) const;
 
   // Runs `call(caller)`, an absl::StatusOr<Response>, as RunRpc does and
   // moves its value into `*response`: the body of most handlers.

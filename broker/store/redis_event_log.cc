@@ -1,5 +1,7 @@
 #include "broker/store/redis_event_log.h"
 
+#include <algorithm>
+#include <limits>
 #include <optional>
 #include <utility>
 
@@ -46,6 +48,38 @@ std::optional<std::vector<slussen::v1::Event>> EntryEvents(
   return std::nullopt;
 }
 
+// Appends the events of the stream entry `item` ([id, fields]) to `out`,
+// as far as `limit`: those after the `after_index`-th when the entry is
+// `after_entry`, else all.
+absl::Status AppendEntryEvents(const std::string& region,
+                               const RedisValue& item,
+                               const std::string& after_entry, int after_index,
+                               size_t limit,
+                               std::vector<core::LoggedEvent>& out) {
+  if (item.elements.size() != 2) {
+    return absl::InternalError("redis: unexpected stream entry");
+  }
+  const std::string& id = item.elements[0].str;
+  std::optional<std::vector<slussen::v1::Event>> events =
+      EntryEvents(item.elements[1].elements);
+  if (!events.has_value()) {
+    return absl::DataLossError(
+        absl::StrCat("event ", id, " of region ", region, " is unreadable"));
+  }
+  const int first = id == after_entry ? after_index + 1 : 0;
+  const int count = static_cast<int>(events->size());
+  for (int k = first; k < count && out.size() < limit; ++k) {
+    core::LoggedEvent logged{
+        .region = region,
+        .position = k + 1 == count ? id : absl::StrCat(id, ".", k),
+        .event = std::move((*events)[k])};
+    logged.event.set_name(
+        absl::StrCat("regions/", region, "/events/", logged.position));
+    out.push_back(std::move(logged));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<core::LoggedEvent>> RedisEventLog::ReadAfter(
@@ -72,28 +106,9 @@ absl::StatusOr<std::vector<core::LoggedEvent>> RedisEventLog::ReadAfter(
                                    "COUNT", absl::StrCat(limit)}));
   std::vector<core::LoggedEvent> out;
   for (const RedisValue& item : entries.elements) {
-    if (item.elements.size() != 2) {
-      return absl::InternalError("redis: unexpected stream entry");
-    }
-    const std::string& id = item.elements[0].str;
-    std::optional<std::vector<slussen::v1::Event>> events =
-        EntryEvents(item.elements[1].elements);
-    if (!events.has_value()) {
-      return absl::DataLossError(
-          absl::StrCat("event ", id, " of region ", region, " is unreadable"));
-    }
-    const int first = id == entry ? after_index + 1 : 0;
-    const int count = static_cast<int>(events->size());
-    for (int k = first; k < count; ++k) {
-      if (static_cast<int>(out.size()) == limit) return out;
-      core::LoggedEvent logged{
-          .region = region,
-          .position = k + 1 == count ? id : absl::StrCat(id, ".", k),
-          .event = std::move((*events)[k])};
-      logged.event.set_name(
-          absl::StrCat("regions/", region, "/events/", logged.position));
-      out.push_back(std::move(logged));
-    }
+    RETURN_IF_ERROR(
+        AppendEntryEvents(region, item, entry, after_index, limit, out));
+    if (static_cast<int>(out.size()) == limit) return out;
   }
   return out;
 }
@@ -105,6 +120,99 @@ absl::StatusOr<std::string> RedisEventLog::LastPosition(
                                    "COUNT", "1"}));
   if (last.elements.empty()) return std::string("0-0");
   return last.elements[0].elements[0].str;
+}
+
+absl::StatusOr<std::map<std::string, std::vector<core::LoggedEvent>>>
+RedisEventLog::ReadAfterEach(
+    const std::map<std::string, std::string>& positions, int limit,
+    absl::Duration wait) {
+  std::map<std::string, std::vector<core::LoggedEvent>> out;
+  if (positions.empty()) return out;
+  for (const auto& [region, position] : positions) {
+    if (!core::IsStreamPosition(position) ||
+        position.find('.') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("event position ", position, " of region ", region,
+                       " is not an entry's position"));
+    }
+  }
+  // One stream of an XREAD reply: [key, [entry, ...]].
+  const auto take = [&](const std::string& region,
+                        const RedisValue& stream) -> absl::Status {
+    if (stream.elements.size() != 2) {
+      return absl::InternalError("redis: unexpected XREAD reply");
+    }
+    for (const RedisValue& item : stream.elements[1].elements) {
+      RETURN_IF_ERROR(AppendEntryEvents(region, item, "", -1,
+                                        std::numeric_limits<size_t>::max(),
+                                        out[region]));
+    }
+    return absl::OkStatus();
+  };
+  const std::string count = absl::StrCat(limit);
+  if (!pool_->options().cluster) {
+    std::vector<std::string> argv = {"XREAD", "COUNT", count};
+    // Within the command timeout, so that waiting is not taken for a
+    // Redis that does not answer.
+    const absl::Duration block =
+        std::min(wait, pool_->options().command_timeout / 2);
+    if (block > absl::ZeroDuration()) {
+      argv.insert(argv.end(),
+                  {"BLOCK", absl::StrCat(std::max<int64_t>(
+                                1, absl::ToInt64Milliseconds(block)))});
+    }
+    argv.push_back("STREAMS");
+    std::map<std::string, std::string> region_of;
+    for (const auto& [region, position] : positions) {
+      region_of[keys::Events(region)] = region;
+      argv.push_back(keys::Events(region));
+    }
+    for (const auto& [region, position] : positions) argv.push_back(position);
+    ASSIGN_OR_RETURN(const RedisValue reply, pool_->Command(argv));
+    for (const RedisValue& stream : reply.elements) {
+      const auto region = stream.elements.empty()
+                              ? region_of.end()
+                              : region_of.find(stream.elements[0].str);
+      if (region == region_of.end()) {
+        return absl::InternalError("redis: unexpected XREAD reply");
+      }
+      RETURN_IF_ERROR(take(region->second, stream));
+    }
+    return out;
+  }
+  std::vector<std::string> regions;
+  std::vector<std::vector<std::string>> commands;
+  for (const auto& [region, position] : positions) {
+    regions.push_back(region);
+    commands.push_back(
+        {"XREAD", "COUNT", count, "STREAMS", keys::Events(region), position});
+  }
+  absl::StatusOr<std::vector<RedisValue>> replies = pool_->Pipeline(commands);
+  if (!replies.ok()) {
+    // A node is down: read the others one by one, so that its regions
+    // alone wait.
+    replies = std::vector<RedisValue>(commands.size());
+    absl::Status last;
+    int read = 0;
+    for (size_t i = 0; i < commands.size(); ++i) {
+      absl::StatusOr<RedisValue> reply = pool_->Command(commands[i]);
+      if (!reply.ok()) {
+        last = reply.status();
+        continue;
+      }
+      (*replies)[i] = *std::move(reply);
+      ++read;
+    }
+    if (read == 0) return last;
+  }
+  for (size_t i = 0; i < regions.size(); ++i) {
+    const RedisValue& reply = (*replies)[i];
+    if (reply.type == RedisValue::Type::kError) continue;  // its node's
+    for (const RedisValue& stream : reply.elements) {
+      RETURN_IF_ERROR(take(regions[i], stream));
+    }
+  }
+  return out;
 }
 
 }  // namespace slussen::store

@@ -1,10 +1,17 @@
 // The region event streams in Redis (slussen:{r13}:events), read for
-// watchers: XRANGE after a position. Written by the stores with each change.
+// watchers: XRANGE after a position, and for the broker's one reader of
+// every watched region (service/event_feed.h) XREAD of them all: one
+// XREAD BLOCK on one Redis; on a Cluster, whose regions live on different
+// nodes, one XREAD per region in a pipeline, at once (a Cluster cannot
+// block on keys of several slots), and a region whose node is down is
+// left out rather than failing the others. Written by the stores with
+// each change.
 //
 // Thread-safe: the pool is.
 #ifndef SLUSSEN_BROKER_STORE_REDIS_EVENT_LOG_H_
 #define SLUSSEN_BROKER_STORE_REDIS_EVENT_LOG_H_
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,6 +29,10 @@ class RedisEventLog final : public core::EventLog {
       const std::string& region, const std::string& position,
       int limit) override;
   absl::StatusOr<std::string> LastPosition(const std::string& region) override;
+  absl::StatusOr<std::map<std::string, std::vector<core::LoggedEvent>>>
+  ReadAfterEach(const std::map<std::string, std::string>& positions, int limit,
+                absl::Duration wait) override;
+  bool CanWait() const override { return !pool_->options().cluster; }
 
  private:
   RedisPool* const pool_;

@@ -6,12 +6,19 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -216,6 +223,122 @@ TEST_F(EventsE2eTest, BadRequestsAreRefusedNamingTheField) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   status = watch(kAdmin, "regions/-", "");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Threads of this process (the broker runs in it).
+int Threads() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (absl::StartsWith(line, "Threads:")) {
+      int threads = 0;
+      EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(8)),
+                                   &threads));
+      return threads;
+    }
+  }
+  ADD_FAILURE() << "no Threads: in /proc/self/status";
+  return 0;
+}
+
+// How often Redis has run `command` (INFO commandstats), also inside
+// scripts.
+int64_t Calls(RedisServer& redis, absl::string_view command) {
+  const absl::StatusOr<std::string> info =
+      redis.Execute({"INFO", "commandstats"});
+  EXPECT_TRUE(info.ok()) << info.status();
+  const std::string prefix = absl::StrCat("cmdstat_", command, ":calls=");
+  for (absl::string_view line : absl::StrSplit(info.value_or(""), '\n')) {
+    if (!absl::ConsumePrefix(&line, prefix)) continue;
+    int64_t calls = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(line.substr(0, line.find(',')), &calls));
+    return calls;
+  }
+  return 0;
+}
+
+TEST_F(EventsE2eTest, ManyWatchersCostNeitherAThreadNorARedisReadEach) {
+  constexpr int kWatchers = 200;
+  const int threads_before = Threads();
+  std::vector<std::unique_ptr<Watcher>> watchers;
+  for (int i = 0; i < kWatchers; ++i) {
+    // Half watch every region (21 streams each).
+    watchers.push_back(
+        std::make_unique<Watcher>(harness_->channel(), kHalmstadKommun,
+                                  i % 2 == 0 ? "regions/13" : "regions/-", ""));
+  }
+  EXPECT_LT(Threads() - threads_before, 40)
+      << "threads grow with watchers (a thread each?)";
+
+  // Quiet: nobody polls the streams; the one reader waits on them.
+  const int64_t xrange = Calls(harness_->redis(), "xrange");
+  const int64_t xread = Calls(harness_->redis(), "xread");
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(Calls(harness_->redis(), "xrange") - xrange, 0);
+  EXPECT_LT(Calls(harness_->redis(), "xread") - xread, kWatchers / 10)
+      << "stream reads grow with watchers";
+
+  const std::string made = Refer();
+  for (auto& watcher : watchers) {
+    for (const v1::WatchEventsResponse& r : watcher->Next(2)) {
+      EXPECT_EQ(r.event().referral(), made);
+    }
+  }
+}
+
+TEST(EventsCapTest, AWatchPastTheCapIsRefusedAndAStopEndsTheOthers) {
+  BrokerHarness::Options options;
+  options.broker.events.max_watchers = 2;
+  absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
+      BrokerHarness::Start(options);
+  ASSERT_TRUE(harness.ok()) << harness.status();
+  auto stub = v1::EventService::NewStub((*harness)->channel());
+  // A watch that reads until it ends, or for `wait`.
+  const auto watch = [&](absl::Duration wait) {
+    grpc::ClientContext context;
+    Identify(&context, kHalmstadKommun);
+    context.set_deadline(absl::ToChronoTime(absl::Now() + wait));
+    v1::WatchEventsRequest request;
+    request.set_parent("regions/13");
+    auto reader = stub->WatchEvents(&context, request);
+    v1::WatchEventsResponse response;
+    while (reader->Read(&response)) {
+    }
+    return reader->Finish();
+  };
+  auto first = std::make_unique<Watcher>((*harness)->channel(), kHalmstadKommun,
+                                         "regions/13", "");
+  grpc::ClientContext second_context;
+  Identify(&second_context, kHalmstadKommun);
+  v1::WatchEventsRequest request;
+  request.set_parent("regions/-");
+  auto second = stub->WatchEvents(&second_context, request);
+  second->WaitForInitialMetadata();
+
+  grpc::Status third = watch(absl::Seconds(10));
+  EXPECT_EQ(third.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(third.error_message(), HasSubstr("--max_watchers"));
+
+  // A watch that ends makes room (once the broker has seen it end).
+  first.reset();
+  grpc::Status again;
+  for (int i = 0; i < 20; ++i) {
+    again = watch(absl::Milliseconds(500));
+    if (again.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) break;
+  }
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED)
+      << again.error_message();
+
+  // The broker stops: the open watch ends UNAVAILABLE, to be resumed
+  // elsewhere with its token.
+  (*harness)->broker().Shutdown(absl::Seconds(5));
+  v1::WatchEventsResponse response;
+  while (second->Read(&response)) {
+  }
+  const grpc::Status ended = second->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << ended.error_message();
+  EXPECT_THAT(ended.error_message(), HasSubstr("resume_token"));
 }
 
 }  // namespace

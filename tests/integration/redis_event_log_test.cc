@@ -1,0 +1,138 @@
+// The Redis event log read as the event feed reads it: every watched
+// region in one call (ReadAfterEach), whole entries, only regions with
+// news; on one Redis the call waits for news (XREAD BLOCK), on a Cluster
+// it reads the regions of every primary at once.
+#include "broker/store/redis_event_log.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "broker/store/redis_client.h"
+#include "broker/store/redis_keys.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/redis_cluster.h"
+#include "tests/support/redis_server.h"
+
+namespace slussen::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// Appends an entry of one event (its referral `referral`) to `region`'s
+// stream, as the stores do; its id.
+std::string Append(store::RedisPool& pool, const std::string& region,
+                   const std::string& referral) {
+  slussen::v1::Event event;
+  event.set_referral(referral);
+  absl::StatusOr<store::RedisValue> id =
+      pool.Command({"XADD", store::keys::Events(region), "*", "event",
+                    event.SerializeAsString()});
+  EXPECT_TRUE(id.ok()) << id.status();
+  return id.ok() ? id->str : "";
+}
+
+std::vector<std::string> Referrals(
+    const std::vector<core::LoggedEvent>& events) {
+  std::vector<std::string> out;
+  for (const core::LoggedEvent& logged : events) {
+    out.push_back(logged.event.referral());
+  }
+  return out;
+}
+
+class RedisEventLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<RedisServer>> redis = RedisServer::Start();
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = *std::move(redis);
+    pool_ = std::make_unique<store::RedisPool>(redis_->ClientOptions());
+    log_ = std::make_unique<store::RedisEventLog>(pool_.get());
+  }
+
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<store::RedisPool> pool_;
+  std::unique_ptr<store::RedisEventLog> log_;
+};
+
+TEST_F(RedisEventLogTest, ReadsTheNewsOfEveryRegionInOneCall) {
+  const std::string start = Append(*pool_, "13", "a");
+  Append(*pool_, "13", "b");
+  Append(*pool_, "13", "c");
+  const std::string last_19 = Append(*pool_, "19", "x");
+  absl::StatusOr<std::map<std::string, std::vector<core::LoggedEvent>>> read =
+      log_->ReadAfterEach({{"13", start}, {"19", last_19}, {"20", "0-0"}},
+                          /*limit=*/10, absl::ZeroDuration());
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 1u) << "regions without news are left out";
+  EXPECT_THAT(Referrals(read->at("13")), ElementsAre("b", "c"));
+  EXPECT_EQ(read->at("13").back().position,
+            log_->LastPosition("13").value_or(""));
+  EXPECT_EQ(read->at("13")[0].event.name(),
+            absl::StrCat("regions/13/events/", read->at("13")[0].position));
+
+  // At most `limit` entries a region.
+  read = log_->ReadAfterEach({{"13", "0-0"}}, 2, absl::ZeroDuration());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_THAT(Referrals(read->at("13")), ElementsAre("a", "b"));
+
+  // A position inside an entry is the feed's mistake, refused.
+  EXPECT_FALSE(
+      log_->ReadAfterEach({{"13", start + ".0"}}, 2, absl::ZeroDuration())
+          .ok());
+}
+
+TEST_F(RedisEventLogTest, WaitsForNewsOnOneRedis) {
+  ASSERT_TRUE(log_->CanWait());
+  const std::string start = Append(*pool_, "13", "a");
+  // Nothing new: an empty answer after the wait.
+  absl::StatusOr<std::map<std::string, std::vector<core::LoggedEvent>>> read =
+      log_->ReadAfterEach({{"13", start}}, 10, absl::Milliseconds(20));
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_THAT(*read, IsEmpty());
+  // News while it waits: the answer.
+  std::thread writer([&] {
+    absl::SleepFor(absl::Milliseconds(100));
+    store::RedisPool other(redis_->ClientOptions());
+    Append(other, "19", "b");
+  });
+  read = log_->ReadAfterEach({{"13", start}, {"19", "0-0"}}, 10,
+                             absl::Milliseconds(900));
+  writer.join();
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->count("19"), 1u) << "the news came during the wait";
+  EXPECT_THAT(Referrals(read->at("19")), ElementsAre("b"));
+}
+
+TEST(RedisEventLogClusterTest, ReadsTheRegionsOfEveryPrimaryAtOnce) {
+  absl::StatusOr<std::unique_ptr<RedisCluster>> cluster =
+      RedisCluster::Start(3);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  store::RedisPool pool((*cluster)->ClientOptions());
+  store::RedisEventLog log(&pool);
+  EXPECT_FALSE(log.CanWait()) << "a Cluster cannot block on several slots";
+  std::map<std::string, std::string> positions;
+  for (const char* region :
+       {"01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13",
+        "14", "17", "18", "19", "20", "21", "22", "23", "24", "25"}) {
+    positions[region] = "0-0";
+    Append(pool, region, absl::StrCat("r", region));
+  }
+  absl::StatusOr<std::map<std::string, std::vector<core::LoggedEvent>>> read =
+      log.ReadAfterEach(positions, 10, absl::Seconds(1));
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), positions.size());
+  for (const auto& [region, events] : *read) {
+    EXPECT_THAT(Referrals(events), ElementsAre(absl::StrCat("r", region)));
+  }
+}
+
+}  // namespace
+}  // namespace slussen::testing
