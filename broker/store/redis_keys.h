@@ -35,6 +35,11 @@
 //   slussen:{r13}:clocks:started           clock ids scored by start
 //   slussen:{r13}:clocks:referral:<id>     the clock ids of a referral
 //   slussen:{r13}:participant:<pseudonym>  ids per participant pseudonym
+//   slussen:{r13}:open:<type>:p:<pnr>      ids of the person's open
+//   slussen:{r13}:open:<type>:o:<org>:<pseudonym>  referrals to <type>
+//                                          (by personnummer hash; by the
+//                                          organisation's pseudonym): a
+//                                          create checks them in its script
 //   slussen:{r13}:finished                 finished ids scored by end (ms),
 //                                          until their personal data goes
 //   slussen:{r13}:audit                    stream: the audit chain
@@ -83,6 +88,19 @@ inline std::string Personnummer(absl::string_view region,
 inline std::string Participant(absl::string_view region,
                                absl::string_view pseudonym) {
   return absl::StrCat(Region(region), "participant:", pseudonym);
+}
+// The open referrals to `activity_type` of the participant whose
+// personnummer hash is `pnr`, or (with `pnr` empty) whom `organisation`
+// knows as `pseudonym`.
+inline std::string OpenReferralsOf(absl::string_view region,
+                                   absl::string_view activity_type,
+                                   absl::string_view pnr,
+                                   absl::string_view organisation,
+                                   absl::string_view pseudonym) {
+  return pnr.empty()
+             ? absl::StrCat(Region(region), "open:", activity_type,
+                            ":o:", organisation, ":", pseudonym)
+             : absl::StrCat(Region(region), "open:", activity_type, ":p:", pnr);
 }
 inline std::string Finished(absl::string_view region) {
   return absl::StrCat(Region(region), "finished");

@@ -7,7 +7,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/audit.h"
+#include "broker/core/field_error.h"
 #include "broker/core/lifecycle.h"
+#include "broker/core/matcher.h"
 #include "broker/core/names.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/status_macros.h"
@@ -88,6 +90,30 @@ absl::StatusOr<std::optional<ReferralRecord>> DecodeRecord(
 RedisReferralStore::RedisReferralStore(RedisPool* pool, Options options)
     : pool_(pool), options_(std::move(options)) {}
 
+namespace {
+
+// The sets of open referrals of `record`'s participant to its activity
+// type (keys::OpenReferralsOf): by personnummer hash, and by its
+// organisation's pseudonym; none for an impulse, which names no person.
+std::vector<std::string> OpenTwinKeys(const ReferralRecord& record) {
+  const v1::Referral& referral = record.referral;
+  if (referral.has_impulse()) return {};
+  const std::string type = core::ActivityTypeFor(referral);
+  std::vector<std::string> out;
+  if (!record.personal_identity_pseudonym.empty()) {
+    out.push_back(keys::OpenReferralsOf(
+        record.region, type, record.personal_identity_pseudonym, "", ""));
+  }
+  if (!referral.participant().pseudonym().empty()) {
+    out.push_back(keys::OpenReferralsOf(record.region, type, "",
+                                        referral.referring_organisation(),
+                                        referral.participant().pseudonym()));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::string RedisReferralStore::EventStreamKey(const std::string& region) {
   return keys::Events(region);
 }
@@ -107,7 +133,21 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
         keys::Idempotency(region, key->organisation, key->request_id);
     change.IfExistsReturn(idempotency_key);
   }
-  change.Absent(referral_key, absl::StrCat("referral id ", id, " is taken"))
+  change.Absent(referral_key, absl::StrCat("referral id ", id, " is taken"));
+  // The desk looked for an open twin before (naming it); this holds against
+  // one created meanwhile, by a create racing this one.
+  const std::vector<std::string> twins = OpenTwinKeys(record);
+  for (const std::string& twin : twins) {
+    if (!record.referral.second_referral_reason().empty()) break;
+    change.Absent(
+        twin,
+        absl::StrCat("the participant already has an open referral to ",
+                     core::ActivityTypeFor(record.referral),
+                     ", made at the same moment; if a second one is right, "
+                     "say why in referral.second_referral_reason"),
+        /*already_exists=*/true);
+  }
+  change
       .HSet(referral_key, {{"data", record.referral.SerializeAsString()},
                            {"version", "1"},
                            {"state", absl::StrCat(record.referral.state())},
@@ -134,6 +174,9 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
   if (IsMatchable(record.referral.state())) {
     change.ZAdd(keys::Matchable(region), "0", id);
   }
+  if (!core::IsTerminal(record.referral.state())) {
+    for (const std::string& twin : twins) change.SAdd(twin, id);
+  }
   change.XAdd(keys::Events(region), EventFields(record, event));
   if (!record.audit_subject.empty()) {
     RedisAuditStore::AppendInto(
@@ -145,7 +188,11 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
     change.SetWithTtl(idempotency_key, absl::StrCat(id, " ", key->fingerprint),
                       absl::ToInt64Milliseconds(options_.idempotency_ttl));
   }
-  ASSIGN_OR_RETURN(RedisChange::Result result, change.Apply(*pool_));
+  absl::StatusOr<RedisChange::Result> applied = change.Apply(*pool_);
+  if (absl::IsAlreadyExists(applied.status())) {
+    return core::WithReason(applied.status(), "OPEN_REFERRAL_EXISTS");
+  }
+  ASSIGN_OR_RETURN(RedisChange::Result result, std::move(applied));
 
   core::CreateOutcome outcome;
   if (!result.existing.has_value()) {
@@ -242,6 +289,11 @@ int64_t RedisReferralStore::UpdateInto(RedisChange& change,
   if (!pseudonym.empty() &&
       changed.referral.participant().pseudonym().empty()) {
     change.SRem(keys::Participant(region, pseudonym), id);
+  }
+  // A finished referral is no open twin of a new one.
+  if (core::IsTerminal(changed.referral.state()) &&
+      !core::IsTerminal(read.referral.state())) {
+    for (const std::string& twin : OpenTwinKeys(read)) change.SRem(twin, id);
   }
   // Finished referrals wait in `finished` for their personal data to go.
   if (changed.referral.has_personal_data_erase_time()) {

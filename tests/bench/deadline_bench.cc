@@ -577,6 +577,16 @@ class Fixture {
       record.assigned_organisation = made.assigned;
       record.referral.set_name(
           core::ReferralName{kWorklistRegion, made.referral_id}.ToString());
+      // A person each: the store refuses a second open referral of one
+      // person to one activity type.
+      if (!record.personal_identity_pseudonym.empty()) {
+        record.personal_identity_pseudonym =
+            absl::StrCat("pnr-", made.referral_id);
+      }
+      if (record.referral.has_participant()) {
+        record.referral.mutable_participant()->set_pseudonym(
+            absl::StrCat("p-", made.referral_id));
+      }
       v1::Event event;
       event.set_type(v1::EVENT_TYPE_REFERRAL_CREATED);
       event.set_referral(record.referral.name());

@@ -6,8 +6,11 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/broker_harness.h"
@@ -109,6 +112,40 @@ TEST_F(ReferralE2eTest, ARetriedCreateReturnsTheSameReferral) {
   const grpc::Status refused = Create(kHalmstadKommun, request, &third);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(refused.error_message(), HasSubstr("request_id"));
+}
+
+// Eight creates of one participant's referral to one activity, at once:
+// one is made, the others refused ALREADY_EXISTS, however they interleave
+// (the check that names the open referral runs before the write; the
+// store's script checks again with the write).
+TEST_F(ReferralE2eTest, RacingCreatesOfOneParticipantMakeOneReferral) {
+  constexpr int kRacers = 8;
+  std::vector<grpc::Status> statuses(kRacers);
+  std::vector<std::thread> racers;
+  absl::Notification go;
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&, i] {
+      v1::CreateReferralRequest request = SampleActivityReferral();
+      request.set_request_id(absl::StrCat("race-", i));
+      v1::Referral made;
+      go.WaitForNotification();
+      statuses[i] = Create(kHalmstadKommun, request, &made);
+    });
+  }
+  go.Notify();
+  for (std::thread& racer : racers) racer.join();
+  int made = 0;
+  for (const grpc::Status& status : statuses) {
+    if (status.ok()) {
+      ++made;
+      continue;
+    }
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS)
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr("second_referral_reason"));
+  }
+  EXPECT_EQ(made, 1);
+  EXPECT_EQ(ListNames(kHalmstadKommun, "regions/13").size(), 1u);
 }
 
 TEST_F(ReferralE2eTest, AnotherAgencyCannotSeeOrCancel) {

@@ -102,7 +102,9 @@ ReferralRecord MakeRecord(
   *t->mutable_time() = core::ToProtoTimestamp(kNow);
   t->mutable_actor()->set_organisation(kHalmstad);
   t->mutable_actor()->set_role(v1::ROLE_AGENCY);
+  // A participant of its own: another's open referral is no twin.
   record.personal_identity_pseudonym = absl::StrCat("pnr-hash-", id);
+  referral.mutable_participant()->set_pseudonym(absl::StrCat("p-", id));
   return record;
 }
 

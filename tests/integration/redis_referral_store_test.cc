@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "broker/core/events.h"
+#include "broker/core/field_error.h"
 #include "broker/core/ids.h"
 #include "broker/core/names.h"
 #include "broker/core/proto_time.h"
@@ -87,7 +88,11 @@ ReferralRecord MakeRecord(
   t->mutable_actor()->set_organisation(org);
   t->mutable_actor()->set_role(v1::ROLE_AGENCY);
   if (kind != v1::REFERRAL_KIND_IMPULSE) {
+    // A participant of its own: another's open referral is no twin.
     record.personal_identity_pseudonym = absl::StrCat("pnr-hash-", id);
+    if (referral.has_participant()) {
+      referral.mutable_participant()->set_pseudonym(absl::StrCat("p-", id));
+    }
   }
   return record;
 }
@@ -336,6 +341,56 @@ TEST_F(RedisReferralStoreTest, ACreateRetriedWithTheSameKeyReturnsTheFirst) {
   EXPECT_EQ(second.status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(StreamLength(kRegion), 1) << "no second event";
   EXPECT_EQ(ListAll(Query({kRegion})).size(), 1u);
+}
+
+// The desk refuses a second open referral of one participant to one
+// activity type, naming the first; a create racing it past that check is
+// refused by the store's own script.
+TEST_F(RedisReferralStoreTest, AnOpenTwinCreatedMeanwhileIsRefused) {
+  ReferralRecord first = MakeRecord(kRegion, Id(1));
+  first.version = MustCreate(first).record.version;
+  // The same personnummer hash.
+  ReferralRecord same_person = MakeRecord(kRegion, Id(2));
+  same_person.personal_identity_pseudonym = first.personal_identity_pseudonym;
+  absl::StatusOr<CreateOutcome> twin =
+      store_->Create(same_person, CreatedEvent(same_person), {});
+  EXPECT_EQ(twin.status().code(), absl::StatusCode::kAlreadyExists)
+      << twin.status();
+  EXPECT_THAT(twin.status().message(), HasSubstr("second_referral_reason"));
+  ASSERT_TRUE(core::ErrorInfoOf(twin.status()).has_value());
+  EXPECT_EQ(core::ErrorInfoOf(twin.status())->reason(), "OPEN_REFERRAL_EXISTS");
+  EXPECT_EQ(store_->Get(kRegion, same_person.id).status().code(),
+            absl::StatusCode::kNotFound)
+      << "nothing written";
+  EXPECT_EQ(StreamLength(kRegion), 1);
+  // The same organisation's pseudonym, another personnummer (none known).
+  ReferralRecord same_pseudonym = MakeRecord(kRegion, Id(3));
+  same_pseudonym.personal_identity_pseudonym.clear();
+  same_pseudonym.referral.mutable_participant()->set_pseudonym(
+      first.referral.participant().pseudonym());
+  EXPECT_EQ(store_->Create(same_pseudonym, CreatedEvent(same_pseudonym), {})
+                .status()
+                .code(),
+            absl::StatusCode::kAlreadyExists);
+  // Another organisation's pseudonym is another person's.
+  ReferralRecord other_org =
+      MakeRecord(kRegion, Id(4), v1::REFERRAL_KIND_ACTIVITY, kLaholm);
+  other_org.referral.mutable_participant()->set_pseudonym(
+      first.referral.participant().pseudonym());
+  MustCreate(other_org);
+  // A second referral that says why.
+  same_person.referral.set_second_referral_reason("a second cohort");
+  MustCreate(same_person);
+
+  // Once the first has finished, the person may be referred again.
+  ReferralRecord read = first;
+  const v1::Event cancelled =
+      Change(first, v1::ACTION_CANCEL, v1::REFERRAL_STATE_WITHDRAWN);
+  ASSERT_TRUE(store_->Update(read, first, cancelled).ok());
+  ReferralRecord again = MakeRecord(kRegion, Id(5));
+  again.referral.mutable_participant()->set_pseudonym(
+      first.referral.participant().pseudonym());
+  MustCreate(again);
 }
 
 TEST_F(RedisReferralStoreTest, CreatesWithoutAKeyMakeTwoRecords) {
