@@ -37,6 +37,8 @@ v1::EventType EventTypeFor(v1::Action action) {
       return v1::EVENT_TYPE_FOLLOW_UP_RECORDED;
     case v1::ACTION_CANCEL:
       return v1::EVENT_TYPE_REFERRAL_CANCELLED;
+    case v1::ACTION_RESUBMIT:
+      return v1::EVENT_TYPE_REFERRAL_RESUBMITTED;
     case v1::ACTION_WITHDRAW_CONSENT:
       return v1::EVENT_TYPE_CONSENT_WITHDRAWN;
     case v1::ACTION_MOVE_PLACE:

@@ -26,8 +26,8 @@ struct Rule {
 
 constexpr auto kOpenStates = {
     v1::REFERRAL_STATE_RECEIVED, v1::REFERRAL_STATE_QUEUED,
-    v1::REFERRAL_STATE_OFFERED, v1::REFERRAL_STATE_ACCEPTED,
-    v1::REFERRAL_STATE_STARTED};
+    v1::REFERRAL_STATE_OFFERED,  v1::REFERRAL_STATE_ACCEPTED,
+    v1::REFERRAL_STATE_STARTED,  v1::REFERRAL_STATE_RETURNED};
 
 // The state machine. ROLE_SYSTEM is the broker itself (matching, clocks).
 const Rule kRules[] = {
@@ -83,8 +83,13 @@ const Rule kRules[] = {
      {v1::ROLE_PROVIDER}},
     {v1::ACTION_CANCEL,
      {v1::REFERRAL_STATE_RECEIVED, v1::REFERRAL_STATE_QUEUED,
-      v1::REFERRAL_STATE_OFFERED, v1::REFERRAL_STATE_ACCEPTED},
+      v1::REFERRAL_STATE_OFFERED, v1::REFERRAL_STATE_ACCEPTED,
+      v1::REFERRAL_STATE_RETURNED},
      v1::REFERRAL_STATE_WITHDRAWN,
+     {v1::ROLE_AGENCY}},
+    {v1::ACTION_RESUBMIT,
+     {v1::REFERRAL_STATE_RETURNED},
+     v1::REFERRAL_STATE_QUEUED,
      {v1::ROLE_AGENCY}},
     {v1::ACTION_WITHDRAW_CONSENT,
      kOpenStates,
@@ -175,6 +180,16 @@ absl::StatusOr<State> NextState(const v1::Referral& referral, v1::Action action,
         StateName(state), "; it is allowed only when ", StateList(rule.from)));
   }
   return rule.to == kStay ? state : rule.to;
+}
+
+State StateAfter(const v1::Transition& transition, State next) {
+  if (transition.action() == v1::ACTION_DECLINE &&
+      (transition.decline_reason() == v1::DECLINE_REASON_COULD_NOT_CONTACT ||
+       transition.decline_reason() ==
+           v1::DECLINE_REASON_PARTICIPANT_DECLINED)) {
+    return v1::REFERRAL_STATE_RETURNED;
+  }
+  return next;
 }
 
 absl::string_view StateName(State state) {

@@ -40,6 +40,13 @@ absl::StatusOr<slussen::v1::ReferralState> NextState(
     const slussen::v1::Referral& referral, slussen::v1::Action action,
     slussen::v1::Role role);
 
+// The state `transition` leads to, given the `next` state NextState gave
+// for its action: a decline for a reason about the participant (could not
+// contact, the participant declined) returns the referral to the referring
+// agency (RETURNED) instead of to the queue; anything else leads to `next`.
+slussen::v1::ReferralState StateAfter(const slussen::v1::Transition& transition,
+                                      slussen::v1::ReferralState next);
+
 // Short names for messages: "QUEUED", "CANCEL", "AGENCY".
 absl::string_view StateName(slussen::v1::ReferralState state);
 absl::string_view ActionName(slussen::v1::Action action);

@@ -87,13 +87,18 @@ void ApplyPlacementEffects(const ReferralRecord& read,
       // "No capacity" says the published capacity was wrong, not that the
       // referral does not fit: the unit closes at what it holds, and the
       // referral waits, the offering still among its candidates for when
-      // the provider publishes capacity again. Any other decline, and an
-      // expiry, excludes the offering from now on.
-      const bool no_capacity =
-          action == v1::ACTION_DECLINE &&
-          transition.decline_reason() == v1::DECLINE_REASON_NO_CAPACITY;
+      // the provider publishes capacity again. "Could not contact" says
+      // nothing against the offering either: the referral goes back to
+      // the agency (lifecycle.h StateAfter), and once resubmitted the same
+      // provider may take it. Any other decline (not eligible, the
+      // participant declined, other), and an expiry, excludes the
+      // offering from now on.
+      const v1::DeclineReason reason = transition.decline_reason();
+      const bool no_capacity = action == v1::ACTION_DECLINE &&
+                               reason == v1::DECLINE_REASON_NO_CAPACITY;
       delta.close = no_capacity;
-      if ((action == v1::ACTION_DECLINE && !no_capacity) ||
+      if ((action == v1::ACTION_DECLINE && !no_capacity &&
+           reason != v1::DECLINE_REASON_COULD_NOT_CONTACT) ||
           action == v1::ACTION_EXPIRE_OFFER) {
         after.add_excluded_offerings(offering);
       }

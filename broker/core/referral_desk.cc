@@ -388,7 +388,8 @@ absl::StatusOr<v1::Referral> ReferralDesk::CancelReferral(
 
 namespace {
 
-// The fields every provider action request has.
+// The fields every action request with a note has (the provider's, and
+// the agency's resubmit).
 template <typename R>
 absl::StatusOr<Transitions::Request> ProviderAction(const R& request,
                                                     v1::Action action,
@@ -439,6 +440,14 @@ absl::StatusOr<Transitions::Request> EndAction(const R& request,
 }
 
 }  // namespace
+
+absl::StatusOr<v1::Referral> ReferralDesk::ResubmitReferral(
+    const Caller& caller, const v1::ResubmitReferralRequest& request) {
+  RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_RESUBMIT, caller.role));
+  ASSIGN_OR_RETURN(Transitions::Request action,
+                   ProviderAction(request, v1::ACTION_RESUBMIT, false));
+  return Act(caller, std::move(action));
+}
 
 absl::StatusOr<v1::Referral> ReferralDesk::RecordContact(
     const Caller& caller, const v1::RecordContactRequest& request) {

@@ -65,6 +65,11 @@ class ReferralDesk {
 
   absl::StatusOr<slussen::v1::Referral> CancelReferral(
       const Caller& caller, const slussen::v1::CancelReferralRequest& request);
+  // A returned referral (the provider could not contact the participant,
+  // or the participant declined) back to the queue, at its old place.
+  absl::StatusOr<slussen::v1::Referral> ResubmitReferral(
+      const Caller& caller,
+      const slussen::v1::ResubmitReferralRequest& request);
 
   // What a provider records after accepting.
   absl::StatusOr<slussen::v1::Referral> RecordContact(

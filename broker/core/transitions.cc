@@ -87,10 +87,11 @@ absl::StatusOr<ReferralRecord> Transitions::Run(const Caller& caller,
     transition.set_offering(read.referral.assigned_offering());
     transition.set_offer(read.referral.current_offer());
     if (request.describe) request.describe(transition);
+    transition.set_to_state(StateAfter(transition, next));
 
     ReferralChange change{.read = &read, .changed = read};
     v1::Referral& referral = change.changed.referral;
-    referral.set_state(next);
+    referral.set_state(transition.to_state());
     *referral.mutable_update_time() = ToProtoTimestamp(now);
     ApplyPlacementEffects(read, offer ? &*offer : nullptr, transition, now,
                           caller, change);

@@ -58,6 +58,22 @@ grpc::Status ReferralServiceImpl::CancelReferral(
                });
 }
 
+grpc::Status ReferralServiceImpl::ResubmitReferral(
+    grpc::ServerContext* context, const v1::ResubmitReferralRequest* request,
+    v1::Referral* response) {
+  return Serve(context, "ResubmitReferral", response,
+               [&](const Caller& caller) -> absl::StatusOr<v1::Referral> {
+                 absl::StatusOr<v1::Referral> queued =
+                     desk_->ResubmitReferral(caller, *request);
+                 if (!queued.ok()) return queued;
+                 scheduler_->RunNow(RegionOf(queued->name()));
+                 // As matching left it: perhaps offered again at once.
+                 absl::StatusOr<v1::Referral> now =
+                     desk_->ViewAfterCreate(caller, queued->name());
+                 return now.ok() ? now : queued;
+               });
+}
+
 grpc::Status ReferralServiceImpl::RecordContact(
     grpc::ServerContext* context, const v1::RecordContactRequest* request,
     v1::Referral* response) {

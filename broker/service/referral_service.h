@@ -39,6 +39,10 @@ class ReferralServiceImpl final : public slussen::v1::ReferralService::Service,
   grpc::Status CancelReferral(grpc::ServerContext* context,
                               const slussen::v1::CancelReferralRequest* request,
                               slussen::v1::Referral* response) override;
+  grpc::Status ResubmitReferral(
+      grpc::ServerContext* context,
+      const slussen::v1::ResubmitReferralRequest* request,
+      slussen::v1::Referral* response) override;
   grpc::Status RecordContact(grpc::ServerContext* context,
                              const slussen::v1::RecordContactRequest* request,
                              slussen::v1::Referral* response) override;

@@ -142,6 +142,11 @@ std::vector<CommandSpec> MakeCommands() {
               "(required) no-longer-needed, participant-declined, "
               "sent-in-error, duplicate or other"),
         Note(), Etag(), RequestId()}},
+      {"referrals", "resubmit", "NAME", false,
+       "Sends a referral returned to the caller (the provider could not "
+       "contact the participant, or the participant declined) back to the "
+       "queue, at its old place; --note says what changed.",
+       ProviderActionFlags(false, false)},
       {"referrals", "contact", "NAME", false,
        "The provider made first contact with the participant.",
        ProviderActionFlags(false, false)},

@@ -328,6 +328,9 @@ absl::StatusOr<int> RunProviderAction(const CliContext& context,
                                       const std::vector<std::string>& words) {
   using Stub = v1::ReferralService::StubInterface;
   const std::string& command = words[0];
+  if (command == "resubmit") {
+    return ProviderAction(context, words, &Stub::ResubmitReferral);
+  }
   if (command == "contact") {
     return ProviderAction(context, words, &Stub::RecordContact);
   }

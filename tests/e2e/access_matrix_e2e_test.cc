@@ -116,6 +116,17 @@ std::vector<Case> ReferralServiceCases() {
                    .provider = {DENIED, DENIED},
                    .coordinator = {DENIED, DENIED},
                    .admin = {DENIED, DENIED}});
+  cases.push_back(
+      {.rpc = "ResubmitReferral",
+       .target = Target::kReturnedReferral,
+       .changes_target = true,
+       .call = NameCall(&v1::ReferralService::NewStub,
+                        &v1::ReferralService::Stub::ResubmitReferral,
+                        &Names::referral),
+       .agency = {OK, NOT_FOUND},
+       .provider = {DENIED, DENIED},
+       .coordinator = {DENIED, DENIED},
+       .admin = {DENIED, DENIED}});
   // The provider's actions: only the provider holding the referral.
   cases.push_back({.rpc = "RecordContact",
                    .target = Target::kAcceptedReferral,

@@ -30,6 +30,7 @@
 #include "slussen/v1/offer_service.grpc.pb.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
 #include "slussen/v1/queue_service.grpc.pb.h"
+#include "slussen/v1/referral_service.grpc.pb.h"
 #include "tests/support/broker_harness.h"
 #include "tests/support/sample_capacity.h"
 #include "tests/support/sample_referrals.h"
@@ -145,14 +146,14 @@ TEST_F(MatchingE2eTest, TwelveGetTheFirstCohortAndEightWaitForTheSecond) {
   for (const v1::Offer& offer : held) {
     if (offer.referral() == referrals[3].name()) decline.set_name(offer.name());
   }
-  decline.set_reason(v1::DECLINE_REASON_COULD_NOT_CONTACT);
+  decline.set_reason(v1::DECLINE_REASON_NOT_ELIGIBLE);
   v1::Offer declined;
   const grpc::Status status = As(kHalsosam, [&](auto* c) {
     return offers_->DeclineOffer(c, decline, &declined);
   });
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(declined.state(), v1::OFFER_STATE_DECLINED);
-  EXPECT_EQ(declined.decline_reason(), v1::DECLINE_REASON_COULD_NOT_CONTACT);
+  EXPECT_EQ(declined.decline_reason(), v1::DECLINE_REASON_NOT_ELIGIBLE);
 
   const v1::Referral moved_up = Get(referrals[12].name());
   EXPECT_EQ(moved_up.state(), v1::REFERRAL_STATE_OFFERED);
@@ -565,6 +566,85 @@ TEST_F(MatchingE2eTest, ANoCapacityDeclineClosesTheCohortAndTheReferralWaits) {
     if (!offered) absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_TRUE(offered) << "not offered again after the new capacity";
+}
+
+// "Could not contact" and "the participant declined" are about the
+// participant, not the place: the referral goes back to the agency with
+// the reason, is offered to nobody meanwhile, and comes back to the queue
+// (at its place in the wait) when the agency resubmits it.
+TEST_F(MatchingE2eTest, ADeclineAboutTheParticipantReturnsItToTheAgency) {
+  const v1::Referral referral = Refer(0);
+  std::vector<v1::Offer> held = HeldOffers();
+  ASSERT_EQ(held.size(), 1u);
+  const auto decline = [&](const std::string& offer, v1::DeclineReason reason) {
+    v1::DeclineOfferRequest request;
+    request.set_name(offer);
+    request.set_reason(reason);
+    request.set_note("tried three times, no answer");
+    v1::Offer declined;
+    const grpc::Status status = As(kHalsosam, [&](auto* c) {
+      return offers_->DeclineOffer(c, request, &declined);
+    });
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  };
+  decline(held[0].name(), v1::DECLINE_REASON_COULD_NOT_CONTACT);
+  v1::Referral returned = Get(referral.name());
+  EXPECT_EQ(returned.state(), v1::REFERRAL_STATE_RETURNED);
+  ASSERT_GT(returned.history_size(), 0);
+  const v1::Transition& last = returned.history(returned.history_size() - 1);
+  EXPECT_EQ(last.action(), v1::ACTION_DECLINE);
+  EXPECT_EQ(last.to_state(), v1::REFERRAL_STATE_RETURNED);
+  EXPECT_EQ(last.decline_reason(), v1::DECLINE_REASON_COULD_NOT_CONTACT);
+  EXPECT_EQ(last.note(), "tried three times, no answer") << "the agency's";
+  EXPECT_THAT(returned.excluded_offerings(), ::testing::IsEmpty())
+      << "the provider may take it once the participant is reachable";
+  // Nobody offers it anything while it is back with the agency: the next
+  // referral gets the free place.
+  const v1::Referral other = Refer(1);
+  EXPECT_EQ(Get(other.name()).state(), v1::REFERRAL_STATE_OFFERED);
+  EXPECT_EQ(Get(referral.name()).state(), v1::REFERRAL_STATE_RETURNED);
+
+  // The provider may not resubmit it; the agency does, with what changed.
+  auto referrals = v1::ReferralService::NewStub(harness_->channel());
+  v1::ResubmitReferralRequest resubmit;
+  resubmit.set_name(referral.name());
+  resubmit.set_note("new phone number 070-123 45 67");
+  v1::Referral resubmitted;
+  EXPECT_EQ(As(kHalsosam,
+               [&](auto* c) {
+                 return referrals->ResubmitReferral(c, resubmit, &resubmitted);
+               })
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const grpc::Status status = As(kFkHalmstad, [&](auto* c) {
+    return referrals->ResubmitReferral(c, resubmit, &resubmitted);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // Offered again at once, to the same provider (a place is free).
+  EXPECT_EQ(resubmitted.state(), v1::REFERRAL_STATE_OFFERED);
+  EXPECT_EQ(resubmitted.assigned_offering(), kOffering);
+  EXPECT_EQ(resubmitted.create_time().seconds(),
+            referral.create_time().seconds())
+      << "its wait counts from the first day";
+
+  // The participant declines: back again, and that offering is out.
+  held = HeldOffers();
+  std::string offer;
+  for (const v1::Offer& o : held) {
+    if (o.referral() == referral.name()) offer = o.name();
+  }
+  ASSERT_FALSE(offer.empty());
+  decline(offer, v1::DECLINE_REASON_PARTICIPANT_DECLINED);
+  returned = Get(referral.name());
+  EXPECT_EQ(returned.state(), v1::REFERRAL_STATE_RETURNED);
+  EXPECT_THAT(returned.excluded_offerings(), ::testing::ElementsAre(kOffering));
+  // The agency may also close it.
+  v1::Referral cancelled;
+  EXPECT_TRUE(harness_->Client(kFkHalmstad)
+                  .Cancel(referral.name(),
+                          v1::CANCEL_REASON_PARTICIPANT_DECLINED, &cancelled)
+                  .ok());
+  EXPECT_EQ(cancelled.state(), v1::REFERRAL_STATE_WITHDRAWN);
 }
 
 TEST_F(MatchingE2eTest, AReferralNoOfferingAdmitsIsRejectedWithTheRule) {

@@ -177,6 +177,14 @@ Names World::Make(Target target) {
     SLUSSEN_AS(kOwnCoordinator, CoordinatorService, PauseClock, pause, &paused);
     return names;
   }
+  if (target == Target::kReturnedReferral) {
+    v1::DeclineOfferRequest decline;
+    decline.set_name(names.offer);
+    decline.set_reason(v1::DECLINE_REASON_COULD_NOT_CONTACT);
+    v1::Offer declined;
+    SLUSSEN_AS(kOwnProvider, OfferService, DeclineOffer, decline, &declined);
+    return names;
+  }
   v1::AcceptOfferRequest accept;
   accept.set_name(names.offer);
   v1::Offer accepted;

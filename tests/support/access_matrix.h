@@ -123,6 +123,9 @@ enum class Target {
   kExitedReferral,
   // An offered referral whose offer clock the region's coordinator paused.
   kPausedClock,
+  // An offered referral the provider declined because it could not
+  // contact the participant: back with the agency (RETURNED).
+  kReturnedReferral,
   // An activity referral of the own agency waiting in a queue, and the
   // queue.
   kQueuedReferral,

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -42,6 +43,7 @@ constexpr State kCompleted = v1::REFERRAL_STATE_COMPLETED;
 constexpr State kExited = v1::REFERRAL_STATE_EXITED;
 constexpr State kRejected = v1::REFERRAL_STATE_REJECTED;
 constexpr State kWithdrawn = v1::REFERRAL_STATE_WITHDRAWN;
+constexpr State kReturned = v1::REFERRAL_STATE_RETURNED;
 
 const std::vector<Move>& ExpectedMoves() {
   static const auto* const kMoves = new std::vector<Move>{
@@ -63,12 +65,16 @@ const std::vector<Move>& ExpectedMoves() {
       {v1::ACTION_CANCEL, kQueued, kWithdrawn},
       {v1::ACTION_CANCEL, kOffered, kWithdrawn},
       {v1::ACTION_CANCEL, kAccepted, kWithdrawn},
+      {v1::ACTION_CANCEL, kReturned, kWithdrawn},
+      // Back with the agency, which sends it to the queue again.
+      {v1::ACTION_RESUBMIT, kReturned, kQueued},
       // Consent withdrawn: from any open state.
       {v1::ACTION_WITHDRAW_CONSENT, kReceived, kWithdrawn},
       {v1::ACTION_WITHDRAW_CONSENT, kQueued, kWithdrawn},
       {v1::ACTION_WITHDRAW_CONSENT, kOffered, kWithdrawn},
       {v1::ACTION_WITHDRAW_CONSENT, kAccepted, kWithdrawn},
       {v1::ACTION_WITHDRAW_CONSENT, kStarted, kWithdrawn},
+      {v1::ACTION_WITHDRAW_CONSENT, kReturned, kWithdrawn},
       // A place lost before the start (a cancelled cohort).
       {v1::ACTION_REQUEUE, kOffered, kQueued},
       {v1::ACTION_REQUEUE, kAccepted, kQueued},
@@ -89,6 +95,7 @@ std::set<v1::Role> ExpectedRoles(v1::Action action) {
   switch (action) {
     case v1::ACTION_CREATE:
     case v1::ACTION_CANCEL:
+    case v1::ACTION_RESUBMIT:
       return {v1::ROLE_AGENCY};
     case v1::ACTION_QUEUE:
     case v1::ACTION_REJECT:
@@ -113,9 +120,11 @@ std::set<v1::Role> ExpectedRoles(v1::Action action) {
   }
 }
 
-const State kAllStates[] = {kReceived,  kQueued, kOffered,  kAccepted, kStarted,
-                            kCompleted, kExited, kRejected, kWithdrawn};
-const State kOpenStates[] = {kReceived, kQueued, kOffered, kAccepted, kStarted};
+const State kAllStates[] = {kReceived, kQueued,   kOffered,   kAccepted,
+                            kStarted,  kReturned, kCompleted, kExited,
+                            kRejected, kWithdrawn};
+const State kOpenStates[] = {kReceived, kQueued,  kOffered,
+                             kAccepted, kStarted, kReturned};
 const State kTerminalStates[] = {kCompleted, kExited, kRejected, kWithdrawn};
 const v1::Role kAllRoles[] = {v1::ROLE_UNSPECIFIED, v1::ROLE_AGENCY,
                               v1::ROLE_PROVIDER,    v1::ROLE_COORDINATOR,
@@ -220,7 +229,7 @@ TEST(Lifecycle, AllowedActionsAreInEnumOrder) {
 }
 
 TEST(Lifecycle, CancelOnlyByTheAgencyAndOnlyBeforeStart) {
-  for (State state : {kReceived, kQueued, kOffered, kAccepted}) {
+  for (State state : {kReceived, kQueued, kOffered, kAccepted, kReturned}) {
     SCOPED_TRACE(v1::ReferralState_Name(state));
     const absl::StatusOr<State> next =
         NextState(WithConsent(state), v1::ACTION_CANCEL, v1::ROLE_AGENCY);
@@ -322,7 +331,8 @@ TEST(Lifecycle, WrongStateMessageNamesTheStatesAllowed) {
   const std::string message(cancel.status().message());
   EXPECT_THAT(message, HasSubstr("CANCEL"));
   EXPECT_THAT(message, HasSubstr("STARTED"));
-  EXPECT_THAT(message, HasSubstr("RECEIVED, QUEUED, OFFERED or ACCEPTED"));
+  EXPECT_THAT(message,
+              HasSubstr("RECEIVED, QUEUED, OFFERED, ACCEPTED or RETURNED"));
 
   const absl::StatusOr<State> start =
       NextState(WithConsent(kQueued), v1::ACTION_START, v1::ROLE_PROVIDER);
@@ -415,6 +425,27 @@ TEST(Lifecycle, CreateIsNeverAnAllowedAction) {
         AllowedActions(WithConsent(state), v1::ROLE_AGENCY);
     EXPECT_EQ(std::count(allowed.begin(), allowed.end(), v1::ACTION_CREATE), 0);
   }
+}
+
+// A decline for a reason about the participant goes back to the agency;
+// any other to the queue, as the table says.
+TEST(Lifecycle, ADeclineAboutTheParticipantReturnsTheReferral) {
+  for (const auto& [reason, to] :
+       std::vector<std::pair<v1::DeclineReason, State>>{
+           {v1::DECLINE_REASON_COULD_NOT_CONTACT, kReturned},
+           {v1::DECLINE_REASON_PARTICIPANT_DECLINED, kReturned},
+           {v1::DECLINE_REASON_NO_CAPACITY, kQueued},
+           {v1::DECLINE_REASON_NOT_ELIGIBLE, kQueued},
+           {v1::DECLINE_REASON_OTHER, kQueued}}) {
+    v1::Transition decline;
+    decline.set_action(v1::ACTION_DECLINE);
+    decline.set_decline_reason(reason);
+    EXPECT_EQ(StateAfter(decline, kQueued), to)
+        << v1::DeclineReason_Name(reason);
+  }
+  v1::Transition expiry;
+  expiry.set_action(v1::ACTION_EXPIRE_OFFER);
+  EXPECT_EQ(StateAfter(expiry, kQueued), kQueued);
 }
 
 TEST(Lifecycle, IsTerminal) {

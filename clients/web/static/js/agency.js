@@ -205,6 +205,35 @@ function cancelForm(r) {
   return [box, form];
 }
 
+// A returned referral (the provider could not reach the participant, or
+// the participant said no): why, and the way back to the queue.
+function resubmitForm(r) {
+  const history = r.history || [];
+  const last = history.length ? history[history.length - 1] : {};
+  const why = last.declineReason ? enumLabel(last.declineReason) : '';
+  const form = h('form', {class: 'panel', id: 'resubmit-form', novalidate: true},
+    h('h4', null, t('agency.resubmit.legend')),
+    h('p', {class: 'hint'}, t('agency.resubmit.why', {reason: why, note: last.note || '–'})),
+    textField({label: t('agency.resubmit.note'), name: 'note', field: 'note', textarea: true}),
+    h('div', {class: 'actions'}, h('button', {type: 'submit'}, t('agency.resubmit.submit'))));
+  const box = h('div');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    clearErrors(form);
+    try {
+      await rpc('ReferralService', 'ResubmitReferral', {name: r.name, note: valueOf(form, 'note'),
+        etag: r.etag, requestId: requestId('resubmit')});
+      announce(t('agency.resubmitted'));
+      delete $('#referral-detail').dataset.editing;
+      await refreshList();
+      notice($('#detail-notice'), 'ok', t('agency.resubmitted'));
+    } catch (err) {
+      showRpcError(form, err, box, notice);
+    }
+  });
+  return [box, form];
+}
+
 function withdrawForm(r) {
   const box = h('div');
   const form = h('form', {class: 'panel', id: 'withdraw-form', novalidate: true},
@@ -270,6 +299,7 @@ async function showDetail(name, {keepFocus = false} = {}) {
     person ? [h('h4', null, t('agency.participant.legend')), person] : null,
     h('div', {id: 'detail-queue'}, await queueBlock(r)),
     historyTable(r),
+    allowed.includes('ACTION_RESUBMIT') ? resubmitForm(r) : null,
     allowed.includes('ACTION_CANCEL') ? cancelForm(r) : null,
     allowed.includes('ACTION_WITHDRAW_CONSENT') ? withdrawForm(r) : null,
     h('div', {class: 'actions'}, h('button', {type: 'button', class: 'secondary', onclick: () => {
