@@ -51,7 +51,7 @@ absl::Status Unauthenticated(absl::string_view what, absl::string_view rule,
                              absl::string_view value, absl::string_view mode) {
   return absl::UnauthenticatedError(
       absl::StrCat(what, " ", rule, ", got ", core::QuoteValue(value), " (",
-                   mode, "; see README, Security)"));
+                   mode, "; see docs/security.md)"));
 }
 
 bool ParseRole(absl::string_view text, v1::Role* role) {
@@ -163,7 +163,7 @@ absl::StatusOr<core::Caller> CallerThroughGateway(
     return absl::UnauthenticatedError(absl::StrCat(
         "a gateway must name the caller it acts for in metadata ",
         kOrganisationHeader, " and ", kRoleHeader, " (gateway ", gateway, "; ",
-        kCertificateMode, "; see README, Security)"));
+        kCertificateMode, "; see docs/security.md)"));
   }
   const std::string on_behalf =
       absl::StrCat(" (on behalf of, from gateway ", gateway, ")");
@@ -184,11 +184,11 @@ absl::StatusOr<core::Caller> CallerThroughGateway(
   if (caller->role == v1::ROLE_ADMIN) {
     // Least privilege: a gateway taken over must not manage the directory
     // or read every region's audit trail. Admins use their own certificate.
-    return absl::PermissionDeniedError(absl::StrCat(
-        "gateway ", gateway, " may not act for an admin (", kOrganisationHeader,
-        " ", core::QuoteValue(organisation),
-        "); an admin calls with its own client certificate (see README, "
-        "Security)"));
+    return absl::PermissionDeniedError(
+        absl::StrCat("gateway ", gateway, " may not act for an admin (",
+                     kOrganisationHeader, " ", core::QuoteValue(organisation),
+                     "); an admin calls with its own client certificate (see "
+                     "docs/security.md)"));
   }
   RETURN_IF_ERROR(ReadPerson(metadata, kCertificateMode, &*caller));
   caller->via = gateway;
@@ -264,7 +264,7 @@ absl::StatusOr<core::Caller> CallerFromCertificateNames(
         "the client certificate (subject ", core::QuoteValue(subject),
         ") must name the caller in exactly one URI subject alternative name ",
         kIdentityUriForms, "; it has ", identities.size(), " (",
-        kCertificateMode, "; see README, Security)"));
+        kCertificateMode, "; see docs/security.md)"));
   }
   const absl::string_view uri = identities.front();
   const std::vector<absl::string_view> parts = absl::StrSplit(
@@ -363,7 +363,7 @@ absl::StatusOr<core::Caller> RpcScope::Resolve() const {
   if (pems.empty()) {
     return absl::UnauthenticatedError(
         "no verified client certificate on this connection (mutual TLS "
-        "identity; see README, Security)");
+        "identity; see docs/security.md)");
   }
   return CallerFromCertificate(
       absl::string_view(pems[0].data(), pems[0].size()), metadata_);

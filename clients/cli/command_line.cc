@@ -100,7 +100,8 @@ std::vector<CommandSpec> MakeCommands() {
        "Sends every row of a CSV file (UTF-8, ';' or ',') as a referral: "
        "each column a field of slussen.v1.Referral by its path "
        "(impulse.kommun_code, participant.pseudonym, activity.activity_type; "
-       "README, Bulk import), or region or request_id. Each row's request "
+       "docs/integrating.md, Bulk import), or region or request_id. Each row's "
+       "request "
        "id comes from its cells, so running the file again imports nothing "
        "twice. Writes each row's referral or refusal to FILE.result.csv. "
        "Exit 1 if a row was refused, 130 if interrupted.",

@@ -193,7 +193,7 @@ absl::StatusOr<RowMapper> RowMapper::Create(
           "column ", column, " is no field of a referral",
           nearest.empty() ? "" : absl::StrCat("; did you mean ", nearest, "?"),
           " (a column is a field's path, impulse.kommun_code; see "
-          "README, Bulk import)"));
+          "docs/integrating.md, Bulk import)"));
     }
   }
   RowMapper mapper;

@@ -38,7 +38,7 @@ ABSL_FLAG(std::string, sign_in, "development",
           "proxy");
 ABSL_FLAG(std::string, users_file, "",
           "who may sign in: key organisation role region person name, a "
-          "line each (see README)");
+          "line each (see docs/security.md)");
 ABSL_FLAG(std::string, static_dir, "",
           "the web desks' files (clients/web/static); empty serves none");
 ABSL_FLAG(std::string, tls_cert_file, "", "HTTPS: the gateway's certificate");

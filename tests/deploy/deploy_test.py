@@ -510,7 +510,7 @@ if web is not None:
           f"{where}: SLUSSEN_WEB_REDIS_PASSWORD is not Redis's password "
           f"({redis_password_ref})")
     # Mutual TLS to brokers that ask for client certificates; such a
-    # broker refuses a gateway that acts for an admin (README, Security).
+    # broker refuses a gateway that acts for an admin (docs/security.md).
     if flag_value(args, "tls_client_ca_file"):
         for name in ("broker_ca_file", "broker_cert_file", "broker_key_file"):
             path = flag_value(web_args, name)

@@ -64,7 +64,7 @@ grep -Eq 'catalogue: [1-9][0-9]* created, 0 updated, 0 unchanged' "$log" ||
 "${ctl[@]}" offerings list --region=13 | grep -q 'halsosam' ||
   fail "the sample Hälsosam offering is not in the directory"
 grep -q "web     http://127.0.0.1:$web_port" "$log" || fail "./dev up does not say where the web gateway is"
-# The README's curl example, through the gateway.
+# docs/integrating.md's curl example, through the gateway.
 curl -sf -X POST "http://127.0.0.1:$web_port/slussen.v1.ReferralService/ListReferrals" \
   -H 'content-type: application/json' -H 'x-slussen-organisation: kommun-halmstad-eb' \
   -H 'x-slussen-role: agency' -H 'x-slussen-region: 13' -d '{"parent":"regions/13"}' |

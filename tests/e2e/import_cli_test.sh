@@ -72,7 +72,8 @@ assert r["consent"]["purpose"] == "CONSENT_PURPOSE_COORDINATED_REHABILITATION", 
 assert r["referrer"]["display_name"] == "Per Lind"
 PY
 
-# The README's examples (clients/examples/import/) as printed.
+# The examples of docs/integrating.md, Bulk import
+# (clients/examples/import/), as printed.
 cp "$EXAMPLES"/import/* "$TEST_TMP/"
 "${kommun[@]}" referrals import "$TEST_TMP/impulses.csv" >"$TEST_TMP/out" 2>&1 ||
   fail "the example impulses: $(cat "$TEST_TMP/out")"

@@ -155,8 +155,8 @@ TEST(CallerFromMetadataTest, NamesTheHeaderThatIsWrong) {
   EXPECT_EQ(caller.status().code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(caller.status().message(),
             "metadata x-slussen-role must be agency, provider, coordinator or "
-            "admin, got \"system\" (development identity mode; see README, "
-            "Security)");
+            "admin, got \"system\" (development identity mode; see "
+            "docs/security.md)");
 }
 
 TEST(CallerFromCertificateNamesTest, NamesTheCallerFromTheUriOnly) {
@@ -187,7 +187,7 @@ TEST(CallerFromCertificateNamesTest, TheRegionIsOptionalExceptForCoordinators) {
             "the client certificate's URI "
             "\"urn:slussen:coordinator:samordning-halland\": <region> is "
             "required for a coordinator: the region it coordinates, got \"\" "
-            "(mutual TLS identity; see README, Security)");
+            "(mutual TLS identity; see docs/security.md)");
 }
 
 TEST(CallerFromCertificateNamesTest, ThePrefixIsCaseInsensitive) {
@@ -264,7 +264,7 @@ TEST(CallerFromCertificateNamesTest, AGatewayMustNameTheCallerItActsFor) {
     EXPECT_EQ(caller.status().message(),
               "a gateway must name the caller it acts for in metadata "
               "x-slussen-organisation and x-slussen-role (gateway web-1; "
-              "mutual TLS identity; see README, Security)");
+              "mutual TLS identity; see docs/security.md)");
   }
 }
 
@@ -277,7 +277,7 @@ TEST(CallerFromCertificateNamesTest, TheHeadersFromAGatewayFollowTheSameRules) {
             "metadata x-slussen-organisation (on behalf of, from gateway "
             "web-1) must name the calling organisation: 2..63 characters of "
             "[a-z0-9-], got \"Kommun Halmstad\" (mutual TLS identity; see "
-            "README, Security)");
+            "docs/security.md)");
   const absl::StatusOr<core::Caller> no_region =
       CallerFromCertificateNames("CN=web-1", {"urn:slussen:gateway:web-1"},
                                  {{kOrganisationHeader, "samordning-halland"},
@@ -334,7 +334,7 @@ TEST(CallerFromCertificateNamesTest, AMalformedGatewayUriIsRefused) {
             "the client certificate's URI subject alternative name must be "
             "urn:slussen:gateway:<name> for a gateway (no region), got "
             "\"urn:slussen:gateway:web-1:13\" (mutual TLS identity; see "
-            "README, Security)");
+            "docs/security.md)");
 }
 
 TEST(CallerFromCertificateNamesTest,

@@ -14,7 +14,7 @@
 //   strict Content-Security-Policy is never violated;
 // - a screenshot of each desk is saved in SLUSSEN_TEST_ARTIFACTS
 //   (build/web-screenshots), and with SLUSSEN_TEST_DOCS_SCREENSHOTS=1 also in
-//   docs/screenshots/ for the README.
+//   docs/screenshots/ for docs/integrating.md.
 //
 // Run: node --test tests/web/ (after `npm ci --prefix tests/web`), or
 // ctest -R web_desks.
@@ -137,8 +137,8 @@ async function axeCheck(page, what) {
     `axe-core found serious or critical violations on ${what}`);
 }
 
-// The whole page as an artefact; for the README (docs/screenshots/, with
-// SLUSSEN_TEST_DOCS_SCREENSHOTS=1) one screenful from `from` down.
+// The whole page as an artefact; for docs/integrating.md (docs/screenshots/,
+// with SLUSSEN_TEST_DOCS_SCREENSHOTS=1) one screenful from `from` down.
 async function screenshot(page, name, from = 'body') {
   await page.screenshot({path: path.join(ARTIFACTS, `${name}.png`), fullPage: true});
   if (process.env.SLUSSEN_TEST_DOCS_SCREENSHOTS === '1') {

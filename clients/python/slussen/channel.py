@@ -1,6 +1,6 @@
 """A channel to the broker that names the caller, as every program needs.
 
-The broker learns who calls in one of two ways (README, Security;
+The broker learns who calls in one of two ways (docs/security.md, Identity;
 broker/service/rpc_scope.h):
 
 - Development identity, on a plaintext loopback port: the caller names
