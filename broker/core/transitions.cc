@@ -64,8 +64,14 @@ absl::StatusOr<ReferralRecord> Transitions::Run(const Caller& caller,
           "): it changed since it was read; get it again"));
     }
     if (request.check) RETURN_IF_ERROR(request.check(read));
-    ASSIGN_OR_RETURN(const v1::ReferralState next,
-                     NextState(read.referral, request.action, caller.role));
+    absl::StatusOr<v1::ReferralState> allowed =
+        NextState(read.referral, request.action, caller.role);
+    if (absl::IsFailedPrecondition(allowed.status())) {
+      // Named, so that the answer (and its PreconditionFailure) says which.
+      return absl::FailedPreconditionError(
+          absl::StrCat(read.referral.name(), ": ", allowed.status().message()));
+    }
+    ASSIGN_OR_RETURN(const v1::ReferralState next, std::move(allowed));
     // The live offer, which the action answers or withdraws.
     std::optional<OfferRecord> offer;
     if (read.referral.state() == v1::REFERRAL_STATE_OFFERED &&

@@ -3,8 +3,13 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -93,6 +98,41 @@ std::string JsonString(absl::string_view text) {
   return out;
 }
 
+namespace {
+
+thread_local std::string current_trace_id;
+
+bool IsLowerHex(absl::string_view text) {
+  for (const char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string TraceIdOf(absl::string_view traceparent) {
+  const std::vector<absl::string_view> parts =
+      absl::StrSplit(absl::StripAsciiWhitespace(traceparent), '-');
+  if (parts.size() < 4) return "";
+  const absl::string_view version = parts[0], trace = parts[1],
+                          parent = parts[2], flags = parts[3];
+  if (version.size() != 2 || !IsLowerHex(version) || version == "ff" ||
+      (version == "00" && parts.size() != 4) || trace.size() != 32 ||
+      !IsLowerHex(trace) || trace == std::string(32, '0') ||
+      parent.size() != 16 || !IsLowerHex(parent) ||
+      parent == std::string(16, '0') || flags.size() != 2 ||
+      !IsLowerHex(flags)) {
+    return "";
+  }
+  return std::string(trace);
+}
+
+ScopedLogTrace::ScopedLogTrace(std::string trace_id)
+    : previous_(std::exchange(current_trace_id, std::move(trace_id))) {}
+
+ScopedLogTrace::~ScopedLogTrace() { current_trace_id = std::move(previous_); }
+
 void Log(LogLevel level, absl::string_view message,
          std::initializer_list<LogField> fields) {
   if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) {
@@ -103,8 +143,13 @@ void Log(LogLevel level, absl::string_view message,
       JsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
                                   absl::UTCTimeZone())),
       ",\"level\":\"", LevelName(level), "\",\"msg\":", JsonString(message));
+  bool traced = false;
   for (const LogField& field : fields) {
     absl::StrAppend(&line, ",", JsonString(field.key()), ":", field.json());
+    traced = traced || field.key() == "trace_id";
+  }
+  if (!traced && !current_trace_id.empty()) {
+    absl::StrAppend(&line, ",\"trace_id\":", JsonString(current_trace_id));
   }
   line += "}\n";
   absl::MutexLock lock(&OutputMutex());

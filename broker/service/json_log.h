@@ -59,6 +59,29 @@ std::string JsonString(absl::string_view text);
 void Log(LogLevel level, absl::string_view message,
          std::initializer_list<LogField> fields = {});
 
+// The header of W3C Trace Context that names a call's trace.
+inline constexpr char kTraceparentHeader[] = "traceparent";
+
+// The trace id (32 lowercase hex digits) of a `traceparent` value,
+// "<version>-<trace-id>-<parent-id>-<flags>" (version 00, or a later one
+// with perhaps more fields); empty when the value is not one, which the
+// W3C says to ignore.
+std::string TraceIdOf(absl::string_view traceparent);
+
+// While one lives, every line this thread logs carries "trace_id" (unless
+// the line gives its own, or the id is empty): a call's trace in each line
+// logged on its behalf.
+class ScopedLogTrace {
+ public:
+  explicit ScopedLogTrace(std::string trace_id);
+  ~ScopedLogTrace();
+  ScopedLogTrace(const ScopedLogTrace&) = delete;
+  ScopedLogTrace& operator=(const ScopedLogTrace&) = delete;
+
+ private:
+  std::string previous_;
+};
+
 }  // namespace slussen::service
 
 #endif  // SLUSSEN_BROKER_SERVICE_JSON_LOG_H_

@@ -2,8 +2,10 @@
 
 #include <grpc/grpc_security_constants.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -19,6 +21,7 @@
 #include "broker/service/json_log.h"
 #include "broker/service/x509_certificate.h"
 #include "google/protobuf/any.pb.h"
+#include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 
 namespace slussen::service {
@@ -195,6 +198,56 @@ absl::StatusOr<core::Caller> CallerThroughGateway(
   return caller;
 }
 
+constexpr char kPreconditionFailureTypeUrl[] =
+    "type.googleapis.com/google.rpc.PreconditionFailure";
+
+// The first resource name `message` gives ("regions/13/offers/01J...",
+// "providers/x/offerings/y"), up to a space or punctuation; empty if none.
+std::string FirstResourceName(absl::string_view message) {
+  size_t at = absl::string_view::npos;
+  for (const absl::string_view root : {"regions/", "providers/"}) {
+    for (size_t from = 0;;) {
+      const size_t found = message.find(root, from);
+      if (found == absl::string_view::npos) break;
+      // At the start of a word only ("subregions/" is not one).
+      if (found == 0 || !absl::ascii_isalnum(
+                            static_cast<unsigned char>(message[found - 1]))) {
+        at = std::min(at, found);
+        break;
+      }
+      from = found + 1;
+    }
+  }
+  if (at == absl::string_view::npos) return "";
+  size_t end = at;
+  while (end < message.size() &&
+         (absl::ascii_isalnum(static_cast<unsigned char>(message[end])) ||
+          message[end] == '/' || message[end] == '-' || message[end] == '_' ||
+          message[end] == '~' || message[end] == '.')) {
+    ++end;
+  }
+  while (end > at && message[end - 1] == '.') --end;  // a sentence's end
+  return std::string(message.substr(at, end - at));
+}
+
+// `status` (FAILED_PRECONDITION) with a google.rpc.PreconditionFailure of
+// one violation: its type the ErrorInfo reason (OFFER_ALREADY_ACCEPTED,
+// or FAILED_PRECONDITION), its subject the resource the message names
+// first, its description the message.
+absl::Status WithPreconditionFailure(absl::Status status) {
+  google::rpc::PreconditionFailure failure;
+  google::rpc::PreconditionFailure::Violation* violation =
+      failure.add_violations();
+  const std::optional<google::rpc::ErrorInfo> info = core::ErrorInfoOf(status);
+  violation->set_type(info.has_value() ? info->reason()
+                                       : "FAILED_PRECONDITION");
+  violation->set_subject(FirstResourceName(status.message()));
+  violation->set_description(std::string(status.message()));
+  status.SetPayload(kPreconditionFailureTypeUrl,
+                    absl::Cord(failure.SerializeAsString()));
+  return status;
+}
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& given) {
@@ -211,6 +264,10 @@ grpc::Status ToGrpcStatus(const absl::Status& given) {
   if ((absl::IsUnavailable(status) || absl::IsResourceExhausted(status)) &&
       !status.GetPayload(core::kRetryInfoTypeUrl).has_value()) {
     status = core::WithRetryDelay(status, absl::Seconds(1));
+  }
+  if (absl::IsFailedPrecondition(status) &&
+      !status.GetPayload(kPreconditionFailureTypeUrl).has_value()) {
+    status = WithPreconditionFailure(status);
   }
   // absl::StatusCode and grpc::StatusCode share their numbers.
   const auto code = static_cast<grpc::StatusCode>(status.code());
@@ -334,6 +391,7 @@ RpcScope::RpcScope(grpc::ServerContextBase* context, absl::string_view method)
     request_id_ = NewRequestId();
   }
   context_->AddInitialMetadata(kRequestIdHeader, request_id_);
+  trace_id_ = TraceIdOf(Header(metadata_, kTraceparentHeader));
 }
 
 absl::StatusOr<core::Caller> RpcScope::Identify() {
@@ -372,16 +430,19 @@ absl::StatusOr<core::Caller> RpcScope::Resolve() const {
 grpc::Status RpcScope::Finish(const absl::Status& status) {
   const double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
   const std::string code = absl::StatusCodeToString(status.code());
+  // A refusal (or a watcher that went away) is the caller's business; a
+  // failure is ours.
   const LogLevel level =
       status.ok() || absl::IsInvalidArgument(status) ||
               absl::IsNotFound(status) || absl::IsFailedPrecondition(status) ||
               absl::IsAborted(status) || absl::IsPermissionDenied(status) ||
-              absl::IsUnauthenticated(status)
+              absl::IsUnauthenticated(status) || absl::IsCancelled(status)
           ? LogLevel::kInfo
           : LogLevel::kWarning;
   Log(level, "rpc",
       {{"method", method_},
        {"request_id", request_id_},
+       {"trace_id", trace_id_},
        {"organisation", organisation_},
        {"via", via_},
        {"code", code},

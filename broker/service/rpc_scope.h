@@ -65,6 +65,7 @@
 #include "broker/core/caller.h"
 #include "broker/core/clock.h"
 #include "broker/core/rate_limiter.h"
+#include "broker/service/json_log.h"
 
 namespace slussen::service {
 
@@ -96,7 +97,9 @@ enum class IdentityMode {
 // carries, core/field_error.h WithReason, else INVALID_FIELD for a field
 // error and the code's name otherwise), a field error's BadRequest, and
 // for UNAVAILABLE and RESOURCE_EXHAUSTED a RetryInfo (the error's own, else
-// one second).
+// one second), and for FAILED_PRECONDITION a PreconditionFailure (type:
+// the ErrorInfo reason; subject: the first resource name in the message;
+// description: the message).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // The caller named by development-mode metadata; UNAUTHENTICATED naming the
@@ -144,6 +147,8 @@ class RpcScope {
   grpc::Status Finish(const absl::Status& status);
 
   const std::string& request_id() const { return request_id_; }
+  // The W3C trace id of the call's traceparent; empty without one.
+  const std::string& trace_id() const { return trace_id_; }
 
  private:
   absl::StatusOr<core::Caller> Resolve() const;
@@ -153,6 +158,7 @@ class RpcScope {
   const absl::Time start_;
   std::multimap<std::string, std::string> metadata_;
   std::string request_id_;
+  std::string trace_id_;
   // The identified caller's organisation, and the gateway it called
   // through (empty if none), for the log line.
   std::string organisation_;
@@ -186,6 +192,8 @@ class RpcEdge {
   grpc::Status RunRpc(grpc::ServerContext* context, absl::string_view method,
                       Body&& body) const {
     RpcScope scope(context, method);
+    // Lines logged while the body runs on this thread carry its trace.
+    const ScopedLogTrace trace(scope.trace_id());
     absl::StatusOr<core::Caller> caller = Admit(context, scope);
     if (!caller.ok()) return scope.Finish(caller.status());
     return scope.Finish(std::forward<Body>(body)(*caller));

@@ -40,8 +40,11 @@ namespace {
 namespace pb = ::google::protobuf;
 namespace v1 = ::slussen::v1;
 using service::JsonString;
+using service::kTraceparentHeader;
 using service::Log;
 using service::LogLevel;
+using service::ScopedLogTrace;
+using service::TraceIdOf;
 
 constexpr char kSessionCookie[] = "slussen_session";
 constexpr char kCsrfHeader[] = "X-CSRF-Token";
@@ -679,6 +682,10 @@ void Gateway::Impl::HandleRpc(const httplib::Request& req,
   const std::string request_id = RequestIdOf(req);
   res.set_header("X-Request-Id", request_id);
   res.set_header("Cache-Control", "no-store");
+  // A W3C trace goes on to the broker, and into every line logged here.
+  const std::string traceparent = req.get_header_value(kTraceparentHeader);
+  const std::string trace_id = TraceIdOf(traceparent);
+  const ScopedLogTrace trace(trace_id);
   std::string organisation;
   absl::StatusCode code = absl::StatusCode::kOk;
   const auto log = [&] {
@@ -729,6 +736,7 @@ void Gateway::Impl::HandleRpc(const httplib::Request& req,
   if (!request.ok()) return refuse(request.status());
   Metadata metadata = BrokerMetadata(caller->identity);
   metadata.emplace_back("x-request-id", request_id);
+  if (!trace_id.empty()) metadata.emplace_back(kTraceparentHeader, traceparent);
   std::string response;
   const grpc::Status status =
       brokers_->CallBinary(req.path, *request, &response, metadata);

@@ -335,6 +335,30 @@ TEST_F(WebGatewayTest, AFieldErrorArrivesWithItsFieldPath) {
             "referral.impulse.kommun_code");
 }
 
+// A W3C traceparent goes through the gateway to the broker: both log the
+// call with its trace id.
+TEST_F(WebGatewayTest, ATraceparentReachesTheBrokersLogLine) {
+  constexpr char kTrace[] = "4bf92f3577b34da6a3ce929d0e0e4736";
+  httplib::Headers headers = HeadersOf(testing::kHalmstadKommun);
+  headers.emplace("traceparent",
+                  absl::StrCat("00-", kTrace, "-00f067aa0ba902b7-01"));
+  ::testing::internal::CaptureStderr();
+  httplib::Result result = Post("/slussen.v1.ReferralService/ListReferrals",
+                                "{\"parent\": \"regions/13\"}", headers);
+  const std::string lines = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 200) << result->body;
+  const std::string traced = absl::StrCat("\"trace_id\":\"", kTrace, "\"");
+  bool broker = false, gateway = false;
+  for (absl::string_view line : absl::StrSplit(lines, '\n')) {
+    if (!absl::StrContains(line, traced)) continue;
+    broker = broker || absl::StrContains(line, "\"msg\":\"rpc\"");
+    gateway = gateway || absl::StrContains(line, "\"msg\":\"http rpc\"");
+  }
+  EXPECT_TRUE(broker) << "the broker's rpc line lacks the trace: " << lines;
+  EXPECT_TRUE(gateway) << "the gateway's line lacks the trace: " << lines;
+}
+
 // The data digest once the broker's background work has settled (its
 // first deadline tick marks how far each region has fired): two digests
 // more than a tick apart agree. Then a difference is the test's doing.

@@ -109,6 +109,35 @@ TEST(ToGrpcStatusTest, AReasonGivenIsKeptAndARetryIsTimed) {
   EXPECT_EQ(retry.retry_delay().seconds(), 1);
 }
 
+TEST(ToGrpcStatusTest, APreconditionFailureNamesTheRuleAndTheResource) {
+  const grpc::Status status = ToGrpcStatus(core::WithReason(
+      absl::FailedPreconditionError(
+          "offer regions/13/offers/01JX7 was already accepted by "
+          "halsosam-halmstad at 2026-12-01 10:00 CET."),
+      "OFFER_ALREADY_ACCEPTED"));
+  google::rpc::PreconditionFailure failure;
+  ASSERT_TRUE(DetailsOf(status)
+                  .at("type.googleapis.com/google.rpc.PreconditionFailure")
+                  .UnpackTo(&failure));
+  ASSERT_EQ(failure.violations_size(), 1);
+  EXPECT_EQ(failure.violations(0).type(), "OFFER_ALREADY_ACCEPTED");
+  EXPECT_EQ(failure.violations(0).subject(), "regions/13/offers/01JX7");
+  EXPECT_EQ(failure.violations(0).description(), status.error_message());
+
+  // Without a reason or a name: the code's name, no subject.
+  const grpc::Status plain = ToGrpcStatus(
+      absl::FailedPreconditionError("the cohort has started (subregions/x)"));
+  ASSERT_TRUE(DetailsOf(plain)
+                  .at("type.googleapis.com/google.rpc.PreconditionFailure")
+                  .UnpackTo(&failure));
+  EXPECT_EQ(failure.violations(0).type(), "FAILED_PRECONDITION");
+  EXPECT_EQ(failure.violations(0).subject(), "");
+  // Other codes get none.
+  EXPECT_EQ(DetailsOf(ToGrpcStatus(absl::AbortedError("x")))
+                .count("type.googleapis.com/google.rpc.PreconditionFailure"),
+            0u);
+}
+
 TEST(ToGrpcStatusTest, EveryPayloadBecomesOneAny) {
   absl::Status status = absl::UnavailableError("redis is down");
   status.SetPayload("type.googleapis.com/google.rpc.RetryInfo",

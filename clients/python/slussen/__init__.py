@@ -48,13 +48,15 @@ import pkgutil
 __path__ = pkgutil.extend_path(__path__, __name__)
 
 from slussen.channel import Certificates, Identity, connect  # noqa: E402
-from slussen.errors import FieldViolation, SlussenError, error_from_rpc  # noqa: E402
+from slussen.errors import (  # noqa: E402
+    FieldViolation, PreconditionViolation, SlussenError, error_from_rpc)
 from slussen.retry import RetryInterceptor, RetryPolicy  # noqa: E402
 
 __all__ = [
     "Certificates",
     "FieldViolation",
     "Identity",
+    "PreconditionViolation",
     "RetryInterceptor",
     "RetryPolicy",
     "SlussenError",

@@ -6,8 +6,9 @@ Every refusal of the broker carries, besides its code and message, a
 (domain ``slussen``) whose ``reason`` is a stable code (``INVALID_FIELD``,
 ``OPEN_REFERRAL_EXISTS``, ``OFFER_EXPIRED``, ``RATE_LIMITED``, or the
 code's name), a ``BadRequest`` naming the fields of an INVALID_ARGUMENT,
-and for UNAVAILABLE and RESOURCE_EXHAUSTED a ``RetryInfo`` saying when to
-try again. ``error_from_rpc`` reads them with the generated google.rpc
+for UNAVAILABLE and RESOURCE_EXHAUSTED a ``RetryInfo`` saying when to
+try again, and for FAILED_PRECONDITION a ``PreconditionFailure`` naming the
+rule (its type, the reason) and the resource it is about. ``error_from_rpc`` reads them with the generated google.rpc
 messages (Debian packages no grpcio-status).
 
 A failure gRPC itself produced (a broker that cannot be reached, a
@@ -43,14 +44,25 @@ class FieldViolation(NamedTuple):
     description: str
 
 
+class PreconditionViolation(NamedTuple):
+    """What a PreconditionFailure names: the rule (``type``, the reason
+    code, e.g. ``OFFER_ALREADY_ACCEPTED``), the resource it is about
+    (``subject``, e.g. ``regions/13/offers/01J...``; may be empty) and
+    what is wrong."""
+
+    type: str
+    subject: str
+    description: str
+
+
 @dataclass(eq=False)
 class SlussenError(Exception):
     """A failed call, with the details the broker gave.
 
     ``reason``, ``domain`` and ``metadata`` are the ErrorInfo's (empty when
     the call failed before reaching the broker); ``field_violations`` the
-    BadRequest's; ``retry_delay`` the RetryInfo's, None when the broker did
-    not say. ``rpc_error`` is the grpc.RpcError it was made from.
+    BadRequest's; ``precondition_violations`` the PreconditionFailure's;
+    ``retry_delay`` the RetryInfo's, None when the broker did not say. ``rpc_error`` is the grpc.RpcError it was made from.
     """
 
     code: grpc.StatusCode
@@ -59,6 +71,7 @@ class SlussenError(Exception):
     domain: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
     field_violations: tuple[FieldViolation, ...] = ()
+    precondition_violations: tuple[PreconditionViolation, ...] = ()
     retry_delay: datetime.timedelta | None = None
     rpc_error: grpc.RpcError | None = field(default=None, repr=False)
 
@@ -94,8 +107,8 @@ def status_details(rpc_error: grpc.RpcError) -> status_pb2.Status | None:
 
 def error_from_rpc(rpc_error: grpc.RpcError) -> SlussenError:
     """The SlussenError of a failed call: its code, message and parsed
-    details. Details of a type other than ErrorInfo, BadRequest and
-    RetryInfo are skipped, so that a newer broker's additions do not break
+    details. Details of a type other than ErrorInfo, BadRequest,
+    PreconditionFailure and RetryInfo are skipped, so that a newer broker's additions do not break
     an older client."""
     code = _call_attribute(rpc_error, "code") or grpc.StatusCode.UNKNOWN
     message = _call_attribute(rpc_error, "details") or ""
@@ -104,6 +117,7 @@ def error_from_rpc(rpc_error: grpc.RpcError) -> SlussenError:
         return SlussenError(code=code, message=message, rpc_error=rpc_error)
     info = error_details_pb2.ErrorInfo()
     violations: list[FieldViolation] = []
+    preconditions: list[PreconditionViolation] = []
     retry_delay: datetime.timedelta | None = None
     for detail in status.details:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
@@ -114,6 +128,12 @@ def error_from_rpc(rpc_error: grpc.RpcError) -> SlussenError:
             violations.extend(
                 FieldViolation(v.field, v.description)
                 for v in bad_request.field_violations)
+        elif detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
+            failure = error_details_pb2.PreconditionFailure()
+            detail.Unpack(failure)
+            preconditions.extend(
+                PreconditionViolation(v.type, v.subject, v.description)
+                for v in failure.violations)
         elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
             retry_info = error_details_pb2.RetryInfo()
             detail.Unpack(retry_info)
@@ -124,6 +144,7 @@ def error_from_rpc(rpc_error: grpc.RpcError) -> SlussenError:
                         domain=info.domain,
                         metadata=dict(info.metadata),
                         field_violations=tuple(violations),
+                        precondition_violations=tuple(preconditions),
                         retry_delay=retry_delay,
                         rpc_error=rpc_error)
 

@@ -132,6 +132,22 @@ class BrokerTest(unittest.TestCase):
         self.assertEqual(error.domain, "slussen")
         self.assertEqual(error.field_violations, ())
 
+    def test_wrong_state_names_the_rule_and_the_referral(self) -> None:
+        referrals = self.referrals()
+        made = referrals.CreateReferral(impulse_request("1380"),
+                                        timeout=TIMEOUT_SECONDS)
+        cancel = referral_service_pb2.CancelReferralRequest(
+            name=made.name, reason=referral_pb2.CANCEL_REASON_SENT_IN_ERROR)
+        referrals.CancelReferral(cancel, timeout=TIMEOUT_SECONDS)
+        error = refusal(lambda: referrals.CancelReferral(
+            cancel, timeout=TIMEOUT_SECONDS))
+        self.assertEqual(error.code, grpc.StatusCode.FAILED_PRECONDITION)
+        self.assertEqual(len(error.precondition_violations), 1)
+        violation = error.precondition_violations[0]
+        self.assertEqual(violation.type, error.reason)
+        self.assertEqual(violation.subject, made.name)
+        self.assertIn("WITHDRAWN", violation.description)
+
     def test_call_without_identity_is_unauthenticated(self) -> None:
         with grpc.insecure_channel(self.server) as channel:
             referrals = referral_service_pb2_grpc.ReferralServiceStub(channel)
