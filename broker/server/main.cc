@@ -80,6 +80,9 @@ ABSL_FLAG(double, rate_limit_per_second, 200,
           "RESOURCE_EXHAUSTED saying when to retry. 0 turns the limit off");
 ABSL_FLAG(int, rate_limit_burst, 400,
           "Calls each organisation may make at once after a quiet spell");
+ABSL_FLAG(std::string, metrics_listen, "",
+          "A plaintext HTTP address (host:port) serving the Prometheus "
+          "metrics on GET /metrics; empty: none");
 ABSL_FLAG(int, max_watchers, 2000,
           "Open WatchEvents calls this broker serves at most (1..100000); "
           "one more is refused with RESOURCE_EXHAUSTED. A watch costs "
@@ -344,6 +347,7 @@ int main(int argc, char** argv) {
   options.allow_remote_development_identity =
       absl::GetFlag(FLAGS_insecure_allow_remote);
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   absl::StatusOr<std::optional<slussen::service::TlsMaterial>> tls =
       ReadTlsFlags();
   if (!tls.ok()) {
@@ -394,6 +398,10 @@ int main(int argc, char** argv) {
         options.admin_listen.empty()
             ? ""
             : bound(options.admin_listen, (*broker)->admin_port())},
+       {"metrics_address",
+        options.metrics_listen.empty()
+            ? ""
+            : bound(options.metrics_listen, (*broker)->metrics_port())},
        {"pnr_key_id", key_id}});
 
   slussen::service::AwaitTerminationSignal(signals);

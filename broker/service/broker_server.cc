@@ -124,6 +124,7 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
 }
 
 absl::Status BrokerServer::Build() {
+  metrics_ = std::make_unique<Metrics>();
   ASSIGN_OR_RETURN(core::SwedishCalendar calendar,
                    core::SwedishCalendar::Create());
   calendar_ = std::make_unique<core::SwedishCalendar>(std::move(calendar));
@@ -164,11 +165,18 @@ absl::Status BrokerServer::Build() {
       keeper_.get(), queue_desk_.get(), clock_, calendar_.get());
   ticker_ = std::make_unique<DeadlineTicker>(keeper_.get(), clock_,
                                              options_.deadlines);
+  MatchScheduler::Options matching = options_.matching;
+  matching.on_pass = [metrics = metrics_.get()](const std::string& region,
+                                                absl::Duration took, bool ok) {
+    metrics->OnMatchingPass(region, took, ok);
+  };
   scheduler_ = std::make_unique<MatchScheduler>(matchmaker_.get(), pool_.get(),
-                                                clock_, options_.matching);
+                                                clock_, matching);
   limiter_ =
       std::make_unique<core::RateLimiter>(options_.rate_limit, &system_clock_);
-  const RpcEdgeOptions edge{.limiter = limiter_.get(), .draining = &draining_};
+  const RpcEdgeOptions edge{.limiter = limiter_.get(),
+                            .draining = &draining_,
+                            .observer = metrics_.get()};
   RpcEdgeOptions with_clock = edge;
   with_clock.clock = clock_;
   referral_service_ = std::make_unique<ReferralServiceImpl>(
@@ -189,8 +197,12 @@ absl::Status BrokerServer::Build() {
   event_feed_ =
       std::make_unique<EventFeed>(event_log_.get(), options_.event_feed);
   event_desk_ = std::make_unique<core::EventDesk>(event_feed_.get());
+  EventServiceImpl::Options events = options_.events;
+  events.on_watchers = [metrics = metrics_.get()](int watchers) {
+    metrics->SetWatchers(watchers);
+  };
   event_service_ = std::make_unique<EventServiceImpl>(
-      event_desk_.get(), event_feed_.get(), options_.events, edge);
+      event_desk_.get(), event_feed_.get(), events, edge);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -218,6 +230,9 @@ absl::Status BrokerServer::Build() {
                      " (in use, or not an address of this machine)"));
   }
   if (!options_.admin_listen.empty()) RETURN_IF_ERROR(StartAdminServer());
+  if (!options_.metrics_listen.empty()) {
+    ASSIGN_OR_RETURN(metrics_port_, metrics_->Serve(options_.metrics_listen));
+  }
   ProbeRedis();
   event_feed_->Start();
   scheduler_->Start();
@@ -254,15 +269,18 @@ void BrokerServer::ProbeRedis() {
   // replica of the broker out of rotation for it would stop them all.
   std::string nodes, errors;
   bool any = false;
+  int unreachable = 0;
   for (const auto& [address, status] : pool_->PingEach()) {
     if (status.ok()) {
       any = true;
       continue;
     }
+    ++unreachable;
     absl::StrAppend(&nodes, nodes.empty() ? "" : " ", address);
     absl::StrAppend(&errors, errors.empty() ? "" : "; ", status.message());
   }
   SetServing(any);
+  metrics_->SetUnreachablePrimaries(unreachable);
   std::optional<std::string> previous;
   {
     absl::MutexLock lock(&probe_mu_);

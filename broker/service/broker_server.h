@@ -52,6 +52,7 @@
 #include "broker/service/event_feed.h"
 #include "broker/service/event_service.h"
 #include "broker/service/match_scheduler.h"
+#include "broker/service/metrics.h"
 #include "broker/service/offer_service.h"
 #include "broker/service/privacy_service.h"
 #include "broker/service/referral_service.h"
@@ -78,6 +79,9 @@ struct BrokerOptions {
   // A plaintext port for operators serving only gRPC health and reflection,
   // "host:port" on loopback (port 0 picks one); empty: none.
   std::string admin_listen;
+  // A plaintext HTTP address (host:port; port 0 picks one) serving the
+  // Prometheus metrics on GET /metrics (metrics.h); empty: none.
+  std::string metrics_listen;
   store::RedisOptions redis;
   // Development identity (request metadata) is refused on an address other
   // than loopback unless this is set (and then loudly warned about).
@@ -124,6 +128,8 @@ class BrokerServer {
   int port() const { return port_; }
   // The admin port bound; 0 without one.
   int admin_port() const { return admin_port_; }
+  // The metrics port bound; 0 without one.
+  int metrics_port() const { return metrics_port_; }
 
   // Health to NOT_SERVING, stop accepting calls, let in-flight calls finish
   // for up to `grace` (then cancel them), stop the health probe and close
@@ -141,6 +147,8 @@ class BrokerServer {
   core::SystemClock system_clock_;
   const core::Clock* clock_;
   core::Pseudonymizer pseudonymizer_;
+  // Before everything that reports to it, so that it outlives them.
+  std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<core::SwedishCalendar> calendar_;
   std::unique_ptr<core::UlidGenerator> ids_;
   std::unique_ptr<store::RedisPool> pool_;
@@ -181,6 +189,7 @@ class BrokerServer {
   // every service on every port, so the admin port is a server of its own.
   std::unique_ptr<grpc::Server> admin_server_;
   int admin_port_ = 0;
+  int metrics_port_ = 0;
 
   absl::Notification stopping_;
   // -1 before the first probe, then 0 or 1: logged when it changes.

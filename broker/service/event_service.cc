@@ -31,7 +31,7 @@ class EventServiceImpl::Watch final
  public:
   Watch(EventServiceImpl* service, grpc::CallbackServerContext* context,
         const v1::WatchEventsRequest& request)
-      : service_(service), scope_(context, "WatchEvents") {
+      : service_(service), scope_(context, "WatchEvents", service->observer()) {
     {
       // Busy from the start: the feed may call before Start returns.
       absl::MutexLock lock(&mu_);
@@ -217,12 +217,14 @@ absl::Status EventServiceImpl::Enter(Watch* watch) {
         "caller's pages"));
   }
   watches_.insert(watch);
+  if (options_.on_watchers) options_.on_watchers(watches_.size());
   return absl::OkStatus();
 }
 
 void EventServiceImpl::Leave(Watch* watch) {
   absl::MutexLock lock(&mu_);
   watches_.erase(watch);
+  if (options_.on_watchers) options_.on_watchers(watches_.size());
 }
 
 void EventServiceImpl::Stop() {

@@ -16,6 +16,7 @@
 #ifndef SLUSSEN_BROKER_SERVICE_EVENT_SERVICE_H_
 #define SLUSSEN_BROKER_SERVICE_EVENT_SERVICE_H_
 
+#include <functional>
 #include <set>
 
 #include "absl/base/thread_annotations.h"
@@ -39,6 +40,8 @@ class EventServiceImpl final
   struct Options {
     // Open watches on this broker at most.
     int max_watchers = 2000;
+    // If set, told how many watches are open whenever that changes.
+    std::function<void(int)> on_watchers;
   };
 
   // `desk` must read `feed` (its EventLog); both must outlive the service.

@@ -146,8 +146,12 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
   }
   for (int round = 0; round < max_rounds; ++round) {
     (void)pool_->Command({"DEL", DirtyKey(region)});
+    const absl::Time started = absl::Now();
     const absl::StatusOr<core::Matchmaker::Pass> pass =
         matchmaker_->RunRegion(region);
+    if (options_.on_pass) {
+      options_.on_pass(region, absl::Now() - started, pass.ok());
+    }
     if (!pass.ok()) {
       Log(LogLevel::kWarning, "matching pass failed",
           {{"region", region}, {"error", pass.status().message()}});

@@ -23,6 +23,7 @@
 #ifndef SLUSSEN_BROKER_SERVICE_MATCH_SCHEDULER_H_
 #define SLUSSEN_BROKER_SERVICE_MATCH_SCHEDULER_H_
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -48,6 +49,10 @@ class MatchScheduler {
     // every third of that. A replica that dies holding it blocks the
     // region for at most this long.
     absl::Duration lock_ttl = absl::Seconds(1);
+    // If set, told of every pass: its region, how long it took, whether it
+    // ran to the end (metrics).
+    std::function<void(const std::string& region, absl::Duration took, bool ok)>
+        on_pass;
   };
 
   // All must outlive the scheduler.

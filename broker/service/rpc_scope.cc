@@ -380,8 +380,12 @@ absl::StatusOr<IdentityMode> IdentityModeOf(
       " is neither mutual TLS nor development plaintext"));
 }
 
-RpcScope::RpcScope(grpc::ServerContextBase* context, absl::string_view method)
-    : context_(context), method_(method), start_(absl::Now()) {
+RpcScope::RpcScope(grpc::ServerContextBase* context, absl::string_view method,
+                   CallObserver* observer)
+    : context_(context),
+      method_(method),
+      observer_(observer),
+      start_(absl::Now()) {
   for (const auto& [key, value] : context->client_metadata()) {
     metadata_.emplace(std::string(key.data(), key.size()),
                       std::string(value.data(), value.size()));
@@ -428,8 +432,10 @@ absl::StatusOr<core::Caller> RpcScope::Resolve() const {
 }
 
 grpc::Status RpcScope::Finish(const absl::Status& status) {
-  const double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
+  const absl::Duration took = absl::Now() - start_;
+  const double ms = absl::ToDoubleMilliseconds(took);
   const std::string code = absl::StatusCodeToString(status.code());
+  if (observer_ != nullptr) observer_->OnCall(method_, code, took);
   // A refusal (or a watcher that went away) is the caller's business; a
   // failure is ours.
   const LogLevel level =
@@ -464,7 +470,11 @@ absl::StatusOr<core::Caller> RpcEdge::Admit(grpc::ServerContextBase* context,
   }
   ASSIGN_OR_RETURN(core::Caller caller, scope.Identify());
   if (limiter_ != nullptr) {
-    RETURN_IF_ERROR(limiter_->Admit(caller.organisation));
+    absl::Status admitted = limiter_->Admit(caller.organisation);
+    if (!admitted.ok()) {
+      if (observer_ != nullptr) observer_->OnRateLimited();
+      return admitted;
+    }
   }
   return caller;
 }

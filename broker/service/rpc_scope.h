@@ -133,12 +133,25 @@ absl::StatusOr<core::Caller> CallerFromCertificate(
 absl::StatusOr<IdentityMode> IdentityModeOf(
     const grpc::AuthContext& auth_context);
 
+// What is told of every call: for metrics (metrics.h).
+class CallObserver {
+ public:
+  virtual ~CallObserver() = default;
+  // A call answered with `code` ("OK", "NOT_FOUND") after `took`.
+  virtual void OnCall(absl::string_view method, absl::string_view code,
+                      absl::Duration took) = 0;
+  // A call the rate limit refused (also told as answered).
+  virtual void OnRateLimited() = 0;
+};
+
 // One RPC: construct at the start of the handler, Finish at the end.
 class RpcScope {
  public:
   // `context`: a sync handler's grpc::ServerContext or a reactor's
-  // grpc::CallbackServerContext; it must outlive the scope.
-  RpcScope(grpc::ServerContextBase* context, absl::string_view method);
+  // grpc::CallbackServerContext; it must outlive the scope, as must
+  // `observer` (none if null), told of the call at Finish.
+  RpcScope(grpc::ServerContextBase* context, absl::string_view method,
+           CallObserver* observer = nullptr);
 
   // The caller, by the identity mode of the call's connection.
   absl::StatusOr<core::Caller> Identify();
@@ -155,6 +168,7 @@ class RpcScope {
 
   grpc::ServerContextBase* const context_;
   const std::string method_;
+  CallObserver* const observer_;
   const absl::Time start_;
   std::multimap<std::string, std::string> metadata_;
   std::string request_id_;
@@ -175,6 +189,8 @@ struct RpcEdgeOptions {
   // is answered UNAVAILABLE at once (with RetryInfo), which clients retry
   // elsewhere, rather than cut off (CANCELLED) when the server stops.
   const std::atomic<bool>* draining = nullptr;
+  // If given, told of every call (metrics).
+  CallObserver* observer = nullptr;
 };
 
 // The base of every gRPC service implementation: its handlers run through
@@ -184,14 +200,17 @@ class RpcEdge {
   explicit RpcEdge(const RpcEdgeOptions& options)
       : limiter_(options.limiter),
         clock_(options.clock),
-        draining_(options.draining) {}
+        draining_(options.draining),
+        observer_(options.observer) {}
+
+  CallObserver* observer() const { return observer_; }
 
   // Runs `body(caller)`, an absl::Status, inside an RpcScope, once the
   // caller is identified and admitted.
   template <typename Body>
   grpc::Status RunRpc(grpc::ServerContext* context, absl::string_view method,
                       Body&& body) const {
-    RpcScope scope(context, method);
+    RpcScope scope(context, method, observer_);
     // Lines logged while the body runs on this thread carry its trace.
     const ScopedLogTrace trace(scope.trace_id());
     absl::StatusOr<core::Caller> caller = Admit(context, scope);
@@ -224,6 +243,7 @@ class RpcEdge {
   core::RateLimiter* const limiter_;
   const core::Clock* const clock_;
   const std::atomic<bool>* const draining_;
+  CallObserver* const observer_;
 };
 
 }  // namespace slussen::service

@@ -64,6 +64,8 @@
 #   --insecure_allow_remote: server_shutdown_test.sh (development identity
 #     on 0.0.0.0 refused without it, naming it) and tls_cli_test.sh (with
 #     it, the broker warns INSECURE and goes on to bind).
+#   --metrics_listen: metrics_test.sh (the metrics served there move with
+#     calls, passes and watches; an address in use refused at start).
 #   --tls_cert_file, --tls_key_file, --tls_client_ca_file: tls_cli_test.sh
 #     (mutual TLS served with the three; only some of them refused).
 #
@@ -251,7 +253,8 @@ BROKER_FLAGS=(--testing_clock_start=2026-12-08T10:00:00+01:00 --retention_days=3
 start_broker "$SLUSSEN" "$SLUSSCTL"
 # One watch at most: the first is open once it has seen an event (an
 # impulse made until it has); then a second is refused.
-ctl --org=kommun-halmstad-eb --region=13 events watch --region=13 >"$TEST_TMP/watch1.txt" 2>&1 &
+"$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --org=kommun-halmstad-eb --region=13 \
+  events watch --region=13 >"$TEST_TMP/watch1.txt" 2>&1 &
 first_watch=$!
 TEST_PIDS+=("$first_watch")
 watching() {

@@ -15,8 +15,8 @@ export SLUSSEN_VAR_DIR="$TEST_TMP/var" SLUSSEN_BUILD_DIR="$BUILD"
 # (./dev up --cluster).
 offsets=()
 for i in $(seq 1 "${PRIMARIES:-0}"); do offsets+=($((100 + i)) $((200 + i))); done
-# The web gateway listens 2 above the broker.
-port=$(free_port 2 ${offsets[@]+"${offsets[@]}"})
+# The web gateway listens 2 above the broker, the metrics 3 above.
+port=$(free_port 2 3 ${offsets[@]+"${offsets[@]}"})
 web_port=$((port + 2))
 ctl=("$BUILD/slussctl" --server="127.0.0.1:$port" --org=kommun-halmstad-eb --region=13)
 
@@ -72,6 +72,13 @@ curl -sf -X POST "http://127.0.0.1:$web_port/slussen.v1.ReferralService/ListRefe
 name=$("${ctl[@]}" referrals create impulse --kommun=1380 \
   --need=coordinated-rehabilitation --call-back-name="Anna Berg" \
   --call-back-phone="035-13 70 00" --quiet)
+# The metrics line it printed answers, and counts that create.
+grep -q "metrics http://127.0.0.1:$((port + 3))/metrics" "$log" ||
+  fail "./dev up does not say where the metrics are"
+curl -sf "http://127.0.0.1:$((port + 3))/metrics" >"$TEST_TMP/metrics.txt" ||
+  fail "no metrics on 127.0.0.1:$((port + 3))"
+grep -q '^slussen_rpc_total{code="OK",method="CreateReferral"} [1-9]' "$TEST_TMP/metrics.txt" ||
+  fail "the metrics do not count the create: $(grep slussen_rpc_total "$TEST_TMP/metrics.txt")"
 down
 
 [ -n "$(find "$SLUSSEN_VAR_DIR" -type d -name appendonlydir)" ] ||

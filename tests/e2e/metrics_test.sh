@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The broker's Prometheus metrics (--metrics_listen): GET /metrics answers
+# the text exposition, and the numbers move with what happens: a create
+# counts as an OK CreateReferral and runs a matching pass of its region; an
+# open watch shows as a watcher, and stops showing when it ends; a refused
+# call counts under its code. A metrics address in use is refused at start.
+#
+# Usage: metrics_test.sh SLUSSEN SLUSSCTL
+source "$(dirname "$0")/lib.sh"
+SLUSSEN=$1 SLUSSCTL=$2
+
+make_key "$TEST_TMP/pnr.key"
+start_redis "$TEST_TMP/redis"
+metrics_port=$(free_port)
+BROKER_FLAGS=(--metrics_listen="127.0.0.1:$metrics_port")
+start_broker "$SLUSSEN" "$SLUSSCTL"
+grep -q "\"metrics_address\":\"127.0.0.1:$metrics_port\"" "$TEST_TMP/broker.log" ||
+  fail "the broker does not say where its metrics are: $(grep listening "$TEST_TMP/broker.log")"
+
+metrics() { curl -sf "http://127.0.0.1:$metrics_port/metrics" >"$TEST_TMP/metrics.txt"; }
+# metric_value NAME_AND_LABELS: its value in the last metrics read, or 0.
+metric_value() {
+  awk -v m="$1" '$1 == m { print $2; found = 1 } END { if (!found) print 0 }' \
+    "$TEST_TMP/metrics.txt"
+}
+# eventually_metric NAME_AND_LABELS VALUE: the metric reaches VALUE in 10 s.
+eventually_metric() {
+  for _ in $(seq 1 40); do
+    metrics && [ "$(metric_value "$1")" = "$2" ] && return 0
+    sleep 0.25
+  done
+  fail "$1 is $(metric_value "$1"), not $2: $(grep "^${1%%\{*}" "$TEST_TMP/metrics.txt")"
+}
+
+metrics || fail "no metrics on 127.0.0.1:$metrics_port"
+grep -q '^# TYPE slussen_watchers gauge' "$TEST_TMP/metrics.txt" ||
+  fail "not the text exposition: $(head -5 "$TEST_TMP/metrics.txt")"
+
+ctl() { "$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --timeout=10 "$@"; }
+ctl --org=kommun-halmstad-eb --region=13 referrals create impulse --kommun=1380 \
+  --need=coordinated-rehabilitation --call-back-name="Anna Berg" \
+  --call-back-phone="035-13 70 00" >/dev/null || fail "creating an impulse"
+eventually_metric 'slussen_rpc_total{code="OK",method="CreateReferral"}' 1
+metrics
+[ "$(metric_value 'slussen_matching_passes_total{outcome="ok",region="13"}')" -ge 1 ] ||
+  fail "no matching pass of region 13 counted: $(grep matching_passes "$TEST_TMP/metrics.txt")"
+grep -q '^slussen_rpc_duration_seconds_count{method="CreateReferral"} 1$' "$TEST_TMP/metrics.txt" ||
+  fail "no latency of the create: $(grep rpc_duration_seconds_count "$TEST_TMP/metrics.txt")"
+
+# A refusal counts under its code.
+ctl --org=kommun-halmstad-eb --region=13 referrals get regions/13/referrals/01J00000000000000000000000 \
+  >/dev/null 2>&1 && fail "a referral that does not exist was found"
+eventually_metric 'slussen_rpc_total{code="NOT_FOUND",method="GetReferral"}' 1
+
+# An open watch is a watcher until it ends.
+"$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --org=kommun-halmstad-eb --region=13 \
+  events watch --region=13 >/dev/null 2>&1 &
+watch=$!
+TEST_PIDS+=("$watch")
+eventually_metric 'slussen_watchers' 1
+kill "$watch"
+wait "$watch" 2>/dev/null || true
+eventually_metric 'slussen_watchers' 0
+eventually_metric 'slussen_redis_unreachable_primaries' 0
+
+# Its address in use: refused at start, naming it.
+if out=$(timeout 10 "$SLUSSEN" --listen=127.0.0.1:0 --redis="unix:$TEST_TMP/redis/redis.sock" \
+    --pnr_key_file="$TEST_TMP/pnr.key" --metrics_listen="127.0.0.1:$metrics_port" 2>&1); then
+  fail "a second broker started on the metrics port in use"
+fi
+grep -q "cannot serve metrics on 127.0.0.1:$metrics_port" <<<"$out" ||
+  fail "the refusal does not name the metrics address: $out"
+echo "PASS"
