@@ -151,10 +151,13 @@ absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start(
   // primaries (by hand, to try the whole suite on one; tests that reach
   // for redis() cannot run so).
   if (const char* primaries = std::getenv("SLUSSEN_TEST_REDIS_CLUSTER");
-      options.cluster_primaries == 0 && primaries != nullptr) {
+      options.cluster_primaries == 0 && !options.external_redis &&
+      primaries != nullptr) {
     options.cluster_primaries = std::atoi(primaries);
   }
-  if (options.cluster_primaries > 0) {
+  if (options.external_redis) {
+    // As given.
+  } else if (options.cluster_primaries > 0) {
     ASSIGN_OR_RETURN(
         harness->cluster_,
         RedisCluster::Start(options.cluster_primaries, options.redis));

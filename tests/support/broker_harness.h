@@ -64,6 +64,10 @@ class BrokerHarness {
     // > 0: Redis is a cluster of this many primaries (RedisCluster), not
     // one server; redis() may not be called.
     int cluster_primaries = 0;
+    // Set: the broker uses broker.redis as given (a Redis the test runs,
+    // e.g. behind Sentinels) and the harness starts none; redis() and
+    // DataDigest() may not be called.
+    bool external_redis = false;
   };
 
   static absl::StatusOr<std::unique_ptr<BrokerHarness>> Start();
