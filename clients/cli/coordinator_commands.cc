@@ -274,8 +274,14 @@ absl::StatusOr<int> Events(const CliContext& context,
         print(response.event(), response.resume_token());
       }
       context.out->flush();
+      // Nobody reads any more (a closed pipe): the watch is over.
+      if (!context.out->good()) {
+        call.TryCancel();
+        break;
+      }
     }
     const grpc::Status status = reader->Finish();
+    if (!context.out->good()) return kExitOk;
     if (!status.ok()) return PrintStatus(context, status);
     return kExitOk;
   }

@@ -10,6 +10,7 @@
 // SLUSSEN_PERSON. The server from --server or SLUSSEN_SERVER.
 #include <grpcpp/channel.h>
 
+#include <csignal>
 #include <iostream>
 #include <set>
 
@@ -54,6 +55,10 @@ int Health(const std::shared_ptr<grpc::Channel>& channel,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A reader that stops early (`slussctl referrals list | head -n 1`) is
+  // not an error: writes to the closed pipe fail quietly instead of
+  // killing the process, whose exit status then says how the call went.
+  std::signal(SIGPIPE, SIG_IGN);
   absl::StatusOr<slussen::cli::CommandLine> line =
       slussen::cli::ParseCommandLine(argc, argv);
   if (!line.ok()) {

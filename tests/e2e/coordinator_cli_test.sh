@@ -114,6 +114,24 @@ for line in lines:
     assert d["resume_token"] and d["event"]["type"], line
 ' "$TEST_TMP/watch.jsonl" || fail "events watch --json is not JSON Lines with tokens: $(head -3 "$TEST_TMP/watch.jsonl")"
 
+# A reader that stops early is no error: the watch piped into `head -n 1`
+# ends with head, exit 0 (under pipefail), once a second event finds the
+# pipe closed.
+( timeout 20 "$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --region=13 "${kommun[@]}" \
+    events watch --region=13 | head -n 1 >"$TEST_TMP/first.txt" ) &
+piped=$!
+for _ in $(seq 50); do  # impulses until the watch has met the closed pipe
+  at "${kommun[@]}" referrals create impulse --kommun=1380 --need=other \
+    --call-back-name="Anna Berg" --call-back-phone="035-13 70 00" --quiet >/dev/null
+  kill -0 "$piped" 2>/dev/null || break
+  sleep 0.1
+done
+piped_status=0
+wait "$piped" || piped_status=$?
+[ "$piped_status" = 0 ] ||
+  fail "events watch | head -n 1 ended $piped_status (141: killed by SIGPIPE; 124: never noticed)"
+[ -s "$TEST_TMP/first.txt" ] || fail "head got no event line"
+
 at "${coordinator[@]}" reports queues >"$TEST_TMP/queues" || fail "reports queues failed"
 head -1 "$TEST_TMP/queues" | grep -q "ESTIMATED WAIT" || fail "no queue overview header"
 at "${coordinator[@]}" reports response-times --from=2026-12-01 --to=2026-12-31 |
