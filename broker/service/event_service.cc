@@ -97,6 +97,12 @@ class EventServiceImpl::Watch final
   }
 
   void OnDone() override {
+    {
+      // The thread that called Finish (under mu_) may not have let go of
+      // mu_ yet: wait for it, so that nothing touches the watch once it
+      // is deleted.
+      absl::MutexLock lock(&mu_);
+    }
     if (subscribed_) service_->feed_->Unsubscribe(this);
     if (entered_) service_->Leave(this);
     delete this;
