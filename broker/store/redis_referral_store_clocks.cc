@@ -264,13 +264,13 @@ namespace {
 
 // A tick's steps of clocks that exist, lean: most of the midnight burst's
 // Redis time went into the general change script's parsing of some 45
-// arguments a step into tables (BENCHMARKS.md), not into the writes. The
-// same writes as ClockInto makes for a clock of version > 0, with the same
-// check, each step atomic on its own (a script call runs whole). KEYS: 1
-// the region's clocks by next firing, 2 its open clocks by due time, 3 its
-// events, 4 its count of clock writes, 5 how far its planned steps have
-// fired, then the hash of each step's clock. ARGV: 1 the key of its
-// prepared events less the instant, then 10 a step: clock id,
+// arguments a step into tables (measured 2026-12-01; BENCHMARKS.md's git
+// history), not into the writes. The same writes as ClockInto makes for a
+// clock of version > 0, with the same check, each step atomic on its own (a
+// script call runs whole). KEYS: 1 the region's clocks by next firing, 2 its
+// open clocks by due time, 3 its events, 4 its count of clock writes, 5 how far
+// its planned steps have fired, then the hash of each step's clock. ARGV: 1 the
+// key of its prepared events less the instant, then 10 a step: clock id,
 // version read, data, next firing (ms; '' none), due (ms; '' closed),
 // event type ('' none), referral, event, and the plan's two fields
 // (PlanFields). The reply, a step each: the event's stream id ('' without
