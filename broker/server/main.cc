@@ -269,14 +269,13 @@ int main(int argc, char** argv) {
     }
     options.redis.sentinel_master = absl::GetFlag(FLAGS_redis_master_name);
   }
-  const int wait_replicas = absl::GetFlag(FLAGS_redis_wait_replicas);
-  const int wait_timeout_ms = absl::GetFlag(FLAGS_redis_wait_timeout_ms);
-  if (wait_replicas < 0 || wait_replicas > 16) {
-    return Fail("bad --redis_wait_replicas",
-                absl::InvalidArgumentError(
-                    absl::StrCat("--redis_wait_replicas=", wait_replicas,
-                                 " must be 0 (no wait) to 16")));
+  // 0: no wait.
+  absl::StatusOr<int> wait_replicas =
+      IntFlagWithin(FLAGS_redis_wait_replicas, "redis_wait_replicas", 0, 16);
+  if (!wait_replicas.ok()) {
+    return Fail("bad --redis_wait_replicas", wait_replicas.status());
   }
+  const int wait_timeout_ms = absl::GetFlag(FLAGS_redis_wait_timeout_ms);
   if (wait_timeout_ms < 1 ||
       wait_timeout_ms >= absl::GetFlag(FLAGS_redis_command_timeout_ms)) {
     return Fail("bad --redis_wait_timeout_ms",
@@ -286,7 +285,7 @@ int main(int argc, char** argv) {
                     "--redis_command_timeout_ms (",
                     absl::GetFlag(FLAGS_redis_command_timeout_ms), ")")));
   }
-  options.redis.wait_replicas = wait_replicas;
+  options.redis.wait_replicas = *wait_replicas;
   options.redis.replica_timeout = absl::Milliseconds(wait_timeout_ms);
   absl::StatusOr<int> pool_size =
       IntFlagWithin(FLAGS_redis_pool_size, "redis_pool_size", 1, 1024);
@@ -314,8 +313,9 @@ int main(int argc, char** argv) {
   options.deadlines.workers = deadline_workers;
   absl::StatusOr<int> max_watchers =
       IntFlagWithin(FLAGS_max_watchers, "max_watchers", 1, 100000);
-  if (!max_watchers.ok())
+  if (!max_watchers.ok()) {
     return Fail("bad --max_watchers", max_watchers.status());
+  }
   options.events.max_watchers = *max_watchers;
   absl::StatusOr<int> grace_seconds = IntFlagWithin(
       FLAGS_shutdown_grace_seconds, "shutdown_grace_seconds", 0, 3600);
@@ -330,20 +330,18 @@ int main(int argc, char** argv) {
     return Fail("bad --rate_limit_per_second or --rate_limit_burst", valid);
   }
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
-  const int retention_days = absl::GetFlag(FLAGS_retention_days);
-  const int sweep_seconds = absl::GetFlag(FLAGS_retention_sweep_seconds);
-  if (retention_days < 1 || retention_days > 3650) {
-    return Fail("bad --retention_days",
-                absl::InvalidArgumentError(absl::StrCat(
-                    "must be 1..3650 days, got ", retention_days)));
+  absl::StatusOr<int> retention_days =
+      IntFlagWithin(FLAGS_retention_days, "retention_days", 1, 3650);
+  if (!retention_days.ok()) {
+    return Fail("bad --retention_days", retention_days.status());
   }
-  if (sweep_seconds < 1 || sweep_seconds > 86400) {
-    return Fail("bad --retention_sweep_seconds",
-                absl::InvalidArgumentError(absl::StrCat(
-                    "must be 1..86400 seconds, got ", sweep_seconds)));
+  absl::StatusOr<int> sweep_seconds = IntFlagWithin(
+      FLAGS_retention_sweep_seconds, "retention_sweep_seconds", 1, 86400);
+  if (!sweep_seconds.ok()) {
+    return Fail("bad --retention_sweep_seconds", sweep_seconds.status());
   }
-  options.retention.retention = absl::Hours(24) * retention_days;
-  options.retention.interval = absl::Seconds(sweep_seconds);
+  options.retention.retention = absl::Hours(24) * *retention_days;
+  options.retention.interval = absl::Seconds(*sweep_seconds);
   options.allow_remote_development_identity =
       absl::GetFlag(FLAGS_insecure_allow_remote);
   options.admin_listen = absl::GetFlag(FLAGS_admin_listen);

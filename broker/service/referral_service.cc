@@ -14,18 +14,18 @@ std::string ReferralServiceImpl::RegionOf(const std::string& name) {
 grpc::Status ReferralServiceImpl::CreateReferral(
     grpc::ServerContext* context, const v1::CreateReferralRequest* request,
     v1::Referral* response) {
-  return Serve(context, "CreateReferral", response,
-               [&](const Caller& caller) -> absl::StatusOr<v1::Referral> {
-                 absl::StatusOr<v1::Referral> made =
-                     desk_->CreateReferral(caller, *request);
-                 if (!made.ok()) return made;
-                 scheduler_->RunNow(RegionOf(made->name()));
-                 // The referral as matching left it (queued, offered, or
-                 // rejected with its reasons).
-                 absl::StatusOr<v1::Referral> now =
-                     desk_->ViewAfterCreate(caller, made->name());
-                 return now.ok() ? now : made;
-               });
+  return Serve(context, "CreateReferral", response, [&](const Caller& caller) {
+    return AfterMatching(caller, desk_->CreateReferral(caller, *request));
+  });
+}
+
+absl::StatusOr<v1::Referral> ReferralServiceImpl::AfterMatching(
+    const Caller& caller, absl::StatusOr<v1::Referral> changed) {
+  if (!changed.ok()) return changed;
+  scheduler_->RunNow(RegionOf(changed->name()));
+  absl::StatusOr<v1::Referral> now =
+      desk_->ViewAfterCreate(caller, changed->name());
+  return now.ok() ? now : changed;
 }
 
 grpc::Status ReferralServiceImpl::GetReferral(
@@ -61,17 +61,10 @@ grpc::Status ReferralServiceImpl::CancelReferral(
 grpc::Status ReferralServiceImpl::ResubmitReferral(
     grpc::ServerContext* context, const v1::ResubmitReferralRequest* request,
     v1::Referral* response) {
-  return Serve(context, "ResubmitReferral", response,
-               [&](const Caller& caller) -> absl::StatusOr<v1::Referral> {
-                 absl::StatusOr<v1::Referral> queued =
-                     desk_->ResubmitReferral(caller, *request);
-                 if (!queued.ok()) return queued;
-                 scheduler_->RunNow(RegionOf(queued->name()));
-                 // As matching left it: perhaps offered again at once.
-                 absl::StatusOr<v1::Referral> now =
-                     desk_->ViewAfterCreate(caller, queued->name());
-                 return now.ok() ? now : queued;
-               });
+  return Serve(
+      context, "ResubmitReferral", response, [&](const Caller& caller) {
+        return AfterMatching(caller, desk_->ResubmitReferral(caller, *request));
+      });
 }
 
 grpc::Status ReferralServiceImpl::RecordContact(

@@ -4,17 +4,15 @@
 // broker on the same Redis (as after a restart), misses none and sees none
 // twice; others' referrals stay invisible; bad tokens are refused.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <fstream>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -25,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "slussen/v1/event_service.grpc.pb.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/process_stats.h"
 #include "tests/support/sample_referrals.h"
 
 namespace slussen::testing {
@@ -226,20 +225,7 @@ TEST_F(EventsE2eTest, BadRequestsAreRefusedNamingTheField) {
 }
 
 // Threads of this process (the broker runs in it).
-int Threads() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (absl::StartsWith(line, "Threads:")) {
-      int threads = 0;
-      EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(line.substr(8)),
-                                   &threads));
-      return threads;
-    }
-  }
-  ADD_FAILURE() << "no Threads: in /proc/self/status";
-  return 0;
-}
+int Threads() { return static_cast<int>(ThreadsAndRss(getpid()).first); }
 
 // How often Redis has run `command` (INFO commandstats), also inside
 // scripts.
