@@ -96,7 +96,10 @@ bool CanSee(const Caller& caller, const ReferralRecord& record) {
       return !record.assigned_organisation.empty() &&
              record.assigned_organisation == caller.organisation;
     case v1::ROLE_COORDINATOR:
-      return !caller.region.empty() && record.region == caller.region;
+      // A referral whose participant has protected personal data exists
+      // for coordinators only inside anonymous counts.
+      return !caller.region.empty() && record.region == caller.region &&
+             !record.referral.protected_personal_data();
     case v1::ROLE_SYSTEM:
       return true;  // the broker itself: matching, clocks
     default:
@@ -144,6 +147,7 @@ bool MaySeeParticipant(const Caller& caller, const ReferralRecord& record,
 bool ShowsPersonalData(const Caller& caller, const ReferralRecord& record,
                        absl::Time now) {
   if (record.audit_subject.empty()) return false;
+  if (record.referral.protected_personal_data()) return true;
   if (caller.role == v1::ROLE_AGENCY &&
       record.referral.referring_organisation() == caller.organisation) {
     return true;
@@ -199,6 +203,10 @@ v1::Offer OfferViewFor(const Caller& caller, const OfferRecord& offer,
   out.mutable_explanation()->clear_reasons();
   out.clear_decline_note();
   if (referral == nullptr) return out;
+  if (referral->referral.protected_personal_data()) {
+    out.set_protected_personal_data(true);
+    *out.mutable_participant_contact() = referral->referral.referrer();
+  }
   const std::set<int> covered =
       CoveredCategories(caller, referral->referral.consent(), now);
   const bool eligibility = covered.count(v1::DATA_CATEGORY_ELIGIBILITY) > 0;
@@ -216,7 +224,24 @@ v1::Offer OfferViewFor(const Caller& caller, const OfferRecord& offer,
 }
 
 bool ShowsPersonalData(const v1::Offer& view) {
-  return !view.explanation().reasons().empty() || !view.decline_note().empty();
+  return !view.explanation().reasons().empty() ||
+         !view.decline_note().empty() || view.protected_personal_data();
+}
+
+bool MaySeeOffer(const Caller& caller, const OfferRecord& offer,
+                 const ReferralRecord* referral) {
+  switch (caller.role) {
+    case v1::ROLE_PROVIDER:
+      return offer.provider_organisation == caller.organisation;
+    case v1::ROLE_COORDINATOR:
+      return offer.region == caller.region &&
+             (referral == nullptr ||
+              !referral->referral.protected_personal_data());
+    case v1::ROLE_SYSTEM:
+      return true;
+    default:
+      return false;
+  }
 }
 
 void StripParticipantFacts(v1::Event& event) {
@@ -229,7 +254,7 @@ bool MaySeeEvent(const Caller& caller, const std::string& region,
     case v1::ROLE_SYSTEM:
       return true;
     case v1::ROLE_COORDINATOR:
-      return caller.region == region;
+      return caller.region == region && !event.protected_personal_data();
     case v1::ROLE_AGENCY:
       return !event.referring_organisation().empty() &&
              event.referring_organisation() == caller.organisation;

@@ -6,7 +6,10 @@
 //   as far as the participant's consent covers ASSIGNED_PROVIDER (or the
 //   provider's organisation).
 // - A coordinator sees the referrals of its region; personal fields only as
-//   far as the consent covers REGION_COORDINATORS.
+//   far as the consent covers REGION_COORDINATORS. Not a referral whose
+//   participant has protected personal data (protected_personal_data):
+//   only its referring agency and the provider holding or serving it learn
+//   that it exists, and every read of it is audited.
 // - An admin manages the directory and sees no referral.
 // - The broker itself (ROLE_SYSTEM: matching, clocks) sees every referral;
 //   no caller can take that role.
@@ -31,7 +34,8 @@ namespace slussen::core {
 bool CanSee(const Caller& caller, const ReferralRecord& record);
 
 // Whether `caller` may see `event` of `region`'s stream: a coordinator
-// every event of its region; an agency the events of the referrals it
+// every event of its region but those of a referral with protected
+// personal data; an agency the events of the referrals it
 // made; a provider those of referrals it holds or serves, the clocks that
 // await it, and what it did itself (a decline).
 bool MaySeeEvent(const Caller& caller, const std::string& region,
@@ -55,8 +59,9 @@ bool MaySeeParticipant(const Caller& caller, const ReferralRecord& record,
                        absl::Time now);
 
 // Whether the view `caller` gets of `record` at `now` holds personal data
-// (the participant or case details): a read to put in the audit trail.
-// Precondition: CanSee(caller, record).
+// (the participant or case details), or the referral's participant has
+// protected personal data (every read of it is recorded): a read to put in
+// the audit trail. Precondition: CanSee(caller, record).
 bool ShowsPersonalData(const Caller& caller, const ReferralRecord& record,
                        absl::Time now);
 
@@ -91,13 +96,22 @@ slussen::v1::Consent ConsentView(const ReferralRecord& record, absl::Time now);
 // referral's history, so that consent and erasure govern them in one
 // place: why it fits (the OFFER transition's reasons) where the caller may
 // see the participant, the decline note where the consent covers case
-// details. Whatever an offer stored itself of either is never shown.
+// details. For a participant with protected personal data it says so, with
+// the referring agency's contact (the referral's referrer) to reach them
+// through. Whatever an offer stored itself of either is never shown.
 // Precondition: the caller may see the offer.
 slussen::v1::Offer OfferViewFor(const Caller& caller, const OfferRecord& offer,
                                 const ReferralRecord* referral, absl::Time now);
 
-// Whether OfferViewFor's answer holds personal data: a read to audit.
+// Whether OfferViewFor's answer holds personal data, or is of a participant
+// with protected personal data: a read to audit.
 bool ShowsPersonalData(const slussen::v1::Offer& view);
+
+// Whether `caller` may see `offer`, read with its referral (`referral`;
+// null if there is none): a provider the offers made to it, a coordinator
+// those of its region but a protected participant's (CanSee).
+bool MaySeeOffer(const Caller& caller, const OfferRecord& offer,
+                 const ReferralRecord* referral);
 
 // Removes the participant's facts from `event`: its transition's reasons
 // (the event is written without its note already). Events reach readers

@@ -46,6 +46,7 @@ v1::Event ClockEvent(const v1::Clock& clock, v1::EventType type,
   event.set_clock_kind(clock.kind());
   event.set_referring_organisation(clock.referring_organisation());
   event.set_provider_organisation(clock.awaited_organisation());
+  event.set_protected_personal_data(clock.protected_personal_data());
   return event;
 }
 

@@ -258,9 +258,13 @@ ClockUpdates ClocksAfter(const v1::DeadlineRuleSet* rules,
                clock.awaited_organisation() != assigned_organisation &&
                !assigned_organisation.empty()) {
       out.set_awaited_organisation(assigned_organisation);
+    } else if (clock.protected_personal_data() !=
+               changed.protected_personal_data()) {
+      // Protected personal data set or lifted: who may see the clock.
     } else {
       continue;
     }
+    out.set_protected_personal_data(changed.protected_personal_data());
     updates.changed.push_back(std::move(out));
     updates.changed_events.push_back(event);
   }
@@ -272,6 +276,7 @@ ClockUpdates ClocksAfter(const v1::DeadlineRuleSet* rules,
     v1::Clock clock;
     clock.set_referral(changed.name());
     clock.set_referring_organisation(changed.referring_organisation());
+    clock.set_protected_personal_data(changed.protected_personal_data());
     clock.set_kind(rule.kind());
     clock.set_rule_set(rules->name());
     clock.set_state(v1::CLOCK_STATE_RUNNING);

@@ -100,6 +100,7 @@ ParticipantFacts FactsOf(const v1::Referral& referral) {
   if (a.has_age_years()) facts.age_years = a.age_years();
   facts.gender = a.gender();
   facts.kommun_code = a.kommun_code();
+  facts.kommun_withheld = referral.protected_personal_data();
   facts.benefit_statuses = Bits(a.benefit_statuses());
   if (a.has_sickness_insurance_days_left()) {
     facts.sickness_days_left = a.sickness_insurance_days_left();
@@ -145,7 +146,7 @@ bool IsEligible(const EligibilityRule& rule, const ParticipantFacts& facts) {
   if (rule.genders != 0 && (rule.genders & (1u << facts.gender)) == 0) {
     return false;
   }
-  if (!rule.kommun_codes.empty() &&
+  if (!rule.kommun_codes.empty() && !facts.kommun_withheld &&
       !Contains(rule.kommun_codes, facts.kommun_code)) {
     return false;
   }
@@ -192,7 +193,7 @@ std::string ExplainIneligible(const EligibilityRule& rule,
   if (rule.genders != 0 && (rule.genders & (1u << facts.gender)) == 0) {
     return absl::StrCat("admits ", GenderNames(rule.genders), " only");
   }
-  if (!rule.kommun_codes.empty() &&
+  if (!rule.kommun_codes.empty() && !facts.kommun_withheld &&
       !Contains(rule.kommun_codes, facts.kommun_code)) {
     return facts.kommun_code.empty()
                ? absl::StrCat("no kommun given; the offering serves ",
@@ -257,7 +258,11 @@ std::vector<std::string> ExplainEligible(const EligibilityRule& rule,
         absl::StrCat("for ", GenderNames(rule.genders), " participants"));
   }
   if (!rule.kommun_codes.empty()) {
-    reasons.push_back(absl::StrCat("kommun ", facts.kommun_code, " served"));
+    reasons.push_back(
+        facts.kommun_withheld
+            ? std::string("kommun withheld (protected personal data): the "
+                          "activity's kommun stands in")
+            : absl::StrCat("kommun ", facts.kommun_code, " served"));
   }
   if (rule.benefit_statuses != 0) {
     reasons.push_back(absl::StrCat(

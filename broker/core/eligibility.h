@@ -34,6 +34,10 @@ struct ParticipantFacts {
   slussen::v1::Gender gender = slussen::v1::GENDER_UNSPECIFIED;
   // Home kommun (an impulse: the kommun it is about).
   std::string kommun_code;
+  // The participant has protected personal data: no kommun is kept, and a
+  // kommun rule (or a framework agreement's kommuner) keeps nobody out;
+  // the activity's own kommun stands in for the participant's.
+  bool kommun_withheld = false;
   // Bit (1 << BenefitStatus) for each status held.
   uint32_t benefit_statuses = 0;
   std::optional<int> sickness_days_left;

@@ -43,6 +43,8 @@ v1::EventType EventTypeFor(v1::Action action) {
       return v1::EVENT_TYPE_CONSENT_WITHDRAWN;
     case v1::ACTION_MOVE_PLACE:
       return v1::EVENT_TYPE_COHORT_DECIDED;
+    case v1::ACTION_SET_PROTECTED_PERSONAL_DATA:
+      return v1::EVENT_TYPE_PROTECTED_PERSONAL_DATA_CHANGED;
     default:
       return v1::EVENT_TYPE_UNSPECIFIED;
   }
@@ -65,6 +67,7 @@ v1::Event ReferralEvent(const ReferralRecord& record,
   event.set_offering(transition.offering());
   event.set_provider(record.referral.assigned_provider());
   event.set_provider_organisation(record.assigned_organisation);
+  event.set_protected_personal_data(record.referral.protected_personal_data());
   return event;
 }
 

@@ -29,6 +29,13 @@ constexpr auto kOpenStates = {
     v1::REFERRAL_STATE_OFFERED,  v1::REFERRAL_STATE_ACCEPTED,
     v1::REFERRAL_STATE_STARTED,  v1::REFERRAL_STATE_RETURNED};
 
+constexpr auto kEveryState = {
+    v1::REFERRAL_STATE_RECEIVED,  v1::REFERRAL_STATE_QUEUED,
+    v1::REFERRAL_STATE_OFFERED,   v1::REFERRAL_STATE_ACCEPTED,
+    v1::REFERRAL_STATE_STARTED,   v1::REFERRAL_STATE_RETURNED,
+    v1::REFERRAL_STATE_COMPLETED, v1::REFERRAL_STATE_EXITED,
+    v1::REFERRAL_STATE_REJECTED,  v1::REFERRAL_STATE_WITHDRAWN};
+
 // The state machine. ROLE_SYSTEM is the broker itself (matching, clocks).
 const Rule kRules[] = {
     // Creation starts the lifecycle: allowed from no state.
@@ -104,6 +111,13 @@ const Rule kRules[] = {
      {v1::REFERRAL_STATE_OFFERED, v1::REFERRAL_STATE_ACCEPTED},
      kStay,
      {v1::ROLE_SYSTEM}},
+    // Protection concerns the person, not the step: a finished referral's
+    // statistics and history are protected too.
+    {v1::ACTION_SET_PROTECTED_PERSONAL_DATA,
+     kEveryState,
+     kStay,
+     {v1::ROLE_AGENCY},
+     /*needs_consent=*/true},
 };
 
 const Rule* FindRule(v1::Action action) {

@@ -246,7 +246,7 @@ struct Matcher::State {
         if (o.framework_agreement != agreement->name) continue;
         for (const RankedSupplierFact& s : agreement->suppliers) {
           const bool applies =
-              s.kommun_codes.empty() ||
+              s.kommun_codes.empty() || r.facts.kommun_withheld ||
               std::count(s.kommun_codes.begin(), s.kommun_codes.end(),
                          r.facts.kommun_code) > 0;
           if (s.provider == o.provider && applies &&
@@ -332,11 +332,12 @@ struct Matcher::State {
       admitted = true;
       const int unit = FreeUnit(o);
       if (unit == -2) continue;
-      const Preference preference{o.provider == r.preferred_provider ? 0 : 1,
-                                  c.rank,
-                                  unit >= 0 ? o.cohorts[unit].start : today,
-                                  o.kommun_code == r.facts.kommun_code ? 0 : 1,
-                                  absl::string_view(o.name)};
+      const Preference preference{
+          o.provider == r.preferred_provider ? 0 : 1, c.rank,
+          unit >= 0 ? o.cohorts[unit].start : today,
+          o.kommun_code == r.facts.kommun_code || r.facts.kommun_withheld ? 0
+                                                                          : 1,
+          absl::string_view(o.name)};
       if (!best_preference || preference < *best_preference) {
         best_preference.emplace(preference);
         best = c.offering;

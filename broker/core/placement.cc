@@ -64,6 +64,9 @@ void ApplyPlacementEffects(const ReferralRecord& read,
     }
     return;
   }
+  // An annotation (contact, deviation, protected personal data, ...)
+  // keeps the place as it is, a held offer included.
+  if (after.state() == before.state()) return;
 
   switch (before.state()) {
     case v1::REFERRAL_STATE_OFFERED: {

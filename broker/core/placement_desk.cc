@@ -27,19 +27,6 @@ constexpr int kDefaultHoldHours = 72;
 constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 
-bool MaySeeOffer(const Caller& caller, const OfferRecord& offer) {
-  switch (caller.role) {
-    case v1::ROLE_PROVIDER:
-      return offer.provider_organisation == caller.organisation;
-    case v1::ROLE_COORDINATOR:
-      return offer.region == caller.region;
-    case v1::ROLE_SYSTEM:
-      return true;
-    default:
-      return false;
-  }
-}
-
 // Whether `read`'s history holds `action` on `offer` by `request_id`.
 bool AnsweredByRequest(const ReferralRecord& read, absl::string_view offer,
                        v1::Action action, absl::string_view request_id) {
@@ -113,8 +100,9 @@ absl::StatusOr<OfferRecord> PlacementDesk::LoadOffer(
   ASSIGN_OR_RETURN(const OfferName parsed, ParseOfferName(field, name));
   absl::StatusOr<OfferRecord> offer =
       referrals_->GetOffer(parsed.region, parsed.id);
+  // (Whether its referral lets the caller see it is View's to check.)
   if (absl::IsNotFound(offer.status()) ||
-      (offer.ok() && !MaySeeOffer(caller, *offer))) {
+      (offer.ok() && !MaySeeOffer(caller, *offer, nullptr))) {
     return absl::NotFoundError(absl::StrCat("offer ", name, " not found"));
   }
   return offer;
@@ -147,6 +135,7 @@ absl::StatusOr<std::vector<v1::Offer>> PlacementDesk::View(
     const auto it = referrals.find({referral.region, referral.id});
     const ReferralRecord* record =
         it == referrals.end() ? nullptr : &it->second;
+    if (!MaySeeOffer(caller, offer, record)) continue;
     views.push_back(OfferViewFor(caller, offer, record, now));
     if (record != nullptr && ShowsPersonalData(views.back())) {
       reads.push_back({record, offer.offer.name()});
@@ -160,7 +149,16 @@ absl::StatusOr<v1::Offer> PlacementDesk::GetOffer(
     const Caller& caller, const v1::GetOfferRequest& request) {
   ASSIGN_OR_RETURN(const OfferRecord offer,
                    LoadOffer(caller, "name", request.name()));
+  return ViewOne(caller, offer);
+}
+
+absl::StatusOr<v1::Offer> PlacementDesk::ViewOne(
+    const Caller& caller, const OfferRecord& offer) const {
   ASSIGN_OR_RETURN(std::vector<v1::Offer> views, View(caller, {offer}));
+  if (views.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("offer ", offer.offer.name(), " not found"));
+  }
   return std::move(views.front());
 }
 
@@ -276,8 +274,7 @@ absl::StatusOr<v1::Offer> PlacementDesk::Answer(
       return NoLongerHeld(answered.offer, calendar_->time_zone());
     }
   }
-  ASSIGN_OR_RETURN(std::vector<v1::Offer> views, View(caller, {answered}));
-  return std::move(views.front());
+  return ViewOne(caller, answered);
 }
 
 absl::StatusOr<v1::Offer> PlacementDesk::AcceptOffer(

@@ -79,14 +79,19 @@ class PlacementDesk {
   absl::Status ExpireHold(const std::string& region, const std::string& id);
 
  private:
-  // The offer if `caller` may see it; NOT_FOUND otherwise.
+  // The offer if `caller` may see it by the offer alone (MaySeeOffer
+  // without its referral); NOT_FOUND otherwise.
   absl::StatusOr<OfferRecord> LoadOffer(const Caller& caller,
                                         absl::string_view field,
                                         absl::string_view name) const;
   // `offers` (of `region`) as `caller` may see them, read with their
-  // referrals; the reads that show personal data are audited first.
+  // referrals, leaving out those it may not (MaySeeOffer); the reads that
+  // show personal data are audited first.
   absl::StatusOr<std::vector<slussen::v1::Offer>> View(
       const Caller& caller, const std::vector<OfferRecord>& offers) const;
+  // View of one offer; NOT_FOUND if `caller` may not see it.
+  absl::StatusOr<slussen::v1::Offer> ViewOne(const Caller& caller,
+                                             const OfferRecord& offer) const;
   // Runs the provider's answer `action` to offer `name`.
   absl::StatusOr<slussen::v1::Offer> Answer(
       const Caller& caller, absl::string_view name, slussen::v1::Action action,

@@ -43,6 +43,7 @@ v1::Event ErasureEvent(const ReferralRecord& record, const Caller& actor,
   event.set_referral_kind(record.referral.kind());
   event.set_referring_organisation(record.referral.referring_organisation());
   event.set_provider_organisation(record.assigned_organisation);
+  event.set_protected_personal_data(record.referral.protected_personal_data());
   event.mutable_transition()->set_from_state(record.referral.state());
   event.mutable_transition()->set_to_state(record.referral.state());
   event.mutable_transition()->set_note(std::string(reason));
@@ -111,6 +112,15 @@ absl::StatusOr<PrivacyDesk::Subject> PrivacyDesk::FindSubject(
                    referrals_->GetReferrals(region, ids));
   for (std::optional<ReferralRecord>& record : records) {
     if (!record.has_value()) continue;
+    if (record->referral.protected_personal_data()) {
+      subject.withheld.insert(record->referral.name());
+      subject.withheld.insert(
+          absl::StrCat("regions/", record->region, "/consents/", record->id));
+      for (const v1::Transition& t : record->referral.history()) {
+        if (!t.offer().empty()) subject.withheld.insert(t.offer());
+      }
+      continue;
+    }
     agencies.insert(record->referral.referring_organisation());
     subject.referrals.push_back(*std::move(record));
   }
@@ -171,7 +181,9 @@ absl::StatusOr<v1::ListAuditRecordsResponse> PrivacyDesk::ListAuditRecords(
         const AuditPage page,
         audit_.ListBySubject(region, ordered[subject_index], offset, room));
     for (const StoredAuditRecord& stored : page.records) {
-      ASSIGN_OR_RETURN(*response.add_records(), ToApiRecord(region, stored));
+      ASSIGN_OR_RETURN(v1::AuditRecord record, ToApiRecord(region, stored));
+      if (found.withheld.count(record.resource())) continue;
+      *response.add_records() = std::move(record);
     }
     if (!page.next_offset.empty()) {
       response.set_next_page_token(EncodePageToken(

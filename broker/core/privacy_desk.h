@@ -16,6 +16,7 @@
 #ifndef SLUSSEN_BROKER_CORE_PRIVACY_DESK_H_
 #define SLUSSEN_BROKER_CORE_PRIVACY_DESK_H_
 
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -61,9 +62,14 @@ class PrivacyDesk {
   // personnummer) the pseudonym of the number. Agencies choose their
   // participant pseudonyms, so one used by several agencies may name
   // several people: FAILED_PRECONDITION then (name them by personnummer).
+  // A participant's referrals in a region, without those with protected
+  // personal data, which coordinators and admins are not to learn of;
+  // `withheld` names what those were (the referrals, their consents and
+  // offers), for leaving their audit records out too.
   struct Subject {
     std::vector<ReferralRecord> referrals;
     std::string personnummer_pseudonym;
+    std::set<std::string> withheld;
   };
   template <typename Request>
   absl::StatusOr<Subject> FindSubject(const std::string& region,

@@ -214,12 +214,15 @@ absl::StatusOr<v1::ListQueueEntriesResponse> QueueDesk::ListQueueEntries(
   const absl::Time now = clock_->Now();
   for (const QueueExplanation& e : explained.queues) {
     if (e.queue != request.queue() || e.position <= after) continue;
+    const ReferralRecord& record = explained.snapshot.referrals[e.referral];
+    // A protected participant's place counts in the positions and the
+    // queue's length, but the coordinator is not told whose it is.
+    if (!CanSee(caller, record)) continue;
     if (response.entries_size() == page_size) {
       response.set_next_page_token(
           EncodePageToken(absl::StrCat("p", after), fingerprint));
       break;
     }
-    const ReferralRecord& record = explained.snapshot.referrals[e.referral];
     *response.add_entries() =
         ToPosition(explained, e, MaySeeParticipant(caller, record, now), now);
     after = e.position;

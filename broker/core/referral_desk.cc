@@ -1,6 +1,7 @@
 #include "broker/core/referral_desk.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -239,6 +240,9 @@ absl::Status ReferralDesk::CheckNoOpenTwin(
     const v1::Referral& o = other->referral;
     if (IsTerminal(o.state()) || ActivityTypeFor(o) != type) continue;
     const bool own = o.referring_organisation() == caller.organisation;
+    // Another agency's referral of a participant with protected personal
+    // data is not to be revealed, not even as a twin.
+    if (!own && o.protected_personal_data()) continue;
     const bool same_person =
         (!pnr.empty() && other->personal_identity_pseudonym == pnr) ||
         (own && !pseudonym.empty() && o.participant().pseudonym() == pseudonym);
@@ -446,6 +450,50 @@ absl::StatusOr<v1::Referral> ReferralDesk::ResubmitReferral(
   RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_RESUBMIT, caller.role));
   ASSIGN_OR_RETURN(Transitions::Request action,
                    ProviderAction(request, v1::ACTION_RESUBMIT, false));
+  return Act(caller, std::move(action));
+}
+
+absl::StatusOr<v1::Referral> ReferralDesk::SetProtectedPersonalData(
+    const Caller& caller, const v1::SetProtectedPersonalDataRequest& request) {
+  RETURN_IF_ERROR(
+      CheckRoleMayTake(v1::ACTION_SET_PROTECTED_PERSONAL_DATA, caller.role));
+  ASSIGN_OR_RETURN(
+      Transitions::Request action,
+      ProviderAction(request, v1::ACTION_SET_PROTECTED_PERSONAL_DATA, true));
+  if (request.has_referrer()) {
+    RETURN_IF_ERROR(ValidateContactRoute("referrer", request.referrer(), true));
+  }
+  const bool protect = request.protected_personal_data();
+  const std::optional<v1::ContactRoute> referrer =
+      request.has_referrer() ? std::optional(request.referrer()) : std::nullopt;
+  action.describe = [protect, note = request.note()](v1::Transition& t) {
+    t.set_note(note);
+    t.set_protected_personal_data(protect);
+  };
+  action.check = [protect, referrer](const ReferralRecord& read) {
+    if (!protect || referrer.has_value() ||
+        ValidateContactRoute("referrer", read.referral.referrer(), true).ok()) {
+      return absl::OkStatus();
+    }
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            read.referral.name(),
+            " names no referrer to reach the participant by (a name, and a "
+            "phone or e-mail): a participant with protected personal data is "
+            "reached through the referring agency; give its contact in "
+            "referrer")),
+        "REFERRER_REQUIRED");
+  };
+  action.extend = [protect, referrer](const ReferralRecord&,
+                                      ReferralChange& change) {
+    v1::Referral& referral = change.changed.referral;
+    referral.set_protected_personal_data(protect);
+    if (referrer.has_value()) *referral.mutable_referrer() = *referrer;
+    // Slussen keeps no kommun of a protected participant's.
+    if (protect && referral.has_participant()) {
+      referral.mutable_participant()->mutable_attributes()->clear_kommun_code();
+    }
+  };
   return Act(caller, std::move(action));
 }
 

@@ -70,6 +70,12 @@ class ReferralDesk {
   absl::StatusOr<slussen::v1::Referral> ResubmitReferral(
       const Caller& caller,
       const slussen::v1::ResubmitReferralRequest& request);
+  // The referring agency sets or lifts protected personal data: from then
+  // on only it and the provider holding the referral see the referral, and
+  // the participant's kommun is gone (Referral.protected_personal_data).
+  absl::StatusOr<slussen::v1::Referral> SetProtectedPersonalData(
+      const Caller& caller,
+      const slussen::v1::SetProtectedPersonalDataRequest& request);
 
   // What a provider records after accepting.
   absl::StatusOr<slussen::v1::Referral> RecordContact(

@@ -284,6 +284,7 @@ absl::Status ValidateTeamHandover(const v1::TeamHandover& handover) {
 v1::Referral InputFields(const v1::Referral& in) {
   v1::Referral out;
   if (in.has_referrer()) *out.mutable_referrer() = in.referrer();
+  out.set_protected_personal_data(in.protected_personal_data());
   out.set_second_referral_reason(in.second_referral_reason());
   if (in.has_participant()) {
     v1::Participant* p = out.mutable_participant();
@@ -376,6 +377,33 @@ absl::Status ValidatePseudonym(absl::string_view field,
   return absl::OkStatus();
 }
 
+absl::Status ValidateProtection(const v1::Referral& referral,
+                                absl::string_view prefix) {
+  if (!referral.protected_personal_data()) return absl::OkStatus();
+  if (referral.has_impulse()) {
+    return InvalidField(absl::StrCat(prefix, "protected_personal_data"),
+                        "must be false for an impulse: an impulse names no "
+                        "participant; say it on the referral that follows",
+                        "true");
+  }
+  const std::string kommun =
+      absl::StrCat(prefix, "participant.attributes.kommun_code");
+  if (!referral.participant().attributes().kommun_code().empty()) {
+    return InvalidFieldWithheld(
+        kommun,
+        "must be empty for a participant with protected personal data: "
+        "Slussen keeps no kommun of theirs, and matches by the activity's "
+        "kommun");
+  }
+  if (referral.referrer().display_name().empty()) {
+    return MissingField(absl::StrCat(prefix, "referrer"),
+                        "a participant with protected personal data is "
+                        "reached through the referring agency: name its "
+                        "contact (display_name, and phone or email)");
+  }
+  return absl::OkStatus();
+}
+
 v1::ReferralKind KindOf(const v1::Referral& referral) {
   switch (referral.details_case()) {
     case v1::Referral::kImpulse:
@@ -406,10 +434,12 @@ absl::StatusOr<NewReferral> ValidateCreateReferral(
   const v1::Referral& referral = out.referral;
   RETURN_IF_ERROR(ValidateDetails(referral, out.region));
   const v1::ReferralKind kind = KindOf(referral);
+  RETURN_IF_ERROR(ValidateProtection(referral, "referral."));
   if (kind != v1::REFERRAL_KIND_IMPULSE) {
     if (referral.has_referrer()) {
       RETURN_IF_ERROR(ValidateContactRoute("referral.referrer",
-                                           referral.referrer(), false));
+                                           referral.referrer(),
+                                           referral.protected_personal_data()));
     }
     if (!referral.has_participant()) {
       return MissingField("referral.participant",

@@ -42,6 +42,13 @@ struct NewReferral {
 // is output only); UNSPECIFIED when none is.
 slussen::v1::ReferralKind KindOf(const slussen::v1::Referral& referral);
 
+// The rules for a referral whose participant has protected personal data
+// (Referral.protected_personal_data): not an impulse, no kommun of the
+// participant's, and a referrer to reach them through. `prefix` is put
+// before the field paths ("referral." in a create, "" for a stored one).
+absl::Status ValidateProtection(const slussen::v1::Referral& referral,
+                                absl::string_view prefix);
+
 absl::StatusOr<NewReferral> ValidateCreateReferral(
     const slussen::v1::CreateReferralRequest& request, absl::Time now,
     absl::CivilDay today);

@@ -67,6 +67,24 @@ grpc::Status ReferralServiceImpl::ResubmitReferral(
       });
 }
 
+grpc::Status ReferralServiceImpl::SetProtectedPersonalData(
+    grpc::ServerContext* context,
+    const v1::SetProtectedPersonalDataRequest* request,
+    v1::Referral* response) {
+  return Serve(
+      context, "SetProtectedPersonalData", response,
+      [&](const Caller& caller) -> absl::StatusOr<v1::Referral> {
+        absl::StatusOr<v1::Referral> changed =
+            desk_->SetProtectedPersonalData(caller, *request);
+        // Protection sets kommun rules aside: a waiting referral may now
+        // fit where it did not.
+        if (changed.ok() && changed->state() == v1::REFERRAL_STATE_QUEUED) {
+          return AfterMatching(caller, std::move(changed));
+        }
+        return changed;
+      });
+}
+
 grpc::Status ReferralServiceImpl::RecordContact(
     grpc::ServerContext* context, const v1::RecordContactRequest* request,
     v1::Referral* response) {

@@ -43,6 +43,10 @@ class ReferralServiceImpl final : public slussen::v1::ReferralService::Service,
       grpc::ServerContext* context,
       const slussen::v1::ResubmitReferralRequest* request,
       slussen::v1::Referral* response) override;
+  grpc::Status SetProtectedPersonalData(
+      grpc::ServerContext* context,
+      const slussen::v1::SetProtectedPersonalDataRequest* request,
+      slussen::v1::Referral* response) override;
   grpc::Status RecordContact(grpc::ServerContext* context,
                              const slussen::v1::RecordContactRequest* request,
                              slussen::v1::Referral* response) override;

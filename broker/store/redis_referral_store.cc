@@ -93,14 +93,17 @@ RedisReferralStore::RedisReferralStore(RedisPool* pool, Options options)
 namespace {
 
 // The sets of open referrals of `record`'s participant to its activity
-// type (keys::OpenReferralsOf): by personnummer hash, and by its
-// organisation's pseudonym; none for an impulse, which names no person.
+// type (keys::OpenReferralsOf): by personnummer hash (not for a
+// participant with protected personal data, whose referral another agency
+// must not run into), and by its organisation's pseudonym; none for an
+// impulse, which names no person, nor for a finished referral.
 std::vector<std::string> OpenTwinKeys(const ReferralRecord& record) {
   const v1::Referral& referral = record.referral;
-  if (referral.has_impulse()) return {};
+  if (referral.has_impulse() || core::IsTerminal(referral.state())) return {};
   const std::string type = core::ActivityTypeFor(referral);
   std::vector<std::string> out;
-  if (!record.personal_identity_pseudonym.empty()) {
+  if (!record.personal_identity_pseudonym.empty() &&
+      !referral.protected_personal_data()) {
     out.push_back(keys::OpenReferralsOf(
         record.region, type, record.personal_identity_pseudonym, "", ""));
   }
@@ -174,9 +177,7 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
   if (IsMatchable(record.referral.state())) {
     change.ZAdd(keys::Matchable(region), "0", id);
   }
-  if (!core::IsTerminal(record.referral.state())) {
-    for (const std::string& twin : twins) change.SAdd(twin, id);
-  }
+  for (const std::string& twin : twins) change.SAdd(twin, id);
   change.XAdd(keys::Events(region), EventFields(record, event));
   if (!record.audit_subject.empty()) {
     RedisAuditStore::AppendInto(
@@ -290,10 +291,21 @@ int64_t RedisReferralStore::UpdateInto(RedisChange& change,
       changed.referral.participant().pseudonym().empty()) {
     change.SRem(keys::Participant(region, pseudonym), id);
   }
-  // A finished referral is no open twin of a new one.
-  if (core::IsTerminal(changed.referral.state()) &&
-      !core::IsTerminal(read.referral.state())) {
-    for (const std::string& twin : OpenTwinKeys(read)) change.SRem(twin, id);
+  // A finished referral is no open twin of a new one; protection takes it
+  // out of the personnummer's set (OpenTwinKeys).
+  const std::vector<std::string> twins_before = OpenTwinKeys(read);
+  const std::vector<std::string> twins_after = OpenTwinKeys(changed);
+  for (const std::string& twin : twins_before) {
+    if (std::find(twins_after.begin(), twins_after.end(), twin) ==
+        twins_after.end()) {
+      change.SRem(twin, id);
+    }
+  }
+  for (const std::string& twin : twins_after) {
+    if (std::find(twins_before.begin(), twins_before.end(), twin) ==
+        twins_before.end()) {
+      change.SAdd(twin, id);
+    }
   }
   // Finished referrals wait in `finished` for their personal data to go.
   if (changed.referral.has_personal_data_erase_time()) {

@@ -148,6 +148,23 @@ std::vector<CommandSpec> MakeCommands() {
        "contact the participant, or the participant declined) back to the "
        "queue, at its old place; --note says what changed.",
        ProviderActionFlags(false, false)},
+      {"referrals",
+       "protect",
+       "NAME",
+       false,
+       "Says that the participant of a referral the caller sent has protected "
+       "personal data (skyddade personuppgifter): from then on only the "
+       "caller and the provider holding the referral see it, and the "
+       "participant's kommun is removed. --off lifts it.",
+       {Value("note", "TEXT",
+              "(required) why, for example the decision's date"),
+        Switch("off", "lift the protection instead"),
+        Value("referrer-name", "NAME",
+              "the caller's contact, through whom the provider reaches the "
+              "participant (required if the referral names no referrer)"),
+        Value("referrer-phone", "PHONE", "the contact's phone"),
+        Value("referrer-email", "EMAIL", "the contact's e-mail"), Etag(),
+        RequestId()}},
       {"referrals", "contact", "NAME", false,
        "The provider made first contact with the participant.",
        ProviderActionFlags(false, false)},

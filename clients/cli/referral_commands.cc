@@ -46,6 +46,11 @@ void PrintDetails(std::ostream& out, const v1::Referral& r) {
   row("created", FormatTime(r.create_time()));
   row("updated", FormatTime(r.update_time()));
   row("etag", r.etag());
+  if (r.protected_personal_data()) {
+    row("protected personal data",
+        absl::StrCat("yes: reach the participant through ",
+                     r.referrer().display_name()));
+  }
   switch (r.details_case()) {
     case v1::Referral::kImpulse: {
       const v1::Impulse& i = r.impulse();
@@ -262,6 +267,21 @@ absl::StatusOr<int> List(const CliContext& context,
   return kExitOk;
 }
 
+// Sends an action on a referral and prints the referral it answers with.
+template <typename Request>
+absl::StatusOr<int> SendAction(
+    const CliContext& context, const Request& request,
+    grpc::Status (v1::ReferralService::StubInterface::*action)(
+        grpc::ClientContext*, const Request&, v1::Referral*)) {
+  grpc::ClientContext call;
+  context.Prepare(&call);
+  v1::Referral referral;
+  const grpc::Status status =
+      (context.referrals->*action)(&call, request, &referral);
+  if (!status.ok()) return PrintStatus(context, status);
+  return PrintReferral(context, referral);
+}
+
 absl::StatusOr<int> Cancel(const CliContext& context,
                            const std::vector<std::string>& words) {
   const CliArgs& args = *context.args;
@@ -275,13 +295,31 @@ absl::StatusOr<int> Cancel(const CliContext& context,
   request.set_note(args.Get("note"));
   request.set_etag(args.Get("etag"));
   request.set_request_id(args.Get("request-id"));
-  grpc::ClientContext call;
-  context.Prepare(&call);
-  v1::Referral referral;
-  const grpc::Status status =
-      context.referrals->CancelReferral(&call, request, &referral);
-  if (!status.ok()) return PrintStatus(context, status);
-  return PrintReferral(context, referral);
+  return SendAction(context, request,
+                    &v1::ReferralService::StubInterface::CancelReferral);
+}
+
+absl::StatusOr<int> Protect(const CliContext& context,
+                            const std::vector<std::string>& words) {
+  const CliArgs& args = *context.args;
+  v1::SetProtectedPersonalDataRequest request;
+  ASSIGN_OR_RETURN(*request.mutable_name(), NameArgument(words, "protect"));
+  ASSIGN_OR_RETURN(*request.mutable_note(), Required(args, "note"));
+  request.set_protected_personal_data(!args.Flag("off"));
+  const std::string name = args.Get("referrer-name");
+  const std::string phone = args.Get("referrer-phone");
+  const std::string email = args.Get("referrer-email");
+  if (!name.empty() || !phone.empty() || !email.empty()) {
+    v1::ContactRoute* referrer = request.mutable_referrer();
+    referrer->set_display_name(name);
+    referrer->set_phone(phone);
+    referrer->set_email(email);
+  }
+  request.set_etag(args.Get("etag"));
+  request.set_request_id(args.Get("request-id"));
+  return SendAction(
+      context, request,
+      &v1::ReferralService::StubInterface::SetProtectedPersonalData);
 }
 
 // The provider's actions: contact, start, deviation (name, note, etag,
@@ -315,13 +353,7 @@ absl::StatusOr<int> ProviderAction(
         grpc::ClientContext*, const Request&, v1::Referral*)) {
   ASSIGN_OR_RETURN(const Request request,
                    ProviderActionRequest<Request>(context, words));
-  grpc::ClientContext call;
-  context.Prepare(&call);
-  v1::Referral referral;
-  const grpc::Status status =
-      (context.referrals->*action)(&call, request, &referral);
-  if (!status.ok()) return PrintStatus(context, status);
-  return PrintReferral(context, referral);
+  return SendAction(context, request, action);
 }
 
 absl::StatusOr<int> RunProviderAction(const CliContext& context,
@@ -359,11 +391,12 @@ int RunReferralCommand(const CliContext& context,
                        const std::vector<std::string>& words) {
   const std::string command = words.empty() ? "" : words[0];
   absl::StatusOr<int> exit_code =
-      command == "create"   ? Create(context, words)
-      : command == "get"    ? Get(context, words)
-      : command == "list"   ? List(context, words)
-      : command == "cancel" ? Cancel(context, words)
-      : command == "import" ? RunReferralImport(context, words)
+      command == "create"    ? Create(context, words)
+      : command == "get"     ? Get(context, words)
+      : command == "list"    ? List(context, words)
+      : command == "cancel"  ? Cancel(context, words)
+      : command == "protect" ? Protect(context, words)
+      : command == "import"  ? RunReferralImport(context, words)
       : command.empty()
           ? absl::InvalidArgumentError("a referrals command is needed")
           : RunProviderAction(context, words);

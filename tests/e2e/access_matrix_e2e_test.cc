@@ -54,6 +54,30 @@ namespace v1 = ::slussen::v1;
 
 // --- ReferralService -----------------------------------------------------
 
+// Region 13's referrals, and whether the target's is among them.
+Result ListReferralsOf13(const CallContext& ctx) {
+  v1::ListReferralsRequest request;
+  request.set_parent("regions/13");
+  request.set_page_size(1000);
+  v1::ListReferralsResponse response;
+  grpc::Status status =
+      SLUSSEN_CALL(ReferralService, ListReferrals, request, &response).status;
+  return Listed(
+      status, response.referrals(),
+      [](const v1::Referral& r) { return r.name(); }, ctx.target.referral);
+}
+
+// Sets (or lifts) the target's protected personal data.
+Call SetProtection(bool protect) {
+  return NameCall(&v1::ReferralService::NewStub,
+                  &v1::ReferralService::Stub::SetProtectedPersonalData,
+                  &Names::referral,
+                  [protect](v1::SetProtectedPersonalDataRequest& r) {
+                    r.set_protected_personal_data(protect);
+                    r.set_note("Sekretessmarkering enligt Skatteverket");
+                  });
+}
+
 std::vector<Case> ReferralServiceCases() {
   std::vector<Case> cases;
   cases.push_back(
@@ -83,24 +107,31 @@ std::vector<Case> ReferralServiceCases() {
   cases.push_back({.rpc = "ListReferrals",
                    .target = Target::kOfferedReferral,
                    .changes_target = false,
-                   .call =
-                       [](const CallContext& ctx) {
-                         v1::ListReferralsRequest request;
-                         request.set_parent("regions/13");
-                         request.set_page_size(1000);
-                         v1::ListReferralsResponse response;
-                         grpc::Status status =
-                             SLUSSEN_CALL(ReferralService, ListReferrals,
-                                          request, &response)
-                                 .status;
-                         return Listed(
-                             status, response.referrals(),
-                             [](const v1::Referral& r) { return r.name(); },
-                             ctx.target.referral);
-                       },
+                   .call = ListReferralsOf13,
                    .agency = {LISTED, OMITTED},
                    .provider = {LISTED, OMITTED},
                    .coordinator = {LISTED, DENIED},
+                   .admin = {DENIED, DENIED}});
+  // A participant with protected personal data: only the referring agency
+  // and the provider holding the referral learn of it, not even the
+  // region's coordinator.
+  cases.push_back({.rpc = "GetReferral (protected)",
+                   .target = Target::kProtectedReferral,
+                   .changes_target = false,
+                   .call = NameCall(&v1::ReferralService::NewStub,
+                                    &v1::ReferralService::Stub::GetReferral,
+                                    &Names::referral),
+                   .agency = {OK, NOT_FOUND},
+                   .provider = {OK, NOT_FOUND},
+                   .coordinator = {NOT_FOUND, NOT_FOUND},
+                   .admin = {DENIED, DENIED}});
+  cases.push_back({.rpc = "ListReferrals (protected)",
+                   .target = Target::kProtectedReferral,
+                   .changes_target = false,
+                   .call = ListReferralsOf13,
+                   .agency = {LISTED, OMITTED},
+                   .provider = {LISTED, OMITTED},
+                   .coordinator = {OMITTED, DENIED},
                    .admin = {DENIED, DENIED}});
   cases.push_back({.rpc = "CancelReferral",
                    .target = Target::kOfferedReferral,
@@ -204,6 +235,25 @@ std::vector<Case> ReferralServiceCases() {
                    .provider = {OK, NOT_FOUND},
                    .coordinator = {DENIED, DENIED},
                    .admin = {DENIED, DENIED}});
+  // Only the referring agency says that its participant has protected
+  // personal data (the sample names the referrer that needs)...
+  cases.push_back({.rpc = "SetProtectedPersonalData",
+                   .target = Target::kOfferedReferral,
+                   .changes_target = true,
+                   .call = SetProtection(true),
+                   .agency = {OK, NOT_FOUND},
+                   .provider = kDeniedBoth,
+                   .coordinator = kDeniedBoth,
+                   .admin = kDeniedBoth});
+  // ...or that they no longer have.
+  cases.push_back({.rpc = "SetProtectedPersonalData (lifted)",
+                   .target = Target::kProtectedReferral,
+                   .changes_target = true,
+                   .call = SetProtection(false),
+                   .agency = {OK, NOT_FOUND},
+                   .provider = kDeniedBoth,
+                   .coordinator = kDeniedBoth,
+                   .admin = kDeniedBoth});
   return cases;
 }
 
@@ -507,6 +557,19 @@ std::vector<Case> ProviderDirectoryCases() {
 
 // --- OfferService ------------------------------------------------------------
 
+// Region 13's offers, and whether the target's is among them.
+Result ListOffersOf13(const CallContext& ctx) {
+  v1::ListOffersRequest request;
+  request.set_parent("regions/13");
+  request.set_page_size(1000);
+  v1::ListOffersResponse response;
+  grpc::Status status =
+      SLUSSEN_CALL(OfferService, ListOffers, request, &response).status;
+  return Listed(
+      status, response.offers(), [](const v1::Offer& o) { return o.name(); },
+      ctx.target.offer);
+}
+
 std::vector<Case> OfferServiceCases() {
   std::vector<Case> cases;
   // Agencies and admins: an offer is outside their scope (NOT_FOUND),
@@ -521,27 +584,33 @@ std::vector<Case> OfferServiceCases() {
        .provider = {OK, NOT_FOUND},
        .coordinator = {OK, NOT_FOUND},
        .admin = {NOT_FOUND, NOT_FOUND}});
+  cases.push_back({.rpc = "ListOffers",
+                   .target = Target::kOfferedReferral,
+                   .changes_target = false,
+                   .call = ListOffersOf13,
+                   .agency = kDeniedBoth,
+                   .provider = {LISTED, OMITTED},
+                   .coordinator = {LISTED, DENIED},
+                   .admin = kDeniedBoth});
+  // The offer of a protected referral: its provider's alone.
   cases.push_back(
-      {.rpc = "ListOffers",
-       .target = Target::kOfferedReferral,
+      {.rpc = "GetOffer (protected)",
+       .target = Target::kProtectedReferral,
        .changes_target = false,
-       .call =
-           [](const CallContext& ctx) {
-             v1::ListOffersRequest request;
-             request.set_parent("regions/13");
-             request.set_page_size(1000);
-             v1::ListOffersResponse response;
-             grpc::Status status =
-                 SLUSSEN_CALL(OfferService, ListOffers, request, &response)
-                     .status;
-             return Listed(
-                 status, response.offers(),
-                 [](const v1::Offer& o) { return o.name(); }, ctx.target.offer);
-           },
-       .agency = kDeniedBoth,
-       .provider = {LISTED, OMITTED},
-       .coordinator = {LISTED, DENIED},
-       .admin = kDeniedBoth});
+       .call = NameCall(&v1::OfferService::NewStub,
+                        &v1::OfferService::Stub::GetOffer, &Names::offer),
+       .agency = {NOT_FOUND, NOT_FOUND},
+       .provider = {OK, NOT_FOUND},
+       .coordinator = {NOT_FOUND, NOT_FOUND},
+       .admin = {NOT_FOUND, NOT_FOUND}});
+  cases.push_back({.rpc = "ListOffers (protected)",
+                   .target = Target::kProtectedReferral,
+                   .changes_target = false,
+                   .call = ListOffersOf13,
+                   .agency = kDeniedBoth,
+                   .provider = {LISTED, OMITTED},
+                   .coordinator = {OMITTED, DENIED},
+                   .admin = kDeniedBoth});
   cases.push_back(
       {.rpc = "AcceptOffer",
        .target = Target::kOfferedReferral,
@@ -572,19 +641,19 @@ std::vector<Case> OfferServiceCases() {
 
 // --- QueueService ------------------------------------------------------------
 
+Result GetQueuePositionOf(const CallContext& ctx) {
+  v1::GetQueuePositionRequest request;
+  request.set_referral(ctx.target.referral);
+  return SLUSSEN_CALL(QueueService, GetQueuePosition, request);
+}
+
 std::vector<Case> QueueServiceCases() {
   std::vector<Case> cases;
   // A waiting referral is assigned to no provider: none sees it.
   cases.push_back({.rpc = "GetQueuePosition",
                    .target = Target::kQueuedReferral,
                    .changes_target = false,
-                   .call =
-                       [](const CallContext& ctx) {
-                         v1::GetQueuePositionRequest request;
-                         request.set_referral(ctx.target.referral);
-                         return SLUSSEN_CALL(QueueService, GetQueuePosition,
-                                             request);
-                       },
+                   .call = GetQueuePositionOf,
                    .agency = {OK, NOT_FOUND},
                    .provider = {NOT_FOUND, NOT_FOUND},
                    .coordinator = {OK, NOT_FOUND},
@@ -594,16 +663,20 @@ std::vector<Case> QueueServiceCases() {
   cases.push_back({.rpc = "GetQueuePosition (offered)",
                    .target = Target::kOfferedReferral,
                    .changes_target = false,
-                   .call =
-                       [](const CallContext& ctx) {
-                         v1::GetQueuePositionRequest request;
-                         request.set_referral(ctx.target.referral);
-                         return SLUSSEN_CALL(QueueService, GetQueuePosition,
-                                             request);
-                       },
+                   .call = GetQueuePositionOf,
                    .agency = {PRECONDITION, NOT_FOUND},
                    .provider = {PRECONDITION, NOT_FOUND},
                    .coordinator = {PRECONDITION, NOT_FOUND},
+                   .admin = kDeniedBoth});
+  // A protected one likewise, except that the coordinator does not learn
+  // of it.
+  cases.push_back({.rpc = "GetQueuePosition (protected)",
+                   .target = Target::kProtectedReferral,
+                   .changes_target = false,
+                   .call = GetQueuePositionOf,
+                   .agency = {PRECONDITION, NOT_FOUND},
+                   .provider = {PRECONDITION, NOT_FOUND},
+                   .coordinator = {NOT_FOUND, NOT_FOUND},
                    .admin = kDeniedBoth});
   cases.push_back(
       {.rpc = "ListQueueEntries",
@@ -644,32 +717,42 @@ std::vector<Case> QueueServiceCases() {
 
 // --- CoordinatorService ------------------------------------------------------
 
+// Region 13's worklist for a year ahead, and whether the target's clock is
+// in it.
+Result ListWorklistOf13(const CallContext& ctx) {
+  v1::ListWorklistRequest request;
+  request.set_parent("regions/13");
+  request.set_page_size(1000);
+  request.mutable_due_within()->set_seconds(365 * 24 * 3600);
+  v1::ListWorklistResponse response;
+  grpc::Status status =
+      SLUSSEN_CALL(CoordinatorService, ListWorklist, request, &response).status;
+  return Listed(
+      status, response.items(),
+      [](const v1::WorklistItem& i) { return i.clock().name(); },
+      ctx.target.clock);
+}
+
 std::vector<Case> CoordinatorServiceCases() {
   std::vector<Case> cases;
-  cases.push_back(
-      {.rpc = "ListWorklist",
-       .target = Target::kOfferedReferral,
-       .changes_target = false,
-       .call =
-           [](const CallContext& ctx) {
-             v1::ListWorklistRequest request;
-             request.set_parent("regions/13");
-             request.set_page_size(1000);
-             request.mutable_due_within()->set_seconds(365 * 24 * 3600);
-             v1::ListWorklistResponse response;
-             grpc::Status status =
-                 SLUSSEN_CALL(CoordinatorService, ListWorklist, request,
-                              &response)
-                     .status;
-             return Listed(
-                 status, response.items(),
-                 [](const v1::WorklistItem& i) { return i.clock().name(); },
-                 ctx.target.clock);
-           },
-       .agency = {LISTED, OMITTED},
-       .provider = {LISTED, OMITTED},
-       .coordinator = {LISTED, DENIED},
-       .admin = kDeniedBoth});
+  cases.push_back({.rpc = "ListWorklist",
+                   .target = Target::kOfferedReferral,
+                   .changes_target = false,
+                   .call = ListWorklistOf13,
+                   .agency = {LISTED, OMITTED},
+                   .provider = {LISTED, OMITTED},
+                   .coordinator = {LISTED, DENIED},
+                   .admin = kDeniedBoth});
+  // A protected referral's clock: the referring agency's and the awaited
+  // provider's; its escalation reaches no coordinator.
+  cases.push_back({.rpc = "ListWorklist (protected)",
+                   .target = Target::kProtectedReferral,
+                   .changes_target = false,
+                   .call = ListWorklistOf13,
+                   .agency = {LISTED, OMITTED},
+                   .provider = {LISTED, OMITTED},
+                   .coordinator = {OMITTED, DENIED},
+                   .admin = kDeniedBoth});
   // The reports: the region's coordinators only. Another region's
   // coordinator is PERMISSION_DENIED here and in the event service, where
   // the lists of referrals, offers, queues and the worklist answer it with
@@ -733,6 +816,16 @@ std::vector<Case> CoordinatorServiceCases() {
        .agency = {OK, NOT_FOUND},
        .provider = {OK, NOT_FOUND},
        .coordinator = {OK, NOT_FOUND},
+       .admin = kDeniedBoth});
+  cases.push_back(
+      {.rpc = "GetClock (protected)",
+       .target = Target::kProtectedReferral,
+       .changes_target = false,
+       .call = NameCall(&v1::CoordinatorService::NewStub,
+                        &v1::CoordinatorService::Stub::GetClock, &Names::clock),
+       .agency = {OK, NOT_FOUND},
+       .provider = {OK, NOT_FOUND},
+       .coordinator = {NOT_FOUND, NOT_FOUND},
        .admin = kDeniedBoth});
   // The awaited provider or the region's coordinator: the agency sees the
   // clock but may not pause it.
@@ -800,6 +893,20 @@ std::vector<Case> CoordinatorServiceCases() {
 
 // --- EventService ------------------------------------------------------------
 
+// The events of the target's referral, and whether any is listed.
+Result ListEventsOf(const CallContext& ctx) {
+  v1::ListEventsRequest request;
+  request.set_parent("regions/13");
+  request.set_referral(ctx.target.referral);
+  request.set_page_size(1000);
+  v1::ListEventsResponse response;
+  grpc::Status status =
+      SLUSSEN_CALL(EventService, ListEvents, request, &response).status;
+  return Listed(
+      status, response.events(),
+      [](const v1::Event& e) { return e.referral(); }, ctx.target.referral);
+}
+
 std::vector<Case> EventServiceCases() {
   std::vector<Case> cases;
   // A watch that is let in stays open until its deadline (no event comes):
@@ -833,25 +940,19 @@ std::vector<Case> EventServiceCases() {
   cases.push_back({.rpc = "ListEvents",
                    .target = Target::kOfferedReferral,
                    .changes_target = false,
-                   .call =
-                       [](const CallContext& ctx) {
-                         v1::ListEventsRequest request;
-                         request.set_parent("regions/13");
-                         request.set_referral(ctx.target.referral);
-                         request.set_page_size(1000);
-                         v1::ListEventsResponse response;
-                         grpc::Status status =
-                             SLUSSEN_CALL(EventService, ListEvents, request,
-                                          &response)
-                                 .status;
-                         return Listed(
-                             status, response.events(),
-                             [](const v1::Event& e) { return e.referral(); },
-                             ctx.target.referral);
-                       },
+                   .call = ListEventsOf,
                    .agency = {LISTED, OMITTED},
                    .provider = {LISTED, OMITTED},
                    .coordinator = {LISTED, DENIED},
+                   .admin = kDeniedBoth});
+  // A protected referral's events reach no coordinator.
+  cases.push_back({.rpc = "ListEvents (protected)",
+                   .target = Target::kProtectedReferral,
+                   .changes_target = false,
+                   .call = ListEventsOf,
+                   .agency = {LISTED, OMITTED},
+                   .provider = {LISTED, OMITTED},
+                   .coordinator = {OMITTED, DENIED},
                    .admin = kDeniedBoth});
   return cases;
 }
@@ -864,18 +965,33 @@ std::string ConsentOf(const CallContext& ctx) {
   return name.replace(name.find("/referrals/"), 11, "/consents/");
 }
 
+Result GetConsentOf(const CallContext& ctx) {
+  v1::GetConsentRequest request;
+  request.set_name(ConsentOf(ctx));
+  return SLUSSEN_CALL(ConsentService, GetConsent, request);
+}
+
+// The consents under the target's pseudonym, and whether the target's is
+// among them.
+Result ListConsentsOf(const CallContext& ctx) {
+  v1::ListConsentsRequest request;
+  request.set_parent("regions/13");
+  request.set_participant_pseudonym(ctx.target.pseudonym);
+  request.set_page_size(500);
+  v1::ListConsentsResponse response;
+  grpc::Status status =
+      SLUSSEN_CALL(ConsentService, ListConsents, request, &response).status;
+  return Listed(
+      status, response.consents(),
+      [](const v1::Consent& c) { return c.name(); }, ConsentOf(ctx));
+}
+
 std::vector<Case> ConsentServiceCases() {
   std::vector<Case> cases;
   cases.push_back({.rpc = "GetConsent",
                    .target = Target::kOfferedReferral,
                    .changes_target = false,
-                   .call =
-                       [](const CallContext& ctx) {
-                         v1::GetConsentRequest request;
-                         request.set_name(ConsentOf(ctx));
-                         return SLUSSEN_CALL(ConsentService, GetConsent,
-                                             request);
-                       },
+                   .call = GetConsentOf,
                    .agency = {OK, NOT_FOUND},
                    .provider = {OK, NOT_FOUND},
                    .coordinator = {OK, NOT_FOUND},
@@ -883,28 +999,32 @@ std::vector<Case> ConsentServiceCases() {
   // Listing by pseudonym reveals whose referral it is: only where the
   // caller may see the participant (the sample consent gives coordinators
   // outcomes only).
-  cases.push_back(
-      {.rpc = "ListConsents",
-       .target = Target::kOfferedReferral,
-       .changes_target = false,
-       .call =
-           [](const CallContext& ctx) {
-             v1::ListConsentsRequest request;
-             request.set_parent("regions/13");
-             request.set_participant_pseudonym(ctx.target.pseudonym);
-             request.set_page_size(500);
-             v1::ListConsentsResponse response;
-             grpc::Status status =
-                 SLUSSEN_CALL(ConsentService, ListConsents, request, &response)
-                     .status;
-             return Listed(
-                 status, response.consents(),
-                 [](const v1::Consent& c) { return c.name(); }, ConsentOf(ctx));
-           },
-       .agency = {LISTED, OMITTED},
-       .provider = {LISTED, OMITTED},
-       .coordinator = {OMITTED, OMITTED},
-       .admin = kDeniedBoth});
+  cases.push_back({.rpc = "ListConsents",
+                   .target = Target::kOfferedReferral,
+                   .changes_target = false,
+                   .call = ListConsentsOf,
+                   .agency = {LISTED, OMITTED},
+                   .provider = {LISTED, OMITTED},
+                   .coordinator = {OMITTED, OMITTED},
+                   .admin = kDeniedBoth});
+  // A protected referral's consent: the region's coordinator does not
+  // learn of it.
+  cases.push_back({.rpc = "GetConsent (protected)",
+                   .target = Target::kProtectedReferral,
+                   .changes_target = false,
+                   .call = GetConsentOf,
+                   .agency = {OK, NOT_FOUND},
+                   .provider = {OK, NOT_FOUND},
+                   .coordinator = {NOT_FOUND, NOT_FOUND},
+                   .admin = kDeniedBoth});
+  cases.push_back({.rpc = "ListConsents (protected)",
+                   .target = Target::kProtectedReferral,
+                   .changes_target = false,
+                   .call = ListConsentsOf,
+                   .agency = {LISTED, OMITTED},
+                   .provider = {LISTED, OMITTED},
+                   .coordinator = {OMITTED, OMITTED},
+                   .admin = kDeniedBoth});
   cases.push_back({.rpc = "WithdrawConsent",
                    .target = Target::kOfferedReferral,
                    .changes_target = true,

@@ -72,4 +72,35 @@ if grep -q "lfc-hd-2026-0117" "$TEST_TMP/erased"; then
   fail "the pseudonym is still there: $(cat "$TEST_TMP/erased")"
 fi
 at "${coordinator[@]}" audit verify >/dev/null || fail "the chain broke"
+
+# Protected personal data: set by the agency with `referrals protect`, it
+# takes the kommun away and the referral out of the coordinator's sight;
+# `--off` gives it back to the region (without the kommun).
+activity=$(at "${fk[@]}" referrals create \
+  --file="$SLUSSEN_ROOT/clients/examples/activity.json" --quiet) ||
+  fail "create of the activity referral failed"
+at "${coordinator[@]}" referrals get "$activity" >/dev/null ||
+  fail "the coordinator does not see the unprotected referral"
+if at "${fk[@]}" referrals protect "$activity" >"$TEST_TMP/protect" 2>&1; then
+  fail "protect without --note succeeded"
+fi
+grep -q -- "--note" "$TEST_TMP/protect" || fail "protect: $(cat "$TEST_TMP/protect")"
+at "${fk[@]}" referrals protect "$activity" \
+  --note="Sekretessmarkering 2026-12-01" >"$TEST_TMP/protect" ||
+  fail "protect failed: $(cat "$TEST_TMP/protect")"
+grep -q "protected personal data *yes" "$TEST_TMP/protect" ||
+  fail "protect: $(cat "$TEST_TMP/protect")"
+at "${fk[@]}" --json referrals get "$activity" >"$TEST_TMP/protected" ||
+  fail "get of the protected referral failed"
+if grep -q '"kommunCode"' "$TEST_TMP/protected"; then
+  fail "the kommun is still there: $(cat "$TEST_TMP/protected")"
+fi
+if at "${coordinator[@]}" referrals get "$activity" >"$TEST_TMP/hidden" 2>&1; then
+  fail "the coordinator sees the protected referral"
+fi
+grep -q "NOT_FOUND" "$TEST_TMP/hidden" || fail "get: $(cat "$TEST_TMP/hidden")"
+at "${fk[@]}" referrals protect "$activity" --off \
+  --note="Skyddet upphört" >/dev/null || fail "lifting the protection failed"
+at "${coordinator[@]}" referrals get "$activity" >/dev/null ||
+  fail "the coordinator does not see the referral after the protection ended"
 echo "PASS"

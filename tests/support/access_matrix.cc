@@ -167,6 +167,9 @@ Names World::Make(Target target) {
   if (target == Target::kNothing) return {};
   if (target == Target::kQueuedReferral) return MakeQueued();
   if (target == Target::kOpenCohort) return MakeCohort();
+  if (target == Target::kProtectedReferral) {
+    return MakeOffered(/*protected_personal_data=*/true);
+  }
   Names names = MakeOffered();
   if (target == Target::kOfferedReferral) return names;
   if (target == Target::kPausedClock) {
@@ -203,12 +206,20 @@ Names World::Make(Target target) {
   return names;
 }
 
-Names World::MakeOffered() {
+Names World::MakeOffered(bool protected_personal_data) {
   v1::CreateReferralRequest create = SampleActivityReferral("13");
   const int n = NextSerial();
   create.set_request_id(absl::StrCat("matrix-", n));
   create.mutable_referral()->mutable_participant()->set_pseudonym(
       absl::StrCat("matrix-", n));
+  if (protected_personal_data) {
+    // The sample names its referrer; protection forbids the kommun.
+    create.mutable_referral()->set_protected_personal_data(true);
+    create.mutable_referral()
+        ->mutable_participant()
+        ->mutable_attributes()
+        ->clear_kommun_code();
+  }
   v1::Referral referral;
   SLUSSEN_AS(kOwnAgency, ReferralService, CreateReferral, create, &referral);
   EXPECT_EQ(referral.state(), v1::REFERRAL_STATE_OFFERED)
@@ -222,8 +233,8 @@ Names World::MakeOffered() {
   worklist.set_page_size(1000);
   worklist.mutable_due_within()->set_seconds(365 * 24 * 3600);
   v1::ListWorklistResponse items;
-  SLUSSEN_AS(kOwnCoordinator, CoordinatorService, ListWorklist, worklist,
-             &items);
+  SLUSSEN_AS(protected_personal_data ? kOwnAgency : kOwnCoordinator,
+             CoordinatorService, ListWorklist, worklist, &items);
   for (const v1::WorklistItem& item : items.items()) {
     if (item.clock().referral() == names.referral &&
         item.clock().awaited_organisation() == kOwnProvider.organisation) {

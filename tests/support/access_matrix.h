@@ -132,6 +132,12 @@ enum class Target {
   // An open cohort of the own provider's cohort offering, starting in
   // 200 days.
   kOpenCohort,
+  // An activity referral of the own agency whose participant has protected
+  // personal data (with a referrer, without a kommun), offered to the own
+  // provider: the referral, its held offer and the offer's clock. Only the
+  // agency and the provider may learn of it; the region's coordinator is
+  // an outsider to it.
+  kProtectedReferral,
 };
 
 // The names of a target; each call uses the ones it needs.
@@ -255,7 +261,9 @@ class World {
 
   absl::Status MakeDirectory();
   Names Make(Target target);
-  Names MakeOffered();
+  // protected_personal_data: a kProtectedReferral, whose clock is found
+  // in the own agency's worklist, the coordinator's not showing it.
+  Names MakeOffered(bool protected_personal_data = false);
   Names MakeQueued();
   Names MakeCohort();
 

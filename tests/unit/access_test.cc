@@ -201,7 +201,8 @@ TEST(ViewFor, EtagIsTheVersion) {
 
 TEST(ViewFor, AllowedActionsAreTheCallersOwn) {
   EXPECT_THAT(Full(Agency(), ActivityRecord()).allowed_actions(),
-              ElementsAre(v1::ACTION_CANCEL, v1::ACTION_WITHDRAW_CONSENT));
+              ElementsAre(v1::ACTION_CANCEL, v1::ACTION_WITHDRAW_CONSENT,
+                          v1::ACTION_SET_PROTECTED_PERSONAL_DATA));
   EXPECT_THAT(Full(Provider(), ActivityRecord()).allowed_actions(),
               ElementsAre(v1::ACTION_RECORD_CONTACT, v1::ACTION_START,
                           v1::ACTION_WITHDRAW_CONSENT));
@@ -467,6 +468,85 @@ TEST(OfferViewFor, ReasonsAndNoteComeFromTheHistoryUnderTheConsent) {
             "Tackade nej i telefon");
   EXPECT_EQ(OfferViewFor(Coordinator(), declined, &record, kNow).decline_note(),
             "");
+}
+
+// --- Protected personal data ---------------------------------------------
+
+// ActivityRecord whose participant has protected personal data, with the
+// agency's handläggare as the way to reach them.
+ReferralRecord ProtectedRecord() {
+  ReferralRecord record = ActivityRecord();
+  record.referral.set_protected_personal_data(true);
+  record.referral.mutable_referrer()->set_display_name("Handläggare Lind");
+  record.referral.mutable_referrer()->set_phone("035-100 00");
+  record.audit_subject = "audit-subject:k1:abc";
+  return record;
+}
+
+TEST(ProtectedPersonalData, OnlyTheAgencyAndTheHoldingProviderSeeTheReferral) {
+  const ReferralRecord record = ProtectedRecord();
+  EXPECT_TRUE(CanSee(Agency(), record));
+  EXPECT_TRUE(CanSee(Provider(), record));
+  EXPECT_FALSE(CanSee(Coordinator(), record));
+  EXPECT_FALSE(
+      CanSee(MakeCaller("af-halmstad", v1::ROLE_AGENCY, "13"), record));
+  EXPECT_FALSE(CanSee(MakeCaller("redo-halmstad", v1::ROLE_PROVIDER), record));
+  // The same referral unprotected: the coordinator sees it (the check above
+  // is the protection's, not the sample's).
+  EXPECT_TRUE(CanSee(Coordinator(), ActivityRecord()));
+}
+
+TEST(ProtectedPersonalData, EveryReadIsAudited) {
+  ReferralRecord record = ProtectedRecord();
+  // Even a provider whom the consent no longer covers, whose view holds
+  // nothing personal.
+  record.referral.mutable_consent()->set_state(v1::CONSENT_STATE_WITHDRAWN);
+  EXPECT_TRUE(ShowsPersonalData(Provider(), record, kNow));
+  record.referral.set_protected_personal_data(false);
+  EXPECT_FALSE(ShowsPersonalData(Provider(), record, kNow));
+}
+
+TEST(ProtectedPersonalData, CoordinatorsGetNoEventOfIt) {
+  v1::Event event;
+  event.set_referral("regions/13/referrals/01JBZ6W6E9Y7ZQ5Z7M5X4R2K1C");
+  event.set_referring_organisation(kAgency);
+  event.set_provider_organisation(kProvider);
+  EXPECT_TRUE(MaySeeEvent(Coordinator(), "13", event));
+  event.set_protected_personal_data(true);
+  EXPECT_FALSE(MaySeeEvent(Coordinator(), "13", event));
+  EXPECT_TRUE(MaySeeEvent(Agency(), "13", event));
+  EXPECT_TRUE(MaySeeEvent(Provider(), "13", event));
+  EXPECT_FALSE(
+      MaySeeEvent(MakeCaller("redo-halmstad", v1::ROLE_PROVIDER), "13", event));
+}
+
+TEST(ProtectedPersonalData, TheOfferSaysToGoThroughTheAgency) {
+  ReferralRecord record = OfferedRecord();
+  record.referral.set_protected_personal_data(true);
+  record.referral.mutable_referrer()->set_display_name("Handläggare Lind");
+  record.referral.mutable_referrer()->set_phone("035-100 00");
+  const v1::Offer offer =
+      OfferViewFor(Provider(), StoredOffer(), &record, kNow);
+  EXPECT_TRUE(offer.protected_personal_data());
+  EXPECT_EQ(offer.participant_contact().display_name(), "Handläggare Lind");
+  EXPECT_EQ(offer.participant_contact().phone(), "035-100 00");
+  EXPECT_TRUE(ShowsPersonalData(offer));
+  // Unprotected: no contact given, the participant is reached directly.
+  const ReferralRecord unprotected = OfferedRecord();
+  const v1::Offer plain =
+      OfferViewFor(Provider(), StoredOffer(), &unprotected, kNow);
+  EXPECT_FALSE(plain.protected_personal_data());
+  EXPECT_FALSE(plain.has_participant_contact());
+}
+
+TEST(ProtectedPersonalData, CoordinatorsMayNotSeeItsOffer) {
+  ReferralRecord record = OfferedRecord();
+  EXPECT_TRUE(MaySeeOffer(Coordinator(), StoredOffer(), &record));
+  record.referral.set_protected_personal_data(true);
+  EXPECT_FALSE(MaySeeOffer(Coordinator(), StoredOffer(), &record));
+  EXPECT_TRUE(MaySeeOffer(Provider(), StoredOffer(), &record));
+  EXPECT_FALSE(MaySeeOffer(MakeCaller("redo-halmstad", v1::ROLE_PROVIDER),
+                           StoredOffer(), &record));
 }
 
 TEST(ErasePersonalData, TakesTheMatchersReasonsToo) {

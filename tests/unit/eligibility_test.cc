@@ -146,6 +146,31 @@ TEST(EligibilityTest, KommunRule) {
             "no kommun given; the offering serves 1380, 1381");
 }
 
+TEST(EligibilityTest, KommunRuleKeepsNoProtectedParticipantOut) {
+  v1::EligibilityRules rules;
+  rules.add_kommun_codes("1380");
+  rules.set_min_age_years(18);
+  const EligibilityRule rule = CompileEligibility(rules);
+  ParticipantFacts facts = Adult();
+  facts.kommun_code.clear();
+  EXPECT_FALSE(IsEligible(rule, facts));  // an unprotected one without kommun
+  facts.kommun_withheld = true;
+  EXPECT_TRUE(IsEligible(rule, facts));
+  EXPECT_THAT(ExplainEligible(rule, facts),
+              Contains(HasSubstr("kommun withheld (protected personal data)")));
+  // The other rules still hold.
+  facts.age_years = 17;
+  EXPECT_FALSE(IsEligible(rule, facts));
+}
+
+TEST(EligibilityTest, FactsOfAProtectedParticipantWithholdTheKommun) {
+  v1::Referral referral = testing::SampleActivityReferral("13").referral();
+  referral.mutable_participant()->mutable_attributes()->clear_kommun_code();
+  EXPECT_FALSE(FactsOf(referral).kommun_withheld);
+  referral.set_protected_personal_data(true);
+  EXPECT_TRUE(FactsOf(referral).kommun_withheld);
+}
+
 TEST(EligibilityTest, BenefitRuleNeedsOneOfTheStatuses) {
   v1::EligibilityRules rules;
   rules.add_benefit_statuses(v1::BENEFIT_STATUS_ACTIVITY_SUPPORT);

@@ -84,6 +84,17 @@ const std::vector<Move>& ExpectedMoves() {
       // The follow-up some 90 days after: the state stays.
       {v1::ACTION_RECORD_FOLLOW_UP, kCompleted, kCompleted},
       {v1::ACTION_RECORD_FOLLOW_UP, kExited, kExited},
+      // Protected personal data concerns the person: any state, it stays.
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kReceived, kReceived},
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kQueued, kQueued},
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kOffered, kOffered},
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kAccepted, kAccepted},
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kStarted, kStarted},
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kReturned, kReturned},
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kCompleted, kCompleted},
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kExited, kExited},
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kRejected, kRejected},
+      {v1::ACTION_SET_PROTECTED_PERSONAL_DATA, kWithdrawn, kWithdrawn},
   };
   return *kMoves;
 }
@@ -96,6 +107,7 @@ std::set<v1::Role> ExpectedRoles(v1::Action action) {
     case v1::ACTION_CREATE:
     case v1::ACTION_CANCEL:
     case v1::ACTION_RESUBMIT:
+    case v1::ACTION_SET_PROTECTED_PERSONAL_DATA:
       return {v1::ROLE_AGENCY};
     case v1::ACTION_QUEUE:
     case v1::ACTION_REJECT:
@@ -219,7 +231,8 @@ TEST(Lifecycle, AllowedActionsFollowTheWholeTable) {
 
 TEST(Lifecycle, AllowedActionsAreInEnumOrder) {
   EXPECT_THAT(AllowedActions(WithConsent(kAccepted), v1::ROLE_AGENCY),
-              ElementsAre(v1::ACTION_CANCEL, v1::ACTION_WITHDRAW_CONSENT));
+              ElementsAre(v1::ACTION_CANCEL, v1::ACTION_WITHDRAW_CONSENT,
+                          v1::ACTION_SET_PROTECTED_PERSONAL_DATA));
   EXPECT_THAT(AllowedActions(WithConsent(kAccepted), v1::ROLE_PROVIDER),
               ElementsAre(v1::ACTION_RECORD_CONTACT, v1::ACTION_START,
                           v1::ACTION_WITHDRAW_CONSENT));
@@ -249,7 +262,7 @@ TEST(Lifecycle, CancelOnlyByTheAgencyAndOnlyBeforeStart) {
   }
 }
 
-TEST(Lifecycle, TerminalStatesAllowNothingButTheFollowUp) {
+TEST(Lifecycle, TerminalStatesAllowNothingButTheFollowUpAndProtection) {
   for (State state : kTerminalStates) {
     const bool ended_taking_part = state == kCompleted || state == kExited;
     for (v1::Role role : kAllRoles) {
@@ -258,11 +271,20 @@ TEST(Lifecycle, TerminalStatesAllowNothingButTheFollowUp) {
                     ElementsAre(v1::ACTION_RECORD_FOLLOW_UP));
         continue;
       }
+      if (role == v1::ROLE_AGENCY) {
+        // Protection concerns the person, whose finished referral counts on.
+        EXPECT_THAT(AllowedActions(WithConsent(state), role),
+                    ElementsAre(v1::ACTION_SET_PROTECTED_PERSONAL_DATA));
+        continue;
+      }
       EXPECT_THAT(AllowedActions(WithConsent(state), role), IsEmpty())
           << v1::ReferralState_Name(state) << " " << v1::Role_Name(role);
     }
     for (v1::Action action : AllActions()) {
-      if (action == v1::ACTION_CREATE) continue;
+      if (action == v1::ACTION_CREATE ||
+          action == v1::ACTION_SET_PROTECTED_PERSONAL_DATA) {
+        continue;
+      }
       if (ended_taking_part && action == v1::ACTION_RECORD_FOLLOW_UP) continue;
       for (v1::Role role : ExpectedRoles(action)) {
         EXPECT_EQ(NextState(WithConsent(state), action, role).status().code(),
@@ -310,14 +332,17 @@ TEST(Lifecycle, WithdrawConsentRefusedForAnImpulse) {
   }
 }
 
-TEST(Lifecycle, ImpulseAllowsEverythingElseLikeAnyReferral) {
+TEST(Lifecycle, ImpulseAllowsEverythingButPersonalActionsLikeAnyReferral) {
   for (State state : kAllStates) {
     for (v1::Role role : kAllRoles) {
       std::vector<v1::Action> expected =
           AllowedActions(WithConsent(state), role);
-      expected.erase(std::remove(expected.begin(), expected.end(),
-                                 v1::ACTION_WITHDRAW_CONSENT),
-                     expected.end());
+      // Neither a consent to withdraw nor a participant to protect.
+      for (v1::Action personal : {v1::ACTION_WITHDRAW_CONSENT,
+                                  v1::ACTION_SET_PROTECTED_PERSONAL_DATA}) {
+        expected.erase(std::remove(expected.begin(), expected.end(), personal),
+                       expected.end());
+      }
       EXPECT_EQ(AllowedActions(Impulse(state), role), expected)
           << v1::ReferralState_Name(state) << " " << v1::Role_Name(role);
     }

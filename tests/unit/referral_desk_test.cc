@@ -254,7 +254,10 @@ TEST_F(ReferralDeskTest, CancelWithdrawsAndRecordsTheReason) {
   ASSERT_TRUE(cancelled.ok()) << cancelled.status();
   EXPECT_EQ(cancelled->state(), v1::REFERRAL_STATE_WITHDRAWN);
   EXPECT_EQ(cancelled->etag(), "2");
-  EXPECT_TRUE(cancelled->allowed_actions().empty());
+  // Nothing left to do but say the participant has protected personal data.
+  EXPECT_EQ(cancelled->allowed_actions_size(), 1);
+  EXPECT_EQ(cancelled->allowed_actions(0),
+            v1::ACTION_SET_PROTECTED_PERSONAL_DATA);
   ASSERT_EQ(cancelled->history_size(), 2);
   EXPECT_EQ(cancelled->history(1).cancel_reason(),
             v1::CANCEL_REASON_NO_LONGER_NEEDED);

@@ -605,6 +605,39 @@ std::vector<InvalidCase> InvalidCases() {
          r.mutable_referral()->mutable_referrer()->set_phone("0771");
        },
        "referral.referrer.phone"},
+
+      // Protected personal data.
+      {"ProtectedImpulse", kImpulse,
+       [](Request& r) {
+         r.mutable_referral()->set_protected_personal_data(true);
+       },
+       "referral.protected_personal_data"},
+      {"ProtectedWithKommun", kActivity,
+       [](Request& r) {
+         r.mutable_referral()->set_protected_personal_data(true);
+       },
+       "referral.participant.attributes.kommun_code"},
+      {"ProtectedWithoutReferrer", kActivity,
+       [](Request& r) {
+         v1::Referral& referral = *r.mutable_referral();
+         referral.set_protected_personal_data(true);
+         referral.mutable_participant()
+             ->mutable_attributes()
+             ->clear_kommun_code();
+         referral.clear_referrer();
+       },
+       "referral.referrer"},
+      {"ProtectedReferrerWithoutPhoneOrEmail", kTeam,
+       [](Request& r) {
+         v1::Referral& referral = *r.mutable_referral();
+         referral.set_protected_personal_data(true);
+         referral.mutable_participant()
+             ->mutable_attributes()
+             ->clear_kommun_code();
+         referral.mutable_referrer()->clear_phone();
+         referral.mutable_referrer()->clear_email();
+       },
+       "referral.referrer.phone"},
   };
 }
 
@@ -632,6 +665,28 @@ INSTANTIATE_TEST_SUITE_P(EveryRule, InvalidCreateReferral,
 
 TEST(ValidateCreateReferral, HasAtLeastFortyInvalidCases) {
   EXPECT_GE(InvalidCases().size(), 40u);
+}
+
+TEST(ValidateCreateReferral, KeepsProtectedPersonalDataWithoutAKommun) {
+  Request request = SampleActivityReferral();
+  v1::Referral& referral = *request.mutable_referral();
+  referral.set_protected_personal_data(true);
+  referral.mutable_participant()->mutable_attributes()->clear_kommun_code();
+  const absl::StatusOr<NewReferral> out = Validate(request);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_TRUE(out->referral.protected_personal_data());
+  EXPECT_EQ(out->referral.referrer().display_name(),
+            referral.referrer().display_name());
+}
+
+TEST(ValidateCreateReferral, ProtectedParticipantsKommunIsNotInTheMessage) {
+  Request request = SampleActivityReferral();
+  request.mutable_referral()->set_protected_personal_data(true);
+  const std::string kommun =
+      request.referral().participant().attributes().kommun_code();
+  const absl::StatusOr<NewReferral> out = Validate(request);
+  ASSERT_FALSE(out.ok());
+  EXPECT_THAT(std::string(out.status().message()), Not(HasSubstr(kommun)));
 }
 
 // --- Messages that must not leak personal data -------------------------
