@@ -10,6 +10,12 @@
 // - field errors are shown next to their fields: the client's own check and
 //   the broker's refusal;
 // - a provider of another organisation cannot open the referral;
+// - a participant with protected personal data: the agency ticks the box
+//   with the keyboard, the kommun goes, the client refuses the referral
+//   without the referrer's name and phone next to those fields, and once
+//   they are given the detail and the provider's offer say to reach the
+//   participant through the referrer; a referral is marked protected
+//   afterwards (with the phone it lacked) and the marking lifted again;
 // - axe-core finds no serious or critical violation on any page, and the
 //   strict Content-Security-Policy is never violated;
 // - a screenshot of each desk is saved in SLUSSEN_TEST_ARTIFACTS
@@ -372,8 +378,10 @@ test('the agency cancels an offered referral and the offer leaves the provider d
   await agency.click('#cancel-form button[type="submit"]');
   // Either answer, so that a refusal fails the test with its words.
   await agency.waitForSelector('#detail-notice .notice.ok, #referral-detail .notice.error');
-  assert.equal(await agency.$('#referral-detail .notice.error'), null,
-    await agency.textContent('#referral-detail .notice.error').catch(() => ''));
+  // (The message is read only when there is an error to read: waiting for
+  // one that is not there would take Playwright's whole timeout.)
+  const cancelError = await agency.$('#referral-detail .notice.error');
+  assert.equal(cancelError, null, cancelError ? await cancelError.textContent() : '');
   assert.match(await agency.textContent('#referral-detail'), /Återkallad/);
   await agency.waitForSelector(`#mine-table tr[data-referral="${referral}"]`, {state: 'detached'});
   // Without reload: the cancel's event names the provider that held the
@@ -466,6 +474,121 @@ test('a second open referral of one participant asks the agency why', async () =
   const made = await anna.call('ReferralService', 'GetReferral', {name: second});
   assert.equal(made.body.secondReferralReason, 'Byter till kvällsgruppen efter ny anställning');
   await axeCheck(agency, 'the agency form asking why a second referral');
+});
+
+// The text of the error messages that describe `selector`.
+async function errorText(page, selector) {
+  return page.$eval(selector, (el) => (el.getAttribute('aria-describedby') || '').split(' ')
+    .map((id) => document.getElementById(id)).filter((e) => e && e.classList.contains('field-error'))
+    .map((e) => e.textContent).join(' '));
+}
+
+test('a participant with protected personal data is sent by keyboard without kommun, through the referrer', async () => {
+  requirePrerequisites();
+  const {agency, provider} = state;
+  const form = '#referral-form';
+  await agency.check(`${form} input[name="kind"][value="activity"]`);
+  await agency.focus(`${form} input[name="kind"][value="activity"]`);
+  // By keyboard: the activity, the referrer's name left empty, the
+  // participant, and the box.
+  await tabTo(agency, 'select[name="activityType"]');
+  await arrowTo(agency, 'halsosam');
+  await tabTo(agency, 'input[name="refName"]');
+  await agency.keyboard.press('Control+A');
+  await agency.keyboard.press('Backspace');
+  await tabTo(agency, 'input[name="pseudonym"]');
+  await agency.keyboard.type('eb-2026-0047');
+  await tabTo(agency, '#protected-data');
+  await agency.keyboard.press('Space');
+  await tabTo(agency, 'input[name="age"]');
+  await agency.keyboard.type('35');
+  assert.equal(await agency.isChecked('#protected-data'), true);
+  // No kommun is kept; the referrer is now required.
+  assert.equal(await agency.isVisible('input[name="kommun"]'), false);
+  assert.equal(await agency.isVisible('#referrer-protected-hint'), true);
+  assert.equal(await agency.getAttribute('input[name="refName"]', 'aria-required'), 'true');
+  await tabTo(agency, '#referral-submit');
+  await agency.keyboard.press('Enter');
+
+  // Refused by the client, next to the referrer's fields; nothing sent.
+  await agency.waitForSelector('input[name="refName"][aria-invalid="true"]');
+  assert.match(await errorText(agency, 'input[name="refName"]'), /Ange ditt namn/);
+  assert.equal(await agency.$eval('input[name="refName"]', (el) =>
+    el.closest('.field').querySelector('.field-error') !== null), true, 'the error is next to the field');
+  assert.match(await errorText(agency, 'input[name="refPhone"]'), /telefon eller e-post/);
+  assert.equal(await agency.$('#form-notice .notice'), null);
+  await axeCheck(agency, 'the agency form for a protected participant, refused');
+
+  // Given, by keyboard (forward from the error summary), it is sent.
+  await tabTo(agency, 'input[name="refName"]');
+  await agency.keyboard.type('Anna Andersson');
+  await tabTo(agency, 'input[name="refPhone"]');
+  await agency.keyboard.type('035-13 70 00');
+  await tabTo(agency, '#referral-submit');
+  await agency.keyboard.press('Enter');
+  await agency.waitForSelector('#form-notice .notice.ok, #form-notice .notice.error');
+  assert.equal(await agency.$('#form-notice .notice.error'), null,
+    await agency.textContent('#form-notice').catch(() => ''));
+  const referral = await agency.getAttribute('#form-notice a[data-referral]', 'data-referral');
+  const anna = await world.apiAs('dev:anna');
+  const made = (await anna.call('ReferralService', 'GetReferral', {name: referral})).body;
+  assert.equal(made.protectedPersonalData, true);
+  assert.equal((made.participant.attributes || {}).kommunCode, undefined);
+  assert.equal(made.referrer.displayName, 'Anna Andersson');
+
+  // The detail says how to reach the participant.
+  await tabTo(agency, '#form-notice a[data-referral]');
+  await agency.keyboard.press('Enter');
+  const fact = `#referral-detail [data-referral="${referral}"] dd.protected`;
+  await agency.waitForSelector(fact);
+  assert.equal(await agency.textContent(`#referral-detail [data-referral="${referral}"] dt.protected`),
+    'Skyddade personuppgifter');
+  assert.equal(await agency.textContent(fact),
+    'Ja – kontakta deltagaren via remittenten: Anna Andersson, 035-13 70 00');
+  assert.ok(await agency.$('#protection-form[data-protect="lift"]'), 'the marking can be lifted');
+  await axeCheck(agency, 'the agency desk with a protected referral open');
+
+  // So does the provider's offer, live.
+  const offerFact = `.offer[data-referral="${referral}"] dd.protected`;
+  await provider.waitForSelector(offerFact, {timeout: 15000});
+  assert.match(await provider.textContent(offerFact), /via remittenten: Anna Andersson, 035-13 70 00/);
+  await axeCheck(provider, 'the provider desk with a protected offer');
+});
+
+test('the agency marks a referral as protected afterwards, giving the phone it lacked, and lifts it', async () => {
+  requirePrerequisites();
+  const {agency} = state;
+  const referral = state.activityReferral;
+  await agency.click(`#mine-table tr[data-referral="${referral}"] button`);
+  const protection = `#referral-detail [data-referral="${referral}"] #protection-form`;
+  await agency.waitForSelector(`${protection}[data-protect="set"]`);
+  // Without why, and without a phone (the referral names its referrer by
+  // name only): refused at both fields.
+  await agency.click(`${protection} button[type="submit"]`);
+  await agency.waitForSelector(`${protection} textarea[name="note"][aria-invalid="true"]`);
+  assert.match(await errorText(agency, `${protection} input[name="refPhone"]`), /telefon eller e-post/);
+  await agency.fill(`${protection} textarea[name="note"]`, 'Sekretessmarkering enligt Skatteverket');
+  await agency.fill(`${protection} input[name="refPhone"]`, '035-13 70 01');
+  await agency.click(`${protection} button[type="submit"]`);
+  await agency.waitForSelector('#detail-notice .notice.ok, #referral-detail .notice.error');
+  const refused = await agency.$('#referral-detail .notice.error');
+  assert.equal(refused, null, refused ? await refused.textContent() : '');
+  const fact = `#referral-detail [data-referral="${referral}"] dd.protected`;
+  await agency.waitForSelector(fact);
+  assert.match(await agency.textContent(fact), /via remittenten: Anna Andersson, 035-13 70 01$/);
+  assert.match(await agency.textContent('#referral-detail table'), /Skyddade personuppgifter ändrade/);
+  const anna = await world.apiAs('dev:anna');
+  const marked = (await anna.call('ReferralService', 'GetReferral', {name: referral})).body;
+  assert.equal(marked.protectedPersonalData, true);
+  assert.equal((marked.participant.attributes || {}).kommunCode, undefined, 'the kommun is removed');
+
+  // Lifted, with why.
+  await agency.waitForSelector(`${protection}[data-protect="lift"]`);
+  await agency.fill(`${protection} textarea[name="note"]`, 'Skyddet har upphört');
+  await agency.click(`${protection} button[type="submit"]`);
+  await agency.waitForFunction(() => /hävd/.test((document.querySelector('#detail-notice') || {}).textContent || ''));
+  assert.ok(await agency.$(`${protection}[data-protect="set"]`), 'the marking can be set again');
+  assert.equal(await agency.$(fact), null);
 });
 
 test('no page broke the Content-Security-Policy or threw', () => {

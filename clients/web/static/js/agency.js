@@ -1,17 +1,19 @@
 // The agency's desk: a new referral of any kind, and "Mina remisser" with
 // state, queue position (with its reasons and estimated start), history,
-// cancel and a consent's withdrawal. Live: the list is re-fetched when an
-// event about one of our referrals arrives.
+// protected personal data set or lifted, cancel and a consent's
+// withdrawal. Live: the list is re-fetched when an event about one of our
+// referrals arrives.
 
 import {listAll, requestId, rpc} from './api.js';
 import {$, debounce, h, latestOnly, replace, shortId} from './dom.js';
 import {enumLabel, onLanguageChange, t} from './i18n.js';
 import {announce, clearErrorNotice, bootDesk, describeEvent, notice, startLive} from './desk.js';
-import {buildReferralForm} from './agency_form.js';
+import {buildReferralForm, ownNameOf} from './agency_form.js';
 import {clearErrors, selectField, showErrors, showRpcError, textField, valueOf} from './forms.js';
-import {OPEN_STATES, displayName, historyTable, names, participantFacts, referralFacts,
+import {OPEN_STATES, contactText, displayName, historyTable, names, participantFacts, referralFacts,
   referralLabel, stateBadge} from './referral_view.js';
 import {formatCivilDate, formatDateTime, observeServerTime} from './time.js';
+import {checkEmail, checkPhone, checkText} from './validate.js';
 
 const CANCEL_REASONS = ['CANCEL_REASON_NO_LONGER_NEEDED', 'CANCEL_REASON_PARTICIPANT_DECLINED',
   'CANCEL_REASON_SENT_IN_ERROR', 'CANCEL_REASON_DUPLICATE', 'CANCEL_REASON_OTHER'];
@@ -234,6 +236,88 @@ function resubmitForm(r) {
   return [box, form];
 }
 
+// The referrer's fields on the protection form, filled from the referral's
+// referrer (or the person's own name): the provider's only route to a
+// protected participant, so a name and a phone or e-mail are required.
+function referrerFields(known) {
+  const k = known || {};
+  return h('fieldset', {dataset: {field: 'referrer'}},
+    h('legend', null, t('agency.protection.referrer')),
+    h('p', {class: 'hint'}, t('agency.referrer.protectedHint')),
+    textField({label: t('agency.impulse.name'), name: 'refName', field: 'referrer.display_name', required: true,
+      value: k.displayName || ownNameOf(session), autocomplete: 'name'}),
+    textField({label: t('agency.referrer.unit'), name: 'refUnit', field: 'referrer.unit', value: k.unit || ''}),
+    textField({label: t('agency.impulse.phone'), name: 'refPhone', field: 'referrer.phone', type: 'tel',
+      value: k.phone || '', autocomplete: 'tel'}),
+    textField({label: t('agency.impulse.email'), name: 'refEmail', field: 'referrer.email', type: 'email',
+      value: k.email || '', autocomplete: 'email'}));
+}
+
+// The referrer from those fields, its broken rules pushed on `errors`.
+function referrerFrom(form, errors) {
+  const referrer = {displayName: valueOf(form, 'refName'), unit: valueOf(form, 'refUnit'),
+    phone: valueOf(form, 'refPhone'), email: valueOf(form, 'refEmail')};
+  const rule = (field, result) => {
+    if (result) errors.push({field, message: t(...[].concat(result))});
+  };
+  rule('referrer.display_name', referrer.displayName ?
+    checkText(referrer.displayName, {max: 200, free: false}) : 'rule.protectedReferrer');
+  rule('referrer.unit', checkText(referrer.unit, {max: 200, free: false}));
+  if (!referrer.phone && !referrer.email) rule('referrer.phone', 'rule.protectedReach');
+  if (referrer.phone) rule('referrer.phone', checkPhone(referrer.phone));
+  if (referrer.email) rule('referrer.email', checkEmail(referrer.email));
+  for (const key of Object.keys(referrer)) if (!referrer[key]) delete referrer[key];
+  return referrer;
+}
+
+// Protected personal data (skyddade personuppgifter): set or lifted, with
+// why. Setting it asks for the referrer too when the referral names none
+// the provider could reach (no name, or neither phone nor e-mail).
+function protectionForm(r) {
+  const protect = !r.protectedPersonalData;
+  const known = r.referrer || {};
+  const needsReferrer = protect && !(known.displayName && (known.phone || known.email));
+  const via = contactText(known);
+  const hint = !protect ? t('agency.protection.liftHint') :
+    (via && !needsReferrer ? t('agency.protection.setHintVia', {contact: via}) : t('agency.protection.setHint'));
+  const form = h('form', {class: 'panel', id: 'protection-form', novalidate: true,
+    dataset: {protect: protect ? 'set' : 'lift'}},
+  h('h4', null, t('agency.protection.legend')),
+  h('p', {class: 'hint'}, hint),
+  textField({label: t('agency.protection.note'), name: 'note', field: 'note', textarea: true, required: true,
+    hint: t('agency.protection.noteHint')}),
+  needsReferrer ? referrerFields(known) : null,
+  h('div', {class: 'actions'}, h('button', {type: 'submit'},
+    t(protect ? 'agency.protection.set' : 'agency.protection.lift'))));
+  const box = h('div');
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const note = valueOf(form, 'note');
+    const errors = [];
+    const noteError = checkText(note, {min: 1, max: 2000});
+    if (noteError) errors.push({field: 'note', message: t(...noteError)});
+    const request = {name: r.name, protectedPersonalData: protect, note, etag: r.etag,
+      requestId: requestId('protect')};
+    if (needsReferrer) request.referrer = referrerFrom(form, errors);
+    if (errors.length) {
+      showErrors(form, errors);
+      return;
+    }
+    clearErrors(form);
+    const done = t(protect ? 'agency.protection.done' : 'agency.protection.lifted');
+    try {
+      await rpc('ReferralService', 'SetProtectedPersonalData', request);
+      announce(done);
+      delete $('#referral-detail').dataset.editing;
+      await refreshList();
+      notice($('#detail-notice'), 'ok', done);
+    } catch (err) {
+      showRpcError(form, err, box, notice);
+    }
+  });
+  return [box, form];
+}
+
 function withdrawForm(r) {
   const box = h('div');
   const form = h('form', {class: 'panel', id: 'withdraw-form', novalidate: true},
@@ -300,6 +384,7 @@ async function showDetail(name, {keepFocus = false} = {}) {
     h('div', {id: 'detail-queue'}, await queueBlock(r)),
     historyTable(r),
     allowed.includes('ACTION_RESUBMIT') ? resubmitForm(r) : null,
+    allowed.includes('ACTION_SET_PROTECTED_PERSONAL_DATA') ? protectionForm(r) : null,
     allowed.includes('ACTION_CANCEL') ? cancelForm(r) : null,
     allowed.includes('ACTION_WITHDRAW_CONSENT') ? withdrawForm(r) : null,
     h('div', {class: 'actions'}, h('button', {type: 'button', class: 'secondary', onclick: () => {

@@ -3,7 +3,9 @@
 // participant by pseudonym and carries the consent. Checks mirror the
 // broker's rules (validate.js); the broker's own field errors are shown at
 // the field they name (every control carries its request path in
-// data-field).
+// data-field). A participant with protected personal data (the box in the
+// participant's fieldset) is sent without kommun and with a required
+// referrer: the provider reaches them through the agency.
 
 import {requestId, rpc} from './api.js';
 import {$, $all, h} from './dom.js';
@@ -13,7 +15,7 @@ import {checkedValues, choiceGroup, clearErrors, selectField, showErrors,
 import {dayToRfc3339, serverNow, todayInput, observeServerTime} from './time.js';
 import {checkEmail, checkIntRange, checkKommun, checkPersonnummer, checkPhone,
   checkPseudonym, checkText, parseLanguages} from './validate.js';
-import {notice} from './desk.js';
+import {announce, notice} from './desk.js';
 
 const KINDS = [
   ['activity', 'agency.kind.activity', 'REFERRAL_KIND_ACTIVITY'],
@@ -55,11 +57,15 @@ function kommunField({label, name, field, region, value = '', required = false})
   return wrapper;
 }
 
+// The person's own name, without the unit the users file adds in brackets.
+export function ownNameOf(session) {
+  return (session.name || '').replace(/\s*\(.*\)\s*$/, '');
+}
+
 // The form; `catalog` holds activityTypes, providers and agreements.
 export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
   const region = session.region;
-  // The person's own name, without the unit the users file adds in brackets.
-  const ownName = (session.name || '').replace(/\s*\(.*\)\s*$/, '');
+  const ownName = ownNameOf(session);
   let pendingRequestId = requestId('web');
   const activityTypes = catalog.activityTypes.filter((a) =>
     (a.referralKinds || []).includes('REFERRAL_KIND_ACTIVITY'));
@@ -142,8 +148,11 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
     textField({label: t('agency.team.summary'), name: 'caseSummary', textarea: true, required: true,
       field: 'referral.team_handover.case_summary'}));
 
+  const referrerHint = h('p', {class: 'hint', id: 'referrer-protected-hint', hidden: true},
+    t('agency.referrer.protectedHint'));
   const referrer = h('fieldset', {dataset: {kinds: PERSONAL_KINDS, field: 'referral.referrer'}},
     h('legend', null, t('agency.referrer.legend')),
+    referrerHint,
     h('div', {class: 'grid-2'},
       textField({label: t('agency.referrer.name'), name: 'refName', value: ownName,
         field: 'referral.referrer.display_name', autocomplete: 'name'}),
@@ -163,12 +172,23 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
     field: 'referral.second_referral_reason', textarea: true, hint: t('agency.participant.secondReason.hint')});
   secondReason.id = 'second-reason';
   secondReason.hidden = true;
+  // Protected personal data: never for an impulse, which names no one.
+  const protection = h('div', {class: 'field', dataset: {kinds: PERSONAL_KINDS}},
+    h('div', {class: 'choice'},
+      h('input', {type: 'checkbox', id: 'protected-data', name: 'protectedData',
+        'aria-describedby': 'protected-data-hint',
+        dataset: {field: 'referral.protected_personal_data'}}),
+      h('label', {for: 'protected-data'}, t('agency.participant.protected'),
+        h('span', {class: 'hint', id: 'protected-data-hint'}, t('agency.participant.protected.hint')))));
+  const kommun = kommunField({label: t('agency.participant.kommun'), name: 'kommun', region,
+    field: 'referral.participant.attributes.kommun_code'});
   const participant = h('fieldset', {dataset: {kinds: PERSONAL_KINDS, field: 'referral.participant'}},
     h('legend', null, t('agency.participant.legend')),
     textField({label: t('agency.participant.pseudonym'), name: 'pseudonym', required: true,
       field: 'referral.participant.pseudonym', hint: t('agency.participant.pseudonym.hint')}),
     pnr,
     secondReason,
+    protection,
     h('p', {class: 'hint'}, t('agency.participant.attrs.hint')),
     h('div', {class: 'grid-2'},
       textField({label: t('agency.participant.age'), name: 'age', inputmode: 'numeric', cls: 'short',
@@ -176,8 +196,7 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
       selectField({label: t('agency.participant.gender'), name: 'gender',
         field: 'referral.participant.attributes.gender',
         options: enumOptions(['GENDER_FEMALE', 'GENDER_MALE', 'GENDER_OTHER'], t('GENDER_UNSPECIFIED'))}),
-      kommunField({label: t('agency.participant.kommun'), name: 'kommun', region,
-        field: 'referral.participant.attributes.kommun_code'}),
+      kommun,
       textField({label: t('agency.participant.daysLeft'), name: 'daysLeft', inputmode: 'numeric',
         cls: 'short', field: 'referral.participant.attributes.sickness_insurance_days_left', hint: '0–914'}),
       textField({label: t('agency.participant.hours'), name: 'hours', inputmode: 'numeric', cls: 'short',
@@ -233,6 +252,40 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
     clearErrors(form);
   };
   for (const radio of $all('input[name="kind"]', form)) radio.addEventListener('change', showKind);
+  // Protected: no kommun is kept (cleared and hidden; given back if the box
+  // is unticked again, since it never left the browser), and the referrer
+  // becomes required: name, and phone or e-mail.
+  let keptKommun = '';
+  const showProtection = () => {
+    const on = valueOf(form, 'protectedData');
+    const kommunInput = $('input', kommun);
+    if (on && !kommun.hidden) {
+      keptKommun = kommunInput.value;
+      kommunInput.value = '';
+    } else if (!on && kommun.hidden) {
+      kommunInput.value = keptKommun;
+    }
+    kommun.hidden = on;
+    referrerHint.hidden = !on;
+    const labels = [['refName', on ? 'agency.impulse.name' : 'agency.referrer.name', true],
+      ['refPhone', on ? 'agency.impulse.phone' : 'agency.referrer.phone', false],
+      ['refEmail', on ? 'agency.impulse.email' : 'agency.referrer.email', false]];
+    for (const [name, key, required] of labels) {
+      const input = form.querySelector(`[name="${name}"]`);
+      input.labels[0].textContent = `${t(key)}${on && required ? ' *' : ''}`;
+      if (on && required) input.setAttribute('aria-required', 'true');
+      else input.removeAttribute('aria-required');
+    }
+    const fieldset = referrerHint.closest('fieldset');
+    if (on) fieldset.setAttribute('aria-describedby', referrerHint.id);
+    else fieldset.removeAttribute('aria-describedby');
+  };
+  $('#protected-data', form).addEventListener('change', () => {
+    showProtection();
+    // What changed elsewhere in the form, said to a screen reader user.
+    announce(t(valueOf(form, 'protectedData') ? 'agency.participant.protected.on' :
+      'agency.participant.protected.off'));
+  });
   form.addEventListener('input', () => {
     // A changed body needs a new request id; a retry of the same body keeps it.
     pendingRequestId = requestId('web');
@@ -326,9 +379,18 @@ function collect(form, kind, region) {
     referral.teamHandover = handover;
   }
 
-  // The referrer: optional, but checked when given.
+  // The referrer: optional, but checked when given; required for a
+  // participant with protected personal data (the provider's only route to
+  // them), as the broker requires it.
+  const isProtected = v('protectedData') === true;
+  if (isProtected) referral.protectedPersonalData = true;
   const referrer = {displayName: v('refName'), unit: v('refUnit'), phone: v('refPhone'), email: v('refEmail')};
-  err('referral.referrer.display_name', checkText(referrer.displayName, {max: 200, free: false}));
+  if (isProtected && !referrer.displayName) {
+    err('referral.referrer.display_name', 'rule.protectedReferrer');
+  } else {
+    err('referral.referrer.display_name', checkText(referrer.displayName, {max: 200, free: false}));
+  }
+  if (isProtected && !referrer.phone && !referrer.email) err('referral.referrer.phone', 'rule.protectedReach');
   if (referrer.phone) err('referral.referrer.phone', checkPhone(referrer.phone));
   if (referrer.email) err('referral.referrer.email', checkEmail(referrer.email));
   for (const key of Object.keys(referrer)) if (!referrer[key]) delete referrer[key];
@@ -356,7 +418,7 @@ function collect(form, kind, region) {
   int('daysLeft', 'sickness_insurance_days_left', 0, 914, 'sicknessInsuranceDaysLeft');
   int('hours', 'hours_per_week', 1, 40, 'hoursPerWeek');
   if (v('gender')) attrs.gender = v('gender');
-  if (v('kommun')) {
+  if (v('kommun') && !isProtected) {
     err(`${A}.kommun_code`, checkKommun(v('kommun')));
     attrs.kommunCode = v('kommun');
   }

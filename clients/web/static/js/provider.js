@@ -1,5 +1,6 @@
 // The provider's desk: held offers (time left on the hold, the referral as
-// far as consent allows, accept or decline with a coded reason), the clocks
+// far as consent allows, whether the participant is reached only through
+// the referring agency, accept or decline with a coded reason), the clocks
 // that await the provider (overdue first), the participants with the
 // actions their state allows, and capacity (publish, cohorts, staleness).
 // Live: an offer made to us appears without reload.
@@ -11,8 +12,8 @@ import {announce, clearErrorNotice, bootDesk, describeEvent, doneEditing, notice
   startLive} from './desk.js';
 import {checkedValues, choiceGroup, clearErrors, selectField, showErrors, showRpcError,
   textField, valueOf} from './forms.js';
-import {caseFacts, displayName, historyTable, names, participantFacts, referralFacts, referralLabel,
-  stateBadge} from './referral_view.js';
+import {caseFacts, displayName, historyTable, names, participantFacts, protectionFacts, referralFacts,
+  referralLabel, stateBadge} from './referral_view.js';
 import {worklistTable} from './clocks_view.js';
 import {formatDateTime, observeServerTime, timeLeft} from './time.js';
 import {checkText} from './validate.js';
@@ -141,6 +142,7 @@ function offerCard(offer) {
     dataset: {offer: offer.name, referral: offer.referral}},
   h('h3', {id: headingId}, t('provider.offer.h3', {offering: displayName(offer.offering)})),
   h('dl', {class: 'facts'},
+    protectionFacts(offer.protectedPersonalData, offer.participantContact),
     h('dt', null, t('provider.offer.referral')), h('dd', null, shortId(offer.referral)),
     offer.cohort ? [h('dt', null, t('provider.offer.cohort')), h('dd', null, displayName(offer.cohort))] : null,
     referral && referral.kind ? [h('dt', null, t('col.state')), h('dd', null, stateBadge(referral.state))] : null,

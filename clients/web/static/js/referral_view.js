@@ -37,7 +37,7 @@ function detailFacts(r) {
   if (r.impulse) {
     const cb = r.impulse.callBack || {};
     return [
-      ...fact(sv('agency.impulse.legend'), [cb.displayName, cb.unit, cb.phone, cb.email].filter(Boolean).join(', ')),
+      ...fact(sv('agency.impulse.legend'), contactText(cb)),
       ...fact(sv('agency.impulse.kommun'), r.impulse.kommunCode),
       ...fact(sv('agency.impulse.need'), enumLabel(r.impulse.needCategory)),
     ];
@@ -72,6 +72,24 @@ function detailFacts(r) {
   return [];
 }
 
+// How to reach someone: name, unit, phone and e-mail, those given.
+export function contactText(route) {
+  const c = route || {};
+  return [c.displayName, c.unit, c.phone, c.email].filter(Boolean).join(', ');
+}
+
+// The fact that the participant has protected personal data, with the
+// route through which they are reached (the referral's referrer, or an
+// offer's participant_contact); nothing when they have not. Shown first
+// and marked, so that no one contacts the participant directly.
+export function protectionFacts(isProtected, contact) {
+  if (!isProtected) return [];
+  const via = contactText(contact);
+  return [h('dt', {class: 'protected'}, t('protected.label')),
+    h('dd', {class: 'protected'}, h('strong', null,
+      via ? t('protected.yesVia', {contact: via}) : t('protected.yesViaAgency')))];
+}
+
 // The participant's facts, or null when none may be seen.
 export function participantFacts(participant) {
   if (!participant || !participant.pseudonym) return null;
@@ -100,6 +118,7 @@ export function caseFacts(r) {
 
 export function referralFacts(r) {
   return h('dl', {class: 'facts'},
+    ...protectionFacts(r.protectedPersonalData, r.referrer),
     ...fact(t('col.kind'), enumLabel(r.kind)),
     ...fact(t('col.state'), stateBadge(r.state)),
     ...fact(t('col.created'), formatDateTime(r.createTime)),
@@ -114,6 +133,9 @@ function transitionNotes(tr) {
   if (tr.cancelReason) out.push(enumLabel(tr.cancelReason));
   if (tr.declineReason) out.push(enumLabel(tr.declineReason));
   if (tr.outcomeReasons && tr.outcomeReasons.length) out.push(list(tr.outcomeReasons));
+  if (tr.action === 'ACTION_SET_PROTECTED_PERSONAL_DATA') {
+    out.push(t(tr.protectedPersonalData ? 'protected.history.set' : 'protected.history.lifted'));
+  }
   if (tr.note) out.push(tr.note);
   if (tr.reasons && tr.reasons.length) out.push(tr.reasons.join('; '));
   return out.join(' · ');
