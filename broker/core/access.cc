@@ -84,6 +84,9 @@ void Redact(const Caller& caller, absl::Time now, v1::Referral& referral) {
   if (!covered.count(v1::DATA_CATEGORY_CASE_DETAILS)) {
     ClearCaseDetails(referral);
   }
+  if (!covered.count(v1::DATA_CATEGORY_OUTCOME)) {
+    for (v1::Transition& t : *referral.mutable_history()) t.clear_sus();
+  }
 }
 
 }  // namespace
@@ -163,6 +166,7 @@ void ErasePersonalData(ReferralRecord& record, absl::Time now) {
   ClearCaseDetails(record.referral);
   for (v1::Transition& t : *record.referral.mutable_history()) {
     t.clear_reasons();
+    t.clear_sus();
   }
   record.personal_identity_pseudonym.clear();
   record.audit_subject.clear();
@@ -245,7 +249,20 @@ bool MaySeeOffer(const Caller& caller, const OfferRecord& offer,
 }
 
 void StripParticipantFacts(v1::Event& event) {
-  if (event.has_transition()) event.mutable_transition()->clear_reasons();
+  if (event.has_transition()) {
+    event.mutable_transition()->clear_reasons();
+    event.mutable_transition()->clear_sus();
+  }
+}
+
+bool MayRegisterInSus(const Caller& caller, const ReferralRecord& record,
+                      absl::Time now) {
+  if (record.referral.protected_personal_data() ||
+      record.referral.has_personal_data_erase_time()) {
+    return false;
+  }
+  return CoveredCategories(caller, record.referral.consent(), now)
+             .count(v1::DATA_CATEGORY_OUTCOME) > 0;
 }
 
 bool MaySeeEvent(const Caller& caller, const std::string& region,

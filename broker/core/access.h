@@ -72,16 +72,18 @@ void ClearCaseDetails(slussen::v1::Referral& referral);
 
 // Erases the participant's personal data from `record` at `now`: the
 // participant, case details and notes, the matcher's reasons (which spell
-// out the participant's facts), the personnummer's pseudonym and the
-// audit subject. State, kind, times, consent scope and outcome reasons stay
-// (anonymous statistics); personal_data_erase_time says when.
+// out the participant's facts), the SUS registrations (income, education,
+// work), the personnummer's pseudonym and the audit subject. State, kind,
+// times, consent scope and outcome reasons stay (anonymous statistics);
+// personal_data_erase_time says when.
 void ErasePersonalData(ReferralRecord& record, absl::Time now);
 
 // The referral as `caller` may see it at `now`: its name, etag, the
 // actions the caller may take and its consent as ConsentView shows it; history
 // only in the FULL view; personal and case fields removed where the consent
 // does not cover the caller (the history's reasons, which spell out the
-// participant's facts, "age 34 within 18..64", as withheld). Precondition:
+// participant's facts, "age 34 within 18..64", as withheld; its SUS
+// registrations unless the consent covers outcome data). Precondition:
 // CanSee(caller, record).
 slussen::v1::Referral ViewFor(const Caller& caller,
                               const ReferralRecord& record,
@@ -113,11 +115,18 @@ bool ShowsPersonalData(const slussen::v1::Offer& view);
 bool MaySeeOffer(const Caller& caller, const OfferRecord& offer,
                  const ReferralRecord* referral);
 
+// Whether `caller` (a coordinator, or the provider) may register `record`'s
+// participant in SUS by name at `now`: the consent covers it for outcome
+// data, and the participant has no protected personal data (nor was
+// erased). Otherwise the SUS registration is anonymous.
+bool MayRegisterInSus(const Caller& caller, const ReferralRecord& record,
+                      absl::Time now);
+
 // Removes the participant's facts from `event`: its transition's reasons
-// (the event is written without its note already). Events reach readers
-// filtered by who may see them, not by the consent, which can change after
-// they are written; a reader the consent covers finds the reasons in the
-// referral. Applied when an event is made and again when it is read (for
+// and SUS registration (the event is written without its note already). Events
+// reach readers filtered by who may see them, not by the consent, which can
+// change after they are written; a reader the consent covers finds the reasons
+// in the referral. Applied when an event is made and again when it is read (for
 // events written before).
 void StripParticipantFacts(slussen::v1::Event& event);
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -413,9 +414,17 @@ absl::StatusOr<v1::OutcomeReport> CoordinatorDesk::GetOutcomeReport(
   if (!request.activity_type().empty()) {
     RETURN_IF_ERROR(ValidateCode("activity_type", request.activity_type()));
   }
-  // Every referral of the region, newest first, page by page.
+  ASSIGN_OR_RETURN(
+      const std::vector<ReferralRecord> referrals,
+      EveryReferral(
+          {.regions = {region}, .page_size = 1000, .scan_limit = 1000}));
+  return OutcomeReportOf(referrals, from, to, request.activity_type(),
+                         calendar_->time_zone());
+}
+
+absl::StatusOr<std::vector<ReferralRecord>> CoordinatorDesk::EveryReferral(
+    ListQuery query) const {
   std::vector<ReferralRecord> referrals;
-  ListQuery query{.regions = {region}, .page_size = 1000, .scan_limit = 1000};
   do {
     ASSIGN_OR_RETURN(const ListPage page, keeper_->List(query));
     for (const ReferralRecord& record : page.records) {
@@ -425,12 +434,86 @@ absl::StatusOr<v1::OutcomeReport> CoordinatorDesk::GetOutcomeReport(
   } while (!query.before_id.empty() &&
            static_cast<int>(referrals.size()) < kMaxReportReferrals);
   if (static_cast<int>(referrals.size()) >= kMaxReportReferrals) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "region ", region, " holds more than ", kMaxReportReferrals,
-        " referrals; the report cannot be made in one call yet"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("region ", absl::StrJoin(query.regions, ", "),
+                     " holds more than ", kMaxReportReferrals,
+                     " referrals; the report cannot be made in one call yet"));
   }
-  return OutcomeReportOf(referrals, from, to, request.activity_type(),
-                         calendar_->time_zone());
+  return referrals;
+}
+
+absl::StatusOr<v1::SusExport> CoordinatorDesk::ExportSusRegistrations(
+    const Caller& caller, const v1::ExportSusRegistrationsRequest& request) {
+  ASSIGN_OR_RETURN(const std::string region,
+                   ParseRegionParent("parent", request.parent(),
+                                     /*allow_any_region=*/false));
+  ListQuery query{.regions = {region}, .page_size = 1000, .scan_limit = 1000};
+  switch (caller.role) {
+    case v1::ROLE_COORDINATOR:
+      RETURN_IF_ERROR(CheckOwnRegion(caller, region, "SUS registrations"));
+      break;
+    case v1::ROLE_PROVIDER:
+      break;  // its own insatser: see below
+    default:
+      return absl::PermissionDeniedError(absl::StrCat(
+          "role ", RoleName(caller.role),
+          " may not export SUS registrations; the region's coordinators and "
+          "providers (of their own insatser) may"));
+  }
+  ASSIGN_OR_RETURN(const absl::CivilDay from,
+                   ToCivilDay("start_date", request.start_date()));
+  ASSIGN_OR_RETURN(const absl::CivilDay to,
+                   ToCivilDay("end_date", request.end_date()));
+  if (to < from || to - from > 365) {
+    return InvalidField("end_date",
+                        "must lie on or after start_date, at most 366 days "
+                        "on (export a year at a time)",
+                        absl::FormatCivilTime(to));
+  }
+  if (!request.offering().empty()) {
+    RETURN_IF_ERROR(ParseOfferingName("offering", request.offering()).status());
+  }
+  ASSIGN_OR_RETURN(std::vector<ReferralRecord> referrals, EveryReferral(query));
+  if (caller.role == v1::ROLE_PROVIDER) {
+    // The participations it served: started by it (a consent withdrawn
+    // after the start unassigns the referral, but the provider still has
+    // both registrations to make), or held by it now.
+    std::erase_if(referrals, [&](const ReferralRecord& record) {
+      if (record.assigned_organisation == caller.organisation) return false;
+      for (const v1::Transition& t : record.referral.history()) {
+        if (t.action() == v1::ACTION_START &&
+            t.actor().organisation() == caller.organisation) {
+          return false;
+        }
+      }
+      return true;
+    });
+  }
+  const absl::Time now = clock_->Now();
+  v1::SusExport out = SusExportOf(referrals, from, to, request.offering(),
+                                  caller, now, calendar_->time_zone());
+  // The rows that name a participant are a read of their personal data.
+  std::set<std::string> named;
+  for (const v1::SusRow& row : out.rows()) {
+    if (!row.anonymous()) named.insert(row.referral());
+  }
+  std::vector<AuditedRead> reads;
+  const std::string resource =
+      absl::StrCat("regions/", region, "/susRegistrations");
+  for (const ReferralRecord& record : referrals) {
+    if (named.count(record.referral.name())) {
+      reads.push_back({&record, resource});
+    }
+  }
+  if (!reads.empty()) {
+    if (audit_ == nullptr) {
+      return absl::FailedPreconditionError(
+          "this broker keeps no audit trail, so no SUS registration that "
+          "names a participant can be exported");
+    }
+    RETURN_IF_ERROR(RecordReads(*audit_, caller, reads, now));
+  }
+  return out;
 }
 
 absl::StatusOr<v1::DeadlineRuleSet> CoordinatorDesk::CreateDeadlineRuleSet(

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "broker/core/audit.h"
 #include "broker/core/calendar.h"
 #include "broker/core/caller.h"
 #include "broker/core/clock.h"
@@ -31,12 +32,16 @@ namespace slussen::core {
 class CoordinatorDesk {
  public:
   // All must outlive the desk.
+  // `audit` records the SUS export's reads of personal data; without it
+  // (benchmarks, fuzzing) the export refuses to name anyone.
   CoordinatorDesk(DeadlineKeeper* keeper, QueueDesk* queues, const Clock* clock,
-                  const SwedishCalendar* calendar)
+                  const SwedishCalendar* calendar,
+                  AuditRepository* audit = nullptr)
       : keeper_(keeper),
         queues_(queues),
         clock_(clock),
         calendar_(calendar),
+        audit_(audit),
         transitions_(keeper, clock) {}
 
   absl::StatusOr<slussen::v1::ListWorklistResponse> ListWorklist(
@@ -56,6 +61,12 @@ class CoordinatorDesk {
   absl::StatusOr<slussen::v1::OutcomeReport> GetOutcomeReport(
       const Caller& caller,
       const slussen::v1::GetOutcomeReportRequest& request);
+  // The SUS registrations of a period (reports.h SusExportOf): for the
+  // region's coordinators, or a provider (the referrals it held or
+  // served). The rows that name a participant are audited as reads.
+  absl::StatusOr<slussen::v1::SusExport> ExportSusRegistrations(
+      const Caller& caller,
+      const slussen::v1::ExportSusRegistrationsRequest& request);
   // Admins only.
   absl::StatusOr<slussen::v1::DeadlineRuleSet> CreateDeadlineRuleSet(
       const Caller& caller,
@@ -101,10 +112,16 @@ class CoordinatorDesk {
   static absl::StatusOr<std::string> CoordinatedRegion(
       const Caller& caller, const std::string& parent);
 
+  // The referrals `query` walks, page by page (FAILED_PRECONDITION past
+  // the most one report reads).
+  absl::StatusOr<std::vector<ReferralRecord>> EveryReferral(
+      ListQuery query) const;
+
   DeadlineKeeper* const keeper_;
   QueueDesk* const queues_;
   const Clock* const clock_;
   const SwedishCalendar* const calendar_;
+  AuditRepository* const audit_;
   const Transitions transitions_;
 };
 

@@ -427,6 +427,18 @@ absl::StatusOr<Transitions::Request> EndAction(const R& request,
   }
   RETURN_IF_ERROR(
       ValidateOutcomeReasons("outcome_reasons", request.outcome_reasons()));
+  const bool mistake = std::count(request.outcome_reasons().begin(),
+                                  request.outcome_reasons().end(),
+                                  v1::OUTCOME_REASON_REGISTRATION_ERROR) > 0;
+  if (mistake &&
+      (action != v1::ACTION_EXIT || request.outcome_reasons_size() != 1)) {
+    return InvalidField(
+        "outcome_reasons",
+        "OUTCOME_REASON_REGISTRATION_ERROR closes a start recorded by "
+        "mistake: only at exit, and as the only reason",
+        absl::StrCat(request.outcome_reasons_size(), " reasons with ",
+                     ActionName(action)));
+  }
   if (other && request.note().empty()) {
     return MissingField("note", "say what, with OUTCOME_REASON_OTHER");
   }
@@ -505,11 +517,29 @@ absl::StatusOr<v1::Referral> ReferralDesk::RecordContact(
   return Act(caller, std::move(action));
 }
 
+namespace {
+
+// Adds `sus` (validated) to what `action` describes in its transition.
+absl::Status WithSus(const v1::SusRegistration& sus, bool at_start,
+                     Transitions::Request& action) {
+  RETURN_IF_ERROR(ValidateSusRegistration("sus", sus, at_start));
+  if (sus.ByteSizeLong() == 0) return absl::OkStatus();
+  action.describe = [describe = std::move(action.describe),
+                     sus](v1::Transition& t) {
+    describe(t);
+    *t.mutable_sus() = sus;
+  };
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<v1::Referral> ReferralDesk::StartReferral(
     const Caller& caller, const v1::StartReferralRequest& request) {
   RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_START, caller.role));
   ASSIGN_OR_RETURN(Transitions::Request action,
                    ProviderAction(request, v1::ACTION_START, false));
+  RETURN_IF_ERROR(WithSus(request.sus(), /*at_start=*/true, action));
   return Act(caller, std::move(action));
 }
 
@@ -528,6 +558,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::CompleteReferral(
   RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_COMPLETE, caller.role));
   ASSIGN_OR_RETURN(Transitions::Request action,
                    EndAction(request, v1::ACTION_COMPLETE));
+  RETURN_IF_ERROR(WithSus(request.sus(), /*at_start=*/false, action));
   return Act(caller, std::move(action));
 }
 
@@ -536,6 +567,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::ExitReferral(
   RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_EXIT, caller.role));
   ASSIGN_OR_RETURN(Transitions::Request action,
                    EndAction(request, v1::ACTION_EXIT));
+  RETURN_IF_ERROR(WithSus(request.sus(), /*at_start=*/false, action));
   return Act(caller, std::move(action));
 }
 

@@ -377,6 +377,50 @@ absl::Status ValidatePseudonym(absl::string_view field,
   return absl::OkStatus();
 }
 
+absl::Status ValidateSusRegistration(absl::string_view field,
+                                     const v1::SusRegistration& sus,
+                                     bool at_start) {
+  if (sus.ByteSizeLong() == 0) return absl::OkStatus();
+  const std::string income = Path(field, "income_sources");
+  if (sus.income_sources().empty()) {
+    return MissingField(income,
+                        at_start ? "at least one source of income before the "
+                                   "start (INCOME_SOURCE_NONE if none)"
+                                 : "at least one source of income after the "
+                                   "end (INCOME_SOURCE_NONE if none)");
+  }
+  RETURN_IF_ERROR(
+      ValidateEnumSet<v1::IncomeSource>(income, sus.income_sources()));
+  if (sus.income_sources_size() > 1 &&
+      std::count(sus.income_sources().begin(), sus.income_sources().end(),
+                 v1::INCOME_SOURCE_NONE) > 0) {
+    return InvalidField(income,
+                        "INCOME_SOURCE_NONE must stand alone: no income "
+                        "besides others is a contradiction",
+                        "INCOME_SOURCE_NONE with others");
+  }
+  RETURN_IF_ERROR(ValidateEnum<v1::EducationLevel>(
+      Path(field, "education_level"), sus.education_level(), at_start));
+  RETURN_IF_ERROR(ValidateEnum<v1::WorkKind>(Path(field, "work_kind"),
+                                             sus.work_kind(),
+                                             /*required=*/false));
+  if (at_start) {
+    constexpr absl::string_view kEndOnly =
+        "is registered at the end, not at the start";
+    if (sus.work_kind() != v1::WORK_KIND_UNSPECIFIED) {
+      return InvalidField(Path(field, "work_kind"), kEndOnly,
+                          v1::WorkKind_Name(sus.work_kind()));
+    }
+    if (sus.studies()) {
+      return InvalidField(Path(field, "studies"), kEndOnly, "true");
+    }
+    if (sus.registered_with_af()) {
+      return InvalidField(Path(field, "registered_with_af"), kEndOnly, "true");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateProtection(const v1::Referral& referral,
                                 absl::string_view prefix) {
   if (!referral.protected_personal_data()) return absl::OkStatus();

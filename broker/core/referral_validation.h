@@ -49,6 +49,15 @@ slussen::v1::ReferralKind KindOf(const slussen::v1::Referral& referral);
 absl::Status ValidateProtection(const slussen::v1::Referral& referral,
                                 absl::string_view prefix);
 
+// What SUS registers at the start (`at_start`: income before and the
+// level of education, required) or the end (income after; work, studies,
+// Arbetsförmedlingen). An empty registration is valid (it is optional);
+// one that is given needs its income sources (at least one, no
+// duplicates, INCOME_SOURCE_NONE alone).
+absl::Status ValidateSusRegistration(absl::string_view field,
+                                     const slussen::v1::SusRegistration& sus,
+                                     bool at_start);
+
 absl::StatusOr<NewReferral> ValidateCreateReferral(
     const slussen::v1::CreateReferralRequest& request, absl::Time now,
     absl::CivilDay today);

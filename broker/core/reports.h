@@ -2,8 +2,10 @@
 // party and clock kind, and the samordningsförbund's outcome report (as in
 // SUS: participants by gender and age band, starts, exits, exit reasons).
 //
-// Pure: the desk reads the records, these functions count. Only aggregates
-// leave them; no referral or person is named.
+// Pure: the desk reads the records, these functions count. The reports
+// are aggregates that name no referral or person; the SUS export is the
+// one exception, naming a participant (by the agency's pseudonym) only as
+// far as the consent lets the reader register them in SUS.
 //
 // Thread-safe: pure functions.
 #ifndef SLUSSEN_BROKER_CORE_REPORTS_H_
@@ -15,6 +17,7 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "broker/core/caller.h"
 #include "broker/core/referral_repository.h"
 #include "slussen/v1/coordinator_service.pb.h"
 #include "slussen/v1/deadline.pb.h"
@@ -40,16 +43,38 @@ std::vector<slussen::v1::ResponseTimeRow> ResponseTimes(
 // given (of one region), optionally of one activity type: per gender and
 // age band, the participants taking part at any time in the period
 // (started by its end, not exited before its start), the starts and the
-// exits (exit or completion) in it; exit reasons of the exits; and the
+// exits (exit or completion) in it; exit reasons of the exits; income
+// before and after of the exits whose start and end registered it
+// (SusRegistration), and how many moved from sickness benefit or
+// compensation or financial assistance to work or studies; and the
 // same as CSV; and of the exits in the period, those followed up (the
 // ACTION_RECORD_FOLLOW_UP some 90 days on) and of them those in work
 // (or own business), studies or an AF programme.
 // Participants are people: referrals with one audit subject count once per
-// row. Impulses carry no person: they are counted apart (received,
-// started, ended in the period), never as participants.
+// row. A start closed as a registration error is left out. Impulses carry no
+// person: they are counted apart (received, started, ended in the period),
+// never as participants.
 slussen::v1::OutcomeReport OutcomeReportOf(
     const std::vector<ReferralRecord>& referrals, absl::CivilDay from,
     absl::CivilDay to, const std::string& activity_type, absl::TimeZone zone);
+
+// The SUS registrations over the local days [from, to] of the referrals
+// given (of one region), optionally of one insats (`offering`), as `reader`
+// may have them at `now`: one row per registration, oldest first (a
+// participant's start, IN; their completion, exit or consent withdrawal
+// after the start, OUT; for a gemensam kartläggning the request, first and
+// last meeting), named (referring organisation, pseudonym, what was
+// registered, the referral) only where MayRegisterInSus, else anonymous
+// (gender, age, dates, ending: not even the referral). A start closed as a
+// registration error has
+// its rows (the deltagaransvarig undoes it in SUS too) but leaves the
+// monthly counts (started and ended per month, insats, gender and age
+// band). Both also as CSV (docs/integrating.md, "SUS export").
+slussen::v1::SusExport SusExportOf(const std::vector<ReferralRecord>& referrals,
+                                   absl::CivilDay from, absl::CivilDay to,
+                                   const std::string& offering,
+                                   const Caller& reader, absl::Time now,
+                                   absl::TimeZone zone);
 
 }  // namespace slussen::core
 

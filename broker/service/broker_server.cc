@@ -162,7 +162,8 @@ absl::Status BrokerServer::Build() {
   queue_desk_ = std::make_unique<core::QueueDesk>(matchmaker_.get(),
                                                   keeper_.get(), clock_);
   coordinator_desk_ = std::make_unique<core::CoordinatorDesk>(
-      keeper_.get(), queue_desk_.get(), clock_, calendar_.get());
+      keeper_.get(), queue_desk_.get(), clock_, calendar_.get(),
+      audit_store_.get());
   ticker_ = std::make_unique<DeadlineTicker>(keeper_.get(), clock_,
                                              options_.deadlines);
   MatchScheduler::Options matching = options_.matching;

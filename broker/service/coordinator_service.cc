@@ -67,6 +67,15 @@ grpc::Status CoordinatorServiceImpl::GetOutcomeReport(
                });
 }
 
+grpc::Status CoordinatorServiceImpl::ExportSusRegistrations(
+    grpc::ServerContext* context,
+    const v1::ExportSusRegistrationsRequest* request, v1::SusExport* response) {
+  return Serve(context, "ExportSusRegistrations", response,
+               [&](const Caller& caller) {
+                 return desk_->ExportSusRegistrations(caller, *request);
+               });
+}
+
 grpc::Status CoordinatorServiceImpl::CreateDeadlineRuleSet(
     grpc::ServerContext* context,
     const v1::CreateDeadlineRuleSetRequest* request,

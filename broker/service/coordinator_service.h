@@ -48,6 +48,10 @@ class CoordinatorServiceImpl final
       grpc::ServerContext* context,
       const slussen::v1::GetOutcomeReportRequest* request,
       slussen::v1::OutcomeReport* response) override;
+  grpc::Status ExportSusRegistrations(
+      grpc::ServerContext* context,
+      const slussen::v1::ExportSusRegistrationsRequest* request,
+      slussen::v1::SusExport* response) override;
   grpc::Status CreateDeadlineRuleSet(
       grpc::ServerContext* context,
       const slussen::v1::CreateDeadlineRuleSetRequest* request,

@@ -48,6 +48,29 @@ FlagSpec RegionFlag(std::string help) {
   return Value("region", "NN", std::move(help));
 }
 
+// What SUS registers at the start (`at_start`) or at the end.
+std::vector<FlagSpec> SusFlags(bool at_start) {
+  std::vector<FlagSpec> flags = {Repeated(
+      "income", "SOURCE",
+      absl::StrCat("SUS: a source of income ", at_start ? "before" : "after",
+                   ": employment, own-business, sickness-benefit, "
+                   "sickness-compensation, activity-support, "
+                   "unemployment-benefit, financial-assistance, study-support, "
+                   "none, other; one or more"))};
+  if (at_start) {
+    flags.push_back(Value("education", "LEVEL",
+                          "SUS: primary-incomplete, primary, upper-secondary, "
+                          "post-secondary-short or post-secondary"));
+  } else {
+    flags.push_back(Value("work", "KIND",
+                          "SUS: the work the participant has: unsubsidised, "
+                          "subsidised, sheltered or own-business"));
+    flags.push_back(Switch("studies", "SUS: the participant studies"));
+    flags.push_back(Switch("af", "SUS: registered with Arbetsförmedlingen"));
+  }
+  return flags;
+}
+
 std::vector<FlagSpec> ProviderActionFlags(bool outcomes, bool required) {
   std::vector<FlagSpec> flags = {Note(), Etag(), RequestId()};
   if (outcomes) {
@@ -57,9 +80,16 @@ std::vector<FlagSpec> ProviderActionFlags(bool outcomes, bool required) {
                      "work, studies, af-programme, own-business, "
                      "social-enterprise, sickness-compensation-granted, "
                      "sickness-benefit, new-sick-leave, programme-completed, "
-                     "consent-withdrawn; one or more")));
+                     "consent-withdrawn, other, registration-error; one or "
+                     "more")));
   }
   return flags;
+}
+
+std::vector<FlagSpec> Joined(std::vector<FlagSpec> a,
+                             const std::vector<FlagSpec>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
 }
 
 std::vector<CommandSpec> MakeCommands() {
@@ -168,17 +198,22 @@ std::vector<CommandSpec> MakeCommands() {
       {"referrals", "contact", "NAME", false,
        "The provider made first contact with the participant.",
        ProviderActionFlags(false, false)},
-      {"referrals", "start", "NAME", false, "The participant started.",
-       ProviderActionFlags(false, false)},
+      {"referrals", "start", "NAME", false,
+       "The participant started; --income and --education register them in "
+       "SUS.",
+       Joined(ProviderActionFlags(false, false), SusFlags(true))},
       {"referrals", "deviation", "NAME", false,
        "An attendance deviation (absence, ...).",
        ProviderActionFlags(false, false)},
       {"referrals", "complete", "NAME", false,
-       "The participant completed the activity.",
-       ProviderActionFlags(true, false)},
+       "The participant completed the activity; --income, --work, --studies "
+       "and --af register the end in SUS.",
+       Joined(ProviderActionFlags(true, false), SusFlags(false))},
       {"referrals", "exit", "NAME", false,
-       "The participant left before completing.",
-       ProviderActionFlags(true, true)},
+       "The participant left before completing (--outcome=registration-error "
+       "closes a start recorded by mistake); --income, --work, --studies and "
+       "--af register the end in SUS.",
+       Joined(ProviderActionFlags(true, true), SusFlags(false))},
       {"referrals", "follow-up", "NAME", false,
        "Where the participant is some 90 days after completion or exit.",
        ProviderActionFlags(true, true)},
@@ -376,6 +411,22 @@ std::vector<CommandSpec> MakeCommands() {
         Value("to", "DATE", "(required) the last day, 2026-12-31"),
         Value("activity", "TYPE", "only this activity type"),
         Value("format", "FORMAT", "csv: semicolon-separated (else tabs)")}},
+      {"reports",
+       "sus",
+       "",
+       false,
+       "The SUS registrations of a period as CSV: one row per in- and "
+       "out-registration, named only where the consent allows "
+       "(docs/integrating.md, SUS export). Coordinators, and providers for "
+       "their own insatser.",
+       {RegionFlag("the region (else the caller's)"),
+        Value("from", "DATE", "(required) the first day, 2026-11-01"),
+        Value("to", "DATE", "(required) the last day, 2026-11-30"),
+        Value("offering", "OFFERING",
+              "only this insats, providers/P/offerings/O"),
+        Switch("monthly",
+               "the anonymous monthly counts per insats, gender and age band "
+               "instead")}},
       {"events",
        "watch",
        "",
@@ -482,7 +533,7 @@ std::map<std::string, std::string> ResourceHelps() {
       {"rule-sets", "deadline rule sets: list, add a version (admins)"},
       {"worklist", "deadline clocks due soon and overdue, overdue first"},
       {"clocks", "deadline clocks: read, pause, resume"},
-      {"reports", "queues, response times, outcomes"},
+      {"reports", "queues, response times, outcomes, SUS registrations"},
       {"events", "what happened, as a list or live"},
       {"consents", "the participant's consents: read, withdraw"},
       {"audit", "who read or changed a participant's data; the chain's check"},

@@ -234,6 +234,25 @@ absl::StatusOr<int> Reports(const CliContext& context,
     }
     return kExitOk;
   }
+  if (command == "sus") {
+    v1::ExportSusRegistrationsRequest request;
+    request.set_parent(Region(context));
+    *request.mutable_start_date() = from;
+    *request.mutable_end_date() = to;
+    request.set_offering(args.Get("offering"));
+    v1::SusExport export_;
+    const grpc::Status status =
+        context.coordinator->ExportSusRegistrations(&call, request, &export_);
+    if (!status.ok()) return PrintStatus(context, status);
+    if (context.json) {
+      PrintJson(context, export_);
+    } else {
+      // The registrations (or the monthly counts) as their CSV, for the
+      // deltagaransvarig's spreadsheet or SUS.
+      out << (args.Flag("monthly") ? export_.monthly_csv() : export_.csv());
+    }
+    return kExitOk;
+  }
   return absl::InvalidArgumentError(
       absl::StrCat("unknown reports command \"", command, "\""));
 }

@@ -322,6 +322,38 @@ absl::StatusOr<int> Protect(const CliContext& context,
       &v1::ReferralService::StubInterface::SetProtectedPersonalData);
 }
 
+// What SUS registers: at the start from --income and --education, at the
+// end from --income, --work, --studies and --af.
+absl::StatusOr<v1::SusRegistration> SusRegistrationOf(const CliArgs& args,
+                                                      bool at_start) {
+  v1::SusRegistration sus;
+  for (const std::string& text : args.GetAll("income")) {
+    ASSIGN_OR_RETURN(
+        const v1::IncomeSource source,
+        ParseEnum<v1::IncomeSource>("income", text, "INCOME_SOURCE_"));
+    sus.add_income_sources(source);
+  }
+  if (at_start) {
+    if (args.Has("education")) {
+      ASSIGN_OR_RETURN(
+          const v1::EducationLevel level,
+          ParseEnum<v1::EducationLevel>("education", args.Get("education"),
+                                        "EDUCATION_LEVEL_"));
+      sus.set_education_level(level);
+    }
+    return sus;
+  }
+  if (args.Has("work")) {
+    ASSIGN_OR_RETURN(
+        const v1::WorkKind kind,
+        ParseEnum<v1::WorkKind>("work", args.Get("work"), "WORK_KIND_"));
+    sus.set_work_kind(kind);
+  }
+  sus.set_studies(args.Flag("studies"));
+  sus.set_registered_with_af(args.Flag("af"));
+  return sus;
+}
+
 // The provider's actions: contact, start, deviation (name, note, etag,
 // request id) and complete, exit (also --outcome=..., one or more).
 template <typename Request>
@@ -333,6 +365,14 @@ absl::StatusOr<Request> ProviderActionRequest(
   request.set_note(args.Get("note"));
   request.set_etag(args.Get("etag"));
   request.set_request_id(args.Get("request-id"));
+  if constexpr (std::is_same_v<Request, v1::StartReferralRequest> ||
+                std::is_same_v<Request, v1::CompleteReferralRequest> ||
+                std::is_same_v<Request, v1::ExitReferralRequest>) {
+    ASSIGN_OR_RETURN(
+        *request.mutable_sus(),
+        SusRegistrationOf(args,
+                          std::is_same_v<Request, v1::StartReferralRequest>));
+  }
   if constexpr (std::is_same_v<Request, v1::CompleteReferralRequest> ||
                 std::is_same_v<Request, v1::ExitReferralRequest> ||
                 std::is_same_v<Request, v1::RecordFollowUpRequest>) {

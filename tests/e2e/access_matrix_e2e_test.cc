@@ -807,6 +807,25 @@ std::vector<Case> CoordinatorServiceCases() {
                    .provider = kDeniedBoth,
                    .coordinator = region_coordinator,
                    .admin = kDeniedBoth});
+  // The SUS export: the region's coordinators; and a provider, of the
+  // referrals it holds, in whichever region it names (the foreign
+  // provider's export of region 13 is its own, and empty).
+  cases.push_back({.rpc = "ExportSusRegistrations",
+                   .target = Target::kNothing,
+                   .changes_target = false,
+                   .call =
+                       [](const CallContext& ctx) {
+                         v1::ExportSusRegistrationsRequest request;
+                         request.set_parent("regions/13");
+                         *request.mutable_start_date() = DateIn(-30);
+                         *request.mutable_end_date() = DateIn(0);
+                         return SLUSSEN_CALL(CoordinatorService,
+                                             ExportSusRegistrations, request);
+                       },
+                   .agency = kDeniedBoth,
+                   .provider = kAnyone,
+                   .coordinator = region_coordinator,
+                   .admin = kDeniedBoth});
   cases.push_back(
       {.rpc = "GetClock",
        .target = Target::kOfferedReferral,

@@ -120,6 +120,16 @@ void AddReferralSeeds(const World& world, Seeds& seeds) {
   cancel.set_etag("3");
   cancel.set_request_id("cancel-1");
   seeds.Add("CancelReferral", "other", kAgency, cancel);
+  v1::ResubmitReferralRequest resubmit;
+  resubmit.set_name(world.referral);
+  resubmit.set_note("Nytt telefonnummer");
+  seeds.Add("ResubmitReferral", "not-returned", kAgency, resubmit,
+            Code::kFailedPrecondition);
+  v1::SetProtectedPersonalDataRequest protect;
+  protect.set_name(world.referral);
+  protect.set_protected_personal_data(true);
+  seeds.Add("SetProtectedPersonalData", "without-note", kAgency, protect,
+            Code::kInvalidArgument);
   v1::RecordContactRequest contact;
   contact.set_name(world.referral);
   contact.set_note("Ringde");
@@ -341,6 +351,11 @@ void AddCoordinatorAndEventSeeds(const World& world, Seeds& seeds) {
   *outcomes.mutable_end_date() = Day(2026, 12, 31);
   outcomes.set_activity_type("halsosam");
   seeds.Add("GetOutcomeReport", "year", kCoordinator, outcomes);
+  v1::ExportSusRegistrationsRequest sus;
+  sus.set_parent("regions/13");
+  *sus.mutable_start_date() = Day(2026, 11, 1);
+  *sus.mutable_end_date() = Day(2026, 11, 30);
+  seeds.Add("ExportSusRegistrations", "month", kCoordinator, sus);
   v1::GetClockRequest clock;
   clock.set_name(world.clock_name);
   seeds.Add("GetClock", "offer-answer", kCoordinator, clock);

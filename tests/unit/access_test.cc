@@ -571,5 +571,115 @@ TEST(StripParticipantFacts, TakesTheTransitionsReasons) {
   EXPECT_EQ(event.transition().action(), v1::ACTION_OFFER);
 }
 
+// --- SUS registrations ----------------------------------------------------
+
+// ActivityRecord started, with an in-registration in its START transition.
+// Its consent gives the coordinators outcome data and the provider none.
+ReferralRecord StartedWithSus() {
+  ReferralRecord record = ActivityRecord();
+  record.audit_subject = "audit-subject:k1:abc";
+  record.referral.set_state(v1::REFERRAL_STATE_STARTED);
+  v1::Transition* started = record.referral.add_history();
+  started->set_action(v1::ACTION_START);
+  started->set_from_state(v1::REFERRAL_STATE_ACCEPTED);
+  started->set_to_state(v1::REFERRAL_STATE_STARTED);
+  started->mutable_sus()->add_income_sources(
+      v1::INCOME_SOURCE_SICKNESS_BENEFIT);
+  started->mutable_sus()->set_education_level(
+      v1::EDUCATION_LEVEL_UPPER_SECONDARY);
+  return record;
+}
+
+// Whether `caller`'s full view of `record` shows the START's registration.
+bool SeesSus(const Caller& caller, const ReferralRecord& record) {
+  const v1::Referral view = Full(caller, record);
+  for (const v1::Transition& t : view.history()) {
+    if (t.action() == v1::ACTION_START) return t.has_sus();
+  }
+  ADD_FAILURE() << "no START in the view";
+  return false;
+}
+
+TEST(ViewFor, SusRegistrationGoesWithTheConsentForOutcomeData) {
+  const ReferralRecord record = StartedWithSus();
+  EXPECT_TRUE(SeesSus(Coordinator(), record));
+  EXPECT_TRUE(SeesSus(Agency(), record));
+  // The provider is covered for eligibility and case details, not outcomes.
+  EXPECT_FALSE(SeesSus(Provider(), record));
+  const v1::Referral view = Full(Coordinator(), record);
+  EXPECT_THAT(view.history(2).sus().income_sources(),
+              ElementsAre(v1::INCOME_SOURCE_SICKNESS_BENEFIT));
+
+  // Outcome data for the provider too.
+  ReferralRecord provider_covered = record;
+  AddScope(*provider_covered.referral.mutable_consent(),
+           v1::PARTY_CLASS_ASSIGNED_PROVIDER, {v1::DATA_CATEGORY_OUTCOME});
+  EXPECT_TRUE(SeesSus(Provider(), provider_covered));
+
+  // Coordinators covered for everything but outcomes.
+  ReferralRecord no_outcome = record;
+  v1::Consent consent = ActiveConsent();
+  AddScope(consent, v1::PARTY_CLASS_REGION_COORDINATORS,
+           {v1::DATA_CATEGORY_ELIGIBILITY, v1::DATA_CATEGORY_CASE_DETAILS});
+  *no_outcome.referral.mutable_consent() = consent;
+  EXPECT_FALSE(SeesSus(Coordinator(), no_outcome));
+  EXPECT_TRUE(SeesSus(Agency(), no_outcome));
+
+  // A withdrawn consent covers no one; the referring agency still sees it.
+  ReferralRecord withdrawn = record;
+  withdrawn.referral.mutable_consent()->set_state(v1::CONSENT_STATE_WITHDRAWN);
+  EXPECT_FALSE(SeesSus(Coordinator(), withdrawn));
+  EXPECT_TRUE(SeesSus(Agency(), withdrawn));
+}
+
+TEST(StripParticipantFacts, TakesTheSusRegistration) {
+  v1::Event event;
+  event.mutable_transition()->set_action(v1::ACTION_START);
+  event.mutable_transition()->mutable_sus()->add_income_sources(
+      v1::INCOME_SOURCE_FINANCIAL_ASSISTANCE);
+  StripParticipantFacts(event);
+  EXPECT_FALSE(event.transition().has_sus());
+  EXPECT_EQ(event.transition().action(), v1::ACTION_START);
+}
+
+TEST(ErasePersonalData, TakesTheSusRegistrations) {
+  ReferralRecord record = StartedWithSus();
+  ErasePersonalData(record, kNow);
+  for (const v1::Transition& t : record.referral.history()) {
+    EXPECT_FALSE(t.has_sus()) << v1::Action_Name(t.action());
+  }
+  EXPECT_FALSE(SeesSus(Agency(), record));
+}
+
+TEST(MayRegisterInSus, FollowsTheConsentForOutcomeData) {
+  EXPECT_TRUE(MayRegisterInSus(Coordinator(), StartedWithSus(), kNow));
+  EXPECT_FALSE(MayRegisterInSus(Provider(), StartedWithSus(), kNow));
+  ReferralRecord provider_covered = StartedWithSus();
+  AddScope(*provider_covered.referral.mutable_consent(),
+           v1::PARTY_CLASS_ASSIGNED_PROVIDER, {v1::DATA_CATEGORY_OUTCOME});
+  EXPECT_TRUE(MayRegisterInSus(Provider(), provider_covered, kNow));
+  ReferralRecord withdrawn = StartedWithSus();
+  withdrawn.referral.mutable_consent()->set_state(v1::CONSENT_STATE_WITHDRAWN);
+  EXPECT_FALSE(MayRegisterInSus(Coordinator(), withdrawn, kNow));
+  // Lapsed at its end time.
+  EXPECT_FALSE(MayRegisterInSus(Coordinator(), StartedWithSus(),
+                                kNow + absl::Hours(24 * 366)));
+}
+
+TEST(MayRegisterInSus, NeverForAProtectedOrErasedParticipant) {
+  ReferralRecord protected_record = StartedWithSus();
+  protected_record.referral.set_protected_personal_data(true);
+  EXPECT_FALSE(MayRegisterInSus(Coordinator(), protected_record, kNow));
+  AddScope(*protected_record.referral.mutable_consent(),
+           v1::PARTY_CLASS_ASSIGNED_PROVIDER, {v1::DATA_CATEGORY_OUTCOME});
+  EXPECT_FALSE(MayRegisterInSus(Provider(), protected_record, kNow));
+
+  ReferralRecord erased = StartedWithSus();
+  ErasePersonalData(erased, kNow);
+  ASSERT_TRUE(erased.referral.consent().scopes_size() > 0)
+      << "the consent's scope outlives the erasure";
+  EXPECT_FALSE(MayRegisterInSus(Coordinator(), erased, kNow));
+}
+
 }  // namespace
 }  // namespace slussen::core

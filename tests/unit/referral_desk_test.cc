@@ -1,7 +1,8 @@
 // The referral desk's use cases over an in-memory repository: the logic
 // between validation and storage (identity, idempotency, etags, lost races,
-// visibility, paging). The Redis store is tested on its own against a real
-// redis-server; the whole path end to end in tests/e2e.
+// visibility, paging, the provider's SUS registrations). The Redis store
+// is tested on its own against a real redis-server; the whole path end to
+// end in tests/e2e.
 #include "broker/core/referral_desk.h"
 
 #include <memory>
@@ -11,6 +12,7 @@
 #include "absl/time/civil_time.h"
 #include "broker/core/field_error.h"
 #include "broker/core/names.h"
+#include "broker/core/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
@@ -28,6 +30,7 @@ using ::slussen::testing::SampleActivityReferral;
 using ::slussen::testing::SampleImpulse;
 using ::slussen::testing::SampleJointMapping;
 using ::slussen::testing::SampleOfEveryKind;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -39,6 +42,23 @@ const Caller kSkaneCoordinator{"samordning-skane", v1::ROLE_COORDINATOR, "12",
                                ""};
 const Caller kProvider{"halsosam-halmstad", v1::ROLE_PROVIDER, "13", ""};
 const Caller kAdmin{"slussen-admin", v1::ROLE_ADMIN, "", ""};
+
+// What SUS registers at the start: income before, education.
+v1::SusRegistration InRegistration() {
+  v1::SusRegistration sus;
+  sus.add_income_sources(v1::INCOME_SOURCE_SICKNESS_BENEFIT);
+  sus.set_education_level(v1::EDUCATION_LEVEL_UPPER_SECONDARY);
+  return sus;
+}
+
+// What SUS registers at the end: income after, work, AF.
+v1::SusRegistration OutRegistration() {
+  v1::SusRegistration sus;
+  sus.add_income_sources(v1::INCOME_SOURCE_EMPLOYMENT);
+  sus.set_work_kind(v1::WORK_KIND_SUBSIDISED);
+  sus.set_registered_with_af(true);
+  return sus;
+}
 
 class ReferralDeskTest : public ::testing::Test {
  protected:
@@ -75,6 +95,62 @@ class ReferralDeskTest : public ::testing::Test {
     v1::GetReferralRequest request;
     request.set_name(name);
     return desk_.GetReferral(caller, request);
+  }
+
+  ReferralRecord Stored(const std::string& name) {
+    const ReferralName parsed = *ParseReferralName("name", name);
+    const absl::StatusOr<ReferralRecord> record =
+        repository_.Get(parsed.region, parsed.id);
+    EXPECT_TRUE(record.ok()) << record.status();
+    return record.value_or(ReferralRecord());
+  }
+
+  // `made` as the matcher and kProvider leave it once the provider has
+  // accepted its offer (the placement desk's part, tested there): from
+  // here on the provider's actions are this desk's.
+  void Accept(const v1::Referral& made) {
+    const ReferralRecord read = Stored(made.name());
+    ReferralRecord accepted = read;
+    accepted.assigned_organisation = kProvider.organisation;
+    v1::Referral& r = accepted.referral;
+    r.set_state(v1::REFERRAL_STATE_ACCEPTED);
+    r.set_assigned_provider("providers/halsosam-halmstad");
+    r.set_assigned_offering(
+        "providers/halsosam-halmstad/offerings/halsosam-platser");
+    v1::Transition* t = r.add_history();
+    t->set_action(v1::ACTION_ACCEPT);
+    t->set_from_state(v1::REFERRAL_STATE_OFFERED);
+    t->set_to_state(v1::REFERRAL_STATE_ACCEPTED);
+    *t->mutable_time() = ToProtoTimestamp(clock_.Now());
+    *t->mutable_actor() = kProvider.ToActor();
+    v1::Event event;
+    event.set_type(v1::EVENT_TYPE_OFFER_ACCEPTED);
+    event.set_referral(made.name());
+    const absl::StatusOr<int64_t> written =
+        repository_.Update(read, accepted, event);
+    ASSERT_TRUE(written.ok()) << written.status();
+  }
+
+  // A referral of kHalmstad's, accepted and started by kProvider with an
+  // in-registration; its name.
+  std::string Started() {
+    const v1::Referral made = Create(kHalmstad, SampleActivityReferral());
+    Accept(made);
+    v1::StartReferralRequest request;
+    request.set_name(made.name());
+    *request.mutable_sus() = InRegistration();
+    const absl::StatusOr<v1::Referral> started =
+        desk_.StartReferral(kProvider, request);
+    EXPECT_TRUE(started.ok()) << started.status();
+    clock_.Advance(absl::Minutes(1));
+    return made.name();
+  }
+
+  // The last transition of the stored referral `name`.
+  v1::Transition Last(const std::string& name) {
+    const ReferralRecord record = Stored(name);
+    if (record.referral.history().empty()) return v1::Transition();
+    return record.referral.history(record.referral.history_size() - 1);
   }
 
   FakeClock clock_;
@@ -447,6 +523,144 @@ TEST_F(ReferralDeskTest, CoordinatorsListTheirRegionAndAdminsNothing) {
   request.mutable_filter()->set_referring_organisation("kommun-laholm-eb");
   EXPECT_EQ(desk_.ListReferrals(kHallandCoordinator, request)->referrals_size(),
             1);
+}
+
+// --- SUS registrations ----------------------------------------------------
+
+TEST_F(ReferralDeskTest, StartKeepsTheSusRegistrationInItsTransition) {
+  const v1::Referral made = Create(kHalmstad, SampleActivityReferral());
+  Accept(made);
+  v1::StartReferralRequest request;
+  request.set_name(made.name());
+  *request.mutable_sus() = InRegistration();
+  const absl::StatusOr<v1::Referral> started =
+      desk_.StartReferral(kProvider, request);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(started->state(), v1::REFERRAL_STATE_STARTED);
+
+  const v1::Transition start = Last(made.name());
+  EXPECT_EQ(start.action(), v1::ACTION_START);
+  EXPECT_THAT(start.sus().income_sources(),
+              ElementsAre(v1::INCOME_SOURCE_SICKNESS_BENEFIT));
+  EXPECT_EQ(start.sus().education_level(), v1::EDUCATION_LEVEL_UPPER_SECONDARY);
+  // The event carries none of it: events are not filtered by the consent.
+  int starts = 0;
+  for (const v1::Event& event : repository_.events()) {
+    if (event.type() != v1::EVENT_TYPE_PARTICIPATION_STARTED) continue;
+    ++starts;
+    EXPECT_FALSE(event.transition().has_sus());
+  }
+  EXPECT_EQ(starts, 1);
+  // The referring agency sees it, and so do the coordinators, whom the
+  // sample consent gives outcome data; the provider, whom it gives none,
+  // does not, not even in the answer to its own start.
+  const auto sus_seen_by = [&](const Caller& caller) {
+    const absl::StatusOr<v1::Referral> view = Get(caller, made.name());
+    EXPECT_TRUE(view.ok()) << view.status();
+    if (!view.ok() || view->history().empty()) return false;
+    return view->history(view->history_size() - 1).has_sus();
+  };
+  EXPECT_TRUE(sus_seen_by(kHalmstad));
+  EXPECT_TRUE(sus_seen_by(kHallandCoordinator));
+  EXPECT_FALSE(sus_seen_by(kProvider));
+  ASSERT_FALSE(started->history().empty());
+  EXPECT_FALSE(started->history(started->history_size() - 1).has_sus());
+}
+
+TEST_F(ReferralDeskTest, StartWithAnInvalidSusRegistrationChangesNothing) {
+  const v1::Referral made = Create(kHalmstad, SampleActivityReferral());
+  Accept(made);
+  const int64_t version = Stored(made.name()).version;
+  const size_t events = repository_.events().size();
+  v1::StartReferralRequest request;
+  request.set_name(made.name());
+  *request.mutable_sus() = InRegistration();
+  request.mutable_sus()->set_work_kind(v1::WORK_KIND_UNSUBSIDISED);
+  absl::StatusOr<v1::Referral> started =
+      desk_.StartReferral(kProvider, request);
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(started.status().message(), HasSubstr("sus.work_kind"));
+  // Without the level of education, which the start requires.
+  request.mutable_sus()->clear_work_kind();
+  request.mutable_sus()->clear_education_level();
+  started = desk_.StartReferral(kProvider, request);
+  EXPECT_EQ(started.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(started.status().message(), HasSubstr("sus.education_level"));
+  const ReferralRecord after = Stored(made.name());
+  EXPECT_EQ(after.version, version);
+  EXPECT_EQ(after.referral.state(), v1::REFERRAL_STATE_ACCEPTED);
+  EXPECT_EQ(repository_.events().size(), events);
+
+  // Without any registration it starts, with none recorded.
+  request.clear_sus();
+  started = desk_.StartReferral(kProvider, request);
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_EQ(Last(made.name()).action(), v1::ACTION_START);
+  EXPECT_FALSE(Last(made.name()).has_sus());
+}
+
+TEST_F(ReferralDeskTest, CompleteAndExitKeepTheirOutRegistration) {
+  const std::string completed = Started();
+  v1::CompleteReferralRequest complete;
+  complete.set_name(completed);
+  complete.add_outcome_reasons(v1::OUTCOME_REASON_PROGRAMME_COMPLETED);
+  *complete.mutable_sus() = OutRegistration();
+  ASSERT_TRUE(desk_.CompleteReferral(kProvider, complete).ok());
+  const v1::Transition done = Last(completed);
+  EXPECT_EQ(done.action(), v1::ACTION_COMPLETE);
+  EXPECT_THAT(done.sus().income_sources(),
+              ElementsAre(v1::INCOME_SOURCE_EMPLOYMENT));
+  EXPECT_EQ(done.sus().work_kind(), v1::WORK_KIND_SUBSIDISED);
+  EXPECT_TRUE(done.sus().registered_with_af());
+
+  // An out-registration without income is refused, and nothing changes.
+  const std::string exited = Started();
+  v1::ExitReferralRequest exit;
+  exit.set_name(exited);
+  exit.add_outcome_reasons(v1::OUTCOME_REASON_NEW_SICK_LEAVE);
+  exit.mutable_sus()->set_studies(true);
+  const absl::StatusOr<v1::Referral> refused =
+      desk_.ExitReferral(kProvider, exit);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("sus.income_sources"));
+  EXPECT_EQ(Stored(exited).referral.state(), v1::REFERRAL_STATE_STARTED);
+  exit.mutable_sus()->add_income_sources(v1::INCOME_SOURCE_SICKNESS_BENEFIT);
+  ASSERT_TRUE(desk_.ExitReferral(kProvider, exit).ok());
+  EXPECT_EQ(Last(exited).action(), v1::ACTION_EXIT);
+  EXPECT_TRUE(Last(exited).sus().studies());
+}
+
+TEST_F(ReferralDeskTest, ARegistrationErrorClosesAStartAtExitAndAlone) {
+  const std::string name = Started();
+  // With another reason: refused.
+  v1::ExitReferralRequest exit;
+  exit.set_name(name);
+  exit.add_outcome_reasons(v1::OUTCOME_REASON_REGISTRATION_ERROR);
+  exit.add_outcome_reasons(v1::OUTCOME_REASON_WORK);
+  const absl::StatusOr<v1::Referral> with_another =
+      desk_.ExitReferral(kProvider, exit);
+  EXPECT_EQ(with_another.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(with_another.status().message(), HasSubstr("outcome_reasons"));
+  EXPECT_EQ(Stored(name).referral.state(), v1::REFERRAL_STATE_STARTED);
+  // At completion: refused.
+  v1::CompleteReferralRequest complete;
+  complete.set_name(name);
+  complete.add_outcome_reasons(v1::OUTCOME_REASON_REGISTRATION_ERROR);
+  const absl::StatusOr<v1::Referral> completed =
+      desk_.CompleteReferral(kProvider, complete);
+  EXPECT_EQ(completed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(completed.status().message(), HasSubstr("outcome_reasons"));
+  EXPECT_EQ(Stored(name).referral.state(), v1::REFERRAL_STATE_STARTED);
+
+  // At exit, alone: the start is closed.
+  exit.clear_outcome_reasons();
+  exit.add_outcome_reasons(v1::OUTCOME_REASON_REGISTRATION_ERROR);
+  const absl::StatusOr<v1::Referral> exited =
+      desk_.ExitReferral(kProvider, exit);
+  ASSERT_TRUE(exited.ok()) << exited.status();
+  EXPECT_EQ(exited->state(), v1::REFERRAL_STATE_EXITED);
+  EXPECT_THAT(Last(name).outcome_reasons(),
+              ElementsAre(v1::OUTCOME_REASON_REGISTRATION_ERROR));
 }
 
 }  // namespace

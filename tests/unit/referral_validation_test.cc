@@ -862,5 +862,127 @@ TEST(ValidateCancelReason, NoteIsFreeText) {
   EXPECT_THAT(std::string(pnr.message()), Not(HasSubstr("1212")));
 }
 
+// --- ValidateSusRegistration ---------------------------------------------
+
+// What a provider registers at the start: income before, education.
+v1::SusRegistration SusAtStart() {
+  v1::SusRegistration sus;
+  sus.add_income_sources(v1::INCOME_SOURCE_SICKNESS_BENEFIT);
+  sus.add_income_sources(v1::INCOME_SOURCE_FINANCIAL_ASSISTANCE);
+  sus.set_education_level(v1::EDUCATION_LEVEL_UPPER_SECONDARY);
+  return sus;
+}
+
+// What a provider registers at the end: income after, work, studies, AF.
+v1::SusRegistration SusAtEnd() {
+  v1::SusRegistration sus;
+  sus.add_income_sources(v1::INCOME_SOURCE_EMPLOYMENT);
+  sus.set_work_kind(v1::WORK_KIND_SUBSIDISED);
+  sus.set_studies(true);
+  sus.set_registered_with_af(true);
+  return sus;
+}
+
+// Refused as INVALID_ARGUMENT with a message starting with `field`.
+void ExpectRefused(const v1::SusRegistration& sus, bool at_start,
+                   const std::string& field) {
+  const absl::Status status = ValidateSusRegistration("sus", sus, at_start);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_THAT(std::string(status.message()), StartsWith(field + " "));
+}
+
+TEST(ValidateSusRegistration, EmptyIsValid) {
+  EXPECT_TRUE(ValidateSusRegistration("sus", v1::SusRegistration(), true).ok());
+  EXPECT_TRUE(
+      ValidateSusRegistration("sus", v1::SusRegistration(), false).ok());
+}
+
+TEST(ValidateSusRegistration, AcceptsWhatEachMomentRegisters) {
+  EXPECT_TRUE(ValidateSusRegistration("sus", SusAtStart(), true).ok());
+  EXPECT_TRUE(ValidateSusRegistration("sus", SusAtEnd(), false).ok());
+  // No income of one's own, alone.
+  v1::SusRegistration none;
+  none.add_income_sources(v1::INCOME_SOURCE_NONE);
+  EXPECT_TRUE(ValidateSusRegistration("sus", none, false).ok());
+  none.set_education_level(v1::EDUCATION_LEVEL_PRIMARY_INCOMPLETE);
+  EXPECT_TRUE(ValidateSusRegistration("sus", none, true).ok());
+}
+
+TEST(ValidateSusRegistration, IncomeIsRequiredOnceAnythingIsGiven) {
+  v1::SusRegistration education_only;
+  education_only.set_education_level(v1::EDUCATION_LEVEL_PRIMARY);
+  ExpectRefused(education_only, true, "sus.income_sources");
+  v1::SusRegistration studies_only;
+  studies_only.set_studies(true);
+  ExpectRefused(studies_only, false, "sus.income_sources");
+  v1::SusRegistration af_only;
+  af_only.set_registered_with_af(true);
+  ExpectRefused(af_only, false, "sus.income_sources");
+}
+
+TEST(ValidateSusRegistration, DuplicateIncomeSourceIsRefused) {
+  v1::SusRegistration sus = SusAtEnd();
+  sus.add_income_sources(v1::INCOME_SOURCE_EMPLOYMENT);
+  ExpectRefused(sus, false, "sus.income_sources[1]");
+}
+
+TEST(ValidateSusRegistration, NoIncomeStandsAlone) {
+  for (bool none_first : {true, false}) {
+    SCOPED_TRACE(none_first);
+    v1::SusRegistration sus = SusAtStart();
+    sus.clear_income_sources();
+    if (none_first) sus.add_income_sources(v1::INCOME_SOURCE_NONE);
+    sus.add_income_sources(v1::INCOME_SOURCE_ACTIVITY_SUPPORT);
+    if (!none_first) sus.add_income_sources(v1::INCOME_SOURCE_NONE);
+    ExpectRefused(sus, true, "sus.income_sources");
+    EXPECT_THAT(
+        std::string(ValidateSusRegistration("sus", sus, true).message()),
+        HasSubstr("INCOME_SOURCE_NONE"));
+  }
+}
+
+TEST(ValidateSusRegistration, EducationIsRequiredAtTheStartOnly) {
+  v1::SusRegistration sus = SusAtStart();
+  sus.clear_education_level();
+  ExpectRefused(sus, true, "sus.education_level");
+  EXPECT_TRUE(ValidateSusRegistration("sus", sus, false).ok());
+}
+
+TEST(ValidateSusRegistration, EndOnlyFieldsAreRefusedAtTheStart) {
+  v1::SusRegistration working = SusAtStart();
+  working.set_work_kind(v1::WORK_KIND_UNSUBSIDISED);
+  ExpectRefused(working, true, "sus.work_kind");
+  v1::SusRegistration studying = SusAtStart();
+  studying.set_studies(true);
+  ExpectRefused(studying, true, "sus.studies");
+  v1::SusRegistration with_af = SusAtStart();
+  with_af.set_registered_with_af(true);
+  ExpectRefused(with_af, true, "sus.registered_with_af");
+}
+
+TEST(ValidateSusRegistration, UnknownEnumValuesAreRefused) {
+  for (int source : {99, 0}) {
+    SCOPED_TRACE(source);
+    v1::SusRegistration sus;
+    sus.add_income_sources(static_cast<v1::IncomeSource>(source));
+    ExpectRefused(sus, false, "sus.income_sources[0]");
+  }
+  v1::SusRegistration education = SusAtStart();
+  education.set_education_level(static_cast<v1::EducationLevel>(99));
+  ExpectRefused(education, true, "sus.education_level");
+  ExpectRefused(education, false, "sus.education_level");
+  v1::SusRegistration work = SusAtEnd();
+  work.set_work_kind(static_cast<v1::WorkKind>(99));
+  ExpectRefused(work, false, "sus.work_kind");
+}
+
+TEST(ValidateSusRegistration, NamesTheFieldUnderTheGivenParent) {
+  v1::SusRegistration sus = SusAtStart();
+  sus.clear_education_level();
+  const absl::Status status = ValidateSusRegistration("request.sus", sus, true);
+  EXPECT_THAT(std::string(status.message()),
+              StartsWith("request.sus.education_level "));
+}
+
 }  // namespace
 }  // namespace slussen::core
