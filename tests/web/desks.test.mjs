@@ -16,6 +16,14 @@
 //   they are given the detail and the provider's offer say to reach the
 //   participant through the referrer; a referral is marked protected
 //   afterwards (with the phone it lacked) and the marking lifted again;
+// - SUS: the provider starts an accepted referral with the in-registration
+//   (income before, education) and completes it with the out-registration
+//   (income after, work, Arbetsförmedlingen), by keyboard, after the client
+//   refused a start without them next to the fields; the agency's history
+//   shows the in-registration; the coordinator's export of a period around
+//   the testing clock's day lists the referral's in- and out-registration,
+//   its CSV download is the broker's CSV with one line per row shown, and
+//   the outcome report shows the income before and after;
 // - axe-core finds no serious or critical violation on any page, and the
 //   strict Content-Security-Policy is never violated;
 // - a screenshot of each desk is saved in SLUSSEN_TEST_ARTIFACTS
@@ -235,7 +243,10 @@ test('an activity referral sent with the keyboard reaches the provider live; the
   // The provider records the start; the agency sees it live.
   const participant = `.participant[data-referral="${referral}"]`;
   await provider.click(`${participant} details > summary`);
-  await provider.click(`${participant} form[data-action="ACTION_START"] button[type="submit"]`);
+  const startForm = `${participant} form[data-action="ACTION_START"]`;
+  await provider.check(`${startForm} input[name="incomeSources"][value="INCOME_SOURCE_SICKNESS_BENEFIT"]`);
+  await provider.selectOption(`${startForm} select[name="educationLevel"]`, 'EDUCATION_LEVEL_UPPER_SECONDARY');
+  await provider.click(`${startForm} button[type="submit"]`);
   await provider.waitForSelector(`${participant} form[data-action="ACTION_EXIT"]`);
   await agency.waitForSelector(`#referral-detail [data-referral="${referral}"] .badge.state >> text=Påbörjad`,
     {timeout: 15000});
@@ -590,6 +601,160 @@ test('the agency marks a referral as protected afterwards, giving the phone it l
   assert.ok(await agency.$(`${protection}[data-protect="set"]`), 'the marking can be set again');
   assert.equal(await agency.$(fact), null);
 });
+
+// The Europe/Stockholm day of `date`, "YYYY-MM-DD".
+function stockholmDay(date) {
+  return new Intl.DateTimeFormat('en-CA', {timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit',
+    day: '2-digit'}).format(date);
+}
+
+test('SUS: the provider registers start and end by keyboard; the coordinator exports both rows and their CSV', async () => {
+  requirePrerequisites();
+  const {agency, provider} = state;
+  const pseudonym = 'eb-2026-0048';
+  const referral = await sendActivity(agency, provider, pseudonym);
+  const card = `.offer[data-referral="${referral}"]`;
+  await provider.focus(`${card} button.accept`);
+  await provider.keyboard.press('Enter');
+  await provider.waitForSelector(card, {state: 'detached'});
+  const participant = `.participant[data-referral="${referral}"]`;
+  await provider.waitForSelector(participant);
+
+  // An in-registration that breaks the rules ("no own income" with another
+  // source, no level of education) is refused by the client, next to the
+  // fields. (Ticking a box first also keeps live updates from redrawing
+  // the form under the keyboard.)
+  await provider.focus(`${participant} details > summary`);
+  await provider.keyboard.press('Enter');
+  const start = `${participant} form[data-action="ACTION_START"]`;
+  const income = (value) => `${start} input[name="incomeSources"][value="${value}"]`;
+  await provider.waitForSelector(`${start} fieldset[data-sus="in"]`, {state: 'visible'});
+  await tabTo(provider, income('INCOME_SOURCE_NONE'));
+  await provider.keyboard.press('Space');
+  await tabTo(provider, income('INCOME_SOURCE_OTHER'));
+  await provider.keyboard.press('Space');
+  await tabTo(provider, `${start} button[type="submit"]`);
+  await provider.keyboard.press('Enter');
+  await provider.waitForSelector(`${start} select[name="educationLevel"][aria-invalid="true"]`);
+  assert.match(await errorText(provider, `${start} select[name="educationLevel"]`), /Välj ett alternativ/);
+  assert.match(await errorText(provider, `${start} input[name="incomeSources"]`), /kan inte kombineras/);
+  assert.match(await provider.textContent(`${start} .error-summary`), /Försörjning före start/);
+  await axeCheck(provider, 'the provider start form with the in-registration refused');
+
+  // By keyboard (forward from the error summary): income before the start
+  // and the level of education.
+  for (const value of ['INCOME_SOURCE_SICKNESS_BENEFIT', 'INCOME_SOURCE_FINANCIAL_ASSISTANCE',
+    'INCOME_SOURCE_NONE', 'INCOME_SOURCE_OTHER']) {
+    await tabTo(provider, income(value));
+    await provider.keyboard.press('Space');
+  }
+  await tabTo(provider, `${start} select[name="educationLevel"]`);
+  await arrowTo(provider, 'EDUCATION_LEVEL_UPPER_SECONDARY');
+  assert.deepEqual(await provider.$$eval(`${start} input[name="incomeSources"]:checked`, (els) => els.map((e) => e.value)),
+    ['INCOME_SOURCE_SICKNESS_BENEFIT', 'INCOME_SOURCE_FINANCIAL_ASSISTANCE']);
+  await tabTo(provider, `${start} button[type="submit"]`);
+  await provider.keyboard.press('Enter');
+  const complete = `${participant} form[data-action="ACTION_COMPLETE"]`;
+  // Either answer, so that a refusal fails the test with its words.
+  const refusal = `${participant} .notice.error, ${start} .field-error`;
+  await provider.waitForSelector(`${complete}, ${refusal}`);
+  const startRefused = await provider.$(refusal);
+  assert.equal(startRefused, null, startRefused ? await startRefused.textContent() : '');
+
+  // The agency's history of the referral shows the in-registration.
+  await agency.click(`#mine-table tr[data-referral="${referral}"] button`);
+  await agency.waitForSelector(`#referral-detail [data-referral="${referral}"]`);
+  await agency.waitForFunction(() => /Utbildning: Gymnasial/.test(document.querySelector('#referral-detail').textContent));
+  assert.match(await agency.textContent('#referral-detail table'),
+    /Försörjning: Sjukpenning\/rehabiliteringspenning, Ekonomiskt bistånd · Utbildning: Gymnasial/);
+
+  // The out-registration, by keyboard: a reason, income after, work, AF.
+  await provider.focus(`${participant} details > summary`);
+  await tabTo(provider, `${complete} input[name="reasons"][value="OUTCOME_REASON_WORK"]`);
+  await provider.keyboard.press('Space');
+  await tabTo(provider, `${complete} input[name="incomeSources"][value="INCOME_SOURCE_EMPLOYMENT"]`);
+  await provider.keyboard.press('Space');
+  await tabTo(provider, `${complete} select[name="workKind"]`);
+  await arrowTo(provider, 'WORK_KIND_UNSUBSIDISED');
+  await tabTo(provider, `${complete} input[name="registeredWithAf"]`);
+  await provider.keyboard.press('Space');
+  await axeCheck(provider, 'the provider complete form with the out-registration');
+  await tabTo(provider, `${complete} button[type="submit"]`);
+  await provider.keyboard.press('Enter');
+  const completeRefusal = `${participant} .notice.error, ${complete} .field-error`;
+  await provider.waitForFunction(([form, refused]) => !document.querySelector(form) || document.querySelector(refused),
+    [complete, completeRefusal]);
+  const completeRefused = await provider.$(completeRefusal);
+  assert.equal(completeRefused, null, completeRefused ? await completeRefused.textContent() : '');
+  assert.match(await provider.textContent('#participants-notice'), /Avsluta som planerat: Sparat/);
+  const anna = await world.apiAs('dev:anna');
+  const ended = (await anna.call('ReferralService', 'GetReferral', {name: referral})).body;
+  const sus = (action) => ((ended.history || []).find((tr) => tr.action === action) || {}).sus;
+  assert.deepEqual(sus('ACTION_START'), {incomeSources: ['INCOME_SOURCE_SICKNESS_BENEFIT',
+    'INCOME_SOURCE_FINANCIAL_ASSISTANCE'], educationLevel: 'EDUCATION_LEVEL_UPPER_SECONDARY'});
+  assert.deepEqual(sus('ACTION_COMPLETE'), {incomeSources: ['INCOME_SOURCE_EMPLOYMENT'],
+    workKind: 'WORK_KIND_UNSUBSIDISED', registeredWithAf: true});
+
+  // The coordinator's export: the previous month by default; asked for a
+  // period that covers the testing clock's day, it lists both registrations.
+  const coordinator = await openBrowser('coordinator-sus');
+  await signIn(coordinator, 'dev:sara', 'coordinator.html');
+  const form = '#sus-period';
+  await coordinator.waitForSelector(form);
+  assert.match(await coordinator.inputValue(`${form} input[name="from"]`), /^\d{4}-\d{2}-01$/);
+  const today = stockholmDay(world.clock);
+  const from = stockholmDay(new Date(world.clock.getTime() - DAY));
+  await coordinator.fill(`${form} input[name="from"]`, from);
+  await coordinator.fill(`${form} input[name="to"]`, today);
+  await coordinator.click(`${form} button[type="submit"]`);
+  await coordinator.waitForSelector('#sus-rows, #sus-body .empty, #sus-notice .notice.error');
+  const exportRefused = await coordinator.$('#sus-notice .notice.error');
+  assert.equal(exportRefused, null, exportRefused ? await exportRefused.textContent() : '');
+  const row = (moment) => `#sus-rows tr[data-referral="${referral}"][data-moment="${moment}"]`;
+  const inRow = await coordinator.textContent(row('SUS_MOMENT_IN'));
+  assert.match(inRow, /Inskrivning/);
+  assert.match(inRow, new RegExp(pseudonym));
+  assert.match(inRow, /Sjukpenning\/rehabiliteringspenning, Ekonomiskt bistånd · Utbildning: Gymnasial/);
+  const outRow = await coordinator.textContent(row('SUS_MOMENT_OUT'));
+  assert.match(outRow, /Utskrivning/);
+  assert.match(outRow, /Avslutat \(Arbete\)/);
+  assert.match(outRow, /Försörjning: Lön från anställning · Arbete: Osubventionerad anställning · Studerar: nej · Inskriven på AF: ja/);
+  assert.ok(await coordinator.$('#sus-monthly caption'), 'the monthly counts are shown');
+  await coordinator.waitForFunction(() => /registreringar? under perioden/.test(document.querySelector('#live').textContent));
+
+  // The CSV download is the broker's CSV: one line per row shown, the
+  // referral's two among them.
+  const [download] = await Promise.all([coordinator.waitForEvent('download'), coordinator.click('#sus-csv')]);
+  assert.match(download.suggestedFilename(), /^sus-registreringar-.*\.csv$/);
+  const csv = fs.readFileSync(await download.path(), 'utf8').replace(/^\ufeff/, '');
+  const sara = await world.apiAs('dev:sara');
+  const exported = await sara.call('CoordinatorService', 'ExportSusRegistrations', {parent: 'regions/13',
+    startDate: dayOf(from), endDate: dayOf(today)});
+  assert.equal(exported.status, 200, JSON.stringify(exported.body));
+  assert.equal(csv, exported.body.csv);
+  const lines = csv.trim().split('\n');
+  assert.equal(lines.length - 1, await coordinator.$$eval('#sus-rows tbody tr', (els) => els.length));
+  const mine = lines.slice(1).filter((line) => line.split(';').includes(referral));
+  assert.deepEqual(mine.map((line) => line.split(';').find((c) => c === 'IN' || c === 'OUT')).sort(), ['IN', 'OUT']);
+  assert.ok(mine.every((line) => line.split(';').includes(pseudonym)), mine.join('\n'));
+
+  // The outcome report: income before and after, and who moved to work.
+  await coordinator.fill('#outcomes-period input[name="from"]', from);
+  await coordinator.fill('#outcomes-period input[name="to"]', today);
+  await coordinator.click('#outcomes-period button[type="submit"]');
+  await coordinator.waitForSelector('#income-table');
+  assert.match(await coordinator.textContent('#outcomes-moved'), /^Av \d+ med både in- och utskrivning registrerad gick [1-9]\d* från/);
+  assert.match(await coordinator.textContent('#income-table'), /Ekonomiskt bistånd\s*Lön från anställning/);
+  await axeCheck(coordinator, 'the coordinator desk with the SUS export and income table');
+  await screenshot(coordinator, 'coordinator-sus', '#sus');
+  await coordinator.context().close();
+});
+
+// "YYYY-MM-DD" as a slussen.v1.Date.
+function dayOf(text) {
+  const [year, month, day] = text.split('-').map(Number);
+  return {year, month, day};
+}
 
 test('no page broke the Content-Security-Policy or threw', () => {
   requirePrerequisites();

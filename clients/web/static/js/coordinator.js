@@ -1,7 +1,8 @@
 // The coordinator's desk: the worklist of open clocks (breached first,
 // filters, pause and resume), a new breach shown live and counted in the
 // document's title; queues per activity type and area; response times and
-// outcomes as tables, SVG charts and CSV.
+// outcomes as tables, SVG charts and CSV; the SUS registrations of a period
+// (coordinator_sus.js).
 
 import {listAll, rpc} from './api.js';
 import {$, debounce, download, h, latestOnly, replace} from './dom.js';
@@ -11,6 +12,7 @@ import {selectField, textField, valueOf} from './forms.js';
 import {displayName, names} from './referral_view.js';
 import {worklistTable} from './clocks_view.js';
 import {barChart} from './charts.js';
+import {incomeChangesView, susExportSection} from './coordinator_sus.js';
 import {dayToRfc3339, durationSeconds, formatDateTime, formatDuration, inputToDate,
   serverNow, todayInput} from './time.js';
 
@@ -21,6 +23,9 @@ const HORIZONS = ['1', '3', '7', '14', '30'];
 let session;
 let providers = [];
 let activityTypes = [];
+// The region's insatser, for the SUS export's choice of one.
+let offerings = [];
+let redrawSus = null;
 let filters = {horizon: '7', provider: '', agency: '', kind: ''};
 let items = [];
 const fresh = new Set();
@@ -292,6 +297,7 @@ async function showOutcomes(form) {
             h('th', {scope: 'col', class: 'num'}, t('col.count')))),
           h('tbody', null, reasons.map((r) => h('tr', null, h('td', null, enumLabel(r.reason)),
             h('td', {class: 'num'}, String(r.count || 0)))))))] : null,
+      incomeChangesView(report, from, to),
       report.csv ? h('div', {class: 'actions'}, h('button', {type: 'button', class: 'secondary', id: 'outcomes-csv',
         onclick: () => download(`utfall-${from}-${to}.csv`, report.csv)}, t('csv.download'))) : null);
   } catch (err) {
@@ -304,6 +310,12 @@ function renderReportForms() {
   replace($('#outcomes-form'), periodForm('outcomes-period', showOutcomes, [
     selectField({label: t('coord.outcomes.activity'), name: 'activity',
       options: [['', t('coord.filter.all')], ...activityTypes.map((a) => [a.name.split('/').pop(), a.displayName])]})]));
+  if (redrawSus) {
+    redrawSus();
+  } else {
+    redrawSus = susExportSection({parent: region(), offerings, formHost: $('#sus-form'),
+      noticeEl: $('#sus-notice'), body: $('#sus-body')});
+  }
 }
 
 // --- live -------------------------------------------------------------------------
@@ -342,6 +354,16 @@ async function main() {
     for (const a of activityTypes) names.set(a.name, a.displayName);
   } catch (err) {
     notice($('#page-notice'), 'error', err);
+  }
+  try {
+    offerings = (await listAll('ProviderDirectory', 'ListOfferings', {parent: 'providers/-',
+      region: session.region, pageSize: 1000}, 'offerings'))
+      .sort((a, b) => (a.displayName || '').localeCompare(b.displayName || '', 'sv'));
+    for (const o of offerings) names.set(o.name, o.displayName);
+  } catch {
+    // Without the list the export still works, for every insats, and
+    // names an insats by its id.
+    offerings = [];
   }
   renderFilters();
   await Promise.all([refreshWorklist(), refreshQueues()]);

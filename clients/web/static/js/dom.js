@@ -128,11 +128,11 @@ export function shortId(name) {
 export function download(filename, text, type = 'text/csv;charset=utf-8') {
   const blob = new Blob(['\ufeff', text], {type});
   const url = URL.createObjectURL(blob);
+  // The link goes at once: left in the page, it would be a link without
+  // words for a screen reader (and for axe) until the URL is revoked.
   const a = h('a', {href: url, download: filename, class: 'visually-hidden'});
   document.body.appendChild(a);
   a.click();
-  setTimeout(() => {
-    URL.revokeObjectURL(url);
-    a.remove();
-  }, 1000);
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

@@ -3,7 +3,8 @@
 // the referring agency, accept or decline with a coded reason), the clocks
 // that await the provider (overdue first), the participants with the
 // actions their state allows, and capacity (publish, cohorts, staleness).
-// Live: an offer made to us appears without reload.
+// Live: an offer made to us appears without reload. The start, complete and
+// exit forms carry what SUS registers (sus.js).
 
 import {listAll, requestId, rpc} from './api.js';
 import {$, debounce, h, latestOnly, replace, shortId} from './dom.js';
@@ -18,6 +19,7 @@ import {worklistTable} from './clocks_view.js';
 import {formatDateTime, observeServerTime, timeLeft} from './time.js';
 import {checkText} from './validate.js';
 import {renderCapacity} from './provider_capacity.js';
+import {collectSus, inRegistrationFields, outRegistrationFields} from './sus.js';
 
 const DECLINE_REASONS = ['DECLINE_REASON_NO_CAPACITY', 'DECLINE_REASON_NOT_ELIGIBLE',
   'DECLINE_REASON_COULD_NOT_CONTACT', 'DECLINE_REASON_PARTICIPANT_DECLINED', 'DECLINE_REASON_OTHER'];
@@ -26,6 +28,8 @@ const OUTCOMES = ['OUTCOME_REASON_WORK', 'OUTCOME_REASON_STUDIES', 'OUTCOME_REAS
   'OUTCOME_REASON_SICKNESS_COMPENSATION_GRANTED', 'OUTCOME_REASON_SICKNESS_BENEFIT',
   'OUTCOME_REASON_NEW_SICK_LEAVE', 'OUTCOME_REASON_PROGRAMME_COMPLETED',
   'OUTCOME_REASON_CONSENT_WITHDRAWN', 'OUTCOME_REASON_OTHER'];
+// Felregistrering: only at exit, and alone; no out-registration is needed.
+const REGISTRATION_ERROR = 'OUTCOME_REASON_REGISTRATION_ERROR';
 const SERVED_STATES = ['REFERRAL_STATE_ACCEPTED', 'REFERRAL_STATE_STARTED',
   'REFERRAL_STATE_COMPLETED', 'REFERRAL_STATE_EXITED'];
 
@@ -200,23 +204,47 @@ const refreshClocks = latestOnly(async (isLatest) => {
 
 const ACTIONS = {
   ACTION_RECORD_CONTACT: {label: 'provider.act.contact', method: 'RecordContact', note: 'optional'},
-  ACTION_START: {label: 'provider.act.start', method: 'StartReferral', note: 'optional'},
+  ACTION_START: {label: 'provider.act.start', method: 'StartReferral', note: 'optional', sus: 'in'},
   ACTION_RECORD_ATTENDANCE_DEVIATION: {label: 'provider.act.deviation', method: 'RecordAttendanceDeviation', note: 'required'},
-  ACTION_COMPLETE: {label: 'provider.act.complete', method: 'CompleteReferral', note: 'other', reasons: 'provider.act.reasons'},
-  ACTION_EXIT: {label: 'provider.act.exit', method: 'ExitReferral', note: 'other', reasons: 'provider.act.reasons'},
+  ACTION_COMPLETE: {label: 'provider.act.complete', method: 'CompleteReferral', note: 'other',
+    reasons: 'provider.act.reasons', sus: 'out'},
+  ACTION_EXIT: {label: 'provider.act.exit', method: 'ExitReferral', note: 'other',
+    reasons: 'provider.act.reasons', sus: 'out', registrationError: true},
   ACTION_RECORD_FOLLOW_UP: {label: 'provider.act.followup', method: 'RecordFollowUp', note: 'other', reasons: 'provider.act.where'},
 };
+
+// At exit, "Felregistrering" hides the out-registration (a start recorded by
+// mistake has nothing to register, and the broker asks for none), and says
+// so to a screen reader.
+function watchRegistrationError(form, susFields) {
+  const hint = h('p', {class: 'hint', hidden: true}, t('sus.registrationError.hint'));
+  susFields.before(hint);
+  for (const box of form.querySelectorAll('input[name="reasons"]')) {
+    box.addEventListener('change', () => {
+      const on = checkedValues(form, 'reasons').includes(REGISTRATION_ERROR);
+      if (on === susFields.hidden) return;
+      susFields.hidden = on;
+      hint.hidden = !on;
+      announce(t(on ? 'sus.registrationError.on' : 'sus.registrationError.off'));
+    });
+  }
+}
 
 function actionForm(r, action) {
   const spec = ACTIONS[action];
   const noticeEl = h('div');
+  const outcomes = spec.registrationError ? [...OUTCOMES, REGISTRATION_ERROR] : OUTCOMES;
+  const susFields = spec.sus === 'in' ? inRegistrationFields() :
+    (spec.sus === 'out' ? outRegistrationFields() : null);
   const form = h('form', {class: 'panel action-form', novalidate: true, dataset: {action}},
     h('h4', null, t(spec.label)),
     spec.reasons ? choiceGroup({legend: t(spec.reasons), name: 'reasons', field: 'outcome_reasons',
-      options: OUTCOMES.map((o) => [o, enumLabel(o)])}) : null,
+      options: outcomes.map((o) => [o, enumLabel(o)])}) : null,
+    susFields,
     textField({label: spec.note === 'required' ? t('provider.act.noteRequired') : t('provider.act.note'),
       name: 'note', field: 'note', textarea: true, required: spec.note === 'required'}),
     h('div', {class: 'actions'}, h('button', {type: 'submit'}, t(spec.label))));
+  if (spec.registrationError) watchRegistrationError(form, susFields);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     const note = valueOf(form, 'note');
@@ -224,9 +252,13 @@ function actionForm(r, action) {
     const errors = [];
     if (spec.note === 'required' && !note) errors.push({field: 'note', message: t('rule.required')});
     if (spec.reasons && !reasons.length) errors.push({field: 'outcome_reasons', message: t('rule.chooseAtLeastOne')});
+    if (reasons.includes(REGISTRATION_ERROR) && reasons.length > 1) {
+      errors.push({field: 'outcome_reasons', message: t('rule.registrationErrorAlone')});
+    }
     if (reasons.includes('OUTCOME_REASON_OTHER') && !note) errors.push({field: 'note', message: t('rule.noteForOther')});
     const textError = checkText(note, {max: 2000});
     if (textError) errors.push({field: 'note', message: t(...textError)});
+    const sus = susFields && !susFields.hidden ? collectSus(form, spec.sus, errors) : null;
     if (errors.length) {
       showErrors(form, errors);
       return;
@@ -234,6 +266,7 @@ function actionForm(r, action) {
     clearErrors(form);
     const request = {name: r.name, note, etag: r.etag, requestId: requestId('act')};
     if (spec.reasons) request.outcomeReasons = reasons;
+    if (sus) request.sus = sus;
     try {
       const changed = await rpc('ReferralService', spec.method, request);
       if (changed.updateTime) observeServerTime(changed.updateTime);

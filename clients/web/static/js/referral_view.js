@@ -6,6 +6,7 @@
 import {h, lastSegment, shortId} from './dom.js';
 import {enumLabel, t} from './i18n.js';
 import {formatCivilDate, formatDateTime} from './time.js';
+import {susSummary} from './sus.js';
 
 export const OPEN_STATES = ['REFERRAL_STATE_RECEIVED', 'REFERRAL_STATE_QUEUED',
   'REFERRAL_STATE_OFFERED', 'REFERRAL_STATE_ACCEPTED', 'REFERRAL_STATE_STARTED'];
@@ -133,6 +134,10 @@ function transitionNotes(tr) {
   if (tr.cancelReason) out.push(enumLabel(tr.cancelReason));
   if (tr.declineReason) out.push(enumLabel(tr.declineReason));
   if (tr.outcomeReasons && tr.outcomeReasons.length) out.push(list(tr.outcomeReasons));
+  // What SUS registers at the start and the end, where the consent lets the
+  // reader see outcome data (the broker leaves it out otherwise).
+  const sus = susSummary(tr.sus, tr.action);
+  if (sus) out.push(sus);
   if (tr.action === 'ACTION_SET_PROTECTED_PERSONAL_DATA') {
     out.push(t(tr.protectedPersonalData ? 'protected.history.set' : 'protected.history.lifted'));
   }
