@@ -27,7 +27,42 @@ bool Wanted(const std::set<int>& types, const v1::Event& event) {
   return types.empty() || types.count(event.type()) > 0;
 }
 
+// How long a region's set of protected referrals is used before it is read
+// again.
+constexpr absl::Duration kHiddenTtl = absl::Seconds(1);
+
 }  // namespace
+
+bool EventDesk::Shows(const Caller& caller, const std::string& region,
+                      const v1::Event& event,
+                      const std::set<std::string>* hidden) {
+  if (!MaySeeEvent(caller, region, event)) return false;
+  if (hidden == nullptr || event.referral().empty()) return true;
+  const absl::string_view name = event.referral();
+  return hidden->count(std::string(name.substr(name.rfind('/') + 1))) == 0;
+}
+
+absl::StatusOr<std::shared_ptr<const std::set<std::string>>> EventDesk::Hidden(
+    const Caller& caller, const std::string& region) {
+  if (referrals_ == nullptr || caller.role != v1::ROLE_COORDINATOR) {
+    return nullptr;
+  }
+  const absl::Time now = absl::Now();  // a cache's age, not business time
+  {
+    absl::MutexLock lock(&mu_);
+    const auto it = hidden_.find(region);
+    if (it != hidden_.end() && now - it->second.read < kHiddenTtl) {
+      return it->second.ids;
+    }
+  }
+  ASSIGN_OR_RETURN(const std::vector<std::string> ids,
+                   referrals_->ProtectedReferrals(region));
+  auto set =
+      std::make_shared<const std::set<std::string>>(ids.begin(), ids.end());
+  absl::MutexLock lock(&mu_);
+  hidden_[region] = Cached{now, set};
+  return set;
+}
 
 absl::StatusOr<std::vector<std::string>> EventDesk::Regions(
     const Caller& caller, absl::string_view field, const std::string& parent) {
@@ -77,10 +112,13 @@ absl::StatusOr<std::vector<v1::WatchEventsResponse>> EventDesk::Poll(
   for (auto& [region, position] : watch.positions) {
     ASSIGN_OR_RETURN(std::vector<LoggedEvent> events,
                      log_->ReadAfter(region, position, limit));
+    if (events.empty()) continue;
+    ASSIGN_OR_RETURN(const std::shared_ptr<const std::set<std::string>> hidden,
+                     Hidden(caller, region));
     for (LoggedEvent& logged : events) {
       position = logged.position;
       if (!Wanted(watch.types, logged.event) ||
-          !MaySeeEvent(caller, region, logged.event)) {
+          !Shows(caller, region, logged.event, hidden.get())) {
         continue;
       }
       StripParticipantFacts(logged.event);
@@ -116,6 +154,8 @@ absl::StatusOr<v1::ListEventsResponse> EventDesk::ListEvents(
                    DecodePageToken("page_token", request.page_token(),
                                    fingerprint, IsStreamPosition));
   const std::set<int> types(request.types().begin(), request.types().end());
+  ASSIGN_OR_RETURN(const std::shared_ptr<const std::set<std::string>> hidden,
+                   Hidden(caller, region));
   v1::ListEventsResponse response;
   int examined = 0;
   while (examined < kScanLimit) {
@@ -126,7 +166,7 @@ absl::StatusOr<v1::ListEventsResponse> EventDesk::ListEvents(
       ++examined;
       position = logged.position;
       if (!Wanted(types, logged.event) ||
-          !MaySeeEvent(caller, region, logged.event) ||
+          !Shows(caller, region, logged.event, hidden.get()) ||
           (!request.referral().empty() &&
            logged.event.referral() != request.referral())) {
         continue;

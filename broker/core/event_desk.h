@@ -14,26 +14,39 @@
 //     ASSIGN_OR_RETURN(auto batch, desk.Poll(caller, watch, 100));
 //   }
 //
+// A coordinator sees no event of a referral whose participant has
+// protected personal data: those written since carry the flag
+// (MaySeeEvent), and those written before the protection was set are left
+// out by the set of protected referrals, read at most once a second per
+// region.
+//
 // Thread-safe if the log is; a Watch belongs to one caller.
 #ifndef SLUSSEN_BROKER_CORE_EVENT_DESK_H_
 #define SLUSSEN_BROKER_CORE_EVENT_DESK_H_
 
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "broker/core/caller.h"
 #include "broker/core/event_log.h"
+#include "broker/core/referral_repository.h"
 #include "slussen/v1/event_service.pb.h"
 
 namespace slussen::core {
 
 class EventDesk {
  public:
-  // `log` must outlive the desk.
-  explicit EventDesk(EventLog* log) : log_(log) {}
+  // Both must outlive the desk; without `referrals` only the events' own
+  // flag hides a protected participant's events.
+  explicit EventDesk(EventLog* log, ReferralRepository* referrals = nullptr)
+      : log_(log), referrals_(referrals) {}
 
   struct Watch {
     // Region -> the position after which to read.
@@ -60,7 +73,24 @@ class EventDesk {
   static absl::StatusOr<std::vector<std::string>> Regions(
       const Caller& caller, absl::string_view field, const std::string& parent);
 
+  // Whether `caller` may see `event` of `region`, `hidden` the protected
+  // referrals' ids (null: none to hide).
+  static bool Shows(const Caller& caller, const std::string& region,
+                    const slussen::v1::Event& event,
+                    const std::set<std::string>* hidden);
+  // For a coordinator: the ids of `region`'s protected referrals (cached a
+  // second); null for anyone else, or without a repository.
+  absl::StatusOr<std::shared_ptr<const std::set<std::string>>> Hidden(
+      const Caller& caller, const std::string& region);
+
   EventLog* const log_;
+  ReferralRepository* const referrals_;
+  absl::Mutex mu_;
+  struct Cached {
+    absl::Time read;
+    std::shared_ptr<const std::set<std::string>> ids;
+  };
+  std::map<std::string, Cached> hidden_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace slussen::core

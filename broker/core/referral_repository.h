@@ -301,6 +301,11 @@ class ReferralRepository {
   virtual absl::StatusOr<std::vector<std::string>> FinishedBefore(
       const std::string& region, absl::Time before, int limit) = 0;
 
+  // The ids of `region`'s referrals whose participant has protected
+  // personal data now (Referral.protected_personal_data), in no order.
+  virtual absl::StatusOr<std::vector<std::string>> ProtectedReferrals(
+      const std::string& region) = 0;
+
   // Every clock of a referral, in id order.
   virtual absl::StatusOr<std::vector<ClockRecord>> ListClocks(
       const std::string& region, const std::string& referral_id) = 0;
@@ -442,6 +447,10 @@ class ForwardingReferralRepository : public ReferralRepository {
   absl::StatusOr<std::vector<std::string>> FinishedBefore(
       const std::string& region, absl::Time before, int limit) override {
     return inner_->FinishedBefore(region, before, limit);
+  }
+  absl::StatusOr<std::vector<std::string>> ProtectedReferrals(
+      const std::string& region) override {
+    return inner_->ProtectedReferrals(region);
   }
   absl::StatusOr<std::vector<ClockRecord>> ListClocks(
       const std::string& region, const std::string& referral_id) override {

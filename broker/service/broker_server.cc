@@ -197,7 +197,8 @@ absl::Status BrokerServer::Build() {
   event_log_ = std::make_unique<store::RedisEventLog>(pool_.get());
   event_feed_ =
       std::make_unique<EventFeed>(event_log_.get(), options_.event_feed);
-  event_desk_ = std::make_unique<core::EventDesk>(event_feed_.get());
+  event_desk_ =
+      std::make_unique<core::EventDesk>(event_feed_.get(), keeper_.get());
   EventServiceImpl::Options events = options_.events;
   events.on_watchers = [metrics = metrics_.get()](int watchers) {
     metrics->SetWatchers(watchers);

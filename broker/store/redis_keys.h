@@ -105,6 +105,11 @@ inline std::string OpenReferralsOf(absl::string_view region,
 inline std::string Finished(absl::string_view region) {
   return absl::StrCat(Region(region), "finished");
 }
+// The ids of the referrals whose participant has protected personal data
+// (a set).
+inline std::string Protected(absl::string_view region) {
+  return absl::StrCat(Region(region), "protected");
+}
 inline std::string Audit(absl::string_view region) {
   return absl::StrCat(Region(region), "audit");
 }

@@ -178,6 +178,9 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
     change.ZAdd(keys::Matchable(region), "0", id);
   }
   for (const std::string& twin : twins) change.SAdd(twin, id);
+  if (record.referral.protected_personal_data()) {
+    change.SAdd(keys::Protected(region), id);
+  }
   change.XAdd(keys::Events(region), EventFields(record, event));
   if (!record.audit_subject.empty()) {
     RedisAuditStore::AppendInto(
@@ -290,6 +293,14 @@ int64_t RedisReferralStore::UpdateInto(RedisChange& change,
   if (!pseudonym.empty() &&
       changed.referral.participant().pseudonym().empty()) {
     change.SRem(keys::Participant(region, pseudonym), id);
+  }
+  if (changed.referral.protected_personal_data() !=
+      read.referral.protected_personal_data()) {
+    if (changed.referral.protected_personal_data()) {
+      change.SAdd(keys::Protected(region), id);
+    } else {
+      change.SRem(keys::Protected(region), id);
+    }
   }
   // A finished referral is no open twin of a new one; protection takes it
   // out of the personnummer's set (OpenTwinKeys).
@@ -635,6 +646,15 @@ absl::StatusOr<std::vector<std::string>> RedisReferralStore::FinishedBefore(
       pool_->Command({"ZRANGEBYSCORE", keys::Finished(region), "-inf",
                       absl::StrCat(absl::ToUnixMillis(before)), "LIMIT", "0",
                       absl::StrCat(limit)}));
+  std::vector<std::string> out;
+  for (const RedisValue& id : ids.elements) out.push_back(id.str);
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> RedisReferralStore::ProtectedReferrals(
+    const std::string& region) {
+  ASSIGN_OR_RETURN(RedisValue ids,
+                   pool_->Command({"SMEMBERS", keys::Protected(region)}));
   std::vector<std::string> out;
   for (const RedisValue& id : ids.elements) out.push_back(id.str);
   return out;

@@ -72,6 +72,8 @@ class RedisReferralStore final : public core::ReferralRepository {
       const std::string& region, const std::string& key,
       bool by_personnummer) override;
 
+  absl::StatusOr<std::vector<std::string>> ProtectedReferrals(
+      const std::string& region) override;
   absl::StatusOr<std::vector<std::string>> FinishedBefore(
       const std::string& region, absl::Time before, int limit) override;
 

@@ -848,6 +848,46 @@ TEST_F(ProtectedIdentityE2eTest,
 
 // Lifting the protection is recorded too; the referral is the region's
 // again, without the kommun it lost.
+// The events written before the protection was set name the referral
+// too: the coordinator no longer gets them (listed or watched anew), and
+// gets them again once the protection is lifted.
+TEST_F(ProtectedIdentityE2eTest, EventsFromBeforeTheProtectionAreHiddenToo) {
+  const Target target = MakeOffered(UnprotectedTwin("skyddad-1"));
+  const auto coordinator_events = [&] {
+    v1::ListEventsRequest request;
+    request.set_parent("regions/13");
+    request.set_referral(target.referral);
+    request.set_page_size(1000);
+    v1::ListEventsResponse response;
+    const grpc::Status status =
+        As(kHallandCoordinator, [&](grpc::ClientContext* c) {
+          return events_->ListEvents(c, request, &response);
+        });
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.events_size();
+  };
+  const int before = coordinator_events();
+  ASSERT_GE(before, 3);  // created, queued, offered
+
+  v1::Referral set;
+  ASSERT_TRUE(SetProtection(kFkHalmstad, target.referral, true, &set).ok());
+  EXPECT_TRUE(Eventually([&] { return coordinator_events() == 0; }))
+      << "the coordinator still lists the referral's earlier events";
+  // The agency still has them all, and the new one.
+  v1::ListEventsRequest request;
+  request.set_parent("regions/13");
+  request.set_referral(target.referral);
+  v1::ListEventsResponse agency;
+  ASSERT_TRUE(As(kFkHalmstad, [&](grpc::ClientContext* c) {
+                return events_->ListEvents(c, request, &agency);
+              }).ok());
+  EXPECT_EQ(agency.events_size(), before + 1);
+
+  ASSERT_TRUE(SetProtection(kFkHalmstad, target.referral, false, &set).ok());
+  EXPECT_TRUE(Eventually([&] { return coordinator_events() > before; }))
+      << "the coordinator does not get the events back once protection ends";
+}
+
 TEST_F(ProtectedIdentityE2eTest, LiftingProtectionShowsTheReferralAgain) {
   const Target target = MakeOffered(ProtectedReferral("skyddad-1"));
   v1::Referral seen;

@@ -225,6 +225,18 @@ InMemoryReferralRepository::FindParticipant(const std::string& region,
 }
 
 absl::StatusOr<std::vector<std::string>>
+InMemoryReferralRepository::ProtectedReferrals(const std::string& region) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out;
+  for (const auto& [k, record] : records_) {
+    if (k.first == region && record.referral.protected_personal_data()) {
+      out.push_back(k.second);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>>
 InMemoryReferralRepository::FinishedBefore(const std::string& region,
                                            absl::Time before, int limit) {
   absl::MutexLock lock(&mu_);

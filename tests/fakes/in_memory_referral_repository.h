@@ -46,6 +46,8 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
   absl::StatusOr<std::vector<std::string>> FindParticipant(
       const std::string& region, const std::string& key,
       bool by_personnummer) override;
+  absl::StatusOr<std::vector<std::string>> ProtectedReferrals(
+      const std::string& region) override;
   absl::StatusOr<std::vector<std::string>> FinishedBefore(
       const std::string& region, absl::Time before, int limit) override;
   absl::StatusOr<std::vector<core::ClockRecord>> ListClocks(
