@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -228,6 +229,96 @@ absl::StatusOr<v1::ListQueueEntriesResponse> QueueDesk::ListQueueEntries(
     after = e.position;
   }
   return response;
+}
+
+absl::StatusOr<v1::PriorityPolicyPreview> QueueDesk::PreviewPriorityPolicy(
+    const Caller& caller, const v1::PreviewPriorityPolicyRequest& request) {
+  if (caller.role != v1::ROLE_COORDINATOR) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", RoleName(caller.role),
+                     " may not preview the priority policy; coordinators may"));
+  }
+  ASSIGN_OR_RETURN(const std::string region,
+                   ParseRegionParent("parent", request.parent(),
+                                     /*allow_any_region=*/false));
+  RETURN_IF_ERROR(CheckOwnRegion(caller, region, "queues"));
+  if (!request.has_policy()) {
+    return MissingField("policy",
+                        "the candidate priority policy (GetPriorityPolicy "
+                        "gives the one in force to start from)");
+  }
+  v1::PriorityPolicy candidate = request.policy();
+  candidate.clear_name();
+  RETURN_IF_ERROR(ValidatePriorityPolicy(candidate));
+
+  // The region as it is, placed by each policy.
+  ASSIGN_OR_RETURN(const Explained now,
+                   Explain(*matchmaker_, *referrals_, region));
+  MatchInput input = now.snapshot.input;
+  input.policy = candidate;
+  Matcher matcher(std::move(input));
+  matcher.MatchAll();
+  const std::vector<QueueExplanation> then = matcher.ExplainQueues();
+  std::map<int, const QueueExplanation*> then_of;  // by referral index
+  for (const QueueExplanation& e : then) then_of[e.referral] = &e;
+
+  v1::PriorityPolicyPreview preview;
+  *preview.mutable_current() = DefaultPriorityPolicy();
+  preview.mutable_current()->set_name(kPolicyName);
+  *preview.mutable_candidate() = candidate;
+  std::map<std::string, v1::AgencyShift> agencies;
+  std::vector<v1::PositionChange> changes;
+  for (const QueueExplanation& e : now.queues) {
+    const auto it = then_of.find(e.referral);
+    if (it == then_of.end()) continue;  // placed under one policy only
+    const QueueExplanation& t = *it->second;
+    const ReferralRecord& record = now.snapshot.referrals[e.referral];
+    const std::string& organisation = record.referral.referring_organisation();
+    const int gained = e.position - t.position;
+    v1::AgencyShift& shift = agencies[organisation];
+    shift.set_referring_organisation(organisation);
+    shift.set_referrals(shift.referrals() + 1);
+    shift.set_net_positions(shift.net_positions() + gained);
+    if (gained > 0) {
+      shift.set_moved_up(shift.moved_up() + 1);
+      shift.set_largest_move_up(std::max(shift.largest_move_up(), gained));
+      preview.set_moved_up(preview.moved_up() + 1);
+    } else if (gained < 0) {
+      shift.set_moved_down(shift.moved_down() + 1);
+      shift.set_largest_move_down(std::max(shift.largest_move_down(), -gained));
+      preview.set_moved_down(preview.moved_down() + 1);
+    } else {
+      preview.set_unchanged(preview.unchanged() + 1);
+    }
+    // A protected participant's referral moves others, but is not named.
+    if (!CanSee(caller, record)) continue;
+    v1::PositionChange& change = changes.emplace_back();
+    change.set_referral(record.referral.name());
+    change.set_queue(e.queue);
+    change.set_referring_organisation(organisation);
+    change.set_current_position(e.position);
+    change.set_preview_position(t.position);
+    if (e.estimated_start) {
+      *change.mutable_current_estimated_start_date() =
+          ToProtoDate(*e.estimated_start);
+    }
+    if (t.estimated_start) {
+      *change.mutable_preview_estimated_start_date() =
+          ToProtoDate(*t.estimated_start);
+    }
+  }
+  std::sort(changes.begin(), changes.end(),
+            [](const v1::PositionChange& a, const v1::PositionChange& b) {
+              return std::forward_as_tuple(a.queue(), a.preview_position()) <
+                     std::forward_as_tuple(b.queue(), b.preview_position());
+            });
+  for (v1::PositionChange& change : changes) {
+    *preview.add_changes() = std::move(change);
+  }
+  for (auto& [organisation, shift] : agencies) {
+    *preview.add_agencies() = std::move(shift);
+  }
+  return preview;
 }
 
 absl::StatusOr<v1::QueueOverview> QueueDesk::Overview(

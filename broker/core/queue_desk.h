@@ -49,6 +49,13 @@ class QueueDesk {
       const Caller& caller,
       const slussen::v1::GetPriorityPolicyRequest& request);
 
+  // The region's waiting referrals placed by the policy in force and by
+  // the request's candidate, side by side, with nothing written
+  // (coordinators of the region).
+  absl::StatusOr<slussen::v1::PriorityPolicyPreview> PreviewPriorityPolicy(
+      const Caller& caller,
+      const slussen::v1::PreviewPriorityPolicyRequest& request);
+
  private:
   Matchmaker* const matchmaker_;
   ReferralRepository* const referrals_;

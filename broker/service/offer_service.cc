@@ -73,4 +73,14 @@ grpc::Status QueueServiceImpl::GetPriorityPolicy(
                });
 }
 
+grpc::Status QueueServiceImpl::PreviewPriorityPolicy(
+    grpc::ServerContext* context,
+    const v1::PreviewPriorityPolicyRequest* request,
+    v1::PriorityPolicyPreview* response) {
+  return Serve(context, "PreviewPriorityPolicy", response,
+               [&](const Caller& caller) {
+                 return desk_->PreviewPriorityPolicy(caller, *request);
+               });
+}
+
 }  // namespace slussen::service

@@ -62,6 +62,10 @@ class QueueServiceImpl final : public slussen::v1::QueueService::Service,
       grpc::ServerContext* context,
       const slussen::v1::GetPriorityPolicyRequest* request,
       slussen::v1::PriorityPolicy* response) override;
+  grpc::Status PreviewPriorityPolicy(
+      grpc::ServerContext* context,
+      const slussen::v1::PreviewPriorityPolicyRequest* request,
+      slussen::v1::PriorityPolicyPreview* response) override;
 
  private:
   core::QueueDesk* const desk_;

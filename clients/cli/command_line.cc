@@ -257,6 +257,19 @@ std::vector<CommandSpec> MakeCommands() {
        false,
        "A queue in order (coordinators): regions/13/queues/halsosam~13.",
        {PageSizeFlag()}},
+      {"queue",
+       "preview",
+       "",
+       false,
+       "What a changed priority policy would do (coordinators), with nothing "
+       "written: every waiting referral's position now and then, and per "
+       "agency how many move up or down.",
+       {RegionFlag("the region (else the caller's)"),
+        Value("file", "FILE",
+              "the candidate slussen.v1.PriorityPolicy in JSON (else the "
+              "policy in force)"),
+        Repeated("weight", "ORG=N",
+                 "an agency's fair-share weight in the candidate, 1..100")}},
       // The directory.
       {"catalog",
        "apply",
@@ -520,7 +533,8 @@ std::map<std::string, std::string> ResourceHelps() {
   return {
       {"referrals", "send, read, list, cancel referrals; providers' steps"},
       {"offers", "offers of places to providers: list, accept, decline"},
-      {"queue", "where a referral stands; a queue in order"},
+      {"queue",
+       "where a referral stands; a queue in order; a policy's what-if"},
       {"catalog", "load the catalogue of activities and providers (admins)"},
       {"activity-types", "the activity types"},
       {"providers", "the providers: list, update"},

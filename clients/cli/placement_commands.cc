@@ -2,6 +2,8 @@
 
 #include <ostream>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "broker/core/status_macros.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -164,6 +166,75 @@ absl::StatusOr<int> Queue(const CliContext& context,
       *context.out << absl::StrFormat("%4d  %-48s %s\n", p.position(),
                                       p.referral(),
                                       DateText(p.estimated_start_date()));
+    }
+    return kExitOk;
+  }
+  if (command == "preview") {
+    // A candidate policy, from a file or as the policy in force with
+    // --weight=ORG=N changes; nothing is written.
+    if (words.size() != 1) {
+      return absl::InvalidArgumentError(
+          "`queue preview` takes no name; say the policy with --file or "
+          "--weight");
+    }
+    const CliArgs& args = *context.args;
+    v1::PreviewPriorityPolicyRequest request;
+    request.set_parent(absl::StrCat("regions/", context.RegionOr("")));
+    if (args.Has("file")) {
+      RETURN_IF_ERROR(
+          ReadJsonFile("--file", args.Get("file"), request.mutable_policy()));
+    } else {
+      grpc::ClientContext call;
+      context.Prepare(&call);
+      const grpc::Status status = context.queues->GetPriorityPolicy(
+          &call, v1::GetPriorityPolicyRequest(), request.mutable_policy());
+      if (!status.ok()) return PrintStatus(context, status);
+    }
+    for (const std::string& weight : args.GetAll("weight")) {
+      const size_t equals = weight.rfind('=');
+      int n = 0;
+      if (equals == std::string::npos ||
+          !absl::SimpleAtoi(weight.substr(equals + 1), &n)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--weight=\"", weight,
+                         "\" is not ORGANISATION=N, like "
+                         "kommun-halmstad-eb=2"));
+      }
+      (*request.mutable_policy()
+            ->mutable_agency_weights())[weight.substr(0, equals)] = n;
+    }
+    grpc::ClientContext call;
+    context.Prepare(&call);
+    v1::PriorityPolicyPreview preview;
+    const grpc::Status status =
+        context.queues->PreviewPriorityPolicy(&call, request, &preview);
+    if (!status.ok()) return PrintStatus(context, status);
+    if (context.json) {
+      PrintJson(context, preview);
+      return kExitOk;
+    }
+    std::ostream& out = *context.out;
+    out << absl::StrFormat("%d move up, %d down, %d stay\n\n",
+                           preview.moved_up(), preview.moved_down(),
+                           preview.unchanged());
+    out << absl::StrFormat("%-28s %9s %5s %5s %8s %9s %10s\n", "AGENCY",
+                           "REFERRALS", "UP", "DOWN", "NET", "MOST UP",
+                           "MOST DOWN");
+    for (const v1::AgencyShift& a : preview.agencies()) {
+      out << absl::StrFormat("%-28s %9d %5d %5d %+8d %9d %10d\n",
+                             a.referring_organisation(), a.referrals(),
+                             a.moved_up(), a.moved_down(), a.net_positions(),
+                             a.largest_move_up(), a.largest_move_down());
+    }
+    out << absl::StrFormat("\n%-34s %-48s %4s %4s %-10s %s\n", "QUEUE",
+                           "REFERRAL", "NOW", "THEN", "START NOW",
+                           "START THEN");
+    for (const v1::PositionChange& c : preview.changes()) {
+      out << absl::StrFormat("%-34s %-48s %4d %4d %-10s %s\n", c.queue(),
+                             c.referral(), c.current_position(),
+                             c.preview_position(),
+                             DateText(c.current_estimated_start_date()),
+                             DateText(c.preview_estimated_start_date()));
     }
     return kExitOk;
   }

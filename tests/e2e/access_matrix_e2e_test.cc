@@ -28,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "broker/core/priority_policy.h"
 #include "broker/core/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -712,6 +713,22 @@ std::vector<Case> QueueServiceCases() {
                    .provider = kAnyone,
                    .coordinator = kAnyone,
                    .admin = kAnyone});
+  // Region 13's queues under the policy in force as the candidate.
+  cases.push_back(
+      {.rpc = "PreviewPriorityPolicy",
+       .target = Target::kNothing,
+       .changes_target = false,
+       .call =
+           [](const CallContext& ctx) {
+             v1::PreviewPriorityPolicyRequest request;
+             request.set_parent("regions/13");
+             *request.mutable_policy() = core::DefaultPriorityPolicy();
+             return SLUSSEN_CALL(QueueService, PreviewPriorityPolicy, request);
+           },
+       .agency = kDeniedBoth,
+       .provider = kDeniedBoth,
+       .coordinator = {OK, DENIED},
+       .admin = kDeniedBoth});
   return cases;
 }
 

@@ -2,7 +2,8 @@
 # The coordinator's side of slussctl against a real broker (testing clock
 # standing on Wednesday 2026-12-23): an impulse's call-back clock on the
 # worklist of the coordinator and of FK, `clocks get`, a pause and resume,
-# the events of the referral, and the three reports.
+# the events of the referral, the three reports, and the priority
+# policy's what-if (`queue preview`).
 #
 # Usage: coordinator_cli_test.sh SLUSSEN SLUSSCTL
 source "$(dirname "$0")/lib.sh"
@@ -141,6 +142,21 @@ at "${coordinator[@]}" reports outcomes --from=2026-01-01 --to=2026-12-31 --form
 if at "${kommun[@]}" reports queues >/dev/null 2>&1; then
   fail "an agency read the coordinator's queue overview"
 fi
+# The policy's what-if: the one in force with a weight changed, nothing
+# written; a weight out of range is refused naming it.
+at "${coordinator[@]}" queue preview --weight=fk-lfc-halmstad=3 >"$TEST_TMP/preview" ||
+  fail "queue preview failed: $(cat "$TEST_TMP/preview")"
+grep -q "move up, .* down, .* stay" "$TEST_TMP/preview" && grep -q "^AGENCY " "$TEST_TMP/preview" ||
+  fail "queue preview: $(cat "$TEST_TMP/preview")"
+if at "${coordinator[@]}" queue preview --weight=fk-lfc-halmstad=0 >"$TEST_TMP/preview" 2>&1; then
+  fail "a weight of 0 was previewed"
+fi
+grep -q "policy.agency_weights\[fk-lfc-halmstad\]" "$TEST_TMP/preview" ||
+  fail "refusal: $(cat "$TEST_TMP/preview")"
+at "${coordinator[@]}" queue preview --json >"$TEST_TMP/preview.json" ||
+  fail "queue preview --json failed"
+grep -q '"candidate"' "$TEST_TMP/preview.json" || fail "json: $(cat "$TEST_TMP/preview.json")"
+
 # A catalogue's cohorts ("in 21 days") are dated by the broker's clock
 # (x-slussen-time), not this machine's: 2026-12-23 + 21 and + 70.
 "$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --org=slussen-admin --role=admin \

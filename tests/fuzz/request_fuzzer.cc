@@ -343,6 +343,7 @@ const std::vector<Kind>& Kinds() {
       SLUSSEN_DESK(queues, GetQueuePosition, GetQueuePositionRequest),
       SLUSSEN_DESK(queues, ListQueueEntries, ListQueueEntriesRequest),
       SLUSSEN_DESK(queues, GetPriorityPolicy, GetPriorityPolicyRequest),
+      SLUSSEN_DESK(queues, PreviewPriorityPolicy, PreviewPriorityPolicyRequest),
       // ProviderDirectory.
       SLUSSEN_DESK(directory, CreateProvider, CreateProviderRequest),
       SLUSSEN_DESK(directory, GetProvider, GetProviderRequest),

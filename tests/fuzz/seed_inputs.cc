@@ -351,6 +351,11 @@ void AddCoordinatorAndEventSeeds(const World& world, Seeds& seeds) {
   *outcomes.mutable_end_date() = Day(2026, 12, 31);
   outcomes.set_activity_type("halsosam");
   seeds.Add("GetOutcomeReport", "year", kCoordinator, outcomes);
+  v1::PreviewPriorityPolicyRequest preview;
+  preview.set_parent("regions/13");
+  *preview.mutable_policy() = core::DefaultPriorityPolicy();
+  (*preview.mutable_policy()->mutable_agency_weights())["fk-lfc-halmstad"] = 3;
+  seeds.Add("PreviewPriorityPolicy", "weight", kCoordinator, preview);
   v1::ExportSusRegistrationsRequest sus;
   sus.set_parent("regions/13");
   *sus.mutable_start_date() = Day(2026, 11, 1);
