@@ -138,6 +138,8 @@ std::string AwaitedAction(v1::ClockKind kind) {
       return "the follow-up after exit";
     case v1::CLOCK_KIND_START:
       return "the participant's start";
+    case v1::CLOCK_KIND_RETURNED_ANSWER:
+      return "the agency's answer to a returned referral (resubmit or cancel)";
     default:
       return "an action";
   }

@@ -48,6 +48,16 @@ std::vector<v1::ClockRule> FollowUp() {
   return rules;
 }
 
+// A returned referral awaits the agency: resubmitted or cancelled (or its
+// consent withdrawn, which ends it) within five working days.
+v1::ClockRule ReturnedAnswer() {
+  v1::ClockRule rule = Rule(v1::CLOCK_KIND_RETURNED_ANSWER, v1::ACTION_DECLINE,
+                            {v1::ACTION_RESUBMIT, v1::ACTION_CANCEL}, 5,
+                            v1::DURATION_UNIT_WORKING_DAYS, v1::ROLE_AGENCY);
+  rule.set_start_in_state(v1::REFERRAL_STATE_RETURNED);
+  return rule;
+}
+
 v1::ClockRule OfferAnswer() {
   return Rule(v1::CLOCK_KIND_OFFER_ANSWER, v1::ACTION_OFFER,
               {v1::ACTION_ACCEPT, v1::ACTION_DECLINE}, kOfferAnswerHours,
@@ -111,7 +121,7 @@ std::vector<v1::DeadlineRuleSet> DefaultDeadlineRuleSets() {
       {Rule(v1::CLOCK_KIND_IMPULSE_CALL_BACK, v1::ACTION_CREATE,
             {v1::ACTION_RECORD_CONTACT}, 3, v1::DURATION_UNIT_WORKING_DAYS,
             v1::ROLE_PROVIDER),
-       OfferAnswer()});
+       OfferAnswer(), ReturnedAnswer()});
   add(v1::REFERRAL_KIND_JOINT_MAPPING, "joint-mapping",
       {Rule(v1::CLOCK_KIND_JOINT_MAPPING_FIRST_MEETING, v1::ACTION_CREATE,
             {v1::ACTION_RECORD_CONTACT}, 10, v1::DURATION_UNIT_WORKING_DAYS,
@@ -119,14 +129,14 @@ std::vector<v1::DeadlineRuleSet> DefaultDeadlineRuleSets() {
        Rule(v1::CLOCK_KIND_JOINT_MAPPING_COMPLETION, v1::ACTION_RECORD_CONTACT,
             {v1::ACTION_COMPLETE, v1::ACTION_EXIT}, 4, v1::DURATION_UNIT_WEEKS,
             v1::ROLE_PROVIDER),
-       OfferAnswer()});
+       OfferAnswer(), ReturnedAnswer()});
   add(v1::REFERRAL_KIND_TEAM_HANDOVER, "team-handover",
       {Rule(v1::CLOCK_KIND_TEAM_FIRST_CONTACT, v1::ACTION_CREATE,
             {v1::ACTION_RECORD_CONTACT}, 5, v1::DURATION_UNIT_CALENDAR_DAYS,
             v1::ROLE_PROVIDER),
-       OfferAnswer()});
+       OfferAnswer(), ReturnedAnswer()});
   std::vector<v1::ClockRule> offered = FollowUp();
-  offered.insert(offered.begin(), OfferAnswer());
+  offered.insert(offered.begin(), {OfferAnswer(), ReturnedAnswer()});
   add(v1::REFERRAL_KIND_ACTIVITY, "activity", offered);
   add(v1::REFERRAL_KIND_REHAB_SERVICE_ORDER, "rehab-service-order", offered);
   return sets;
@@ -177,6 +187,8 @@ absl::Status ValidateDeadlineRuleSet(const v1::DeadlineRuleSet& set) {
                          rule.warn_working_days_before(), 0, 30));
     RETURN_IF_ERROR(ValidateEnum<v1::Role>(absl::StrCat(field, ".awaited_role"),
                                            rule.awaited_role(), false));
+    RETURN_IF_ERROR(ValidateEnum<v1::ReferralState>(
+        absl::StrCat(field, ".start_in_state"), rule.start_in_state(), false));
   }
   return absl::OkStatus();
 }
@@ -273,6 +285,10 @@ ClockUpdates ClocksAfter(const v1::DeadlineRuleSet* rules,
   if (rules == nullptr) return updates;
   for (const v1::ClockRule& rule : rules->rules()) {
     if (rule.start_on() != action) continue;
+    if (rule.start_in_state() != v1::REFERRAL_STATE_UNSPECIFIED &&
+        rule.start_in_state() != changed.state()) {
+      continue;
+    }
     v1::Clock clock;
     clock.set_referral(changed.name());
     clock.set_referring_organisation(changed.referring_organisation());

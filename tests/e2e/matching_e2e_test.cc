@@ -603,6 +603,27 @@ TEST_F(MatchingE2eTest, ADeclineAboutTheParticipantReturnsItToTheAgency) {
   const v1::Referral other = Refer(1);
   EXPECT_EQ(Get(other.name()).state(), v1::REFERRAL_STATE_OFFERED);
   EXPECT_EQ(Get(referral.name()).state(), v1::REFERRAL_STATE_RETURNED);
+  // A clock now awaits the agency's answer, on its worklist.
+  auto coordinator = v1::CoordinatorService::NewStub(harness_->channel());
+  const auto returned_clock = [&]() -> v1::Clock {
+    v1::ListWorklistRequest worklist;
+    worklist.set_parent("regions/13");
+    worklist.mutable_due_within()->set_seconds(30 * 86400);
+    v1::ListWorklistResponse items;
+    EXPECT_TRUE(As(kFkHalmstad, [&](auto* c) {
+                  return coordinator->ListWorklist(c, worklist, &items);
+                }).ok());
+    for (const v1::WorklistItem& item : items.items()) {
+      if (item.clock().referral() == referral.name() &&
+          item.clock().kind() == v1::CLOCK_KIND_RETURNED_ANSWER) {
+        return item.clock();
+      }
+    }
+    return v1::Clock();
+  };
+  const v1::Clock awaiting = returned_clock();
+  EXPECT_EQ(awaiting.awaited_organisation(), kFkHalmstad.organisation);
+  EXPECT_EQ(awaiting.state(), v1::CLOCK_STATE_RUNNING);
 
   // The provider may not resubmit it; the agency does, with what changed.
   auto referrals = v1::ReferralService::NewStub(harness_->channel());
@@ -620,6 +641,7 @@ TEST_F(MatchingE2eTest, ADeclineAboutTheParticipantReturnsItToTheAgency) {
     return referrals->ResubmitReferral(c, resubmit, &resubmitted);
   });
   ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(returned_clock().name(), "") << "the resubmit met the clock";
   // Offered again at once, to the same provider (a place is free).
   EXPECT_EQ(resubmitted.state(), v1::REFERRAL_STATE_OFFERED);
   EXPECT_EQ(resubmitted.assigned_offering(), kOffering);

@@ -293,13 +293,19 @@ TEST_F(DeadlinesTest, ValidationRefusesABrokenRuleSetNamingTheField) {
        "\"frameworkAgreements/{agreement}\""},
       {"more than 20 rules",
        [](v1::DeadlineRuleSet* s) {
-         for (int i = 0; i < 19; ++i) *s->add_rules() = s->rules(0);
+         while (s->rules_size() < 21) *s->add_rules() = s->rules(0);
        },
        "rule_set.rules must hold at most 20 rules, got 21"},
+      {"unknown start state",
+       [](v1::DeadlineRuleSet* s) {
+         s->mutable_rules(0)->set_start_in_state(
+             static_cast<v1::ReferralState>(77));
+       },
+       "rule_set.rules[0].start_in_state"},
   };
   const v1::DeadlineRuleSet valid =
       *FindSet(rule_sets_, v1::REFERRAL_KIND_IMPULSE);
-  ASSERT_EQ(valid.rules_size(), 2);
+  ASSERT_EQ(valid.rules_size(), 3);
   ASSERT_TRUE(ValidateDeadlineRuleSet(valid).ok());
   for (const BadRuleSet& bad : cases) {
     SCOPED_TRACE(bad.what);
@@ -621,6 +627,42 @@ TEST_F(DeadlinesTest, AcceptingOrDecliningMeetsTheOfferAnswerClock) {
   ASSERT_EQ(declined.changed.size(), 1u);
   EXPECT_EQ(declined.changed[0].state(), v1::CLOCK_STATE_MET_LATE);
   EXPECT_EQ(declined.changed_events[0], v1::EVENT_TYPE_CLOCK_MET);
+}
+
+// A decline that returns the referral to the agency (could not contact,
+// participant declined) starts the agency's five-working-day clock to
+// resubmit or cancel; one that sends it back to the queue does not.
+TEST_F(DeadlinesTest, AReturnedReferralAwaitsTheAgencyFiveWorkingDays) {
+  for (const v1::DeadlineRuleSet& set : rule_sets_) {
+    SCOPED_TRACE(set.name());
+    const v1::ClockRule* rule = FindRule(set, v1::CLOCK_KIND_RETURNED_ANSWER);
+    ASSERT_NE(rule, nullptr);
+    EXPECT_EQ(rule->start_on(), v1::ACTION_DECLINE);
+    EXPECT_EQ(rule->start_in_state(), v1::REFERRAL_STATE_RETURNED);
+    EXPECT_EQ(rule->awaited_role(), v1::ROLE_AGENCY);
+  }
+  // Friday 2026-12-18: Monday 21st to Wednesday 23rd, then (julafton,
+  // juldagen and the weekend not counting) Monday 28th and Tuesday 29th.
+  const ClockUpdates returned = After(
+      SampleActivityReferral(), v1::ACTION_DECLINE, v1::REFERRAL_STATE_OFFERED,
+      v1::REFERRAL_STATE_RETURNED, Local(2026, 12, 18, 10));
+  ASSERT_EQ(returned.started.size(), 1u);
+  const v1::Clock& clock = returned.started[0];
+  EXPECT_EQ(clock.kind(), v1::CLOCK_KIND_RETURNED_ANSWER);
+  EXPECT_EQ(clock.awaited_role(), v1::ROLE_AGENCY);
+  EXPECT_EQ(Due(clock), calendar().EndOfDay(absl::CivilDay(2026, 12, 29)));
+
+  const ClockUpdates queued = After(
+      SampleActivityReferral(), v1::ACTION_DECLINE, v1::REFERRAL_STATE_OFFERED,
+      v1::REFERRAL_STATE_QUEUED, Local(2026, 12, 18, 10));
+  EXPECT_TRUE(queued.started.empty());
+
+  const ClockUpdates resubmitted =
+      After(SampleActivityReferral(), v1::ACTION_RESUBMIT,
+            v1::REFERRAL_STATE_RETURNED, v1::REFERRAL_STATE_QUEUED,
+            Local(2026, 12, 21, 10), {clock});
+  ASSERT_EQ(resubmitted.changed.size(), 1u);
+  EXPECT_EQ(resubmitted.changed[0].state(), v1::CLOCK_STATE_MET);
 }
 
 TEST_F(DeadlinesTest, LeavingOfferedOtherwiseClosesTheOfferAnswerClock) {

@@ -565,6 +565,7 @@ export const en = {
   'CLOCK_KIND_OFFER_ANSWER': 'an answer to an offer',
   'CLOCK_KIND_FOLLOW_UP': 'follow-up after exit',
   'CLOCK_KIND_START': 'the participant’s start',
+  'CLOCK_KIND_RETURNED_ANSWER': 'the agency’s answer to a returned referral',
   'CLOCK_STATE_RUNNING': 'Running',
   'CLOCK_STATE_PAUSED': 'Paused',
   'CLOCK_STATE_MET': 'Met',

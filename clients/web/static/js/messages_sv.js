@@ -587,6 +587,7 @@ export const sv = {
   'CLOCK_KIND_OFFER_ANSWER': 'svar på erbjudande',
   'CLOCK_KIND_FOLLOW_UP': 'uppföljning efter avslut',
   'CLOCK_KIND_START': 'deltagarens start',
+  'CLOCK_KIND_RETURNED_ANSWER': 'remittentens svar på en återskickad remiss',
   'CLOCK_STATE_RUNNING': 'Löper',
   'CLOCK_STATE_PAUSED': 'Pausad',
   'CLOCK_STATE_MET': 'Klarad',
