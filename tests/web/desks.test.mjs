@@ -10,6 +10,9 @@
 // - field errors are shown next to their fields: the client's own check and
 //   the broker's refusal;
 // - a provider of another organisation cannot open the referral;
+// - a referral the provider could not contact comes back to the agency
+//   (returned, with the provider's reason and note) without reload, and
+//   the agency sends it to the queue again with a note, by keyboard;
 // - a participant with protected personal data: the agency ticks the box
 //   with the keyboard, the kommun goes, the client refuses the referral
 //   without the referrer's name and phone next to those fields, and once
@@ -458,6 +461,73 @@ test('the provider declines with a coded reason and adds a cohort', async () => 
   await provider.click(`${cohortForm} button[type="submit"]`);
   await provider.waitForSelector('#capacity-notice .notice.ok');
   assert.equal(await provider.$$eval('#capacity-list [data-cohort]', (els) => els.length), cohorts + 1);
+});
+
+test('a referral the provider could not contact comes back to the agency, which sends it to the queue again by keyboard', async () => {
+  requirePrerequisites();
+  const {agency, provider} = state;
+  const referral = await sendActivity(agency, provider, 'eb-2026-0049');
+  await markNoReload(agency);
+  const row = `#mine-table tr[data-referral="${referral}"]`;
+  await agency.click(`${row} button`);
+  await agency.waitForSelector(`#referral-detail [data-referral="${referral}"] #cancel-form`);
+
+  // The provider could not reach the participant (through the API).
+  const helena = await world.apiAs('dev:helena');
+  const offers = await helena.call('OfferService', 'ListOffers', {parent: 'regions/13',
+    states: ['OFFER_STATE_HELD']});
+  const offer = (offers.body.offers || []).find((o) => o.referral === referral);
+  assert.ok(offer, `no held offer of ${referral}: ${JSON.stringify(offers.body)}`);
+  const declineNote = 'Inget svar på telefon tre dagar i rad';
+  const declined = await helena.call('OfferService', 'DeclineOffer', {name: offer.name,
+    reason: 'DECLINE_REASON_COULD_NOT_CONTACT', note: declineNote});
+  assert.equal(declined.status, 200, JSON.stringify(declined.body));
+  await provider.waitForSelector(`.offer[data-referral="${referral}"]`, {state: 'detached', timeout: 15000});
+
+  // The agency's desk shows it returned, without reload, in the list and
+  // in the open detail, with why in the resubmit form.
+  await agency.waitForSelector(`${row}[data-state="REFERRAL_STATE_RETURNED"]`, {timeout: 15000});
+  assert.equal(await agency.textContent(`${row} .badge.state`), 'Återlämnad till remittenten');
+  const form = `#referral-detail [data-referral="${referral}"] #resubmit-form`;
+  await agency.waitForSelector(form, {timeout: 15000});
+  await assertNotReloaded(agency);
+  assert.equal(await agency.textContent(`#referral-detail [data-referral="${referral}"] .badge.state`),
+    'Återlämnad till remittenten');
+  assert.match(await agency.textContent(`${form} > p.hint`),
+    new RegExp(`^Utförarens skäl: Fick inte kontakt\\. Kommentar: ${declineNote}\\.`));
+  await axeCheck(agency, 'the agency desk with a returned referral and its resubmit form');
+
+  // Sent back with a note, by keyboard; every announcement is kept, as
+  // live events announce themselves right after.
+  await agency.evaluate(() => {
+    window.slussenAnnounced = [];
+    new MutationObserver(() => window.slussenAnnounced.push(document.querySelector('#live').textContent))
+      .observe(document.querySelector('#live'), {childList: true, characterData: true, subtree: true});
+  });
+  const resubmitNote = 'Nytt telefonnummer: 070-123 45 67';
+  await tabTo(agency, `${form} textarea[name="note"]`);
+  await agency.keyboard.type(resubmitNote);
+  await tabTo(agency, `${form} button[type="submit"]`);
+  await agency.keyboard.press('Enter');
+  // Either answer, so that a refusal fails the test with its words.
+  const refusal = `#referral-detail .notice.error, ${form} .field-error`;
+  await agency.waitForFunction((refused) => window.slussenAnnounced.includes('Remissen är tillbaka i kön.') ||
+    document.querySelector(refused), refusal);
+  const refused = await agency.$(refusal);
+  assert.equal(refused, null, refused ? await refused.textContent() : '');
+
+  // Back in the wait, or offered again already; the list says which.
+  const anna = await world.apiAs('dev:anna');
+  const back = (await anna.call('ReferralService', 'GetReferral', {name: referral})).body;
+  assert.ok(['REFERRAL_STATE_QUEUED', 'REFERRAL_STATE_OFFERED'].includes(back.state), back.state);
+  const resubmit = (back.history || []).find((tr) => tr.action === 'ACTION_RESUBMIT');
+  assert.equal(resubmit && resubmit.note, resubmitNote);
+  await agency.waitForFunction((selector) => {
+    const tr = document.querySelector(selector);
+    return tr && /^REFERRAL_STATE_(QUEUED|OFFERED)$/.test(tr.dataset.state);
+  }, row, {timeout: 15000});
+  assert.match(await agency.textContent(`${row} .badge.state`), /^(I kö|Erbjuden)$/);
+  await assertNotReloaded(agency);
 });
 
 test('a second open referral of one participant asks the agency why', async () => {
