@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "broker/core/access.h"
 #include "broker/core/events.h"
 #include "broker/core/field_error.h"
@@ -501,9 +502,18 @@ absl::StatusOr<v1::Referral> ReferralDesk::SetProtectedPersonalData(
     v1::Referral& referral = change.changed.referral;
     referral.set_protected_personal_data(protect);
     if (referrer.has_value()) *referral.mutable_referrer() = *referrer;
-    // Slussen keeps no kommun of a protected participant's.
-    if (protect && referral.has_participant()) {
+    // Slussen keeps no kommun of a protected participant's: not in the
+    // attributes, nor in the matcher's reasons in the history ("kommun 1380
+    // served").
+    const std::string kommun =
+        referral.participant().attributes().kommun_code();
+    if (protect && !kommun.empty()) {
       referral.mutable_participant()->mutable_attributes()->clear_kommun_code();
+      for (v1::Transition& t : *referral.mutable_history()) {
+        for (std::string& reason : *t.mutable_reasons()) {
+          reason = absl::StrReplaceAll(reason, {{kommun, "(withheld)"}});
+        }
+      }
     }
   };
   return Act(caller, std::move(action));

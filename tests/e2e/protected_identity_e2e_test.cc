@@ -249,6 +249,24 @@ class ProtectedIdentityE2eTest : public ::testing::Test {
     ASSERT_TRUE(capacity.ok()) << capacity;
   }
 
+  // Hälsosam admits the residents of `kommun` only (18..64 as before).
+  void ServeOnly(const std::string& kommun) {
+    v1::UpdateOfferingRequest update;
+    update.mutable_offering()->set_name(kHalsosamOffering);
+    v1::EligibilityRules* rules =
+        update.mutable_offering()->mutable_eligibility();
+    rules->set_min_age_years(18);
+    rules->set_max_age_years(64);
+    rules->add_kommun_codes(kommun);
+    update.mutable_update_mask()->add_paths("eligibility");
+    v1::Offering updated;
+    const grpc::Status changed = As(kAdmin, [&](grpc::ClientContext* c) {
+      return v1::ProviderDirectory::NewStub(harness_->channel())
+          ->UpdateOffering(c, update, &updated);
+    });
+    ASSERT_TRUE(changed.ok()) << changed.error_message();
+  }
+
   template <typename Call>
   grpc::Status As(const Identity& who, Call call) {
     grpc::ClientContext context;
@@ -625,20 +643,7 @@ TEST_F(ProtectedIdentityE2eTest, CreateRefusesAKommunNoReferrerOrAnImpulse) {
 // (1381): the unprotected twin from Halmstad (1380) is rejected for it, so
 // the protected referral's offer is the waiver's doing.
 TEST_F(ProtectedIdentityE2eTest, AKommunRuleKeepsNoProtectedParticipantOut) {
-  v1::UpdateOfferingRequest update;
-  update.mutable_offering()->set_name(kHalsosamOffering);
-  v1::EligibilityRules* rules =
-      update.mutable_offering()->mutable_eligibility();
-  rules->set_min_age_years(18);
-  rules->set_max_age_years(64);
-  rules->add_kommun_codes("1381");
-  update.mutable_update_mask()->add_paths("eligibility");
-  v1::Offering updated;
-  const grpc::Status changed = As(kAdmin, [&](grpc::ClientContext* c) {
-    return v1::ProviderDirectory::NewStub(harness_->channel())
-        ->UpdateOffering(c, update, &updated);
-  });
-  ASSERT_TRUE(changed.ok()) << changed.error_message();
+  ServeOnly("1381");
 
   v1::Referral twin;
   ASSERT_TRUE(harness_->Client(kFkHalmstad)
@@ -817,9 +822,13 @@ TEST_F(ProtectedIdentityE2eTest, TheHoldingProvidersReadsAreAudited) {
 // the coordinator's sight; Hälsosam, holding it, still sees it.
 TEST_F(ProtectedIdentityE2eTest,
        SettingProtectionRemovesTheKommunAndHidesTheReferral) {
+  // A kommun rule, so that the offer's reasons name the kommun.
+  ServeOnly("1380");
   const Target target = MakeOffered(UnprotectedTwin("skyddad-1"));
   v1::Referral seen;
   ASSERT_TRUE(GetReferral(kHallandCoordinator, target.referral, &seen).ok());
+  ASSERT_TRUE(GetReferral(kFkHalmstad, target.referral, &seen).ok());
+  ASSERT_THAT(seen.DebugString(), HasSubstr("kommun 1380 served"));
 
   v1::Referral set;
   const grpc::Status status =
@@ -830,6 +839,9 @@ TEST_F(ProtectedIdentityE2eTest,
   ASSERT_TRUE(GetReferral(kFkHalmstad, target.referral, &seen).ok());
   EXPECT_TRUE(seen.protected_personal_data());
   EXPECT_TRUE(seen.participant().attributes().kommun_code().empty());
+  // Nor does the matcher's reason for the offer keep it ("kommun 1380
+  // served" before).
+  EXPECT_THAT(seen.DebugString(), ::testing::Not(HasSubstr("1380")));
   EXPECT_EQ(seen.state(), v1::REFERRAL_STATE_OFFERED);
   ASSERT_GT(seen.history_size(), 0);
   const v1::Transition& last = seen.history(seen.history_size() - 1);
