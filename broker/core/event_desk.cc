@@ -55,8 +55,17 @@ absl::StatusOr<std::shared_ptr<const std::set<std::string>>> EventDesk::Hidden(
       return it->second.ids;
     }
   }
-  ASSIGN_OR_RETURN(const std::vector<std::string> ids,
-                   referrals_->ProtectedReferrals(region));
+  absl::StatusOr<std::vector<std::string>> read =
+      referrals_->ProtectedReferrals(region);
+  if (!read.ok()) {
+    // A store that cannot be reached now: the last set read, if any (a
+    // referral protected since carries the flag in its new events).
+    absl::MutexLock lock(&mu_);
+    const auto it = hidden_.find(region);
+    if (it != hidden_.end()) return it->second.ids;
+    return read.status();
+  }
+  const std::vector<std::string>& ids = *read;
   auto set =
       std::make_shared<const std::set<std::string>>(ids.begin(), ids.end());
   absl::MutexLock lock(&mu_);
