@@ -1,0 +1,161 @@
+// The event desk's part in protected personal data: a coordinator gets no
+// event of a referral in the region's set of protected referrals, even one
+// written before the protection (without the flag); the set is read at
+// most once a second per region, and a failed read falls back on the last
+// set read.
+#include "broker/core/event_desk.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/fakes/in_memory_referral_repository.h"
+
+namespace slussen::core {
+namespace {
+
+namespace v1 = ::slussen::v1;
+
+constexpr char kAgency[] = "fk-lfc-halmstad";
+
+// Region 13's events in a vector, positions "1-0", "2-0", ...
+class VectorEventLog final : public EventLog {
+ public:
+  void Add(const std::string& referral) {
+    LoggedEvent logged;
+    logged.region = "13";
+    logged.position = absl::StrCat(events_.size() + 1, "-0");
+    logged.event.set_name(absl::StrCat("regions/13/events/", logged.position));
+    logged.event.set_type(v1::EVENT_TYPE_REFERRAL_QUEUED);
+    logged.event.set_referral(referral);
+    logged.event.set_referring_organisation(kAgency);
+    events_.push_back(logged);
+  }
+  absl::StatusOr<std::vector<LoggedEvent>> ReadAfter(
+      const std::string& region, const std::string& position,
+      int limit) override {
+    std::vector<LoggedEvent> out;
+    for (const LoggedEvent& e : events_) {
+      if (CompareStreamPositions(e.position, position) > 0 &&
+          static_cast<int>(out.size()) < limit) {
+        out.push_back(e);
+      }
+    }
+    return out;
+  }
+  absl::StatusOr<std::string> LastPosition(const std::string& region) override {
+    return events_.empty() ? "0-0" : events_.back().position;
+  }
+
+ private:
+  std::vector<LoggedEvent> events_;
+};
+
+// The fake store, whose ProtectedReferrals can be made to fail and counts
+// its reads.
+class CountingRepository final : public ForwardingReferralRepository {
+ public:
+  explicit CountingRepository(ReferralRepository* inner)
+      : ForwardingReferralRepository(inner) {}
+  absl::StatusOr<std::vector<std::string>> ProtectedReferrals(
+      const std::string& region) override {
+    ++reads;
+    if (fail) return absl::UnavailableError("redis is down");
+    return ForwardingReferralRepository::ProtectedReferrals(region);
+  }
+  int reads = 0;
+  bool fail = false;
+};
+
+class EventDeskTest : public ::testing::Test {
+ protected:
+  EventDeskTest() : repository_(&store_), desk_(&log_, &repository_) {
+    coordinator_.organisation = "samordning-halland";
+    coordinator_.role = v1::ROLE_COORDINATOR;
+    coordinator_.region = "13";
+    agency_.organisation = kAgency;
+    agency_.role = v1::ROLE_AGENCY;
+    agency_.region = "13";
+  }
+
+  // A referral of kAgency's in region 13, protected or not, with one event
+  // written (as before any protection: without the flag).
+  std::string Referral(const std::string& id, bool protect) {
+    ReferralRecord record;
+    record.region = "13";
+    record.id = id;
+    record.referral.set_name(absl::StrCat("regions/13/referrals/", id));
+    record.referral.set_referring_organisation(kAgency);
+    record.referral.set_protected_personal_data(protect);
+    EXPECT_TRUE(store_.Create(record, v1::Event(), std::nullopt).ok());
+    log_.Add(record.referral.name());
+    return record.referral.name();
+  }
+
+  std::vector<std::string> Listed(const Caller& caller) {
+    v1::ListEventsRequest request;
+    request.set_parent("regions/13");
+    const absl::StatusOr<v1::ListEventsResponse> listed =
+        desk_.ListEvents(caller, request);
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    std::vector<std::string> referrals;
+    if (listed.ok()) {
+      for (const v1::Event& e : listed->events()) {
+        referrals.push_back(e.referral());
+      }
+    }
+    return referrals;
+  }
+
+  VectorEventLog log_;
+  testing::InMemoryReferralRepository store_;
+  CountingRepository repository_;
+  EventDesk desk_;
+  Caller coordinator_;
+  Caller agency_;
+};
+
+TEST_F(EventDeskTest, ACoordinatorGetsNoEventOfAProtectedReferral) {
+  const std::string open = Referral("01OPEN", false);
+  const std::string hidden = Referral("01HIDDEN", true);
+  EXPECT_THAT(Listed(coordinator_), ::testing::ElementsAre(open));
+  // The referring agency keeps all of its own.
+  EXPECT_THAT(Listed(agency_), ::testing::ElementsAre(open, hidden));
+}
+
+TEST_F(EventDeskTest, TheSetIsReadOnceASecondAndOnlyForCoordinators) {
+  Referral("01HIDDEN", true);
+  Listed(agency_);
+  EXPECT_EQ(repository_.reads, 0);
+  Listed(coordinator_);
+  Listed(coordinator_);
+  EXPECT_EQ(repository_.reads, 1);
+}
+
+TEST_F(EventDeskTest, AFailedReadFallsBackOnTheLastSetRead) {
+  const std::string open = Referral("01OPEN", false);
+  Referral("01HIDDEN", true);
+  v1::ListEventsRequest request;
+  request.set_parent("regions/13");
+  // Nothing read yet: the failure stands.
+  repository_.fail = true;
+  EXPECT_EQ(desk_.ListEvents(coordinator_, request).status().code(),
+            absl::StatusCode::kUnavailable);
+  repository_.fail = false;
+  EXPECT_THAT(Listed(coordinator_), ::testing::ElementsAre(open));
+  // Past the second the set is kept for, a failed read keeps the last set.
+  absl::SleepFor(absl::Milliseconds(1100));
+  repository_.fail = true;
+  const int before = repository_.reads;
+  EXPECT_THAT(Listed(coordinator_), ::testing::ElementsAre(open));
+  EXPECT_EQ(repository_.reads, before + 1) << "it did try to read again";
+}
+
+}  // namespace
+}  // namespace slussen::core
