@@ -30,6 +30,13 @@ constexpr int kDefaultPageSize = 50;
 constexpr int kMaxPageSize = 1000;
 constexpr char kPolicyName[] = "priorityPolicies/default/versions/1";
 
+// The policy in force, named.
+v1::PriorityPolicy PolicyInForce() {
+  v1::PriorityPolicy policy = DefaultPriorityPolicy();
+  policy.set_name(kPolicyName);
+  return policy;
+}
+
 // The matcher's view of a region, with every waiting referral explained.
 struct Explained {
   RegionSnapshot snapshot;
@@ -263,8 +270,7 @@ absl::StatusOr<v1::PriorityPolicyPreview> QueueDesk::PreviewPriorityPolicy(
   for (const QueueExplanation& e : then) then_of[e.referral] = &e;
 
   v1::PriorityPolicyPreview preview;
-  *preview.mutable_current() = DefaultPriorityPolicy();
-  preview.mutable_current()->set_name(kPolicyName);
+  *preview.mutable_current() = PolicyInForce();
   *preview.mutable_candidate() = candidate;
   std::map<std::string, v1::AgencyShift> agencies;
   std::vector<v1::PositionChange> changes;
@@ -371,9 +377,7 @@ absl::StatusOr<v1::PriorityPolicy> QueueDesk::GetPriorityPolicy(
   if (caller.role == v1::ROLE_UNSPECIFIED) {
     return absl::PermissionDeniedError("an identified caller is required");
   }
-  v1::PriorityPolicy policy = DefaultPriorityPolicy();
-  policy.set_name(kPolicyName);
-  return policy;
+  return PolicyInForce();
 }
 
 }  // namespace slussen::core

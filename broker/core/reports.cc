@@ -319,14 +319,6 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<ReferralRecord>& records,
 
 namespace {
 
-v1::Date ToDate(absl::CivilDay day) {
-  v1::Date date;
-  date.set_year(static_cast<int32_t>(day.year()));
-  date.set_month(day.month());
-  date.set_day(day.day());
-  return date;
-}
-
 std::string DateText(const v1::Date& date) {
   if (date.year() == 0) return "";
   return absl::FormatCivilTime(
@@ -390,7 +382,7 @@ v1::SusExport SusExportOf(const std::vector<ReferralRecord>& records,
     base.set_gender(a.gender());
     if (a.has_age_years()) base.set_age_years(a.age_years());
     if (p.start != nullptr)
-      *base.mutable_start_date() = ToDate(day_of(*p.start));
+      *base.mutable_start_date() = ToProtoDate(day_of(*p.start));
     if (by_name) {
       // An anonymous row names nothing that leads to the person, not even
       // the referral (its out-row carries the start date to pair it by).
@@ -401,10 +393,10 @@ v1::SusExport SusExportOf(const std::vector<ReferralRecord>& records,
     const auto add = [&](const v1::Transition& t, v1::SusMoment moment) {
       v1::SusRow row = base;
       row.set_moment(moment);
-      *row.mutable_date() = ToDate(day_of(t));
+      *row.mutable_date() = ToProtoDate(day_of(t));
       if (moment == v1::SUS_MOMENT_OUT ||
           moment == v1::SUS_MOMENT_LAST_MEETING) {
-        *row.mutable_end_date() = ToDate(day_of(t));
+        *row.mutable_end_date() = ToProtoDate(day_of(t));
         row.set_ending(p.mistake ? v1::SUS_ENDING_REGISTRATION_ERROR
                        : t.action() == v1::ACTION_COMPLETE
                            ? v1::SUS_ENDING_COMPLETED

@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "slussen/v1/event_service.grpc.pb.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/event_watcher.h"
 #include "tests/support/process_stats.h"
 #include "tests/support/sample_referrals.h"
 
@@ -31,46 +32,6 @@ namespace {
 
 namespace v1 = ::slussen::v1;
 using ::testing::HasSubstr;
-
-// A WatchEvents call read event by event.
-class Watcher {
- public:
-  Watcher(const std::shared_ptr<grpc::Channel>& channel, const Identity& who,
-          const std::string& parent, const std::string& token) {
-    stub_ = v1::EventService::NewStub(channel);
-    Identify(&context_, who);
-    v1::WatchEventsRequest request;
-    request.set_parent(parent);
-    request.set_resume_token(token);
-    reader_ = stub_->WatchEvents(&context_, request);
-    // The watch has started (positions taken) once the headers arrive.
-    reader_->WaitForInitialMetadata();
-  }
-  ~Watcher() {
-    context_.TryCancel();
-    reader_->Finish().ok();
-  }
-
-  // The next `n` events (fails the test if they do not come in 10 s).
-  std::vector<v1::WatchEventsResponse> Next(int n) {
-    std::vector<v1::WatchEventsResponse> out;
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (static_cast<int>(out.size()) < n && absl::Now() < give_up) {
-      v1::WatchEventsResponse response;
-      if (!reader_->Read(&response)) break;
-      out.push_back(response);
-    }
-    EXPECT_EQ(static_cast<int>(out.size()), n);
-    return out;
-  }
-
-  grpc::Status Finish() { return reader_->Finish(); }
-
- private:
-  std::unique_ptr<v1::EventService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::WatchEventsResponse>> reader_;
-};
 
 class EventsE2eTest : public ::testing::Test {
  protected:
@@ -97,7 +58,8 @@ TEST_F(EventsE2eTest, AWatcherSeesWhatHappensAndResumesWithoutGapOrRepeat) {
   std::vector<std::string> seen;
   std::string token;
   {
-    Watcher watcher(harness_->channel(), kHalmstadKommun, "regions/13", "");
+    EventWatcher watcher(harness_->channel(), kHalmstadKommun, "regions/13",
+                         "");
     const std::string first = Refer();
     const std::string second = Refer();
     // Each impulse: created, then queued by the matcher (no capacity).
@@ -112,7 +74,8 @@ TEST_F(EventsE2eTest, AWatcherSeesWhatHappensAndResumesWithoutGapOrRepeat) {
   Refer();
   Refer(kLaholmKommun);
   Refer();
-  Watcher resumed(harness_->channel(), kHalmstadKommun, "regions/13", token);
+  EventWatcher resumed(harness_->channel(), kHalmstadKommun, "regions/13",
+                       token);
   for (const v1::WatchEventsResponse& r : resumed.Next(4)) {
     seen.push_back(r.event().name());
     EXPECT_EQ(r.event().referring_organisation(), "kommun-halmstad-eb");
@@ -129,7 +92,8 @@ TEST_F(EventsE2eTest, AWatcherResumesOnAnotherBrokerAfterARestart) {
   std::string token;
   std::set<std::string> seen;
   {
-    Watcher watcher(harness_->channel(), kHallandCoordinator, "regions/-", "");
+    EventWatcher watcher(harness_->channel(), kHallandCoordinator, "regions/-",
+                         "");
     Refer();
     for (const v1::WatchEventsResponse& r : watcher.Next(2)) {
       seen.insert(r.event().name());
@@ -149,7 +113,7 @@ TEST_F(EventsE2eTest, AWatcherResumesOnAnotherBrokerAfterARestart) {
       grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*other)->port()),
                           grpc::InsecureChannelCredentials());
   {
-    Watcher resumed(channel, kHallandCoordinator, "regions/-", token);
+    EventWatcher resumed(channel, kHallandCoordinator, "regions/-", token);
     for (const v1::WatchEventsResponse& r : resumed.Next(2)) {
       EXPECT_TRUE(seen.insert(r.event().name()).second)
           << r.event().name() << " seen twice";
@@ -246,12 +210,12 @@ int64_t Calls(RedisServer& redis, absl::string_view command) {
 TEST_F(EventsE2eTest, ManyWatchersCostNeitherAThreadNorARedisReadEach) {
   constexpr int kWatchers = 200;
   const int threads_before = Threads();
-  std::vector<std::unique_ptr<Watcher>> watchers;
+  std::vector<std::unique_ptr<EventWatcher>> watchers;
   for (int i = 0; i < kWatchers; ++i) {
     // Half watch every region (21 streams each).
-    watchers.push_back(
-        std::make_unique<Watcher>(harness_->channel(), kHalmstadKommun,
-                                  i % 2 == 0 ? "regions/13" : "regions/-", ""));
+    watchers.push_back(std::make_unique<EventWatcher>(
+        harness_->channel(), kHalmstadKommun,
+        i % 2 == 0 ? "regions/13" : "regions/-", ""));
   }
   EXPECT_LT(Threads() - threads_before, 40)
       << "threads grow with watchers (a thread each?)";
@@ -292,8 +256,8 @@ TEST(EventsCapTest, AWatchPastTheCapIsRefusedAndAStopEndsTheOthers) {
     }
     return reader->Finish();
   };
-  auto first = std::make_unique<Watcher>((*harness)->channel(), kHalmstadKommun,
-                                         "regions/13", "");
+  auto first = std::make_unique<EventWatcher>(
+      (*harness)->channel(), kHalmstadKommun, "regions/13", "");
   grpc::ClientContext second_context;
   Identify(&second_context, kHalmstadKommun);
   v1::WatchEventsRequest request;

@@ -59,12 +59,6 @@ std::vector<std::string> ParticipantFactsIn(
   return facts;
 }
 
-std::string ConsentName(const std::string& referral_name) {
-  std::string name = referral_name;
-  const size_t at = name.find("/referrals/");
-  return name.replace(at, 11, "/consents/");
-}
-
 class PrivacyE2eTest : public ::testing::Test {
  protected:
   void StartBroker(BrokerHarness::Options options = {}) {

@@ -36,6 +36,7 @@
 #include "slussen/v1/queue_service.grpc.pb.h"
 #include "slussen/v1/referral_service.grpc.pb.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/event_watcher.h"
 #include "tests/support/eventually.h"
 #include "tests/support/sample_capacity.h"
 #include "tests/support/sample_referrals.h"
@@ -70,11 +71,6 @@ constexpr char kUnknownReferral[] =
 
 std::string IdOf(const std::string& name) {
   return name.substr(name.rfind('/') + 1);
-}
-
-std::string ConsentName(const std::string& referral_name) {
-  std::string name = referral_name;
-  return name.replace(name.find("/referrals/"), 11, "/consents/");
 }
 
 std::string StatusText(const grpc::Status& status) {
@@ -187,45 +183,17 @@ std::vector<std::string> Naming(const std::vector<Answer>& answers,
   return naming;
 }
 
-// A watch of region 13's events as one caller, open before the referrals
-// are made.
-class Watch {
- public:
-  Watch(const std::shared_ptr<grpc::Channel>& channel, const Identity& who)
-      : who_(who), stub_(v1::EventService::NewStub(channel)) {
-    Identify(&context_, who, absl::Seconds(30));
-    v1::WatchEventsRequest request;
-    request.set_parent("regions/13");
-    reader_ = stub_->WatchEvents(&context_, request);
-    // The watch has started (positions taken) once the headers arrive.
-    reader_->WaitForInitialMetadata();
+// What a watch of region 13 as `who` delivered before the fence (a
+// referral made after all else), as one answer.
+Answer WatchedUntil(EventWatcher& watch, const Identity& who,
+                    const std::string& fence) {
+  Answer answer;
+  answer.read = absl::StrCat("WatchEvents as ", who.organisation);
+  for (const v1::WatchEventsResponse& r : watch.Until(fence)) {
+    absl::StrAppend(&answer.text, r.DebugString());
   }
-  ~Watch() {
-    context_.TryCancel();
-    reader_->Finish().ok();
-  }
-
-  // Every event before the first of `fence`, a referral made after all
-  // else: events come in order, so by then every earlier one has come.
-  Answer Until(const std::string& fence) {
-    Answer answer;
-    answer.read = absl::StrCat("WatchEvents as ", who_.organisation);
-    v1::WatchEventsResponse response;
-    bool fenced = false;
-    while (!fenced && reader_->Read(&response)) {
-      fenced = response.event().referral() == fence;
-      if (!fenced) absl::StrAppend(&answer.text, response.DebugString());
-    }
-    EXPECT_TRUE(fenced) << who_.organisation << " never saw " << fence;
-    return answer;
-  }
-
- private:
-  const Identity who_;
-  std::unique_ptr<v1::EventService::Stub> stub_;
-  grpc::ClientContext context_;
-  std::unique_ptr<grpc::ClientReader<v1::WatchEventsResponse>> reader_;
-};
+  return answer;
+}
 
 class ProtectedIdentityE2eTest : public ::testing::Test {
  protected:
@@ -667,8 +635,9 @@ TEST_F(ProtectedIdentityE2eTest, AKommunRuleKeepsNoProtectedParticipantOut) {
 // reports, events listed and watched, consents, the audit trail) answers
 // as if neither the offered nor the queued protected referral existed.
 TEST_F(ProtectedIdentityE2eTest, NoReadOfAnOutsiderNamesAProtectedReferral) {
-  Watch coordinator_watch(harness_->channel(), kHallandCoordinator);
-  Watch agency_watch(harness_->channel(), kLaholmKommun);
+  EventWatcher coordinator_watch(harness_->channel(), kHallandCoordinator,
+                                 "regions/13");
+  EventWatcher agency_watch(harness_->channel(), kLaholmKommun, "regions/13");
   const Target offered = MakeOffered(ProtectedReferral("skyddad-1"));
   const Target queued = MakeQueued(ProtectedReferral("skyddad-2", "redo"));
   ASSERT_FALSE(offered.offer.empty());
@@ -678,7 +647,9 @@ TEST_F(ProtectedIdentityE2eTest, NoReadOfAnOutsiderNamesAProtectedReferral) {
   const std::vector<std::string> ids = IdsOf({offered, queued});
 
   EXPECT_THAT(
-      Naming({coordinator_watch.Until(fence), agency_watch.Until(fence)}, ids),
+      Naming({WatchedUntil(coordinator_watch, kHallandCoordinator, fence),
+              WatchedUntil(agency_watch, kLaholmKommun, fence)},
+             ids),
       IsEmpty());
   for (const Identity& who : Outsiders()) {
     SCOPED_TRACE(who.organisation);
@@ -701,14 +672,16 @@ TEST_F(ProtectedIdentityE2eTest, NoReadOfAnOutsiderNamesAProtectedReferral) {
 // The same reads of the coordinator find an unprotected twin by every way
 // it has: the check above is not blind.
 TEST_F(ProtectedIdentityE2eTest, TheSameReadsFindAnUnprotectedTwin) {
-  Watch coordinator_watch(harness_->channel(), kHallandCoordinator);
+  EventWatcher coordinator_watch(harness_->channel(), kHallandCoordinator,
+                                 "regions/13");
   const Target twin = MakeOffered(UnprotectedTwin("skyddad-1"));
   ASSERT_FALSE(twin.offer.empty());
   ASSERT_FALSE(twin.clock.empty());
   const std::string fence = MakeFence();
 
   std::vector<Answer> answers = EveryRead(kHallandCoordinator, {twin});
-  answers.push_back(coordinator_watch.Until(fence));
+  answers.push_back(
+      WatchedUntil(coordinator_watch, kHallandCoordinator, fence));
   const std::vector<std::string> naming = Naming(answers, IdsOf({twin}));
   for (const char* read :
        {"GetReferral", "GetConsent", "GetOffer", "GetClock",
@@ -793,26 +766,52 @@ TEST_F(ProtectedIdentityE2eTest,
 }
 
 // Each of Hälsosam's reads of the protected referral and of its offer is in
-// the audit trail.
+// the audit trail, although the consent shows Hälsosam nothing of the
+// participant: its unprotected twin under the same consent is read
+// unaudited.
 TEST_F(ProtectedIdentityE2eTest, TheHoldingProvidersReadsAreAudited) {
-  const Target target = MakeOffered(ProtectedReferral("skyddad-1"));
-  ASSERT_FALSE(target.offer.empty());
-  const int referral_reads =
-      AuditedReads(kHalsosam.organisation, target.referral);
-  v1::Referral seen;
-  ASSERT_TRUE(GetReferral(kHalsosam, target.referral, &seen).ok());
-  EXPECT_EQ(AuditedReads(kHalsosam.organisation, target.referral),
-            referral_reads + 1);
+  // The provider's scope covers outcome data only: no participant, no case
+  // details.
+  const auto without_provider_scope = [](v1::CreateReferralRequest request) {
+    for (v1::ConsentScope& scope :
+         *request.mutable_referral()->mutable_consent()->mutable_scopes()) {
+      if (scope.party_class() == v1::PARTY_CLASS_ASSIGNED_PROVIDER) {
+        scope.clear_data_categories();
+        scope.add_data_categories(v1::DATA_CATEGORY_OUTCOME);
+      }
+    }
+    return request;
+  };
+  const auto reads_of = [&](const Target& target) {
+    const int referral_reads =
+        AuditedReads(kHalsosam.organisation, target.referral);
+    const int offer_reads = AuditedReads(kHalsosam.organisation, target.offer);
+    v1::Referral seen;
+    EXPECT_TRUE(GetReferral(kHalsosam, target.referral, &seen).ok());
+    EXPECT_FALSE(seen.has_participant()) << "the consent does not cover it";
+    v1::GetOfferRequest get;
+    get.set_name(target.offer);
+    v1::Offer offer;
+    EXPECT_TRUE(As(kHalsosam, [&](auto* c) {
+                  return offers_->GetOffer(c, get, &offer);
+                }).ok());
+    return std::make_pair(
+        AuditedReads(kHalsosam.organisation, target.referral) - referral_reads,
+        AuditedReads(kHalsosam.organisation, target.offer) - offer_reads);
+  };
+  // (Another person: the same personnummer would be refused as a twin.)
+  v1::CreateReferralRequest other = UnprotectedTwin("oskyddad-1");
+  other.mutable_referral()
+      ->mutable_participant()
+      ->clear_personal_identity_number();
+  const Target twin = MakeOffered(without_provider_scope(other));
+  ASSERT_FALSE(twin.offer.empty());
+  EXPECT_EQ(reads_of(twin), std::make_pair(0, 0));
 
-  const int offer_reads = AuditedReads(kHalsosam.organisation, target.offer);
-  v1::GetOfferRequest get;
-  get.set_name(target.offer);
-  v1::Offer offer;
-  ASSERT_TRUE(As(kHalsosam, [&](auto* c) {
-                return offers_->GetOffer(c, get, &offer);
-              }).ok());
-  EXPECT_EQ(AuditedReads(kHalsosam.organisation, target.offer),
-            offer_reads + 1);
+  const Target target =
+      MakeOffered(without_provider_scope(ProtectedReferral("skyddad-1")));
+  ASSERT_FALSE(target.offer.empty());
+  EXPECT_EQ(reads_of(target), std::make_pair(1, 1));
 }
 
 // --- SetProtectedPersonalData -----------------------------------------------

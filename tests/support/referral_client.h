@@ -38,6 +38,13 @@ inline const Identity kSkaneCoordinator{"samordning-skane", "coordinator",
 inline const Identity kProvider{"halsosam-halmstad", "provider", "13"};
 inline const Identity kAdmin{"slussen-admin", "admin", ""};
 
+// The consent of a referral: "regions/13/referrals/X" ->
+// "regions/13/consents/X".
+inline std::string ConsentName(const std::string& referral_name) {
+  std::string name = referral_name;
+  return name.replace(name.find("/referrals/"), 11, "/consents/");
+}
+
 // Adds `identity` as request metadata, and a deadline.
 void Identify(grpc::ClientContext* context, const Identity& identity,
               absl::Duration deadline = absl::Seconds(10));
