@@ -47,7 +47,11 @@ std::optional<absl::Time> EarliestOpenDue(
 
 }  // namespace
 
-absl::StatusOr<RegionSnapshot> Matchmaker::Snapshot(
+absl::CivilDay Matchmaker::Today() const {
+  return absl::ToCivilDay(clock_->Now(), calendar_->time_zone());
+}
+
+absl::StatusOr<RegionSnapshot> Matchmaker::CapacitySnapshot(
     const std::string& region) const {
   RegionSnapshot snapshot;
   MatchInput& input = snapshot.input;
@@ -77,6 +81,13 @@ absl::StatusOr<RegionSnapshot> Matchmaker::Snapshot(
   for (const v1::FrameworkAgreement& a : agreements) {
     input.agreements.push_back(ToMatchAgreement(a));
   }
+  return snapshot;
+}
+
+absl::StatusOr<RegionSnapshot> Matchmaker::Snapshot(
+    const std::string& region) const {
+  ASSIGN_OR_RETURN(RegionSnapshot snapshot, CapacitySnapshot(region));
+  MatchInput& input = snapshot.input;
   ASSIGN_OR_RETURN(snapshot.referrals, referrals_->ListMatchable(region));
   // The clocks of every referral that waits with one, read together.
   std::vector<std::string> with_clocks;
@@ -106,8 +117,33 @@ absl::StatusOr<Matchmaker::Pass> Matchmaker::RunRegion(
 
   ASSIGN_OR_RETURN(RegionSnapshot snapshot, Snapshot(region));
   Matcher matcher(snapshot.input);
-  const std::vector<MatchDecision> decisions = matcher.MatchAll();
-  // The record of each referral as the pass moves it on.
+  RETURN_IF_ERROR(Apply(matcher.MatchAll(), snapshot, pass));
+  return pass;
+}
+
+absl::StatusOr<Matchmaker::Pass> Matchmaker::PlaceArrival(
+    const std::string& region, const std::string& id) {
+  Pass pass;
+  ASSIGN_OR_RETURN(ReferralRecord record, referrals_->Get(region, id));
+  // A resubmitted referral comes back QUEUED, at its place in the wait.
+  if (record.referral.state() != v1::REFERRAL_STATE_RECEIVED &&
+      record.referral.state() != v1::REFERRAL_STATE_QUEUED) {
+    return pass;
+  }
+  ASSIGN_OR_RETURN(RegionSnapshot snapshot, CapacitySnapshot(region));
+  Matcher matcher(snapshot.input);
+  // Its deadline orders it among others waiting; alone, it decides
+  // nothing, so its clocks are not read.
+  std::vector<MatchDecision> decisions =
+      matcher.Place(ToMatchReferral(record.referral, std::nullopt));
+  snapshot.referrals.push_back(std::move(record));
+  RETURN_IF_ERROR(Apply(decisions, snapshot, pass));
+  return pass;
+}
+
+absl::Status Matchmaker::Apply(const std::vector<MatchDecision>& decisions,
+                               RegionSnapshot& snapshot, Pass& pass) {
+  // The record of each referral as the decisions move it on.
   std::vector<ReferralRecord>& current = snapshot.referrals;
   std::vector<bool> lost(current.size(), false);
   for (const MatchDecision& d : decisions) {
@@ -154,7 +190,7 @@ absl::StatusOr<Matchmaker::Pass> Matchmaker::RunRegion(
       return done.status();
     }
   }
-  return pass;
+  return absl::OkStatus();
 }
 
 }  // namespace slussen::core

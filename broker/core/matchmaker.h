@@ -13,6 +13,14 @@
 //                         &calendar);
 //   ASSIGN_OR_RETURN(Matchmaker::Pass pass, matchmaker.RunRegion("13"));
 //
+// An arrival need not wait for a pass over everyone: PlaceArrival places
+// one new referral against the capacity the passes before it left. A
+// place still free after a full pass is one no waiting referral can take,
+// so taking it passes no one; reading the region's offerings (not its
+// waiting referrals) is enough, and the cost is that of the change, not
+// of the backlog. The scheduler (match_scheduler.h) uses it only while no
+// freed capacity waits for a full pass.
+//
 // Thread-safe if its collaborators are; passes of one region on several
 // replicas at once are safe (the scheduler avoids them to save work).
 #ifndef SLUSSEN_BROKER_CORE_MATCHMAKER_H_
@@ -25,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/civil_time.h"
 #include "broker/core/calendar.h"
 #include "broker/core/clock.h"
 #include "broker/core/directory_repository.h"
@@ -69,11 +78,32 @@ class Matchmaker {
   // Expires due holds, then matches the region once.
   absl::StatusOr<Pass> RunRegion(const std::string& region);
 
+  // Places the referral `id` of `region` if it still waits (RECEIVED, or
+  // QUEUED again after a resubmit): queues it, rejects it, or offers it a
+  // unit free now, as a full pass would
+  // if every unit free now were one nobody waiting can take. Reads the
+  // region's offerings and the one referral, not the others waiting.
+  absl::StatusOr<Pass> PlaceArrival(const std::string& region,
+                                    const std::string& id);
+
+  // The civil day of now where the region's calendar is: a cohort's
+  // intake opens at its start, so a full pass is due each new day.
+  absl::CivilDay Today() const;
+
   // The region as the matcher sees it now; each referral's priority has
   // the due time of its earliest open deadline clock.
   absl::StatusOr<RegionSnapshot> Snapshot(const std::string& region) const;
 
  private:
+  // The snapshot's capacity side: the region's offerings with their
+  // providers, the framework agreements; no referrals yet.
+  absl::StatusOr<RegionSnapshot> CapacitySnapshot(
+      const std::string& region) const;
+  // Writes `decisions`, made over `snapshot`, one by one; a decision that
+  // lost a race is counted and skips the rest of its referral's.
+  absl::Status Apply(const std::vector<MatchDecision>& decisions,
+                     RegionSnapshot& snapshot, Pass& pass);
+
   ReferralRepository* const referrals_;
   DirectoryRepository* const directory_;
   PlacementDesk* const placements_;

@@ -168,8 +168,9 @@ absl::Status BrokerServer::Build() {
                                              options_.deadlines);
   MatchScheduler::Options matching = options_.matching;
   matching.on_pass = [metrics = metrics_.get()](const std::string& region,
+                                                const std::string& kind,
                                                 absl::Duration took, bool ok) {
-    metrics->OnMatchingPass(region, took, ok);
+    metrics->OnMatchingPass(region, kind, took, ok);
   };
   scheduler_ = std::make_unique<MatchScheduler>(matchmaker_.get(), pool_.get(),
                                                 clock_, matching);

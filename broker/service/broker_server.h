@@ -130,6 +130,8 @@ class BrokerServer {
   int admin_port() const { return admin_port_; }
   // The metrics port bound; 0 without one.
   int metrics_port() const { return metrics_port_; }
+  // The metrics, served or not (for tests: Metrics::Text()).
+  const Metrics& metrics() const { return *metrics_; }
 
   // Health to NOT_SERVING, stop accepting calls, let in-flight calls finish
   // for up to `grace` (then cancel them), stop the health probe and close

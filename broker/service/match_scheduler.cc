@@ -6,6 +6,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "broker/core/names.h"
 #include "broker/service/json_log.h"
 #include "broker/store/redis_keys.h"
@@ -15,13 +16,26 @@ namespace {
 
 // Passes in a row while a region stays dirty or loses races.
 constexpr int kMaxRounds = 10;
+// Tries at placing one arrival while it loses races.
+constexpr int kArrivalAttempts = 3;
 
-std::string LockKey(const std::string& region) {
-  return absl::StrCat(store::keys::Region(region), "matching:lock");
-}
+using store::keys::MatchingDirty;
+using store::keys::MatchingLock;
+using store::keys::MatchingPassed;
+using store::keys::MatchingPending;
 
-std::string DirtyKey(const std::string& region) {
-  return absl::StrCat(store::keys::Region(region), "matching:dirty");
+// The end of a full pass that went through: takes the pending count away
+// if it is still what the pass saw at its start (ARGV[1], "" for none),
+// and records the day the pass began (ARGV[2]).
+const store::RedisScript& PassedScript() {
+  static const store::RedisScript* const kScript = new store::RedisScript(R"lua(
+if (redis.call('GET', KEYS[1]) or '') == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+end
+redis.call('SET', KEYS[2], ARGV[2])
+return 0
+)lua");
+  return *kScript;
 }
 
 // Extends the lease (ARGV[2] ms) only if this holder still has it.
@@ -91,7 +105,7 @@ void MatchScheduler::RenewLeases() {
       leases = leases_;
     }
     for (const auto& [region, token] : leases) {
-      (void)pool_->Eval(RenewScript(), {LockKey(region)}, {token, ms});
+      (void)pool_->Eval(RenewScript(), {MatchingLock(region)}, {token, ms});
     }
   }
 }
@@ -109,16 +123,60 @@ void MatchScheduler::Trigger(const std::string& region) {
 }
 
 void MatchScheduler::RunNow(const std::string& region) {
+  // Counted before the pass, so that no arrival takes what it freed
+  // before the referrals waiting have had it. Redis away: the pass below
+  // fails too, and the sweep retries.
+  (void)pool_->Command({"INCR", MatchingPending(region)});
   // One pass in the caller's thread: its answer shows its own effect. More
   // rounds, for what others marked meanwhile, are the background
   // thread's: a call waits for one pass, never for a stream of others'.
   RunLocked(region, 1);
 }
 
+void MatchScheduler::PlaceArrival(const std::string& region,
+                                  const std::string& id) {
+  const std::string today = absl::FormatCivilTime(matchmaker_->Today());
+  const absl::StatusOr<std::vector<store::RedisValue>> marks = pool_->Pipeline(
+      {{"EXISTS", MatchingPending(region)}, {"GET", MatchingPassed(region)}});
+  if (!marks.ok()) {
+    Trigger(region);  // Redis away: the sweep places it
+    return;
+  }
+  if ((*marks)[0].integer > 0 || (*marks)[1].is_nil() ||
+      (*marks)[1].str != today) {
+    // Freed capacity not yet handed out, or a new day: the referrals
+    // waiting come first.
+    RunLocked(region, 1);
+    return;
+  }
+  // A lost race means the unit it was to have went to another arrival
+  // meanwhile, or a pass placed it first: look again at what is free now
+  // (a referral placed meanwhile has nothing left to place). Only if that
+  // keeps losing does a full pass take over.
+  for (int attempt = 0; attempt < kArrivalAttempts; ++attempt) {
+    const absl::Time started = absl::Now();
+    const absl::StatusOr<core::Matchmaker::Pass> pass =
+        matchmaker_->PlaceArrival(region, id);
+    if (options_.on_pass) {
+      options_.on_pass(region, "arrival", absl::Now() - started, pass.ok());
+    }
+    if (!pass.ok()) {
+      Log(LogLevel::kWarning, "placing an arrival failed",
+          {{"region", region},
+           {"referral", id},
+           {"error", pass.status().message()}});
+      Trigger(region);
+      return;
+    }
+    if (pass->lost_races == 0) return;
+  }
+  Trigger(region);
+}
+
 void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
   const std::string token = NewToken();
   const absl::StatusOr<store::RedisValue> locked = pool_->Command(
-      {"SET", LockKey(region), token, "NX", "PX",
+      {"SET", MatchingLock(region), token, "NX", "PX",
        absl::StrCat(absl::ToInt64Milliseconds(options_.lock_ttl))});
   if (!locked.ok()) {
     Trigger(region);  // Redis away: the sweep retries
@@ -129,10 +187,10 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
     // look again when their lease runs out, in case they died holding it.
     // (The mark outlives a lease: a long pass reads it at its end.)
     const absl::StatusOr<std::vector<store::RedisValue>> marked =
-        pool_->Pipeline({{"SET", DirtyKey(region), "1", "PX",
+        pool_->Pipeline({{"SET", MatchingDirty(region), "1", "PX",
                           absl::StrCat(absl::ToInt64Milliseconds(
                               options_.full_sweep_interval))},
-                         {"PTTL", LockKey(region)}});
+                         {"PTTL", MatchingLock(region)}});
     absl::Duration left = options_.lock_ttl;
     if (marked.ok() && (*marked)[1].integer >= 0) {
       left = std::min(left, absl::Milliseconds((*marked)[1].integer));
@@ -145,18 +203,28 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
     leases_[region] = token;
   }
   for (int round = 0; round < max_rounds; ++round) {
-    (void)pool_->Command({"DEL", DirtyKey(region)});
+    // The day and the pending count as the pass begins: what it will have
+    // seen when it ends.
+    const std::string today = absl::FormatCivilTime(matchmaker_->Today());
+    const absl::StatusOr<std::vector<store::RedisValue>> began =
+        pool_->Pipeline(
+            {{"DEL", MatchingDirty(region)}, {"GET", MatchingPending(region)}});
     const absl::Time started = absl::Now();
     const absl::StatusOr<core::Matchmaker::Pass> pass =
         matchmaker_->RunRegion(region);
     if (options_.on_pass) {
-      options_.on_pass(region, absl::Now() - started, pass.ok());
+      options_.on_pass(region, "full", absl::Now() - started, pass.ok());
     }
     if (!pass.ok()) {
       Log(LogLevel::kWarning, "matching pass failed",
           {{"region", region}, {"error", pass.status().message()}});
       Trigger(region);
       break;
+    }
+    if (began.ok() && pass->lost_races == 0) {
+      (void)pool_->Eval(PassedScript(),
+                        {MatchingPending(region), MatchingPassed(region)},
+                        {(*began)[1].is_nil() ? "" : (*began)[1].str, today});
     }
     if (pass->queued + pass->rejected + pass->offered + pass->expired > 0) {
       Log(LogLevel::kInfo, "matched",
@@ -168,7 +236,7 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
            {"lost_races", pass->lost_races}});
     }
     const absl::StatusOr<store::RedisValue> dirty =
-        pool_->Command({"EXISTS", DirtyKey(region)});
+        pool_->Command({"EXISTS", MatchingDirty(region)});
     if (pass->lost_races == 0 && dirty.ok() && dirty->integer == 0) break;
   }
   {
@@ -176,10 +244,10 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
     const auto it = leases_.find(region);
     if (it != leases_.end() && it->second == token) leases_.erase(it);
   }
-  (void)pool_->Eval(UnlockScript(), {LockKey(region)}, {token});
+  (void)pool_->Eval(UnlockScript(), {MatchingLock(region)}, {token});
   // Marked dirty between the last look and the unlock: go round once more.
   const absl::StatusOr<store::RedisValue> dirty =
-      pool_->Command({"EXISTS", DirtyKey(region)});
+      pool_->Command({"EXISTS", MatchingDirty(region)});
   if (dirty.ok() && dirty->integer > 0) Trigger(region);
 }
 

@@ -2,7 +2,24 @@
 // declined or expires, or someone leaves; and by a periodic sweep that
 // catches holds running out and anything a crash interrupted.
 //
-// RunNow runs one pass of a region in the calling thread, so that the
+// An arrival is placed on its own (PlaceArrival: Matchmaker::PlaceArrival
+// reads the region's offerings and the one referral), so a create costs
+// the same in a region of ten waiting or of ten thousand. That is fair
+// only while every unit free is one nobody waiting can take, which a full
+// pass leaves behind. Two marks in Redis say when it is not so:
+// - "pending": RunNow (a change that may free capacity: a publish, a
+//   decline, a cancel, an exit) counts it up before its pass; a full pass
+//   that saw the count at its start takes it away at its end. While it is
+//   there, an arrival waits for a full pass rather than take a freed place
+//   before the referrals waiting for it.
+// - "passed": the civil day of the last full pass. A cohort's intake opens
+//   with a new day, so the first arrival of a day runs (or waits for) a
+//   full pass.
+// Between a change's write and its count a few milliseconds pass in which
+// an arrival may still take the freed place: fairness, not capacity, is
+// what that window risks (every write checks capacity atomically).
+//
+// RunNow runs one full pass of a region in the calling thread, so that the
 // answer to the call that caused it already shows its effect (further
 // rounds, for arrivals meanwhile, are the background thread's, so that no
 // call waits for a stream of others' arrivals); if another thread or
@@ -17,7 +34,8 @@
 //
 //   MatchScheduler scheduler(&matchmaker, &pool);
 //   scheduler.Start();
-//   scheduler.RunNow("13");
+//   scheduler.PlaceArrival("13", "01J...");  // after a create
+//   scheduler.RunNow("13");                  // after a decline
 //
 // Thread-safe.
 #ifndef SLUSSEN_BROKER_SERVICE_MATCH_SCHEDULER_H_
@@ -49,9 +67,11 @@ class MatchScheduler {
     // every third of that. A replica that dies holding it blocks the
     // region for at most this long.
     absl::Duration lock_ttl = absl::Seconds(1);
-    // If set, told of every pass: its region, how long it took, whether it
-    // ran to the end (metrics).
-    std::function<void(const std::string& region, absl::Duration took, bool ok)>
+    // If set, told of every pass: its region, its kind ("full", or
+    // "arrival" for PlaceArrival), how long it took, whether it ran to the
+    // end (metrics).
+    std::function<void(const std::string& region, const std::string& kind,
+                       absl::Duration took, bool ok)>
         on_pass;
   };
 
@@ -65,8 +85,13 @@ class MatchScheduler {
   void Start();
   void Stop();
 
-  // Runs the region's pass now, unless one is running elsewhere.
+  // Something changed that may have freed capacity: runs the region's
+  // full pass now, unless one is running elsewhere.
   void RunNow(const std::string& region);
+  // The referral `id` of `region` arrived, or came back to wait: places
+  // it on its own, or, while freed capacity waits for a full pass or none
+  // ran today, as RunNow does (without counting a change).
+  void PlaceArrival(const std::string& region, const std::string& id);
   // Has the background thread run the region's pass soon.
   void Trigger(const std::string& region);
 

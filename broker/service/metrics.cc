@@ -40,12 +40,15 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                        .Add({});
   passes_ = &prometheus::BuildCounter()
                  .Name("slussen_matching_passes_total")
-                 .Help("Matching passes run, by region and outcome")
+                 .Help(
+                     "Matching passes run, by region, kind (full, arrival) and "
+                     "outcome")
                  .Register(*registry_);
-  pass_seconds_ = &prometheus::BuildHistogram()
-                       .Name("slussen_matching_pass_duration_seconds")
-                       .Help("How long matching passes took, by region")
-                       .Register(*registry_);
+  pass_seconds_ =
+      &prometheus::BuildHistogram()
+           .Name("slussen_matching_pass_duration_seconds")
+           .Help("How long matching passes took, by region and kind")
+           .Register(*registry_);
   watchers_ = &prometheus::BuildGauge()
                    .Name("slussen_watchers")
                    .Help("Open WatchEvents calls on this broker")
@@ -89,11 +92,14 @@ void Metrics::OnCall(absl::string_view method, absl::string_view code,
 
 void Metrics::OnRateLimited() { rate_limited_->Increment(); }
 
-void Metrics::OnMatchingPass(const std::string& region, absl::Duration took,
-                             bool ok) {
-  passes_->Add({{"region", region}, {"outcome", ok ? "ok" : "error"}})
+void Metrics::OnMatchingPass(const std::string& region, const std::string& kind,
+                             absl::Duration took, bool ok) {
+  passes_
+      ->Add({{"region", region},
+             {"kind", kind},
+             {"outcome", ok ? "ok" : "error"}})
       .Increment();
-  pass_seconds_->Add({{"region", region}}, LatencyBuckets())
+  pass_seconds_->Add({{"region", region}, {"kind", kind}}, LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(took));
 }
 

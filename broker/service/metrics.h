@@ -8,8 +8,10 @@
 //   slussen_rpc_total{method,code}            calls answered, by outcome
 //   slussen_rpc_duration_seconds{method}      their latency (histogram)
 //   slussen_rate_limited_total                calls refused by the limit
-//   slussen_matching_passes_total{region,outcome}  passes run (ok, error)
-//   slussen_matching_pass_duration_seconds    their duration (histogram)
+//   slussen_matching_passes_total{region,kind,outcome}  passes run: kind
+//                                             full (the region) or arrival
+//                                             (one new referral); ok, error
+//   slussen_matching_pass_duration_seconds{region,kind}  their duration
 //   slussen_watchers                          open WatchEvents calls
 //   slussen_redis_unreachable_primaries       primaries the health probe
 //                                             could not reach
@@ -59,8 +61,10 @@ class Metrics final : public CallObserver {
               absl::Duration took) override;
   void OnRateLimited() override;
 
-  // A matching pass of `region` that took `took`.
-  void OnMatchingPass(const std::string& region, absl::Duration took, bool ok);
+  // A matching pass of `region`, of `kind` ("full" or "arrival"), that
+  // took `took`.
+  void OnMatchingPass(const std::string& region, const std::string& kind,
+                      absl::Duration took, bool ok);
   void SetWatchers(int watchers);
   void SetUnreachablePrimaries(int primaries);
 

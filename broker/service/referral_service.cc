@@ -22,7 +22,8 @@ grpc::Status ReferralServiceImpl::CreateReferral(
 absl::StatusOr<v1::Referral> ReferralServiceImpl::AfterMatching(
     const Caller& caller, absl::StatusOr<v1::Referral> changed) {
   if (!changed.ok()) return changed;
-  scheduler_->RunNow(RegionOf(changed->name()));
+  const std::string& name = changed->name();
+  scheduler_->PlaceArrival(RegionOf(name), name.substr(name.rfind('/') + 1));
   absl::StatusOr<v1::Referral> now =
       desk_->ViewAfterCreate(caller, changed->name());
   return now.ok() ? now : changed;

@@ -42,6 +42,13 @@
 //                                          create checks them in its script
 //   slussen:{r13}:finished                 finished ids scored by end (ms),
 //                                          until their personal data goes
+//   slussen:{r13}:matching:lock            the matching pass's lease (token)
+//   slussen:{r13}:matching:dirty           a pass must go round again
+//   slussen:{r13}:matching:pending         a count of changes that may have
+//                                          freed capacity no full pass has
+//                                          seen yet
+//   slussen:{r13}:matching:passed          the civil day of the last full
+//                                          pass ("2026-12-07")
 //   slussen:{r13}:audit                    stream: the audit chain
 //   slussen:{r13}:audit:head               hash: hash, count of the chain
 //   slussen:{r13}:audit:subject:<subject>  list: stream ids per subject
@@ -109,6 +116,19 @@ inline std::string Finished(absl::string_view region) {
 // (a set).
 inline std::string Protected(absl::string_view region) {
   return absl::StrCat(Region(region), "protected");
+}
+// The matching scheduler's marks (match_scheduler.h).
+inline std::string MatchingLock(absl::string_view region) {
+  return absl::StrCat(Region(region), "matching:lock");
+}
+inline std::string MatchingDirty(absl::string_view region) {
+  return absl::StrCat(Region(region), "matching:dirty");
+}
+inline std::string MatchingPending(absl::string_view region) {
+  return absl::StrCat(Region(region), "matching:pending");
+}
+inline std::string MatchingPassed(absl::string_view region) {
+  return absl::StrCat(Region(region), "matching:passed");
 }
 inline std::string Audit(absl::string_view region) {
   return absl::StrCat(Region(region), "audit");

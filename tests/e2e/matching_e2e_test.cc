@@ -105,6 +105,30 @@ class MatchingE2eTest : public ::testing::Test {
     return {response.offers().begin(), response.offers().end()};
   }
 
+  // Region 13's matching passes of `kind` ("full" or "arrival") so far,
+  // from the broker's metrics.
+  int Passes(const std::string& kind) {
+    const std::string text = harness_->broker().metrics().Text();
+    const std::string line =
+        absl::StrCat("slussen_matching_passes_total{kind=\"", kind,
+                     "\",outcome=\"ok\",region=\"13\"} ");
+    const size_t at = text.find(line);
+    return at == std::string::npos ? 0
+                                   : std::stoi(text.substr(at + line.size()));
+  }
+
+  void SetMatchingMark(const std::string& key, const std::string& value,
+                       absl::Duration lifetime = absl::ZeroDuration()) {
+    store::RedisPool pool(harness_->redis_options());
+    std::vector<std::string> set = {"SET", key, value};
+    if (lifetime > absl::ZeroDuration()) {
+      set.insert(set.end(),
+                 {"PX", absl::StrCat(absl::ToInt64Milliseconds(lifetime))});
+    }
+    const absl::StatusOr<store::RedisValue> done = pool.Command(set);
+    ASSERT_TRUE(done.ok()) << done.status();
+  }
+
   std::unique_ptr<BrokerHarness> harness_;
   std::unique_ptr<v1::ProviderDirectory::Stub> directory_;
   std::unique_ptr<v1::OfferService::Stub> offers_;
@@ -484,14 +508,76 @@ TEST_F(MatchingE2eTest, TheLoserOfTwoAnswersHearsWhichWon) {
 // for as long as it was given. A referral arriving then is matched by a
 // live replica when the lease runs out (a second), not at the next full
 // sweep a minute later (issue 16: "No stall after a crash").
+// Issue 16: an arrival costs what it changes. After the full pass that the
+// published capacity ran, each new referral is placed on its own (reading
+// the region's offerings, not everyone waiting), in the create's answer.
+TEST_F(MatchingE2eTest, AnArrivalIsPlacedOnItsOwnWithoutAFullPass) {
+  const int full = Passes("full");
+  const int arrivals = Passes("arrival");
+  ASSERT_GE(full, 1) << "publishing capacity ran no full pass";
+  for (int n = 0; n < 3; ++n) {
+    EXPECT_EQ(Refer(n).state(), v1::REFERRAL_STATE_OFFERED) << n;
+  }
+  EXPECT_EQ(Passes("arrival"), arrivals + 3);
+  EXPECT_EQ(Passes("full"), full);
+}
+
+// A place freed (here by a cancel) goes to the referral waiting for it,
+// not to one that arrives before a full pass has handed it out: the
+// arrival sees the change counted and waits for the pass. A dead
+// replica's lease holds the pass back for a second, so that an arrival
+// placed on its own would have taken the place first.
+TEST_F(MatchingE2eTest, AnArrivalDoesNotTakeAPlaceFreedForTheQueue) {
+  std::vector<v1::Referral> referrals;
+  for (int n = 0; n < 13; ++n) referrals.push_back(Refer(n));
+  ASSERT_EQ(referrals[11].state(), v1::REFERRAL_STATE_OFFERED);
+  ASSERT_EQ(referrals[12].state(), v1::REFERRAL_STATE_QUEUED);
+  SetMatchingMark(store::keys::MatchingLock("13"),
+                  "a-replica-killed-with-sigkill",
+                  service::MatchScheduler::Options().lock_ttl);
+  v1::Referral cancelled;
+  const grpc::Status cancel =
+      harness_->Client(kFkHalmstad)
+          .Cancel(referrals[0].name(), v1::CANCEL_REASON_NO_LONGER_NEEDED,
+                  &cancelled);
+  ASSERT_TRUE(cancel.ok()) << cancel.error_message();
+  const v1::Referral late = Refer(13);
+  EXPECT_NE(late.state(), v1::REFERRAL_STATE_OFFERED)
+      << "the arrival took the place freed for the queue";
+
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (Get(referrals[12].name()).state() != v1::REFERRAL_STATE_OFFERED &&
+         absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(Get(referrals[12].name()).state(), v1::REFERRAL_STATE_OFFERED)
+      << "the first waiting was not offered the freed place";
+  EXPECT_EQ(Get(late.name()).state(), v1::REFERRAL_STATE_QUEUED);
+  EXPECT_EQ(Position(late.name()).position(), 1);
+}
+
+// A cohort's intake opens with a new day: the first arrival of a day waits
+// for a full pass, so that the referrals waiting have the new places
+// first; the next arrival is placed on its own again.
+TEST_F(MatchingE2eTest, TheFirstArrivalOfADayWaitsForAFullPass) {
+  SetMatchingMark(store::keys::MatchingPassed("13"), "2026-01-01");
+  const int full = Passes("full");
+  const int arrivals = Passes("arrival");
+  EXPECT_EQ(Refer(0).state(), v1::REFERRAL_STATE_OFFERED);
+  EXPECT_EQ(Passes("full"), full + 1);
+  EXPECT_EQ(Passes("arrival"), arrivals);
+  EXPECT_EQ(Refer(1).state(), v1::REFERRAL_STATE_OFFERED);
+  EXPECT_EQ(Passes("full"), full + 1);
+  EXPECT_EQ(Passes("arrival"), arrivals + 1);
+}
+
 TEST_F(MatchingE2eTest, AReplicaThatDiedHoldingTheLeaseDelaysMatchingBriefly) {
-  store::RedisPool pool(harness_->redis_options());
+  // A change that may have freed a place was counted but not yet matched:
+  // the arrival waits for a full pass, which the lease holds back.
+  SetMatchingMark(store::keys::MatchingPending("13"), "1");
   const absl::Duration lease = service::MatchScheduler::Options().lock_ttl;
-  const absl::StatusOr<store::RedisValue> left = pool.Command(
-      {"SET", absl::StrCat(store::keys::Region("13"), "matching:lock"),
-       "a-replica-killed-with-sigkill", "PX",
-       absl::StrCat(absl::ToInt64Milliseconds(lease))});
-  ASSERT_TRUE(left.ok()) << left.status();
+  SetMatchingMark(store::keys::MatchingLock("13"),
+                  "a-replica-killed-with-sigkill", lease);
   const absl::Time arrived = absl::Now();
   const v1::Referral referral = Refer(0);
   absl::Time offered = absl::InfiniteFuture();
