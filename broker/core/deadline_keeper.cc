@@ -226,18 +226,40 @@ std::vector<ClockWrite> DeadlineKeeper::WritesFor(
 }
 
 absl::StatusOr<CreateOutcome> DeadlineKeeper::Create(
-    const ReferralRecord& record, const v1::Event& event,
+    const ReferralRecord& record, const std::vector<v1::Event>& events,
     const std::optional<IdempotencyKey>& key,
     const std::vector<ClockWrite>& clocks) {
-  std::vector<ClockWrite> all = clocks;
-  if (!record.referral.history().empty()) {
-    const int index = record.referral.history_size() - 1;
-    for (ClockWrite& write :
-         WritesFor(record, record.referral.history(index), index, {})) {
-      all.push_back(std::move(write));
+  // Each transition of the new referral's history in turn (the create's,
+  // and a decision written with it), on the referral as it stood after
+  // that transition and the clocks the ones before it left.
+  std::vector<ClockWrite> made;
+  ReferralRecord at = record;
+  for (int index = 0; index < record.referral.history_size(); ++index) {
+    const v1::Transition& transition = record.referral.history(index);
+    at.referral.mutable_history()->DeleteSubrange(
+        index + 1, record.referral.history_size() - index - 1);
+    at.referral.set_state(transition.to_state());
+    std::vector<ClockRecord> existing;
+    for (const ClockWrite& write : made) existing.push_back(write.record);
+    for (ClockWrite& write : WritesFor(at, transition, index, existing)) {
+      const auto same = std::find_if(
+          made.begin(), made.end(), [&](const ClockWrite& earlier) {
+            return earlier.record.id == write.record.id;
+          });
+      if (same == made.end()) {
+        made.push_back(std::move(write));
+      } else {
+        // Only the clock as it ends up is written; an event of the earlier
+        // step is kept unless the later one has its own.
+        if (!write.event.has_value()) write.event = std::move(same->event);
+        *same = std::move(write);
+      }
     }
+    at = record;
   }
-  return inner()->Create(record, event, key, all);
+  std::vector<ClockWrite> all = clocks;
+  for (ClockWrite& write : made) all.push_back(std::move(write));
+  return inner()->Create(record, events, key, all);
 }
 
 absl::StatusOr<int64_t> DeadlineKeeper::Apply(const ReferralChange& change) {

@@ -101,7 +101,8 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
   // repository's.
   using ReferralRepository::Create;
   absl::StatusOr<CreateOutcome> Create(
-      const ReferralRecord& record, const slussen::v1::Event& event,
+      const ReferralRecord& record,
+      const std::vector<slussen::v1::Event>& events,
       const std::optional<IdempotencyKey>& key,
       const std::vector<ClockWrite>& clocks) override;
   absl::StatusOr<int64_t> Apply(const ReferralChange& change) override;

@@ -1,5 +1,7 @@
 #include "broker/core/matchmaker.h"
 
+#include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,6 +15,9 @@ namespace slussen::core {
 namespace {
 
 namespace v1 = ::slussen::v1;
+
+// How old the copy of the directory an arrival matches against may be.
+constexpr absl::Duration kDirectoryCopyLife = absl::Seconds(1);
 
 // A decision that lost a race: the referral or the place changed since the
 // snapshot.
@@ -51,23 +56,60 @@ absl::CivilDay Matchmaker::Today() const {
   return absl::ToCivilDay(clock_->Now(), calendar_->time_zone());
 }
 
+absl::StatusOr<std::shared_ptr<const Matchmaker::Directory>>
+Matchmaker::ReadDirectory() const {
+  auto read = std::make_shared<Directory>();
+  read->read = absl::Now();
+  ASSIGN_OR_RETURN(read->providers, directory_->ListProviders());
+  ASSIGN_OR_RETURN(read->agreements, directory_->ListFrameworkAgreements());
+  absl::MutexLock lock(&mu_);
+  directory_copy_ = read;
+  return read;
+}
+
 absl::StatusOr<RegionSnapshot> Matchmaker::CapacitySnapshot(
-    const std::string& region) const {
+    const std::string& region, const v1::Referral* arrival) const {
   RegionSnapshot snapshot;
   MatchInput& input = snapshot.input;
   input.now = clock_->Now();
   input.zone = calendar_->time_zone();
   input.policy = DefaultPriorityPolicy();
 
-  ASSIGN_OR_RETURN(const std::vector<Versioned<v1::Provider>> providers,
-                   directory_->ListProviders());
+  ASSIGN_OR_RETURN(snapshot.offerings, directory_->ListOfferings(region));
+  std::shared_ptr<const Directory> directory;
+  if (arrival != nullptr) {
+    absl::MutexLock lock(&mu_);
+    directory = directory_copy_;
+  }
+  const auto knows = [&](const Directory& d) {
+    if (absl::Now() - d.read > kDirectoryCopyLife) return false;
+    std::set<std::string> providers;
+    for (const Versioned<v1::Provider>& p : d.providers) {
+      providers.insert(p.value.name());
+    }
+    for (const Versioned<v1::Offering>& o : snapshot.offerings) {
+      if (providers.count(
+              ParseOfferingName("", o.value.name())->ProviderName()) == 0) {
+        return false;
+      }
+    }
+    const std::string& agreement =
+        arrival->rehab_service_order().framework_agreement();
+    return agreement.empty() ||
+           std::any_of(d.agreements.begin(), d.agreements.end(),
+                       [&](const v1::FrameworkAgreement& a) {
+                         return a.name() == agreement;
+                       });
+  };
+  if (directory == nullptr || !knows(*directory)) {
+    ASSIGN_OR_RETURN(directory, ReadDirectory());
+  }
   std::map<std::string, const v1::Provider*> by_id;
-  for (const Versioned<v1::Provider>& p : providers) {
+  for (const Versioned<v1::Provider>& p : directory->providers) {
     const std::string id = p.value.name().substr(p.value.name().rfind('/') + 1);
     by_id[id] = &p.value;
     snapshot.provider_organisations[id] = p.value.organisation();
   }
-  ASSIGN_OR_RETURN(snapshot.offerings, directory_->ListOfferings(region));
   for (const Versioned<v1::Offering>& o : snapshot.offerings) {
     const std::string provider =
         ParseOfferingName("", o.value.name())->provider;
@@ -76,9 +118,7 @@ absl::StatusOr<RegionSnapshot> Matchmaker::CapacitySnapshot(
         o.value, it == by_id.end() ? v1::Provider() : *it->second, input.now,
         input.zone));
   }
-  ASSIGN_OR_RETURN(const std::vector<v1::FrameworkAgreement> agreements,
-                   directory_->ListFrameworkAgreements());
-  for (const v1::FrameworkAgreement& a : agreements) {
+  for (const v1::FrameworkAgreement& a : directory->agreements) {
     input.agreements.push_back(ToMatchAgreement(a));
   }
   return snapshot;
@@ -130,7 +170,8 @@ absl::StatusOr<Matchmaker::Pass> Matchmaker::PlaceArrival(
       record.referral.state() != v1::REFERRAL_STATE_QUEUED) {
     return pass;
   }
-  ASSIGN_OR_RETURN(RegionSnapshot snapshot, CapacitySnapshot(region));
+  ASSIGN_OR_RETURN(RegionSnapshot snapshot,
+                   CapacitySnapshot(region, &record.referral));
   Matcher matcher(snapshot.input);
   // Its deadline orders it among others waiting; alone, it decides
   // nothing, so its clocks are not read.
@@ -139,6 +180,17 @@ absl::StatusOr<Matchmaker::Pass> Matchmaker::PlaceArrival(
   snapshot.referrals.push_back(std::move(record));
   RETURN_IF_ERROR(Apply(decisions, snapshot, pass));
   return pass;
+}
+
+absl::StatusOr<bool> Matchmaker::WouldOnlyQueue(
+    const ReferralRecord& record) const {
+  ASSIGN_OR_RETURN(const RegionSnapshot snapshot,
+                   CapacitySnapshot(record.region, &record.referral));
+  Matcher matcher(snapshot.input);
+  const std::vector<MatchDecision> decisions =
+      matcher.Place(ToMatchReferral(record.referral, std::nullopt));
+  return decisions.size() == 1 &&
+         decisions[0].kind == MatchDecision::Kind::kQueue;
 }
 
 absl::Status Matchmaker::Apply(const std::vector<MatchDecision>& decisions,

@@ -19,7 +19,10 @@
 // so taking it passes no one; reading the region's offerings (not its
 // waiting referrals) is enough, and the cost is that of the change, not
 // of the backlog. The scheduler (match_scheduler.h) uses it only while no
-// freed capacity waits for a full pass.
+// freed capacity waits for a full pass. An arrival reads the providers and
+// framework agreements from a copy at most a second old (kept while every
+// offering's provider and the referral's agreement are in it), and the
+// offerings with their live counters from Redis; a full pass reads all.
 //
 // Thread-safe if its collaborators are; passes of one region on several
 // replicas at once are safe (the scheduler avoids them to save work).
@@ -32,7 +35,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "broker/core/calendar.h"
 #include "broker/core/clock.h"
@@ -86,6 +91,11 @@ class Matchmaker {
   absl::StatusOr<Pass> PlaceArrival(const std::string& region,
                                     const std::string& id);
 
+  // Whether `record`, a new referral not yet written (RECEIVED), would only
+  // be queued by PlaceArrival now: some offering admits it, none has a unit
+  // free for it. Reads the region's offerings, as PlaceArrival does.
+  absl::StatusOr<bool> WouldOnlyQueue(const ReferralRecord& record) const;
+
   // The civil day of now where the region's calendar is: a cohort's
   // intake opens at its start, so a full pass is due each new day.
   absl::CivilDay Today() const;
@@ -95,10 +105,19 @@ class Matchmaker {
   absl::StatusOr<RegionSnapshot> Snapshot(const std::string& region) const;
 
  private:
+  // The providers and framework agreements, as read at `read`.
+  struct Directory {
+    absl::Time read;
+    std::vector<Versioned<slussen::v1::Provider>> providers;
+    std::vector<slussen::v1::FrameworkAgreement> agreements;
+  };
+  absl::StatusOr<std::shared_ptr<const Directory>> ReadDirectory() const;
   // The snapshot's capacity side: the region's offerings with their
-  // providers, the framework agreements; no referrals yet.
+  // providers, the framework agreements; no referrals yet. For an
+  // `arrival` (of that referral), the directory may be the copy above.
   absl::StatusOr<RegionSnapshot> CapacitySnapshot(
-      const std::string& region) const;
+      const std::string& region,
+      const slussen::v1::Referral* arrival = nullptr) const;
   // Writes `decisions`, made over `snapshot`, one by one; a decision that
   // lost a race is counted and skips the rest of its referral's.
   absl::Status Apply(const std::vector<MatchDecision>& decisions,
@@ -109,6 +128,8 @@ class Matchmaker {
   PlacementDesk* const placements_;
   const Clock* const clock_;
   const SwedishCalendar* const calendar_;
+  mutable absl::Mutex mu_;
+  mutable std::shared_ptr<const Directory> directory_copy_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace slussen::core

@@ -15,6 +15,7 @@
 #include "broker/core/lifecycle.h"
 #include "broker/core/matcher.h"
 #include "broker/core/page_token.h"
+#include "broker/core/placement_desk.h"
 #include "broker/core/proto_time.h"
 #include "broker/core/referral_validation.h"
 #include "broker/core/status_macros.h"
@@ -140,7 +141,8 @@ ReferralDesk::ReferralDesk(ReferralRepository* repository, const Clock* clock,
       transitions_(repository, clock) {}
 
 absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
-    const Caller& caller, const v1::CreateReferralRequest& request) {
+    const Caller& caller, const v1::CreateReferralRequest& request,
+    const QueueAtOnce& queue_at_once) {
   RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_CREATE, caller.role));
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(
@@ -198,9 +200,17 @@ absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
     key =
         IdempotencyKey{caller.organisation, request.request_id(), fingerprint};
   }
-  ASSIGN_OR_RETURN(
-      CreateOutcome outcome,
-      repository_->Create(record, ReferralEvent(record, transition), key));
+  std::vector<v1::Event> events = {ReferralEvent(record, transition)};
+  if (queue_at_once && queue_at_once(record)) {
+    const v1::Transition queued = NewTransition(
+        SystemCaller(), v1::ACTION_QUEUE, v1::REFERRAL_STATE_RECEIVED,
+        v1::REFERRAL_STATE_QUEUED, now, "");
+    *referral.add_history() = queued;
+    referral.set_state(v1::REFERRAL_STATE_QUEUED);
+    events.push_back(ReferralEvent(record, queued));
+  }
+  ASSIGN_OR_RETURN(CreateOutcome outcome,
+                   repository_->Create(record, events, key, {}));
   if (!outcome.created && outcome.stored_fingerprint != fingerprint) {
     return InvalidField(
         "request_id",

@@ -48,8 +48,15 @@ class ReferralDesk {
                const SwedishCalendar* calendar, AuditRepository& audit,
                DirectoryRepository* directory = nullptr);
 
+  // Whether a new referral, valid and about to be written RECEIVED, would
+  // only be queued by matching now: then the create writes it QUEUED at
+  // once, the QUEUE transition (by the system) and its event with it, in
+  // one write rather than two (match_scheduler.h decides).
+  using QueueAtOnce = std::function<bool(const ReferralRecord& record)>;
+
   absl::StatusOr<slussen::v1::Referral> CreateReferral(
-      const Caller& caller, const slussen::v1::CreateReferralRequest& request);
+      const Caller& caller, const slussen::v1::CreateReferralRequest& request,
+      const QueueAtOnce& queue_at_once = nullptr);
 
   absl::StatusOr<slussen::v1::Referral> GetReferral(
       const Caller& caller, const slussen::v1::GetReferralRequest& request);

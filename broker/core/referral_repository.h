@@ -238,16 +238,20 @@ class ReferralRepository {
  public:
   virtual ~ReferralRepository() = default;
 
-  // Writes `record` (version 0, becomes 1), `event` and the clocks the
-  // creation starts, unless `key` (when given) was used before.
+  // Writes `record` (version 0, becomes 1), `events` (one per transition
+  // of its history: the create's, and a decision written with it, such as
+  // QUEUE) and the clocks the creation starts, unless `key` (when given)
+  // was used before.
   virtual absl::StatusOr<CreateOutcome> Create(
-      const ReferralRecord& record, const slussen::v1::Event& event,
+      const ReferralRecord& record,
+      const std::vector<slussen::v1::Event>& events,
       const std::optional<IdempotencyKey>& key,
       const std::vector<ClockWrite>& clocks) = 0;
   absl::StatusOr<CreateOutcome> Create(
       const ReferralRecord& record, const slussen::v1::Event& event,
-      const std::optional<IdempotencyKey>& key) {
-    return Create(record, event, key, {});
+      const std::optional<IdempotencyKey>& key,
+      const std::vector<ClockWrite>& clocks = {}) {
+    return Create(record, std::vector<slussen::v1::Event>{event}, key, clocks);
   }
 
   virtual absl::StatusOr<ReferralRecord> Get(const std::string& region,
@@ -405,10 +409,11 @@ class ForwardingReferralRepository : public ReferralRepository {
 
   using ReferralRepository::Create;
   absl::StatusOr<CreateOutcome> Create(
-      const ReferralRecord& record, const slussen::v1::Event& event,
+      const ReferralRecord& record,
+      const std::vector<slussen::v1::Event>& events,
       const std::optional<IdempotencyKey>& key,
       const std::vector<ClockWrite>& clocks) override {
-    return inner_->Create(record, event, key, clocks);
+    return inner_->Create(record, events, key, clocks);
   }
   absl::StatusOr<ReferralRecord> Get(const std::string& region,
                                      const std::string& id) override {

@@ -19,23 +19,29 @@ constexpr int kMaxRounds = 10;
 // Tries at placing one arrival while it loses races.
 constexpr int kArrivalAttempts = 3;
 
+using store::keys::MatchingChanges;
 using store::keys::MatchingDirty;
 using store::keys::MatchingLock;
 using store::keys::MatchingPassed;
-using store::keys::MatchingPending;
+using store::keys::MatchingSeen;
 
-// The end of a full pass that went through: takes the pending count away
-// if it is still what the pass saw at its start (ARGV[1], "" for none),
-// and records the day the pass began (ARGV[2]).
+// The end of a full pass that went through: the changes it saw at its
+// start (ARGV[1]) are seen, unless a later pass saw more; and the day it
+// began (ARGV[2]).
 const store::RedisScript& PassedScript() {
   static const store::RedisScript* const kScript = new store::RedisScript(R"lua(
-if (redis.call('GET', KEYS[1]) or '') == ARGV[1] then
-  redis.call('DEL', KEYS[1])
+if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], ARGV[1])
 end
 redis.call('SET', KEYS[2], ARGV[2])
 return 0
 )lua");
   return *kScript;
+}
+
+// A count as Redis keeps it: a missing key is 0.
+std::string Count(const store::RedisValue& value) {
+  return value.is_nil() ? "0" : value.str;
 }
 
 // Extends the lease (ARGV[2] ms) only if this holder still has it.
@@ -126,28 +132,61 @@ void MatchScheduler::RunNow(const std::string& region) {
   // Counted before the pass, so that no arrival takes what it freed
   // before the referrals waiting have had it. Redis away: the pass below
   // fails too, and the sweep retries.
-  (void)pool_->Command({"INCR", MatchingPending(region)});
+  (void)pool_->Command({"INCR", MatchingChanges(region)});
   // One pass in the caller's thread: its answer shows its own effect. More
   // rounds, for what others marked meanwhile, are the background
   // thread's: a call waits for one pass, never for a stream of others'.
   RunLocked(region, 1);
 }
 
-void MatchScheduler::PlaceArrival(const std::string& region,
-                                  const std::string& id) {
-  const std::string today = absl::FormatCivilTime(matchmaker_->Today());
-  const absl::StatusOr<std::vector<store::RedisValue>> marks = pool_->Pipeline(
-      {{"EXISTS", MatchingPending(region)}, {"GET", MatchingPassed(region)}});
-  if (!marks.ok()) {
-    Trigger(region);  // Redis away: the sweep places it
-    return;
+MatchScheduler::Marks MatchScheduler::ReadMarks(const std::string& region) {
+  Marks marks;
+  const absl::StatusOr<std::vector<store::RedisValue>> read =
+      pool_->Pipeline({{"GET", MatchingChanges(region)},
+                       {"GET", MatchingSeen(region)},
+                       {"GET", MatchingPassed(region)}});
+  if (!read.ok()) return marks;
+  marks.read = true;
+  marks.changes = Count((*read)[0]);
+  marks.clear = marks.changes == Count((*read)[1]) && !(*read)[2].is_nil() &&
+                (*read)[2].str == absl::FormatCivilTime(matchmaker_->Today());
+  return marks;
+}
+
+MatchScheduler::ArrivalPlan MatchScheduler::PlanArrival(
+    const core::ReferralRecord& record) {
+  const Marks marks = ReadMarks(record.region);
+  if (!marks.clear) return {};
+  const absl::Time started = absl::Now();
+  const absl::StatusOr<bool> only = matchmaker_->WouldOnlyQueue(record);
+  if (!only.ok() || !*only) return {};
+  if (options_.on_pass) {
+    options_.on_pass(record.region, "arrival", absl::Now() - started, true);
   }
-  if ((*marks)[0].integer > 0 || (*marks)[1].is_nil() ||
-      (*marks)[1].str != today) {
+  return {.queue_at_once = true, .changes = marks.changes};
+}
+
+bool MatchScheduler::PlaceArrival(const std::string& region,
+                                  const std::string& id,
+                                  const ArrivalPlan* plan) {
+  if (plan != nullptr && plan->queue_at_once) {
+    // Written QUEUED with its create. That holds if no change freed
+    // capacity since the plan read the marks: a change counted later runs
+    // a full pass that reads this referral too.
+    const absl::StatusOr<store::RedisValue> changes =
+        pool_->Command({"GET", MatchingChanges(region)});
+    if (changes.ok() && Count(*changes) == plan->changes) return true;
+  }
+  const Marks marks = ReadMarks(region);
+  if (!marks.read) {
+    Trigger(region);  // Redis away: the sweep places it
+    return false;
+  }
+  if (!marks.clear) {
     // Freed capacity not yet handed out, or a new day: the referrals
     // waiting come first.
     RunLocked(region, 1);
-    return;
+    return false;
   }
   // A lost race means the unit it was to have went to another arrival
   // meanwhile, or a pass placed it first: look again at what is free now
@@ -166,11 +205,12 @@ void MatchScheduler::PlaceArrival(const std::string& region,
            {"referral", id},
            {"error", pass.status().message()}});
       Trigger(region);
-      return;
+      return false;
     }
-    if (pass->lost_races == 0) return;
+    if (pass->lost_races == 0) return false;
   }
   Trigger(region);
+  return false;
 }
 
 void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
@@ -208,7 +248,7 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
     const std::string today = absl::FormatCivilTime(matchmaker_->Today());
     const absl::StatusOr<std::vector<store::RedisValue>> began =
         pool_->Pipeline(
-            {{"DEL", MatchingDirty(region)}, {"GET", MatchingPending(region)}});
+            {{"DEL", MatchingDirty(region)}, {"GET", MatchingChanges(region)}});
     const absl::Time started = absl::Now();
     const absl::StatusOr<core::Matchmaker::Pass> pass =
         matchmaker_->RunRegion(region);
@@ -223,8 +263,8 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
     }
     if (began.ok() && pass->lost_races == 0) {
       (void)pool_->Eval(PassedScript(),
-                        {MatchingPending(region), MatchingPassed(region)},
-                        {(*began)[1].is_nil() ? "" : (*began)[1].str, today});
+                        {MatchingSeen(region), MatchingPassed(region)},
+                        {Count((*began)[1]), today});
     }
     if (pass->queued + pass->rejected + pass->offered + pass->expired > 0) {
       Log(LogLevel::kInfo, "matched",

@@ -6,18 +6,24 @@
 // reads the region's offerings and the one referral), so a create costs
 // the same in a region of ten waiting or of ten thousand. That is fair
 // only while every unit free is one nobody waiting can take, which a full
-// pass leaves behind. Two marks in Redis say when it is not so:
-// - "pending": RunNow (a change that may free capacity: a publish, a
-//   decline, a cancel, an exit) counts it up before its pass; a full pass
-//   that saw the count at its start takes it away at its end. While it is
-//   there, an arrival waits for a full pass rather than take a freed place
-//   before the referrals waiting for it.
+// pass leaves behind. Marks in Redis say when it is not so:
+// - "changes": RunNow (a change that may free capacity: a publish, a
+//   decline, a cancel, an exit) counts it up before its pass; "seen" is
+//   the count the last full pass to end saw at its start. While changes
+//   are not all seen, an arrival waits for a full pass rather than take a
+//   freed place before the referrals waiting for it.
 // - "passed": the civil day of the last full pass. A cohort's intake opens
 //   with a new day, so the first arrival of a day runs (or waits for) a
 //   full pass.
 // Between a change's write and its count a few milliseconds pass in which
 // an arrival may still take the freed place: fairness, not capacity, is
 // what that window risks (every write checks capacity atomically).
+//
+// Most arrivals in a busy region only wait. PlanArrival finds that out
+// before the create is written (the create then writes the referral
+// QUEUED: one write, not two), and PlaceArrival confirms afterwards that
+// no change was counted meanwhile; if one was, it places the referral as
+// any arrival.
 //
 // RunNow runs one full pass of a region in the calling thread, so that the
 // answer to the call that caused it already shows its effect (further
@@ -88,10 +94,25 @@ class MatchScheduler {
   // Something changed that may have freed capacity: runs the region's
   // full pass now, unless one is running elsewhere.
   void RunNow(const std::string& region);
+  // Whether a new referral will only wait, decided before it is written.
+  struct ArrivalPlan {
+    // Write it QUEUED with its create.
+    bool queue_at_once = false;
+    // The region's change count when that was decided.
+    std::string changes;
+  };
+  // For `record`, valid and about to be created RECEIVED: queue it at
+  // once if the marks allow placing an arrival on its own and no offering
+  // has a unit free for it.
+  ArrivalPlan PlanArrival(const core::ReferralRecord& record);
+
   // The referral `id` of `region` arrived, or came back to wait: places
   // it on its own, or, while freed capacity waits for a full pass or none
-  // ran today, as RunNow does (without counting a change).
-  void PlaceArrival(const std::string& region, const std::string& id);
+  // ran today, as RunNow does (without counting a change). With the `plan`
+  // its create followed: true when that still holds (it was written
+  // QUEUED and nothing changed since), so the create's answer stands.
+  bool PlaceArrival(const std::string& region, const std::string& id,
+                    const ArrivalPlan* plan = nullptr);
   // Has the background thread run the region's pass soon.
   void Trigger(const std::string& region);
 
@@ -105,6 +126,14 @@ class MatchScheduler {
   // Has the background thread look at `region` again at `when` (the
   // earliest of the times asked for).
   void LookAgainAt(const std::string& region, absl::Time when);
+  // The region's marks (see above).
+  struct Marks {
+    bool read = false;
+    // Every change seen by a full pass, and one ran today.
+    bool clear = false;
+    std::string changes;
+  };
+  Marks ReadMarks(const std::string& region);
   // Regions with holds due by now; with `waiting`, also those with
   // referrals waiting for capacity.
   std::set<std::string> RegionsWithWork(bool waiting);

@@ -15,15 +15,26 @@ grpc::Status ReferralServiceImpl::CreateReferral(
     grpc::ServerContext* context, const v1::CreateReferralRequest* request,
     v1::Referral* response) {
   return Serve(context, "CreateReferral", response, [&](const Caller& caller) {
-    return AfterMatching(caller, desk_->CreateReferral(caller, *request));
+    MatchScheduler::ArrivalPlan plan;
+    absl::StatusOr<v1::Referral> made = desk_->CreateReferral(
+        caller, *request, [&](const core::ReferralRecord& record) {
+          plan = scheduler_->PlanArrival(record);
+          return plan.queue_at_once;
+        });
+    return AfterMatching(caller, std::move(made), &plan);
   });
 }
 
 absl::StatusOr<v1::Referral> ReferralServiceImpl::AfterMatching(
-    const Caller& caller, absl::StatusOr<v1::Referral> changed) {
+    const Caller& caller, absl::StatusOr<v1::Referral> changed,
+    const MatchScheduler::ArrivalPlan* plan) {
   if (!changed.ok()) return changed;
   const std::string& name = changed->name();
-  scheduler_->PlaceArrival(RegionOf(name), name.substr(name.rfind('/') + 1));
+  // Written as matching left it: the answer stands.
+  if (scheduler_->PlaceArrival(RegionOf(name), name.substr(name.rfind('/') + 1),
+                               plan)) {
+    return changed;
+  }
   absl::StatusOr<v1::Referral> now =
       desk_->ViewAfterCreate(caller, changed->name());
   return now.ok() ? now : changed;

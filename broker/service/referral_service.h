@@ -72,11 +72,12 @@ class ReferralServiceImpl final : public slussen::v1::ReferralService::Service,
   // The region of a referral name ("regions/13/referrals/..." -> "13").
   static std::string RegionOf(const std::string& name);
   // `changed` (a referral just made or sent to the queue) as matching
-  // leaves it: its region's pass runs now, and the answer shows the
-  // result (queued, offered, or rejected with its reasons).
+  // leaves it: it is placed now (MatchScheduler::PlaceArrival, after the
+  // `plan` its create followed, if any), and the answer shows the result
+  // (queued, offered, or rejected with its reasons).
   absl::StatusOr<slussen::v1::Referral> AfterMatching(
-      const core::Caller& caller,
-      absl::StatusOr<slussen::v1::Referral> changed);
+      const core::Caller& caller, absl::StatusOr<slussen::v1::Referral> changed,
+      const MatchScheduler::ArrivalPlan* plan = nullptr);
 
   core::ReferralDesk* const desk_;
   MatchScheduler* const scheduler_;

@@ -44,9 +44,10 @@
 //                                          until their personal data goes
 //   slussen:{r13}:matching:lock            the matching pass's lease (token)
 //   slussen:{r13}:matching:dirty           a pass must go round again
-//   slussen:{r13}:matching:pending         a count of changes that may have
-//                                          freed capacity no full pass has
-//                                          seen yet
+//   slussen:{r13}:matching:changes         a count of the changes that may
+//                                          have freed capacity (never reset)
+//   slussen:{r13}:matching:seen            that count as the last full pass
+//                                          to end began
 //   slussen:{r13}:matching:passed          the civil day of the last full
 //                                          pass ("2026-12-07")
 //   slussen:{r13}:audit                    stream: the audit chain
@@ -124,8 +125,11 @@ inline std::string MatchingLock(absl::string_view region) {
 inline std::string MatchingDirty(absl::string_view region) {
   return absl::StrCat(Region(region), "matching:dirty");
 }
-inline std::string MatchingPending(absl::string_view region) {
-  return absl::StrCat(Region(region), "matching:pending");
+inline std::string MatchingChanges(absl::string_view region) {
+  return absl::StrCat(Region(region), "matching:changes");
+}
+inline std::string MatchingSeen(absl::string_view region) {
+  return absl::StrCat(Region(region), "matching:seen");
 }
 inline std::string MatchingPassed(absl::string_view region) {
   return absl::StrCat(Region(region), "matching:passed");

@@ -122,7 +122,7 @@ std::string RedisReferralStore::EventStreamKey(const std::string& region) {
 }
 
 absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
-    const ReferralRecord& record, const v1::Event& event,
+    const ReferralRecord& record, const std::vector<v1::Event>& events,
     const std::optional<core::IdempotencyKey>& key,
     const std::vector<core::ClockWrite>& clocks) {
   const std::string& region = record.region;
@@ -181,11 +181,17 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
   if (record.referral.protected_personal_data()) {
     change.SAdd(keys::Protected(region), id);
   }
-  change.XAdd(keys::Events(region), EventFields(record, event));
-  if (!record.audit_subject.empty()) {
-    RedisAuditStore::AppendInto(
-        change, region,
-        core::AuditOfChange(record, event, v1::AUDIT_OPERATION_CREATE));
+  // The create's event, then any decision's written with it; each audited
+  // as a change would be.
+  for (size_t i = 0; i < events.size(); ++i) {
+    change.XAdd(keys::Events(region), EventFields(record, events[i]));
+    if (!record.audit_subject.empty()) {
+      RedisAuditStore::AppendInto(
+          change, region,
+          core::AuditOfChange(record, events[i],
+                              i == 0 ? v1::AUDIT_OPERATION_CREATE
+                                     : v1::AUDIT_OPERATION_UPDATE));
+    }
   }
   for (const core::ClockWrite& clock : clocks) ClockInto(change, clock);
   if (key) {

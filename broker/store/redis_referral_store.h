@@ -43,7 +43,8 @@ class RedisReferralStore final : public core::ReferralRepository {
 
   using core::ReferralRepository::Create;
   absl::StatusOr<core::CreateOutcome> Create(
-      const core::ReferralRecord& record, const slussen::v1::Event& event,
+      const core::ReferralRecord& record,
+      const std::vector<slussen::v1::Event>& events,
       const std::optional<core::IdempotencyKey>& key,
       const std::vector<core::ClockWrite>& clocks) override;
 

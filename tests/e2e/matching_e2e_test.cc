@@ -27,6 +27,7 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "slussen/v1/coordinator_service.grpc.pb.h"
+#include "slussen/v1/event.pb.h"
 #include "slussen/v1/offer_service.grpc.pb.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
 #include "slussen/v1/queue_service.grpc.pb.h"
@@ -522,6 +523,42 @@ TEST_F(MatchingE2eTest, AnArrivalIsPlacedOnItsOwnWithoutAFullPass) {
   EXPECT_EQ(Passes("full"), full);
 }
 
+// In a busy region most arrivals only wait: such a referral is written
+// QUEUED with its create, in one write, with the QUEUE transition (by the
+// system) and both events, as two writes would have left it.
+TEST_F(MatchingE2eTest, AReferralThatCanOnlyWaitIsWrittenQueuedWithItsCreate) {
+  for (int n = 0; n < 12; ++n) {
+    ASSERT_EQ(Refer(n).state(), v1::REFERRAL_STATE_OFFERED) << n;
+  }
+  const v1::Referral waiting = Refer(12);
+  EXPECT_EQ(waiting.state(), v1::REFERRAL_STATE_QUEUED);
+  ASSERT_EQ(waiting.history_size(), 2);
+  EXPECT_EQ(waiting.history(0).action(), v1::ACTION_CREATE);
+  EXPECT_EQ(waiting.history(1).action(), v1::ACTION_QUEUE);
+  EXPECT_EQ(waiting.history(1).actor().role(), v1::ROLE_SYSTEM);
+  EXPECT_EQ(Get(waiting.name()).state(), v1::REFERRAL_STATE_QUEUED);
+  EXPECT_EQ(Position(waiting.name()).position(), 1);
+
+  store::RedisPool pool(harness_->redis_options());
+  const absl::StatusOr<store::RedisValue> stream =
+      pool.Command({"XRANGE", store::keys::Events("13"), "-", "+"});
+  ASSERT_TRUE(stream.ok()) << stream.status();
+  std::vector<std::string> types;
+  for (const store::RedisValue& entry : stream->elements) {
+    const std::vector<store::RedisValue>& fields = entry.elements[1].elements;
+    std::map<std::string, std::string> by_name;
+    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+      by_name[fields[i].str] = fields[i + 1].str;
+    }
+    if (by_name["referral"] != waiting.name()) continue;
+    v1::Event event;
+    ASSERT_TRUE(event.ParseFromString(by_name["event"]));
+    types.push_back(v1::EventType_Name(event.type()));
+  }
+  EXPECT_THAT(types, ::testing::ElementsAre("EVENT_TYPE_REFERRAL_CREATED",
+                                            "EVENT_TYPE_REFERRAL_QUEUED"));
+}
+
 // A place freed (here by a cancel) goes to the referral waiting for it,
 // not to one that arrives before a full pass has handed it out: the
 // arrival sees the change counted and waits for the pass. A dead
@@ -574,7 +611,7 @@ TEST_F(MatchingE2eTest, TheFirstArrivalOfADayWaitsForAFullPass) {
 TEST_F(MatchingE2eTest, AReplicaThatDiedHoldingTheLeaseDelaysMatchingBriefly) {
   // A change that may have freed a place was counted but not yet matched:
   // the arrival waits for a full pass, which the lease holds back.
-  SetMatchingMark(store::keys::MatchingPending("13"), "1");
+  SetMatchingMark(store::keys::MatchingChanges("13"), "999");
   const absl::Duration lease = service::MatchScheduler::Options().lock_ttl;
   SetMatchingMark(store::keys::MatchingLock("13"),
                   "a-replica-killed-with-sigkill", lease);

@@ -34,7 +34,8 @@ void InMemoryReferralRepository::WriteClocks(
 }
 
 absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
-    const core::ReferralRecord& record, const slussen::v1::Event& event,
+    const core::ReferralRecord& record,
+    const std::vector<slussen::v1::Event>& events,
     const std::optional<core::IdempotencyKey>& key,
     const std::vector<core::ClockWrite>& clocks) {
   absl::MutexLock lock(&mu_);
@@ -61,7 +62,7 @@ absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
   outcome.record = record;
   outcome.record.version = 1;
   records_[{record.region, record.id}] = outcome.record;
-  events_.push_back(event);
+  events_.insert(events_.end(), events.begin(), events.end());
   if (key) idempotency_[idem] = {record.id, key->fingerprint};
   WriteClocks(clocks);
   return outcome;

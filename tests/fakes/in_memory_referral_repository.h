@@ -26,7 +26,8 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
  public:
   using core::ReferralRepository::Create;
   absl::StatusOr<core::CreateOutcome> Create(
-      const core::ReferralRecord& record, const slussen::v1::Event& event,
+      const core::ReferralRecord& record,
+      const std::vector<slussen::v1::Event>& events,
       const std::optional<core::IdempotencyKey>& key,
       const std::vector<core::ClockWrite>& clocks) override;
   absl::StatusOr<core::ReferralRecord> Get(const std::string& region,

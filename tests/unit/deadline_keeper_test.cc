@@ -292,6 +292,76 @@ TEST_F(DeadlineKeeperTest, ARetriedCreateStartsNoSecondClock) {
   EXPECT_EQ(open->size(), 1u);
 }
 
+// A referral that only waits is written QUEUED with its create (the match
+// scheduler decides before the write). Under rules where QUEUE meets one
+// clock and starts another, its clocks are those of a create followed by
+// a QUEUE, and both events are written, in order.
+TEST_F(DeadlineKeeperTest, AQueueWrittenWithTheCreateMakesTheClocksOfBoth) {
+  v1::DeadlineRuleSet set;
+  set.set_name("deadlineRuleSets/impulse/versions/1");
+  set.set_referral_kind(v1::REFERRAL_KIND_IMPULSE);
+  v1::ClockRule* call_back = set.add_rules();
+  call_back->set_kind(v1::CLOCK_KIND_IMPULSE_CALL_BACK);
+  call_back->set_start_on(v1::ACTION_CREATE);
+  call_back->add_stop_on(v1::ACTION_QUEUE);
+  call_back->set_length(3);
+  call_back->set_unit(v1::DURATION_UNIT_WORKING_DAYS);
+  call_back->set_awaited_role(v1::ROLE_PROVIDER);
+  v1::ClockRule* start = set.add_rules();
+  *start = *call_back;
+  start->set_kind(v1::CLOCK_KIND_START);
+  start->set_start_on(v1::ACTION_QUEUE);
+  start->set_stop_on(0, v1::ACTION_RECORD_CONTACT);
+  DeadlineKeeper keeper(&repository_, &calendar_, {set});
+  ReferralDesk desk(&keeper, &clock_, &ids_, &pseudonymizer_, &calendar_,
+                    audit_);
+  const auto clocks_of = [&](const std::string& name) {
+    const ReferralName parsed = *ParseReferralName("name", name);
+    std::vector<std::pair<v1::ClockKind, v1::ClockState>> out;
+    for (const ClockRecord& r : *keeper.ListClocks(kRegion, parsed.id)) {
+      out.emplace_back(r.clock.kind(), r.clock.state());
+    }
+    return out;
+  };
+
+  // In two writes: created, then queued.
+  const absl::StatusOr<v1::Referral> two =
+      desk.CreateReferral(kHalmstad, SampleImpulse());
+  ASSERT_TRUE(two.ok()) << two.status();
+  const ReferralName two_name = *ParseReferralName("name", two->name());
+  const absl::StatusOr<ReferralRecord> read =
+      keeper.Get(two_name.region, two_name.id);
+  ASSERT_TRUE(read.ok());
+  ASSERT_TRUE(
+      keeper
+          .Apply(Change(*read, v1::ACTION_QUEUE, v1::REFERRAL_STATE_QUEUED, ""))
+          .ok());
+  const std::vector<std::pair<v1::ClockKind, v1::ClockState>> expected = {
+      {v1::CLOCK_KIND_IMPULSE_CALL_BACK, v1::CLOCK_STATE_MET},
+      {v1::CLOCK_KIND_START, v1::CLOCK_STATE_RUNNING}};
+  ASSERT_EQ(clocks_of(two->name()), expected);
+
+  // In one.
+  clock_.Advance(absl::Milliseconds(1));
+  const size_t events_before = repository_.events().size();
+  const absl::StatusOr<v1::Referral> one = desk.CreateReferral(
+      kHalmstad, SampleImpulse(), [](const ReferralRecord&) { return true; });
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->state(), v1::REFERRAL_STATE_QUEUED);
+  ASSERT_EQ(one->history_size(), 2);
+  EXPECT_EQ(one->history(1).action(), v1::ACTION_QUEUE);
+  EXPECT_EQ(one->history(1).actor().role(), v1::ROLE_SYSTEM);
+  EXPECT_EQ(clocks_of(one->name()), expected);
+  std::vector<v1::EventType> written;
+  for (size_t i = events_before; i < repository_.events().size(); ++i) {
+    written.push_back(repository_.events()[i].type());
+  }
+  // The QUEUE met the call-back clock, which says so as in two writes.
+  EXPECT_THAT(written, ::testing::ElementsAre(v1::EVENT_TYPE_REFERRAL_CREATED,
+                                              v1::EVENT_TYPE_REFERRAL_QUEUED,
+                                              v1::EVENT_TYPE_CLOCK_MET));
+}
+
 // ---------------------------------------------------------------------------
 // Firing as time passes.
 
