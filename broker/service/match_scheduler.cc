@@ -243,7 +243,7 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
     leases_[region] = token;
   }
   for (int round = 0; round < max_rounds; ++round) {
-    // The day and the pending count as the pass begins: what it will have
+    // The day and the change count as the pass begins: what it will have
     // seen when it ends.
     const std::string today = absl::FormatCivilTime(matchmaker_->Today());
     const absl::StatusOr<std::vector<store::RedisValue>> began =
@@ -291,7 +291,8 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
   if (dirty.ok() && dirty->integer > 0) Trigger(region);
 }
 
-std::set<std::string> MatchScheduler::RegionsWithWork(bool waiting) {
+std::set<std::string> MatchScheduler::RegionsWithWork(
+    bool waiting, std::set<std::string>* holds_due) {
   const std::string now = absl::StrCat(absl::ToUnixMillis(clock_->Now()));
   std::vector<std::vector<std::string>> counts;
   for (absl::string_view region : core::RegionCodes()) {
@@ -303,9 +304,12 @@ std::set<std::string> MatchScheduler::RegionsWithWork(bool waiting) {
       pool_->Pipeline(counts);
   if (!replies.ok()) return regions;
   for (size_t i = 0; i < core::RegionCodes().size(); ++i) {
-    if ((waiting && (*replies)[2 * i].integer > 0) ||
-        (*replies)[2 * i + 1].integer > 0) {
-      regions.insert(std::string(core::RegionCodes()[i]));
+    const std::string region(core::RegionCodes()[i]);
+    if ((*replies)[2 * i + 1].integer > 0) {
+      regions.insert(region);
+      holds_due->insert(region);
+    } else if (waiting && (*replies)[2 * i].integer > 0) {
+      regions.insert(region);
     }
   }
   return regions;
@@ -341,7 +345,13 @@ void MatchScheduler::Loop() {
     }
     if (absl::Now() >= next_sweep) {
       const bool full = absl::Now() >= next_full_sweep;
-      regions.merge(RegionsWithWork(full));
+      std::set<std::string> holds_due;
+      regions.merge(RegionsWithWork(full, &holds_due));
+      // An expired hold frees its unit in the pass: counted first, as
+      // RunNow counts a change, so that no arrival takes it meanwhile.
+      for (const std::string& region : holds_due) {
+        (void)pool_->Command({"INCR", MatchingChanges(region)});
+      }
       next_sweep = absl::Now() + options_.sweep_interval;
       if (full) next_full_sweep = absl::Now() + options_.full_sweep_interval;
     }

@@ -8,7 +8,8 @@
 // only while every unit free is one nobody waiting can take, which a full
 // pass leaves behind. Marks in Redis say when it is not so:
 // - "changes": RunNow (a change that may free capacity: a publish, a
-//   decline, a cancel, an exit) counts it up before its pass; "seen" is
+//   decline, a cancel, an exit) counts it up before its pass, as the sweep
+//   does for a region with holds to expire; "seen" is
 //   the count the last full pass to end saw at its start. While changes
 //   are not all seen, an arrival waits for a full pass rather than take a
 //   freed place before the referrals waiting for it.
@@ -134,9 +135,10 @@ class MatchScheduler {
     std::string changes;
   };
   Marks ReadMarks(const std::string& region);
-  // Regions with holds due by now; with `waiting`, also those with
-  // referrals waiting for capacity.
-  std::set<std::string> RegionsWithWork(bool waiting);
+  // Regions with holds due by now (also added to `holds_due`); with
+  // `waiting`, also those with referrals waiting for capacity.
+  std::set<std::string> RegionsWithWork(bool waiting,
+                                        std::set<std::string>* holds_due);
 
   core::Matchmaker* const matchmaker_;
   store::RedisPool* const pool_;
