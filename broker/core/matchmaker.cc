@@ -158,6 +158,17 @@ absl::StatusOr<Matchmaker::Pass> Matchmaker::RunRegion(
   ASSIGN_OR_RETURN(RegionSnapshot snapshot, Snapshot(region));
   Matcher matcher(snapshot.input);
   RETURN_IF_ERROR(Apply(matcher.MatchAll(), snapshot, pass));
+  for (const ReferralRecord& record : snapshot.referrals) {
+    const v1::ReferralState state = record.referral.state();
+    if (state != v1::REFERRAL_STATE_RECEIVED &&
+        state != v1::REFERRAL_STATE_QUEUED) {
+      continue;
+    }
+    QueueStat& queue = pass.queues[ActivityTypeFor(record.referral)];
+    ++queue.waiting;
+    queue.oldest =
+        std::min(queue.oldest, ToAbslTime(record.referral.create_time()));
+  }
   return pass;
 }
 

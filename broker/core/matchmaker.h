@@ -58,6 +58,13 @@ struct RegionSnapshot {
   std::map<std::string, std::string> provider_organisations;
 };
 
+// The referrals of one activity type left waiting after a full pass.
+struct QueueStat {
+  int waiting = 0;
+  // The create time of the one waiting longest.
+  absl::Time oldest = absl::InfiniteFuture();
+};
+
 class Matchmaker {
  public:
   struct Pass {
@@ -68,6 +75,8 @@ class Matchmaker {
     // Decisions not applied because the referral or the place changed
     // meanwhile: run the region again.
     int lost_races = 0;
+    // A full pass (RunRegion): who is left waiting, by activity type.
+    std::map<std::string, QueueStat> queues;
   };
 
   // All must outlive the matchmaker.

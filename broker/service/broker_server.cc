@@ -129,7 +129,14 @@ absl::Status BrokerServer::Build() {
                    core::SwedishCalendar::Create());
   calendar_ = std::make_unique<core::SwedishCalendar>(std::move(calendar));
   ids_ = std::make_unique<core::UlidGenerator>(clock_);
-  pool_ = std::make_unique<store::RedisPool>(options_.redis);
+  store::RedisOptions redis = options_.redis;
+  redis.on_round_trip = [metrics = metrics_.get()](bool answered) {
+    metrics->OnRedisRoundTrip(answered);
+  };
+  redis.on_connection_opened = [metrics = metrics_.get()] {
+    metrics->OnRedisConnectionOpened();
+  };
+  pool_ = std::make_unique<store::RedisPool>(redis);
   store_ = std::make_unique<store::RedisReferralStore>(pool_.get());
   rule_store_ = std::make_unique<store::RedisDeadlineRuleStore>(pool_.get());
   keeper_ = std::make_unique<core::DeadlineKeeper>(
@@ -172,6 +179,12 @@ absl::Status BrokerServer::Build() {
                                                 absl::Duration took, bool ok) {
     metrics->OnMatchingPass(region, kind, took, ok);
   };
+  matching.on_queues =
+      [metrics = metrics_.get(), clock = clock_](
+          const std::string& region,
+          const std::map<std::string, core::QueueStat>& queues) {
+        metrics->SetQueues(region, queues, clock->Now());
+      };
   scheduler_ = std::make_unique<MatchScheduler>(matchmaker_.get(), pool_.get(),
                                                 clock_, matching);
   limiter_ =

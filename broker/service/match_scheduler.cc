@@ -261,6 +261,7 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
       Trigger(region);
       break;
     }
+    if (options_.on_queues) options_.on_queues(region, pass->queues);
     if (began.ok() && pass->lost_races == 0) {
       (void)pool_->Eval(PassedScript(),
                         {MatchingSeen(region), MatchingPassed(region)},

@@ -80,6 +80,11 @@ class MatchScheduler {
     std::function<void(const std::string& region, const std::string& kind,
                        absl::Duration took, bool ok)>
         on_pass;
+    // If set, told after every full pass that went through who is left
+    // waiting in the region, by activity type (metrics).
+    std::function<void(const std::string& region,
+                       const std::map<std::string, core::QueueStat>& queues)>
+        on_queues;
   };
 
   // All must outlive the scheduler.

@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <exception>
 #include <vector>
 
@@ -49,6 +50,30 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
            .Name("slussen_matching_pass_duration_seconds")
            .Help("How long matching passes took, by region and kind")
            .Register(*registry_);
+  queue_waiting_ = &prometheus::BuildGauge()
+                        .Name("slussen_queue_waiting")
+                        .Help(
+                            "Referrals waiting, by region and activity "
+                            "type, as the last full matching pass left them")
+                        .Register(*registry_);
+  queue_oldest_ = &prometheus::BuildGauge()
+                       .Name("slussen_queue_oldest_wait_seconds")
+                       .Help(
+                           "How long the referral waiting longest had "
+                           "waited at the last full matching pass")
+                       .Register(*registry_);
+  prometheus::Family<prometheus::Counter>& round_trips =
+      prometheus::BuildCounter()
+          .Name("slussen_redis_round_trips_total")
+          .Help("Round trips on a Redis connection: answered, or failed")
+          .Register(*registry_);
+  redis_answered_ = &round_trips.Add({{"outcome", "answered"}});
+  redis_failed_ = &round_trips.Add({{"outcome", "failed"}});
+  redis_connections_ = &prometheus::BuildCounter()
+                            .Name("slussen_redis_connections_opened_total")
+                            .Help("Redis connections opened")
+                            .Register(*registry_)
+                            .Add({});
   watchers_ = &prometheus::BuildGauge()
                    .Name("slussen_watchers")
                    .Help("Open WatchEvents calls on this broker")
@@ -102,6 +127,31 @@ void Metrics::OnMatchingPass(const std::string& region, const std::string& kind,
   pass_seconds_->Add({{"region", region}, {"kind", kind}}, LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(took));
 }
+
+void Metrics::SetQueues(const std::string& region,
+                        const std::map<std::string, core::QueueStat>& queues,
+                        absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  std::set<std::string>& known = queue_types_[region];
+  for (const std::string& type : known) {
+    if (queues.count(type) > 0) continue;
+    queue_waiting_->Add({{"region", region}, {"activity_type", type}}).Set(0);
+    queue_oldest_->Add({{"region", region}, {"activity_type", type}}).Set(0);
+  }
+  for (const auto& [type, queue] : queues) {
+    known.insert(type);
+    queue_waiting_->Add({{"region", region}, {"activity_type", type}})
+        .Set(queue.waiting);
+    queue_oldest_->Add({{"region", region}, {"activity_type", type}})
+        .Set(std::max(0.0, absl::ToDoubleSeconds(now - queue.oldest)));
+  }
+}
+
+void Metrics::OnRedisRoundTrip(bool answered) {
+  (answered ? redis_answered_ : redis_failed_)->Increment();
+}
+
+void Metrics::OnRedisConnectionOpened() { redis_connections_->Increment(); }
 
 void Metrics::SetWatchers(int watchers) { watchers_->Set(watchers); }
 

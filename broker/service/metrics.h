@@ -12,6 +12,17 @@
 //                                             full (the region) or arrival
 //                                             (one new referral); ok, error
 //   slussen_matching_pass_duration_seconds{region,kind}  their duration
+//   slussen_queue_waiting{region,activity_type}  referrals waiting, as the
+//                                             last full matching pass left
+//                                             them
+//   slussen_queue_oldest_wait_seconds{region,activity_type}  how long the
+//                                             one waiting longest has waited
+//                                             (at that pass)
+//   slussen_redis_round_trips_total{outcome}  round trips on a Redis
+//                                             connection: answered, or
+//                                             failed (UNAVAILABLE)
+//   slussen_redis_connections_opened_total    connections opened (a rise
+//                                             after the first is reconnects)
 //   slussen_watchers                          open WatchEvents calls
 //   slussen_redis_unreachable_primaries       primaries the health probe
 //                                             could not reach
@@ -24,12 +35,17 @@
 #ifndef SLUSSEN_BROKER_SERVICE_METRICS_H_
 #define SLUSSEN_BROKER_SERVICE_METRICS_H_
 
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "broker/core/matchmaker.h"
 #include "broker/service/rpc_scope.h"
 
 namespace prometheus {
@@ -65,6 +81,13 @@ class Metrics final : public CallObserver {
   // took `took`.
   void OnMatchingPass(const std::string& region, const std::string& kind,
                       absl::Duration took, bool ok);
+  // Who is left waiting in `region` after a full pass, by activity type;
+  // a type no longer named is set to none waiting.
+  void SetQueues(const std::string& region,
+                 const std::map<std::string, core::QueueStat>& queues,
+                 absl::Time now);
+  void OnRedisRoundTrip(bool answered);
+  void OnRedisConnectionOpened();
   void SetWatchers(int watchers);
   void SetUnreachablePrimaries(int primaries);
 
@@ -78,6 +101,15 @@ class Metrics final : public CallObserver {
   prometheus::Counter* rate_limited_;
   prometheus::Family<prometheus::Counter>* passes_;
   prometheus::Family<prometheus::Histogram>* pass_seconds_;
+  prometheus::Family<prometheus::Gauge>* queue_waiting_;
+  prometheus::Family<prometheus::Gauge>* queue_oldest_;
+  absl::Mutex mu_;
+  // The activity types each region's gauges were set for.
+  std::map<std::string, std::set<std::string>> queue_types_
+      ABSL_GUARDED_BY(mu_);
+  prometheus::Counter* redis_answered_;
+  prometheus::Counter* redis_failed_;
+  prometheus::Counter* redis_connections_;
   prometheus::Gauge* watchers_;
   prometheus::Gauge* unreachable_;
   std::unique_ptr<prometheus::Exposer> exposer_;

@@ -148,6 +148,7 @@ absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Open(
           "redis at ", address.ToString(), " refused the password"));
     }
   }
+  if (options_.on_connection_opened) options_.on_connection_opened();
   return connection;
 }
 
@@ -333,6 +334,16 @@ bool RedisMayWrite(const std::vector<std::string>& argv) {
 }
 
 absl::StatusOr<std::vector<RedisValue>> RedisPool::DirectRoundTrip(
+    const std::vector<std::vector<std::string>>& commands) {
+  absl::StatusOr<std::vector<RedisValue>> replies =
+      UncountedRoundTrip(commands);
+  if (options_.on_round_trip) {
+    options_.on_round_trip(!absl::IsUnavailable(replies.status()));
+  }
+  return replies;
+}
+
+absl::StatusOr<std::vector<RedisValue>> RedisPool::UncountedRoundTrip(
     const std::vector<std::vector<std::string>>& commands) {
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire());
   redisContext* context = connection->context;

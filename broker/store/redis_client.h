@@ -34,6 +34,7 @@
 #ifndef SLUSSEN_BROKER_STORE_REDIS_CLIENT_H_
 #define SLUSSEN_BROKER_STORE_REDIS_CLIENT_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -117,6 +118,11 @@ struct RedisOptions {
   // or answer READONLY; the pool drops them and asks again.
   std::vector<RedisAddress> sentinels;
   std::string sentinel_master = "slussen";
+  // If set (metrics): told of every round trip on a connection, whether it
+  // was answered (false: UNAVAILABLE, the connection failed), and of every
+  // connection opened (to a primary, a cluster node or a Sentinel).
+  std::function<void(bool answered)> on_round_trip;
+  std::function<void()> on_connection_opened;
 };
 
 // Where `options` lead, for logs: "unix:/...", "cluster at tcp://...",
@@ -207,7 +213,10 @@ class RedisPool {
   // connection per primary; UNAVAILABLE on I/O failure.
   absl::StatusOr<std::vector<RedisValue>> RoundTrip(
       const std::vector<std::vector<std::string>>& commands);
+  // One connection's round trip, told to on_round_trip.
   absl::StatusOr<std::vector<RedisValue>> DirectRoundTrip(
+      const std::vector<std::vector<std::string>>& commands);
+  absl::StatusOr<std::vector<RedisValue>> UncountedRoundTrip(
       const std::vector<std::vector<std::string>>& commands);
 
   // Cluster mode.

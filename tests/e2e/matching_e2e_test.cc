@@ -559,6 +559,35 @@ TEST_F(MatchingE2eTest, AReferralThatCanOnlyWaitIsWrittenQueuedWithItsCreate) {
                                             "EVENT_TYPE_REFERRAL_QUEUED"));
 }
 
+// Operators see each queue's length and oldest wait as the last full pass
+// left them (issue 17); a queue that empties shows none waiting.
+TEST_F(MatchingE2eTest, TheQueuesLengthAndOldestWaitAreMetrics) {
+  std::vector<v1::Referral> referrals;
+  for (int n = 0; n < 14; ++n) referrals.push_back(Refer(n));
+  const auto metric = [&](const std::string& name) {
+    const std::string text = harness_->broker().metrics().Text();
+    const std::string line =
+        absl::StrCat(name, "{activity_type=\"halsosam\",region=\"13\"} ");
+    const size_t at = text.find(line);
+    return at == std::string::npos ? -1.0
+                                   : std::stod(text.substr(at + line.size()));
+  };
+  // A cancel of one of the two waiting runs a full pass.
+  v1::Referral cancelled;
+  ASSERT_TRUE(harness_->Client(kFkHalmstad)
+                  .Cancel(referrals[13].name(),
+                          v1::CANCEL_REASON_NO_LONGER_NEEDED, &cancelled)
+                  .ok());
+  EXPECT_EQ(metric("slussen_queue_waiting"), 1);
+  EXPECT_GE(metric("slussen_queue_oldest_wait_seconds"), 0);
+  ASSERT_TRUE(harness_->Client(kFkHalmstad)
+                  .Cancel(referrals[12].name(),
+                          v1::CANCEL_REASON_NO_LONGER_NEEDED, &cancelled)
+                  .ok());
+  EXPECT_EQ(metric("slussen_queue_waiting"), 0);
+  EXPECT_EQ(metric("slussen_queue_oldest_wait_seconds"), 0);
+}
+
 // A place freed (here by a cancel) goes to the referral waiting for it,
 // not to one that arrives before a full pass has handed it out: the
 // arrival sees the change counted and waits for the pass. A dead

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The broker's Prometheus metrics (--metrics_listen): GET /metrics answers
 # the text exposition, and the numbers move with what happens: a create
-# counts as an OK CreateReferral and runs a matching pass of its region; an
-# open watch shows as a watcher, and stops showing when it ends; a refused
-# call counts under its code. A metrics address in use is refused at start.
+# counts as an OK CreateReferral and runs a matching pass of its region,
+# which counts the referral waiting; Redis round trips and connections are
+# counted, failed ones when Redis is gone; an open watch shows as a
+# watcher, and stops showing when it ends; a refused call counts under its
+# code. A metrics address in use is refused at start.
 #
 # Usage: metrics_test.sh SLUSSEN SLUSSCTL
 source "$(dirname "$0")/lib.sh"
@@ -47,6 +49,14 @@ metrics
   fail "no matching pass of region 13 counted: $(grep matching_passes "$TEST_TMP/metrics.txt")"
 grep -q '^slussen_rpc_duration_seconds_count{method="CreateReferral"} 1$' "$TEST_TMP/metrics.txt" ||
   fail "no latency of the create: $(grep rpc_duration_seconds_count "$TEST_TMP/metrics.txt")"
+# That pass left the impulse waiting (no funktionsbrevlåda has capacity).
+[ "$(metric_value 'slussen_queue_waiting{activity_type="funktionsbrevlada",region="13"}')" = 1 ] ||
+  fail "the waiting impulse is not counted: $(grep '^slussen_queue' "$TEST_TMP/metrics.txt")"
+# Redis round trips and the connections that carried them.
+[ "$(metric_value 'slussen_redis_round_trips_total{outcome="answered"}')" -ge 1 ] ||
+  fail "no Redis round trip counted: $(grep '^slussen_redis' "$TEST_TMP/metrics.txt")"
+[ "$(metric_value 'slussen_redis_connections_opened_total')" -ge 1 ] ||
+  fail "no Redis connection counted: $(grep '^slussen_redis' "$TEST_TMP/metrics.txt")"
 
 # A refusal counts under its code.
 ctl --org=kommun-halmstad-eb --region=13 referrals get regions/13/referrals/01J00000000000000000000000 \
@@ -71,4 +81,12 @@ if out=$(timeout 10 "$SLUSSEN" --listen=127.0.0.1:0 --redis="unix:$TEST_TMP/redi
 fi
 grep -q "cannot serve metrics on 127.0.0.1:$metrics_port" <<<"$out" ||
   fail "the refusal does not name the metrics address: $out"
+
+# Redis gone: the round trips that find it gone count as failed.
+redis-cli -s "$TEST_TMP/redis/redis.sock" shutdown nosave >/dev/null 2>&1 || true
+ctl --org=kommun-halmstad-eb --region=13 referrals list >/dev/null 2>&1 &&
+  fail "a list answered with Redis gone"
+metrics
+[ "$(metric_value 'slussen_redis_round_trips_total{outcome="failed"}')" -ge 1 ] ||
+  fail "no failed Redis round trip counted: $(grep '^slussen_redis' "$TEST_TMP/metrics.txt")"
 echo "PASS"
