@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -109,13 +110,27 @@ class MatchingE2eTest : public ::testing::Test {
   // Region 13's matching passes of `kind` ("full" or "arrival") so far,
   // from the broker's metrics.
   int Passes(const std::string& kind) {
+    return static_cast<int>(
+        Metric(absl::StrCat("slussen_matching_passes_total{kind=\"", kind,
+                            "\",outcome=\"ok\",region=\"13\"}"))
+            .value_or(0));
+  }
+
+  // The value of one series ("name{labels}") of the broker's metrics.
+  std::optional<double> Metric(const std::string& series) {
     const std::string text = harness_->broker().metrics().Text();
-    const std::string line =
-        absl::StrCat("slussen_matching_passes_total{kind=\"", kind,
-                     "\",outcome=\"ok\",region=\"13\"} ");
+    const std::string line = absl::StrCat(series, " ");
     const size_t at = text.find(line);
-    return at == std::string::npos ? 0
-                                   : std::stoi(text.substr(at + line.size()));
+    if (at == std::string::npos) return std::nullopt;
+    return std::stod(text.substr(at + line.size()));
+  }
+
+  void Cancel(const std::string& name) {
+    v1::Referral cancelled;
+    const grpc::Status status =
+        harness_->Client(kFkHalmstad)
+            .Cancel(name, v1::CANCEL_REASON_NO_LONGER_NEEDED, &cancelled);
+    ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
   void SetMatchingMark(const std::string& key, const std::string& value,
@@ -565,25 +580,14 @@ TEST_F(MatchingE2eTest, TheQueuesLengthAndOldestWaitAreMetrics) {
   std::vector<v1::Referral> referrals;
   for (int n = 0; n < 14; ++n) referrals.push_back(Refer(n));
   const auto metric = [&](const std::string& name) {
-    const std::string text = harness_->broker().metrics().Text();
-    const std::string line =
-        absl::StrCat(name, "{activity_type=\"halsosam\",region=\"13\"} ");
-    const size_t at = text.find(line);
-    return at == std::string::npos ? -1.0
-                                   : std::stod(text.substr(at + line.size()));
+    return Metric(
+        absl::StrCat(name, "{activity_type=\"halsosam\",region=\"13\"}"));
   };
   // A cancel of one of the two waiting runs a full pass.
-  v1::Referral cancelled;
-  ASSERT_TRUE(harness_->Client(kFkHalmstad)
-                  .Cancel(referrals[13].name(),
-                          v1::CANCEL_REASON_NO_LONGER_NEEDED, &cancelled)
-                  .ok());
+  Cancel(referrals[13].name());
   EXPECT_EQ(metric("slussen_queue_waiting"), 1);
-  EXPECT_GE(metric("slussen_queue_oldest_wait_seconds"), 0);
-  ASSERT_TRUE(harness_->Client(kFkHalmstad)
-                  .Cancel(referrals[12].name(),
-                          v1::CANCEL_REASON_NO_LONGER_NEEDED, &cancelled)
-                  .ok());
+  EXPECT_GE(metric("slussen_queue_oldest_wait_seconds").value_or(-1), 0);
+  Cancel(referrals[12].name());
   EXPECT_EQ(metric("slussen_queue_waiting"), 0);
   EXPECT_EQ(metric("slussen_queue_oldest_wait_seconds"), 0);
 }
@@ -601,12 +605,7 @@ TEST_F(MatchingE2eTest, AnArrivalDoesNotTakeAPlaceFreedForTheQueue) {
   SetMatchingMark(store::keys::MatchingLock("13"),
                   "a-replica-killed-with-sigkill",
                   service::MatchScheduler::Options().lock_ttl);
-  v1::Referral cancelled;
-  const grpc::Status cancel =
-      harness_->Client(kFkHalmstad)
-          .Cancel(referrals[0].name(), v1::CANCEL_REASON_NO_LONGER_NEEDED,
-                  &cancelled);
-  ASSERT_TRUE(cancel.ok()) << cancel.error_message();
+  Cancel(referrals[0].name());
   const v1::Referral late = Refer(13);
   EXPECT_NE(late.state(), v1::REFERRAL_STATE_OFFERED)
       << "the arrival took the place freed for the queue";
