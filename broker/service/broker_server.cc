@@ -14,11 +14,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "broker/core/deadlines.h"
+#include "broker/core/names.h"
 #include "broker/core/status_macros.h"
 #include "broker/service/json_log.h"
+#include "broker/store/redis_keys.h"
 
 namespace slussen::service {
 namespace {
+
+// How often the open and overdue clocks are counted for the metrics.
+constexpr absl::Duration kClockCountInterval = absl::Seconds(5);
 
 // The services whose health is reported by name, besides "".
 constexpr const char* kServiceNames[] = {
@@ -255,9 +260,14 @@ absl::Status BrokerServer::Build() {
   ticker_->Start();
   retention_sweeper_->Start();
   prober_ = std::thread([this] {
+    absl::Time next_count = absl::Now();
     while (
         !stopping_.WaitForNotificationWithTimeout(options_.health_interval)) {
       ProbeRedis();
+      if (absl::Now() >= next_count) {
+        CountClocks();
+        next_count = absl::Now() + kClockCountInterval;
+      }
     }
   });
   return absl::OkStatus();
@@ -308,6 +318,24 @@ void BrokerServer::ProbeRedis() {
         {{"redis", store::DescribeRedis(options_.redis)},
          {"unreachable", nodes},
          {"error", errors}});
+  }
+}
+
+void BrokerServer::CountClocks() {
+  const std::string now = absl::StrCat(absl::ToUnixMillis(clock_->Now()));
+  std::vector<std::vector<std::string>> counts;
+  for (absl::string_view region : core::RegionCodes()) {
+    counts.push_back({"ZCARD", store::keys::ClocksOpen(region)});
+    counts.push_back({"ZCOUNT", store::keys::ClocksOpen(region), "-inf",
+                      absl::StrCat("(", now)});
+  }
+  const absl::StatusOr<std::vector<store::RedisValue>> replies =
+      pool_->Pipeline(counts);
+  if (!replies.ok()) return;  // the health probe says why
+  for (size_t i = 0; i < core::RegionCodes().size(); ++i) {
+    metrics_->SetClocks(std::string(core::RegionCodes()[i]),
+                        (*replies)[2 * i].integer,
+                        (*replies)[2 * i + 1].integer);
   }
 }
 

@@ -143,6 +143,8 @@ class BrokerServer {
   absl::Status Build();
   absl::Status StartAdminServer();
   void ProbeRedis();
+  // The open and overdue deadline clocks of every region, for the metrics.
+  void CountClocks();
   void SetServing(bool serving);
 
   const BrokerOptions options_;

@@ -62,6 +62,14 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                            "How long the referral waiting longest had "
                            "waited at the last full matching pass")
                        .Register(*registry_);
+  clocks_open_ = &prometheus::BuildGauge()
+                      .Name("slussen_clocks_open")
+                      .Help("Open deadline clocks (running or paused)")
+                      .Register(*registry_);
+  clocks_overdue_ = &prometheus::BuildGauge()
+                         .Name("slussen_clocks_overdue")
+                         .Help("Open deadline clocks past their due time")
+                         .Register(*registry_);
   prometheus::Family<prometheus::Counter>& round_trips =
       prometheus::BuildCounter()
           .Name("slussen_redis_round_trips_total")
@@ -145,6 +153,12 @@ void Metrics::SetQueues(const std::string& region,
     queue_oldest_->Add({{"region", region}, {"activity_type", type}})
         .Set(std::max(0.0, absl::ToDoubleSeconds(now - queue.oldest)));
   }
+}
+
+void Metrics::SetClocks(const std::string& region, int64_t open,
+                        int64_t overdue) {
+  clocks_open_->Add({{"region", region}}).Set(static_cast<double>(open));
+  clocks_overdue_->Add({{"region", region}}).Set(static_cast<double>(overdue));
 }
 
 void Metrics::OnRedisRoundTrip(bool answered) {

@@ -23,6 +23,10 @@
 //                                             failed (UNAVAILABLE)
 //   slussen_redis_connections_opened_total    connections opened (a rise
 //                                             after the first is reconnects)
+//   slussen_clocks_open{region}               open deadline clocks (running
+//                                             or paused)
+//   slussen_clocks_overdue{region}            of those, the ones past their
+//                                             due time: breached, not met
 //   slussen_watchers                          open WatchEvents calls
 //   slussen_redis_unreachable_primaries       primaries the health probe
 //                                             could not reach
@@ -86,6 +90,7 @@ class Metrics final : public CallObserver {
   void SetQueues(const std::string& region,
                  const std::map<std::string, core::QueueStat>& queues,
                  absl::Time now);
+  void SetClocks(const std::string& region, int64_t open, int64_t overdue);
   void OnRedisRoundTrip(bool answered);
   void OnRedisConnectionOpened();
   void SetWatchers(int watchers);
@@ -107,6 +112,8 @@ class Metrics final : public CallObserver {
   // The activity types each region's gauges were set for.
   std::map<std::string, std::set<std::string>> queue_types_
       ABSL_GUARDED_BY(mu_);
+  prometheus::Family<prometheus::Gauge>* clocks_open_;
+  prometheus::Family<prometheus::Gauge>* clocks_overdue_;
   prometheus::Counter* redis_answered_;
   prometheus::Counter* redis_failed_;
   prometheus::Counter* redis_connections_;

@@ -226,6 +226,16 @@ class DeadlinesE2eTest : public ::testing::Test {
   // breaches after the end of the 30th and is escalated after the next
   // working day; the late call-back meets it late.
   void ImpulseOnTheDayBeforeChristmasEve();
+
+  // slussen_clocks_overdue of region 13 in the broker's metrics; -1 if
+  // none is there.
+  double OverdueClocks() {
+    const std::string text = harness_->broker().metrics().Text();
+    const std::string line = "slussen_clocks_overdue{region=\"13\"} ";
+    const size_t at = text.find(line);
+    return at == std::string::npos ? -1
+                                   : std::stod(text.substr(at + line.size()));
+  }
 };
 
 void DeadlinesE2eTest::ImpulseOnTheDayBeforeChristmasEve() {
@@ -253,6 +263,13 @@ void DeadlinesE2eTest::ImpulseOnTheDayBeforeChristmasEve() {
   EXPECT_EQ(clock.state(), v1::CLOCK_STATE_BREACHED);
   EXPECT_EQ(clock.escalation_level(), 1);
   EXPECT_EQ(EventsOf(v1::EVENT_TYPE_CLOCK_BREACHED, name), 1);
+  // Operators see it among the region's overdue clocks (counted every
+  // 5 s).
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (OverdueClocks() != 1 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(OverdueClocks(), 1) << "slussen_clocks_overdue{region=\"13\"}";
 
   // The coordinator hears of it after the next working day: nyårsafton,
   // nyårsdagen and the weekend pass; the end of Monday 2027-01-04.
@@ -275,6 +292,12 @@ void DeadlinesE2eTest::ImpulseOnTheDayBeforeChristmasEve() {
   EXPECT_EQ(GetClock(name).state(), v1::CLOCK_STATE_MET_LATE);
   EXPECT_EQ(EventsOf(v1::EVENT_TYPE_CLOCK_MET, name), 1);
   EXPECT_TRUE(Worklist(kHallandCoordinator, absl::Hours(24 * 30)).empty());
+  // Met, it is no longer counted as overdue.
+  const absl::Time met = absl::Now() + absl::Seconds(10);
+  while (OverdueClocks() != 0 && absl::Now() < met) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(OverdueClocks(), 0);
 }
 
 TEST_F(DeadlinesE2eTest, AnImpulseOnTheDayBeforeChristmasEveWarnsAndBreaches) {
