@@ -9,10 +9,10 @@
 // pass leaves behind. Marks in Redis say when it is not so:
 // - "changes": RunNow (a change that may free capacity: a publish, a
 //   decline, a cancel, an exit) counts it up before its pass, as the sweep
-//   does for a region with holds to expire; "seen" is
-//   the count the last full pass to end saw at its start. While changes
-//   are not all seen, an arrival waits for a full pass rather than take a
-//   freed place before the referrals waiting for it.
+//   does for a region with holds to expire; "seen" is the count the last
+//   full pass to end saw at its start. While changes are not all seen, an
+//   arrival waits for a full pass rather than take a freed place before
+//   the referrals waiting for it.
 // - "passed": the civil day of the last full pass. A cohort's intake opens
 //   with a new day, so the first arrival of a day runs (or waits for) a
 //   full pass.
@@ -39,7 +39,7 @@
 // thread. Passes rarely overlap on one region, which only saves work:
 // every decision is checked atomically when written.
 //
-//   MatchScheduler scheduler(&matchmaker, &pool);
+//   MatchScheduler scheduler(&matchmaker, &pool, &clock, {});
 //   scheduler.Start();
 //   scheduler.PlaceArrival("13", "01J...");  // after a create
 //   scheduler.RunNow("13");                  // after a decline
