@@ -1,7 +1,6 @@
 #include "broker/core/matchmaker.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -60,8 +59,17 @@ absl::StatusOr<std::shared_ptr<const Matchmaker::Directory>>
 Matchmaker::ReadDirectory() const {
   auto read = std::make_shared<Directory>();
   read->read = absl::Now();
-  ASSIGN_OR_RETURN(read->providers, directory_->ListProviders());
-  ASSIGN_OR_RETURN(read->agreements, directory_->ListFrameworkAgreements());
+  ASSIGN_OR_RETURN(const std::vector<Versioned<v1::Provider>> providers,
+                   directory_->ListProviders());
+  for (const Versioned<v1::Provider>& p : providers) {
+    read->providers[p.value.name().substr(p.value.name().rfind('/') + 1)] =
+        p.value;
+  }
+  ASSIGN_OR_RETURN(const std::vector<v1::FrameworkAgreement> agreements,
+                   directory_->ListFrameworkAgreements());
+  for (const v1::FrameworkAgreement& a : agreements) {
+    read->agreements.push_back(ToMatchAgreement(a));
+  }
   absl::MutexLock lock(&mu_);
   directory_copy_ = read;
   return read;
@@ -76,6 +84,10 @@ absl::StatusOr<RegionSnapshot> Matchmaker::CapacitySnapshot(
   input.policy = DefaultPriorityPolicy();
 
   ASSIGN_OR_RETURN(snapshot.offerings, directory_->ListOfferings(region));
+  std::vector<std::string> providers;  // of each offering, by id
+  for (const Versioned<v1::Offering>& o : snapshot.offerings) {
+    providers.push_back(ParseOfferingName("", o.value.name())->provider);
+  }
   std::shared_ptr<const Directory> directory;
   if (arrival != nullptr) {
     absl::MutexLock lock(&mu_);
@@ -83,44 +95,29 @@ absl::StatusOr<RegionSnapshot> Matchmaker::CapacitySnapshot(
   }
   const auto knows = [&](const Directory& d) {
     if (absl::Now() - d.read > kDirectoryCopyLife) return false;
-    std::set<std::string> providers;
-    for (const Versioned<v1::Provider>& p : d.providers) {
-      providers.insert(p.value.name());
-    }
-    for (const Versioned<v1::Offering>& o : snapshot.offerings) {
-      if (providers.count(
-              ParseOfferingName("", o.value.name())->ProviderName()) == 0) {
-        return false;
-      }
+    for (const std::string& provider : providers) {
+      if (d.providers.count(provider) == 0) return false;
     }
     const std::string& agreement =
         arrival->rehab_service_order().framework_agreement();
     return agreement.empty() ||
-           std::any_of(d.agreements.begin(), d.agreements.end(),
-                       [&](const v1::FrameworkAgreement& a) {
-                         return a.name() == agreement;
-                       });
+           std::any_of(
+               d.agreements.begin(), d.agreements.end(),
+               [&](const MatchAgreement& a) { return a.name == agreement; });
   };
   if (directory == nullptr || !knows(*directory)) {
     ASSIGN_OR_RETURN(directory, ReadDirectory());
   }
-  std::map<std::string, const v1::Provider*> by_id;
-  for (const Versioned<v1::Provider>& p : directory->providers) {
-    const std::string id = p.value.name().substr(p.value.name().rfind('/') + 1);
-    by_id[id] = &p.value;
-    snapshot.provider_organisations[id] = p.value.organisation();
+  for (size_t i = 0; i < snapshot.offerings.size(); ++i) {
+    static const v1::Provider* const kUnknown = new v1::Provider();
+    const auto it = directory->providers.find(providers[i]);
+    const v1::Provider& provider =
+        it == directory->providers.end() ? *kUnknown : it->second;
+    snapshot.provider_organisations[providers[i]] = provider.organisation();
+    input.offerings.push_back(ToMatchOffering(snapshot.offerings[i].value,
+                                              provider, input.now, input.zone));
   }
-  for (const Versioned<v1::Offering>& o : snapshot.offerings) {
-    const std::string provider =
-        ParseOfferingName("", o.value.name())->provider;
-    const auto it = by_id.find(provider);
-    input.offerings.push_back(ToMatchOffering(
-        o.value, it == by_id.end() ? v1::Provider() : *it->second, input.now,
-        input.zone));
-  }
-  for (const v1::FrameworkAgreement& a : directory->agreements) {
-    input.agreements.push_back(ToMatchAgreement(a));
-  }
+  input.agreements = directory->agreements;
   return snapshot;
 }
 

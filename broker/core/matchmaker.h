@@ -114,11 +114,13 @@ class Matchmaker {
   absl::StatusOr<RegionSnapshot> Snapshot(const std::string& region) const;
 
  private:
-  // The providers and framework agreements, as read at `read`.
+  // The providers and framework agreements, as read at `read`, as the
+  // matcher takes them.
   struct Directory {
     absl::Time read;
-    std::vector<Versioned<slussen::v1::Provider>> providers;
-    std::vector<slussen::v1::FrameworkAgreement> agreements;
+    // By provider id.
+    std::map<std::string, slussen::v1::Provider> providers;
+    std::vector<MatchAgreement> agreements;
   };
   absl::StatusOr<std::shared_ptr<const Directory>> ReadDirectory() const;
   // The snapshot's capacity side: the region's offerings with their

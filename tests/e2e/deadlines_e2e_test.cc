@@ -230,11 +230,8 @@ class DeadlinesE2eTest : public ::testing::Test {
   // slussen_clocks_overdue of region 13 in the broker's metrics; -1 if
   // none is there.
   double OverdueClocks() {
-    const std::string text = harness_->broker().metrics().Text();
-    const std::string line = "slussen_clocks_overdue{region=\"13\"} ";
-    const size_t at = text.find(line);
-    return at == std::string::npos ? -1
-                                   : std::stod(text.substr(at + line.size()));
+    return harness_->Metric("slussen_clocks_overdue{region=\"13\"}")
+        .value_or(-1);
   }
 };
 

@@ -33,15 +33,8 @@ namespace {
 namespace v1 = ::slussen::v1;
 using ::testing::HasSubstr;
 
-class EventsE2eTest : public ::testing::Test {
+class EventsE2eTest : public BrokerTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
-        BrokerHarness::Start();
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    harness_ = *std::move(harness);
-  }
-
   // Creates an impulse as `who`; its name.
   std::string Refer(const Identity& who = kHalmstadKommun) {
     v1::Referral made;
@@ -50,8 +43,6 @@ class EventsE2eTest : public ::testing::Test {
     EXPECT_TRUE(status.ok()) << status.error_message();
     return made.name();
   }
-
-  std::unique_ptr<BrokerHarness> harness_;
 };
 
 TEST_F(EventsE2eTest, AWatcherSeesWhatHappensAndResumesWithoutGapOrRepeat) {

@@ -45,13 +45,11 @@ using ::testing::HasSubstr;
 
 constexpr const char* kOffering = kHalsosamOffering;
 
-class MatchingE2eTest : public ::testing::Test {
+class MatchingE2eTest : public BrokerTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
-        BrokerHarness::Start();
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    harness_ = *std::move(harness);
+    BrokerTest::SetUp();
+    if (HasFatalFailure()) return;
     directory_ = v1::ProviderDirectory::NewStub(harness_->channel());
     offers_ = v1::OfferService::NewStub(harness_->channel());
     queues_ = v1::QueueService::NewStub(harness_->channel());
@@ -111,18 +109,10 @@ class MatchingE2eTest : public ::testing::Test {
   // from the broker's metrics.
   int Passes(const std::string& kind) {
     return static_cast<int>(
-        Metric(absl::StrCat("slussen_matching_passes_total{kind=\"", kind,
-                            "\",outcome=\"ok\",region=\"13\"}"))
+        harness_
+            ->Metric(absl::StrCat("slussen_matching_passes_total{kind=\"", kind,
+                                  "\",outcome=\"ok\",region=\"13\"}"))
             .value_or(0));
-  }
-
-  // The value of one series ("name{labels}") of the broker's metrics.
-  std::optional<double> Metric(const std::string& series) {
-    const std::string text = harness_->broker().metrics().Text();
-    const std::string line = absl::StrCat(series, " ");
-    const size_t at = text.find(line);
-    if (at == std::string::npos) return std::nullopt;
-    return std::stod(text.substr(at + line.size()));
   }
 
   void Cancel(const std::string& name) {
@@ -145,7 +135,6 @@ class MatchingE2eTest : public ::testing::Test {
     ASSERT_TRUE(done.ok()) << done.status();
   }
 
-  std::unique_ptr<BrokerHarness> harness_;
   std::unique_ptr<v1::ProviderDirectory::Stub> directory_;
   std::unique_ptr<v1::OfferService::Stub> offers_;
   std::unique_ptr<v1::QueueService::Stub> queues_;
@@ -580,7 +569,7 @@ TEST_F(MatchingE2eTest, TheQueuesLengthAndOldestWaitAreMetrics) {
   std::vector<v1::Referral> referrals;
   for (int n = 0; n < 14; ++n) referrals.push_back(Refer(n));
   const auto metric = [&](const std::string& name) {
-    return Metric(
+    return harness_->Metric(
         absl::StrCat(name, "{activity_type=\"halsosam\",region=\"13\"}"));
   };
   // A cancel of one of the two waiting runs a full pass.

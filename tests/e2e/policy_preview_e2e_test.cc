@@ -24,13 +24,11 @@ namespace v1 = ::slussen::v1;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class PolicyPreviewE2eTest : public ::testing::Test {
+class PolicyPreviewE2eTest : public BrokerTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
-        BrokerHarness::Start();
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    harness_ = *std::move(harness);
+    BrokerTest::SetUp();
+    if (HasFatalFailure()) return;
     queues_ = v1::QueueService::NewStub(harness_->channel());
   }
 
@@ -80,7 +78,6 @@ class PolicyPreviewE2eTest : public ::testing::Test {
     return policy;
   }
 
-  std::unique_ptr<BrokerHarness> harness_;
   std::unique_ptr<v1::QueueService::Stub> queues_;
 };
 

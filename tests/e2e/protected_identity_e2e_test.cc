@@ -195,13 +195,11 @@ Answer WatchedUntil(EventWatcher& watch, const Identity& who,
   return answer;
 }
 
-class ProtectedIdentityE2eTest : public ::testing::Test {
+class ProtectedIdentityE2eTest : public BrokerTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
-        BrokerHarness::Start();
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    harness_ = *std::move(harness);
+    BrokerTest::SetUp();
+    if (HasFatalFailure()) return;
     const std::shared_ptr<grpc::Channel>& channel = harness_->channel();
     referrals_ = harness_->ReferralStub();
     offers_ = v1::OfferService::NewStub(channel);
@@ -558,7 +556,6 @@ class ProtectedIdentityE2eTest : public ::testing::Test {
     return reads;
   }
 
-  std::unique_ptr<BrokerHarness> harness_;
   std::unique_ptr<v1::ReferralService::Stub> referrals_;
   std::unique_ptr<v1::OfferService::Stub> offers_;
   std::unique_ptr<v1::QueueService::Stub> queues_;

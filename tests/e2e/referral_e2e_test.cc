@@ -22,13 +22,11 @@ namespace {
 namespace v1 = ::slussen::v1;
 using ::testing::HasSubstr;
 
-class ReferralE2eTest : public ::testing::Test {
+class ReferralE2eTest : public BrokerTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
-        BrokerHarness::Start();
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    harness_ = *std::move(harness);
+    BrokerTest::SetUp();
+    if (HasFatalFailure()) return;
     stub_ = harness_->ReferralStub();
   }
 
@@ -59,7 +57,6 @@ class ReferralE2eTest : public ::testing::Test {
                                         out);
   }
 
-  std::unique_ptr<BrokerHarness> harness_;
   std::unique_ptr<v1::ReferralService::Stub> stub_;
 };
 

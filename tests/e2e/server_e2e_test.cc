@@ -27,17 +27,7 @@ namespace {
 
 namespace v1 = ::slussen::v1;
 
-class ServerE2eTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
-        BrokerHarness::Start();
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    harness_ = *std::move(harness);
-  }
-
-  std::unique_ptr<BrokerHarness> harness_;
-};
+using ServerE2eTest = BrokerTest;
 
 TEST_F(ServerE2eTest, ReflectionListsTheServices) {
   const absl::StatusOr<std::set<std::string>> services =

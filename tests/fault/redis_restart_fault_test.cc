@@ -35,15 +35,8 @@ using ::google::protobuf::util::MessageDifferencer;
 // a call that hangs instead shows up as DEADLINE_EXCEEDED.
 constexpr absl::Duration kCallDeadline = absl::Seconds(3);
 
-class RedisRestartFaultTest : public ::testing::Test {
+class RedisRestartFaultTest : public BrokerTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
-        BrokerHarness::Start();
-    ASSERT_TRUE(harness.ok()) << harness.status();
-    harness_ = *std::move(harness);
-  }
-
   ReferralClient Client(const Identity& who) const {
     return harness_->Client(who, kCallDeadline);
   }
@@ -145,7 +138,6 @@ class RedisRestartFaultTest : public ::testing::Test {
     v1::Referral referral;
   };
 
-  std::unique_ptr<BrokerHarness> harness_;
   std::map<std::string, Acknowledged> acknowledged_;
 };
 

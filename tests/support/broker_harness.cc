@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/status_macros.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -214,6 +215,24 @@ BrokerHarness::~BrokerHarness() {
   broker_.reset();
   redis_.reset();
   cluster_.reset();
+}
+
+std::optional<double> BrokerHarness::Metric(const std::string& series) const {
+  const std::string text = broker_->metrics().Text();
+  const std::string line = absl::StrCat(series, " ");
+  size_t at = text.find(line);
+  // A whole line, not the end of a longer series' name.
+  while (at != std::string::npos && at > 0 && text[at - 1] != '\n') {
+    at = text.find(line, at + 1);
+  }
+  if (at == std::string::npos) return std::nullopt;
+  double value = 0;
+  if (!absl::SimpleAtod(
+          text.substr(at + line.size(), text.find('\n', at) - at - line.size()),
+          &value)) {
+    return std::nullopt;
+  }
+  return value;
 }
 
 std::string BrokerHarness::target() const {

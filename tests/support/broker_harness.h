@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/service/broker_server.h"
+#include "gtest/gtest.h"
 #include "slussen/v1/referral_service.grpc.pb.h"
 #include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
@@ -124,6 +125,10 @@ class BrokerHarness {
   static std::string HealthStatus(const std::shared_ptr<grpc::Channel>& channel,
                                   const std::string& service = "");
 
+  // The value of one series ("name{labels}", labels in name order) of the
+  // broker's metrics; nullopt when it has none yet.
+  std::optional<double> Metric(const std::string& series) const;
+
   // The personnummer key the broker was started with.
   static constexpr char kPnrKey[] = "test-key-0123456789abcdef0123456789abcdef";
 
@@ -140,6 +145,20 @@ class BrokerHarness {
   // and the acting identity's).
   mutable std::map<std::string, std::shared_ptr<grpc::Channel>> channels_
       ABSL_GUARDED_BY(mu_);
+};
+
+// A test with a broker of its own, started with the default options in
+// SetUp (a fixture that sets more up calls BrokerTest::SetUp() first).
+class BrokerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
+        BrokerHarness::Start();
+    ASSERT_TRUE(harness.ok()) << harness.status();
+    harness_ = *std::move(harness);
+  }
+
+  std::unique_ptr<BrokerHarness> harness_;
 };
 
 // "urn:slussen:<role>:<organisation>[:<region>]": how a client certificate
