@@ -25,14 +25,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "broker/core/clock.h"
-#include "broker/core/names.h"
-#include "broker/core/pseudonymizer.h"
-#include "broker/core/rate_limiter.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/pseudonymizer.h"
+#include "broker/core/model/status_macros.h"
+#include "broker/core/ports/clock.h"
 #include "broker/service/broker_server.h"
 #include "broker/service/json_log.h"
 #include "broker/service/program.h"
+#include "broker/service/rate_limiter.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC address to listen on, host:port (port 0 picks one)");
@@ -325,7 +325,7 @@ int main(int argc, char** argv) {
   options.rate_limit.per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
   options.rate_limit.burst = absl::GetFlag(FLAGS_rate_limit_burst);
   if (absl::Status valid =
-          slussen::core::RateLimiter::Validate(options.rate_limit);
+          slussen::service::RateLimiter::Validate(options.rate_limit);
       !valid.ok()) {
     return Fail("bad --rate_limit_per_second or --rate_limit_burst", valid);
   }

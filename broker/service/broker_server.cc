@@ -13,9 +13,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "broker/core/deadlines.h"
-#include "broker/core/names.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/status_macros.h"
 #include "broker/service/json_log.h"
 #include "broker/store/redis_keys.h"
 
@@ -111,7 +111,7 @@ absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
                      kMinMessageBytes, "..", kMaxMessageBytes, ", got ",
                      options.max_receive_message_bytes));
   }
-  RETURN_IF_ERROR(core::RateLimiter::Validate(options.rate_limit));
+  RETURN_IF_ERROR(RateLimiter::Validate(options.rate_limit));
   RETURN_IF_ERROR(CheckListenAddresses(options));
   if (options.tls.has_value()) {
     RETURN_IF_ERROR(CheckTlsMaterial(*options.tls, absl::Now()));
@@ -174,8 +174,7 @@ absl::Status BrokerServer::Build() {
   queue_desk_ = std::make_unique<core::QueueDesk>(matchmaker_.get(),
                                                   keeper_.get(), clock_);
   coordinator_desk_ = std::make_unique<core::CoordinatorDesk>(
-      keeper_.get(), queue_desk_.get(), clock_, calendar_.get(),
-      audit_store_.get());
+      keeper_.get(), queue_desk_.get(), clock_, calendar_.get(), *audit_store_);
   ticker_ = std::make_unique<DeadlineTicker>(keeper_.get(), clock_,
                                              options_.deadlines);
   MatchScheduler::Options matching = options_.matching;
@@ -192,8 +191,7 @@ absl::Status BrokerServer::Build() {
       };
   scheduler_ = std::make_unique<MatchScheduler>(matchmaker_.get(), pool_.get(),
                                                 clock_, matching);
-  limiter_ =
-      std::make_unique<core::RateLimiter>(options_.rate_limit, &system_clock_);
+  limiter_ = std::make_unique<RateLimiter>(options_.rate_limit, &system_clock_);
   const RpcEdgeOptions edge{.limiter = limiter_.get(),
                             .draining = &draining_,
                             .observer = metrics_.get()};

@@ -33,19 +33,18 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "broker/core/calendar.h"
-#include "broker/core/clock.h"
-#include "broker/core/coordinator_desk.h"
-#include "broker/core/deadline_keeper.h"
-#include "broker/core/directory_desk.h"
-#include "broker/core/event_desk.h"
-#include "broker/core/ids.h"
-#include "broker/core/matchmaker.h"
-#include "broker/core/placement_desk.h"
-#include "broker/core/pseudonymizer.h"
-#include "broker/core/queue_desk.h"
-#include "broker/core/rate_limiter.h"
-#include "broker/core/referral_desk.h"
+#include "broker/core/desks/coordinator_desk.h"
+#include "broker/core/desks/deadline_keeper.h"
+#include "broker/core/desks/directory_desk.h"
+#include "broker/core/desks/event_desk.h"
+#include "broker/core/desks/matchmaker.h"
+#include "broker/core/desks/placement_desk.h"
+#include "broker/core/desks/queue_desk.h"
+#include "broker/core/desks/referral_desk.h"
+#include "broker/core/model/calendar.h"
+#include "broker/core/model/pseudonymizer.h"
+#include "broker/core/ports/clock.h"
+#include "broker/core/ports/ids.h"
 #include "broker/service/coordinator_service.h"
 #include "broker/service/deadline_ticker.h"
 #include "broker/service/directory_service.h"
@@ -55,6 +54,7 @@
 #include "broker/service/metrics.h"
 #include "broker/service/offer_service.h"
 #include "broker/service/privacy_service.h"
+#include "broker/service/rate_limiter.h"
 #include "broker/service/referral_service.h"
 #include "broker/service/rpc_scope.h"
 #include "broker/service/testing_service.h"
@@ -92,7 +92,7 @@ struct BrokerOptions {
   // Calls each organisation may make on this broker (rpc_scope.h): on
   // average per_second (0: no limit), in bursts of up to burst. Kept per
   // replica, in memory: across N replicas a caller gets N times this.
-  core::RateLimiter::Options rate_limit;
+  RateLimiter::Options rate_limit;
   // How often Redis is pinged for the health status.
   absl::Duration health_interval = absl::Seconds(1);
   // The clock; nullptr means the system clock. Must outlive the server.
@@ -173,7 +173,7 @@ class BrokerServer {
   std::unique_ptr<MatchScheduler> scheduler_;
   std::unique_ptr<DeadlineTicker> ticker_;
   // On the system clock even under a testing clock: callers' real pace.
-  std::unique_ptr<core::RateLimiter> limiter_;
+  std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<ReferralServiceImpl> referral_service_;
   std::unique_ptr<DirectoryServiceImpl> directory_service_;
   std::unique_ptr<OfferServiceImpl> offer_service_;

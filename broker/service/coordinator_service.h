@@ -7,7 +7,7 @@
 #ifndef SLUSSEN_BROKER_SERVICE_COORDINATOR_SERVICE_H_
 #define SLUSSEN_BROKER_SERVICE_COORDINATOR_SERVICE_H_
 
-#include "broker/core/coordinator_desk.h"
+#include "broker/core/desks/coordinator_desk.h"
 #include "broker/service/rpc_scope.h"
 #include "slussen/v1/coordinator_service.grpc.pb.h"
 

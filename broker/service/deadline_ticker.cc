@@ -8,7 +8,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
-#include "broker/core/names.h"
+#include "broker/core/model/names.h"
 #include "broker/service/json_log.h"
 
 namespace slussen::service {

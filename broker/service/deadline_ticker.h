@@ -28,8 +28,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "broker/core/clock.h"
-#include "broker/core/deadline_keeper.h"
+#include "broker/core/desks/deadline_keeper.h"
+#include "broker/core/ports/clock.h"
 
 namespace slussen::service {
 

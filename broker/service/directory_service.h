@@ -7,8 +7,8 @@
 #ifndef SLUSSEN_BROKER_SERVICE_DIRECTORY_SERVICE_H_
 #define SLUSSEN_BROKER_SERVICE_DIRECTORY_SERVICE_H_
 
-#include "broker/core/directory_desk.h"
-#include "broker/core/placement_desk.h"
+#include "broker/core/desks/directory_desk.h"
+#include "broker/core/desks/placement_desk.h"
 #include "broker/service/match_scheduler.h"
 #include "broker/service/rpc_scope.h"
 #include "slussen/v1/provider_service.grpc.pb.h"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 #include "broker/service/json_log.h"
 
 namespace slussen::service {

@@ -37,7 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "broker/core/event_log.h"
+#include "broker/core/ports/event_log.h"
 
 namespace slussen::service {
 

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "broker/core/event_log.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
+#include "broker/core/ports/event_log.h"
 #include "broker/service/rpc_scope.h"
 
 namespace slussen::service {

@@ -21,7 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/core/event_desk.h"
+#include "broker/core/desks/event_desk.h"
 #include "broker/service/event_feed.h"
 #include "broker/service/rpc_scope.h"
 #include "slussen/v1/event_service.grpc.pb.h"

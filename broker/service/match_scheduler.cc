@@ -7,7 +7,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
-#include "broker/core/names.h"
+#include "broker/core/model/names.h"
 #include "broker/service/json_log.h"
 #include "broker/store/redis_keys.h"
 

@@ -57,7 +57,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "broker/core/matchmaker.h"
+#include "broker/core/desks/matchmaker.h"
 #include "broker/store/redis_client.h"
 
 namespace slussen::service {

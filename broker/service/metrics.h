@@ -49,7 +49,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "broker/core/matchmaker.h"
+#include "broker/core/desks/matchmaker.h"
 #include "broker/service/rpc_scope.h"
 
 namespace prometheus {

@@ -6,8 +6,8 @@
 #ifndef SLUSSEN_BROKER_SERVICE_OFFER_SERVICE_H_
 #define SLUSSEN_BROKER_SERVICE_OFFER_SERVICE_H_
 
-#include "broker/core/placement_desk.h"
-#include "broker/core/queue_desk.h"
+#include "broker/core/desks/placement_desk.h"
+#include "broker/core/desks/queue_desk.h"
 #include "broker/service/match_scheduler.h"
 #include "broker/service/rpc_scope.h"
 #include "slussen/v1/offer_service.grpc.pb.h"

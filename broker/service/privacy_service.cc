@@ -3,7 +3,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "broker/core/names.h"
+#include "broker/core/model/names.h"
 #include "broker/service/json_log.h"
 #include "broker/service/rpc_scope.h"
 

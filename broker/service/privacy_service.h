@@ -8,8 +8,8 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "broker/core/consent_desk.h"
-#include "broker/core/privacy_desk.h"
+#include "broker/core/desks/consent_desk.h"
+#include "broker/core/desks/privacy_desk.h"
 #include "broker/service/rpc_scope.h"
 #include "slussen/v1/consent_service.grpc.pb.h"
 #include "slussen/v1/privacy_service.grpc.pb.h"

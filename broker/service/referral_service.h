@@ -10,7 +10,7 @@
 #ifndef SLUSSEN_BROKER_SERVICE_REFERRAL_SERVICE_H_
 #define SLUSSEN_BROKER_SERVICE_REFERRAL_SERVICE_H_
 
-#include "broker/core/referral_desk.h"
+#include "broker/core/desks/referral_desk.h"
 #include "broker/service/match_scheduler.h"
 #include "broker/service/rpc_scope.h"
 #include "slussen/v1/referral_service.grpc.pb.h"

@@ -39,7 +39,7 @@
 // Security.
 //
 // Rate limit. Once identified, a call takes a token of its organisation's
-// bucket (core/rate_limiter.h); without one it is RESOURCE_EXHAUSTED saying
+// bucket (rate_limiter.h); without one it is RESOURCE_EXHAUSTED saying
 // the limit and when to retry, and its body does not run. The buckets are
 // this broker's: across N replicas a caller may make N times the limit.
 //
@@ -62,10 +62,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "broker/core/caller.h"
-#include "broker/core/clock.h"
-#include "broker/core/rate_limiter.h"
+#include "broker/core/model/caller.h"
+#include "broker/core/ports/clock.h"
 #include "broker/service/json_log.h"
+#include "broker/service/rate_limiter.h"
 
 namespace slussen::service {
 
@@ -94,7 +94,7 @@ enum class IdentityMode {
 // google.rpc.Status of code, message and one Any per payload as its binary
 // error details, which gRPC sends in the trailer grpc-status-details-bin:
 // always a google.rpc.ErrorInfo (domain "slussen"; the reason the error
-// carries, core/field_error.h WithReason, else INVALID_FIELD for a field
+// carries, core/model/field_error.h WithReason, else INVALID_FIELD for a field
 // error and the code's name otherwise), a field error's BadRequest, and
 // for UNAVAILABLE and RESOURCE_EXHAUSTED a RetryInfo (the error's own, else
 // one second), and for FAILED_PRECONDITION a PreconditionFailure (type:
@@ -182,7 +182,7 @@ class RpcScope {
 // What every service's calls share. All must outlive the services.
 struct RpcEdgeOptions {
   // The rate limit per organisation; null: none.
-  core::RateLimiter* limiter = nullptr;
+  RateLimiter* limiter = nullptr;
   // If given, sent as kBrokerTimeHeader on every answer.
   const core::Clock* clock = nullptr;
   // If given and true, the server is draining before it stops: every call
@@ -240,7 +240,7 @@ class RpcEdge {
   }
 
  private:
-  core::RateLimiter* const limiter_;
+  RateLimiter* const limiter_;
   const core::Clock* const clock_;
   const std::atomic<bool>* const draining_;
   CallObserver* const observer_;

@@ -2,9 +2,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/core/field_error.h"
-#include "broker/core/proto_time.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/field_error.h"
+#include "broker/core/model/proto_time.h"
+#include "broker/core/model/status_macros.h"
 #include "broker/service/rpc_scope.h"
 
 namespace slussen::service {

@@ -8,7 +8,7 @@
 #include <functional>
 #include <utility>
 
-#include "broker/core/clock.h"
+#include "broker/core/ports/clock.h"
 #include "broker/service/rpc_scope.h"
 #include "slussen/v1/testing_service.grpc.pb.h"
 

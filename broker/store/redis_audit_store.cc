@@ -2,7 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 #include "broker/store/redis_keys.h"
 
 namespace slussen::store {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/core/audit.h"
+#include "broker/core/ports/audit_repository.h"
 #include "broker/store/redis_change.h"
 #include "broker/store/redis_client.h"
 

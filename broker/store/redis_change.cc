@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 
 namespace slussen::store {
 

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 
 namespace slussen::store {
 namespace {

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/core/deadline_rule_repository.h"
+#include "broker/core/ports/deadline_rule_repository.h"
 #include "broker/store/redis_client.h"
 
 namespace slussen::store {

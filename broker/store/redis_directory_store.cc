@@ -7,9 +7,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "broker/core/capacity.h"
-#include "broker/core/names.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/capacity.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/status_macros.h"
 #include "broker/store/redis_change.h"
 #include "broker/store/redis_keys.h"
 

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "broker/core/directory_repository.h"
-#include "broker/core/names.h"
+#include "broker/core/model/names.h"
+#include "broker/core/ports/directory_repository.h"
 #include "broker/store/redis_client.h"
 
 namespace slussen::store {

@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 #include "broker/store/redis_keys.h"
 #include "google/protobuf/io/coded_stream.h"
 

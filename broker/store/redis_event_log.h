@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "broker/core/event_log.h"
+#include "broker/core/ports/event_log.h"
 #include "broker/store/redis_client.h"
 
 namespace slussen::store {

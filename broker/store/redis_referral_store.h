@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
-#include "broker/core/referral_repository.h"
+#include "broker/core/ports/referral_repository.h"
 #include "broker/store/redis_change.h"
 #include "broker/store/redis_client.h"
 

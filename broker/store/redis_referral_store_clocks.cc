@@ -39,9 +39,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "broker/core/deadlines.h"
-#include "broker/core/proto_time.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/model/proto_time.h"
+#include "broker/core/model/status_macros.h"
 #include "broker/store/redis_keys.h"
 #include "broker/store/redis_referral_store.h"
 

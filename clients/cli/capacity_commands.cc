@@ -12,7 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 #include "clients/cli/field_path.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "google/protobuf/struct.pb.h"

@@ -11,7 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/calendar.h"
+#include "broker/core/model/calendar.h"
 
 namespace slussen::cli {
 

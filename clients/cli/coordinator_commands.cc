@@ -8,7 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 
 namespace slussen::cli {
 namespace {

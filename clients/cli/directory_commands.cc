@@ -18,8 +18,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "broker/core/directory_validation.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/directory_validation.h"
+#include "broker/core/model/status_macros.h"
 #include "clients/cli/capacity_commands.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "slussen/v1/catalog.pb.h"
@@ -155,7 +155,7 @@ Step Compare(const std::string& what, const Message& want,
 }
 
 // A step refused before anything is written: an entry the broker would
-// refuse, by the broker's own rules (core/directory_validation.h).
+// refuse, by the broker's own rules (core/model/directory_validation.h).
 Step Refused(const std::string& what, const absl::Status& status) {
   Step step;
   step.kind = Step::Kind::kRefuse;

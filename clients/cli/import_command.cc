@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/strip.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 #include "clients/cli/referral_import.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/rpc/error_details.pb.h"

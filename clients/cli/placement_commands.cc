@@ -5,7 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace slussen::cli {

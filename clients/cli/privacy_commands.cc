@@ -4,7 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 
 namespace slussen::cli {
 namespace {

@@ -19,7 +19,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 #include "clients/cli/cli_context.h"
 #include "clients/cli/import_command.h"
 #include "google/protobuf/descriptor.h"

@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 #include "clients/cli/command_line.h"
 #include "clients/cli/field_path.h"
 

@@ -27,7 +27,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "broker/core/text_rules.h"
+#include "broker/core/model/text_rules.h"
 #include "broker/service/json_log.h"
 #include "clients/web/connect.h"
 #include "clients/web/event_hub.h"

@@ -10,9 +10,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "broker/core/field_error.h"
-#include "broker/core/names.h"
-#include "broker/core/text_rules.h"
+#include "broker/core/model/field_error.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/text_rules.h"
 
 namespace slussen::web {
 namespace {

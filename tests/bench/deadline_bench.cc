@@ -57,17 +57,17 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "broker/core/calendar.h"
-#include "broker/core/clock.h"
-#include "broker/core/coordinator_desk.h"
-#include "broker/core/deadline_keeper.h"
-#include "broker/core/deadlines.h"
-#include "broker/core/ids.h"
-#include "broker/core/names.h"
-#include "broker/core/proto_time.h"
-#include "broker/core/pseudonymizer.h"
-#include "broker/core/referral_desk.h"
-#include "broker/core/referral_validation.h"
+#include "broker/core/desks/coordinator_desk.h"
+#include "broker/core/desks/deadline_keeper.h"
+#include "broker/core/desks/referral_desk.h"
+#include "broker/core/model/calendar.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/proto_time.h"
+#include "broker/core/model/pseudonymizer.h"
+#include "broker/core/model/referral_validation.h"
+#include "broker/core/ports/clock.h"
+#include "broker/core/ports/ids.h"
 #include "broker/service/deadline_ticker.h"
 #include "broker/store/redis_change.h"
 #include "broker/store/redis_client.h"
@@ -791,9 +791,11 @@ void RunWorklist(benchmark::State& state, const std::string& region,
                  const core::Caller& caller, int page) {
   Fixture& f = Fixture::Get();
   core::ManualClock clock(f.now());
-  // The worklist reads no queues: no queue desk.
+  // The worklist reads no queues and records no reads: no queue desk, an
+  // audit trail nothing is appended to.
+  slussen::testing::InMemoryAuditRepository audit;
   core::CoordinatorDesk desk(&f.keeper(), /*queues=*/nullptr, &clock,
-                             &f.calendar());
+                             &f.calendar(), audit);
   v1::ListWorklistRequest request;
   request.set_parent(absl::StrCat("regions/", region));
   request.set_page_size(50);

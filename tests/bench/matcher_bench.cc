@@ -20,7 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/matcher.h"
+#include "broker/core/model/matcher.h"
 
 namespace slussen::core {
 namespace {

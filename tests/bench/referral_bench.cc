@@ -14,8 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "broker/core/referral_desk.h"
-#include "broker/core/referral_validation.h"
+#include "broker/core/desks/referral_desk.h"
+#include "broker/core/model/referral_validation.h"
 #include "tests/fakes/in_memory_audit_repository.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 #include "tests/support/broker_harness.h"

@@ -1,7 +1,7 @@
 // Who may do what, as a table: every RPC of the public services, called
 // over mutual TLS by every role, once as the tenant that owns what the call
 // names and once as another tenant of the same role, with the exact
-// outcome expected of each (README, Security; broker/core/access.h). The
+// outcome expected of each (README, Security; broker/core/model/access.h). The
 // callers and targets are described in tests/support/access_matrix.h.
 //
 // Outside the caller's scope is NOT_FOUND (or, in a list, the thing is
@@ -28,8 +28,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "broker/core/priority_policy.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/priority_policy.h"
+#include "broker/core/model/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "slussen/v1/consent_service.grpc.pb.h"

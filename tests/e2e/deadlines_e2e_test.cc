@@ -18,7 +18,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/proto_time.h"
 #include "broker/store/redis_client.h"
 #include "broker/store/redis_event_log.h"
 #include "gmock/gmock.h"

@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/clock.h"
-#include "broker/core/pseudonymizer.h"
+#include "broker/core/model/pseudonymizer.h"
 #include "broker/service/broker_server.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/proto_time.h"
 #include "broker/service/match_scheduler.h"
 #include "broker/store/redis_client.h"
 #include "broker/store/redis_keys.h"

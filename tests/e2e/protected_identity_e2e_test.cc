@@ -20,7 +20,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/proto_time.h"
 #include "broker/store/redis_client.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/any.pb.h"

@@ -9,7 +9,7 @@
 #ifndef SLUSSEN_TESTS_FAKES_FAKE_CLOCK_H_
 #define SLUSSEN_TESTS_FAKES_FAKE_CLOCK_H_
 
-#include "broker/core/clock.h"
+#include "broker/core/ports/clock.h"
 
 namespace slussen::testing {
 

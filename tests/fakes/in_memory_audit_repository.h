@@ -14,7 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/core/audit.h"
+#include "broker/core/ports/audit_repository.h"
 
 namespace slussen::testing {
 

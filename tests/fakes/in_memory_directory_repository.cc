@@ -4,8 +4,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "broker/core/names.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/status_macros.h"
 
 namespace slussen::testing {
 namespace {

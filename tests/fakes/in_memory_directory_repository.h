@@ -27,7 +27,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/core/directory_repository.h"
+#include "broker/core/ports/directory_repository.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 
 namespace slussen::testing {

@@ -4,9 +4,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "broker/core/deadlines.h"
-#include "broker/core/lifecycle.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/model/lifecycle.h"
+#include "broker/core/model/proto_time.h"
 
 namespace slussen::testing {
 

@@ -18,7 +18,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
-#include "broker/core/referral_repository.h"
+#include "broker/core/ports/referral_repository.h"
 
 namespace slussen::testing {
 

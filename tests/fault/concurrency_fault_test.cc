@@ -27,7 +27,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "broker/core/capacity.h"
+#include "broker/core/model/capacity.h"
 #include "broker/store/redis_directory_store.h"
 #include "broker/store/redis_referral_store.h"
 #include "gmock/gmock.h"

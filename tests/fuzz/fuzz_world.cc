@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
-#include "broker/core/deadlines.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/model/proto_time.h"
 #include "tests/support/sample_referrals.h"
 
 namespace slussen::fuzz {
@@ -130,7 +130,7 @@ World::World()
       placements(&keeper, &directory, audit_store, &clock, &ids, &calendar),
       matchmaker(&keeper, &directory_store, &placements, &clock, &calendar),
       queues(&matchmaker, &keeper, &clock),
-      coordinator(&keeper, &queues, &clock, &calendar),
+      coordinator(&keeper, &queues, &clock, &calendar, audit_store),
       event_log(&referral_store),
       events(&event_log),
       consents(&keeper, audit_store, &clock),

@@ -3,11 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "broker/core/deadlines.h"
-#include "broker/core/ids.h"
-#include "broker/core/page_token.h"
-#include "broker/core/priority_policy.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/model/page_token.h"
+#include "broker/core/model/priority_policy.h"
+#include "broker/core/model/proto_time.h"
+#include "broker/core/ports/ids.h"
 #include "slussen/v1/coordinator_service.pb.h"
 #include "slussen/v1/event_service.pb.h"
 #include "slussen/v1/offer_service.pb.h"

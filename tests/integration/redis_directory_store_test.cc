@@ -21,7 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "broker/core/directory_repository.h"
+#include "broker/core/ports/directory_repository.h"
 #include "broker/store/redis_client.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"

@@ -13,7 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
 

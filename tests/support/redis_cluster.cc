@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "broker/core/status_macros.h"
+#include "broker/core/model/status_macros.h"
 
 namespace slussen::testing {
 namespace {

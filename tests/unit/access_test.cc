@@ -1,11 +1,11 @@
-#include "broker/core/access.h"
+#include "broker/core/model/access.h"
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "broker/core/caller.h"
-#include "broker/core/referral_repository.h"
+#include "broker/core/model/caller.h"
+#include "broker/core/ports/referral_repository.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "slussen/v1/consent.pb.h"

@@ -1,4 +1,4 @@
-#include "broker/core/audit.h"
+#include "broker/core/model/audit.h"
 
 #include <string>
 #include <vector>

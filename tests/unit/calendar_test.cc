@@ -1,4 +1,4 @@
-#include "broker/core/calendar.h"
+#include "broker/core/model/calendar.h"
 
 #include <cstdlib>
 #include <optional>

@@ -1,8 +1,8 @@
-// Capacity planning and cohort decisions (broker/core/capacity.h): what a
+// Capacity planning and cohort decisions (broker/core/model/capacity.h): what a
 // provider may publish given what its offering has taken, the names new
 // cohorts get, what a cohort decision does, and which cohorts must be
 // decided. Pure functions: no store, no clock but the `now` passed in.
-#include "broker/core/capacity.h"
+#include "broker/core/model/capacity.h"
 
 #include <string>
 #include <utility>
@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -12,14 +12,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/coordinator_desk.h"
-#include "broker/core/deadline_keeper.h"
-#include "broker/core/deadlines.h"
-#include "broker/core/ids.h"
-#include "broker/core/names.h"
-#include "broker/core/page_token.h"
-#include "broker/core/pseudonymizer.h"
-#include "broker/core/referral_desk.h"
+#include "broker/core/desks/coordinator_desk.h"
+#include "broker/core/desks/deadline_keeper.h"
+#include "broker/core/desks/referral_desk.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/page_token.h"
+#include "broker/core/model/pseudonymizer.h"
+#include "broker/core/ports/ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
@@ -52,7 +52,7 @@ class CoordinatorDeskTest : public ::testing::Test {
         keeper_(&repository_, &calendar_, DefaultDeadlineRuleSets()),
         referrals_(&keeper_, &clock_, &ids_, &pseudonymizer_, &calendar_,
                    audit_),
-        desk_(&keeper_, /*queues=*/nullptr, &clock_, &calendar_) {}
+        desk_(&keeper_, /*queues=*/nullptr, &clock_, &calendar_, audit_) {}
 
   absl::Time Local(int y, int mo, int d, int h = 0, int mi = 0) const {
     return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0),

@@ -4,7 +4,7 @@
 // this server would never have made. And the SUS export: who may make it,
 // its period and offering, a provider's own referrals only, the audit of
 // the rows that name someone.
-#include "broker/core/coordinator_desk.h"
+#include "broker/core/desks/coordinator_desk.h"
 
 #include <optional>
 #include <string>
@@ -14,13 +14,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/audit.h"
-#include "broker/core/calendar.h"
-#include "broker/core/deadline_keeper.h"
-#include "broker/core/deadlines.h"
-#include "broker/core/page_token.h"
-#include "broker/core/proto_time.h"
-#include "broker/core/referral_repository.h"
+#include "broker/core/desks/deadline_keeper.h"
+#include "broker/core/model/calendar.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/model/page_token.h"
+#include "broker/core/model/proto_time.h"
+#include "broker/core/ports/audit_repository.h"
+#include "broker/core/ports/referral_repository.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
@@ -54,6 +54,28 @@ v1::ExportSusRegistrationsRequest November(
   return request;
 }
 
+// An audit trail that cannot be written to, as when Redis is unreachable.
+class RefusingAudit final : public AuditRepository {
+ public:
+  absl::Status Append(const std::string&,
+                      const std::vector<v1::AuditRecord>&) override {
+    return absl::UnavailableError("the audit trail is unreachable");
+  }
+  absl::StatusOr<AuditPage> ListBySubject(const std::string&,
+                                          const std::string&, int64_t,
+                                          int) override {
+    return absl::UnavailableError("the audit trail is unreachable");
+  }
+  absl::StatusOr<std::vector<StoredAuditRecord>> ReadChain(const std::string&,
+                                                           const std::string&,
+                                                           int) override {
+    return absl::UnavailableError("the audit trail is unreachable");
+  }
+  absl::StatusOr<AuditHead> Head(const std::string&) override {
+    return absl::UnavailableError("the audit trail is unreachable");
+  }
+};
+
 class CoordinatorDeskTest : public ::testing::Test {
  protected:
   CoordinatorDeskTest()
@@ -61,7 +83,7 @@ class CoordinatorDeskTest : public ::testing::Test {
         clock_(absl::FromCivil(absl::CivilSecond(2026, 11, 23, 9, 0, 0),
                                calendar_.time_zone())),
         keeper_(&repository_, &calendar_, DefaultDeadlineRuleSets()),
-        desk_(&keeper_, /*queues=*/nullptr, &clock_, &calendar_, &audit_) {}
+        desk_(&keeper_, /*queues=*/nullptr, &clock_, &calendar_, audit_) {}
 
   // The token a client could make itself for `request`: the fingerprint is
   // no secret, only a guard against mixing up queries.
@@ -349,13 +371,17 @@ TEST_F(CoordinatorDeskTest, SusRowsThatNameSomeoneAreAuditedAsReads) {
   EXPECT_EQ(read->subject(), "subject-01sus1");
   EXPECT_EQ(read->actor().organisation(), kCoordinator.organisation);
 
-  // A desk without an audit trail names no one: it refuses rather than
-  // export unaudited, and still gives the anonymous export.
-  CoordinatorDesk unaudited(&keeper_, /*queues=*/nullptr, &clock_, &calendar_);
-  EXPECT_EQ(unaudited.ExportSusRegistrations(kCoordinator, November())
-                .status()
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  // When the reads cannot be recorded, no one is named: the export that
+  // would name someone is refused with the audit trail's error, and the
+  // anonymous export still works.
+  RefusingAudit refusing;
+  CoordinatorDesk unaudited(&keeper_, /*queues=*/nullptr, &clock_, &calendar_,
+                            refusing);
+  const auto refused =
+      unaudited.ExportSusRegistrations(kCoordinator, November());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(refused.status().message(),
+              HasSubstr("could not be recorded in the audit trail"));
   EXPECT_TRUE(unaudited.ExportSusRegistrations(kHalsosam, November()).ok());
 }
 

@@ -4,7 +4,7 @@
 // clocks met by a change, and pauses. The rules and steps themselves are
 // tested in deadlines_test.cc; the Redis store's clock writes against a
 // real redis-server.
-#include "broker/core/deadline_keeper.h"
+#include "broker/core/desks/deadline_keeper.h"
 
 #include <algorithm>
 #include <functional>
@@ -19,12 +19,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/deadlines.h"
-#include "broker/core/ids.h"
-#include "broker/core/names.h"
-#include "broker/core/proto_time.h"
-#include "broker/core/pseudonymizer.h"
-#include "broker/core/referral_desk.h"
+#include "broker/core/desks/referral_desk.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/proto_time.h"
+#include "broker/core/model/pseudonymizer.h"
+#include "broker/core/ports/ids.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"

@@ -7,10 +7,10 @@
 #include <dirent.h>
 
 #include "absl/time/time.h"
-#include "broker/core/calendar.h"
-#include "broker/core/clock.h"
-#include "broker/core/deadline_keeper.h"
-#include "broker/core/deadlines.h"
+#include "broker/core/desks/deadline_keeper.h"
+#include "broker/core/model/calendar.h"
+#include "broker/core/model/deadlines.h"
+#include "broker/core/ports/clock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/in_memory_referral_repository.h"
 

@@ -4,7 +4,7 @@
 // are written in Stockholm local time; the calendar itself is tested in
 // calendar_test.cc. The keeper that stores clocks is in
 // deadline_keeper_test.cc.
-#include "broker/core/deadlines.h"
+#include "broker/core/model/deadlines.h"
 
 #include <optional>
 #include <ostream>
@@ -15,8 +15,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/proto_time.h"
-#include "broker/core/referral_validation.h"
+#include "broker/core/model/proto_time.h"
+#include "broker/core/model/referral_validation.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/sample_referrals.h"

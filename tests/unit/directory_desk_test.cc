@@ -1,14 +1,14 @@
 // The directory desk's request checks over an in-memory directory: what a
 // request may hold is bounded and checked before anything is read or
 // written (etags, update masks, filters).
-#include "broker/core/directory_desk.h"
+#include "broker/core/desks/directory_desk.h"
 
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/calendar.h"
+#include "broker/core/model/calendar.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"

@@ -1,7 +1,7 @@
 // Limits of the directory's resources: lists hold a bounded number of
 // items, so that no single request can make the directory hold (or a
 // matching pass read) without bound.
-#include "broker/core/directory_validation.h"
+#include "broker/core/model/directory_validation.h"
 
 #include <string>
 

@@ -1,7 +1,7 @@
 // Eligibility rules: each rule admits and refuses at its edges, a rule about
 // an attribute the referral does not give is not met, and the first failing
 // rule is put in words for the agency whose referral fits nowhere.
-#include "broker/core/eligibility.h"
+#include "broker/core/model/eligibility.h"
 
 #include <string>
 #include <vector>

@@ -3,7 +3,7 @@
 // written before the protection (without the flag); the set is read at
 // most once a second per region, and a failed read falls back on the last
 // set read.
-#include "broker/core/event_desk.h"
+#include "broker/core/desks/event_desk.h"
 
 #include <map>
 #include <memory>

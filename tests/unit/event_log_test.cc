@@ -1,6 +1,6 @@
 // Event positions and watchers' resume tokens: their form is checked before
 // a position reaches the store.
-#include "broker/core/event_log.h"
+#include "broker/core/ports/event_log.h"
 
 #include <map>
 #include <string>

@@ -1,4 +1,4 @@
-#include "broker/core/field_error.h"
+#include "broker/core/model/field_error.h"
 
 #include <cstdint>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "broker/core/ids.h"
+#include "broker/core/ports/ids.h"
 
 #include <cstdint>
 #include <set>

@@ -1,4 +1,4 @@
-#include "broker/core/lifecycle.h"
+#include "broker/core/model/lifecycle.h"
 
 #include <algorithm>
 #include <cstdlib>

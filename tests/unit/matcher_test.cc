@@ -3,7 +3,7 @@
 // participant's choice, the supplier's rank, the earliest start, the own
 // kommun), referrals that fit nowhere, stale capacity, incremental
 // placement, and the explanation of every waiting position.
-#include "broker/core/matcher.h"
+#include "broker/core/model/matcher.h"
 
 #include <map>
 #include <string>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/sample_referrals.h"

@@ -1,4 +1,4 @@
-#include "broker/core/names.h"
+#include "broker/core/model/names.h"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "broker/core/page_token.h"
+#include "broker/core/model/page_token.h"
 
 #include <cstdint>
 #include <string>

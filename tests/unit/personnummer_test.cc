@@ -1,4 +1,4 @@
-#include "broker/core/personnummer.h"
+#include "broker/core/model/personnummer.h"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
-#include "broker/core/field_error.h"
+#include "broker/core/model/field_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

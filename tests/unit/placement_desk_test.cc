@@ -3,7 +3,7 @@
 // out; an expired hold sends the referral back to the queue, never to that
 // offering again, and frees the unit. Time only moves when the test moves
 // it. Cohort decisions re-queue or move the places they close.
-#include "broker/core/placement_desk.h"
+#include "broker/core/desks/placement_desk.h"
 
 #include <string>
 #include <tuple>
@@ -12,13 +12,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/access.h"
-#include "broker/core/directory_desk.h"
-#include "broker/core/field_error.h"
-#include "broker/core/names.h"
-#include "broker/core/proto_time.h"
-#include "broker/core/pseudonymizer.h"
-#include "broker/core/referral_desk.h"
+#include "broker/core/desks/directory_desk.h"
+#include "broker/core/desks/referral_desk.h"
+#include "broker/core/model/access.h"
+#include "broker/core/model/field_error.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/proto_time.h"
+#include "broker/core/model/pseudonymizer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"

@@ -2,7 +2,7 @@
 // then the fair share per referring agency, then waiting time, then the
 // name as the stated tie-break; policies are data and are validated; every
 // key is explained criterion by criterion.
-#include "broker/core/priority_policy.h"
+#include "broker/core/model/priority_policy.h"
 
 #include <algorithm>
 #include <numeric>

@@ -1,4 +1,4 @@
-#include "broker/core/pseudonymizer.h"
+#include "broker/core/model/pseudonymizer.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
-#include "broker/core/personnummer.h"
+#include "broker/core/model/personnummer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -1,7 +1,7 @@
 // The per-caller token bucket, on a clock the test moves: a burst, then a
 // refusal saying the limit and when to retry, refills at the rate, callers
 // apart, and memory that stays bounded however many callers come.
-#include "broker/core/rate_limiter.h"
+#include "broker/service/rate_limiter.h"
 
 #include <string>
 
@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"
 
-namespace slussen::core {
+namespace slussen::service {
 namespace {
 
 using ::slussen::testing::FakeClock;
@@ -152,4 +152,4 @@ TEST(RateLimiterOptions, ValidateNamesTheBadOption) {
 }
 
 }  // namespace
-}  // namespace slussen::core
+}  // namespace slussen::service

@@ -3,16 +3,16 @@
 // visibility, paging, the provider's SUS registrations). The Redis store
 // is tested on its own against a real redis-server; the whole path end to
 // end in tests/e2e.
-#include "broker/core/referral_desk.h"
+#include "broker/core/desks/referral_desk.h"
 
 #include <memory>
 #include <set>
 
 #include "absl/strings/match.h"
 #include "absl/time/civil_time.h"
-#include "broker/core/field_error.h"
-#include "broker/core/names.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/field_error.h"
+#include "broker/core/model/names.h"
+#include "broker/core/model/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/fake_clock.h"

@@ -1,4 +1,4 @@
-#include "broker/core/referral_validation.h"
+#include "broker/core/model/referral_validation.h"
 
 #include <functional>
 #include <string>

@@ -3,7 +3,7 @@
 // outcome report (who took part, starts, exits and their reasons, income
 // before and after, the CSV) and the SUS export (its rows, named or
 // anonymous, the monthly counts, the CSV).
-#include "broker/core/reports.h"
+#include "broker/core/model/reports.h"
 
 #include <algorithm>
 #include <initializer_list>
@@ -14,8 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "broker/core/caller.h"
-#include "broker/core/proto_time.h"
+#include "broker/core/model/caller.h"
+#include "broker/core/model/proto_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

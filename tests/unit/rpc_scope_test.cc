@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/strings/cord.h"
-#include "broker/core/field_error.h"
+#include "broker/core/model/field_error.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/error_details.pb.h"

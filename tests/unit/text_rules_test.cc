@@ -1,4 +1,4 @@
-#include "broker/core/text_rules.h"
+#include "broker/core/model/text_rules.h"
 
 #include <string>
 

@@ -1,7 +1,7 @@
 // The desks' pure helpers in Node, without a browser: deadlines written the
 // Swedish way and lateness counted in arbetsdagar (mirroring
-// broker/core/calendar.cc), and the client-side checks that mirror the
-// broker's rules (broker/core/personnummer.cc, referral_validation.cc).
+// broker/core/model/calendar.cc), and the client-side checks that mirror the
+// broker's rules (broker/core/model/personnummer.cc, referral_validation.cc).
 
 import {test} from 'node:test';
 import assert from 'node:assert/strict';

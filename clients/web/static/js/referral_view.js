@@ -8,7 +8,7 @@ import {enumLabel, t} from './i18n.js';
 import {formatCivilDate, formatDateTime} from './time.js';
 import {susSummary} from './sus.js';
 
-// The broker's open states (broker/core/lifecycle.cc): RETURNED too, since
+// The broker's open states (broker/core/model/lifecycle.cc): RETURNED too, since
 // a returned referral waits for its agency to resubmit or cancel it.
 export const OPEN_STATES = ['REFERRAL_STATE_RECEIVED', 'REFERRAL_STATE_QUEUED',
   'REFERRAL_STATE_OFFERED', 'REFERRAL_STATE_ACCEPTED', 'REFERRAL_STATE_STARTED', 'REFERRAL_STATE_RETURNED'];

@@ -1,6 +1,6 @@
 // Dates and times the Swedish way, in Europe/Stockholm, and the working-day
 // calendar (arbetsdagar) that deadlines count in. Mirrors
-// broker/core/calendar.cc: weekends, the public holidays (Easter computed)
+// broker/core/model/calendar.cc: weekends, the public holidays (Easter computed)
 // and the eves lag (1930:173) treats as holidays.
 //
 // The broker's clock may differ from the browser's (in tests it is a

@@ -1,5 +1,5 @@
 // Client-side checks that mirror the broker's rules
-// (broker/core/referral_validation.cc, text_rules.cc, names.cc,
+// (broker/core/model/referral_validation.cc, text_rules.cc, names.cc,
 // personnummer.cc), so that a person hears of a mistake before sending.
 // The broker checks again and has the last word: its field errors are shown
 // the same way (forms.js).
