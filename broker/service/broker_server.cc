@@ -24,6 +24,7 @@ namespace {
 
 // How often the open and overdue clocks are counted for the metrics.
 constexpr absl::Duration kClockCountInterval = absl::Seconds(5);
+constexpr absl::Duration kFirstShortfallCheck = absl::Minutes(1);
 
 // The services whose health is reported by name, besides "".
 constexpr const char* kServiceNames[] = {
@@ -259,12 +260,21 @@ absl::Status BrokerServer::Build() {
   retention_sweeper_->Start();
   prober_ = std::thread([this] {
     absl::Time next_count = absl::Now();
+    const absl::Duration shortfall_every = options_.shortfall_check_interval;
+    absl::Time next_shortfall_check =
+        shortfall_every <= absl::ZeroDuration()
+            ? absl::InfiniteFuture()
+            : absl::Now() + std::min(kFirstShortfallCheck, shortfall_every);
     while (
         !stopping_.WaitForNotificationWithTimeout(options_.health_interval)) {
       ProbeRedis();
       if (absl::Now() >= next_count) {
         CountClocks();
         next_count = absl::Now() + kClockCountInterval;
+      }
+      if (absl::Now() >= next_shortfall_check) {
+        WarnShortfalls();
+        next_shortfall_check = absl::Now() + shortfall_every;
       }
     }
   });
@@ -316,6 +326,19 @@ void BrokerServer::ProbeRedis() {
         {{"redis", store::DescribeRedis(options_.redis)},
          {"unreachable", nodes},
          {"error", errors}});
+  }
+}
+
+void BrokerServer::WarnShortfalls() {
+  for (absl::string_view code : core::RegionCodes()) {
+    const std::string region(code);
+    const absl::StatusOr<int> told =
+        queue_desk_->WarnShortfalls(region, *event_log_);
+    if (!told.ok()) {
+      Log(LogLevel::kWarning, "shortfall check failed",
+          {{"region", region},
+           {"error", std::string(told.status().message())}});
+    }
   }
 }
 

@@ -95,6 +95,11 @@ struct BrokerOptions {
   RateLimiter::Options rate_limit;
   // How often Redis is pinged for the health status.
   absl::Duration health_interval = absl::Seconds(1);
+  // How often each region's queue forecasts are checked against their
+  // activity types' thresholds (QueueDesk::WarnShortfalls), on the health
+  // probe's thread; the first check runs a minute after the start (or
+  // after the interval, if shorter). 0 turns the check off.
+  absl::Duration shortfall_check_interval = absl::Hours(1);
   // The clock; nullptr means the system clock. Must outlive the server.
   const core::Clock* clock = nullptr;
   // Testing only (--testing_clock_start): the clock, set over gRPC by the
@@ -145,6 +150,8 @@ class BrokerServer {
   void ProbeRedis();
   // The open and overdue deadline clocks of every region, for the metrics.
   void CountClocks();
+  // Checks every region's queue forecasts (QueueDesk::WarnShortfalls).
+  void WarnShortfalls();
   void SetServing(bool serving);
 
   const BrokerOptions options_;

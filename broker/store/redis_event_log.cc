@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "broker/core/model/status_macros.h"
+#include "broker/store/redis_change.h"
 #include "broker/store/redis_keys.h"
 #include "google/protobuf/io/coded_stream.h"
 
@@ -111,6 +112,21 @@ absl::StatusOr<std::vector<core::LoggedEvent>> RedisEventLog::ReadAfter(
     if (static_cast<int>(out.size()) == limit) return out;
   }
   return out;
+}
+
+absl::StatusOr<bool> RedisEventLog::AppendOnce(const std::string& region,
+                                               const std::string& once,
+                                               const slussen::v1::Event& event,
+                                               absl::Duration keep) {
+  const std::string mark = keys::EventOnce(region, once);
+  RedisChange change;
+  change.IfExistsReturn(mark)
+      .SetWithTtl(mark, "1", absl::ToInt64Milliseconds(keep))
+      .XAdd(keys::Events(region), {{"type", absl::StrCat(event.type())},
+                                   {"referral", ""},
+                                   {"event", event.SerializeAsString()}});
+  ASSIGN_OR_RETURN(const RedisChange::Result result, change.Apply(*pool_));
+  return !result.existing.has_value();
 }
 
 absl::StatusOr<std::string> RedisEventLog::LastPosition(

@@ -33,6 +33,11 @@ class RedisEventLog final : public core::EventLog {
   ReadAfterEach(const std::map<std::string, std::string>& positions, int limit,
                 absl::Duration wait) override;
   bool CanWait() const override { return !pool_->options().cluster; }
+  // SET NX of the mark and XADD of the event in one script.
+  absl::StatusOr<bool> AppendOnce(const std::string& region,
+                                  const std::string& once,
+                                  const slussen::v1::Event& event,
+                                  absl::Duration keep) override;
 
  private:
   RedisPool* const pool_;

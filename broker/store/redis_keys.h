@@ -151,6 +151,10 @@ inline std::string Idempotency(absl::string_view region, absl::string_view org,
 inline std::string Events(absl::string_view region) {
   return absl::StrCat(Region(region), "events");
 }
+// Marks an event appended once (EventLog::AppendOnce), for a while.
+inline std::string EventOnce(absl::string_view region, absl::string_view once) {
+  return absl::StrCat(Region(region), "event-once:", once);
+}
 inline std::string Offering(absl::string_view region,
                             absl::string_view provider,
                             absl::string_view offering) {

@@ -164,17 +164,29 @@ absl::StatusOr<int> Reports(const CliContext& context,
       PrintJson(context, overview);
       return kExitOk;
     }
-    out << absl::StrFormat("%-34s %-5s %6s %-19s %-15s %s\n", "ACTIVITY",
-                           "AREA", "LENGTH", "OLDEST WAIT SINCE",
-                           "ESTIMATED WAIT", "STALE OFFERINGS");
+    out << absl::StrFormat("%-34s %-5s %6s %-19s %-15s %-6s %-16s %s\n",
+                           "ACTIVITY", "AREA", "LENGTH", "OLDEST WAIT SINCE",
+                           "ESTIMATED WAIT", "STALE", "PEAK IN 12 WEEKS",
+                           "WARNING FROM");
     for (const v1::QueueSummary& q : overview.queues()) {
+      const v1::ShortfallForecast& f = q.forecast();
+      const std::string warning =
+          f.has_warning_week()
+              ? absl::StrFormat("%04d-%02d-%02d (over %d weeks)",
+                                f.warning_week().year(),
+                                f.warning_week().month(),
+                                f.warning_week().day(), f.warning_weeks())
+              : "-";
       out << absl::StrFormat(
-          "%-34s %-5s %6d %-19s %-15s %d\n", q.activity_type(), q.area(),
-          q.length(), FormatTime(q.oldest_wait_start_time()),
+          "%-34s %-5s %6d %-19s %-15s %-6d %-16s %s\n", q.activity_type(),
+          q.area(), q.length(), FormatTime(q.oldest_wait_start_time()),
           q.has_estimated_wait()
               ? absl::StrCat(q.estimated_wait().seconds() / 86400, " days")
               : "unknown",
-          q.stale_offerings());
+          q.stale_offerings(),
+          f.peak_wait_unbounded() ? std::string("unbounded")
+                                  : absl::StrCat(f.peak_wait_weeks(), " weeks"),
+          warning);
     }
     return kExitOk;
   }

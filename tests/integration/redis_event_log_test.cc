@@ -134,5 +134,38 @@ TEST(RedisEventLogClusterTest, ReadsTheRegionsOfEveryPrimaryAtOnce) {
   }
 }
 
+TEST_F(RedisEventLogTest, AppendsAnEventOnceUnderItsMark) {
+  slussen::v1::Event event;
+  event.set_type(slussen::v1::EVENT_TYPE_QUEUE_SHORTFALL_FORECAST);
+  event.set_queue("regions/13/queues/halsosam~13");
+  event.mutable_forecast()->set_warning_weeks(8);
+  EXPECT_EQ(
+      log_->AppendOnce("13", "week-1", event, absl::Hours(1)).value_or(false),
+      true);
+  // The same mark again: told already, nothing appended.
+  EXPECT_EQ(
+      log_->AppendOnce("13", "week-1", event, absl::Hours(1)).value_or(true),
+      false);
+  // Another mark, or another region, is another event.
+  EXPECT_EQ(
+      log_->AppendOnce("13", "week-2", event, absl::Hours(1)).value_or(false),
+      true);
+  EXPECT_EQ(
+      log_->AppendOnce("19", "week-1", event, absl::Hours(1)).value_or(false),
+      true);
+  const absl::StatusOr<std::vector<core::LoggedEvent>> read =
+      log_->ReadAfter("13", "", 10);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->size(), 2u);
+  EXPECT_EQ((*read)[0].event.queue(), "regions/13/queues/halsosam~13");
+  EXPECT_EQ((*read)[0].event.forecast().warning_weeks(), 8);
+  // The mark lasts as long as it was asked to.
+  const absl::StatusOr<store::RedisValue> ttl =
+      pool_->Command({"PTTL", store::keys::EventOnce("13", "week-1")});
+  ASSERT_TRUE(ttl.ok()) << ttl.status();
+  EXPECT_GT(ttl->integer, 0);
+  EXPECT_LE(ttl->integer, 3600 * 1000);
+}
+
 }  // namespace
 }  // namespace slussen::testing

@@ -139,6 +139,9 @@ BrokerHarness::Options::Options() {
   // Generous: parallel tests on two cores can hold an fsync up. Tests of
   // Redis failures see refused connections, which fail at once anyway.
   broker.redis.command_timeout = absl::Seconds(10);
+  // No shortfall warnings appear in the event streams of tests that do not
+  // ask for them (shortfall_e2e_test does).
+  broker.shortfall_check_interval = absl::ZeroDuration();
 }
 
 absl::StatusOr<std::unique_ptr<BrokerHarness>> BrokerHarness::Start() {

@@ -109,6 +109,11 @@ class Matchmaker {
   // intake opens at its start, so a full pass is due each new day.
   absl::CivilDay Today() const;
 
+  // The activity types of the directory.
+  absl::StatusOr<std::vector<slussen::v1::ActivityType>> ActivityTypes() const {
+    return directory_->ListActivityTypes();
+  }
+
   // The region as the matcher sees it now; each referral's priority has
   // the due time of its earliest open deadline clock.
   absl::StatusOr<RegionSnapshot> Snapshot(const std::string& region) const;

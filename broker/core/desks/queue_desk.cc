@@ -12,14 +12,17 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "broker/core/model/access.h"
 #include "broker/core/model/field_error.h"
+#include "broker/core/model/forecast.h"
 #include "broker/core/model/lifecycle.h"
 #include "broker/core/model/names.h"
 #include "broker/core/model/page_token.h"
 #include "broker/core/model/proto_time.h"
 #include "broker/core/model/referral_validation.h"
 #include "broker/core/model/status_macros.h"
+#include "broker/core/ports/ids.h"
 
 namespace slussen::core {
 namespace {
@@ -97,6 +100,53 @@ absl::Status AddExpectedFrees(ReferralRepository& referrals,
     std::sort(o.expected_frees.begin(), o.expected_frees.end());
   }
   return absl::OkStatus();
+}
+
+// Referrals created in `region` since `since`, by the queue they joined.
+absl::StatusOr<std::map<std::string, int>> ArrivalsSince(
+    ReferralRepository& referrals, const std::string& region,
+    absl::Time since) {
+  const std::string oldest = MinIdAt(since);
+  std::map<std::string, int> arrivals;
+  ListQuery query{.regions = {region}, .page_size = 1000};
+  do {
+    ASSIGN_OR_RETURN(const ListPage page, referrals.List(query));
+    for (const ReferralRecord& record : page.records) {
+      if (record.id < oldest) return arrivals;  // newest first
+      ++arrivals[QueueName{region, ActivityTypeFor(record.referral), region}
+                     .ToString()];
+    }
+    query.before_id = page.resume_before_id;
+  } while (!query.before_id.empty() && query.before_id >= oldest);
+  return arrivals;
+}
+
+v1::ShortfallForecast ToProto(const ShortfallForecast& f,
+                              const ForecastInput& input, int warning_weeks) {
+  v1::ShortfallForecast out;
+  out.set_recent_arrivals(input.arrivals);
+  out.set_window_weeks(input.window_weeks);
+  for (const ForecastWeek& week : f.weeks) {
+    v1::ForecastWeek* w = out.add_weeks();
+    *w->mutable_start_date() = ToProtoDate(week.start);
+    w->set_arrivals(week.arrivals);
+    w->set_capacity(week.capacity);
+    w->set_waiting(week.waiting);
+    if (week.wait_weeks) {
+      w->set_wait_weeks(*week.wait_weeks);
+    } else {
+      w->set_wait_unbounded(true);
+    }
+  }
+  if (f.peak_wait_weeks) {
+    out.set_peak_wait_weeks(*f.peak_wait_weeks);
+  } else {
+    out.set_peak_wait_unbounded(true);
+  }
+  out.set_warning_weeks(warning_weeks);
+  if (f.warning_week)
+    *out.mutable_warning_week() = ToProtoDate(*f.warning_week);
+  return out;
 }
 
 absl::StatusOr<Explained> Explain(Matchmaker& matchmaker,
@@ -365,11 +415,80 @@ absl::StatusOr<v1::QueueOverview> QueueDesk::Overview(
       }
     }
   }
+  // The forecasts: every queue someone waits in or joined in the window.
+  const absl::CivilDay today = absl::ToCivilDay(now, input.zone);
+  ASSIGN_OR_RETURN(
+      const auto arrivals,
+      ArrivalsSince(
+          *referrals_, region,
+          absl::FromCivil(today - 7 * kForecastWindowWeeks, input.zone)));
+  ASSIGN_OR_RETURN(const std::vector<v1::ActivityType> types,
+                   matchmaker_->ActivityTypes());
+  std::map<std::string, int> warning_weeks;  // by activity type id
+  for (const v1::ActivityType& type : types) {
+    warning_weeks[std::string(absl::StripPrefix(
+        type.name(), "activityTypes/"))] = type.shortfall_warning_weeks();
+  }
+  for (const auto& [name, count] : arrivals) {
+    v1::QueueSummary& s = summaries[name];
+    if (!s.activity_type().empty()) continue;
+    const absl::StatusOr<QueueName> queue = ParseQueueName("queue", name);
+    if (!queue.ok()) continue;
+    s.set_activity_type(queue->activity_type);
+    s.set_area(queue->area);
+  }
+  for (auto& [name, s] : summaries) {
+    s.set_queue(name);
+    ForecastInput in{.today = today, .waiting = s.length()};
+    if (const auto it = arrivals.find(name); it != arrivals.end()) {
+      in.arrivals = it->second;
+    }
+    for (const MatchOffering& o : input.offerings) {
+      if (o.activity_type != s.activity_type() || o.region != region) continue;
+      for (const absl::CivilDay day : CapacityDays(o, today)) {
+        in.capacity_days.push_back(day);
+      }
+    }
+    const int warn = warning_weeks[s.activity_type()];
+    const ShortfallForecast forecast = ForecastShortfall(
+        in, warn > 0 ? std::optional<absl::Duration>(absl::Hours(24 * 7 * warn))
+                     : std::nullopt);
+    *s.mutable_forecast() = ToProto(forecast, in, warn);
+  }
   v1::QueueOverview overview;
   for (auto& [name, summary] : summaries) {
     *overview.add_queues() = std::move(summary);
   }
   return overview;
+}
+
+absl::StatusOr<int> QueueDesk::WarnShortfalls(const std::string& region,
+                                              EventLog& log) {
+  ASSIGN_OR_RETURN(const v1::QueueOverview overview, Overview(region));
+  const absl::Time now = clock_->Now();
+  // The Monday of this week names the week.
+  const absl::CivilDay monday = MondayOf(matchmaker_->Today());
+  int appended = 0;
+  for (const v1::QueueSummary& queue : overview.queues()) {
+    if (!queue.forecast().has_warning_week()) continue;
+    v1::Event event;
+    event.set_type(v1::EVENT_TYPE_QUEUE_SHORTFALL_FORECAST);
+    *event.mutable_time() = ToProtoTimestamp(now);
+    event.mutable_actor()->set_organisation("slussen");
+    event.mutable_actor()->set_role(v1::ROLE_SYSTEM);
+    event.set_queue(queue.queue());
+    event.set_activity_type(
+        absl::StrCat("activityTypes/", queue.activity_type()));
+    *event.mutable_forecast() = queue.forecast();
+    ASSIGN_OR_RETURN(
+        const bool told,
+        log.AppendOnce(region,
+                       absl::StrCat("shortfall:", queue.queue(), ":",
+                                    absl::FormatCivilTime(monday)),
+                       event, absl::Hours(24 * 8)));
+    if (told) ++appended;
+  }
+  return appended;
 }
 
 absl::StatusOr<v1::PriorityPolicy> QueueDesk::GetPriorityPolicy(

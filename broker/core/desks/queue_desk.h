@@ -18,6 +18,7 @@
 #include "broker/core/desks/transitions.h"
 #include "broker/core/model/caller.h"
 #include "broker/core/ports/clock.h"
+#include "broker/core/ports/event_log.h"
 #include "slussen/v1/coordinator_service.pb.h"
 #include "slussen/v1/queue_service.pb.h"
 
@@ -39,11 +40,19 @@ class QueueDesk {
   absl::StatusOr<slussen::v1::ListQueueEntriesResponse> ListQueueEntries(
       const Caller& caller,
       const slussen::v1::ListQueueEntriesRequest& request);
-  // Every queue of `region`: length, oldest wait, the estimated wait of a
+  // Every queue of `region` someone waits in or joined in the last
+  // kForecastWindowWeeks: length, oldest wait, the estimated wait of a
   // referral arriving now (the estimate after the last in line), stale
-  // offerings feeding it. No personal data.
+  // offerings feeding it, and its shortfall forecast (model/forecast.h)
+  // against its activity type's threshold. No personal data.
   absl::StatusOr<slussen::v1::QueueOverview> Overview(
       const std::string& region);
+
+  // Tells the region's coordinators of every queue whose forecast passes
+  // its activity type's threshold: an EVENT_TYPE_QUEUE_SHORTFALL_FORECAST
+  // in `log`, once per queue and week (AppendOnce, so replicas checking
+  // at the same time tell it once). The number of events appended.
+  absl::StatusOr<int> WarnShortfalls(const std::string& region, EventLog& log);
 
   absl::StatusOr<slussen::v1::PriorityPolicy> GetPriorityPolicy(
       const Caller& caller,

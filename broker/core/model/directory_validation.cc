@@ -117,6 +117,8 @@ absl::Status ValidateActivityType(absl::string_view field,
                                            t.usual_eligibility()));
   RETURN_IF_ERROR(ValidateEnumSet<v1::ReferralKind>(
       Path(field, "referral_kinds"), t.referral_kinds()));
+  RETURN_IF_ERROR(ValidateIntRange(Path(field, "shortfall_warning_weeks"),
+                                   t.shortfall_warning_weeks(), 0, 52));
   return ValidateText(Path(field, "source"), t.source(), {.max_chars = 200});
 }
 

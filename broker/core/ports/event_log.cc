@@ -34,6 +34,13 @@ std::tuple<uint64_t, uint64_t, uint64_t> PositionKey(
 
 }  // namespace
 
+absl::StatusOr<bool> EventLog::AppendOnce(const std::string& region,
+                                          const std::string& once,
+                                          const slussen::v1::Event& event,
+                                          absl::Duration keep) {
+  return absl::UnimplementedError("this event log is read-only");
+}
+
 absl::StatusOr<std::map<std::string, std::vector<LoggedEvent>>>
 EventLog::ReadAfterEach(const std::map<std::string, std::string>& positions,
                         int limit, absl::Duration /*wait*/) {

@@ -53,6 +53,16 @@ class EventLog {
   ReadAfterEach(const std::map<std::string, std::string>& positions, int limit,
                 absl::Duration wait);
   virtual bool CanWait() const { return false; }
+
+  // Appends `event`, which concerns no referral (a queue's forecast
+  // warning), to `region`'s stream, unless an event was appended under
+  // `once` in the last `keep`: several replicas may decide the same thing,
+  // and it is told once. True when this call appended it. UNIMPLEMENTED
+  // where the log is read-only.
+  virtual absl::StatusOr<bool> AppendOnce(const std::string& region,
+                                          const std::string& once,
+                                          const slussen::v1::Event& event,
+                                          absl::Duration keep);
 };
 
 // Whether `position` has the form of a stream position: "<ms>-<seq>",

@@ -13,7 +13,7 @@ import {displayName, names} from './referral_view.js';
 import {worklistTable} from './clocks_view.js';
 import {barChart} from './charts.js';
 import {incomeChangesView, susExportSection} from './coordinator_sus.js';
-import {dayToRfc3339, durationSeconds, formatDateTime, formatDuration, inputToDate,
+import {dayToRfc3339, durationSeconds, formatCivilDate, formatDateTime, formatDuration, inputToDate,
   serverNow, todayInput} from './time.js';
 
 const KINDS = ['REFERRAL_KIND_IMPULSE', 'REFERRAL_KIND_ACTIVITY', 'REFERRAL_KIND_REHAB_SERVICE_ORDER',
@@ -115,6 +115,16 @@ function renderWorklist() {
 
 // --- queues ---------------------------------------------------------------------
 
+// Where a queue's wait is heading in the coming 12 weeks, and from which
+// week it passes the activity type's threshold.
+function forecastCell(f) {
+  const peak = f.peakWaitUnbounded ? t('forecast.unbounded') :
+    t('forecast.peak', {n: f.peakWaitWeeks || 0});
+  if (!f.warningWeek) return peak;
+  return h('span', null, `${peak} `, h('span', {class: 'badge stale'},
+    t('forecast.warning', {n: f.warningWeeks, week: formatCivilDate(f.warningWeek)})));
+}
+
 async function refreshQueues() {
   const host = $('#queues-list');
   try {
@@ -133,7 +143,8 @@ async function refreshQueues() {
         h('th', {scope: 'col', class: 'num'}, t('col.length')),
         h('th', {scope: 'col'}, t('col.oldest')),
         h('th', {scope: 'col'}, t('col.estimate')),
-        h('th', {scope: 'col'}, t('col.stale')))),
+        h('th', {scope: 'col'}, t('col.stale')),
+        h('th', {scope: 'col'}, t('col.forecast')))),
       h('tbody', null, queues.map((q) => h('tr', null,
         h('th', {scope: 'row'}, displayName(`activityTypes/${q.activityType}`)),
         h('td', null, q.area),
@@ -141,7 +152,8 @@ async function refreshQueues() {
         h('td', null, formatDateTime(q.oldestWaitStartTime)),
         h('td', null, q.estimatedWait ? formatDuration(durationSeconds(q.estimatedWait)) : t('none')),
         h('td', null, q.staleOfferings ?
-          h('span', {class: 'badge stale'}, `${t('badge.stale')}: ${q.staleOfferings}`) : t('none')))))));
+          h('span', {class: 'badge stale'}, `${t('badge.stale')}: ${q.staleOfferings}`) : t('none')),
+        h('td', null, forecastCell(q.forecast || {})))))));
   } catch (err) {
     notice($('#queues-notice'), 'error', err);
   }

@@ -253,6 +253,10 @@ export const en = {
   'col.oldest': 'Oldest wait since',
   'col.estimate': 'Estimated wait for a new one',
   'col.stale': 'Stale capacity',
+  'col.forecast': 'Forecast, 12 weeks',
+  'forecast.peak': ({n}) => `At most ${n} ${n === 1 ? 'week' : 'weeks'} of waiting`,
+  'forecast.unbounded': 'No capacity published',
+  'forecast.warning': ({n, week}) => `Over ${n} weeks from the week of ${week}`,
   'col.party': 'Party',
   'col.clockKind': 'Deadline',
   'col.clocks': 'Count',
@@ -610,5 +614,6 @@ export const en = {
   'EVENT_TYPE_PERSONAL_DATA_ERASED': 'Personal data erased',
   'EVENT_TYPE_REFERRAL_RESUBMITTED': 'Referral resubmitted',
   'EVENT_TYPE_PROTECTED_PERSONAL_DATA_CHANGED': 'Protected personal data changed',
+  'EVENT_TYPE_QUEUE_SHORTFALL_FORECAST': 'Forecast: the queue is expected to grow',
   'event.about': ({what, id}) => `${what}: referral ${id}.`,
 };

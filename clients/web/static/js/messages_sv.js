@@ -267,6 +267,10 @@ export const sv = {
   'col.oldest': 'Längst väntat sedan',
   'col.estimate': 'Beräknad väntan för en ny',
   'col.stale': 'Inaktuell kapacitet',
+  'col.forecast': 'Prognos, 12 veckor',
+  'forecast.peak': ({n}) => `Längst ${n} ${plural(n, 'veckas', 'veckors')} väntan`,
+  'forecast.unbounded': 'Ingen kapacitet publicerad',
+  'forecast.warning': ({n, week}) => `Över ${n} veckor från veckan ${week}`,
   'col.party': 'Part',
   'col.clockKind': 'Tidsfrist',
   'col.clocks': 'Antal',
@@ -634,5 +638,6 @@ export const sv = {
   'EVENT_TYPE_PERSONAL_DATA_ERASED': 'Personuppgifter raderade',
   'EVENT_TYPE_REFERRAL_RESUBMITTED': 'Remiss skickad igen',
   'EVENT_TYPE_PROTECTED_PERSONAL_DATA_CHANGED': 'Skyddade personuppgifter ändrade',
+  'EVENT_TYPE_QUEUE_SHORTFALL_FORECAST': 'Prognos: kön väntas växa',
   'event.about': ({what, id}) => `${what}: remiss ${id}.`,
 };
