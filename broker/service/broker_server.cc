@@ -46,11 +46,6 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
-// Smaller would refuse ordinary requests; larger lets one call hold a lot
-// of memory while it is parsed.
-constexpr int kMinMessageBytes = 1 << 10;
-constexpr int kMaxMessageBytes = 64 << 20;
-
 }  // namespace
 
 bool IsLoopbackAddress(absl::string_view listen) {
@@ -105,12 +100,12 @@ BrokerServer::BrokerServer(BrokerOptions options,
 
 absl::StatusOr<std::unique_ptr<BrokerServer>> BrokerServer::Start(
     BrokerOptions options, core::Pseudonymizer pseudonymizer) {
-  if (options.max_receive_message_bytes < kMinMessageBytes ||
-      options.max_receive_message_bytes > kMaxMessageBytes) {
+  if (options.max_receive_message_bytes < kMinReceiveMessageBytes ||
+      options.max_receive_message_bytes > kMaxReceiveMessageBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("max_receive_message_bytes (--max_message_bytes) must be ",
-                     kMinMessageBytes, "..", kMaxMessageBytes, ", got ",
-                     options.max_receive_message_bytes));
+                     kMinReceiveMessageBytes, "..", kMaxReceiveMessageBytes,
+                     ", got ", options.max_receive_message_bytes));
   }
   RETURN_IF_ERROR(RateLimiter::Validate(options.rate_limit));
   RETURN_IF_ERROR(CheckListenAddresses(options));

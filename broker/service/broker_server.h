@@ -68,6 +68,12 @@
 
 namespace slussen::service {
 
+// The range of BrokerOptions::max_receive_message_bytes: smaller would
+// refuse ordinary requests; larger lets one call hold a lot of memory while
+// it is parsed.
+inline constexpr int kMinReceiveMessageBytes = 1 << 10;
+inline constexpr int kMaxReceiveMessageBytes = 64 << 20;
+
 struct BrokerOptions {
   // "host:port"; port 0 picks a free port (see BrokerServer::port()).
   std::string listen = "127.0.0.1:50051";
