@@ -31,7 +31,8 @@ void SetProgramUsage(absl::string_view program, absl::string_view main_file,
     return absl::EndsWith(path, file);
   };
   config.contains_helpshort_flags = config.contains_help_flags;
-  // "Flags from broker/server/main.cc", not the build machine's path.
+  // "Flags from broker/server/broker_flags.cc", not the build machine's
+  // path.
   config.normalize_filename = [file](absl::string_view path) {
     return absl::EndsWith(path, file) ? file : std::string(path);
   };

@@ -1,16 +1,17 @@
 // What every Slussen program (the broker, the web gateway) does at start
 // and at its end, in one place:
 //
-//   SetProgramUsage("slussen", "broker/server/main.cc", "the broker. ...");
-//   if (!ApplyEnvironment("SLUSSEN_", "broker/server/main.cc", {})) return 2;
+//   SetProgramUsage("slussen", "broker/server/broker_flags.cc", "...");
+//   if (!ApplyEnvironment("SLUSSEN_", "broker/server/broker_flags.cc", {}))
+//     return 2;
 //   AcceptShortHelp(argc, argv);
 //   absl::ParseCommandLine(argc, argv);
 //   const sigset_t signals = BlockTerminationSignals();
 //   ... start serving ...
 //   AwaitTerminationSignal(signals);
 //
-// --help lists the flags of the program's main file (absl's default lists
-// only files named like the program: for `slussen` none, "No flags
+// --help lists the flags of the file that defines them (absl's default
+// lists only files named like the program: for `slussen` none, "No flags
 // matched"), --version prints the version and the commit.
 #ifndef SLUSSEN_BROKER_SERVICE_PROGRAM_H_
 #define SLUSSEN_BROKER_SERVICE_PROGRAM_H_
@@ -30,7 +31,7 @@ namespace slussen::service {
 std::string VersionLine(absl::string_view program);
 
 // Sets the usage message, has --help and --helpshort list the flags
-// defined in `main_file` (a path ending, "broker/server/main.cc") and
+// defined in `main_file` (a path ending, "clients/web/web_main.cc") and
 // --version print VersionLine(program). Before absl::ParseCommandLine.
 void SetProgramUsage(absl::string_view program, absl::string_view main_file,
                      absl::string_view message);

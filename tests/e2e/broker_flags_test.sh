@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Every flag of the broker (broker/server/main.cc) takes effect: the real
-# `slussen` is started with a value other than the default and the
-# behaviour that value changes is checked, so that a flag can never again
-# be parsed and then silently dropped (as --rate_limit_per_second once was).
+# Every flag of the broker (broker/server/broker_flags.cc) takes effect:
+# the real `slussen` is started with a value other than the default and
+# the behaviour that value changes is checked, so that a flag can never
+# again be parsed and then silently dropped (as --rate_limit_per_second
+# once was). tests/unit/broker_flags_test.cc checks the step before: each
+# flag's value reaches the options, every range, and the defaults.
 #
 # Checked here:
 #   a misspelt flag     refused before anything happens, naming it
@@ -158,13 +160,17 @@ chmod 644 "$TEST_TMP/open.key"
 refused "a key file others may read" "chmod 600 $TEST_TMP/open.key" \
   --pnr_key_file="$TEST_TMP/open.key"
 refused "a tiny --max_message_bytes" "max_message_bytes" --max_message_bytes=100
-refused "--retention_days=0" "bad --retention_days" --retention_days=0
-refused "--max_watchers=0" "bad --max_watchers" --max_watchers=0
-refused "--redis_pool_size=0" "bad --redis_pool_size" --redis_pool_size=0
-refused "--redis_connect_timeout_ms=-1" "bad --redis_connect_timeout_ms" --redis_connect_timeout_ms=-1
-refused "--shutdown_grace_seconds=-1" "bad --shutdown_grace_seconds" --shutdown_grace_seconds=-1
-refused "--retention_sweep_seconds=0" "bad --retention_sweep_seconds" --retention_sweep_seconds=0
-refused "a bad --testing_clock_start" "bad --testing_clock_start" --testing_clock_start=2026-13-45
+refused "--retention_days=0" "--retention_days=0 is not within 1..3650" --retention_days=0
+refused "--max_watchers=0" "--max_watchers=0 is not within 1..100000" --max_watchers=0
+refused "--redis_pool_size=0" "--redis_pool_size=0 is not within 1..1024" --redis_pool_size=0
+refused "--redis_connect_timeout_ms=-1" \
+  "--redis_connect_timeout_ms=-1 is not within 1..60000" --redis_connect_timeout_ms=-1
+refused "--shutdown_grace_seconds=-1" \
+  "--shutdown_grace_seconds=-1 is not within 0..3600" --shutdown_grace_seconds=-1
+refused "--retention_sweep_seconds=0" \
+  "--retention_sweep_seconds=0 is not within 1..86400" --retention_sweep_seconds=0
+refused "a bad --testing_clock_start" \
+  "--testing_clock_start=2026-13-45 must be an RFC 3339 time" --testing_clock_start=2026-13-45
 refused "a command timeout below the replica wait" "below --redis_command_timeout_ms (400)" \
   --redis_command_timeout_ms=400
 # At --log_level=error the testing clock's warning is not logged, the

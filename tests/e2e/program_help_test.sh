@@ -28,7 +28,7 @@ shows() {
 }
 
 shows 1 "$SLUSSEN" --help "--listen" "--redis" "--rate_limit_per_second" \
-  "Flags from broker/server/main.cc"
+  "Flags from broker/server/broker_flags.cc"
 shows 1 "$SLUSSEN" -h "--listen"
 shows 0 "$SLUSSEN" --version "^slussen [0-9][0-9.]* (commit [0-9a-z-]*)$"
 shows 1 "$WEB" --help "--brokers" "--users_file" \
