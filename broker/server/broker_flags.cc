@@ -170,6 +170,11 @@ absl::Status ConvertRedisAddresses(const BrokerFlags& flags,
     }
     redis.sentinels.push_back(*std::move(sentinel));
   }
+  if (flags.redis_master_name.empty()) {
+    return absl::InvalidArgumentError(
+        "--redis_master_name=\"\" must name the primary the Sentinels "
+        "monitor");
+  }
   redis.sentinel_master = flags.redis_master_name;
   return absl::OkStatus();
 }
@@ -276,6 +281,12 @@ std::vector<std::string> Warnings(const BrokerFlags& flags,
     warnings.push_back(
         "--insecure_allow_remote has no effect with mutual TLS: identities "
         "come from client certificates only");
+  }
+  if (flags.redis_sentinels.empty() &&
+      flags.redis_master_name != BrokerFlags().redis_master_name) {
+    warnings.push_back(absl::StrCat(
+        "--redis_master_name=", flags.redis_master_name,
+        " has no effect without --redis_sentinels: the primary is --redis"));
   }
   return warnings;
 }

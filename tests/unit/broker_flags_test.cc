@@ -448,6 +448,9 @@ TEST_F(BrokerFlagsTest, BadValuesAreRefusedNamingTheFlagTheValueAndTheRule) {
       {{{"redis_sentinels", "s:26379"}, {"redis_cluster", "true"}},
        "--redis_sentinels=\"s:26379\": --redis_sentinels and --redis_cluster "
        "exclude each other"},
+      {{{"redis_sentinels", "s:26379"}, {"redis_master_name", ""}},
+       "--redis_master_name=\"\" must name the primary the Sentinels "
+       "monitor"},
       {{{"redis_wait_replicas", "-1"}},
        "--redis_wait_replicas=-1 is not within 0..16"},
       {{{"redis_wait_replicas", "17"}},
@@ -590,12 +593,15 @@ TEST_F(BrokerFlagsTest, FlagsThatDoNothingTogetherAreWarnedOf) {
       ConfigWith({{"insecure_allow_remote", "true"},
                   {"tls_cert_file", "certs/server.pem"},
                   {"tls_key_file", "certs/server.key"},
-                  {"tls_client_ca_file", "certs/ca.pem"}});
+                  {"tls_client_ca_file", "certs/ca.pem"},
+                  {"redis_master_name", "slussen-east"}});
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_THAT(
       config->warnings,
       ElementsAre("--insecure_allow_remote has no effect with mutual TLS: "
-                  "identities come from client certificates only"));
+                  "identities come from client certificates only",
+                  "--redis_master_name=slussen-east has no effect without "
+                  "--redis_sentinels: the primary is --redis"));
 }
 
 // A file with `content` in a directory of the test's, removed at its end.
