@@ -87,6 +87,10 @@ ABSL_FLAG(int, retention_days, BrokerFlags().retention_days,
           "for the statistics");
 ABSL_FLAG(int, retention_sweep_seconds, BrokerFlags().retention_sweep_seconds,
           "How often the retention sweep runs (1..86400)");
+ABSL_FLAG(int, shortfall_check_minutes, BrokerFlags().shortfall_check_minutes,
+          "How often each region's queue forecasts are checked against their "
+          "activity types' warning thresholds, in minutes (0..10080; 0: "
+          "never)");
 ABSL_FLAG(bool, insecure_allow_remote, BrokerFlags().insecure_allow_remote,
           "Allow development identity (from request metadata) on a "
           "non-loopback address. Anyone who reaches the port can then claim "
@@ -222,11 +226,15 @@ absl::Status ConvertLimits(const BrokerFlags& flags,
   RETURN_IF_ERROR(Within("retention_days", flags.retention_days, 1, 3650));
   RETURN_IF_ERROR(Within("retention_sweep_seconds",
                          flags.retention_sweep_seconds, 1, 86400));
+  RETURN_IF_ERROR(Within("shortfall_check_minutes",
+                         flags.shortfall_check_minutes, 0, 10080));
   options.deadlines.workers = flags.deadline_workers;
   options.events.max_watchers = flags.max_watchers;
   options.max_receive_message_bytes = flags.max_message_bytes;
   options.retention.retention = absl::Hours(24) * flags.retention_days;
   options.retention.interval = absl::Seconds(flags.retention_sweep_seconds);
+  options.shortfall_check_interval =
+      absl::Minutes(flags.shortfall_check_minutes);
   options.rate_limit.per_second = flags.rate_limit_per_second;
   options.rate_limit.burst = flags.rate_limit_burst;
   if (absl::Status valid = service::RateLimiter::Validate(options.rate_limit);
@@ -336,6 +344,7 @@ BrokerFlags ParsedBrokerFlags() {
   flags.testing_clock_start = absl::GetFlag(FLAGS_testing_clock_start);
   flags.retention_days = absl::GetFlag(FLAGS_retention_days);
   flags.retention_sweep_seconds = absl::GetFlag(FLAGS_retention_sweep_seconds);
+  flags.shortfall_check_minutes = absl::GetFlag(FLAGS_shortfall_check_minutes);
   flags.insecure_allow_remote = absl::GetFlag(FLAGS_insecure_allow_remote);
   flags.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   flags.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);

@@ -71,6 +71,7 @@ struct BrokerFlags {
   std::string testing_clock_start;
   int retention_days = 365;
   int retention_sweep_seconds = 600;
+  int shortfall_check_minutes = 60;
   bool insecure_allow_remote = false;
   std::string tls_cert_file;
   std::string tls_key_file;

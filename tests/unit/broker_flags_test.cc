@@ -244,6 +244,12 @@ const std::vector<Effect>& Effects() {
        [](const BrokerConfig& c) {
          return c.options.retention.interval == absl::Seconds(1);
        }},
+      {"shortfall_check_minutes",
+       "5",
+       {},
+       [](const BrokerConfig& c) {
+         return c.options.shortfall_check_interval == absl::Minutes(5);
+       }},
       // What it allows: MayListenBeyondLoopbackOnlyWithTlsOrForced.
       {"insecure_allow_remote",
        "true",
@@ -489,6 +495,10 @@ TEST_F(BrokerFlagsTest, BadValuesAreRefusedNamingTheFlagTheValueAndTheRule) {
        "--retention_sweep_seconds=0 is not within 1..86400"},
       {{{"retention_sweep_seconds", "86401"}},
        "--retention_sweep_seconds=86401 is not within 1..86400"},
+      {{{"shortfall_check_minutes", "-1"}},
+       "--shortfall_check_minutes=-1 is not within 0..10080"},
+      {{{"shortfall_check_minutes", "10081"}},
+       "--shortfall_check_minutes=10081 is not within 0..10080"},
       {{{"rate_limit_per_second", "-1"}},
        "--rate_limit_per_second=-1 --rate_limit_burst=400: rate limit "
        "per_second must be 0 (off) or more, got -1"},
