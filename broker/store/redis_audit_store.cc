@@ -3,27 +3,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/model/status_macros.h"
+#include "broker/store/lua/scripts.h"
 #include "broker/store/redis_keys.h"
 
 namespace slussen::store {
 namespace {
 
 namespace v1 = ::slussen::v1;
-
-// The records of a subject's index from `offset`, `limit` of them, in one
-// round trip: KEYS[1] the index, KEYS[2] the stream.
-const RedisScript& SubjectScript() {
-  static const RedisScript* const kScript = new RedisScript(R"lua(
-local ids = redis.call('LRANGE', KEYS[1], ARGV[1], ARGV[2])
-local out = {}
-for _, id in ipairs(ids) do
-  local entry = redis.call('XRANGE', KEYS[2], id, id)
-  if entry[1] then out[#out + 1] = entry[1] end
-end
-return {redis.call('LLEN', KEYS[1]), out}
-)lua");
-  return *kScript;
-}
 
 absl::StatusOr<core::StoredAuditRecord> DecodeEntry(const std::string& region,
                                                     const RedisValue& entry) {
@@ -73,12 +59,13 @@ absl::Status RedisAuditStore::Append(
   return change.Apply(*pool_).status();
 }
 
+// The page in one round trip: lua/audit_subject_records.lua.
 absl::StatusOr<core::AuditPage> RedisAuditStore::ListBySubject(
     const std::string& region, const std::string& subject, int64_t offset,
     int limit) {
   ASSIGN_OR_RETURN(
       const RedisValue reply,
-      pool_->Eval(SubjectScript(),
+      pool_->Eval(lua::AuditSubjectRecords(),
                   {keys::AuditSubject(region, subject), keys::Audit(region)},
                   {absl::StrCat(offset), absl::StrCat(offset + limit - 1)}));
   if (reply.elements.size() != 2) {

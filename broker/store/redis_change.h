@@ -7,7 +7,8 @@
 // write, so a change whose check fails writes nothing, and a change that
 // passes is written whole: Redis runs a script atomically and the AOF
 // keeps its effects as one transaction. One small script, audited once,
-// instead of one per operation.
+// instead of one per operation (broker/store/lua/change.lua, which says
+// how a change is laid out for it).
 //
 //   RedisChange change;
 //   change.FieldEquals(referral_key, "version", "3", "referral X changed")
@@ -43,23 +44,6 @@
 #include "broker/store/redis_client.h"
 
 namespace slussen::store {
-
-// Lua: steps_fired(plan, score, fired), the number of steps of a clock's
-// plan that have fired when its place in the due set has `score` (false:
-// it has none) and its region's planned steps have fired up to `fired`
-// (ms; false: not kept yet, as in a store from before steps were prepared
-// ahead, where the place alone tells). A plan
-// is its steps one after another, each four fields, each a byte of length
-// and its bytes, the first the step's time (ms); steps are in time order.
-// A step has fired when it is before the clock's place (the one at the
-// place is the next to take) and at or before `fired`: a step before the
-// place and after `fired` is prepared, its event waiting in the hash of
-// its instant (keys::ClockStepsPreparedAt) for `fired` to pass it.
-// withdraw_prepared(plan, score, fired, prefix, id) removes those waiting
-// events of clock `id` (`prefix` the prepared hashes' key less the
-// instant), as a write of the clock must. Shared by the change script and
-// the clock scripts (redis_referral_store_clocks.cc, which writes plans).
-extern const char kStepsFiredLua[];
 
 class RedisChange {
  public:
@@ -100,9 +84,9 @@ class RedisChange {
     std::string id;
   };
   // The clock must be at `version`: its stored `version` plus the steps of
-  // its plan (its field `plan`, laid out as kStepsFiredLua reads it) fired
-  // since; otherwise ABORTED "<message> (version <actual>, expected
-  // <version>)" (a write or a step since it was read), or NOT_FOUND
+  // its plan (its field `plan`, laid out as lua/includes/clock_plan.lua
+  // reads it) fired since; otherwise ABORTED "<message> (version <actual>,
+  // expected <version>)" (a write or a step since it was read), or NOT_FOUND
   // "<message>" when the clock is missing.
   RedisChange& ClockVersionEquals(const ClockKeys& clock, int64_t version,
                                   const std::string& message);

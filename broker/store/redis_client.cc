@@ -97,7 +97,8 @@ std::string RedisAddress::ToString() const {
                            : absl::StrCat("unix:", unix_path);
 }
 
-RedisScript::RedisScript(std::string source) : source_(std::move(source)) {
+RedisScript::RedisScript(std::string source, LuaLineMap lines)
+    : source_(std::move(source)), lines_(std::move(lines)) {
   unsigned char digest[SHA_DIGEST_LENGTH];
   SHA1(reinterpret_cast<const unsigned char*>(source_.data()), source_.size(),
        digest);
@@ -445,7 +446,7 @@ absl::StatusOr<RedisValue> RedisPool::Eval(
     ASSIGN_OR_RETURN(replies, RoundTrip({argv}));
   }
   if (replies[0].type == RedisValue::Type::kError) {
-    return StatusFromErrorReply(replies[0].str);
+    return StatusFromErrorReply(script.lines().Apply(replies[0].str));
   }
   return std::move(replies[0]);
 }
@@ -474,10 +475,16 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::EvalPipeline(
       commands.push_back(command(calls[i], false));
     }
   }
-  if (unknown.empty()) return replies;
-  ASSIGN_OR_RETURN(std::vector<RedisValue> retried, Pipeline(commands));
-  for (size_t j = 0; j < unknown.size(); ++j) {
-    replies[unknown[j]] = std::move(retried[j]);
+  if (!unknown.empty()) {
+    ASSIGN_OR_RETURN(std::vector<RedisValue> retried, Pipeline(commands));
+    for (size_t j = 0; j < unknown.size(); ++j) {
+      replies[unknown[j]] = std::move(retried[j]);
+    }
+  }
+  for (RedisValue& reply : replies) {
+    if (reply.type == RedisValue::Type::kError) {
+      reply.str = script.lines().Apply(reply.str);
+    }
   }
   return replies;
 }

@@ -47,6 +47,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "broker/store/lua_line_map.h"
 
 struct redisContext;
 
@@ -78,16 +79,22 @@ struct RedisValue {
 };
 
 // A Lua script, run with EVALSHA and loaded on NOSCRIPT (the script cache is
-// empty after a Redis restart). Immutable, thread-safe.
+// empty after a Redis restart). The store's scripts are made from the files
+// of broker/store/lua/ (broker/store/lua/scripts.h, generated), each with
+// the line map of its lines: an error Redis reports at a line of the script
+// ("user_script:57") comes back, from Eval and EvalPipeline, naming the
+// file and line instead. Immutable, thread-safe.
 class RedisScript {
  public:
-  explicit RedisScript(std::string source);
+  explicit RedisScript(std::string source, LuaLineMap lines = LuaLineMap());
   const std::string& source() const { return source_; }
   const std::string& sha1() const { return sha1_; }
+  const LuaLineMap& lines() const { return lines_; }
 
  private:
   std::string source_;
   std::string sha1_;
+  LuaLineMap lines_;
 };
 
 struct RedisOptions {
@@ -160,7 +167,8 @@ class RedisPool {
   absl::StatusOr<std::vector<RedisValue>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);
 
-  // EVALSHA, falling back to EVAL when Redis does not know the script.
+  // EVALSHA, falling back to EVAL when Redis does not know the script. An
+  // error reply is a status, as from Command, at the script's file lines.
   absl::StatusOr<RedisValue> Eval(const RedisScript& script,
                                   const std::vector<std::string>& keys,
                                   const std::vector<std::string>& args);
@@ -173,7 +181,8 @@ class RedisPool {
   // Several calls of `script` pipelined on one connection: one round trip
   // (two if Redis did not know the script: the calls it refused with
   // NOSCRIPT, and so did not run, are sent again with EVAL). Replies in
-  // order; error replies kept as values of type kError, as in Pipeline.
+  // order; error replies kept as values of type kError, as in Pipeline,
+  // at the script's file lines.
   absl::StatusOr<std::vector<RedisValue>> EvalPipeline(
       const RedisScript& script, const std::vector<ScriptCall>& calls);
 

@@ -4,18 +4,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "broker/core/model/status_macros.h"
+#include "broker/store/lua/scripts.h"
 #include "broker/store/redis_keys.h"
 
 namespace slussen::store {
 
 absl::StatusOr<int> RedisDeadlineRuleStore::Append(
     const std::string& id, const slussen::v1::DeadlineRuleSet& set) {
-  static const RedisScript* const kAppend = new RedisScript(R"lua(
-    local n = redis.call('RPUSH', KEYS[1], ARGV[1])
-    redis.call('SADD', KEYS[2], ARGV[2])
-    return n)lua");
   ASSIGN_OR_RETURN(const RedisValue n,
-                   pool_->Eval(*kAppend,
+                   pool_->Eval(lua::AppendRuleSet(),
                                {keys::Directory("rule_set", id),
                                 keys::DirectoryIndex("rule_set")},
                                {set.SerializeAsString(), id}));

@@ -10,6 +10,7 @@
 #include "broker/core/model/capacity.h"
 #include "broker/core/model/names.h"
 #include "broker/core/model/status_macros.h"
+#include "broker/store/lua/scripts.h"
 #include "broker/store/redis_change.h"
 #include "broker/store/redis_keys.h"
 
@@ -373,30 +374,13 @@ absl::StatusOr<Versioned<v1::Offering>> RedisDirectoryStore::GetOffering(
                                           " not found"));
 }
 
-namespace {
-
-// Every offering of a region (KEYS[1], the index of "<p>:<o>"), as
-// HGETALL gives each, in one round trip: an arrival reads them on the
-// request path. ARGV[1] is the region's key prefix ("slussen:{r13}:"),
-// so the hashes share the index's slot.
-const RedisScript& ListOfferingsScript() {
-  static const RedisScript* const kScript = new RedisScript(R"lua(
-local out = {}
-for i, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  out[i] = redis.call('HGETALL', ARGV[1] .. 'offering:' .. id)
-end
-return out
-)lua");
-  return *kScript;
-}
-
-}  // namespace
-
+// Every offering of the region in one round trip (an arrival reads them on
+// the request path): lua/offerings_of_region.lua.
 absl::StatusOr<std::vector<Versioned<v1::Offering>>>
 RedisDirectoryStore::ListOfferings(const std::string& region) {
-  ASSIGN_OR_RETURN(const RedisValue all,
-                   pool_->Eval(ListOfferingsScript(), {keys::Offerings(region)},
-                               {keys::Region(region)}));
+  ASSIGN_OR_RETURN(const RedisValue all, pool_->Eval(lua::OfferingsOfRegion(),
+                                                     {keys::Offerings(region)},
+                                                     {keys::Region(region)}));
   const std::vector<RedisValue>& replies = all.elements;
   std::vector<Versioned<v1::Offering>> out;
   for (const RedisValue& reply : replies) {

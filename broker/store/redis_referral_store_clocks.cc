@@ -8,9 +8,10 @@
 // A clock's hash holds its `data` (the Clock), `version`, `next` firing,
 // and its plan: the steps it takes as time passes (`plan`) and the event
 // they announce (`event`, less type and time). Planned steps are fired by
-// a script inside Redis (FirePlanned) in two moves. Ahead of their instant
-// (DeadlineKeeper::kPrepareAhead) their events are prepared: kept in a hash
-// per instant, and the clock's place in the due set moved past them. When
+// a script inside Redis (FirePlanned: lua/fire_planned_steps.lua) in two
+// moves. Ahead of their instant (DeadlineKeeper::kPrepareAhead) their
+// events are prepared: kept in a hash per instant, and the clock's place
+// in the due set moved past them. When
 // a call's now reaches the instant, the region's `clocks:fired` moves to it
 // and the prepared events are appended to the stream, 256 to an entry: at
 // midnight a burst of steps costs little more than its events' bytes. A
@@ -42,6 +43,7 @@
 #include "broker/core/model/deadlines.h"
 #include "broker/core/model/proto_time.h"
 #include "broker/core/model/status_macros.h"
+#include "broker/store/lua/scripts.h"
 #include "broker/store/redis_keys.h"
 #include "broker/store/redis_referral_store.h"
 
@@ -65,9 +67,10 @@ std::string ReferralIdOf(const std::string& clock_id) {
 // the stream's `type`), the Clock fields it sets (serialized), and the
 // Event's type field (serialized). A plan that stops short of the clock's
 // last step ends with a tail: a step with the time of the firing after
-// and no type, which FirePlannedScript leaves to the keeper. Empty for no
-// plan, and for one with a field of 256 bytes or more (none is near: the
-// longest, the fields set, is a few bytes) or whose times go back.
+// and no type, which lua/fire_planned_steps.lua leaves to the keeper. Empty
+// for no plan, and for one with a field of 256 bytes or more (none is
+// near: the longest, the fields set, is a few bytes) or whose times go
+// back.
 std::string EncodePlan(const ClockWrite& write) {
   std::string out;
   if (!write.plan.empty() && write.record.next_fire != write.plan[0].at) {
@@ -132,7 +135,8 @@ constexpr int kReadRounds = 8;
 // The clock its hash's fields (`hash`: data, version, next, plan), its
 // place in the due set and how far its region's planned steps have fired
 // (`fired`) tell of: `data` with the fields of the plan's steps that have
-// fired (kStepsFiredLua) merged in; nullopt when it does not exist.
+// fired (as steps_fired in lua/includes/clock_plan.lua counts them) merged
+// in; nullopt when it does not exist.
 absl::StatusOr<std::optional<ClockRecord>> DecodeClock(
     const std::string& region, const std::string& id, const RedisValue& hash,
     const RedisValue& place, const std::optional<int64_t>& fired_ms) {
@@ -262,67 +266,9 @@ absl::StatusOr<int64_t> RedisReferralStore::ApplyClock(
 
 namespace {
 
-// A tick's steps of clocks that exist, lean: most of the midnight burst's
-// Redis time went into the general change script's parsing of some 45
-// arguments a step into tables (measured 2026-12-01; BENCHMARKS.md's git
-// history), not into the writes. The same writes as ClockInto makes for a
-// clock of version > 0, with the same check, each step atomic on its own (a
-// script call runs whole). KEYS: 1 the region's clocks by next firing, 2 its
-// open clocks by due time, 3 its events, 4 its count of clock writes, 5 how far
-// its planned steps have fired, then the hash of each step's clock. ARGV: 1 the
-// key of its prepared events less the instant, then 10 a step: clock id,
-// version read, data, next firing (ms; '' none), due (ms; '' closed),
-// event type ('' none), referral, event, and the plan's two fields
-// (PlanFields). The reply, a step each: the event's stream id ('' without
-// an event), 0 when the clock is gone, or {version found} when it is not
-// the one read.
-const RedisScript& ClockStepScript() {
-  static const RedisScript* const kScript =
-      new RedisScript(absl::StrCat(kStepsFiredLua, R"lua(
-local replies, written = {}, 0
-local fired = redis.call('GET', KEYS[5])
-for i = 1, #KEYS - 5 do
-  local key, a = KEYS[5 + i], 1 + (i - 1) * 10
-  local id = ARGV[a + 1]
-  local h = redis.call('HMGET', key, 'version', 'plan')
-  local place = h[1] and redis.call('ZSCORE', KEYS[1], id)
-  local version = h[1] and tonumber(h[1]) + steps_fired(h[2], place, fired)
-  if not h[1] then
-    replies[i] = 0
-  elseif version ~= tonumber(ARGV[a + 2]) then
-    replies[i] = {version}
-  else
-    withdraw_prepared(h[2], place, fired, ARGV[1], id)
-    redis.call('HSET', key, 'data', ARGV[a + 3], 'version',
-               tostring(version + 1), 'next', ARGV[a + 4],
-               'plan', ARGV[a + 9], 'event', ARGV[a + 10])
-    written = written + 1
-    if ARGV[a + 4] == '' then
-      redis.call('ZREM', KEYS[1], id)
-    else
-      redis.call('ZADD', KEYS[1], ARGV[a + 4], id)
-    end
-    if ARGV[a + 5] == '' then
-      redis.call('ZREM', KEYS[2], id)
-    else
-      redis.call('ZADD', KEYS[2], ARGV[a + 5], id)
-    end
-    if ARGV[a + 6] == '' then
-      replies[i] = ''
-    else
-      replies[i] = redis.call('XADD', KEYS[3], '*', 'type', ARGV[a + 6],
-                              'referral', ARGV[a + 7], 'event', ARGV[a + 8])
-    end
-  end
-end
-if written > 0 then redis.call('HINCRBY', KEYS[4], 'count', written) end
-return replies
-)lua"));
-  return *kScript;
-}
-
-// Steps to a clock-step script call: a call holds Redis for under a
-// millisecond.
+// A tick's steps of clocks that exist go to lua/clock_steps.lua, lean (its
+// header says why and how a step is laid out); steps to a script call: a
+// call holds Redis for under a millisecond.
 constexpr size_t kStepsPerScript = 128;
 
 void AppendStep(RedisPool::ScriptCall& call, const ClockWrite& write) {
@@ -409,7 +355,7 @@ absl::StatusOr<std::vector<absl::Status>> RedisReferralStore::ApplyClocks(
       AppendStep(calls.back(), writes[indexes[j]]);
     }
     ASSIGN_OR_RETURN(const std::vector<RedisValue> replies,
-                     pool_->EvalPipeline(ClockStepScript(), calls));
+                     pool_->EvalPipeline(lua::ClockSteps(), calls));
     for (size_t j = 0; j < indexes.size(); ++j) {
       const ClockRecord& r = writes[indexes[j]].record;
       const RedisValue& reply = replies.at(j / kStepsPerScript);
@@ -613,20 +559,6 @@ absl::StatusOr<std::vector<std::string>> RedisReferralStore::DueClocks(
 
 namespace {
 
-// The ids of the open clocks (KEYS[1]) after the clock ARGV[2] due at
-// ARGV[1] (ms), at most ARGV[3], by its rank; nil when that clock is no
-// longer there at that due time. A script, so that the rank and the range
-// are read at one instant.
-const RedisScript& OpenAfterScript() {
-  static const RedisScript* const kScript = new RedisScript(R"lua(
-local score = redis.call('ZSCORE', KEYS[1], ARGV[2])
-if not score or tonumber(score) ~= tonumber(ARGV[1]) then return false end
-local rank = redis.call('ZRANK', KEYS[1], ARGV[2])
-return redis.call('ZRANGE', KEYS[1], rank + 1, rank + tonumber(ARGV[3]))
-)lua");
-  return *kScript;
-}
-
 // The same when the clock `after` names has left the open clocks (met or
 // closed since): those due later, and those due at the same time with
 // greater ids. Members of one score are in byte order, as std::string
@@ -674,7 +606,7 @@ absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListOpenClocks(
   }
   ASSIGN_OR_RETURN(
       const RedisValue ids,
-      pool_->Eval(OpenAfterScript(), {key},
+      pool_->Eval(lua::OpenClocksAfter(), {key},
                   {Millis(after->due), after->id, absl::StrCat(limit)}));
   if (!ids.is_nil()) return ReadClocks(*pool_, region, Strings(ids));
   ASSIGN_OR_RETURN(const std::vector<std::string> later,
@@ -692,198 +624,12 @@ absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocksStarted(
   return ReadClocks(*pool_, region, Strings(ids));
 }
 
-namespace {
-
-// Fires the planned steps due of a region's clocks, and prepares the
-// events of those due soon, inside Redis. KEYS: 1 the region's clocks by
-// next firing, 2 its events, 3 how far its planned steps have fired, 4 the
-// instants of its prepared events. ARGV: 1 now (ms), 2 prepare until (ms,
-// not before now), 3 clocks at most, 4 the key of a clock less its id, 5
-// the key of the prepared events less the instant. Every key shares the
-// region's hash tag, so a cluster node serves them all.
-//
-// Steps at or before now (or "fired", if later) are appended; "fired"
-// moves to now (never back) when some are. First the prepared events of
-// every instant to append are appended, and their hashes removed. Then,
-// for each clock whose place in the due set is at or before the preparing
-// horizon (at most ARGV[3], soonest first): its steps from the one at its
-// place on, while they are at or before the horizon, each make their event
-// (the plan's `event`, the step's type and its instant as the event's
-// time); a step to append is appended at once, a later one is prepared:
-// kept in the hash of its instant under the clock's id (a clock's events
-// there framed as in a batch). Its place moves to its next step (all
-// places in one command at the end); nothing else of the clock is
-// written. So the steps of the midnight burst, prepared in the minutes
-// before it, cost at midnight only the copying of their events. Appended
-// events go 256 to a stream entry, its field `events` the events as
-// protobuf lays out a repeated message field 1 (RedisEventLog reads it). A
-// clock without a plan, or whose place is not one of its steps (stale), is
-// left as it is (named in the reply when due), and so is one whose plan's
-// tail is due (after firing the steps before it); a place without its
-// clock is removed. The reply: clocks taken, steps fired, the ids left.
-const RedisScript& FirePlannedScript() {
-  static const RedisScript* const kScript = new RedisScript(R"lua(
-local now, horizon = tonumber(ARGV[1]), tonumber(ARGV[2])
-local fired = redis.call('GET', KEYS[3])
-if not fired then
-  fired = ARGV[1]
-  redis.call('SET', KEYS[3], fired)
-end
--- Steps up to `w` are appended; "fired" is moved to it (below) only when
--- some are, so that a call with nothing to append writes nothing.
-local w = tonumber(fired)
-if w < now then w, fired = now, ARGV[1] end
-local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[2], 'BYSCORE',
-                       'LIMIT', 0, ARGV[3], 'WITHSCORES')
-local byte, sub, char, floor = string.byte, string.sub, string.char,
-                               math.floor
--- A protobuf varint.
-local function varint(n)
-  local out = ''
-  while n >= 128 do
-    out = out .. char(n % 128 + 128)
-    n = floor(n / 128)
-  end
-  return out .. char(n)
-end
--- The Event's field time (3) at `at` (ms): a Timestamp, seconds (1) and
--- nanos (2). Made once an instant (most steps share a few).
-local times = {}
-local function time_field(at)
-  local field = times[at]
-  if field then return field end
-  local ms = tonumber(at)
-  local seconds = floor(ms / 1000)
-  local nanos = (ms - seconds * 1000) * 1000000
-  local stamp = '\8' .. varint(seconds)
-  if nanos > 0 then stamp = stamp .. '\16' .. varint(nanos) end
-  field = '\26' .. varint(#stamp) .. stamp
-  times[at] = field
-  return field
-end
--- Appending: events in pieces, 256 events to a stream entry.
-local steps, pieces, in_entry = 0, {}, 0
-local function flush()
-  if in_entry > 0 then
-    redis.call('XADD', KEYS[2], '*', 'events', table.concat(pieces))
-    pieces, in_entry = {}, 0
-  end
-end
-local function append(framed, count)
-  pieces[#pieces + 1] = framed
-  in_entry = in_entry + count
-  steps = steps + count
-  if in_entry >= 256 then flush() end
-end
--- The prepared instants now passed, soonest first: each clock's events
--- (a hash value) counted by their framing (a tag byte, a varint length).
-for _, at in ipairs(redis.call('ZRANGE', KEYS[4], '-inf', fired,
-                               'BYSCORE')) do
-  local key = ARGV[5] .. at
-  for _, value in ipairs(redis.call('HVALS', key)) do
-    local q, m, count = 1, #value, 0
-    while q <= m do
-      q = q + 1
-      local length, scale, b = 0, 1, 128
-      while b >= 128 do
-        b = byte(value, q)
-        length = length + (b % 128) * scale
-        scale = scale * 128
-        q = q + 1
-      end
-      q = q + length
-      count = count + 1
-    end
-    append(value, count)
-  end
-  redis.call('UNLINK', key)
-  redis.call('ZREM', KEYS[4], at)
-end
-local left, instants = {}, {}
-local adds, removes = {'ZADD', KEYS[1]}, {'ZREM', KEYS[1]}
-for i = 1, #due, 2 do
-  local id, place = due[i], tonumber(due[i + 1])
-  local h = redis.call('HMGET', ARGV[4] .. id, 'version', 'plan', 'event')
-  if not h[1] then
-    removes[#removes + 1] = id
-  else
-    -- The plan's steps (EncodePlan), read in place: each its time, type,
-    -- clock fields and event field, a byte of length before each.
-    local plan, event = h[2] or '', h[3] or ''
-    local p, n, at_place, next, next_due = 1, #plan, false, nil, false
-    -- This clock's events prepared at one instant, and the instant.
-    local kept, kept_at = nil, nil
-    while p < n do
-      local l = byte(plan, p)
-      local at = sub(plan, p + 1, p + l)
-      local type_at = p + 1 + l
-      local type_length = byte(plan, type_at)
-      local event_at = type_at + 2 + type_length + byte(plan, type_at + 1 +
-                                                         type_length)
-      local event_length = byte(plan, event_at)
-      local t = tonumber(at)
-      if t >= place then
-        if not at_place then
-          if t ~= place then break end
-          at_place = true
-        end
-        if type_length == 0 or t > horizon then
-          next, next_due = at, type_length == 0 and t <= now
-          break
-        end
-        local time = time_field(at)
-        local framed = '\10' .. varint(#event + event_length + #time) ..
-                       event .. sub(plan, event_at + 1, event_at +
-                                    event_length) .. time
-        if t <= w then
-          append(framed, 1)
-        elseif kept_at == at then
-          kept = kept .. framed
-        else
-          if kept then redis.call('HSET', ARGV[5] .. kept_at, id, kept) end
-          kept, kept_at = framed, at
-          instants[at] = true
-        end
-      end
-      p = event_at + 1 + event_length
-    end
-    if kept then redis.call('HSET', ARGV[5] .. kept_at, id, kept) end
-    if not at_place then
-      if place <= now then left[#left + 1] = id end
-    elseif not next then
-      removes[#removes + 1] = id
-    else
-      adds[#adds + 1] = next
-      adds[#adds + 1] = id
-      if next_due then left[#left + 1] = id end
-    end
-  end
-end
-if #adds > 2 then redis.call(unpack(adds)) end
-if #removes > 2 then redis.call(unpack(removes)) end
-local index = {'ZADD', KEYS[4]}
-for at in pairs(instants) do
-  index[#index + 1] = at
-  index[#index + 1] = at
-end
-if #index > 2 then redis.call(unpack(index)) end
-flush()
-if steps > 0 and tonumber(redis.call('GET', KEYS[3])) < w then
-  redis.call('SET', KEYS[3], fired)
-end
-return {#due / 2, steps, left}
-)lua");
-  return *kScript;
-}
-
-}  // namespace
-
 absl::StatusOr<core::PlannedFiring> RedisReferralStore::FirePlanned(
     const std::string& region, absl::Time now, absl::Time prepare_until,
     int limit) {
   ASSIGN_OR_RETURN(
       const RedisValue reply,
-      pool_->Eval(FirePlannedScript(),
+      pool_->Eval(lua::FirePlannedSteps(),
                   {keys::ClocksDue(region), keys::Events(region),
                    keys::ClocksFired(region), keys::ClockStepsPrepared(region)},
                   {Millis(now), Millis(std::max(now, prepare_until)),

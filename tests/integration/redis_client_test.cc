@@ -398,6 +398,59 @@ TEST_F(RedisPoolTest, ScriptErrorRepliesMapToTheirCodes) {
   EXPECT_THAT(runtime.status().message(), HasSubstr("redis:"));
 }
 
+// A script made of two files, as the build assembles one with an include:
+// lines 1-2 from a helper's file, 3-5 the script's own from its line 4.
+RedisScript TwoFileScript(absl::string_view line_5) {
+  return RedisScript(
+      absl::StrCat("local function helper(t)\n", "  return t.missing.field\n",
+                   "end\n", "local x = 1\n", line_5, "\n"),
+      LuaLineMap(
+          {{1, "lua/includes/helper.lua", 1}, {3, "lua/script.lua", 4}}));
+}
+
+TEST_F(RedisPoolTest, AScriptErrorNamesTheFileLineItsLineMapGives) {
+  RedisPool pool(Options());
+  // Redis reports the error at line 2 of what it ran (user_script:2).
+  absl::StatusOr<RedisValue> in_helper =
+      pool.Eval(TwoFileScript("return helper({})"), {}, {});
+  EXPECT_EQ(in_helper.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(in_helper.status().message(),
+              AllOf(HasSubstr("lua/includes/helper.lua:2:"),
+                    Not(HasSubstr("user_script"))));
+  // And at line 5, which is the script's own line 6.
+  absl::StatusOr<RedisValue> own =
+      pool.Eval(TwoFileScript("return redis.call('NOSUCHCOMMAND')"), {}, {});
+  EXPECT_EQ(own.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(own.status().message(), AllOf(HasSubstr("@lua/script.lua:6"),
+                                            Not(HasSubstr("user_script"))));
+}
+
+TEST_F(RedisPoolTest, AScriptErrorInAPipelineNamesTheFileLineToo) {
+  RedisPool pool(Options());
+  const RedisScript script =
+      TwoFileScript("if ARGV[1] == 'fail' then return helper({}) end return 1");
+  // Unknown to Redis the first time (sent again with EVAL), then known.
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round);
+    absl::StatusOr<std::vector<RedisValue>> replies =
+        pool.EvalPipeline(script, {{{}, {"ok"}}, {{}, {"fail"}}});
+    ASSERT_TRUE(replies.ok()) << replies.status();
+    ASSERT_EQ(replies->size(), 2u);
+    EXPECT_EQ((*replies)[0].integer, 1);
+    EXPECT_EQ((*replies)[1].type, Type::kError);
+    EXPECT_THAT((*replies)[1].str,
+                AllOf(HasSubstr("lua/includes/helper.lua:2:"),
+                      Not(HasSubstr("user_script"))));
+  }
+}
+
+TEST_F(RedisPoolTest, AScriptWithoutALineMapReportsRedisLines) {
+  RedisPool pool(Options());
+  absl::StatusOr<RedisValue> reply =
+      pool.Eval(RedisScript("local x = 1\nreturn x.y"), {}, {});
+  EXPECT_THAT(reply.status().message(), HasSubstr("user_script:2:"));
+}
+
 TEST_F(RedisPoolTest, AReadOnlyReplicaRefusingWritesIsUnavailable) {
   RedisPool pool(Options());
   // A replica of a master that is not there: reads work, writes are refused.
