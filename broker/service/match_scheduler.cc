@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/random/random.h"
@@ -9,7 +11,6 @@
 #include "absl/time/civil_time.h"
 #include "broker/core/model/names.h"
 #include "broker/service/json_log.h"
-#include "broker/store/redis_keys.h"
 
 namespace slussen::service {
 namespace {
@@ -18,53 +19,6 @@ namespace {
 constexpr int kMaxRounds = 10;
 // Tries at placing one arrival while it loses races.
 constexpr int kArrivalAttempts = 3;
-
-using store::keys::MatchingChanges;
-using store::keys::MatchingDirty;
-using store::keys::MatchingLock;
-using store::keys::MatchingPassed;
-using store::keys::MatchingSeen;
-
-// The end of a full pass that went through: the changes it saw at its
-// start (ARGV[1]) are seen, unless a later pass saw more; and the day it
-// began (ARGV[2]).
-const store::RedisScript& PassedScript() {
-  static const store::RedisScript* const kScript = new store::RedisScript(R"lua(
-if tonumber(ARGV[1]) > tonumber(redis.call('GET', KEYS[1]) or '0') then
-  redis.call('SET', KEYS[1], ARGV[1])
-end
-redis.call('SET', KEYS[2], ARGV[2])
-return 0
-)lua");
-  return *kScript;
-}
-
-// A count as Redis keeps it: a missing key is 0.
-std::string Count(const store::RedisValue& value) {
-  return value.is_nil() ? "0" : value.str;
-}
-
-// Extends the lease (ARGV[2] ms) only if this holder still has it.
-const store::RedisScript& RenewScript() {
-  static const store::RedisScript* const kScript = new store::RedisScript(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-)lua");
-  return *kScript;
-}
-
-// Deletes the lock only if this holder still has it.
-const store::RedisScript& UnlockScript() {
-  static const store::RedisScript* const kScript = new store::RedisScript(R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-)lua");
-  return *kScript;
-}
 
 std::string NewToken() {
   static absl::Mutex mu(absl::kConstInit);
@@ -78,7 +32,7 @@ std::string NewToken() {
 MatchScheduler::MatchScheduler(core::Matchmaker* matchmaker,
                                store::RedisPool* pool, const core::Clock* clock,
                                Options options)
-    : matchmaker_(matchmaker), pool_(pool), clock_(clock), options_(options) {}
+    : matchmaker_(matchmaker), marks_(pool), clock_(clock), options_(options) {}
 
 MatchScheduler::~MatchScheduler() { Stop(); }
 
@@ -97,8 +51,6 @@ void MatchScheduler::Stop() {
 }
 
 void MatchScheduler::RenewLeases() {
-  const std::string ms =
-      absl::StrCat(absl::ToInt64Milliseconds(options_.lock_ttl));
   while (true) {
     std::map<std::string, std::string> leases;
     {
@@ -111,7 +63,7 @@ void MatchScheduler::RenewLeases() {
       leases = leases_;
     }
     for (const auto& [region, token] : leases) {
-      (void)pool_->Eval(RenewScript(), {MatchingLock(region)}, {token, ms});
+      (void)marks_.Renew(region, token, options_.lock_ttl);
     }
   }
 }
@@ -132,7 +84,7 @@ void MatchScheduler::RunNow(const std::string& region) {
   // Counted before the pass, so that no arrival takes what it freed
   // before the referrals waiting have had it. Redis away: the pass below
   // fails too, and the sweep retries.
-  (void)pool_->Command({"INCR", MatchingChanges(region)});
+  (void)marks_.CountChange(region);
   // One pass in the caller's thread: its answer shows its own effect. More
   // rounds, for what others marked meanwhile, are the background
   // thread's: a call waits for one pass, never for a stream of others'.
@@ -141,15 +93,13 @@ void MatchScheduler::RunNow(const std::string& region) {
 
 MatchScheduler::Marks MatchScheduler::ReadMarks(const std::string& region) {
   Marks marks;
-  const absl::StatusOr<std::vector<store::RedisValue>> read =
-      pool_->Pipeline({{"GET", MatchingChanges(region)},
-                       {"GET", MatchingSeen(region)},
-                       {"GET", MatchingPassed(region)}});
+  const absl::StatusOr<store::RedisMatchingMarks::Marks> read =
+      marks_.Read(region);
   if (!read.ok()) return marks;
   marks.read = true;
-  marks.changes = Count((*read)[0]);
-  marks.clear = marks.changes == Count((*read)[1]) && !(*read)[2].is_nil() &&
-                (*read)[2].str == absl::FormatCivilTime(matchmaker_->Today());
+  marks.changes = read->changes;
+  marks.clear = read->changes == read->seen && read->passed.has_value() &&
+                *read->passed == absl::FormatCivilTime(matchmaker_->Today());
   return marks;
 }
 
@@ -173,9 +123,8 @@ bool MatchScheduler::PlaceArrival(const std::string& region,
     // Written QUEUED with its create. That holds if no change freed
     // capacity since the plan read the marks: a change counted later runs
     // a full pass that reads this referral too.
-    const absl::StatusOr<store::RedisValue> changes =
-        pool_->Command({"GET", MatchingChanges(region)});
-    if (changes.ok() && Count(*changes) == plan->changes) return true;
+    const absl::StatusOr<std::string> changes = marks_.Changes(region);
+    if (changes.ok() && *changes == plan->changes) return true;
   }
   const Marks marks = ReadMarks(region);
   if (!marks.read) {
@@ -215,25 +164,21 @@ bool MatchScheduler::PlaceArrival(const std::string& region,
 
 void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
   const std::string token = NewToken();
-  const absl::StatusOr<store::RedisValue> locked = pool_->Command(
-      {"SET", MatchingLock(region), token, "NX", "PX",
-       absl::StrCat(absl::ToInt64Milliseconds(options_.lock_ttl))});
+  const absl::StatusOr<bool> locked =
+      marks_.Lock(region, token, options_.lock_ttl);
   if (!locked.ok()) {
     Trigger(region);  // Redis away: the sweep retries
     return;
   }
-  if (locked->is_nil()) {
+  if (!*locked) {
     // Someone else is matching this region: have them go round again, and
     // look again when their lease runs out, in case they died holding it.
     // (The mark outlives a lease: a long pass reads it at its end.)
-    const absl::StatusOr<std::vector<store::RedisValue>> marked =
-        pool_->Pipeline({{"SET", MatchingDirty(region), "1", "PX",
-                          absl::StrCat(absl::ToInt64Milliseconds(
-                              options_.full_sweep_interval))},
-                         {"PTTL", MatchingLock(region)}});
+    const absl::StatusOr<std::optional<absl::Duration>> lease_left =
+        marks_.MarkDirty(region, options_.full_sweep_interval);
     absl::Duration left = options_.lock_ttl;
-    if (marked.ok() && (*marked)[1].integer >= 0) {
-      left = std::min(left, absl::Milliseconds((*marked)[1].integer));
+    if (lease_left.ok() && lease_left->has_value()) {
+      left = std::min(left, **lease_left);
     }
     LookAgainAt(region, absl::Now() + left + absl::Milliseconds(10));
     return;
@@ -246,9 +191,7 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
     // The day and the change count as the pass begins: what it will have
     // seen when it ends.
     const std::string today = absl::FormatCivilTime(matchmaker_->Today());
-    const absl::StatusOr<std::vector<store::RedisValue>> began =
-        pool_->Pipeline(
-            {{"DEL", MatchingDirty(region)}, {"GET", MatchingChanges(region)}});
+    const absl::StatusOr<std::string> began = marks_.BeginPass(region);
     const absl::Time started = absl::Now();
     const absl::StatusOr<core::Matchmaker::Pass> pass =
         matchmaker_->RunRegion(region);
@@ -263,9 +206,7 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
     }
     if (options_.on_queues) options_.on_queues(region, pass->queues);
     if (began.ok() && pass->lost_races == 0) {
-      (void)pool_->Eval(PassedScript(),
-                        {MatchingSeen(region), MatchingPassed(region)},
-                        {Count((*began)[1]), today});
+      (void)marks_.EndPass(region, *began, today);
     }
     if (pass->queued + pass->rejected + pass->offered + pass->expired > 0) {
       Log(LogLevel::kInfo, "matched",
@@ -276,41 +217,34 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
            {"expired", pass->expired},
            {"lost_races", pass->lost_races}});
     }
-    const absl::StatusOr<store::RedisValue> dirty =
-        pool_->Command({"EXISTS", MatchingDirty(region)});
-    if (pass->lost_races == 0 && dirty.ok() && dirty->integer == 0) break;
+    const absl::StatusOr<bool> dirty = marks_.IsDirty(region);
+    if (pass->lost_races == 0 && dirty.ok() && !*dirty) break;
   }
   {
     absl::MutexLock lock(&mu_);
     const auto it = leases_.find(region);
     if (it != leases_.end() && it->second == token) leases_.erase(it);
   }
-  (void)pool_->Eval(UnlockScript(), {MatchingLock(region)}, {token});
+  (void)marks_.Unlock(region, token);
   // Marked dirty between the last look and the unlock: go round once more.
-  const absl::StatusOr<store::RedisValue> dirty =
-      pool_->Command({"EXISTS", MatchingDirty(region)});
-  if (dirty.ok() && dirty->integer > 0) Trigger(region);
+  const absl::StatusOr<bool> dirty = marks_.IsDirty(region);
+  if (dirty.ok() && *dirty) Trigger(region);
 }
 
 std::set<std::string> MatchScheduler::RegionsWithWork(
     bool waiting, std::set<std::string>* holds_due) {
-  const std::string now = absl::StrCat(absl::ToUnixMillis(clock_->Now()));
-  std::vector<std::vector<std::string>> counts;
-  for (absl::string_view region : core::RegionCodes()) {
-    counts.push_back({"ZCARD", store::keys::Matchable(region)});
-    counts.push_back({"ZCOUNT", store::keys::Holds(region), "-inf", now});
-  }
+  const std::vector<std::string> all(core::RegionCodes().begin(),
+                                     core::RegionCodes().end());
   std::set<std::string> regions;
-  const absl::StatusOr<std::vector<store::RedisValue>> replies =
-      pool_->Pipeline(counts);
-  if (!replies.ok()) return regions;
-  for (size_t i = 0; i < core::RegionCodes().size(); ++i) {
-    const std::string region(core::RegionCodes()[i]);
-    if ((*replies)[2 * i + 1].integer > 0) {
-      regions.insert(region);
-      holds_due->insert(region);
-    } else if (waiting && (*replies)[2 * i].integer > 0) {
-      regions.insert(region);
+  const absl::StatusOr<std::vector<store::RedisMatchingMarks::Work>> work =
+      marks_.CountWork(all, clock_->Now());
+  if (!work.ok()) return regions;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if ((*work)[i].holds_due > 0) {
+      regions.insert(all[i]);
+      holds_due->insert(all[i]);
+    } else if (waiting && (*work)[i].waiting > 0) {
+      regions.insert(all[i]);
     }
   }
   return regions;
@@ -351,7 +285,7 @@ void MatchScheduler::Loop() {
       // An expired hold frees its unit in the pass: counted first, as
       // RunNow counts a change, so that no arrival takes it meanwhile.
       for (const std::string& region : holds_due) {
-        (void)pool_->Command({"INCR", MatchingChanges(region)});
+        (void)marks_.CountChange(region);
       }
       next_sweep = absl::Now() + options_.sweep_interval;
       if (full) next_full_sweep = absl::Now() + options_.full_sweep_interval;

@@ -6,7 +6,8 @@
 // reads the region's offerings and the one referral), so a create costs
 // the same in a region of ten waiting or of ten thousand. That is fair
 // only while every unit free is one nobody waiting can take, which a full
-// pass leaves behind. Marks in Redis say when it is not so:
+// pass leaves behind. Marks in Redis (store::RedisMatchingMarks, with the
+// lease below) say when it is not so:
 // - "changes": RunNow (a change that may free capacity: a publish, a
 //   decline, a cancel, an exit) counts it up before its pass, as the sweep
 //   does for a region with holds to expire; "seen" is the count the last
@@ -59,6 +60,7 @@
 #include "absl/time/time.h"
 #include "broker/core/desks/matchmaker.h"
 #include "broker/store/redis_client.h"
+#include "broker/store/redis_matching_marks.h"
 
 namespace slussen::service {
 
@@ -146,7 +148,7 @@ class MatchScheduler {
                                         std::set<std::string>* holds_due);
 
   core::Matchmaker* const matchmaker_;
-  store::RedisPool* const pool_;
+  store::RedisMatchingMarks marks_;
   const core::Clock* const clock_;
   const Options options_;
   absl::Mutex mu_;
