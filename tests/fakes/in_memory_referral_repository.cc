@@ -336,10 +336,11 @@ absl::Status InMemoryReferralRepository::PublishUnits(
     const std::vector<std::pair<std::string, int>>& units,
     const std::vector<std::string>& removed, bool check_fits) {
   absl::MutexLock lock(&mu_);
-  const auto taken = [&](const std::string& unit) {
-    const auto it = units_.find({offering, unit});
-    return it == units_.end() ? 0 : it->second.occupied + it->second.held;
-  };
+  const auto taken =
+      [&](const std::string& unit) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        const auto it = units_.find({offering, unit});
+        return it == units_.end() ? 0 : it->second.occupied + it->second.held;
+      };
   for (const auto& [unit, capacity] : units) {
     if (check_fits && taken(unit) > capacity) {
       return absl::FailedPreconditionError(
