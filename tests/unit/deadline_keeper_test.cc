@@ -318,7 +318,13 @@ TEST_F(DeadlineKeeperTest, AQueueWrittenWithTheCreateMakesTheClocksOfBoth) {
   const auto clocks_of = [&](const std::string& name) {
     const ReferralName parsed = *ParseReferralName("name", name);
     std::vector<std::pair<v1::ClockKind, v1::ClockState>> out;
-    for (const ClockRecord& r : *keeper.ListClocks(kRegion, parsed.id)) {
+    // Held in a variable: a range-for over *ListClocks(...) would iterate a
+    // vector freed with its StatusOr at the end of the range's expression.
+    const absl::StatusOr<std::vector<ClockRecord>> clocks =
+        keeper.ListClocks(kRegion, parsed.id);
+    EXPECT_TRUE(clocks.ok()) << clocks.status();
+    if (!clocks.ok()) return out;
+    for (const ClockRecord& r : *clocks) {
       out.emplace_back(r.clock.kind(), r.clock.state());
     }
     return out;
