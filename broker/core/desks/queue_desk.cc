@@ -430,10 +430,11 @@ absl::StatusOr<v1::QueueOverview> QueueDesk::Overview(
         type.name(), "activityTypes/"))] = type.shortfall_warning_weeks();
   }
   for (const auto& [name, count] : arrivals) {
-    v1::QueueSummary& s = summaries[name];
-    if (!s.activity_type().empty()) continue;
+    if (summaries.count(name)) continue;
+    // A referral whose kind names no activity type joins no queue.
     const absl::StatusOr<QueueName> queue = ParseQueueName("queue", name);
-    if (!queue.ok()) continue;
+    if (!queue.ok() || queue->activity_type.empty()) continue;
+    v1::QueueSummary& s = summaries[name];
     s.set_activity_type(queue->activity_type);
     s.set_area(queue->area);
   }
