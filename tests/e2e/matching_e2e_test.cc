@@ -599,7 +599,9 @@ TEST_F(MatchingE2eTest, AnArrivalDoesNotTakeAPlaceFreedForTheQueue) {
   EXPECT_NE(late.state(), v1::REFERRAL_STATE_OFFERED)
       << "the arrival took the place freed for the queue";
 
-  const absl::Time until = absl::Now() + absl::Seconds(10);
+  // The stuck lease lasts a second; the wait allows for a loaded machine
+  // yet ends well before the 60 s sweep would have matched it anyway.
+  const absl::Time until = absl::Now() + absl::Seconds(30);
   while (Get(referrals[12].name()).state() != v1::REFERRAL_STATE_OFFERED &&
          absl::Now() < until) {
     absl::SleepFor(absl::Milliseconds(20));
