@@ -17,6 +17,7 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/error_details.h"
 #include "tests/support/sample_referrals.h"
 
 namespace slussen::testing {
@@ -35,31 +36,6 @@ google::rpc::Status RpcStatusOf(const grpc::Status& status) {
   EXPECT_EQ(details.code(), static_cast<int>(status.error_code()));
   EXPECT_EQ(details.message(), status.error_message());
   return details;
-}
-
-// The field violations of every google.rpc.BadRequest in `status`'s
-// details.
-std::vector<google::rpc::BadRequest::FieldViolation> FieldViolationsOf(
-    const grpc::Status& status) {
-  std::vector<google::rpc::BadRequest::FieldViolation> violations;
-  const google::rpc::Status details = RpcStatusOf(status);
-  for (const google::protobuf::Any& any : details.details()) {
-    google::rpc::BadRequest bad_request;
-    if (!any.Is<google::rpc::BadRequest>()) continue;
-    EXPECT_TRUE(any.UnpackTo(&bad_request)) << any.type_url();
-    for (const auto& violation : bad_request.field_violations()) {
-      violations.push_back(violation);
-    }
-  }
-  return violations;
-}
-
-std::vector<std::string> ViolatedFields(const grpc::Status& status) {
-  std::vector<std::string> fields;
-  for (const auto& violation : FieldViolationsOf(status)) {
-    fields.push_back(violation.field());
-  }
-  return fields;
 }
 
 struct InvalidCreate {

@@ -36,6 +36,7 @@
 #include "slussen/v1/queue_service.grpc.pb.h"
 #include "slussen/v1/referral_service.grpc.pb.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/error_details.h"
 #include "tests/support/event_watcher.h"
 #include "tests/support/eventually.h"
 #include "tests/support/sample_capacity.h"
@@ -76,21 +77,6 @@ std::string IdOf(const std::string& name) {
 std::string StatusText(const grpc::Status& status) {
   return absl::StrCat(static_cast<int>(status.error_code()), " ",
                       status.error_message());
-}
-
-// The field paths of every google.rpc.BadRequest in `status`'s details.
-std::vector<std::string> ViolatedFields(const grpc::Status& status) {
-  std::vector<std::string> fields;
-  google::rpc::Status details;
-  if (!details.ParseFromString(status.error_details())) return fields;
-  for (const google::protobuf::Any& any : details.details()) {
-    google::rpc::BadRequest bad_request;
-    if (!any.UnpackTo(&bad_request)) continue;
-    for (const auto& violation : bad_request.field_violations()) {
-      fields.push_back(violation.field());
-    }
-  }
-  return fields;
 }
 
 // An activity referral of a participant with protected personal data: the
