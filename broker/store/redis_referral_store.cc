@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "broker/core/model/audit.h"
 #include "broker/core/model/field_error.h"
+#include "broker/core/model/joint.h"
 #include "broker/core/model/lifecycle.h"
 #include "broker/core/model/matcher.h"
 #include "broker/core/model/names.h"
@@ -161,6 +162,10 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
                            {"subj", record.audit_subject}})
       .ZAdd(keys::Referrals(region), "0", id)
       .ZAdd(keys::ReferralsOf(region, org), "0", id);
+  // The other agencies of a joint referral list it among theirs.
+  for (const v1::JointParty& party : record.referral.joint().parties()) {
+    change.ZAdd(keys::ReferralsOf(region, party.organisation()), "0", id);
+  }
   if (!record.personal_identity_pseudonym.empty()) {
     change.SAdd(keys::Personnummer(region, record.personal_identity_pseudonym),
                 id);
@@ -488,16 +493,17 @@ absl::StatusOr<core::ListPage> RedisReferralStore::List(
       cursor = id;
       ASSIGN_OR_RETURN(std::optional<ReferralRecord> record,
                        DecodeRecord(region, id, hashes[i]));
-      const bool matches = record.has_value() &&
-                           (query.states.empty() ||
-                            std::count(query.states.begin(), query.states.end(),
-                                       record->referral.state()) > 0) &&
-                           (query.kinds.empty() ||
-                            std::count(query.kinds.begin(), query.kinds.end(),
-                                       record->referral.kind()) > 0) &&
-                           (query.referring_organisation.empty() ||
-                            record->referral.referring_organisation() ==
-                                query.referring_organisation);
+      const bool matches =
+          record.has_value() &&
+          (query.states.empty() ||
+           std::count(query.states.begin(), query.states.end(),
+                      record->referral.state()) > 0) &&
+          (query.kinds.empty() ||
+           std::count(query.kinds.begin(), query.kinds.end(),
+                      record->referral.kind()) > 0) &&
+          (query.referring_organisation.empty() ||
+           core::IsReferringParty(record->referral,
+                                  query.referring_organisation));
       if (matches) page.records.push_back(*std::move(record));
       if (static_cast<int>(page.records.size()) == query.page_size) {
         if (!(last_batch && i + 1 == candidates.size())) {

@@ -84,6 +84,21 @@ void PrintDetails(std::ostream& out, const v1::Referral& r) {
     case v1::Referral::DETAILS_NOT_SET:
       break;
   }
+  if (r.has_joint()) {
+    row("joint referral",
+        absl::StrCat("funded by ", r.joint().funding_organisation(), "; ",
+                     r.referring_organisation(), " leads"));
+    for (const v1::JointParty& party : r.joint().parties()) {
+      std::vector<std::string> sees;
+      for (int category : party.data_categories()) {
+        sees.push_back(ShortName<v1::DataCategory>(category, "DATA_CATEGORY_"));
+      }
+      row(absl::StrCat("  ", party.organisation()),
+          absl::StrCat(
+              ShortName<v1::JointPartyRole>(party.role(), "JOINT_PARTY_ROLE_"),
+              "; sees ", sees.empty() ? "nothing" : absl::StrJoin(sees, ", ")));
+    }
+  }
   if (r.has_participant()) {
     row("participant", r.participant().pseudonym());
     if (r.participant().has_personal_identity_number()) {

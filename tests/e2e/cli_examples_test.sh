@@ -18,11 +18,24 @@ for file in "$EXAMPLES"/*.json; do
   name=$("${ctl[@]}" referrals create --file="$file" --quiet) ||
     fail "$(basename "$file") was refused"
   [[ $name == regions/13/referrals/* ]] || fail "$(basename "$file"): got '$name'"
+  [ "$(basename "$file")" = joint_referral.json ] && joint=$name
   count=$((count + 1))
 done
-[ "$count" -ge 5 ] || fail "expected an example of each of the five kinds, found $count"
+[ "$count" -ge 6 ] || fail "expected an example of each of the five kinds and a joint referral, found $count"
 [ "$("${ctl[@]}" referrals list --page-size=2 --quiet | wc -l)" -eq "$count" ] ||
   fail "list does not show the $count referrals"
+
+# The joint referral (samordnad insats): the lead's `referrals get` names
+# the funder and each party with its part and what the consent gives it;
+# the co-referrer lists it among its own.
+"${ctl[@]}" referrals get "$joint" >"$TEST_TMP/joint.txt"
+grep -q "joint referral.*funded by samordning-halland; fk-lfc-halmstad leads" "$TEST_TMP/joint.txt" ||
+  fail "referrals get does not name the joint referral's funder and lead: $(cat "$TEST_TMP/joint.txt")"
+grep -q "af-halmstad .*CO_REFERRER; sees ELIGIBILITY, OUTCOME" "$TEST_TMP/joint.txt" ||
+  fail "referrals get does not show the co-referrer's part: $(cat "$TEST_TMP/joint.txt")"
+"$SLUSSCTL" --server="127.0.0.1:$BROKER_PORT" --org=af-halmstad --region=13 \
+  referrals list --quiet | grep -qx "$joint" ||
+  fail "the co-referrer does not list the joint referral"
 
 # The provider's side: the activity example was offered to Hälsosam
 # Halmstad's cohort; its team accepts, records contact, start and exit.

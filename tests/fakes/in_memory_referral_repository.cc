@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/model/deadlines.h"
+#include "broker/core/model/joint.h"
 #include "broker/core/model/lifecycle.h"
 #include "broker/core/model/proto_time.h"
 
@@ -288,7 +289,7 @@ absl::StatusOr<core::ListPage> InMemoryReferralRepository::List(
     const bool in_index =
         query.index == core::ListIndex::kRegion ||
         (query.index == core::ListIndex::kReferringOrganisation &&
-         record.referral.referring_organisation() == query.organisation) ||
+         core::IsReferringParty(record.referral, query.organisation)) ||
         (query.index == core::ListIndex::kAssignedOrganisation &&
          record.assigned_organisation == query.organisation);
     if (in_region && in_index &&
@@ -314,7 +315,7 @@ absl::StatusOr<core::ListPage> InMemoryReferralRepository::List(
         (query.kinds.empty() ||
          std::count(query.kinds.begin(), query.kinds.end(), r.kind())) &&
         (query.referring_organisation.empty() ||
-         r.referring_organisation() == query.referring_organisation);
+         core::IsReferringParty(r, query.referring_organisation));
     if (matches) page.records.push_back(*record);
   }
   return page;

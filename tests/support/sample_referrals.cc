@@ -116,6 +116,28 @@ v1::CreateReferralRequest SampleActivityReferral(const std::string& region) {
   return request;
 }
 
+v1::CreateReferralRequest SampleJointReferral(const std::string& region) {
+  v1::CreateReferralRequest request = SampleActivityReferral(region);
+  v1::Referral* referral = request.mutable_referral();
+  v1::Consent* consent = referral->mutable_consent();
+  v1::ConsentScope* af = consent->add_scopes();
+  af->set_organisation(kJointCoReferrer);
+  af->add_data_categories(v1::DATA_CATEGORY_ELIGIBILITY);
+  af->add_data_categories(v1::DATA_CATEGORY_OUTCOME);
+  v1::ConsentScope* kommun = consent->add_scopes();
+  kommun->set_organisation(kJointInformed);
+  kommun->add_data_categories(v1::DATA_CATEGORY_OUTCOME);
+  v1::JointReferral* joint = referral->mutable_joint();
+  joint->set_funding_organisation("samordning-halland");
+  v1::JointParty* co_referrer = joint->add_parties();
+  co_referrer->set_organisation(kJointCoReferrer);
+  co_referrer->set_role(v1::JOINT_PARTY_ROLE_CO_REFERRER);
+  v1::JointParty* informed = joint->add_parties();
+  informed->set_organisation(kJointInformed);
+  informed->set_role(v1::JOINT_PARTY_ROLE_INFORMED);
+  return request;
+}
+
 v1::CreateReferralRequest SampleTeamHandover(const std::string& region) {
   v1::CreateReferralRequest request = Base(region);
   v1::Referral* referral = request.mutable_referral();

@@ -29,6 +29,16 @@ slussen::v1::CreateReferralRequest SampleJointMapping(
 // A referral to Hälsosam.
 slussen::v1::CreateReferralRequest SampleActivityReferral(
     const std::string& region = "13");
+// The agencies of SampleJointReferral besides the lead (the caller): one
+// referring together, one kept informed.
+inline constexpr char kJointCoReferrer[] = "af-halmstad";
+inline constexpr char kJointInformed[] = "kommun-halmstad-eb";
+// A joint referral (samordnad insats) to Hälsosam funded by
+// samordning-halland: SampleActivityReferral with kJointCoReferrer as a
+// co-referrer, whom the consent gives eligibility and outcome, and
+// kJointInformed kept informed, whom it gives outcome only.
+slussen::v1::CreateReferralRequest SampleJointReferral(
+    const std::string& region = "13");
 // A handover to a team.
 slussen::v1::CreateReferralRequest SampleTeamHandover(
     const std::string& region = "13");

@@ -27,6 +27,9 @@
 //   the testing clock's day lists the referral's in- and out-registration,
 //   its CSV download is the broker's CSV with one line per row shown, and
 //   the outcome report shows the income before and after;
+// - a joint referral FK Halmstad leads, with kommun Halmstad kept informed,
+//   comes to the kommun's desk without reload, with its funder, lead and
+//   parties, only what the consent gives the kommun, and no cancel;
 // - axe-core finds no serious or critical violation on any page, and the
 //   strict Content-Security-Policy is never violated;
 // - a screenshot of each desk is saved in SLUSSEN_TEST_ARTIFACTS
@@ -670,6 +673,57 @@ test('the agency marks a referral as protected afterwards, giving the phone it l
   await agency.waitForFunction(() => /hävd/.test((document.querySelector('#detail-notice') || {}).textContent || ''));
   assert.ok(await agency.$(`${protection}[data-protect="set"]`), 'the marking can be set again');
   assert.equal(await agency.$(fact), null);
+});
+
+test('a joint referral FK leads shows in the informed kommun\'s desk with its parties, and no cancel', async () => {
+  requirePrerequisites();
+  const {agency} = state;  // Anna, kommun Halmstad: kept informed.
+  const fk = await world.apiAs('dev:fatima');
+  const consentStart = new Date(Date.now() - DAY).toISOString();
+  const made = (await fk.call('ReferralService', 'CreateReferral', {
+    parent: 'regions/13',
+    requestId: 'web-joint-1',
+    referral: {
+      participant: {pseudonym: 'lfc-hd-2026-0301', attributes: {ageYears: 38, kommunCode: '1381'}},
+      consent: {
+        scopes: [
+          {partyClass: 'PARTY_CLASS_ASSIGNED_PROVIDER',
+            dataCategories: ['DATA_CATEGORY_ELIGIBILITY', 'DATA_CATEGORY_CASE_DETAILS']},
+          {organisation: 'af-halmstad', dataCategories: ['DATA_CATEGORY_ELIGIBILITY', 'DATA_CATEGORY_OUTCOME']},
+          {organisation: 'kommun-halmstad-eb', dataCategories: ['DATA_CATEGORY_OUTCOME']},
+        ],
+        purpose: 'CONSENT_PURPOSE_COORDINATED_REHABILITATION',
+        startTime: consentStart,
+        form: 'CONSENT_FORM_WRITTEN',
+      },
+      activity: {activityType: 'redo', note: 'Kartlagt tillsammans med AF och kommunen'},
+      joint: {
+        fundingOrganisation: 'samordning-halland',
+        parties: [
+          {organisation: 'af-halmstad', role: 'JOINT_PARTY_ROLE_CO_REFERRER'},
+          {organisation: 'kommun-halmstad-eb', role: 'JOINT_PARTY_ROLE_INFORMED'},
+        ],
+      },
+    },
+  })).body;
+  assert.ok(made.name, JSON.stringify(made));
+  // It comes to Anna's list without reload: her kommun is a party.
+  const row = `#mine-table tr[data-referral="${made.name}"]`;
+  await agency.waitForSelector(row);
+  await agency.click(`${row} button`);
+  const detail = `#referral-detail [data-referral="${made.name}"]`;
+  await agency.waitForSelector(`${detail} .joint-parties`);
+  const text = await agency.textContent(detail);
+  assert.match(text, /Samordnad insats/);
+  assert.match(text, /Finansieras av samordning-halland; fk-lfc-halmstad leder/);
+  assert.match(text, /af-halmstad: Medremittent/);
+  assert.match(text, /kommun-halmstad-eb: Informeras \(ser: Start, närvaro, avslut och utfall\)/);
+  // The consent gives her kommun no case details and no participant.
+  assert.doesNotMatch(text, /Kartlagt tillsammans/);
+  assert.doesNotMatch(text, /lfc-hd-2026-0301/);
+  // Kept informed: no action.
+  assert.equal(await agency.$('#cancel-form'), null);
+  await axeCheck(agency, 'a joint referral in the informed kommun\'s desk');
 });
 
 // The Europe/Stockholm day of `date`, "YYYY-MM-DD".

@@ -9,6 +9,7 @@
 #include "broker/core/model/access.h"
 #include "broker/core/model/events.h"
 #include "broker/core/model/field_error.h"
+#include "broker/core/model/joint.h"
 #include "broker/core/model/lifecycle.h"
 #include "broker/core/model/names.h"
 #include "broker/core/model/page_token.h"
@@ -144,6 +145,8 @@ absl::StatusOr<v1::Consent> ConsentDesk::WithdrawConsent(
   for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
     ASSIGN_OR_RETURN(const ReferralRecord read,
                      LoadConsent(caller, request.name()));
+    RETURN_IF_ERROR(CheckJointPartyMayTake(caller, read.referral,
+                                           v1::ACTION_WITHDRAW_CONSENT));
     const absl::Time now = clock_->Now();
     if (read.referral.consent().state() == v1::CONSENT_STATE_WITHDRAWN) {
       return ConsentView(read, now);  // recorded before: nothing to do

@@ -13,6 +13,7 @@
 #include "broker/core/model/access.h"
 #include "broker/core/model/events.h"
 #include "broker/core/model/field_error.h"
+#include "broker/core/model/joint.h"
 #include "broker/core/model/lifecycle.h"
 #include "broker/core/model/matcher.h"
 #include "broker/core/model/page_token.h"
@@ -148,6 +149,8 @@ absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
   ASSIGN_OR_RETURN(
       NewReferral input,
       ValidateCreateReferral(request, now, calendar_->LocalDay(now)));
+  RETURN_IF_ERROR(
+      CheckLeadIsNoParty(input.referral, caller.organisation, "referral."));
   if (directory_ != nullptr) {
     RETURN_IF_ERROR(CheckReferralTargets(input.referral, *directory_));
   }

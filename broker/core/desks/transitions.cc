@@ -7,6 +7,7 @@
 #include "broker/core/model/access.h"
 #include "broker/core/model/events.h"
 #include "broker/core/model/field_error.h"
+#include "broker/core/model/joint.h"
 #include "broker/core/model/lifecycle.h"
 #include "broker/core/model/proto_time.h"
 #include "broker/core/model/status_macros.h"
@@ -56,6 +57,8 @@ absl::StatusOr<ReferralRecord> Transitions::Run(const Caller& caller,
                        request.request_id)) {
       return read;
     }
+    RETURN_IF_ERROR(
+        CheckJointPartyMayTake(caller, read.referral, request.action));
     const std::string etag = absl::StrCat(read.version);
     if (!request.etag.empty() && request.etag != etag) {
       return absl::AbortedError(absl::StrCat(

@@ -1,8 +1,10 @@
 #include "broker/core/model/access.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "broker/core/model/joint.h"
 #include "broker/core/model/lifecycle.h"
 #include "broker/core/model/names.h"
 #include "broker/core/model/proto_time.h"
@@ -25,12 +27,16 @@ std::set<int> CoveredCategories(const Caller& caller,
                                 const v1::Consent& consent, absl::Time now) {
   std::set<int> covered;
   if (!ConsentInForce(consent, now)) return covered;
-  const v1::PartyClass party = caller.role == v1::ROLE_PROVIDER
-                                   ? v1::PARTY_CLASS_ASSIGNED_PROVIDER
-                                   : v1::PARTY_CLASS_REGION_COORDINATORS;
+  // An agency (the other parties of a joint referral) is covered only by
+  // a scope that names it: no class of parties is an agency's.
+  const v1::PartyClass party =
+      caller.role == v1::ROLE_PROVIDER ? v1::PARTY_CLASS_ASSIGNED_PROVIDER
+      : caller.role == v1::ROLE_AGENCY ? v1::PARTY_CLASS_UNSPECIFIED
+                                       : v1::PARTY_CLASS_REGION_COORDINATORS;
   for (const v1::ConsentScope& scope : consent.scopes()) {
     const bool applies =
         (scope.recipient_case() == v1::ConsentScope::kPartyClass &&
+         party != v1::PARTY_CLASS_UNSPECIFIED &&
          scope.party_class() == party) ||
         (scope.recipient_case() == v1::ConsentScope::kOrganisation &&
          scope.organisation() == caller.organisation);
@@ -94,7 +100,11 @@ void Redact(const Caller& caller, absl::Time now, v1::Referral& referral) {
 bool CanSee(const Caller& caller, const ReferralRecord& record) {
   switch (caller.role) {
     case v1::ROLE_AGENCY:
-      return record.referral.referring_organisation() == caller.organisation;
+      // The lead, and the other agencies of a joint referral; with
+      // protected personal data, only the lead (the referring agency).
+      return record.referral.referring_organisation() == caller.organisation ||
+             (!record.referral.protected_personal_data() &&
+              IsReferringParty(record.referral, caller.organisation));
     case v1::ROLE_PROVIDER:
       return !record.assigned_organisation.empty() &&
              record.assigned_organisation == caller.organisation;
@@ -190,8 +200,20 @@ v1::Referral ViewFor(const Caller& caller, const ReferralRecord& record,
   out.set_etag(absl::StrCat(record.version));
   if (out.has_consent()) *out.mutable_consent() = ConsentView(record, now);
   for (v1::Action action : AllowedActions(record.referral, caller.role)) {
-    out.add_allowed_actions(action);
+    if (JointPartyMayTake(caller, record.referral, action)) {
+      out.add_allowed_actions(action);
+    }
   }
+  // What the consent gives each party of a joint referral now.
+  for (v1::JointParty& party : *out.mutable_joint()->mutable_parties()) {
+    const Caller as_party{.organisation = party.organisation(),
+                          .role = v1::ROLE_AGENCY};
+    for (int category :
+         CoveredCategories(as_party, record.referral.consent(), now)) {
+      party.add_data_categories(static_cast<v1::DataCategory>(category));
+    }
+  }
+  if (out.joint().parties().empty()) out.clear_joint();
   if (view != v1::REFERRAL_VIEW_FULL) out.clear_history();
   const bool own =
       caller.role == v1::ROLE_AGENCY &&
@@ -273,8 +295,11 @@ bool MaySeeEvent(const Caller& caller, const std::string& region,
     case v1::ROLE_COORDINATOR:
       return caller.region == region && !event.protected_personal_data();
     case v1::ROLE_AGENCY:
-      return !event.referring_organisation().empty() &&
-             event.referring_organisation() == caller.organisation;
+      return !caller.organisation.empty() &&
+             (event.referring_organisation() == caller.organisation ||
+              std::count(event.joint_organisations().begin(),
+                         event.joint_organisations().end(),
+                         caller.organisation) > 0);
     case v1::ROLE_PROVIDER:
       return (!event.provider_organisation().empty() &&
               event.provider_organisation() == caller.organisation) ||

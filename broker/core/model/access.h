@@ -1,7 +1,9 @@
 // Who may see which referral, and which of its fields: the access rules in
 // one place (README.md, "Security", states them as a table).
 //
-// - An agency sees the referrals it made, whole.
+// - An agency sees the referrals it made, whole; and the joint referrals
+//   it is a party of (joint.h) as far as the consent names it (a class of
+//   parties never covers an agency), unless protected personal data.
 // - A provider sees the referrals held or served by it; personal fields only
 //   as far as the participant's consent covers ASSIGNED_PROVIDER (or the
 //   provider's organisation).
@@ -36,8 +38,9 @@ bool CanSee(const Caller& caller, const ReferralRecord& record);
 // Whether `caller` may see `event` of `region`'s stream: a coordinator
 // every event of its region but those of a referral with protected
 // personal data; an agency the events of the referrals it
-// made; a provider those of referrals it holds or serves, the clocks that
-// await it, and what it did itself (a decline).
+// made or is a party of (Event.joint_organisations); a provider those of
+// referrals it holds or serves, the clocks that await it, and what it did
+// itself (a decline).
 bool MaySeeEvent(const Caller& caller, const std::string& region,
                  const slussen::v1::Event& event);
 

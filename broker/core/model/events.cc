@@ -68,6 +68,13 @@ v1::Event ReferralEvent(const ReferralRecord& record,
   event.set_provider(record.referral.assigned_provider());
   event.set_provider_organisation(record.assigned_organisation);
   event.set_protected_personal_data(record.referral.protected_personal_data());
+  // The other agencies of a joint referral follow it; not once protected
+  // personal data leaves only the referring agency knowing of it.
+  if (!record.referral.protected_personal_data()) {
+    for (const v1::JointParty& party : record.referral.joint().parties()) {
+      event.add_joint_organisations(party.organisation());
+    }
+  }
   return event;
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "broker/core/model/field_error.h"
+#include "broker/core/model/joint.h"
 #include "broker/core/model/names.h"
 #include "broker/core/model/proto_rules.h"
 #include "broker/core/model/proto_time.h"
@@ -307,6 +308,15 @@ v1::Referral InputFields(const v1::Referral& in) {
     }
     c->set_form(in.consent().form());
   }
+  if (in.has_joint()) {
+    v1::JointReferral* joint = out.mutable_joint();
+    joint->set_funding_organisation(in.joint().funding_organisation());
+    for (const v1::JointParty& party : in.joint().parties()) {
+      v1::JointParty* kept = joint->add_parties();
+      kept->set_organisation(party.organisation());
+      kept->set_role(party.role());
+    }
+  }
   switch (in.details_case()) {
     case v1::Referral::kImpulse:
       *out.mutable_impulse() = in.impulse();
@@ -503,6 +513,7 @@ absl::StatusOr<NewReferral> ValidateCreateReferral(
                                  referral.second_referral_reason(),
                                  {.max_chars = 2000, .free_text = true}));
   }
+  RETURN_IF_ERROR(ValidateJointReferral(referral, "referral."));
   out.referral.set_kind(kind);
   if (out.referral.has_participant()) {
     out.referral.mutable_participant()->clear_personal_identity_number();

@@ -180,6 +180,9 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<ReferralRecord>& records,
   int income_known = 0, moved = 0;
   std::map<std::pair<int, int>, int> income_changes;
   v1::ImpulseCounts impulses;
+  // Joint referrals per agency, and how many were made.
+  std::map<std::string, v1::JointReferralCount> joint;
+  int joint_made = 0;
   for (const ReferralRecord& record : records) {
     const v1::Referral& referral = record.referral;
     if (!activity_type.empty() && ActivityTypeFor(referral) != activity_type) {
@@ -201,7 +204,33 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<ReferralRecord>& records,
       continue;
     }
     // A start recorded by mistake leaves the statistics.
-    if (ParticipationOf(referral).mistake) continue;
+    const Participation participation = ParticipationOf(referral);
+    if (referral.has_joint()) {
+      const bool made = in_period(referral.create_time());
+      const bool started_in_period = !participation.mistake &&
+                                     participation.start != nullptr &&
+                                     in_period(participation.start->time());
+      if (made) ++joint_made;
+      const auto count_for = [&](const std::string& organisation,
+                                 v1::JointPartyRole role) {
+        if (!made && !started_in_period) return;
+        v1::JointReferralCount& row = joint[organisation];
+        row.set_organisation(organisation);
+        if (made && role == v1::JOINT_PARTY_ROLE_LEAD) {
+          row.set_led(row.led() + 1);
+        } else if (made && role == v1::JOINT_PARTY_ROLE_CO_REFERRER) {
+          row.set_co_referred(row.co_referred() + 1);
+        } else if (made) {
+          row.set_informed(row.informed() + 1);
+        }
+        if (started_in_period) row.set_started(row.started() + 1);
+      };
+      count_for(referral.referring_organisation(), v1::JOINT_PARTY_ROLE_LEAD);
+      for (const v1::JointParty& party : referral.joint().parties()) {
+        count_for(party.organisation(), party.role());
+      }
+    }
+    if (participation.mistake) continue;
     std::optional<absl::CivilDay> started, ended;
     std::vector<const v1::Transition*> exits;
     const v1::Transition* start_transition = nullptr;
@@ -313,6 +342,16 @@ v1::OutcomeReport OutcomeReportOf(const std::vector<ReferralRecord>& records,
   }
   absl::StrAppend(&csv, "\nincome_known;moved_to_work_or_studies\n",
                   income_known, ";", moved, "\n");
+  report.set_joint_referrals_made(joint_made);
+  absl::StrAppend(&csv,
+                  "\njoint_referral_organisation;led;co_referred;informed;"
+                  "started\n");
+  for (const auto& [organisation, row] : joint) {
+    *report.add_joint_referrals() = row;
+    absl::StrAppend(&csv, organisation, ";", row.led(), ";", row.co_referred(),
+                    ";", row.informed(), ";", row.started(), "\n");
+  }
+  absl::StrAppend(&csv, "\njoint_referrals_made\n", joint_made, "\n");
   report.set_csv(std::move(csv));
   return report;
 }

@@ -53,7 +53,9 @@ std::vector<slussen::v1::ResponseTimeRow> ResponseTimes(
 // Participants are people: referrals with one audit subject count once per
 // row. A start closed as a registration error is left out. Impulses carry no
 // person: they are counted apart (received, started, ended in the period),
-// never as participants.
+// never as participants. Joint referrals (Referral.joint) made or started
+// in the period are counted per agency in its part (led, co-referred,
+// informed; started), and once in all; each is one participant above.
 slussen::v1::OutcomeReport OutcomeReportOf(
     const std::vector<ReferralRecord>& referrals, absl::CivilDay from,
     absl::CivilDay to, const std::string& activity_type, absl::TimeZone zone);

@@ -58,7 +58,8 @@ struct CreateOutcome {
 enum class ListIndex {
   // Every referral of the region.
   kRegion,
-  // Referrals made by `ListQuery::organisation`.
+  // Referrals made by `ListQuery::organisation`, alone or as a party of a
+  // joint referral (IsReferringParty).
   kReferringOrganisation,
   // Referrals held or served by `ListQuery::organisation`.
   kAssignedOrganisation,
@@ -73,7 +74,8 @@ struct ListQuery {
   // Only states / kinds in these sets; empty admits all.
   std::vector<slussen::v1::ReferralState> states;
   std::vector<slussen::v1::ReferralKind> kinds;
-  // Only referrals made by this organisation; empty admits all.
+  // Only referrals made by this organisation, alone or as a party of a
+  // joint referral (IsReferringParty); empty admits all.
   std::string referring_organisation;
   // Return referrals with ids strictly below this one; empty: from the
   // newest.

@@ -403,6 +403,7 @@ async function showDetail(name, {keepFocus = false} = {}) {
 
 function onEvent(event) {
   const mine = event.referringOrganisation === session.organisation ||
+    (event.jointOrganisations || []).includes(session.organisation) ||
     referrals.some((r) => r.name === event.referral);
   if (!mine) return;
   announce(describeEvent(event));

@@ -110,12 +110,32 @@ export function participantFacts(participant) {
     ...fact(t('agency.participant.exclusions'), list(a.exclusions)));
 }
 
+// A joint referral (samordnad insats): its funder and lead, and each other
+// agency with its part and what the consent gives it; nothing otherwise.
+export function jointFacts(r) {
+  const joint = r.joint;
+  if (!joint || !joint.parties) return [];
+  const parties = h('ul', {class: 'joint-parties'}, ...joint.parties.map((p) =>
+    h('li', null, t('joint.party', {
+      organisation: p.organisation,
+      role: enumLabel(p.role),
+      sees: (p.dataCategories || []).length ?
+        list(p.dataCategories) : t('joint.seesNothing'),
+    }))));
+  return [
+    ...fact(t('joint.label'), t('joint.fundedLed', {
+      funder: joint.fundingOrganisation, lead: r.referringOrganisation})),
+    ...fact(t('joint.parties'), parties),
+  ];
+}
+
 // The case as the provider needs it: what is asked for, and when it came.
 export function caseFacts(r) {
   return h('dl', {class: 'facts'},
     ...fact(t('col.kind'), enumLabel(r.kind)),
     ...fact(t('col.created'), formatDateTime(r.createTime)),
     ...fact(t('col.agency'), r.referringOrganisation),
+    ...jointFacts(r),
     ...detailFacts(r));
 }
 
@@ -128,6 +148,7 @@ export function referralFacts(r) {
     ...fact(t('col.provider'), r.assignedProvider ? displayName(r.assignedProvider) : ''),
     ...fact(t('col.offering'), r.assignedOffering ? displayName(r.assignedOffering) : ''),
     ...fact(t('provider.offer.cohort'), r.cohort ? lastSegment(r.cohort) : ''),
+    ...jointFacts(r),
     ...detailFacts(r));
 }
 
