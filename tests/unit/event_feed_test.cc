@@ -8,6 +8,7 @@
 
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -42,7 +43,10 @@ class ListLog final : public core::EventLog {
       const std::string& region, const std::string& position,
       int limit) override {
     absl::MutexLock lock(&mu_);
-    ++reads_;
+    // The feed's polling reads through here too (EventLog::ReadAfterEach
+    // calls ReadAfter), every poll_interval, on the feed's thread: only
+    // the test thread's reads are the ones reads() counts.
+    if (std::this_thread::get_id() == test_thread_) ++reads_;
     std::vector<core::LoggedEvent> out;
     for (const core::LoggedEvent& logged : events_[region]) {
       if (static_cast<int>(out.size()) == limit) break;
@@ -60,7 +64,7 @@ class ListLog final : public core::EventLog {
     return it->second.back().position;
   }
 
-  // ReadAfter calls other than the feed's own (ReadAfterEach's).
+  // ReadAfter calls made on the test's thread, not the feed's polling.
   int reads() {
     absl::MutexLock lock(&mu_);
     return reads_;
@@ -76,6 +80,7 @@ class ListLog final : public core::EventLog {
   std::map<std::string, std::vector<core::LoggedEvent>> events_
       ABSL_GUARDED_BY(mu_);
   int reads_ ABSL_GUARDED_BY(mu_) = 0;
+  const std::thread::id test_thread_ = std::this_thread::get_id();
 };
 
 // Counts the calls.
