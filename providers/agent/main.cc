@@ -1,10 +1,13 @@
 // slussen-provider-agent: runs beside a provider's own booking system and
 // keeps the provider's capacity in Slussen as its schedule says.
 //
-//   slussen-provider-agent --server=broker.example:50051 --certs=/etc/slussen \
-//       --org=halsosam-halmstad \
-//       --offering=providers/halsosam-halmstad/offerings/kom-igang \
+//   slussen-provider-agent --server=broker.example:50051
+//       --certs=/etc/slussen --org=halsosam-halmstad
+//       --offering=providers/halsosam-halmstad/offerings/kom-igang
 //       --schedule=/var/lib/booking/kom-igang.ics
+//
+// (one command line: a backslash at the end of a // comment would continue
+// the comment onto the next line, which GCC's -Wcomment refuses).
 //
 // It reads the schedule (providers/agent/schedule.h: iCalendar or CSV),
 // publishes the capacity it gives, watches the file and publishes again

@@ -370,7 +370,10 @@ TEST_F(InvalidRequestsE2eTest, AProgramReadsTheFieldFromTheErrorDetails) {
   google::rpc::ErrorInfo info;
   for (const google::protobuf::Any& any : details.details()) {
     types.insert(any.type_url());
-    if (any.Is<google::rpc::ErrorInfo>()) ASSERT_TRUE(any.UnpackTo(&info));
+    // Braces: ASSERT_TRUE is an if-else of its own.
+    if (any.Is<google::rpc::ErrorInfo>()) {
+      ASSERT_TRUE(any.UnpackTo(&info));
+    }
   }
   EXPECT_THAT(types, ::testing::ElementsAre(
                          "type.googleapis.com/google.rpc.BadRequest",

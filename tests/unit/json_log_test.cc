@@ -22,7 +22,7 @@ TEST(TraceIdOfTest, ReadsTheTraceOfAW3CTraceparent) {
   // A later version may add fields.
   EXPECT_EQ(TraceIdOf(absl::StrCat("01-", kTrace, "-00f067aa0ba902b7-00-x")),
             kTrace);
-  for (const std::string bad :
+  for (const std::string& bad :
        {std::string(""), std::string("00-abc-def-01"),
         absl::StrCat("00-", kTrace, "-00f067aa0ba902b7-01-extra"),
         absl::StrCat("ff-", kTrace, "-00f067aa0ba902b7-01"),

@@ -50,7 +50,10 @@ google::rpc::ErrorInfo ErrorInfoIn(const grpc::Status& status) {
   const auto details = DetailsOf(status);
   const auto it = details.find("type.googleapis.com/google.rpc.ErrorInfo");
   EXPECT_NE(it, details.end()) << "no ErrorInfo";
-  if (it != details.end()) EXPECT_TRUE(it->second.UnpackTo(&info));
+  // Braces: EXPECT_TRUE is an if-else of its own.
+  if (it != details.end()) {
+    EXPECT_TRUE(it->second.UnpackTo(&info));
+  }
   return info;
 }
 
