@@ -93,5 +93,22 @@ up
   fail "the second ./dev up did not find the referral of the first"
 grep -Eq 'catalogue: 0 created, 0 updated, [1-9][0-9]* unchanged' "$log" ||
   fail "loading the catalogue twice created something twice: $(grep catalogue "$log")"
+
+# A misspelt option of ./dev test is refused before anything is built,
+# naming it; so is --all with ctest arguments.
+if "$ROOT/dev" test --tsna >"$TEST_TMP/dev-test.txt" 2>&1; then
+  fail "./dev test --tsna was accepted"
+fi
+grep -q "unknown option '--tsna'" "$TEST_TMP/dev-test.txt" ||
+  fail "./dev test --tsna does not name the option: $(cat "$TEST_TMP/dev-test.txt")"
+grep -q '^\[[0-9]*/[0-9]*\]' "$TEST_TMP/dev-test.txt" &&
+  fail "./dev test --tsna built or tested before refusing: $(cat "$TEST_TMP/dev-test.txt")"
+if "$ROOT/dev" test --all -L unit >"$TEST_TMP/dev-test.txt" 2>&1; then
+  fail "./dev test --all -L unit was accepted"
+fi
+grep -q "takes no ctest ARGS" "$TEST_TMP/dev-test.txt" ||
+  fail "./dev test --all -L unit says: $(cat "$TEST_TMP/dev-test.txt")"
+
 down
 echo "PASS"
+
