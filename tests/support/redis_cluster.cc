@@ -4,11 +4,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
 #include <random>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "broker/core/model/status_macros.h"
 
@@ -31,6 +36,38 @@ bool PortFree(int port) {
   return free;
 }
 
+// Asks `node` `command` every 50 ms until `ready` holds for its answer;
+// DEADLINE_EXCEEDED, saying `what` and the last answer, at `deadline`.
+absl::Status AwaitAnswer(RedisServer& node,
+                         const std::vector<std::string>& command,
+                         const std::function<bool(const std::string&)>& ready,
+                         absl::string_view what, absl::Time deadline) {
+  while (true) {
+    absl::StatusOr<std::string> answer = node.Execute(command);
+    if (answer.ok() && ready(*answer)) return absl::OkStatus();
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          what,
+          " after 30 s: ", answer.ok() ? *answer : answer.status().ToString()));
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+}
+
+// The replicas a CLUSTER NODES table names: the nodes flagged "slave"
+// with a primary.
+int CountReplicas(absl::string_view table) {
+  int count = 0;
+  for (absl::string_view line : absl::StrSplit(table, '\n')) {
+    const std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+    if (fields.size() > 3 && absl::StrContains(fields[2], "slave") &&
+        fields[3] != "-") {
+      ++count;
+    }
+  }
+  return count;
+}
+
 }  // namespace
 
 absl::StatusOr<int> FreeLoopbackPort(int plus) {
@@ -45,9 +82,11 @@ absl::StatusOr<int> FreeLoopbackPort(int plus) {
 }
 
 absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
-    int primaries, RedisServer::Options options) {
+    int primaries, RedisServer::Options options, int replicas) {
   std::unique_ptr<RedisCluster> cluster(new RedisCluster());
-  for (int i = 0; i < primaries; ++i) {
+  cluster->replicas_ = replicas;
+  const int nodes = primaries * (1 + replicas);
+  for (int i = 0; i < nodes; ++i) {
     ASSIGN_OR_RETURN(const int port, FreeLoopbackPort(kClusterBusOffset));
     RedisServer::Options node_options = options;
     node_options.extra_args.insert(
@@ -57,14 +96,17 @@ absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
          "--cluster-port", absl::StrCat(port + kClusterBusOffset),
          "--cluster-node-timeout", "5000",
          // As deploy/redis/cluster-node.conf: regions are independent.
-         "--cluster-require-full-coverage", "no"});
+         "--cluster-require-full-coverage", "no",
+         // A replica's full sync at once, not after Redis's 5 s wait for
+         // more replicas.
+         "--repl-diskless-sync-delay", "0"});
     ASSIGN_OR_RETURN(std::unique_ptr<RedisServer> node,
                      RedisServer::Start(node_options));
     ASSIGN_OR_RETURN(std::string id, node->Execute({"CLUSTER", "MYID"}));
     cluster->nodes_.push_back(std::move(node));
     cluster->ports_.push_back(port);
     cluster->ids_.push_back(std::move(id));
-    cluster->first_.push_back(kSlots * i / primaries);
+    if (i < primaries) cluster->first_.push_back(kSlots * i / primaries);
   }
   for (int i = 0; i < primaries; ++i) {
     const int last = kSlots * (i + 1) / primaries - 1;
@@ -73,37 +115,67 @@ absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
             ->Execute({"CLUSTER", "ADDSLOTSRANGE",
                        absl::StrCat(cluster->first_[i]), absl::StrCat(last)})
             .status());
-    if (i > 0) {
-      RETURN_IF_ERROR(
-          cluster->nodes_[0]
-              ->Execute({"CLUSTER", "MEET", "127.0.0.1",
-                         absl::StrCat(cluster->ports_[i]),
-                         absl::StrCat(cluster->ports_[i] + kClusterBusOffset)})
-              .status());
-    }
+  }
+  for (int i = 1; i < nodes; ++i) {
+    RETURN_IF_ERROR(
+        cluster->nodes_[0]
+            ->Execute({"CLUSTER", "MEET", "127.0.0.1",
+                       absl::StrCat(cluster->ports_[i]),
+                       absl::StrCat(cluster->ports_[i] + kClusterBusOffset)})
+            .status());
   }
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  for (int i = 0; i < primaries; ++i) {
-    while (true) {
-      absl::StatusOr<std::string> info =
-          cluster->nodes_[i]->Execute({"CLUSTER", "INFO"});
-      // Every slot's owner known here too: with full coverage not
-      // required a node says "ok" before it has heard of the others'
-      // slots, and then answers CLUSTERDOWN for them.
-      if (info.ok() && absl::StrContains(*info, "cluster_state:ok") &&
-          absl::StrContains(*info,
-                            absl::StrCat("cluster_known_nodes:", primaries)) &&
-          absl::StrContains(*info,
-                            absl::StrCat("cluster_slots_assigned:", kSlots))) {
-        break;
-      }
-      if (absl::Now() > deadline) {
-        return absl::DeadlineExceededError(
-            absl::StrCat("cluster node ", i, " not ready after 30 s: ",
-                         info.ok() ? *info : info.status().ToString()));
-      }
-      absl::SleepFor(absl::Milliseconds(50));
+  const std::string known = absl::StrCat("cluster_known_nodes:", nodes);
+  if (replicas > 0) {
+    // A node replicates only a primary it has heard of.
+    for (int i = primaries; i < nodes; ++i) {
+      RETURN_IF_ERROR(AwaitAnswer(
+          *cluster->nodes_[i], {"CLUSTER", "INFO"},
+          [&](const std::string& info) {
+            return absl::StrContains(info, known);
+          },
+          absl::StrCat("cluster node ", i, " has not met every node"),
+          deadline));
     }
+    for (int p = 0; p < primaries; ++p) {
+      for (int r = 0; r < replicas; ++r) {
+        RETURN_IF_ERROR(
+            cluster->nodes_[cluster->ReplicaOf(p, r)]
+                ->Execute({"CLUSTER", "REPLICATE", cluster->ids_[p]})
+                .status());
+      }
+    }
+  }
+  for (int i = 0; i < nodes; ++i) {
+    // Every slot's owner known here too: with full coverage not required a
+    // node says "ok" before it has heard of the others' slots, and then
+    // answers CLUSTERDOWN for them.
+    RETURN_IF_ERROR(AwaitAnswer(
+        *cluster->nodes_[i], {"CLUSTER", "INFO"},
+        [&](const std::string& info) {
+          return absl::StrContains(info, "cluster_state:ok") &&
+                 absl::StrContains(info, known) &&
+                 absl::StrContains(
+                     info, absl::StrCat("cluster_slots_assigned:", kSlots));
+        },
+        absl::StrCat("cluster node ", i, " not ready"), deadline));
+    if (replicas == 0) continue;
+    // Every node knows every replica's primary (the primaries elect a
+    // replica of a failed one), and each replica has synced.
+    RETURN_IF_ERROR(AwaitAnswer(
+        *cluster->nodes_[i], {"CLUSTER", "NODES"},
+        [&](const std::string& table) {
+          return CountReplicas(table) == primaries * replicas;
+        },
+        absl::StrCat("cluster node ", i, " does not know every replica"),
+        deadline));
+    if (i < primaries) continue;
+    RETURN_IF_ERROR(AwaitAnswer(
+        *cluster->nodes_[i], {"INFO", "replication"},
+        [](const std::string& info) {
+          return absl::StrContains(info, "master_link_status:up");
+        },
+        absl::StrCat("cluster replica ", i, " not in sync"), deadline));
   }
   return cluster;
 }
@@ -127,7 +199,7 @@ int RedisCluster::NodeOfSlot(int slot) const {
     if (it->first == slot) return it->second;
   }
   int node = 0;
-  for (int i = 0; i < size(); ++i) {
+  for (int i = 0; i < primaries(); ++i) {
     if (slot >= first_[i]) node = i;
   }
   return node;
@@ -136,7 +208,7 @@ int RedisCluster::NodeOfSlot(int slot) const {
 absl::Status RedisCluster::MoveEmptySlot(int slot, int to) {
   // The owner last, as the Redis Cluster specification orders it.
   const int from = NodeOfSlot(slot);
-  for (int i = 0; i < size(); ++i) {
+  for (int i = 0; i < primaries(); ++i) {
     if (i == from) continue;
     RETURN_IF_ERROR(nodes_[i]
                         ->Execute({"CLUSTER", "SETSLOT", absl::StrCat(slot),

@@ -3,15 +3,22 @@
 // and its clients speak TCP; FreeLoopbackPort) besides its Unix socket, the
 // 16,384 slots split evenly among them, joined with CLUSTER MEET; Start()
 // returns once every node reports cluster_state:ok and knows every slot's
-// owner. No replicas; as in deploy/redis/cluster-node.conf, the cluster
-// keeps serving the slots of its live primaries while one is down. The
-// servers stop and their dirs go with the object. A node Kill()ed and
-// Restart()ed comes back on its port with its slots (nodes.conf in its dir) and
-// its append-only file.
+// owner. No replicas unless asked for; as in
+// deploy/redis/cluster-node.conf, the cluster keeps serving the slots of
+// its live primaries while one is down. The servers stop and their dirs go
+// with the object. A node Kill()ed and Restart()ed comes back on its port
+// with its slots (nodes.conf in its dir) and its append-only file.
 //
 //   absl::StatusOr<std::unique_ptr<RedisCluster>> cluster =
 //       RedisCluster::Start(3);
 //   RedisOptions options{.address = (*cluster)->seed(), .cluster = true};
+//
+// With replicas (Start(3, {}, 1)), a primary killed is failed over by the
+// cluster itself: once the other primaries have marked it failed (node
+// timeout 5 s) its replica is elected and takes its slots; the old primary,
+// Restart()ed, rejoins as a replica of the new one. Nodes are numbered
+// primaries first, then the replicas (ReplicaOf); the numbers stay with the
+// servers, not with the roles.
 //
 // Not thread-safe; one owner, as RedisServer.
 #ifndef SLUSSEN_TESTS_SUPPORT_REDIS_CLUSTER_H_
@@ -39,23 +46,33 @@ inline constexpr int kClusterBusOffset = 5000;
 
 class RedisCluster {
  public:
+  // `replicas` of each primary (0: none), made with CLUSTER REPLICATE;
+  // then Start() returns only once every replica's link to its primary is
+  // up and every node knows which node replicates which.
   static absl::StatusOr<std::unique_ptr<RedisCluster>> Start(
-      int primaries, RedisServer::Options options = {});
+      int primaries, RedisServer::Options options = {}, int replicas = 0);
 
   // The first node's TCP address: what a client is given.
   store::RedisAddress seed() const;
   // `base` (timeouts and the like) pointed at this cluster: the seed, in
   // cluster mode.
   store::RedisOptions ClientOptions(store::RedisOptions base = {}) const;
+  // Every node, replicas included.
   int size() const { return static_cast<int>(nodes_.size()); }
+  int primaries() const { return static_cast<int>(first_.size()); }
+  // The node started as the `r`th replica of node `primary`.
+  int ReplicaOf(int primary, int r = 0) const {
+    return primaries() + primary * replicas_ + r;
+  }
   RedisServer& node(int i) { return *nodes_[i]; }
   int port(int i) const { return ports_[i]; }
   // The node's cluster id (CLUSTER MYID).
   const std::string& id(int i) const { return ids_[i]; }
-  // The node whose slots include `slot`.
+  // The primary whose slots include `slot` (as started: a failover is not
+  // followed).
   int NodeOfSlot(int slot) const;
 
-  // Moves an empty `slot` to node `to`, telling every node (no keys are
+  // Moves an empty `slot` to node `to`, telling every primary (no keys are
   // migrated: the slot must hold none).
   absl::Status MoveEmptySlot(int slot, int to);
 
@@ -69,6 +86,7 @@ class RedisCluster {
   // first_[i + 1]) unless slots were moved.
   std::vector<int> first_;
   std::vector<std::pair<int, int>> moved_;  // slot, node
+  int replicas_ = 0;                        // of each primary
 };
 
 }  // namespace slussen::testing
