@@ -26,7 +26,8 @@
 //   shows the in-registration; the coordinator's export of a period around
 //   the testing clock's day lists the referral's in- and out-registration,
 //   its CSV download is the broker's CSV with one line per row shown, and
-//   the outcome report shows the income before and after;
+//   the outcome report shows the income before and after, and the joint
+//   referral once per agency in its part;
 // - a joint referral FK Halmstad leads, with kommun Halmstad kept informed,
 //   comes to the kommun's desk without reload, with its funder, lead and
 //   parties, only what the consent gives the kommun, and no cancel;
@@ -869,6 +870,11 @@ test('SUS: the provider registers start and end by keyboard; the coordinator exp
   await coordinator.waitForSelector('#income-table');
   assert.match(await coordinator.textContent('#outcomes-moved'), /^Av \d+ med både in- och utskrivning registrerad gick [1-9]\d* från/);
   assert.match(await coordinator.textContent('#income-table'), /Ekonomiskt bistånd\s*Lön från anställning/);
+  // The joint referral FK made earlier in this run, once per agency in its part.
+  assert.match(await coordinator.textContent('#outcomes-joint-made'), /^Samordnade insatser gjorda under perioden: 1\./);
+  const joint = await coordinator.$$eval('#outcomes-joint tbody tr',
+    (rows) => rows.map((r) => [...r.children].map((c) => c.textContent).join(' ')));
+  assert.deepEqual(joint, ['af-halmstad 0 1 0 0', 'fk-lfc-halmstad 1 0 0 0', 'kommun-halmstad-eb 0 0 1 0']);
   await axeCheck(coordinator, 'the coordinator desk with the SUS export and income table');
   await screenshot(coordinator, 'coordinator-sus', '#sus');
   await coordinator.context().close();

@@ -281,12 +281,13 @@ async function showOutcomes(form) {
         {received: impulses.received || 0, started: impulses.started || 0, ended: impulses.ended || 0}))
       : null;
     if (!counts.length && !reasons.length) {
-      replace(body, h('p', {class: 'empty'}, t('coord.outcomes.empty')), impulseLine);
+      replace(body, h('p', {class: 'empty'}, t('coord.outcomes.empty')), impulseLine, jointView(report, from, to));
       return;
     }
     replace(body,
       h('p', null, t('coord.outcomes.followed', {n: report.followedUp || 0, positive: report.followedUpPositive || 0})),
       impulseLine,
+      jointView(report, from, to),
       h('div', {class: 'table-wrap'}, h('table', {id: 'outcomes-table'},
         h('caption', null, `${t('coord.outcomes.h2')} ${from} – ${to}`),
         h('thead', null, h('tr', null,
@@ -315,6 +316,29 @@ async function showOutcomes(form) {
   } catch (err) {
     notice($('#outcomes-notice'), 'error', err);
   }
+}
+
+// The joint referrals (samordnad insats) of the period per agency, each
+// agency in its part; null when there were none.
+function jointView(report, from, to) {
+  const rows = report.jointReferrals || [];
+  if (!rows.length) return null;
+  const num = (n) => h('td', {class: 'num'}, String(n || 0));
+  return [
+    h('h3', null, t('coord.outcomes.joint')),
+    h('p', {id: 'outcomes-joint-made'}, t('coord.outcomes.jointMade', {n: report.jointReferralsMade || 0})),
+    h('div', {class: 'table-wrap'}, h('table', {id: 'outcomes-joint'},
+      h('caption', null, `${t('coord.outcomes.joint')} ${from} – ${to}`),
+      h('thead', null, h('tr', null,
+        h('th', {scope: 'col'}, t('coord.outcomes.joint.agency')),
+        h('th', {scope: 'col', class: 'num'}, t('coord.outcomes.joint.led')),
+        h('th', {scope: 'col', class: 'num'}, t('coord.outcomes.joint.co')),
+        h('th', {scope: 'col', class: 'num'}, t('coord.outcomes.joint.informed')),
+        h('th', {scope: 'col', class: 'num'}, t('coord.outcomes.joint.started')))),
+      h('tbody', null, rows.map((r) => h('tr', null,
+        h('th', {scope: 'row'}, r.organisation),
+        num(r.led), num(r.coReferred), num(r.informed), num(r.started)))))),
+  ];
 }
 
 function renderReportForms() {
