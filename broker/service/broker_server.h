@@ -102,9 +102,9 @@ struct BrokerOptions {
   // How often Redis is pinged for the health status.
   absl::Duration health_interval = absl::Seconds(1);
   // How often each region's queue forecasts are checked against their
-  // activity types' thresholds (QueueDesk::WarnShortfalls), on the health
-  // probe's thread; the first check runs a minute after the start (or
-  // after the interval, if shorter). 0 turns the check off.
+  // activity types' thresholds (QueueDesk::WarnShortfalls), on a thread
+  // of their own; the first check runs a minute after the start (or after
+  // the interval, if shorter). 0 turns the check off (and the thread).
   absl::Duration shortfall_check_interval = absl::Hours(1);
   // The clock; nullptr means the system clock. Must outlive the server.
   const core::Clock* clock = nullptr;
@@ -215,6 +215,8 @@ class BrokerServer {
   // before the first.
   std::optional<std::string> unreachable_ ABSL_GUARDED_BY(probe_mu_);
   std::thread prober_;
+  // Checks the queue forecasts every shortfall_check_interval (none at 0).
+  std::thread forecaster_;
   absl::Mutex mu_;
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
   // Set when Shutdown starts: calls are answered UNAVAILABLE (rpc_scope.h).
