@@ -2,37 +2,12 @@
 
 #include <algorithm>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "broker/core/model/deadlines.h"
 #include "broker/core/model/joint.h"
 #include "broker/core/model/lifecycle.h"
 #include "broker/core/model/proto_time.h"
 
 namespace slussen::testing {
-
-absl::Status InMemoryReferralRepository::CheckClocks(
-    const std::vector<core::ClockWrite>& writes) const {
-  for (const core::ClockWrite& write : writes) {
-    const auto it = clocks_.find({write.record.region, write.record.id});
-    const int64_t stored = it == clocks_.end() ? 0 : it->second.version;
-    if (stored != write.record.version) {
-      return absl::AbortedError(
-          absl::StrCat("clock ", write.record.id, " changed"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-void InMemoryReferralRepository::WriteClocks(
-    const std::vector<core::ClockWrite>& writes) {
-  for (const core::ClockWrite& write : writes) {
-    core::ClockRecord& stored = clocks_[{write.record.region, write.record.id}];
-    stored = write.record;
-    stored.version = write.record.version + 1;
-    if (write.event.has_value()) events_.push_back(*write.event);
-  }
-}
 
 absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
     const core::ReferralRecord& record,
@@ -63,7 +38,7 @@ absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
   outcome.record = record;
   outcome.record.version = 1;
   records_[{record.region, record.id}] = outcome.record;
-  events_.insert(events_.end(), events.begin(), events.end());
+  for (const slussen::v1::Event& event : events) Log(record.region, event);
   if (key) idempotency_[idem] = {record.id, key->fingerprint};
   WriteClocks(clocks);
   return outcome;
@@ -129,7 +104,7 @@ absl::StatusOr<int64_t> InMemoryReferralRepository::Apply(
   }
   it->second = change.changed;
   it->second.version = read.version + 1;
-  events_.push_back(change.event);
+  Log(read.region, change.event);
   WriteClocks(change.clocks);
   if (change.offer.has_value()) {
     core::OfferRecord& offer =
@@ -369,137 +344,26 @@ void InMemoryReferralRepository::FailNextUpdatesWithAborted(int count) {
   abort_updates_ = count;
 }
 
+void InMemoryReferralRepository::Log(const std::string& region,
+                                     const slussen::v1::Event& event) {
+  events_.emplace_back(region, event);
+}
+
 std::vector<slussen::v1::Event> InMemoryReferralRepository::events() const {
   absl::MutexLock lock(&mu_);
-  return events_;
-}
-
-absl::StatusOr<std::vector<core::ClockRecord>>
-InMemoryReferralRepository::ListClocks(const std::string& region,
-                                       const std::string& referral_id) {
-  absl::MutexLock lock(&mu_);
-  std::vector<core::ClockRecord> out;
-  for (const auto& [key, clock] : clocks_) {
-    if (key.first == region &&
-        absl::StartsWith(key.second, referral_id + "-")) {
-      out.push_back(clock);
-    }
-  }
+  std::vector<slussen::v1::Event> out;
+  out.reserve(events_.size());
+  for (const auto& [region, event] : events_) out.push_back(event);
   return out;
 }
 
-absl::StatusOr<core::ClockRecord> InMemoryReferralRepository::GetClock(
-    const std::string& region, const std::string& id) {
+std::vector<slussen::v1::Event> InMemoryReferralRepository::events(
+    const std::string& region) const {
   absl::MutexLock lock(&mu_);
-  const auto it = clocks_.find({region, id});
-  if (it == clocks_.end()) return absl::NotFoundError("no such clock");
-  return it->second;
-}
-
-absl::StatusOr<std::vector<std::optional<core::ClockRecord>>>
-InMemoryReferralRepository::GetClocks(const std::string& region,
-                                      const std::vector<std::string>& ids) {
-  absl::MutexLock lock(&mu_);
-  std::vector<std::optional<core::ClockRecord>> out;
-  for (const std::string& id : ids) {
-    const auto it = clocks_.find({region, id});
-    out.push_back(it == clocks_.end()
-                      ? std::nullopt
-                      : std::optional<core::ClockRecord>(it->second));
+  std::vector<slussen::v1::Event> out;
+  for (const auto& [in, event] : events_) {
+    if (in == region) out.push_back(event);
   }
-  return out;
-}
-
-absl::StatusOr<std::vector<std::string>> InMemoryReferralRepository::DueClocks(
-    const std::string& region, absl::Time now, int limit) {
-  absl::MutexLock lock(&mu_);
-  std::vector<std::pair<absl::Time, std::string>> due;
-  for (const auto& [key, clock] : clocks_) {
-    if (key.first == region && clock.next_fire && *clock.next_fire <= now) {
-      due.emplace_back(*clock.next_fire, key.second);
-    }
-  }
-  std::sort(due.begin(), due.end());
-  std::vector<std::string> out;
-  for (const auto& [time, id] : due) {
-    if (static_cast<int>(out.size()) == limit) break;
-    out.push_back(id);
-  }
-  return out;
-}
-
-absl::StatusOr<std::vector<core::ClockRecord>>
-InMemoryReferralRepository::ListOpenClocks(
-    const std::string& region,
-    const std::optional<core::OpenClockPosition>& after, int limit) {
-  // The order of the Redis store's sorted set: due time in ms, then id.
-  const auto position = [](const core::ClockRecord& r) {
-    return std::make_pair(
-        absl::ToUnixMillis(core::ToAbslTime(r.clock.due_time())), r.id);
-  };
-  absl::MutexLock lock(&mu_);
-  std::vector<core::ClockRecord> out;
-  for (const auto& [key, clock] : clocks_) {
-    if (key.first != region || !core::IsOpen(clock.clock)) continue;
-    if (after.has_value() &&
-        position(clock) <=
-            std::make_pair(absl::ToUnixMillis(after->due), after->id)) {
-      continue;
-    }
-    out.push_back(clock);
-  }
-  std::sort(out.begin(), out.end(), [&](const auto& a, const auto& b) {
-    return position(a) < position(b);
-  });
-  if (static_cast<int>(out.size()) > limit) out.resize(std::max(limit, 0));
-  return out;
-}
-
-absl::StatusOr<int64_t> InMemoryReferralRepository::ApplyClock(
-    const core::ClockWrite& write) {
-  absl::MutexLock lock(&mu_);
-  if (absl::Status ok = CheckClocks({write}); !ok.ok()) return ok;
-  WriteClocks({write});
-  return write.record.version + 1;
-}
-
-absl::StatusOr<std::vector<absl::Status>>
-InMemoryReferralRepository::ApplyClocks(
-    const std::vector<core::ClockWrite>& writes) {
-  absl::MutexLock lock(&mu_);
-  std::vector<absl::Status> out;
-  for (const core::ClockWrite& write : writes) {
-    const bool missing =
-        write.record.version != 0 &&
-        !clocks_.contains({write.record.region, write.record.id});
-    if (missing) {
-      out.push_back(absl::NotFoundError(
-          absl::StrCat("clock ", write.record.id, " not found")));
-      continue;
-    }
-    out.push_back(CheckClocks({write}));
-    if (out.back().ok()) WriteClocks({write});
-  }
-  return out;
-}
-
-absl::StatusOr<std::vector<core::ClockRecord>>
-InMemoryReferralRepository::ListClocksStarted(const std::string& region,
-                                              absl::Time start, absl::Time end,
-                                              int limit) {
-  absl::MutexLock lock(&mu_);
-  std::vector<core::ClockRecord> out;
-  for (const auto& [key, clock] : clocks_) {
-    const absl::Time started = core::ToAbslTime(clock.clock.start_time());
-    if (key.first == region && started >= start && started < end) {
-      out.push_back(clock);
-    }
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-    return std::make_pair(core::ToAbslTime(a.clock.start_time()), a.id) <
-           std::make_pair(core::ToAbslTime(b.clock.start_time()), b.id);
-  });
-  if (static_cast<int>(out.size()) > limit) out.resize(limit);
   return out;
 }
 

@@ -1,9 +1,13 @@
 // The deadline keeper over the in-memory repository, driven through a real
 // ReferralDesk and a fake clock: clocks written with the referral they
 // belong to, firing as time passes (each step once, across replicas too),
-// clocks met by a change, and pauses. The rules and steps themselves are
-// tested in deadlines_test.cc; the Redis store's clock writes against a
-// real redis-server.
+// clocks met by a change, and pauses. The repository fires planned steps
+// by itself as the Redis store does (FirePlanned), so most of these take
+// production's path; the races of the keeper's own reading and writing,
+// which it does for the clocks a store leaves it, are pinned over a store
+// that fires none itself (ReadsAndWritesClocks). The rules and steps
+// themselves are tested in deadlines_test.cc; the Redis store's side of
+// firing against a real redis-server.
 #include "broker/core/desks/deadline_keeper.h"
 
 #include <algorithm>
@@ -47,14 +51,29 @@ const Caller kHalmstad{"kommun-halmstad-eb", v1::ROLE_AGENCY, "13", ""};
 constexpr char kRegion[] = "13";
 constexpr char kFkUnit[] = "fk-lfc-halmstad";
 
+// A store that fires no planned steps itself (FirePlanned UNIMPLEMENTED),
+// so that a keeper over it reads and writes every due clock: the path it
+// takes in production for the clocks the store leaves it (written without
+// a plan, a plan that stops short), whose races the tests over it pin.
+class ReadsAndWritesClocks : public ForwardingReferralRepository {
+ public:
+  using ForwardingReferralRepository::ForwardingReferralRepository;
+
+  absl::StatusOr<PlannedFiring> FirePlanned(const std::string&, absl::Time,
+                                            absl::Time, int) override {
+    return absl::UnimplementedError("the keeper reads and writes the clocks");
+  }
+};
+
 // A repository that lets another replica act between this replica's read of
 // a clock (GetClock, GetClocks or ListClocks) and its write: the hook runs
 // once, right after the next such read, which the caller then holds stale.
-// Everything else is the inner repository's. Single-threaded tests only.
-class InterleavingRepository final : public ForwardingReferralRepository {
+// It fires no planned steps itself (a keeper over it reads every due clock);
+// everything else is the inner repository's. Single-threaded tests only.
+class InterleavingRepository final : public ReadsAndWritesClocks {
  public:
   explicit InterleavingRepository(ReferralRepository* inner)
-      : ForwardingReferralRepository(inner) {}
+      : ReadsAndWritesClocks(inner) {}
 
   void AfterNextClockRead(std::function<void()> hook) {
     hook_ = std::move(hook);
@@ -101,11 +120,11 @@ class InterleavingRepository final : public ForwardingReferralRepository {
 };
 
 // A repository whose firing sweep finds only the clocks `ids` due: a
-// replica that got to those first.
-class DueClocksOnly final : public ForwardingReferralRepository {
+// replica that got to those first (reading and writing them itself).
+class DueClocksOnly final : public ReadsAndWritesClocks {
  public:
   DueClocksOnly(ReferralRepository* inner, std::vector<std::string> ids)
-      : ForwardingReferralRepository(inner), ids_(std::move(ids)) {}
+      : ReadsAndWritesClocks(inner), ids_(std::move(ids)) {}
 
   absl::StatusOr<std::vector<std::string>> DueClocks(const std::string& region,
                                                      absl::Time now,
@@ -535,6 +554,51 @@ TEST_F(DeadlineKeeperTest, ConcurrentReplicasFireEachStepExactlyOnce) {
   for (const auto& [key, count] : per_clock) {
     EXPECT_EQ(count, 1) << key.first << " " << v1::EventType_Name(key.second);
   }
+}
+
+// A clock written without a plan (by a broker from before plans) is one
+// the store cannot fire: it hands it back, and the keeper fires it and
+// writes it with its plan, so that its later steps are the store's.
+TEST_F(DeadlineKeeperTest, AClockWithoutAPlanIsFiredByTheKeeperThenPlanned) {
+  class WithoutPlans final : public ForwardingReferralRepository {
+   public:
+    using ForwardingReferralRepository::ForwardingReferralRepository;
+    using ReferralRepository::Create;
+    absl::StatusOr<CreateOutcome> Create(
+        const ReferralRecord& record, const std::vector<v1::Event>& events,
+        const std::optional<IdempotencyKey>& key,
+        const std::vector<ClockWrite>& clocks) override {
+      std::vector<ClockWrite> unplanned = clocks;
+      for (ClockWrite& write : unplanned) write.plan.clear();
+      return inner()->Create(record, events, key, unplanned);
+    }
+  };
+  WithoutPlans old_broker(&repository_);
+  DeadlineKeeper old_keeper(&old_broker, &calendar_, DefaultDeadlineRuleSets());
+  ReferralDesk old_desk(&old_keeper, &clock_, &ids_, &pseudonymizer_,
+                        &calendar_, audit_);
+  const absl::StatusOr<v1::Referral> made =
+      old_desk.CreateReferral(kHalmstad, SampleImpulse());
+  ASSERT_TRUE(made.ok()) << made.status();
+  const ReferralName referral = *ParseReferralName("name", made->name());
+  const std::string id = ClockOf(referral).id;
+
+  const absl::StatusOr<PlannedFiring> left = repository_.FirePlanned(
+      kRegion, Local(2026, 12, 29), Local(2026, 12, 29), 10);
+  ASSERT_TRUE(left.ok()) << left.status();
+  EXPECT_EQ(left->steps, 0);
+  EXPECT_THAT(left->unplanned, ElementsAre(id));
+
+  EXPECT_EQ(FireAt(Local(2026, 12, 29)), 1);
+  EXPECT_TRUE(ClockOf(referral).clock.warned());
+  const absl::StatusOr<PlannedFiring> breach = repository_.FirePlanned(
+      kRegion, Local(2026, 12, 31), Local(2026, 12, 31), 10);
+  ASSERT_TRUE(breach.ok()) << breach.status();
+  EXPECT_EQ(breach->steps, 1);
+  EXPECT_THAT(breach->unplanned, IsEmpty());
+  EXPECT_EQ(ClockOf(referral).clock.state(), v1::CLOCK_STATE_BREACHED);
+  EXPECT_THAT(ClockEvents(), ElementsAre(v1::EVENT_TYPE_CLOCK_WARNING,
+                                         v1::EVENT_TYPE_CLOCK_BREACHED));
 }
 
 // ---------------------------------------------------------------------------
