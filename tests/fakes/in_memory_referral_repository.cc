@@ -3,11 +3,40 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "broker/core/model/audit.h"
+#include "broker/core/model/field_error.h"
 #include "broker/core/model/joint.h"
 #include "broker/core/model/lifecycle.h"
+#include "broker/core/model/matcher.h"
 #include "broker/core/model/proto_time.h"
 
 namespace slussen::testing {
+namespace {
+
+// The sets of open referrals `record` is in, as the Redis store's
+// OpenTwinKeys: of its participant to its activity type by personnummer
+// hash (not with protected personal data) and by its organisation's
+// pseudonym; none for an impulse, which names no person, nor for a
+// finished referral.
+std::vector<std::string> OpenTwinKeys(const core::ReferralRecord& record) {
+  const slussen::v1::Referral& referral = record.referral;
+  if (referral.has_impulse() || core::IsTerminal(referral.state())) return {};
+  const std::string type = core::ActivityTypeFor(referral);
+  std::vector<std::string> out;
+  if (!record.personal_identity_pseudonym.empty() &&
+      !referral.protected_personal_data()) {
+    out.push_back(
+        absl::StrCat(type, "\npnr\n", record.personal_identity_pseudonym));
+  }
+  if (!referral.participant().pseudonym().empty()) {
+    out.push_back(absl::StrCat(type, "\norg\n",
+                               referral.referring_organisation(), "\n",
+                               referral.participant().pseudonym()));
+  }
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
     const core::ReferralRecord& record,
@@ -31,6 +60,25 @@ absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
   if (records_.count({record.region, record.id})) {
     return absl::AbortedError(absl::StrCat("id ", record.id, " is taken"));
   }
+  // The desk looked for an open twin before; this holds against one made
+  // meanwhile, as the Redis store's create does.
+  const std::vector<std::string> twins = OpenTwinKeys(record);
+  for (const auto& [key, other] : records_) {
+    if (key.first != record.region ||
+        !record.referral.second_referral_reason().empty()) {
+      continue;
+    }
+    for (const std::string& twin : OpenTwinKeys(other)) {
+      if (std::count(twins.begin(), twins.end(), twin) == 0) continue;
+      return core::WithReason(
+          absl::AlreadyExistsError(absl::StrCat(
+              "the participant already has an open referral to ",
+              core::ActivityTypeFor(record.referral),
+              ", made at the same moment; if a second one is right, say why "
+              "in referral.second_referral_reason")),
+          "OPEN_REFERRAL_EXISTS");
+    }
+  }
   if (absl::Status clocks_ok = CheckClocks(clocks); !clocks_ok.ok()) {
     return clocks_ok;
   }
@@ -38,7 +86,13 @@ absl::StatusOr<core::CreateOutcome> InMemoryReferralRepository::Create(
   outcome.record = record;
   outcome.record.version = 1;
   records_[{record.region, record.id}] = outcome.record;
-  for (const slussen::v1::Event& event : events) Log(record.region, event);
+  for (size_t i = 0; i < events.size(); ++i) {
+    Log(record.region, events[i]);
+    Audit(record, events[i],
+          i == 0 ? slussen::v1::AUDIT_OPERATION_CREATE
+                 : slussen::v1::AUDIT_OPERATION_UPDATE,
+          record.audit_subject);
+  }
   if (key) idempotency_[idem] = {record.id, key->fingerprint};
   WriteClocks(clocks);
   return outcome;
@@ -105,6 +159,11 @@ absl::StatusOr<int64_t> InMemoryReferralRepository::Apply(
   it->second = change.changed;
   it->second.version = read.version + 1;
   Log(read.region, change.event);
+  Audit(change.changed, change.event,
+        change.changed.audit_subject.empty()
+            ? slussen::v1::AUDIT_OPERATION_ERASE
+            : slussen::v1::AUDIT_OPERATION_UPDATE,
+        read.audit_subject);
   WriteClocks(change.clocks);
   if (change.offer.has_value()) {
     core::OfferRecord& offer =
@@ -150,16 +209,45 @@ absl::StatusOr<core::OfferRecord> InMemoryReferralRepository::GetOffer(
 absl::StatusOr<core::OfferPage> InMemoryReferralRepository::ListOffers(
     const core::OfferQuery& query) {
   absl::MutexLock lock(&mu_);
+  // As the Redis store: the ids after the cursor in each region's index
+  // (of all offers, or of the provider's), merged, at most the scan limit
+  // of them, oldest first; then the page from those in its states.
+  std::vector<std::pair<std::string, std::string>> candidates;  // id, region
+  for (const std::string& region : query.regions) {
+    int taken = 0;
+    for (auto it = offers_.upper_bound({region, query.after_id});
+         it != offers_.end() && it->first.first == region &&
+         taken < query.scan_limit;
+         ++it) {
+      if (query.provider_organisation.empty() ||
+          it->second.provider_organisation == query.provider_organisation) {
+        candidates.emplace_back(it->first.second, region);
+        ++taken;
+      }
+    }
+  }
+  std::sort(candidates.begin(), candidates.end());
+  const bool cut = static_cast<int>(candidates.size()) >= query.scan_limit;
+  if (cut) candidates.resize(std::max(query.scan_limit, 0));
   core::OfferPage page;
-  for (const auto& [key, offer] : offers_) {
-    if (std::count(query.regions.begin(), query.regions.end(), key.first) &&
-        (query.provider_organisation.empty() ||
-         offer.provider_organisation == query.provider_organisation) &&
-        (query.states.empty() ||
-         std::count(query.states.begin(), query.states.end(),
-                    offer.offer.state()))) {
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const core::OfferRecord& offer =
+        offers_.at({candidates[i].second, candidates[i].first});
+    if (query.states.empty() ||
+        std::count(query.states.begin(), query.states.end(),
+                   offer.offer.state()) > 0) {
       page.records.push_back(offer);
     }
+    if (static_cast<int>(page.records.size()) == query.page_size) {
+      // More may follow: later candidates, or offers past a cut scan.
+      if (i + 1 < candidates.size() || cut) {
+        page.resume_after_id = candidates[i].first;
+      }
+      return page;
+    }
+  }
+  if (cut && !candidates.empty()) {
+    page.resume_after_id = candidates.back().first;
   }
   return page;
 }
@@ -342,6 +430,18 @@ absl::Status InMemoryReferralRepository::PublishUnits(
 void InMemoryReferralRepository::FailNextUpdatesWithAborted(int count) {
   absl::MutexLock lock(&mu_);
   abort_updates_ = count;
+}
+
+void InMemoryReferralRepository::Audit(const core::ReferralRecord& record,
+                                       const slussen::v1::Event& event,
+                                       slussen::v1::AuditOperation operation,
+                                       const std::string& subject) {
+  if (audit_ == nullptr || subject.empty()) return;
+  slussen::v1::AuditRecord audited =
+      core::AuditOfChange(record, event, operation);
+  audited.set_subject(subject);
+  // The in-memory chains cannot fail to append.
+  (void)audit_->Append(record.region, {audited});
 }
 
 void InMemoryReferralRepository::Log(const std::string& region,

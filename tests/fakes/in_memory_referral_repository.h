@@ -1,13 +1,18 @@
-// A ReferralRepository in memory, for tests of the core's logic only (the
-// Redis store has its own tests against a real redis-server). It keeps the
-// contract: atomic change-with-event, version checks, idempotency keys,
-// listings newest first with a scan limit, and clocks as the Redis store
-// keeps them, their planned steps fired by the store itself (FirePlanned)
-// with the same events, versions and next firings at the same instants,
-// so that the keeper's unit tests take production's path.
+// A ReferralRepository in memory, for tests of the core's logic (the
+// desks, the deadline keeper) and the request fuzzer. It keeps the
+// contract the Redis store keeps: atomic change-with-event, version
+// checks, idempotency keys, open twins refused, listings paged as the
+// Redis store pages them (referrals newest first, offers oldest first,
+// with a scan limit), and clocks as the Redis store keeps them, their
+// planned steps fired by the store itself (FirePlanned) with the same
+// events, versions and next firings at the same instants, so that the
+// keeper's unit tests take production's path.
 //
 // Tests can make the next Update lose a race (FailNextUpdatesWithAborted)
-// to exercise the desk's retry, and read the events written.
+// to exercise the desk's retry, and read the events written. Given an
+// audit repository, changes are audited in it as the Redis store audits
+// them; without one (desk tests that count only the reads they audit),
+// they are not.
 //
 // Thread-safe: one mutex around everything, so each call is atomic as a
 // Redis script is.
@@ -25,11 +30,19 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "broker/core/ports/referral_repository.h"
+#include "tests/fakes/in_memory_audit_repository.h"
 
 namespace slussen::testing {
 
 class InMemoryReferralRepository final : public core::ReferralRepository {
  public:
+  InMemoryReferralRepository() = default;
+  // Records each change of a record with an audit subject in `audit`
+  // (which must outlive it), as the Redis store records it in the
+  // change's own script.
+  explicit InMemoryReferralRepository(InMemoryAuditRepository* audit)
+      : audit_(audit) {}
+
   using core::ReferralRepository::Create;
   absl::StatusOr<core::CreateOutcome> Create(
       const core::ReferralRecord& record,
@@ -190,9 +203,17 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
   void Log(const std::string& region, const slussen::v1::Event& event)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // Appends the audit record of `event`'s change of `record` when it has
+  // a subject; a no-op without an audit repository.
+  void Audit(const core::ReferralRecord& record,
+             const slussen::v1::Event& event,
+             slussen::v1::AuditOperation operation, const std::string& subject)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  InMemoryAuditRepository* const audit_ = nullptr;
   mutable absl::Mutex mu_;
   std::map<Key, core::ReferralRecord> records_ ABSL_GUARDED_BY(mu_);
-  // "org\nrequest id" -> {id, fingerprint}
+  // "region\norg\nrequest id" -> {id, fingerprint}
   std::map<std::string, std::pair<std::string, std::string>> idempotency_
       ABSL_GUARDED_BY(mu_);
   // Every event with its region, in the order written.
