@@ -1,8 +1,9 @@
 // An AuditRepository in memory, for tests of pure logic and the request
-// fuzzer (the Redis store has its own tests against a real redis-server).
-// It keeps the contract: records appended in order, linked as the Redis
-// script links them (core::AuditLinkHash), a head beside each chain, and
-// positions "<n>-0" that sort like stream ids.
+// fuzzer. It keeps the Redis store's contract, which the contract suite
+// (tests/contract/repository_contract.h) runs against both: records
+// appended in order, linked as the Redis script links them
+// (core::AuditLinkHash), a head beside each chain, and positions "<n>-0"
+// that sort like stream ids.
 //
 // Thread-safe.
 #ifndef SLUSSEN_TESTS_FAKES_IN_MEMORY_AUDIT_REPOSITORY_H_

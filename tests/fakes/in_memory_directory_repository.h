@@ -1,7 +1,7 @@
-// A DirectoryRepository in memory, for tests of the core's logic only (the
-// Redis store, broker/store/redis_directory_store.h, has its own tests
-// against a real redis-server). It keeps the contract of the Redis store:
-// ALREADY_EXISTS for a taken id (an offering's id across regions),
+// A DirectoryRepository in memory, for tests of the core's logic only. It
+// keeps the contract of the Redis store (redis_directory_store.h), which
+// the contract suite (tests/contract/repository_contract.h) runs against
+// both: ALREADY_EXISTS for a taken id (an offering's id across regions),
 // NOT_FOUND naming what is missing, ABORTED when the version read is no
 // longer current, counters never stored in the offering itself, and
 // PublishCapacity refusing (FAILED_PRECONDITION, nothing written) to set a

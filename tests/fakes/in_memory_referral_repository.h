@@ -1,12 +1,14 @@
 // A ReferralRepository in memory, for tests of the core's logic (the
 // desks, the deadline keeper) and the request fuzzer. It keeps the
-// contract the Redis store keeps: atomic change-with-event, version
-// checks, idempotency keys, open twins refused, listings paged as the
-// Redis store pages them (referrals newest first, offers oldest first,
-// with a scan limit), and clocks as the Redis store keeps them, their
-// planned steps fired by the store itself (FirePlanned) with the same
-// events, versions and next firings at the same instants, so that the
-// keeper's unit tests take production's path.
+// contract the Redis store keeps, and the contract suite
+// (tests/contract/repository_contract.h) runs the same cases against
+// both: atomic change-with-event, version checks, idempotency keys, open
+// twins refused, listings paged as the Redis store pages them (referrals
+// newest first, offers oldest first, with a scan limit), and clocks as
+// the Redis store keeps them, their planned steps fired by the store
+// itself (FirePlanned) with the same events, versions and next firings at
+// the same instants, so that the keeper's unit tests take production's
+// path.
 //
 // Tests can make the next Update lose a race (FailNextUpdatesWithAborted)
 // to exercise the desk's retry, and read the events written. Given an

@@ -5,7 +5,8 @@
 // its open clocks, and per region how far planned steps have fired and the
 // events prepared ahead of their instant. FirePlanned follows the store's
 // script step by step; a read merges the steps that have fired, and counts
-// them in the version, as the store's reader does.
+// them in the version, as the store's reader does. The contract suite
+// (tests/contract/) holds the two to the same cases.
 #include <algorithm>
 #include <limits>
 #include <map>

@@ -36,7 +36,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/sample_referrals.h"
+#include "tests/support/sample_records.h"
 
 namespace slussen::store {
 namespace {
@@ -85,27 +85,8 @@ std::string OfferingName(const std::string& provider, const std::string& id) {
 ReferralRecord MakeRecord(
     const std::string& region, const std::string& id,
     v1::ReferralState state = v1::REFERRAL_STATE_RECEIVED) {
-  ReferralRecord record;
-  record.region = region;
-  record.id = id;
-  v1::Referral& referral = record.referral;
-  referral = testing::SampleActivityReferral(region).referral();
-  referral.set_name(core::ReferralName{region, id}.ToString());
-  referral.set_kind(v1::REFERRAL_KIND_ACTIVITY);
-  referral.set_state(state);
-  referral.set_referring_organisation(kHalmstad);
-  *referral.mutable_create_time() = core::ToProtoTimestamp(kNow);
-  *referral.mutable_update_time() = core::ToProtoTimestamp(kNow);
-  v1::Transition* t = referral.add_history();
-  t->set_action(v1::ACTION_CREATE);
-  t->set_to_state(state);
-  *t->mutable_time() = core::ToProtoTimestamp(kNow);
-  t->mutable_actor()->set_organisation(kHalmstad);
-  t->mutable_actor()->set_role(v1::ROLE_AGENCY);
-  // A participant of its own: another's open referral is no twin.
-  record.personal_identity_pseudonym = absl::StrCat("pnr-hash-", id);
-  referral.mutable_participant()->set_pseudonym(absl::StrCat("p-", id));
-  return record;
+  return testing::SampleRecord(region, id, v1::REFERRAL_KIND_ACTIVITY, state,
+                               kHalmstad, kNow);
 }
 
 // Adds `action` leading to `next` to `changed` and returns its transition.

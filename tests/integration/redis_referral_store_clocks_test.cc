@@ -38,6 +38,7 @@
 #include "gtest/gtest.h"
 #include "slussen/v1/event.pb.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/sample_records.h"
 #include "tests/support/sample_referrals.h"
 
 namespace slussen::store {
@@ -66,22 +67,7 @@ std::vector<absl::StatusCode> Codes(const std::vector<absl::Status>& all) {
 // `due_hours` after kStart.
 ClockWrite NewClock(int n, const std::string& region = kRegion,
                     int due_hours = 72) {
-  ClockWrite write;
-  ClockRecord& r = write.record;
-  r.region = region;
-  r.id = absl::StrCat("ref", n, "-1-0");
-  v1::Clock& clock = r.clock;
-  clock.set_name(
-      core::ClockName{region, r.id, absl::StrCat("ref", n)}.ToString());
-  clock.set_referral(absl::StrCat("regions/", region, "/referrals/ref", n));
-  clock.set_kind(v1::CLOCK_KIND_IMPULSE_CALL_BACK);
-  clock.set_state(v1::CLOCK_STATE_RUNNING);
-  *clock.mutable_start_time() = core::ToProtoTimestamp(kStart);
-  *clock.mutable_warn_time() = core::ToProtoTimestamp(kStart + absl::Hours(48));
-  *clock.mutable_due_time() =
-      core::ToProtoTimestamp(kStart + absl::Hours(due_hours));
-  r.next_fire = kStart + absl::Hours(48);
-  return write;
+  return testing::SampleClock(n, region, kStart, absl::Hours(due_hours));
 }
 
 // `read` warned: its next step, with the event, as FireDue writes it.

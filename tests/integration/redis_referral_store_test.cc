@@ -20,7 +20,6 @@
 #include "absl/time/time.h"
 #include "broker/core/model/events.h"
 #include "broker/core/model/field_error.h"
-#include "broker/core/model/names.h"
 #include "broker/core/model/proto_time.h"
 #include "broker/core/ports/ids.h"
 #include "broker/core/ports/referral_repository.h"
@@ -29,7 +28,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "tests/support/redis_server.h"
-#include "tests/support/sample_referrals.h"
+#include "tests/support/sample_records.h"
 
 namespace slussen::store {
 namespace {
@@ -42,6 +41,7 @@ using ::slussen::core::ListIndex;
 using ::slussen::core::ListPage;
 using ::slussen::core::ListQuery;
 using ::slussen::core::ReferralRecord;
+using ::slussen::testing::CreatedEvent;
 using ::slussen::testing::RedisServer;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
@@ -67,38 +67,7 @@ ReferralRecord MakeRecord(
     v1::ReferralKind kind = v1::REFERRAL_KIND_ACTIVITY,
     const std::string& org = kHalmstad,
     v1::ReferralState state = v1::REFERRAL_STATE_RECEIVED) {
-  const std::vector<v1::CreateReferralRequest> samples =
-      testing::SampleOfEveryKind(region);
-  ReferralRecord record;
-  record.region = region;
-  record.id = id;
-  v1::Referral& referral = record.referral;
-  referral = samples.at(static_cast<size_t>(kind) - 1).referral();
-  referral.set_name(core::ReferralName{region, id}.ToString());
-  referral.set_kind(kind);
-  referral.set_state(state);
-  referral.set_referring_organisation(org);
-  const absl::Time now = absl::FromUnixSeconds(1'760'000'000);
-  *referral.mutable_create_time() = core::ToProtoTimestamp(now);
-  *referral.mutable_update_time() = core::ToProtoTimestamp(now);
-  v1::Transition* t = referral.add_history();
-  t->set_action(v1::ACTION_CREATE);
-  t->set_to_state(state);
-  *t->mutable_time() = core::ToProtoTimestamp(now);
-  t->mutable_actor()->set_organisation(org);
-  t->mutable_actor()->set_role(v1::ROLE_AGENCY);
-  if (kind != v1::REFERRAL_KIND_IMPULSE) {
-    // A participant of its own: another's open referral is no twin.
-    record.personal_identity_pseudonym = absl::StrCat("pnr-hash-", id);
-    if (referral.has_participant()) {
-      referral.mutable_participant()->set_pseudonym(absl::StrCat("p-", id));
-    }
-  }
-  return record;
-}
-
-v1::Event CreatedEvent(const ReferralRecord& record) {
-  return core::ReferralEvent(record, record.referral.history(0));
+  return testing::SampleRecord(region, id, kind, state, org);
 }
 
 // Applies `action` leading to `next` to `record` (as read, version kept)

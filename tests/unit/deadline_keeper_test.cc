@@ -6,8 +6,8 @@
 // production's path; the races of the keeper's own reading and writing,
 // which it does for the clocks a store leaves it, are pinned over a store
 // that fires none itself (ReadsAndWritesClocks). The rules and steps
-// themselves are tested in deadlines_test.cc; the Redis store's side of
-// firing against a real redis-server.
+// themselves are tested in deadlines_test.cc; the store's side of firing
+// in tests/contract/ against the fake and a real redis-server.
 #include "broker/core/desks/deadline_keeper.h"
 
 #include <algorithm>
