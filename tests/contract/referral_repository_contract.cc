@@ -492,6 +492,27 @@ TEST_P(ReferralRepositoryContract,
   }
 }
 
+TEST_P(ReferralRepositoryContract, AJointReferralIsListedForEachOfItsAgencies) {
+  Store store(referrals());
+  ReferralRecord joint = SampleRecord(kRegion, SampleId(1));
+  v1::JointParty* party = joint.referral.mutable_joint()->add_parties();
+  party->set_organisation(kLaholm);
+  party->set_role(v1::JOINT_PARTY_ROLE_INFORMED);
+  store.MustCreate(joint);
+  store.MustCreate(SampleRecord(kRegion, SampleId(2)));
+  const auto listed_for = [&](const std::string& organisation) {
+    return store.ListAll({.regions = {kRegion},
+                          .index = core::ListIndex::kReferringOrganisation,
+                          .organisation = organisation});
+  };
+  EXPECT_THAT(listed_for(kHalmstad), ElementsAre(SampleId(2), SampleId(1)));
+  EXPECT_THAT(listed_for(kLaholm), ElementsAre(SampleId(1)));
+  // The filter on the referring organisation admits any of its agencies.
+  EXPECT_THAT(
+      store.ListAll({.regions = {kRegion}, .referring_organisation = kLaholm}),
+      ElementsAre(SampleId(1)));
+}
+
 TEST_P(ReferralRepositoryContract,
        PagesOverSeveralRegionsMergeThemByIdNewestFirst) {
   Store store(referrals());
