@@ -42,7 +42,7 @@ inline constexpr char kErrorInfoTypeUrl[] =
 inline constexpr char kRetryInfoTypeUrl[] =
     "type.googleapis.com/google.rpc.RetryInfo";
 // The google.rpc.ErrorInfo domain of every Slussen error.
-inline constexpr char kErrorDomain[] = "slussen";
+inline constexpr char kErrorDomain[] = "slussen.se";
 
 // `status` with a google.rpc.ErrorInfo whose reason is `reason`: a stable
 // UPPER_SNAKE_CASE code that a program may branch on (README.md, "Errors a

@@ -2,8 +2,9 @@
 
 The gRPC modules are generated from ``protos/`` at build time, not kept in
 the repository: ``./dev build`` (or ``./dev test``, ``./dev up``) writes
-them to ``build/python`` (``slussen/v1/*_pb2.py``, ``*_pb2_grpc.py`` and
-``google/rpc/*_pb2.py``). With both directories on the path,
+them to ``build/python`` (``slussen/v1/*_pb2.py``, ``*_pb2_grpc.py``,
+``google/rpc/*_pb2.py`` and ``google/api/*_pb2.py``). With both directories
+on the path,
 
     PYTHONPATH=clients/python:build/python /usr/bin/python3 ...
 

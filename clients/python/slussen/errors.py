@@ -3,7 +3,7 @@
 Every refusal of the broker carries, besides its code and message, a
 ``google.rpc.Status`` in the trailer ``grpc-status-details-bin``
 (broker/service/rpc_scope.h, ToGrpcStatus): always an ``ErrorInfo``
-(domain ``slussen``) whose ``reason`` is a stable code (``INVALID_FIELD``,
+(domain ``slussen.se``, the service name of the resource types) whose ``reason`` is a stable code (``INVALID_FIELD``,
 ``OPEN_REFERRAL_EXISTS``, ``OFFER_EXPIRED``, ``RATE_LIMITED``, or the
 code's name), a ``BadRequest`` naming the fields of an INVALID_ARGUMENT,
 for UNAVAILABLE and RESOURCE_EXHAUSTED a ``RetryInfo`` saying when to

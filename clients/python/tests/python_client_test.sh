@@ -7,7 +7,7 @@
 #
 # Usage: python_client_test.sh SLUSSEN SLUSSCTL GENERATED [PYTHON]
 #   GENERATED  the directory the build generated the gRPC modules into
-#              (build/python: slussen/v1/*_pb2*.py, google/rpc/*_pb2.py)
+#              (build/python: slussen/v1/*_pb2*.py, google/{rpc,api}/*_pb2.py)
 #   PYTHON     a Python 3 that sees Debian's python3-grpcio and
 #              python3-protobuf (/usr/bin/python3)
 source "$(dirname "$0")/../../../tests/e2e/lib.sh"

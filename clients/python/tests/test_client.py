@@ -112,7 +112,7 @@ class BrokerTest(unittest.TestCase):
             impulse_request("1280"), timeout=TIMEOUT_SECONDS))
         self.assertEqual(error.code, grpc.StatusCode.INVALID_ARGUMENT)
         self.assertEqual(error.reason, "INVALID_FIELD")
-        self.assertEqual(error.domain, "slussen")
+        self.assertEqual(error.domain, "slussen.se")
         self.assertIn("referral.impulse.kommun_code",
                       [v.field for v in error.field_violations])
         violation = error.violation("referral.impulse.kommun_code")
@@ -129,7 +129,7 @@ class BrokerTest(unittest.TestCase):
             timeout=TIMEOUT_SECONDS))
         self.assertEqual(error.code, grpc.StatusCode.PERMISSION_DENIED)
         self.assertEqual(error.reason, "PERMISSION_DENIED")
-        self.assertEqual(error.domain, "slussen")
+        self.assertEqual(error.domain, "slussen.se")
         self.assertEqual(error.field_violations, ())
 
     def test_wrong_state_names_the_rule_and_the_referral(self) -> None:
@@ -330,7 +330,7 @@ class ErrorFromRpcTest(unittest.TestCase):
     def test_reads_error_info_bad_request_and_retry_info(self) -> None:
         status = status_pb2.Status(code=14, message="the broker is draining")
         status.details.add().Pack(
-            error_details_pb2.ErrorInfo(reason="UNAVAILABLE", domain="slussen",
+            error_details_pb2.ErrorInfo(reason="UNAVAILABLE", domain="slussen.se",
                                         metadata={"region": "13"}))
         status.details.add().Pack(error_details_pb2.BadRequest(
             field_violations=[
