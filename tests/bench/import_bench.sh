@@ -19,13 +19,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 shared=$(cd "${1:?usage: import_bench.sh SHARED_BENCH_DIR}" && pwd)
 rows=${ROWS:-10000} parallels=${PARALLEL:-"8 16"}
 build=${BENCH_BUILD_DIR:-$(mktemp -d)}
-work=$(mktemp -d)
-started=()
-stop() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
-cleanup() { local p; for p in "${started[@]}"; do stop "$p"; done; rm -rf "$work"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/bench_lib.sh"
 ctl="$root/build/slussctl"
 
 cmake -S "$shared" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 &&

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# GetReferral of one impulse at CONC in flight (as 64 coordinators of
+# region 13, as ../shared/bench/broker-vs-relay.sh asks it), against each
+# broker binary given, interleaved REPS times, each on a fresh Redis with
+# appendfsync always: an A/B of two builds in one run. Prints a line per
+# run: calls/s, p99 and the CPU µs a call of the broker and Redis (the
+# bench's loadgen), and with FORKS=1 the threads the broker made in 4 s
+# of the load.
+#
+# Usage: tests/bench/get_ab_bench.sh BROKER_BINARY...   (from the project
+#        root after ./dev build; e.g. a copy of build/slussen before a
+#        change, and build/slussen after it)
+# Environment: CONC=16, REPS=3, SECONDS_PER_RUN=8, FORKS=0 (1 needs perf)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+bench=$(cd "$root/../shared/bench" && pwd)
+[ $# -ge 1 ] || { sed -n '2,13p' "$0"; exit 2; }
+conc=${CONC:-16} reps=${REPS:-3} seconds=${SECONDS_PER_RUN:-8}
+source "$(dirname "$0")/bench_lib.sh"
+ctl="$root/build/slussctl"
+
+cmake -S "$bench" -B "$work/bench" -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 &&
+  cmake --build "$work/bench" -j"$(nproc)" >>"$work/cmake.log" 2>&1 || { cat "$work/cmake.log"; exit 1; }
+
+run() {  # run BINARY
+  local rd="$work/redis.$RANDOM" port redis_pid broker_pid name load_pid
+  mkdir -p "$rd"
+  (cd "$rd" && exec redis-server "$root/deploy/redis/slussen.conf" --unixsocket "$rd/redis.sock" \
+    --dir "$rd" --logfile "$rd/redis.log" --appendfsync always --daemonize no) &
+  redis_pid=$!; started+=("$redis_pid")
+  for _ in $(seq 100); do redis-cli -s "$rd/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$rd/pnr.key")
+  port=$(free_port)
+  "$1" --listen="127.0.0.1:$port" --redis="unix:$rd/redis.sock" --pnr_key_file="$rd/pnr.key" \
+    --log_level=warning >"$rd/broker.log" 2>&1 &
+  broker_pid=$!; started+=("$broker_pid")
+  for _ in $(seq 100); do "$ctl" --server="127.0.0.1:$port" --timeout=1 health >/dev/null 2>&1 && break; sleep 0.1; done
+  "$ctl" --server="127.0.0.1:$port" --org=slussen-admin --role=admin \
+    catalog apply "$root"/providers/catalog/*.textproto >/dev/null
+  name=$(SLUSSEN_ORG=kommun-halmstad-eb SLUSSEN_REGION=13 "$ctl" --server="127.0.0.1:$port" \
+    referrals create impulse --kommun=1380 --need=coordinated-rehabilitation \
+    --call-back-name="Anna Berg" --call-back-phone="035-13 70 00" --quiet)
+  printf 'name: "%s"\n' "$name" | protoc -I "$root/protos" --encode=slussen.v1.GetReferralRequest \
+    "$root/protos/slussen/v1/referral_service.proto" >"$rd/get.bin"
+  "$work/bench/loadgen" --concurrency="$conc" --channels=4 --warmup=1 --duration="$seconds" \
+    --watch_pids="$broker_pid,$redis_pid" --target="127.0.0.1:$port" \
+    --method=/slussen.v1.ReferralService/GetReferral --request_file="$rd/get.bin" \
+    --metadata=x-slussen-organisation=samordning-halland,x-slussen-role=coordinator,x-slussen-region=13 \
+    --spread_key=x-slussen-organisation --spread=64 >"$rd/load.txt" &
+  load_pid=$!
+  local forks=""
+  if [ "${FORKS:-0}" = 1 ]; then
+    sleep 3
+    forks=$(perf stat -e sched:sched_process_fork -p "$broker_pid" -- sleep 4 2>&1 |
+      awk '/sched_process_fork/ { print " threads_made_in_4s=" $1 }')
+  fi
+  wait "$load_pid"
+  echo "$(basename "$1"): $(tail -1 "$rd/load.txt" | grep -o 'calls_per_s=[0-9]*\|p99_us=[0-9.]*\|cpu_us_per_call.watched=[0-9.]*' | tr '\n' ' ')$forks"
+  stop "$broker_pid"; stop "$redis_pid"
+}
+
+for _ in $(seq "$reps"); do
+  for binary in "$@"; do run "$binary"; done
+done
