@@ -84,7 +84,7 @@ ABSL_FLAG(std::string, testing_clock_start, BrokerFlags().testing_clock_start,
 ABSL_FLAG(int, retention_days, BrokerFlags().retention_days,
           "Erase the personal data of a referral this many days after it "
           "finished (1..3650); state, kind, times and outcome reasons stay "
-          "for the statistics");
+          "for the statistics. Events this old are removed too");
 ABSL_FLAG(int, retention_sweep_seconds, BrokerFlags().retention_sweep_seconds,
           "How often the retention sweep runs (1..86400)");
 ABSL_FLAG(int, shortfall_check_minutes, BrokerFlags().shortfall_check_minutes,
@@ -107,8 +107,8 @@ ABSL_FLAG(std::string, tls_client_ca_file, BrokerFlags().tls_client_ca_file,
           "Mutual TLS: the CA certificate(s) (PEM) client certificates must "
           "be signed by");
 ABSL_FLAG(std::string, admin_listen, BrokerFlags().admin_listen,
-          "A plaintext loopback address (host:port) serving only gRPC health "
-          "and reflection, for operators; empty: none");
+          "A plaintext loopback address (host:port) serving only gRPC "
+          "health, reflection and channelz, for operators; empty: none");
 
 namespace slussen::server {
 namespace {

@@ -1,30 +1,42 @@
 #include "broker/service/broker_server.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/ext/channelz_service_plugin.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/impl/server_builder_option.h>
+#include <grpcpp/impl/server_builder_plugin.h>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "broker/core/model/deadlines.h"
 #include "broker/core/model/names.h"
+#include "broker/core/model/proto_time.h"
 #include "broker/core/model/status_macros.h"
 #include "broker/service/json_log.h"
+#include "broker/service/refused_call_interceptor.h"
 #include "broker/store/redis_keys.h"
 
 namespace slussen::service {
 namespace {
 
-// How often the open and overdue clocks are counted for the metrics.
-constexpr absl::Duration kClockCountInterval = absl::Seconds(5);
+// How often the open and overdue clocks, the open ones by kind and stage,
+// and the audit chains' lengths are counted for the metrics.
+constexpr absl::Duration kCountInterval = absl::Seconds(5);
 constexpr absl::Duration kFirstShortfallCheck = absl::Minutes(1);
+// Threads for calls kept when idle (see SetSyncServerOption below).
+constexpr int kIdleCallThreadsKept = 32;
 
 // The services whose health is reported by name, besides "".
 constexpr const char* kServiceNames[] = {
@@ -45,6 +57,32 @@ std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
       {options.tls->private_key_pem, options.tls->certificate_chain_pem});
   return grpc::SslServerCredentials(ssl);
 }
+
+// gRPC sets SO_REUSEPORT on its listening sockets by default, so a second
+// server binding a port another holds succeeds, and the kernel splits the
+// callers between them: a second broker (say, with another Redis) started
+// on a taken port would silently answer half the calls. Each port is
+// this broker's alone; a taken one fails Start with "cannot listen".
+void RefuseSharedPort(grpc::ServerBuilder& builder) {
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+}
+
+// Takes gRPC's channelz service (grpc.channelz.v1.Channelz) off a server.
+// Its plugin joins every ServerBuilder made after InitChannelzService,
+// which is process-wide; channelz names the peer of every connection, so
+// it is for the admin port's operators, never the callers of the main port.
+class WithoutChannelz final : public grpc::ServerBuilderOption {
+ public:
+  void UpdateArguments(grpc::ChannelArguments* /*args*/) override {}
+  void UpdatePlugins(std::vector<std::unique_ptr<grpc::ServerBuilderPlugin>>*
+                         plugins) override {
+    plugins->erase(std::remove_if(plugins->begin(), plugins->end(),
+                                  [](const auto& plugin) {
+                                    return plugin->name() == "channelz_service";
+                                  }),
+                   plugins->end());
+  }
+};
 
 }  // namespace
 
@@ -84,7 +122,8 @@ absl::Status CheckListenAddresses(const BrokerOptions& options) {
       !IsLoopbackAddress(options.admin_listen)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "refusing the admin port on ", options.admin_listen,
-        ": it is plaintext and answers anyone (health and reflection), so "
+        ": it is plaintext and answers anyone (health, reflection and "
+        "channelz), so "
         "it listens on loopback only, e.g. 127.0.0.1:50052"));
   }
   return absl::OkStatus();
@@ -131,11 +170,17 @@ absl::Status BrokerServer::Build() {
   calendar_ = std::make_unique<core::SwedishCalendar>(std::move(calendar));
   ids_ = std::make_unique<core::UlidGenerator>(clock_);
   store::RedisOptions redis = options_.redis;
-  redis.on_round_trip = [metrics = metrics_.get()](bool answered) {
-    metrics->OnRedisRoundTrip(answered);
+  redis.on_round_trip = [metrics = metrics_.get()](const std::string& node,
+                                                   bool answered) {
+    metrics->OnRedisRoundTrip(node, answered);
   };
-  redis.on_connection_opened = [metrics = metrics_.get()] {
-    metrics->OnRedisConnectionOpened();
+  redis.on_error_reply = [metrics = metrics_.get()](const std::string& node,
+                                                    absl::string_view error) {
+    metrics->OnRedisErrorReply(node, error);
+  };
+  redis.on_connection_opened = [metrics =
+                                    metrics_.get()](const std::string& node) {
+    metrics->OnRedisConnectionOpened(node);
   };
   pool_ = std::make_unique<store::RedisPool>(redis);
   store_ = std::make_unique<store::RedisReferralStore>(pool_.get());
@@ -157,8 +202,6 @@ absl::Status BrokerServer::Build() {
       std::make_unique<core::ConsentDesk>(keeper_.get(), *audit_store_, clock_);
   privacy_desk_ = std::make_unique<core::PrivacyDesk>(
       keeper_.get(), *audit_store_, clock_, &pseudonymizer_, calendar_.get());
-  retention_sweeper_ = std::make_unique<RetentionSweeper>(privacy_desk_.get(),
-                                                          options_.retention);
   directory_desk_ = std::make_unique<core::DirectoryDesk>(
       directory_store_.get(), clock_, calendar_.get());
   placement_desk_ = std::make_unique<core::PlacementDesk>(
@@ -171,8 +214,12 @@ absl::Status BrokerServer::Build() {
                                                   keeper_.get(), clock_);
   coordinator_desk_ = std::make_unique<core::CoordinatorDesk>(
       keeper_.get(), queue_desk_.get(), clock_, calendar_.get(), *audit_store_);
-  ticker_ = std::make_unique<DeadlineTicker>(keeper_.get(), clock_,
-                                             options_.deadlines);
+  DeadlineTicker::Options deadlines = options_.deadlines;
+  deadlines.on_fired = [metrics = metrics_.get()](absl::Duration lag,
+                                                  int steps) {
+    metrics->OnDeadlineStepsFired(lag, steps);
+  };
+  ticker_ = std::make_unique<DeadlineTicker>(keeper_.get(), clock_, deadlines);
   MatchScheduler::Options matching = options_.matching;
   matching.on_pass = [metrics = metrics_.get()](const std::string& region,
                                                 const std::string& kind,
@@ -208,6 +255,8 @@ absl::Status BrokerServer::Build() {
   privacy_service_ =
       std::make_unique<PrivacyServiceImpl>(privacy_desk_.get(), edge);
   event_log_ = std::make_unique<store::RedisEventLog>(pool_.get());
+  retention_sweeper_ = std::make_unique<RetentionSweeper>(
+      privacy_desk_.get(), event_log_.get(), clock_, options_.retention);
   event_feed_ =
       std::make_unique<EventFeed>(event_log_.get(), options_.event_feed);
   event_desk_ =
@@ -221,10 +270,32 @@ absl::Status BrokerServer::Build() {
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Before any builder is made (they take the plugins there); idempotent.
+  // The admin port serves it; this server takes it off again.
+  grpc::channelz::experimental::InitChannelzService();
   grpc::ServerBuilder builder;
+  builder.SetOption(std::make_unique<WithoutChannelz>());
   builder.AddListeningPort(options_.listen, ServerCredentials(options_),
                            &port_);
+  RefuseSharedPort(builder);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
+  // gRPC's synchronous server keeps at most MAX_POLLERS threads waiting
+  // for calls (2 by default) and ends every thread beyond them as its call
+  // finishes, making a new one for the next: with 16 calls in flight, each
+  // waiting on Redis, the broker started a thread every third call and
+  // spent two thirds of its CPU making and ending them (a GetReferral at
+  // 16 in flight: 4,800 calls/s at 305 µs of CPU a call, against 12,500
+  // at 114 µs keeping 32; BENCHMARKS.md). Threads made stay, up to this
+  // many idle.
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kIdleCallThreadsKept);
+  // Counts and logs the calls gRPC answers before any handler runs.
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(
+      std::make_unique<RefusedCallInterceptorFactory>(metrics_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(referral_service_.get());
   builder.RegisterService(directory_service_.get());
   builder.RegisterService(offer_service_.get());
@@ -259,8 +330,8 @@ absl::Status BrokerServer::Build() {
         !stopping_.WaitForNotificationWithTimeout(options_.health_interval)) {
       ProbeRedis();
       if (absl::Now() >= next_count) {
-        CountClocks();
-        next_count = absl::Now() + kClockCountInterval;
+        CountStored();
+        next_count = absl::Now() + kCountInterval;
       }
     }
   });
@@ -271,7 +342,7 @@ absl::Status BrokerServer::Build() {
       absl::Duration wait =
           std::min(kFirstShortfallCheck, options_.shortfall_check_interval);
       while (!stopping_.WaitForNotificationWithTimeout(wait)) {
-        WarnShortfalls();
+        CheckQueues();
         wait = options_.shortfall_check_interval;
       }
     });
@@ -280,11 +351,13 @@ absl::Status BrokerServer::Build() {
 }
 
 absl::Status BrokerServer::StartAdminServer() {
-  // Health and reflection were enabled for every server built (above); this
-  // one registers nothing else.
+  // Health, reflection and channelz were enabled for every server built
+  // (above; the main server took channelz off); this one registers nothing
+  // else.
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.admin_listen,
                            grpc::InsecureServerCredentials(), &admin_port_);
+  RefuseSharedPort(builder);
   builder.SetMaxReceiveMessageSize(64 * 1024);
   admin_server_ = builder.BuildAndStart();
   if (admin_server_ == nullptr || admin_port_ == 0) {
@@ -327,7 +400,8 @@ void BrokerServer::ProbeRedis() {
   }
 }
 
-void BrokerServer::WarnShortfalls() {
+void BrokerServer::CheckQueues() {
+  const absl::Time now = clock_->Now();
   for (absl::string_view code : core::RegionCodes()) {
     const std::string region(code);
     const absl::StatusOr<int> told =
@@ -337,24 +411,52 @@ void BrokerServer::WarnShortfalls() {
           {{"region", region},
            {"error", std::string(told.status().message())}});
     }
+    const absl::StatusOr<std::vector<core::Versioned<v1::Offering>>> offerings =
+        directory_store_->ListOfferings(region);
+    if (!offerings.ok()) continue;  // the health probe says why
+    // The newest publication of each activity type's offerings (or the
+    // newest offering's making, if none has published).
+    std::map<std::string, absl::Time> newest;
+    for (const core::Versioned<v1::Offering>& offering : *offerings) {
+      const v1::Offering& o = offering.value;
+      const absl::Time published =
+          o.capacity().has_update_time()
+              ? core::ToAbslTime(o.capacity().update_time())
+              : core::ToAbslTime(o.create_time());
+      auto [it, first] = newest.emplace(o.activity_type(), published);
+      if (!first) it->second = std::max(it->second, published);
+    }
+    std::map<std::string, absl::Duration> ages;
+    for (const auto& [type, published] : newest) ages[type] = now - published;
+    metrics_->SetCapacityAges(region, ages);
   }
 }
 
-void BrokerServer::CountClocks() {
+void BrokerServer::CountStored() {
   const std::string now = absl::StrCat(absl::ToUnixMillis(clock_->Now()));
   std::vector<std::vector<std::string>> counts;
   for (absl::string_view region : core::RegionCodes()) {
     counts.push_back({"ZCARD", store::keys::ClocksOpen(region)});
     counts.push_back({"ZCOUNT", store::keys::ClocksOpen(region), "-inf",
                       absl::StrCat("(", now)});
+    counts.push_back({"HGET", store::keys::AuditHead(region), "count"});
   }
   const absl::StatusOr<std::vector<store::RedisValue>> replies =
       pool_->Pipeline(counts);
   if (!replies.ok()) return;  // the health probe says why
   for (size_t i = 0; i < core::RegionCodes().size(); ++i) {
-    metrics_->SetClocks(std::string(core::RegionCodes()[i]),
-                        (*replies)[2 * i].integer,
-                        (*replies)[2 * i + 1].integer);
+    const std::string region(core::RegionCodes()[i]);
+    metrics_->SetClocks(region, (*replies)[3 * i].integer,
+                        (*replies)[3 * i + 1].integer);
+    int64_t audit_records = 0;  // no chain yet: nil
+    if (const store::RedisValue& head = (*replies)[3 * i + 2];
+        head.is_nil() || absl::SimpleAtoi(head.str, &audit_records)) {
+      metrics_->SetAuditRecords(region, audit_records);
+    }
+    // Kept by the store as clocks are written and fire: no clock is read.
+    const absl::StatusOr<std::vector<core::ClockTally>> tallies =
+        store_->CountClocks(region);
+    if (tallies.ok()) metrics_->SetClockStages(region, *tallies);
   }
 }
 

@@ -14,8 +14,8 @@
 //
 // Health ("" and each service name) is SERVING while Redis answers and
 // NOT_SERVING while it does not, and from the start of a shutdown; the
-// optional admin port (plaintext, loopback, health and reflection only)
-// reports the same.
+// optional admin port (plaintext, loopback: health, reflection and gRPC's
+// channelz, which only it serves) reports the same.
 // Thread-safe: Shutdown may be called from any thread, once.
 #ifndef SLUSSEN_BROKER_SERVICE_BROKER_SERVER_H_
 #define SLUSSEN_BROKER_SERVICE_BROKER_SERVER_H_
@@ -82,8 +82,10 @@ struct BrokerOptions {
   // (IdentityMode::kClientCertificate), on any address. Without it callers
   // name themselves in request metadata (kDevelopmentMetadata).
   std::optional<TlsMaterial> tls;
-  // A plaintext port for operators serving only gRPC health and reflection,
-  // "host:port" on loopback (port 0 picks one); empty: none.
+  // A plaintext port for operators serving only gRPC health, reflection and
+  // channelz (grpc.channelz.v1.Channelz: the process's servers, channels
+  // and sockets, served nowhere else), "host:port" on loopback (port 0
+  // picks one); empty: none.
   std::string admin_listen;
   // A plaintext HTTP address (host:port; port 0 picks one) serving the
   // Prometheus metrics on GET /metrics (metrics.h); empty: none.
@@ -102,8 +104,9 @@ struct BrokerOptions {
   // How often Redis is pinged for the health status.
   absl::Duration health_interval = absl::Seconds(1);
   // How often each region's queue forecasts are checked against their
-  // activity types' thresholds (QueueDesk::WarnShortfalls), on a thread
-  // of their own; the first check runs a minute after the start (or after
+  // activity types' thresholds (QueueDesk::WarnShortfalls), and the age of
+  // its capacity measured (slussen_capacity_age_seconds), on a thread of
+  // their own; the first check runs a minute after the start (or after
   // the interval, if shorter). 0 turns the check off (and the thread).
   absl::Duration shortfall_check_interval = absl::Hours(1);
   // The clock; nullptr means the system clock. Must outlive the server.
@@ -154,10 +157,12 @@ class BrokerServer {
   absl::Status Build();
   absl::Status StartAdminServer();
   void ProbeRedis();
-  // The open and overdue deadline clocks of every region, for the metrics.
-  void CountClocks();
-  // Checks every region's queue forecasts (QueueDesk::WarnShortfalls).
-  void WarnShortfalls();
+  // The open and overdue deadline clocks of every region, the open ones
+  // by kind and stage, and its audit chain's length, for the metrics.
+  void CountStored();
+  // Checks every region's queue forecasts (QueueDesk::WarnShortfalls),
+  // and tells the metrics how old each activity type's capacity is.
+  void CheckQueues();
   void SetServing(bool serving);
 
   const BrokerOptions options_;

@@ -1,5 +1,6 @@
 #include "broker/service/deadline_ticker.h"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <string>
@@ -12,6 +13,27 @@
 #include "broker/service/json_log.h"
 
 namespace slussen::service {
+namespace {
+
+// How late the steps the keeper fires are, by the clock when it reports
+// them (after the store has them), for Options::on_fired.
+class LagReporter final : public core::FiringObserver {
+ public:
+  LagReporter(const core::Clock* clock,
+              const std::function<void(absl::Duration, int)>* on_fired)
+      : clock_(clock), on_fired_(on_fired) {}
+
+  void OnStepsFired(const std::string& /*region*/, absl::Time due,
+                    int steps) override {
+    (*on_fired_)(std::max(absl::ZeroDuration(), clock_->Now() - due), steps);
+  }
+
+ private:
+  const core::Clock* const clock_;
+  const std::function<void(absl::Duration, int)>* const on_fired_;
+};
+
+}  // namespace
 
 void DeadlineTicker::Start() {
   thread_ = std::thread([this] {
@@ -101,10 +123,12 @@ int DeadlineTicker::Tick(bool* backlog) {
   std::atomic<size_t> next{0};
   std::atomic<int> total{0};
   std::atomic<bool> full{false};
+  LagReporter lag(clock_, &options_.on_fired);
+  core::FiringObserver* observer = options_.on_fired ? &lag : nullptr;
   const auto work = [&] {
     for (size_t i = next++; i < regions.size(); i = next++) {
       const std::string region(regions[(first + i) % regions.size()]);
-      const absl::StatusOr<int> fired = keeper_->FireDue(region, now);
+      const absl::StatusOr<int> fired = keeper_->FireDue(region, now, observer);
       if (!fired.ok()) {
         // Redis away: the next tick tries again (the health probe reports).
         Log(LogLevel::kDebug, "deadline tick failed",

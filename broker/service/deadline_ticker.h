@@ -10,7 +10,9 @@
 // Cluster as many primaries fire at once (give it at least as many workers
 // as primaries); one Redis is kept busy by two. The workers beside the
 // ticking thread start with the first tick and live until Stop: a tick
-// starts no thread.
+// starts no thread. Each step fired is told to Options::on_fired with how
+// late it fired: the clock's time when the keeper reports it, less the
+// step's instant.
 //
 //   DeadlineTicker ticker(&keeper, &clock, {});
 //   ticker.Start();
@@ -39,6 +41,9 @@ class DeadlineTicker {
     absl::Duration interval = absl::Milliseconds(250);
     // Regions fired at once (threads of a tick).
     int workers = 4;
+    // If set (metrics): told, on a ticking thread, that `steps` steps fired
+    // `lag` after they were due (never less than zero).
+    std::function<void(absl::Duration lag, int steps)> on_fired;
   };
 
   // Both must outlive the ticker.

@@ -84,6 +84,11 @@ absl::StatusOr<std::string> EventFeed::LastPosition(const std::string& region) {
   return source_->LastPosition(region);
 }
 
+absl::StatusOr<std::string> EventFeed::RemovedBefore(
+    const std::string& region) {
+  return source_->RemovedBefore(region);
+}
+
 void EventFeed::Loop() {
   const auto stopping = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     return stopping_;

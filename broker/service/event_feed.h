@@ -88,6 +88,8 @@ class EventFeed final : public core::EventLog {
       int limit) override;
   // The source's: exact, not as far as the feed has read.
   absl::StatusOr<std::string> LastPosition(const std::string& region) override;
+  // The source's.
+  absl::StatusOr<std::string> RemovedBefore(const std::string& region) override;
 
  private:
   struct Region {

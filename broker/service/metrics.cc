@@ -12,7 +12,9 @@
 #include <exception>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace slussen::service {
 namespace {
@@ -21,6 +23,21 @@ namespace {
 prometheus::Histogram::BucketBoundaries LatencyBuckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
           0.25,  0.5,    1,     2.5,  5,     10};
+}
+
+// Seconds: the ticker fires every quarter second, so a step is due about
+// that late at most; the long tail is a ticker stopped or Redis away.
+const prometheus::Histogram::BucketBoundaries& FiringLagBuckets() {
+  static const auto* const kBuckets =
+      new prometheus::Histogram::BucketBoundaries{
+          0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600};
+  return *kBuckets;
+}
+
+// "impulse_call_back" of CLOCK_KIND_IMPULSE_CALL_BACK.
+std::string KindLabel(slussen::v1::ClockKind kind) {
+  return absl::AsciiStrToLower(
+      absl::StripPrefix(slussen::v1::ClockKind_Name(kind), "CLOCK_KIND_"));
 }
 
 }  // namespace
@@ -34,6 +51,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Name("slussen_rpc_duration_seconds")
                       .Help("How long RPCs took, by method")
                       .Register(*registry_);
+  refused_ = &prometheus::BuildCounter()
+                  .Name("slussen_rpc_refused_before_handler_total")
+                  .Help(
+                      "Calls gRPC answered before any handler ran (a body "
+                      "that does not parse, a method not served), by method "
+                      "and gRPC code")
+                  .Register(*registry_);
   rate_limited_ = &prometheus::BuildCounter()
                        .Name("slussen_rate_limited_total")
                        .Help("Calls refused by the per-organisation limit")
@@ -70,18 +94,51 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                          .Name("slussen_clocks_overdue")
                          .Help("Open deadline clocks past their due time")
                          .Register(*registry_);
-  prometheus::Family<prometheus::Counter>& round_trips =
-      prometheus::BuildCounter()
-          .Name("slussen_redis_round_trips_total")
-          .Help("Round trips on a Redis connection: answered, or failed")
-          .Register(*registry_);
-  redis_answered_ = &round_trips.Add({{"outcome", "answered"}});
-  redis_failed_ = &round_trips.Add({{"outcome", "failed"}});
+  audit_records_ =
+      &prometheus::BuildGauge()
+           .Name("slussen_audit_records")
+           .Help(
+               "Records in the region's audit chain (every replica's "
+               "appends; its increase is the appends)")
+           .Register(*registry_);
+  capacity_age_ =
+      &prometheus::BuildGauge()
+           .Name("slussen_capacity_age_seconds")
+           .Help(
+               "Seconds since an offering of the activity type in the "
+               "region last published capacity (since the newest offering "
+               "was made, if none has)")
+           .Register(*registry_);
+  clocks_ = &prometheus::BuildGauge()
+                 .Name("slussen_clocks")
+                 .Help(
+                     "Open deadline clocks by kind and stage (open: no step "
+                     "yet; warned, breached, escalated)")
+                 .Register(*registry_);
+  firing_lag_ = &prometheus::BuildHistogram()
+                     .Name("slussen_deadline_firing_lag_seconds")
+                     .Help(
+                         "How late the planned steps of deadline clocks "
+                         "fired after their instants")
+                     .Register(*registry_)
+                     .Add({}, FiringLagBuckets());
+  redis_round_trips_ =
+      &prometheus::BuildCounter()
+           .Name("slussen_redis_round_trips_total")
+           .Help(
+               "Round trips on a Redis connection, by the server asked: "
+               "answered, or failed")
+           .Register(*registry_);
+  redis_errors_ = &prometheus::BuildCounter()
+                       .Name("slussen_redis_errors_total")
+                       .Help(
+                           "Error replies of Redis's own, by the server asked "
+                           "and the error's code")
+                       .Register(*registry_);
   redis_connections_ = &prometheus::BuildCounter()
                             .Name("slussen_redis_connections_opened_total")
-                            .Help("Redis connections opened")
-                            .Register(*registry_)
-                            .Add({});
+                            .Help("Redis connections opened, by server")
+                            .Register(*registry_);
   watchers_ = &prometheus::BuildGauge()
                    .Name("slussen_watchers")
                    .Help("Open WatchEvents calls on this broker")
@@ -125,6 +182,11 @@ void Metrics::OnCall(absl::string_view method, absl::string_view code,
 
 void Metrics::OnRateLimited() { rate_limited_->Increment(); }
 
+void Metrics::OnRefused(absl::string_view method, absl::string_view code) {
+  refused_->Add({{"method", std::string(method)}, {"code", std::string(code)}})
+      .Increment();
+}
+
 void Metrics::OnMatchingPass(const std::string& region, const std::string& kind,
                              absl::Duration took, bool ok) {
   passes_
@@ -155,17 +217,84 @@ void Metrics::SetQueues(const std::string& region,
   }
 }
 
+void Metrics::SetCapacityAges(
+    const std::string& region,
+    const std::map<std::string, absl::Duration>& ages) {
+  absl::MutexLock lock(&mu_);
+  std::set<std::string>& known = capacity_types_[region];
+  for (auto it = known.begin(); it != known.end();) {
+    if (ages.count(*it) > 0) {
+      ++it;
+      continue;
+    }
+    // Not 0, which would say it was just published: no series at all.
+    capacity_age_->Remove(
+        &capacity_age_->Add({{"region", region}, {"activity_type", *it}}));
+    it = known.erase(it);
+  }
+  for (const auto& [type, age] : ages) {
+    known.insert(type);
+    capacity_age_->Add({{"region", region}, {"activity_type", type}})
+        .Set(std::max(0.0, absl::ToDoubleSeconds(age)));
+  }
+}
+
+void Metrics::SetAuditRecords(const std::string& region, int64_t records) {
+  audit_records_->Add({{"region", region}}).Set(static_cast<double>(records));
+}
+
 void Metrics::SetClocks(const std::string& region, int64_t open,
                         int64_t overdue) {
   clocks_open_->Add({{"region", region}}).Set(static_cast<double>(open));
   clocks_overdue_->Add({{"region", region}}).Set(static_cast<double>(overdue));
 }
 
-void Metrics::OnRedisRoundTrip(bool answered) {
-  (answered ? redis_answered_ : redis_failed_)->Increment();
+void Metrics::SetClockStages(const std::string& region,
+                             const std::vector<core::ClockTally>& tallies) {
+  std::set<std::pair<std::string, std::string>> now;
+  for (const core::ClockTally& tally : tallies) {
+    const std::string kind = KindLabel(tally.kind);
+    const std::string stage(core::ClockStageName(tally.stage));
+    clocks_->Add({{"region", region}, {"kind", kind}, {"state", stage}})
+        .Set(static_cast<double>(tally.clocks));
+    now.emplace(kind, stage);
+  }
+  absl::MutexLock lock(&mu_);
+  std::set<std::pair<std::string, std::string>>& known = clock_stages_[region];
+  for (const auto& [kind, stage] : known) {
+    if (now.count({kind, stage}) > 0) continue;
+    clocks_->Add({{"region", region}, {"kind", kind}, {"state", stage}}).Set(0);
+  }
+  known.insert(now.begin(), now.end());
 }
 
-void Metrics::OnRedisConnectionOpened() { redis_connections_->Increment(); }
+void Metrics::OnDeadlineStepsFired(absl::Duration lag, int steps) {
+  if (steps <= 0) return;
+  const double seconds = std::max(0.0, absl::ToDoubleSeconds(lag));
+  // All in one bucket: `steps` observations of the same lag.
+  const prometheus::Histogram::BucketBoundaries& bounds = FiringLagBuckets();
+  std::vector<double> increments(bounds.size() + 1, 0);
+  increments[std::lower_bound(bounds.begin(), bounds.end(), seconds) -
+             bounds.begin()] = steps;
+  firing_lag_->ObserveMultiple(increments, seconds * steps);
+}
+
+void Metrics::OnRedisRoundTrip(const std::string& primary, bool answered) {
+  redis_round_trips_
+      ->Add(
+          {{"primary", primary}, {"outcome", answered ? "answered" : "failed"}})
+      .Increment();
+}
+
+void Metrics::OnRedisErrorReply(const std::string& primary,
+                                absl::string_view error) {
+  redis_errors_->Add({{"primary", primary}, {"error", std::string(error)}})
+      .Increment();
+}
+
+void Metrics::OnRedisConnectionOpened(const std::string& primary) {
+  redis_connections_->Add({{"primary", primary}}).Increment();
+}
 
 void Metrics::SetWatchers(int watchers) { watchers_->Set(watchers); }
 

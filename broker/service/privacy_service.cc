@@ -99,7 +99,25 @@ int RetentionSweeper::Sweep() {
       if (*erased < kBatch || stopping_.HasBeenNotified()) break;
     }
   }
+  RemoveOldEvents();
   return total;
+}
+
+void RetentionSweeper::RemoveOldEvents() {
+  const absl::Time cutoff = clock_->Now() - options_.retention;
+  for (absl::string_view code : core::RegionCodes()) {
+    const std::string region(code);
+    const absl::StatusOr<int64_t> removed =
+        events_->RemoveBefore(region, cutoff);
+    if (!removed.ok()) {
+      Log(LogLevel::kWarning, "removing old events failed",
+          {{"region", region},
+           {"error", std::string(removed.status().message())}});
+    } else if (*removed > 0) {
+      Log(LogLevel::kInfo, "events removed after retention",
+          {{"region", region}, {"events", absl::StrCat(*removed)}});
+    }
+  }
 }
 
 }  // namespace slussen::service

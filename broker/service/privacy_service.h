@@ -10,6 +10,8 @@
 #include "absl/time/time.h"
 #include "broker/core/desks/consent_desk.h"
 #include "broker/core/desks/privacy_desk.h"
+#include "broker/core/ports/clock.h"
+#include "broker/core/ports/event_log.h"
 #include "broker/service/rpc_scope.h"
 #include "slussen/v1/consent_service.grpc.pb.h"
 #include "slussen/v1/privacy_service.grpc.pb.h"
@@ -66,9 +68,12 @@ class PrivacyServiceImpl final : public slussen::v1::PrivacyService::Service,
 };
 
 // Every `interval`, erases in every region the personal data of referrals
-// that finished more than `retention` ago. Several replicas may sweep at
-// once: an erasure is a version-checked write, and erasing twice finds
-// nothing left. Thread-safe.
+// that finished more than `retention` ago, and removes the region's events
+// older than `retention` (they hold no personal data, but would otherwise
+// be kept for ever; a watcher resuming from before them is told,
+// EventDesk). Several replicas may sweep at once: an erasure is a
+// version-checked write, and erasing or removing twice finds nothing
+// left. Thread-safe.
 class RetentionSweeper {
  public:
   struct Options {
@@ -76,9 +81,10 @@ class RetentionSweeper {
     absl::Duration interval = absl::Minutes(10);
   };
 
-  // `desk` must outlive the sweeper.
-  RetentionSweeper(core::PrivacyDesk* desk, Options options)
-      : desk_(desk), options_(options) {}
+  // All must outlive the sweeper.
+  RetentionSweeper(core::PrivacyDesk* desk, core::EventLog* events,
+                   const core::Clock* clock, Options options)
+      : desk_(desk), events_(events), clock_(clock), options_(options) {}
   ~RetentionSweeper() { Stop(); }
 
   void Start();
@@ -88,7 +94,12 @@ class RetentionSweeper {
   int Sweep();
 
  private:
+  // Removes every region's events older than the retention.
+  void RemoveOldEvents();
+
   core::PrivacyDesk* const desk_;
+  core::EventLog* const events_;
+  const core::Clock* const clock_;
   const Options options_;
   absl::Notification stopping_;
   std::thread thread_;

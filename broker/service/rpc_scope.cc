@@ -380,6 +380,13 @@ absl::StatusOr<IdentityMode> IdentityModeOf(
       " is neither mutual TLS nor development plaintext"));
 }
 
+std::string RequestIdFor(absl::string_view header) {
+  if (!header.empty() && core::ValidateRequestId("", header).ok()) {
+    return std::string(header);
+  }
+  return NewRequestId();
+}
+
 RpcScope::RpcScope(grpc::ServerContextBase* context, absl::string_view method,
                    CallObserver* observer)
     : context_(context),
@@ -390,10 +397,10 @@ RpcScope::RpcScope(grpc::ServerContextBase* context, absl::string_view method,
     metadata_.emplace(std::string(key.data(), key.size()),
                       std::string(value.data(), value.size()));
   }
-  request_id_ = Header(metadata_, kRequestIdHeader);
-  if (request_id_.empty() || !core::ValidateRequestId("", request_id_).ok()) {
-    request_id_ = NewRequestId();
-  }
+  request_id_ = RequestIdFor(Header(metadata_, kRequestIdHeader));
+  // Every answer carries it: also the mark by which the interceptor of
+  // calls refused before any handler ran knows that one did
+  // (refused_call_interceptor.h).
   context_->AddInitialMetadata(kRequestIdHeader, request_id_);
   trace_id_ = TraceIdOf(Header(metadata_, kTraceparentHeader));
 }

@@ -93,7 +93,7 @@ enum class IdentityMode {
 // The grpc::Status of `status`: the same code and message, and a
 // google.rpc.Status of code, message and one Any per payload as its binary
 // error details, which gRPC sends in the trailer grpc-status-details-bin:
-// always a google.rpc.ErrorInfo (domain "slussen"; the reason the error
+// always a google.rpc.ErrorInfo (domain "slussen.se"; the reason the error
 // carries, core/model/field_error.h WithReason, else INVALID_FIELD for a field
 // error and the code's name otherwise), a field error's BadRequest, and
 // for UNAVAILABLE and RESOURCE_EXHAUSTED a RetryInfo (the error's own, else
@@ -133,6 +133,10 @@ absl::StatusOr<core::Caller> CallerFromCertificate(
 absl::StatusOr<IdentityMode> IdentityModeOf(
     const grpc::AuthContext& auth_context);
 
+// A call's request id: `header` (the caller's x-request-id) when it is a
+// valid one, else a new one.
+std::string RequestIdFor(absl::string_view header);
+
 // What is told of every call: for metrics (metrics.h).
 class CallObserver {
  public:
@@ -142,6 +146,10 @@ class CallObserver {
                       absl::Duration took) = 0;
   // A call the rate limit refused (also told as answered).
   virtual void OnRateLimited() = 0;
+  // A call gRPC answered with `code` before any handler ran, so not told
+  // as answered (refused_call_interceptor.h); `method` is "unknown" for
+  // a method the API does not have.
+  virtual void OnRefused(absl::string_view method, absl::string_view code) = 0;
 };
 
 // One RPC: construct at the start of the handler, Finish at the end.

@@ -76,6 +76,14 @@ RedisChange& RedisChange::WithdrawPrepared(const ClockKeys& clock) {
              KeyIndex(clock.fired), clock.prepared_prefix, clock.id});
 }
 
+RedisChange& RedisChange::TallyClock(const ClockKeys& clock,
+                                     const std::string& tally,
+                                     const std::string& plan) {
+  return Op({"TALLY", KeyIndex(clock.hash), KeyIndex(clock.tallies),
+             KeyIndex(clock.tally_moves), KeyIndex(clock.fired),
+             KeyIndex(clock.open), clock.tally_moves_prefix, tally, plan});
+}
+
 RedisChange& RedisChange::HasFreeUnit(const std::string& key,
                                       const std::string& prefix,
                                       const std::string& message) {

@@ -75,13 +75,20 @@ class RedisChange {
   // A clock's keys as its checks and writes need them: its hash, its
   // region's due set (where `id` has its place), how far the region's
   // planned steps have fired, and the key of its prepared events less the
-  // instant (keys::ClockStepsPreparedAt(region, "")).
+  // instant (keys::ClockStepsPreparedAt(region, "")); for TallyClock its
+  // region's open clocks, tallies, their moves' instants and the key of
+  // their moves less the instant (keys::ClocksOpen, ClockTallies,
+  // ClockTallyMoves, ClockTallyMovesAt(region, "")).
   struct ClockKeys {
     std::string hash;
     std::string due;
     std::string fired;
     std::string prepared_prefix;
     std::string id;
+    std::string open;
+    std::string tallies;
+    std::string tally_moves;
+    std::string tally_moves_prefix;
   };
   // The clock must be at `version`: its stored `version` plus the steps of
   // its plan (its field `plan`, laid out as lua/includes/clock_plan.lua
@@ -108,6 +115,13 @@ class RedisChange {
   // write of its new plan and place. Its prepared hashes are not declared
   // keys: they share the clock's hash tag.
   RedisChange& WithdrawPrepared(const ClockKeys& clock);
+  // Counts the clock out of its region's tallies as its stored `tally`
+  // and `plan` say, and in as `tally` ("<kind>:<stage>" of its new data;
+  // empty when it closes) and `plan` (its new plan, as stored) say
+  // (lua/includes/clock_tally.lua), and stores `tally`. Before the write
+  // of its new plan and its place among the open clocks.
+  RedisChange& TallyClock(const ClockKeys& clock, const std::string& tally,
+                          const std::string& plan);
   RedisChange& HIncrBy(const std::string& key, const std::string& field,
                        int64_t delta);
   // Sets the capacity of the unit of hash `key` whose fields start with

@@ -97,6 +97,24 @@ std::string RedisAddress::ToString() const {
                            : absl::StrCat("unix:", unix_path);
 }
 
+std::string RedisAddress::NodeName() const {
+  return unix_path.empty() ? absl::StrCat(host, ":", port)
+                           : absl::StrCat("unix:", unix_path);
+}
+
+std::string RedisErrorCode(absl::string_view reply) {
+  const absl::string_view code = reply.substr(0, reply.find(' '));
+  if (code == "ABORTED" || code == "NOT_FOUND" || code == "ALREADY_EXISTS" ||
+      code == "FAILED_PRECONDITION") {
+    return "";
+  }
+  static const auto* const kCodes = new absl::flat_hash_set<std::string>{
+      "MOVED",      "ASK",         "NOSCRIPT",  "LOADING",   "READONLY",
+      "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN",  "BUSY",      "OOM",
+      "NOAUTH",     "WRONGPASS",   "WRONGTYPE", "EXECABORT", "ERR"};
+  return kCodes->contains(code) ? std::string(code) : "other";
+}
+
 RedisScript::RedisScript(std::string source, LuaLineMap lines)
     : source_(std::move(source)), lines_(std::move(lines)) {
   unsigned char digest[SHA_DIGEST_LENGTH];
@@ -108,6 +126,7 @@ RedisScript::RedisScript(std::string source, LuaLineMap lines)
 struct RedisPool::Connection {
   redisContext* context = nullptr;
   std::string where;  // the server's address, for messages
+  std::string node;   // and as the metrics name it
   ~Connection() {
     if (context != nullptr) redisFree(context);
   }
@@ -123,6 +142,7 @@ absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Open(
     const RedisAddress& address, const std::string& password) const {
   auto connection = std::make_unique<Connection>();
   connection->where = address.ToString();
+  connection->node = address.NodeName();
   const timeval connect_timeout = absl::ToTimeval(options_.connect_timeout);
   connection->context =
       address.unix_path.empty()
@@ -149,7 +169,9 @@ absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Open(
           "redis at ", address.ToString(), " refused the password"));
     }
   }
-  if (options_.on_connection_opened) options_.on_connection_opened();
+  if (options_.on_connection_opened) {
+    options_.on_connection_opened(connection->node);
+  }
   return connection;
 }
 
@@ -204,11 +226,15 @@ absl::StatusOr<RedisAddress> RedisPool::AskSentinels() const {
                    options_.sentinel_master, "\" (", errors, ")"));
 }
 
-absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Connect() {
+absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Connect(
+    std::string* node) {
   if (options_.sentinels.empty()) {
+    *node = options_.address.NodeName();
     return Open(options_.address, options_.password);
   }
+  *node = "unknown";
   ASSIGN_OR_RETURN(const RedisAddress primary, AskSentinels());
+  *node = primary.NodeName();
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
                    Open(primary, options_.password));
   // Right after a failover a Sentinel may still name the old primary,
@@ -255,7 +281,9 @@ void RedisPool::RecheckSentinelPrimary() {
   // `stale` closes its connections here, outside the lock.
 }
 
-absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Acquire() {
+absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Acquire(
+    std::string* node) {
+  *node = options_.sentinels.empty() ? options_.address.NodeName() : "unknown";
   if (!options_.sentinels.empty()) RecheckSentinelPrimary();
   {
     absl::MutexLock lock(&mu_);
@@ -272,11 +300,12 @@ absl::StatusOr<std::unique_ptr<RedisPool::Connection>> RedisPool::Acquire() {
     if (!idle_.empty()) {
       std::unique_ptr<Connection> connection = std::move(idle_.back());
       idle_.pop_back();
+      *node = connection->node;
       return connection;
     }
     ++open_;
   }
-  absl::StatusOr<std::unique_ptr<Connection>> connection = Connect();
+  absl::StatusOr<std::unique_ptr<Connection>> connection = Connect(node);
   if (!connection.ok()) {
     absl::MutexLock lock(&mu_);
     --open_;
@@ -336,17 +365,25 @@ bool RedisMayWrite(const std::vector<std::string>& argv) {
 
 absl::StatusOr<std::vector<RedisValue>> RedisPool::DirectRoundTrip(
     const std::vector<std::vector<std::string>>& commands) {
+  std::string node;
   absl::StatusOr<std::vector<RedisValue>> replies =
-      UncountedRoundTrip(commands);
+      UncountedRoundTrip(commands, &node);
   if (options_.on_round_trip) {
-    options_.on_round_trip(!absl::IsUnavailable(replies.status()));
+    options_.on_round_trip(node, !absl::IsUnavailable(replies.status()));
+  }
+  if (options_.on_error_reply && replies.ok()) {
+    for (const RedisValue& reply : *replies) {
+      if (reply.type != RedisValue::Type::kError) continue;
+      const std::string code = RedisErrorCode(reply.str);
+      if (!code.empty()) options_.on_error_reply(node, code);
+    }
   }
   return replies;
 }
 
 absl::StatusOr<std::vector<RedisValue>> RedisPool::UncountedRoundTrip(
-    const std::vector<std::vector<std::string>>& commands) {
-  ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire());
+    const std::vector<std::vector<std::string>>& commands, std::string* node) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire(node));
   redisContext* context = connection->context;
   const std::vector<std::string> wait = {
       "WAIT", absl::StrCat(options_.wait_replicas),

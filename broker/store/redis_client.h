@@ -62,6 +62,9 @@ struct RedisAddress {
 
   static absl::StatusOr<RedisAddress> Parse(absl::string_view text);
   std::string ToString() const;
+  // "host:port", or "unix:/path/to/redis.sock": the server as the metrics
+  // name it (and as a cluster's slot map does).
+  std::string NodeName() const;
 };
 
 // One reply, copied out of hiredis so no raw pointers leave this file.
@@ -125,12 +128,27 @@ struct RedisOptions {
   // or answer READONLY; the pool drops them and asks again.
   std::vector<RedisAddress> sentinels;
   std::string sentinel_master = "slussen";
-  // If set (metrics): told of every round trip on a connection, whether it
-  // was answered (false: UNAVAILABLE, the connection failed), and of every
-  // connection opened (to a primary, a cluster node or a Sentinel).
-  std::function<void(bool answered)> on_round_trip;
-  std::function<void()> on_connection_opened;
+  // If set (metrics), told with the server concerned (RedisAddress::
+  // NodeName: the primary, on a cluster the node asked; "unknown" when
+  // the Sentinels named no primary to ask): of every round trip on a
+  // connection, whether it was answered (false: UNAVAILABLE, the
+  // connection failed or could not be made); of every error reply of
+  // Redis's own in one (RedisErrorCode), however the caller takes it; and
+  // of every connection opened (to a primary, a cluster node or a
+  // Sentinel). Called on the calling thread, outside the pool's locks.
+  std::function<void(const std::string& node, bool answered)> on_round_trip;
+  std::function<void(const std::string& node, absl::string_view error)>
+      on_error_reply;
+  std::function<void(const std::string& node)> on_connection_opened;
 };
+
+// The code of an error reply Redis gives of its own ("OOM command not
+// allowed..." is "OOM"), one of MOVED, ASK, NOSCRIPT, LOADING, READONLY,
+// MASTERDOWN, CLUSTERDOWN, TRYAGAIN, BUSY, OOM, NOAUTH, WRONGPASS,
+// WRONGTYPE, EXECABORT or ERR, "other" for any other; empty for the
+// refusals the store's scripts answer by design (ABORTED, NOT_FOUND,
+// ALREADY_EXISTS, FAILED_PRECONDITION: outcomes, not errors).
+std::string RedisErrorCode(absl::string_view reply);
 
 // Where `options` lead, for logs: "unix:/...", "cluster at tcp://...",
 // or "primary \"slussen\" of Sentinels tcp://...,tcp://...".
@@ -196,7 +214,9 @@ class RedisPool {
  private:
   struct Connection;
 
-  absl::StatusOr<std::unique_ptr<Connection>> Acquire();
+  // A connection, idle or new; `*node` is set to the server it leads to,
+  // or the one it failed to reach ("unknown" if none was named).
+  absl::StatusOr<std::unique_ptr<Connection>> Acquire(std::string* node);
   // With Sentinels, at most once per kSentinelRecheck: asks them which
   // server is the primary now, and closes the idle connections to any
   // other. A broker cut off with the old primary would otherwise keep
@@ -209,7 +229,7 @@ class RedisPool {
   // Closes `connection` and every idle connection: they reach the same
   // server, which just failed.
   void Discard(std::unique_ptr<Connection> connection);
-  absl::StatusOr<std::unique_ptr<Connection>> Connect();
+  absl::StatusOr<std::unique_ptr<Connection>> Connect(std::string* node);
   // A connection to `address`, authenticated with `password` if not empty.
   absl::StatusOr<std::unique_ptr<Connection>> Open(
       const RedisAddress& address, const std::string& password) const;
@@ -225,8 +245,9 @@ class RedisPool {
   // One connection's round trip, told to on_round_trip.
   absl::StatusOr<std::vector<RedisValue>> DirectRoundTrip(
       const std::vector<std::vector<std::string>>& commands);
+  // The same, telling in `*node` which server it asked (Acquire).
   absl::StatusOr<std::vector<RedisValue>> UncountedRoundTrip(
-      const std::vector<std::vector<std::string>>& commands);
+      const std::vector<std::vector<std::string>>& commands, std::string* node);
 
   // Cluster mode.
   absl::StatusOr<std::vector<RedisValue>> ClusterRoundTrip(

@@ -12,6 +12,7 @@
 #include "broker/core/model/status_macros.h"
 #include "broker/store/lua/scripts.h"
 #include "broker/store/redis_change.h"
+#include "broker/store/redis_event_log.h"
 #include "broker/store/redis_keys.h"
 
 namespace slussen::store {
@@ -450,9 +451,7 @@ absl::StatusOr<int64_t> RedisDirectoryStore::PublishCapacity(
       change.HDel(key, absl::StrCat(keys::Unit(unit), counter));
     }
   }
-  change.XAdd(keys::Events(region), {{"type", absl::StrCat(event.type())},
-                                     {"referral", ""},
-                                     {"event", event.SerializeAsString()}});
+  change.XAdd(keys::Events(region), EventEntry(event));
   RETURN_IF_ERROR(change.Apply(*pool_).status());
   return read.version + 1;
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "broker/core/model/status_macros.h"
+#include "broker/store/lua/scripts.h"
 #include "broker/store/redis_change.h"
 #include "broker/store/redis_keys.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -114,6 +115,11 @@ absl::StatusOr<std::vector<core::LoggedEvent>> RedisEventLog::ReadAfter(
   return out;
 }
 
+RedisChange::Fields EventEntry(const slussen::v1::Event& event) {
+  return {{"type", absl::StrCat(event.type())},
+          {"event", event.SerializeAsString()}};
+}
+
 absl::StatusOr<bool> RedisEventLog::AppendOnce(const std::string& region,
                                                const std::string& once,
                                                const slussen::v1::Event& event,
@@ -122,11 +128,27 @@ absl::StatusOr<bool> RedisEventLog::AppendOnce(const std::string& region,
   RedisChange change;
   change.IfExistsReturn(mark)
       .SetWithTtl(mark, "1", absl::ToInt64Milliseconds(keep))
-      .XAdd(keys::Events(region), {{"type", absl::StrCat(event.type())},
-                                   {"referral", ""},
-                                   {"event", event.SerializeAsString()}});
+      .XAdd(keys::Events(region), EventEntry(event));
   ASSIGN_OR_RETURN(const RedisChange::Result result, change.Apply(*pool_));
   return !result.existing.has_value();
+}
+
+absl::StatusOr<int64_t> RedisEventLog::RemoveBefore(const std::string& region,
+                                                    absl::Time cutoff) {
+  const int64_t ms = std::max<int64_t>(0, absl::ToUnixMillis(cutoff));
+  ASSIGN_OR_RETURN(
+      const RedisValue removed,
+      pool_->Eval(lua::EventsRemoveBefore(),
+                  {keys::Events(region), keys::EventsRemovedBefore(region)},
+                  {absl::StrCat(ms, "-0")}));
+  return removed.integer;
+}
+
+absl::StatusOr<std::string> RedisEventLog::RemovedBefore(
+    const std::string& region) {
+  ASSIGN_OR_RETURN(const RedisValue before,
+                   pool_->Command({"GET", keys::EventsRemovedBefore(region)}));
+  return before.is_nil() ? std::string() : before.str;
 }
 
 absl::StatusOr<std::string> RedisEventLog::LastPosition(

@@ -16,9 +16,17 @@
 #include <vector>
 
 #include "broker/core/ports/event_log.h"
+#include "broker/store/redis_change.h"
 #include "broker/store/redis_client.h"
 
 namespace slussen::store {
+
+// The stream entry of one event: its type (so that redis-cli shows what an
+// entry is) and the event, serialized. Every writer uses these two fields
+// in this order: Redis stores an entry whose fields are the stream's first
+// entry's as values only. (Before 2026-12-07 entries had a third field,
+// `referral`, which repeated the event's own; readers ignore it.)
+RedisChange::Fields EventEntry(const slussen::v1::Event& event);
 
 class RedisEventLog final : public core::EventLog {
  public:
@@ -38,6 +46,10 @@ class RedisEventLog final : public core::EventLog {
                                   const std::string& once,
                                   const slussen::v1::Event& event,
                                   absl::Duration keep) override;
+  // XTRIM MINID, and the position kept (events_remove_before.lua).
+  absl::StatusOr<int64_t> RemoveBefore(const std::string& region,
+                                       absl::Time cutoff) override;
+  absl::StatusOr<std::string> RemovedBefore(const std::string& region) override;
 
  private:
   RedisPool* const pool_;

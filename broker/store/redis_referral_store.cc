@@ -15,6 +15,7 @@
 #include "broker/core/model/proto_time.h"
 #include "broker/core/model/status_macros.h"
 #include "broker/store/redis_audit_store.h"
+#include "broker/store/redis_event_log.h"
 #include "broker/store/redis_keys.h"
 
 namespace slussen::store {
@@ -40,13 +41,6 @@ std::string IndexKey(const std::string& region, core::ListIndex index,
 bool IsMatchable(v1::ReferralState state) {
   return state == v1::REFERRAL_STATE_RECEIVED ||
          state == v1::REFERRAL_STATE_QUEUED;
-}
-
-RedisChange::Fields EventFields(const ReferralRecord& record,
-                                const v1::Event& event) {
-  return {{"type", absl::StrCat(event.type())},
-          {"referral", record.referral.name()},
-          {"event", event.SerializeAsString()}};
 }
 
 // The fields Get and List read, in this order.
@@ -189,7 +183,7 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
   // The create's event, then any decision's written with it; each audited
   // as a change would be.
   for (size_t i = 0; i < events.size(); ++i) {
-    change.XAdd(keys::Events(region), EventFields(record, events[i]));
+    change.XAdd(keys::Events(region), EventEntry(events[i]));
     if (!record.audit_subject.empty()) {
       RedisAuditStore::AppendInto(
           change, region,
@@ -294,7 +288,7 @@ int64_t RedisReferralStore::UpdateInto(RedisChange& change,
   } else {
     change.ZRem(keys::Matchable(region), id);
   }
-  change.XAdd(keys::Events(region), EventFields(changed, event));
+  change.XAdd(keys::Events(region), EventEntry(event));
   // Erasure empties the participant's fields: their indexes go with them.
   const std::string& pnr = read.personal_identity_pseudonym;
   if (!pnr.empty() && changed.personal_identity_pseudonym.empty()) {

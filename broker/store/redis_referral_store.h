@@ -34,6 +34,11 @@ class RedisReferralStore final : public core::ReferralRepository {
   struct Options {
     // How long an idempotency key is remembered.
     absl::Duration idempotency_ttl = absl::Hours(24 * 30);
+    // The first count of a region's clocks written before counts were
+    // kept (CountClocks): clocks a page (about: a ZSCAN's COUNT), pages a
+    // call. 500 clocks take a few milliseconds of Redis.
+    int count_page = 500;
+    int count_pages_per_call = 8;
   };
 
   // `pool` must outlive the store.
@@ -110,6 +115,14 @@ class RedisReferralStore final : public core::ReferralRepository {
                                                   absl::Time now,
                                                   absl::Time prepare_until,
                                                   int limit) override;
+
+  // Counted as clocks are written and fire (lua/includes/clock_tally.lua),
+  // read by a script that applies the moves of the steps fired since. A
+  // region whose clocks were written before counts were kept (or a new
+  // epoch of its counts) is counted once, a few pages a call, meanwhile
+  // UNAVAILABLE saying so.
+  absl::StatusOr<std::vector<core::ClockTally>> CountClocks(
+      const std::string& region) override;
 
   // Adds to `change` the check and writes of one clock and its event.
   static void ClockInto(RedisChange& change, const core::ClockWrite& write);

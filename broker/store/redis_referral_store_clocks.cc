@@ -32,18 +32,23 @@
 // version-checked change.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "broker/core/model/deadlines.h"
 #include "broker/core/model/proto_time.h"
 #include "broker/core/model/status_macros.h"
 #include "broker/store/lua/scripts.h"
+#include "broker/store/redis_event_log.h"
 #include "broker/store/redis_keys.h"
 #include "broker/store/redis_referral_store.h"
 
@@ -201,7 +206,11 @@ RedisChange::ClockKeys KeysOf(const std::string& region,
           .due = keys::ClocksDue(region),
           .fired = keys::ClocksFired(region),
           .prepared_prefix = keys::ClockStepsPreparedAt(region, ""),
-          .id = id};
+          .id = id,
+          .open = keys::ClocksOpen(region),
+          .tallies = keys::ClockTallies(region),
+          .tally_moves = keys::ClockTallyMoves(region),
+          .tally_moves_prefix = keys::ClockTallyMovesAt(region, "")};
 }
 
 // The plan fields of a clock's hash as `write` sets them.
@@ -213,29 +222,40 @@ std::vector<std::pair<std::string, std::string>> PlanFields(
           {"event", planned ? write.plan_event.SerializeAsString() : ""}};
 }
 
+// How the region's tallies count `clock` (lua/includes/clock_tally.lua):
+// "<kind>:<stage>" when it is open, empty when it is not.
+std::string TallyOf(const v1::Clock& clock) {
+  if (!core::IsOpen(clock)) return "";
+  return absl::StrCat(static_cast<int>(clock.kind()), ":",
+                      static_cast<int>(core::StageOf(clock)));
+}
+
 }  // namespace
 
 void RedisReferralStore::ClockInto(RedisChange& change,
                                    const ClockWrite& write) {
   const ClockRecord& r = write.record;
   const std::string key = keys::Clock(r.region, r.id);
+  const RedisChange::ClockKeys clock = KeysOf(r.region, r.id);
   if (r.version == 0) {
     change.Absent(key, absl::StrCat("clock ", r.clock.name(), " exists"))
-        .SAdd(keys::ClocksOf(r.region, ReferralIdOf(r.id)), r.id)
+        .HSet(keys::Referral(r.region, ReferralIdOf(r.id)),
+              {{keys::ClockField(r.id), ""}})
         .ZAdd(keys::ClocksStarted(r.region),
               Millis(core::ToAbslTime(r.clock.start_time())), r.id);
   } else {
-    const RedisChange::ClockKeys clock = KeysOf(r.region, r.id);
     change
         .ClockVersionEquals(clock, r.version,
                             absl::StrCat("clock ", r.clock.name(), " changed"))
         .WithdrawPrepared(clock);
   }
+  std::vector<std::pair<std::string, std::string>> plan = PlanFields(write);
+  change.TallyClock(clock, TallyOf(r.clock), plan[0].second);
   RedisChange::Fields fields = {
       {"data", r.clock.SerializeAsString()},
       {"version", absl::StrCat(r.version + 1)},
       {"next", r.next_fire ? Millis(*r.next_fire) : ""}};
-  for (auto& field : PlanFields(write)) fields.push_back(std::move(field));
+  for (auto& field : plan) fields.push_back(std::move(field));
   change.HSet(key, fields).HIncrBy(keys::ClockWrites(r.region), "count", 1);
   if (r.next_fire.has_value()) {
     change.ZAdd(keys::ClocksDue(r.region), Millis(*r.next_fire), r.id);
@@ -249,10 +269,7 @@ void RedisReferralStore::ClockInto(RedisChange& change,
     change.ZRem(keys::ClocksOpen(r.region), r.id);
   }
   if (write.event.has_value()) {
-    change.XAdd(keys::Events(r.region),
-                {{"type", absl::StrCat(write.event->type())},
-                 {"referral", r.clock.referral()},
-                 {"event", write.event->SerializeAsString()}});
+    change.XAdd(keys::Events(r.region), EventEntry(*write.event));
   }
 }
 
@@ -283,14 +300,14 @@ void AppendStep(RedisPool::ScriptCall& call, const ClockWrite& write) {
                           : "");
   if (write.event.has_value()) {
     call.args.push_back(absl::StrCat(write.event->type()));
-    call.args.push_back(r.clock.referral());
     call.args.push_back(write.event->SerializeAsString());
   } else {
-    call.args.insert(call.args.end(), 3, "");
+    call.args.insert(call.args.end(), 2, "");
   }
   for (auto& [name, value] : PlanFields(write)) {
     call.args.push_back(std::move(value));
   }
+  call.args.push_back(TallyOf(r.clock));
 }
 
 // The outcome of one step from its element of the script's reply.
@@ -347,10 +364,13 @@ absl::StatusOr<std::vector<absl::Status>> RedisReferralStore::ApplyClocks(
     for (size_t j = 0; j < indexes.size(); ++j) {
       if (j % kStepsPerScript == 0) {
         calls.emplace_back();
-        calls.back().keys = {keys::ClocksDue(region), keys::ClocksOpen(region),
-                             keys::Events(region), keys::ClockWrites(region),
-                             keys::ClocksFired(region)};
-        calls.back().args = {keys::ClockStepsPreparedAt(region, "")};
+        calls.back().keys = {
+            keys::ClocksDue(region),      keys::ClocksOpen(region),
+            keys::Events(region),         keys::ClockWrites(region),
+            keys::ClocksFired(region),    keys::ClockTallies(region),
+            keys::ClockTallyMoves(region)};
+        calls.back().args = {keys::ClockStepsPreparedAt(region, ""),
+                             keys::ClockTallyMovesAt(region, "")};
       }
       AppendStep(calls.back(), writes[indexes[j]]);
     }
@@ -509,12 +529,9 @@ RedisReferralStore::GetClocks(const std::string& region,
 
 absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocks(
     const std::string& region, const std::string& referral_id) {
-  ASSIGN_OR_RETURN(
-      const RedisValue ids,
-      pool_->Command({"SMEMBERS", keys::ClocksOf(region, referral_id)}));
-  std::vector<std::string> sorted = Strings(ids);
-  std::sort(sorted.begin(), sorted.end());
-  return ReadClocks(*pool_, region, sorted);
+  ASSIGN_OR_RETURN(std::vector<std::vector<ClockRecord>> clocks,
+                   ListClocksOfEach(region, {referral_id}));
+  return std::move(clocks[0]);
 }
 
 absl::StatusOr<std::vector<std::vector<ClockRecord>>>
@@ -522,21 +539,33 @@ RedisReferralStore::ListClocksOfEach(
     const std::string& region, const std::vector<std::string>& referral_ids) {
   std::vector<std::vector<ClockRecord>> out(referral_ids.size());
   if (referral_ids.empty()) return out;
-  // One pipeline for every referral's clock ids, one read of all clocks.
+  // One pipeline for every referral's clock ids (the fields of its hash,
+  // and the set they were kept in before 2026-12-07), one read of all
+  // clocks.
   std::vector<std::vector<std::string>> commands;
-  commands.reserve(referral_ids.size());
+  commands.reserve(2 * referral_ids.size());
   for (const std::string& id : referral_ids) {
+    commands.push_back({"HKEYS", keys::Referral(region, id)});
     commands.push_back({"SMEMBERS", keys::ClocksOf(region, id)});
   }
-  ASSIGN_OR_RETURN(const std::vector<RedisValue> members,
+  ASSIGN_OR_RETURN(const std::vector<RedisValue> replies,
                    pool_->Pipeline(commands));
   std::vector<std::string> all;
   std::vector<size_t> owner;
-  for (size_t i = 0; i < members.size(); ++i) {
-    std::vector<std::string> sorted = Strings(members[i]);
-    std::sort(sorted.begin(), sorted.end());
-    for (std::string& clock : sorted) {
-      all.push_back(std::move(clock));
+  for (size_t i = 0; i < referral_ids.size(); ++i) {
+    std::set<std::string> ids;
+    for (const std::string& field : Strings(replies[2 * i])) {
+      if (absl::StartsWith(field, keys::kClockField)) {
+        ids.insert(absl::StrCat(
+            referral_ids[i],
+            absl::string_view(field).substr(strlen(keys::kClockField))));
+      }
+    }
+    for (std::string& id : Strings(replies[2 * i + 1])) {
+      ids.insert(std::move(id));
+    }
+    for (const std::string& clock : ids) {
+      all.push_back(clock);
       owner.push_back(i);
     }
   }
@@ -624,6 +653,87 @@ absl::StatusOr<std::vector<ClockRecord>> RedisReferralStore::ListClocksStarted(
   return ReadClocks(*pool_, region, Strings(ids));
 }
 
+namespace {
+
+// The counts of a clock_tallies.lua reply; nullopt when its epoch has not
+// been swept yet.
+absl::StatusOr<std::optional<std::vector<core::ClockTally>>> ParseTallies(
+    const std::string& region, const RedisValue& reply) {
+  const auto unexpected = [&] {
+    return absl::InternalError(absl::StrCat(
+        "redis: unexpected reply counting the clocks of region ", region));
+  };
+  if (reply.type != RedisValue::Type::kArray || reply.elements.size() < 2 ||
+      reply.elements.size() % 2 != 0) {
+    return unexpected();
+  }
+  if (reply.elements[1].str != reply.elements[0].str) return std::nullopt;
+  std::vector<core::ClockTally> out;
+  for (size_t i = 2; i < reply.elements.size(); i += 2) {
+    const std::vector<std::string> parts =
+        absl::StrSplit(reply.elements[i].str, ':');
+    int kind = 0, stage = 0;
+    int64_t clocks = 0;
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &kind) ||
+        !absl::SimpleAtoi(parts[1], &stage) ||
+        !absl::SimpleAtoi(reply.elements[i + 1].str, &clocks) ||
+        !v1::ClockKind_IsValid(kind) || stage < 0 ||
+        stage >= core::kClockStages) {
+      return unexpected();
+    }
+    if (clocks == 0) continue;
+    out.push_back({.kind = static_cast<v1::ClockKind>(kind),
+                   .stage = static_cast<core::ClockStage>(stage),
+                   .clocks = clocks});
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return std::make_pair(a.kind, a.stage) < std::make_pair(b.kind, b.stage);
+  });
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<core::ClockTally>> RedisReferralStore::CountClocks(
+    const std::string& region) {
+  const std::vector<std::string> tally_keys = {
+      keys::ClockTallies(region), keys::ClockTallyMoves(region),
+      keys::ClocksFired(region), keys::ClocksOpen(region)};
+  // The counts; nullopt while the region's first count is not done.
+  const auto read =
+      [&]() -> absl::StatusOr<std::optional<std::vector<core::ClockTally>>> {
+    ASSIGN_OR_RETURN(const RedisValue reply,
+                     pool_->Eval(lua::ClockTallies(), tally_keys,
+                                 {keys::ClockTallyMovesAt(region, "")}));
+    return ParseTallies(region, reply);
+  };
+  {
+    ASSIGN_OR_RETURN(std::optional<std::vector<core::ClockTally>> tallies,
+                     read());
+    if (tallies.has_value()) return *std::move(tallies);
+  }
+  // Clocks written before counts were kept: counted once, page by page.
+  for (int page = 0; page < options_.count_pages_per_call; ++page) {
+    ASSIGN_OR_RETURN(const RedisValue swept,
+                     pool_->Eval(lua::TallyOpenClocks(), tally_keys,
+                                 {keys::ClockTallyMovesAt(region, ""),
+                                  keys::Clock(region, ""),
+                                  absl::StrCat(options_.count_page)}));
+    if (swept.type != RedisValue::Type::kArray || swept.elements.empty()) {
+      return absl::InternalError(absl::StrCat(
+          "redis: unexpected reply counting the clocks of region ", region));
+    }
+    if (swept.elements[0].str != "done") continue;
+    ASSIGN_OR_RETURN(std::optional<std::vector<core::ClockTally>> tallies,
+                     read());
+    if (tallies.has_value()) return *std::move(tallies);
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "the open clocks of region ", region,
+      " are still being counted the first time (written before counts were "
+      "kept)"));
+}
+
 absl::StatusOr<core::PlannedFiring> RedisReferralStore::FirePlanned(
     const std::string& region, absl::Time now, absl::Time prepare_until,
     int limit) {
@@ -635,15 +745,27 @@ absl::StatusOr<core::PlannedFiring> RedisReferralStore::FirePlanned(
                   {Millis(now), Millis(std::max(now, prepare_until)),
                    absl::StrCat(limit), keys::Clock(region, ""),
                    keys::ClockStepsPreparedAt(region, "")}));
-  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 3 ||
-      reply.elements[2].type != RedisValue::Type::kArray) {
+  const auto unexpected = [&] {
     return absl::InternalError(absl::StrCat(
         "redis: unexpected reply firing the clocks of region ", region));
+  };
+  if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 4 ||
+      reply.elements[2].type != RedisValue::Type::kArray ||
+      reply.elements[3].type != RedisValue::Type::kArray ||
+      reply.elements[3].elements.size() % 2 != 0) {
+    return unexpected();
   }
   core::PlannedFiring out;
   out.clocks = static_cast<int>(reply.elements[0].integer);
   out.steps = static_cast<int>(reply.elements[1].integer);
   out.unplanned = Strings(reply.elements[2]);
+  const std::vector<RedisValue>& fired = reply.elements[3].elements;
+  for (size_t i = 0; i < fired.size(); i += 2) {
+    int64_t at_ms = 0;
+    if (!absl::SimpleAtoi(fired[i].str, &at_ms)) return unexpected();
+    out.fired.push_back({.at = absl::FromUnixMillis(at_ms),
+                         .steps = static_cast<int>(fired[i + 1].integer)});
+  }
   return out;
 }
 

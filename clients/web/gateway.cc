@@ -268,6 +268,16 @@ class Reading {
   std::shared_ptr<EventFeed> feed_;
 };
 
+// The listening socket's options: SO_REUSEADDR, so that a restarted
+// gateway binds at once past its old connections' TIME_WAIT, and not
+// cpp-httplib's default SO_REUSEPORT, with which a second gateway binding
+// a port this one holds succeeds and the kernel splits the browsers
+// between them.
+void ListeningSocketOptions(socket_t socket) {
+  const int yes = 1;
+  setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+}
+
 }  // namespace
 
 absl::StatusOr<SignInMode> ParseSignInMode(absl::string_view text) {
@@ -457,7 +467,7 @@ absl::Status Gateway::Impl::Start() {
   // The listening socket is noted here and its backlog raised below.
   int listening = -1;
   server_->set_socket_options([&listening](socket_t socket) {
-    httplib::default_socket_options(socket);
+    ListeningSocketOptions(socket);
     listening = socket;
   });
   if (port == 0) {
@@ -469,7 +479,7 @@ absl::Status Gateway::Impl::Start() {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options_.listen, " (in use?)"));
   }
-  server_->set_socket_options(httplib::default_socket_options);
+  server_->set_socket_options(ListeningSocketOptions);
   if (listening >= 0) ::listen(listening, SOMAXCONN);
   listener_ = std::thread([this] { server_->listen_after_bind(); });
   Log(LogLevel::kInfo, "serving",

@@ -5,15 +5,20 @@
 // store itself (FirePlanned): each step once, in order, not before its
 // instant, its event stamped with it, prepared ahead and withdrawn by a
 // write, clocks it cannot fire handed back untouched, at most a limit of
-// clocks a call, soonest first. Clocks with plans are made as production
-// makes them: by the deadline keeper, with the referral they belong to.
+// clocks a call, soonest first, each step told by the instant it was due
+// at; and the open clocks counted by kind and stage as reading them would
+// find them, through writes, pauses, closings and steps fired. Clocks with
+// plans are made as production makes them: by the deadline keeper, with
+// the referral they belong to.
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,13 +36,29 @@
 #include "tests/contract/repository_contract.h"
 #include "tests/support/sample_records.h"
 
+namespace slussen::core {
+
+// For failures: a tally and a firing's steps as text.
+void PrintTo(const ClockTally& tally, std::ostream* os) {
+  *os << slussen::v1::ClockKind_Name(tally.kind) << "/"
+      << ClockStageName(tally.stage) << ": " << tally.clocks;
+}
+void PrintTo(const StepsAt& at, std::ostream* os) {
+  *os << at.steps << " at " << at.at;
+}
+
+}  // namespace slussen::core
+
 namespace slussen::testing {
 namespace {
 
 namespace v1 = ::slussen::v1;
 using core::ClockRecord;
+using core::ClockStage;
+using core::ClockTally;
 using core::ClockWrite;
 using core::PlannedFiring;
+using core::StepsAt;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
@@ -59,6 +80,25 @@ ClockWrite NewClock(int n, int due_hours = 72, int next_hours = 48,
   write.record.next_fire.reset();
   if (next_hours >= 0) write.record.next_fire = start + absl::Hours(next_hours);
   return write;
+}
+
+// Open clocks of `kind` at `stage`, `clocks` of them.
+ClockTally Tally(ClockStage stage, int64_t clocks,
+                 v1::ClockKind kind = v1::CLOCK_KIND_IMPULSE_CALL_BACK) {
+  return {.kind = kind, .stage = stage, .clocks = clocks};
+}
+
+// The open clocks of `clocks` by kind and stage, as CountClocks gives them.
+std::vector<ClockTally> TallyOf(const std::vector<v1::Clock>& clocks) {
+  std::map<std::pair<v1::ClockKind, ClockStage>, int64_t> counts;
+  for (const v1::Clock& clock : clocks) {
+    if (core::IsOpen(clock)) ++counts[{clock.kind(), core::StageOf(clock)}];
+  }
+  std::vector<ClockTally> out;
+  for (const auto& [key, n] : counts) {
+    out.push_back({.kind = key.first, .stage = key.second, .clocks = n});
+  }
+  return out;
 }
 
 std::vector<std::string> IdsOf(const std::vector<ClockRecord>& clocks) {
@@ -132,21 +172,36 @@ class Clocks {
     const absl::StatusOr<PlannedFiring> fired =
         referrals_.FirePlanned(kRegion, now, now + ahead, limit);
     EXPECT_TRUE(fired.ok()) << fired.status();
+    int by_instant = 0;
+    for (const StepsAt& at : fired->fired) by_instant += at.steps;
+    EXPECT_EQ(by_instant, fired->steps) << "the steps by instant add up";
     return fired.value_or(PlannedFiring());
   }
 
   // FirePlanned at `now` until a call takes fewer clocks than its limit;
-  // the steps fired.
+  // the steps fired, and (if given) added to `*by_instant` by the instant
+  // each was due at.
   int FireAll(absl::Time now, absl::Duration ahead = absl::ZeroDuration(),
-              int limit = 7) {
+              int limit = 7, std::map<absl::Time, int>* by_instant = nullptr) {
     int steps = 0;
     for (int call = 0; call < 1000; ++call) {
       const PlannedFiring fired = MustFire(now, ahead, limit);
       EXPECT_THAT(fired.unplanned, IsEmpty());
       steps += fired.steps;
+      for (const StepsAt& at : fired.fired) {
+        if (by_instant != nullptr) (*by_instant)[at.at] += at.steps;
+      }
       if (fired.clocks < limit) break;
     }
     return steps;
+  }
+
+  // The region's open clocks counted (CountClocks), which must succeed.
+  std::vector<ClockTally> MustCount() {
+    const absl::StatusOr<std::vector<ClockTally>> counted =
+        referrals_.CountClocks(kRegion);
+    EXPECT_TRUE(counted.ok()) << counted.status();
+    return counted.value_or(std::vector<ClockTally>());
   }
 
   // `read` paused at `at` as the keeper writes a pause: with its (empty)
@@ -377,15 +432,20 @@ TEST_P(ReferralRepositoryContract, PlannedStepsFireAtTheirInstantOnceInOrder) {
   PlannedFiring fired = clocks.MustFire(warn);
   EXPECT_EQ(fired.clocks, 1);
   EXPECT_EQ(fired.steps, 1);
+  EXPECT_THAT(fired.fired, ElementsAre(StepsAt{warn, 1}));
   EXPECT_THAT(fired.unplanned, IsEmpty());
-  EXPECT_EQ(clocks.MustFire(warn).steps, 0);
+  EXPECT_THAT(clocks.MustFire(warn).fired, IsEmpty());
   ClockRecord now = clocks.MustGet(read.id);
   EXPECT_TRUE(now.clock.warned());
   EXPECT_EQ(now.version, 2);
   EXPECT_EQ(now.next_fire, breach);
 
-  // Weeks late: the rest at once, each stamped with its own instant.
-  EXPECT_EQ(clocks.MustFire(clocks.Local(2027, 2, 1)).steps, 2);
+  // Weeks late: the rest at once, each stamped and told with its own
+  // instant.
+  fired = clocks.MustFire(clocks.Local(2027, 2, 1));
+  EXPECT_EQ(fired.steps, 2);
+  EXPECT_THAT(fired.fired,
+              ElementsAre(StepsAt{breach, 1}, StepsAt{escalate, 1}));
   EXPECT_EQ(clocks.MustFire(clocks.Local(2027, 3, 1)).steps, 0);
   now = clocks.MustGet(read.id);
   EXPECT_EQ(now.clock.state(), v1::CLOCK_STATE_BREACHED);
@@ -423,6 +483,7 @@ TEST_P(ReferralRepositoryContract, APreparedStepFiresOnlyWhenItsInstantComes) {
 
   fired = clocks.MustFire(warn);
   EXPECT_EQ(fired.steps, 1);
+  EXPECT_THAT(fired.fired, ElementsAre(StepsAt{warn, 1}));
   now = clocks.MustGet(read.id);
   EXPECT_TRUE(now.clock.warned());
   EXPECT_EQ(now.version, read.version + 1);
@@ -440,6 +501,7 @@ TEST_P(ReferralRepositoryContract, AWriteWithdrawsItsClocksPreparedSteps) {
   // Warnings and breaches prepared; then both paused on the versions read
   // (preparing moved neither), one alone and one in a batch.
   ASSERT_EQ(clocks.MustFire(warn - absl::Hours(1), absl::Hours(72)).steps, 0);
+  EXPECT_THAT(clocks.MustCount(), ElementsAre(Tally(ClockStage::kOpen, 2)));
   const absl::Time pause = warn - absl::Minutes(30);
   EXPECT_TRUE(referrals().ApplyClock(clocks.Paused(one, pause)).ok());
   const absl::StatusOr<std::vector<absl::Status>> batch =
@@ -449,6 +511,8 @@ TEST_P(ReferralRepositoryContract, AWriteWithdrawsItsClocksPreparedSteps) {
 
   EXPECT_EQ(clocks.FireAll(clocks.Local(2027, 1, 31)), 0);
   EXPECT_THAT(ClockEvents(Events(kRegion)), IsEmpty());
+  // Paused before the warning: neither takes a step, nor is counted as if.
+  EXPECT_THAT(clocks.MustCount(), ElementsAre(Tally(ClockStage::kOpen, 2)));
   for (const ClockRecord& read : {one, two}) {
     const ClockRecord now = clocks.MustGet(read.id);
     EXPECT_EQ(now.clock.state(), v1::CLOCK_STATE_PAUSED);
@@ -471,6 +535,62 @@ TEST_P(ReferralRepositoryContract, AClockReadBeforeAStepIsStaleAfterIt) {
   ASSERT_TRUE(batch.ok()) << batch.status();
   EXPECT_THAT(*batch, ElementsAre(HasCode(absl::StatusCode::kAborted)));
   EXPECT_TRUE(clocks.MustGet(read.id).clock.warned());
+}
+
+// Counted as reading every open clock would find it: a clock counts from
+// its write, moves on with each step the store fires (and with the
+// keeper's own writes), keeps its stage while paused, and stops counting
+// when met.
+TEST_P(ReferralRepositoryContract, OpenClocksAreCountedByKindAndStage) {
+  Clocks clocks(referrals());
+  EXPECT_THAT(clocks.MustCount(), IsEmpty());
+  const ClockRecord one = clocks.ChristmasImpulse(1);
+  const ClockRecord two = clocks.ChristmasImpulse(2);
+  const std::vector<ClockRecord> joint = clocks.Arrive(
+      3, clocks.Local(2026, 12, 23, 10), v1::REFERRAL_KIND_JOINT_MAPPING);
+  ASSERT_EQ(joint.size(), 1u);
+  const ClockTally joint_open =
+      Tally(ClockStage::kOpen, 1, v1::CLOCK_KIND_JOINT_MAPPING_FIRST_MEETING);
+  EXPECT_THAT(clocks.MustCount(),
+              ElementsAre(Tally(ClockStage::kOpen, 2), joint_open));
+
+  const absl::Time warn = clocks.Local(2026, 12, 29);
+  EXPECT_EQ(clocks.FireAll(warn), 2);
+  EXPECT_THAT(clocks.MustCount(),
+              ElementsAre(Tally(ClockStage::kWarned, 2), joint_open));
+  // One paused after its warning keeps it; the other is met: not open.
+  EXPECT_TRUE(
+      referrals().ApplyClock(clocks.Paused(clocks.MustGet(one.id), warn)).ok());
+  ClockWrite met{.record = clocks.MustGet(two.id)};
+  met.record.clock.set_state(v1::CLOCK_STATE_MET);
+  core::ScheduleClock(&met, clocks.calendar());
+  EXPECT_TRUE(referrals().ApplyClock(met).ok());
+  EXPECT_THAT(clocks.MustCount(),
+              ElementsAre(Tally(ClockStage::kWarned, 1), joint_open));
+
+  // Weeks on: the paused one has not moved; the joint mapping's clock
+  // (10 arbetsdagar) has warned, breached and escalated.
+  EXPECT_EQ(clocks.FireAll(clocks.Local(2027, 2, 1)), 3);
+  EXPECT_THAT(clocks.MustCount(),
+              ElementsAre(Tally(ClockStage::kWarned, 1),
+                          Tally(ClockStage::kEscalated, 1,
+                                v1::CLOCK_KIND_JOINT_MAPPING_FIRST_MEETING)));
+
+  // A clock the keeper writes itself (no plan): breached as written.
+  ClockWrite breached = NewClock(4);
+  breached.record.clock.set_warned(true);
+  breached.record.clock.set_state(v1::CLOCK_STATE_BREACHED);
+  breached.record.clock.set_escalation_level(1);
+  ASSERT_TRUE(referrals().ApplyClocks({breached}).ok());
+  EXPECT_THAT(clocks.MustCount(),
+              ElementsAre(Tally(ClockStage::kWarned, 1),
+                          Tally(ClockStage::kBreached, 1),
+                          Tally(ClockStage::kEscalated, 1,
+                                v1::CLOCK_KIND_JOINT_MAPPING_FIRST_MEETING)));
+  const absl::StatusOr<std::vector<ClockTally>> other =
+      referrals().CountClocks("12");
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_THAT(*other, IsEmpty());
 }
 
 // A clock written without a plan (by a broker from before plans) is handed
@@ -585,6 +705,7 @@ void ExpectEveryStepFiredAsFireWouldTakeIt(
     }
   }
   std::multiset<std::tuple<std::string, int, int64_t>> expected_events;
+  std::map<absl::Time, int> expected_by_instant, by_instant;
   int expected_steps = 0;
   int steps = 0;
   for (absl::Time now = clocks.Local(2026, 12, 18);
@@ -599,12 +720,17 @@ void ExpectEveryStepFiredAsFireWouldTakeIt(
         clock = firing->clock;
         expected_events.emplace(clock.name(), firing->event,
                                 absl::ToUnixMillis(*at));
+        ++expected_by_instant[*at];
         ++expected_steps;
         ++versions[id];
       }
     }
-    steps += clocks.FireAll(now, ahead);
+    steps += clocks.FireAll(now, ahead, 7, &by_instant);
     ASSERT_EQ(steps, expected_steps) << "at " << now;
+    ASSERT_EQ(by_instant, expected_by_instant) << "at " << now;
+    std::vector<v1::Clock> all;
+    for (const auto& [id, clock] : expected) all.push_back(clock);
+    ASSERT_EQ(clocks.MustCount(), TallyOf(all)) << "at " << now;
     for (const auto& [id, clock] : expected) {
       const ClockRecord stored = clocks.MustGet(id);
       ASSERT_EQ(stored.clock.SerializeAsString(), clock.SerializeAsString())

@@ -8,7 +8,9 @@
 #
 # Checked here:
 #   a misspelt flag     refused before anything happens, naming it
-#   --listen            health answers there; "listening" names it
+#   --listen            health answers there; "listening" names it; a
+#                       second broker on that port (or the admin port)
+#                       is refused, not let share it
 #   --admin_listen      health answers there, and nothing but health
 #                       and reflection (a ReferralService call: UNIMPLEMENTED)
 #   --redis             a referral made lands in that Redis
@@ -208,6 +210,20 @@ one_worker_threads=$(threads "$BROKER_PID")
 
 grep -q "\"msg\":\"listening\",\"address\":\"127.0.0.1:$port\"" "$TEST_TMP/broker.log" ||
   fail "--listen: the broker does not say it listens on $port: $(tail -3 "$TEST_TMP/broker.log")"
+# A second broker on a port the first holds is refused, not let share it
+# (gRPC's SO_REUSEPORT would have the kernel split the callers between
+# them, each with its own Redis, as once happened between tests): the
+# main port and the admin port.
+for taken in "--listen=127.0.0.1:$port" \
+    "--listen=127.0.0.1:0 --admin_listen=127.0.0.1:$admin_port"; do
+  # shellcheck disable=SC2086 # two flags in one word
+  if timeout 10 "$SLUSSEN" $taken --redis="unix:$TEST_TMP/redis/redis.sock" \
+      --pnr_key_file="$TEST_TMP/pnr.key" >"$TEST_TMP/second.log" 2>&1; then
+    fail "$taken: a second broker started on a port the first holds"
+  fi
+  grep -q "cannot listen on" "$TEST_TMP/second.log" ||
+    fail "$taken: a second broker: $(tail -3 "$TEST_TMP/second.log")"
+done
 "$SLUSSCTL" --server="127.0.0.1:$admin_port" --timeout=5 health >"$TEST_TMP/admin.txt" 2>&1 ||
   fail "--admin_listen: no health on the admin port: $(cat "$TEST_TMP/admin.txt")"
 grep -qx SERVING "$TEST_TMP/admin.txt" || fail "--admin_listen: health says $(cat "$TEST_TMP/admin.txt")"

@@ -244,36 +244,13 @@ TEST_F(MatchingE2eTest, AProviderTakesAParticipantFromOfferToExit) {
 
 TEST_F(MatchingE2eTest, APlaceIsExpectedToFreeWhenItsProgrammeEnds) {
   // ReDO with one place and a 16-week programme.
-  const Identity redo{"redo-halland", "provider", "13"};
-  const std::string offering = "providers/redo-halland/offerings/vardag";
-  v1::CreateProviderRequest provider;
-  provider.set_provider_id("redo-halland");
-  provider.mutable_provider()->set_display_name("ReDO Halland");
-  provider.mutable_provider()->set_organisation("redo-halland");
-  provider.mutable_provider()->set_kind(v1::PROVIDER_KIND_ACTIVITY);
-  provider.mutable_provider()->add_regions("13");
-  v1::Provider made_provider;
-  ASSERT_TRUE(As(kAdmin, [&](auto* c) {
-                return directory_->CreateProvider(c, provider, &made_provider);
-              }).ok());
-  v1::CreateOfferingRequest create;
-  create.set_parent("providers/redo-halland");
-  create.set_offering_id("vardag");
-  v1::Offering* o = create.mutable_offering();
-  o->set_display_name("ReDO Vardagsrevidering");
-  o->set_activity_type("redo");
-  o->set_region("13");
-  o->set_kommun_code("1380");
-  o->mutable_schedule()->set_weeks(16);
-  v1::Offering made;
-  grpc::Status status = As(kAdmin, [&](auto* c) {
-    return directory_->CreateOffering(c, create, &made);
-  });
-  ASSERT_TRUE(status.ok()) << status.error_message();
+  const absl::Status created = CreateRedoOffering(harness_->channel());
+  ASSERT_TRUE(created.ok()) << created;
   v1::PublishCapacityRequest publish;
-  publish.set_offering(offering);
+  publish.set_offering(kRedoOffering);
   publish.mutable_capacity()->mutable_places()->set_total(1);
-  status = As(redo, [&](auto* c) {
+  v1::Offering made;
+  grpc::Status status = As(kRedo, [&](auto* c) {
     return directory_->PublishCapacity(c, publish, &made);
   });
   ASSERT_TRUE(status.ok()) << status.error_message();
@@ -296,21 +273,21 @@ TEST_F(MatchingE2eTest, APlaceIsExpectedToFreeWhenItsProgrammeEnds) {
   v1::ListOffersRequest list;
   list.set_parent("regions/13");
   v1::ListOffersResponse offers;
-  ASSERT_TRUE(As(redo, [&](auto* c) {
+  ASSERT_TRUE(As(kRedo, [&](auto* c) {
                 return offers_->ListOffers(c, list, &offers);
               }).ok());
   ASSERT_EQ(offers.offers_size(), 1);
   v1::AcceptOfferRequest accept;
   accept.set_name(offers.offers(0).name());
   v1::Offer accepted;
-  ASSERT_TRUE(As(redo, [&](auto* c) {
+  ASSERT_TRUE(As(kRedo, [&](auto* c) {
                 return offers_->AcceptOffer(c, accept, &accepted);
               }).ok());
   auto stub = harness_->ReferralStub();
   v1::StartReferralRequest start;
   start.set_name(first.name());
   v1::Referral started;
-  status = As(redo,
+  status = As(kRedo,
               [&](auto* c) { return stub->StartReferral(c, start, &started); });
   ASSERT_TRUE(status.ok()) << status.error_message();
 
@@ -505,7 +482,7 @@ TEST_F(MatchingE2eTest, TheLoserOfTwoAnswersHearsWhichWon) {
     }
     EXPECT_EQ(info.reason(), accepted.ok() ? "OFFER_ALREADY_ACCEPTED"
                                            : "OFFER_ALREADY_DECLINED");
-    EXPECT_EQ(info.domain(), "slussen");
+    EXPECT_EQ(info.domain(), "slussen.se");
   }
 }
 
@@ -554,9 +531,9 @@ TEST_F(MatchingE2eTest, AReferralThatCanOnlyWaitIsWrittenQueuedWithItsCreate) {
     for (size_t i = 0; i + 1 < fields.size(); i += 2) {
       by_name[fields[i].str] = fields[i + 1].str;
     }
-    if (by_name["referral"] != waiting.name()) continue;
     v1::Event event;
     ASSERT_TRUE(event.ParseFromString(by_name["event"]));
+    if (event.referral() != waiting.name()) continue;
     types.push_back(v1::EventType_Name(event.type()));
   }
   EXPECT_THAT(types, ::testing::ElementsAre("EVENT_TYPE_REFERRAL_CREATED",

@@ -3,9 +3,11 @@
 # the text exposition, and the numbers move with what happens: a create
 # counts as an OK CreateReferral and runs a matching pass of its region,
 # which counts the referral waiting; Redis round trips and connections are
-# counted, failed ones when Redis is gone; an open watch shows as a
+# counted by the Redis server asked, failed ones when Redis is gone; an
+# open watch shows as a
 # watcher, and stops showing when it ends; a refused call counts under its
-# code. A metrics address in use is refused at start.
+# code; the region's audit chain is as long as Redis says. A metrics
+# address in use is refused at start.
 #
 # Usage: metrics_test.sh SLUSSEN SLUSSCTL
 source "$(dirname "$0")/lib.sh"
@@ -52,11 +54,30 @@ grep -q '^slussen_rpc_duration_seconds_count{method="CreateReferral"} 1$' "$TEST
 # That pass left the impulse waiting (no funktionsbrevlåda has capacity).
 [ "$(metric_value 'slussen_queue_waiting{activity_type="funktionsbrevlada",region="13"}')" = 1 ] ||
   fail "the waiting impulse is not counted: $(grep '^slussen_queue' "$TEST_TMP/metrics.txt")"
-# Redis round trips and the connections that carried them.
-[ "$(metric_value 'slussen_redis_round_trips_total{outcome="answered"}')" -ge 1 ] ||
+# Redis round trips and the connections that carried them, by the server.
+primary="unix:$TEST_TMP/redis/redis.sock"
+[ "$(metric_value "slussen_redis_round_trips_total{outcome=\"answered\",primary=\"$primary\"}")" -ge 1 ] ||
   fail "no Redis round trip counted: $(grep '^slussen_redis' "$TEST_TMP/metrics.txt")"
-[ "$(metric_value 'slussen_redis_connections_opened_total')" -ge 1 ] ||
+[ "$(metric_value "slussen_redis_connections_opened_total{primary=\"$primary\"}")" -ge 1 ] ||
   fail "no Redis connection counted: $(grep '^slussen_redis' "$TEST_TMP/metrics.txt")"
+
+# The audit chain's length as Redis keeps it (counted every 5 s): an
+# impulse holds no personal data and appends nothing; a referral with a
+# participant appends its create, and each read of it.
+# (A series that is there at 0: metric_value says 0 of a missing one too.)
+for _ in $(seq 1 40); do
+  metrics && grep -q '^slussen_audit_records{region="13"} 0$' "$TEST_TMP/metrics.txt" && break
+  sleep 0.25
+done
+grep -q '^slussen_audit_records{region="13"} 0$' "$TEST_TMP/metrics.txt" ||
+  fail "no audit chain length 0 of region 13: $(grep '^slussen_audit' "$TEST_TMP/metrics.txt")"
+load_catalog "$SLUSSCTL"
+activity=$(ctl --org=fk-lfc-halmstad --region=13 referrals create \
+  --file="$SLUSSEN_ROOT/clients/examples/activity.json" --quiet) || fail "creating an activity referral"
+ctl --org=fk-lfc-halmstad referrals get "$activity" >/dev/null || fail "reading $activity"
+audited=$(redis-cli -s "$TEST_TMP/redis/redis.sock" HGET 'slussen:{r13}:audit:head' count)
+[ "${audited:-0}" -ge 2 ] || fail "a create and a read appended ${audited:-nothing} to the audit chain"
+eventually_metric 'slussen_audit_records{region="13"}' "$audited"
 
 # A refusal counts under its code.
 ctl --org=kommun-halmstad-eb --region=13 referrals get regions/13/referrals/01J00000000000000000000000 \
@@ -87,6 +108,6 @@ redis-cli -s "$TEST_TMP/redis/redis.sock" shutdown nosave >/dev/null 2>&1 || tru
 ctl --org=kommun-halmstad-eb --region=13 referrals list >/dev/null 2>&1 &&
   fail "a list answered with Redis gone"
 metrics
-[ "$(metric_value 'slussen_redis_round_trips_total{outcome="failed"}')" -ge 1 ] ||
+[ "$(metric_value "slussen_redis_round_trips_total{outcome=\"failed\",primary=\"$primary\"}")" -ge 1 ] ||
   fail "no failed Redis round trip counted: $(grep '^slussen_redis' "$TEST_TMP/metrics.txt")"
 echo "PASS"

@@ -6,6 +6,7 @@
 // file; the retention sweep erases finished referrals by itself.
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,6 +20,7 @@
 #include "absl/time/clock.h"
 #include "broker/core/model/personnummer.h"
 #include "broker/core/model/pseudonymizer.h"
+#include "broker/core/ports/event_log.h"
 #include "broker/store/redis_client.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -674,6 +676,59 @@ TEST_F(PrivacyE2eTest, TheRetentionSweepErasesFinishedReferrals) {
   ASSERT_TRUE(Get(kFkHalmstad, open.name(), &seen).ok());
   EXPECT_FALSE(seen.has_personal_data_erase_time());
   EXPECT_TRUE(seen.has_participant());
+}
+
+// The same sweep removes events older than the retention; a watcher
+// resuming from before them is refused OUT_OF_RANGE (it would miss
+// them), one starting afresh is not.
+TEST_F(PrivacyE2eTest, TheRetentionSweepRemovesOldEventsAndRefusesOldTokens) {
+  BrokerHarness::Options options;
+  options.broker.retention.retention = absl::Seconds(1);
+  options.broker.retention.interval = absl::Milliseconds(100);
+  ASSERT_NO_FATAL_FAILURE(StartBroker(std::move(options)));
+  Create(SampleRehabServiceOrder("13"));
+  v1::ListEventsRequest list;
+  list.set_parent("regions/13");
+  const auto listed = [&] {
+    v1::ListEventsResponse response;
+    const grpc::Status status = As(kFkHalmstad, [&](auto* c) {
+      return events_->ListEvents(c, list, &response);
+    });
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.events_size();
+  };
+  EXPECT_GE(listed(), 1);
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (listed() > 0 && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(listed(), 0) << "the events outlived the retention";
+
+  // From the start of region 13's stream: events were removed since.
+  v1::WatchEventsRequest watch;
+  watch.set_parent("regions/13");
+  watch.set_resume_token(core::EncodeWatchPositions({{"13", "0-0"}}));
+  grpc::ClientContext context;
+  Identify(&context, kFkHalmstad);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  auto reader = events_->WatchEvents(&context, watch);
+  v1::WatchEventsResponse event;
+  EXPECT_FALSE(reader->Read(&event));
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
+  EXPECT_THAT(status.error_message(), HasSubstr("resume_token"));
+
+  // A watch without a token starts at the newest events, as ever.
+  grpc::ClientContext fresh;
+  Identify(&fresh, kFkHalmstad);
+  fresh.set_deadline(std::chrono::system_clock::now() +
+                     std::chrono::milliseconds(500));
+  watch.clear_resume_token();
+  auto fresh_reader = events_->WatchEvents(&fresh, watch);
+  EXPECT_FALSE(fresh_reader->Read(&event));  // nothing new: the deadline
+  EXPECT_EQ(fresh_reader->Finish().error_code(),
+            grpc::StatusCode::DEADLINE_EXCEEDED);
 }
 
 }  // namespace

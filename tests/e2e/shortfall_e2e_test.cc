@@ -2,10 +2,12 @@
 // warning threshold and no published capacity shows the forecast and its
 // warning in the coordinator's queue overview, and the broker tells the
 // region's coordinators once, with an EVENT_TYPE_QUEUE_SHORTFALL_FORECAST,
-// and nobody else.
+// and nobody else. The same check tells operators how long ago each
+// activity type's capacity was last published (slussen_capacity_age_seconds).
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,12 +15,14 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "broker/core/ports/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "slussen/v1/coordinator_service.grpc.pb.h"
 #include "slussen/v1/event_service.grpc.pb.h"
 #include "slussen/v1/provider_service.grpc.pb.h"
 #include "tests/support/broker_harness.h"
+#include "tests/support/sample_capacity.h"
 #include "tests/support/sample_referrals.h"
 
 namespace slussen::testing {
@@ -172,6 +176,71 @@ TEST_F(ShortfallE2eTest, AThresholdOutOfRangeIsRefusedNamingIt) {
   EXPECT_THAT(status.error_message(),
               ::testing::HasSubstr("shortfall_warning_weeks"));
   EXPECT_THAT(status.error_message(), ::testing::HasSubstr("53"));
+}
+
+// slussen_capacity_age_seconds, with the broker's clock standing still:
+// an offering that never published counts from its making, a
+// publication starts it again, and a type nobody offers has no series.
+class CapacityAgeE2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    BrokerHarness::Options options;
+    options.broker.shortfall_check_interval = absl::Milliseconds(100);
+    options.broker.testing_clock = &clock_;
+    absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
+        BrokerHarness::Start(std::move(options));
+    ASSERT_TRUE(harness.ok()) << harness.status();
+    harness_ = *std::move(harness);
+    directory_ = v1::ProviderDirectory::NewStub(harness_->channel());
+  }
+
+  // The age of region 13's `type` once it is `want` (checked every
+  // 100 ms), or as it is then; -1 without the series.
+  double AgeReaching(absl::string_view type, double want) {
+    return harness_->MetricReaching(
+        absl::StrCat("slussen_capacity_age_seconds{activity_type=\"", type,
+                     "\",region=\"13\"}"),
+        want);
+  }
+
+  template <typename Call>
+  grpc::Status As(const Identity& who, Call call) {
+    grpc::ClientContext context;
+    Identify(&context, who);
+    return call(&context);
+  }
+
+  core::ManualClock clock_{
+      absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()))};
+  std::unique_ptr<BrokerHarness> harness_;
+  std::unique_ptr<v1::ProviderDirectory::Stub> directory_;
+};
+
+TEST_F(CapacityAgeE2eTest, CountsFromTheLastPublicationOrTheMaking) {
+  const absl::Status created = CreateRedoOffering(harness_->channel());
+  ASSERT_TRUE(created.ok()) << created;
+
+  // Made now, never published.
+  EXPECT_EQ(AgeReaching("redo", 0), 0);
+  clock_.Advance(absl::Hours(24 * 8));
+  EXPECT_EQ(AgeReaching("redo", 8 * 86400), 8 * 86400);
+
+  v1::PublishCapacityRequest publish;
+  publish.set_offering(kRedoOffering);
+  publish.mutable_capacity()->mutable_places()->set_total(1);
+  v1::Offering made;
+  const grpc::Status status = As(kRedo, [&](auto* c) {
+    return directory_->PublishCapacity(c, publish, &made);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(AgeReaching("redo", 0), 0);
+  clock_.Advance(absl::Hours(24));
+  EXPECT_EQ(AgeReaching("redo", 86400), 86400);
+
+  // Offered by nobody in region 13 (the sample directory has the type).
+  EXPECT_EQ(harness_->Metric("slussen_capacity_age_seconds{activity_type="
+                             "\"halsosam\",region=\"13\"}"),
+            std::nullopt);
 }
 
 }  // namespace

@@ -2,8 +2,8 @@
 # slussen-web refuses what it cannot honour before it serves anything: a
 # misspelt flag or SLUSSEN_WEB_ variable, development sign-in on a
 # non-loopback address, certificate sign-in without a client CA, a users
-# file with a bad line (named by its line number); and a SLUSSEN_WEB_
-# variable that is spelt right takes effect.
+# file with a bad line (named by its line number), a port another gateway
+# holds; and a SLUSSEN_WEB_ variable that is spelt right takes effect.
 #
 # Usage: web_flags_test.sh SLUSSEN_WEB
 source "$(dirname "$0")/lib.sh"
@@ -54,4 +54,10 @@ curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"ok"' ||
 # Not ready: neither the broker nor Redis answers.
 status=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/readyz")
 [ "$status" = 503 ] || fail "/readyz answered $status without a broker or Redis"
+
+# A second gateway on the port the first holds is refused, not let share
+# it (with SO_REUSEPORT, cpp-httplib's default, the kernel would split the
+# browsers between them).
+refused "a second gateway on a taken port" "cannot listen on" \
+  "$WEB" --listen=127.0.0.1:"$port" --redis=127.0.0.1:1
 echo "PASS"

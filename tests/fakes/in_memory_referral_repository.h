@@ -99,6 +99,9 @@ class InMemoryReferralRepository final : public core::ReferralRepository {
                                                   absl::Time now,
                                                   absl::Time prepare_until,
                                                   int limit) override;
+  // Counted by reading every clock (the Redis store keeps counts).
+  absl::StatusOr<std::vector<core::ClockTally>> CountClocks(
+      const std::string& region) override;
 
   // The capacity of one unit ("-" or a cohort id) of an offering, so that
   // offers can take it.

@@ -294,6 +294,7 @@ absl::StatusOr<core::PlannedFiring> InMemoryReferralRepository::FirePlanned(
   // some are.
   const int64_t upto = std::max(*firing.fired_ms, now_ms);
   int steps = 0;
+  std::map<int64_t, int> by_instant;  // the steps appended, by instant
   // The prepared instants passed, soonest first.
   for (auto instant = firing.prepared.begin();
        instant != firing.prepared.end() && instant->first <= upto;
@@ -301,6 +302,7 @@ absl::StatusOr<core::PlannedFiring> InMemoryReferralRepository::FirePlanned(
     for (const auto& [id, events] : instant->second) {
       for (const v1::Event& event : events) Log(region, event);
       steps += static_cast<int>(events.size());
+      by_instant[instant->first] += static_cast<int>(events.size());
     }
   }
   // The clocks due by the horizon, by place and then id, at most `limit`.
@@ -341,6 +343,7 @@ absl::StatusOr<core::PlannedFiring> InMemoryReferralRepository::FirePlanned(
       if (step.at_ms <= upto) {
         Log(region, event);
         ++steps;
+        ++by_instant[step.at_ms];
       } else {
         kept[step.at_ms].push_back(std::move(event));
       }
@@ -355,6 +358,28 @@ absl::StatusOr<core::PlannedFiring> InMemoryReferralRepository::FirePlanned(
   }
   if (steps > 0 && *firing.fired_ms < upto) firing.fired_ms = upto;
   out.steps = steps;
+  for (const auto& [at_ms, n] : by_instant) {
+    out.fired.push_back({.at = absl::FromUnixMillis(at_ms), .steps = n});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<core::ClockTally>>
+InMemoryReferralRepository::CountClocks(const std::string& region) {
+  absl::MutexLock lock(&mu_);
+  std::map<std::pair<v1::ClockKind, core::ClockStage>, int64_t> counts;
+  for (const auto& [key, stored] : clocks_) {
+    if (key.first != region) continue;
+    const core::ClockRecord read = ReadClock(stored);
+    if (!core::IsOpen(read.clock)) continue;
+    ++counts[{read.clock.kind(), core::StageOf(read.clock)}];
+  }
+  std::vector<core::ClockTally> out;
+  for (const auto& [kind_and_stage, clocks] : counts) {
+    out.push_back({.kind = kind_and_stage.first,
+                   .stage = kind_and_stage.second,
+                   .clocks = clocks});
+  }
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -165,6 +167,26 @@ TEST(StatusFromErrorReplyTest, AnythingElseIsInternalWithRedisText) {
     absl::Status status = StatusFromErrorReply(reply);
     EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
     EXPECT_THAT(status.message(), HasSubstr(absl::StrCat("redis: ", reply)));
+  }
+}
+
+TEST(RedisErrorCodeTest, NamesRedisErrorsButNotTheScriptsRefusals) {
+  EXPECT_EQ(RedisErrorCode("OOM command not allowed when used memory > "
+                           "'maxmemory'."),
+            "OOM");
+  EXPECT_EQ(RedisErrorCode("MOVED 3999 127.0.0.1:6381"), "MOVED");
+  EXPECT_EQ(RedisErrorCode("READONLY You can't write against a replica."),
+            "READONLY");
+  EXPECT_EQ(RedisErrorCode("ERR unknown command 'FOO'"), "ERR");
+  EXPECT_EQ(RedisErrorCode("NOSCRIPT No matching script."), "NOSCRIPT");
+  // Anything else is one label, not a label of its own.
+  EXPECT_EQ(RedisErrorCode("WHATEVER a new error"), "other");
+  EXPECT_EQ(RedisErrorCode(""), "other");
+  // The scripts' checks answer these by design: outcomes, not errors.
+  for (absl::string_view refusal :
+       {"ABORTED referral x changed", "NOT_FOUND clock y",
+        "ALREADY_EXISTS key z", "FAILED_PRECONDITION no place left"}) {
+    EXPECT_EQ(RedisErrorCode(refusal), "") << refusal;
   }
 }
 
@@ -503,6 +525,52 @@ TEST_F(RedisPoolTest, KilledServerIsUnavailableAndThePoolRecoversAfterRestart) {
   absl::StatusOr<RedisValue> after = pool.Command({"GET", "k"});
   ASSERT_TRUE(after.ok()) << after.status();
   EXPECT_EQ(after->str, "before") << "AOF with appendfsync always";
+}
+
+// What the metrics are told: each round trip with the server asked and
+// whether it was answered, each error reply of Redis's own, each
+// connection opened.
+TEST_F(RedisPoolTest, RoundTripsErrorsAndConnectionsAreToldWithTheServer) {
+  absl::Mutex mu;
+  std::vector<std::pair<std::string, bool>> trips;
+  std::vector<std::pair<std::string, std::string>> errors;
+  std::vector<std::string> opened;
+  RedisOptions options = Options();
+  options.on_round_trip = [&](const std::string& node, bool answered) {
+    absl::MutexLock lock(&mu);
+    trips.emplace_back(node, answered);
+  };
+  options.on_error_reply = [&](const std::string& node,
+                               absl::string_view error) {
+    absl::MutexLock lock(&mu);
+    errors.emplace_back(node, std::string(error));
+  };
+  options.on_connection_opened = [&](const std::string& node) {
+    absl::MutexLock lock(&mu);
+    opened.push_back(node);
+  };
+  const std::string node = server_->address();  // "unix:/..."
+  RedisPool pool(options);
+  ASSERT_TRUE(pool.Command({"SET", "k", "v"}).ok());
+  // An error reply is answered (and told), a script's refusal is not an
+  // error.
+  EXPECT_FALSE(pool.Command({"NOSUCHCOMMAND"}).ok());
+  EXPECT_FALSE(
+      pool.Eval(RedisScript("return redis.error_reply('ABORTED it changed')"),
+                {}, {})
+          .ok());
+  ASSERT_TRUE(server_->Kill().ok());
+  EXPECT_FALSE(pool.Command({"GET", "k"}).ok());
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(opened, ::testing::ElementsAre(node));
+  ASSERT_GE(trips.size(), 4u);
+  EXPECT_EQ(trips.front(), std::pair(node, true));
+  EXPECT_EQ(trips.back(), std::pair(node, false));
+  // The unknown command's ERR, and the script's first EVALSHA's
+  // NOSCRIPT; not its ABORTED.
+  EXPECT_THAT(errors,
+              ::testing::ElementsAre(std::pair(node, std::string("ERR")),
+                                     std::pair(node, std::string("NOSCRIPT"))));
 }
 
 TEST_F(RedisPoolTest, AfterARestartAtMostOneCallFailsEvenWithManyIdle) {

@@ -5,6 +5,7 @@
 // followed.
 #include "tests/support/redis_cluster.h"
 
+#include <map>
 #include <memory>
 #include <random>
 #include <set>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "broker/store/redis_client.h"
 #include "broker/store/redis_keys.h"
 #include "gmock/gmock.h"
@@ -115,6 +117,34 @@ TEST_F(RedisClusterTest, APipelineAcrossPrimariesIsAnsweredInOrder) {
     total += KeysOn(i);
   }
   EXPECT_EQ(total, 26);
+}
+
+// On a cluster the round trips are told by the node asked: a pipeline
+// across the primaries is one round trip to each.
+TEST_F(RedisClusterTest, RoundTripsAreToldByTheNodeAsked) {
+  absl::Mutex mu;
+  std::map<std::string, int> answered;
+  store::RedisOptions options = cluster_->ClientOptions();
+  options.on_round_trip = [&](const std::string& node, bool ok) {
+    absl::MutexLock lock(&mu);
+    if (ok) ++answered[node];
+  };
+  RedisPool pool(options);
+  std::vector<std::vector<std::string>> writes;
+  for (int region = 1; region <= 25; ++region) {
+    writes.push_back(
+        {"SET", absl::StrCat(store::keys::Region(absl::StrCat(region)), "p"),
+         "v"});
+  }
+  ASSERT_TRUE(pool.Pipeline(writes).ok());
+  absl::MutexLock lock(&mu);
+  std::set<std::string> nodes;
+  for (const auto& [node, trips] : answered) nodes.insert(node);
+  std::set<std::string> primaries;
+  for (int i = 0; i < cluster_->primaries(); ++i) {
+    primaries.insert(absl::StrCat("127.0.0.1:", cluster_->port(i)));
+  }
+  EXPECT_EQ(nodes, primaries);
 }
 
 TEST_F(RedisClusterTest, ScriptCallsRunWhereTheirKeysLive) {

@@ -1,7 +1,8 @@
 // The Redis event log read as the event feed reads it: every watched
 // region in one call (ReadAfterEach), whole entries, only regions with
 // news; on one Redis the call waits for news (XREAD BLOCK), on a Cluster
-// it reads the regions of every primary at once.
+// it reads the regions of every primary at once. Retention removes the
+// events before a time and remembers the last one removed.
 #include "broker/store/redis_event_log.h"
 
 #include <map>
@@ -165,6 +166,49 @@ TEST_F(RedisEventLogTest, AppendsAnEventOnceUnderItsMark) {
   ASSERT_TRUE(ttl.ok()) << ttl.status();
   EXPECT_GT(ttl->integer, 0);
   EXPECT_LE(ttl->integer, 3600 * 1000);
+}
+
+// Appends an event (its referral `referral`) to `region`'s stream under
+// the entry id `id`.
+void AppendAt(store::RedisPool& pool, const std::string& region,
+              const std::string& id, const std::string& referral) {
+  slussen::v1::Event event;
+  event.set_referral(referral);
+  absl::StatusOr<store::RedisValue> added =
+      pool.Command({"XADD", store::keys::Events(region), id, "event",
+                    event.SerializeAsString()});
+  EXPECT_TRUE(added.ok()) << added.status();
+}
+
+TEST_F(RedisEventLogTest, RemovesTheEventsBeforeATimeAndRemembersTheLast) {
+  AppendAt(*pool_, "13", "1000-0", "a");
+  AppendAt(*pool_, "13", "2000-0", "b");
+  AppendAt(*pool_, "13", "2000-1", "c");
+  AppendAt(*pool_, "13", "3000-0", "d");
+  EXPECT_EQ(log_->RemovedBefore("13").value_or("?"), "");
+
+  EXPECT_EQ(log_->RemoveBefore("13", absl::FromUnixMillis(2500)).value_or(-1),
+            3);
+  absl::StatusOr<std::vector<core::LoggedEvent>> kept =
+      log_->ReadAfter("13", "0-0", 10);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_THAT(Referrals(*kept), ElementsAre("d"));
+  // The last entry removed, not the time: a reader at 2000-1 missed nothing.
+  EXPECT_EQ(log_->RemovedBefore("13").value_or("?"), "2000-1");
+
+  // Nothing before an earlier time is left, and the mark stays.
+  EXPECT_EQ(log_->RemoveBefore("13", absl::FromUnixMillis(1500)).value_or(-1),
+            0);
+  EXPECT_EQ(log_->RemoveBefore("13", absl::FromUnixMillis(2500)).value_or(-1),
+            0);
+  EXPECT_EQ(log_->RemovedBefore("13").value_or("?"), "2000-1");
+  // A region with no events, or none old enough, is not marked.
+  EXPECT_EQ(log_->RemoveBefore("19", absl::FromUnixMillis(2500)).value_or(-1),
+            0);
+  EXPECT_EQ(log_->RemovedBefore("19").value_or("?"), "");
+  EXPECT_EQ(log_->RemoveBefore("13", absl::FromUnixMillis(3000)).value_or(-1),
+            0);
+  EXPECT_EQ(log_->RemovedBefore("13").value_or("?"), "2000-1");
 }
 
 }  // namespace

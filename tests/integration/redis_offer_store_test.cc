@@ -346,9 +346,9 @@ class RedisOfferStoreTest : public ::testing::Test {
       for (size_t i = 0; i + 1 < pairs.size(); i += 2) {
         fields[pairs[i].str] = pairs[i + 1].str;
       }
-      if (fields["referral"] != record.referral.name()) continue;
       v1::Event event;
       EXPECT_TRUE(event.ParseFromString(fields["event"]));
+      if (event.referral() != record.referral.name()) continue;
       types.push_back(event.type());
     }
     return types;

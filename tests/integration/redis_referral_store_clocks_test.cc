@@ -152,6 +152,37 @@ class RedisReferralStoreClocksTest : public ::testing::Test {
   std::unique_ptr<RedisReferralStore> store_;
 };
 
+// Counting the clocks of a region whose every clock was counted by its
+// write (its first came to a region with none open) writes nothing: a
+// broker's count every 5 s leaves a quiet store as it is.
+TEST(ClockCountTest, CountingWritesNothingWhereEveryClockWasCountedByItsWrite) {
+  RedisServer::Options options;
+  options.extra_args = {"--enable-debug-command", "local"};
+  absl::StatusOr<std::unique_ptr<RedisServer>> server =
+      RedisServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  RedisPool pool((*server)->ClientOptions());
+  RedisReferralStore store(&pool);
+  const auto digest = [&] {
+    absl::StatusOr<RedisValue> reply = pool.Command({"DEBUG", "DIGEST"});
+    EXPECT_TRUE(reply.ok()) << reply.status();
+    return reply.ok() ? reply->str : "";
+  };
+  ASSERT_TRUE(store.ApplyClock(NewClock(1)).ok());
+  ASSERT_TRUE(store.ApplyClock(NewClock(2)).ok());
+  const std::string before = digest();
+  for (int i = 0; i < 2; ++i) {
+    const absl::StatusOr<std::vector<core::ClockTally>> counted =
+        store.CountClocks(kRegion);
+    ASSERT_TRUE(counted.ok()) << counted.status();
+    EXPECT_THAT(*counted, ElementsAre(core::ClockTally{
+                              .kind = v1::CLOCK_KIND_IMPULSE_CALL_BACK,
+                              .stage = core::ClockStage::kOpen,
+                              .clocks = 2}));
+  }
+  EXPECT_EQ(digest(), before);
+}
+
 TEST_F(RedisReferralStoreClocksTest, GetClocksReadsEachInOrderOneEntryAnId) {
   const std::vector<ClockRecord> made = MustWrite({NewClock(1), NewClock(2)});
   const absl::StatusOr<std::vector<std::optional<ClockRecord>>> read =
@@ -201,6 +232,33 @@ TEST_F(RedisReferralStoreClocksTest, ListClocksOfEachIsListClocksForEach) {
       store_->ListClocksOfEach(kRegion, {});
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->empty());
+}
+
+// A referral's clocks are named by fields of the referral's hash, not by a
+// key of their own (about 250 bytes a referral); clocks a store from before
+// 2026-12-07 named in a set of the referral's are still listed.
+TEST_F(RedisReferralStoreClocksTest, AReferralsClocksAreNamedInItsOwnHash) {
+  const std::vector<ClockRecord> made = MustWrite({NewClock(1)});
+  EXPECT_EQ(Redis({"EXISTS", keys::ClocksOf(kRegion, "ref1")}).integer, 0);
+  EXPECT_EQ(Redis({"HEXISTS", keys::Referral(kRegion, "ref1"),
+                   keys::ClockField(made[0].id)})
+                .integer,
+            1);
+
+  // An older clock of the referral, as the old layout recorded it.
+  ClockWrite older = NewClock(1);
+  older.record.id = "ref1-0-0";
+  older.record.clock.set_name("regions/13/clocks/ref1-0-0");
+  MustWrite({older});
+  Redis({"HDEL", keys::Referral(kRegion, "ref1"), "clock-0-0"});
+  Redis({"SADD", keys::ClocksOf(kRegion, "ref1"), "ref1-0-0"});
+
+  const absl::StatusOr<std::vector<ClockRecord>> listed =
+      store_->ListClocks(kRegion, "ref1");
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::vector<std::string> ids;
+  for (const ClockRecord& clock : *listed) ids.push_back(clock.id);
+  EXPECT_THAT(ids, ElementsAre("ref1-0-0", "ref1-1-0"));
 }
 
 TEST_F(RedisReferralStoreClocksTest,
@@ -725,6 +783,67 @@ TEST_F(PlannedFiringTest, AStoreFromBeforePreparingReadsAsItDid) {
   EXPECT_EQ(now.clock.state(), v1::CLOCK_STATE_BREACHED);
   EXPECT_EQ(now.version, read.version + 2);
   EXPECT_EQ(Logged().size(), 1u);
+}
+
+// A store whose clocks were written before counts were kept: the first
+// count takes a pass over the open clocks, a few pages a call (UNAVAILABLE
+// until it is done), and counts each as reading it finds it, its fired
+// steps taken, while its prepared steps move it when their instant comes.
+// A new epoch counts every clock afresh.
+TEST_F(PlannedFiringTest, ClocksWrittenBeforeCountsWereKeptAreCountedOnce) {
+  std::vector<ClockWrite> writes;
+  for (int n = 1; n <= 300; ++n) {
+    for (ClockWrite& write :
+         Arrive(n, testing::SampleImpulse(), Local(2026, 12, 23, 10))) {
+      writes.push_back(std::move(write));
+    }
+  }
+  const std::vector<ClockRecord> written = MustWrite(writes);
+  const absl::Time warn = Local(2026, 12, 29);
+  const absl::Time breach = Local(2026, 12, 31);
+  const absl::Time escalate = Local(2027, 1, 5);
+  EXPECT_EQ(FireAll(warn, 1000), 300);
+  EXPECT_EQ(
+      MustFirePlanned(breach - absl::Hours(1), 1000, absl::Hours(2)).steps, 0);
+  // As a store from before counts has it: nothing counted.
+  for (const ClockRecord& clock : written) {
+    Redis({"HDEL", keys::Clock(kRegion, clock.id), "tally"});
+  }
+  for (const RedisValue& key :
+       Redis({"KEYS", keys::ClockTallyMovesAt(kRegion, "*")}).elements) {
+    Redis({"DEL", key.str});
+  }
+  Redis({"DEL", keys::ClockTallies(kRegion), keys::ClockTallyMoves(kRegion)});
+
+  RedisReferralStore counting(pool_.get(),
+                              {.count_page = 10, .count_pages_per_call = 2});
+  const auto count_until_done = [&](int* calls) {
+    absl::StatusOr<std::vector<core::ClockTally>> counted;
+    for (*calls = 1; *calls < 1000; ++*calls) {
+      counted = counting.CountClocks(kRegion);
+      if (!absl::IsUnavailable(counted.status())) break;
+    }
+    EXPECT_TRUE(counted.ok()) << counted.status();
+    return counted.value_or(std::vector<core::ClockTally>());
+  };
+  const auto all_at = [](core::ClockStage stage) {
+    return ElementsAre(
+        core::ClockTally{.kind = v1::CLOCK_KIND_IMPULSE_CALL_BACK,
+                         .stage = stage,
+                         .clocks = 300});
+  };
+  int calls = 0;
+  EXPECT_THAT(count_until_done(&calls), all_at(core::ClockStage::kWarned));
+  EXPECT_GT(calls, 2) << "counted in pages";
+  EXPECT_EQ(FireAll(breach, 1000), 300);
+  EXPECT_THAT(count_until_done(&calls), all_at(core::ClockStage::kBreached));
+  EXPECT_EQ(calls, 1);
+
+  Redis({"HINCRBY", keys::ClockTallies(kRegion), "epoch", "1"});
+  EXPECT_THAT(count_until_done(&calls), all_at(core::ClockStage::kBreached));
+  EXPECT_GT(calls, 2) << "counted afresh, in pages";
+  EXPECT_EQ(FireAll(escalate, 1000), 300);
+  EXPECT_THAT(count_until_done(&calls), all_at(core::ClockStage::kEscalated));
 }
 
 TEST_F(PlannedFiringTest, TheKeeperPreparesStepsDueWithinItsHorizon) {

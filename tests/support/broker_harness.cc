@@ -220,6 +220,16 @@ BrokerHarness::~BrokerHarness() {
   cluster_.reset();
 }
 
+double BrokerHarness::MetricReaching(const std::string& series,
+                                     double want) const {
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  double now = -1;
+  while ((now = Metric(series).value_or(-1)) != want && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return now;
+}
+
 std::optional<double> BrokerHarness::Metric(const std::string& series) const {
   const std::string text = broker_->metrics().Text();
   const std::string line = absl::StrCat(series, " ");

@@ -59,8 +59,8 @@ class BrokerHarness {
     // Serve mutual TLS (see above): the server's certificate and the
     // clients' are made by ca() for each harness.
     bool tls = false;
-    // Also serve health and reflection on a plaintext loopback admin port
-    // (admin_target()).
+    // Also serve health, reflection and channelz on a plaintext loopback
+    // admin port (admin_target()).
     bool admin_port = false;
     // > 0: Redis is a cluster of this many primaries (RedisCluster), not
     // one server; redis() may not be called.
@@ -128,6 +128,10 @@ class BrokerHarness {
   // The value of one series ("name{labels}", labels in name order) of the
   // broker's metrics; nullopt when it has none yet.
   std::optional<double> Metric(const std::string& series) const;
+  // Metric(series) once it is `want` (a value counted now and then, the
+  // clocks every 5 s say: waits up to 10 s), or as it is then; -1 when
+  // the broker has no such series.
+  double MetricReaching(const std::string& series, double want) const;
 
   // The personnummer key the broker was started with.
   static constexpr char kPnrKey[] = "test-key-0123456789abcdef0123456789abcdef";

@@ -27,6 +27,15 @@ slussen::v1::Date DateIn(int days);
 absl::Status CreateHalsosamCapacity(
     const std::shared_ptr<grpc::Channel>& channel);
 
+inline const Identity kRedo{"redo-halland", "provider", "13"};
+inline constexpr char kRedoOffering[] =
+    "providers/redo-halland/offerings/vardag";
+
+// Creates the provider ReDO Halland and its offering "vardag" (activity
+// type redo, a 16-week programme, in region 13) as kAdmin, with no
+// capacity published.
+absl::Status CreateRedoOffering(const std::shared_ptr<grpc::Channel>& channel);
+
 }  // namespace slussen::testing
 
 #endif  // SLUSSEN_TESTS_SUPPORT_SAMPLE_CAPACITY_H_

@@ -1,5 +1,6 @@
 #include "tests/support/sample_referrals.h"
 
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 
@@ -44,11 +45,15 @@ void AddConsent(v1::Referral* referral, v1::PartyClass recipient) {
   coordinators->add_data_categories(v1::DATA_CATEGORY_OUTCOME);
   c->set_purpose(v1::CONSENT_PURPOSE_COORDINATED_REHABILITATION);
   // Given before any fake clock of the tests; valid a year past the real
-  // now, so that samples suit tests on a fixed day and on today alike.
+  // today, so that samples suit tests on a fixed day and on today alike.
+  // Whole days: two samples made in one test are equal (to the second,
+  // they differed when a second passed between them, as under ASan).
   c->mutable_start_time()->set_seconds(absl::ToUnixSeconds(
       absl::FromCivil(absl::CivilDay(2026, 1, 2), absl::UTCTimeZone())));
+  const absl::CivilDay in_a_year =
+      absl::ToCivilDay(absl::Now(), absl::UTCTimeZone()) + 366;
   c->mutable_end_time()->set_seconds(
-      absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 365)));
+      absl::ToUnixSeconds(absl::FromCivil(in_a_year, absl::UTCTimeZone())));
   c->set_form(v1::CONSENT_FORM_WRITTEN);
 }
 

@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -145,6 +146,16 @@ class DueClocksOnly final : public ReadsAndWritesClocks {
   const std::vector<std::string> ids_;
 };
 
+// The steps a FiringObserver is told of, as (region, due, steps).
+class RecordingObserver final : public FiringObserver {
+ public:
+  void OnStepsFired(const std::string& region, absl::Time due,
+                    int steps) override {
+    told.emplace_back(region, due, steps);
+  }
+  std::vector<std::tuple<std::string, absl::Time, int>> told;
+};
+
 class DeadlineKeeperTest : public ::testing::Test {
  protected:
   DeadlineKeeperTest()
@@ -250,6 +261,29 @@ class DeadlineKeeperTest : public ::testing::Test {
         Act(referral, v1::ACTION_RECORD_CONTACT, v1::REFERRAL_STATE_ACCEPTED,
             kFkUnit);
     ASSERT_TRUE(contact.ok()) << contact.status();
+  }
+
+  // An impulse made now fires its warning five minutes late, then weeks
+  // late its breach and escalation, through `keeper`: each step told to
+  // its observer with the instant it was due.
+  void ExpectEveryStepToldAtItsInstant(DeadlineKeeper& keeper) {
+    Create(SampleImpulse());
+    RecordingObserver observer;
+    absl::StatusOr<int> fired =
+        keeper.FireDue(kRegion, Local(2026, 12, 29, 0, 5), &observer);
+    ASSERT_TRUE(fired.ok()) << fired.status();
+    EXPECT_EQ(*fired, 1);
+    fired = keeper.FireDue(kRegion, Local(2027, 2, 1), &observer);
+    ASSERT_TRUE(fired.ok()) << fired.status();
+    EXPECT_EQ(*fired, 2);
+    using Told = std::tuple<std::string, absl::Time, int>;
+    EXPECT_THAT(observer.told,
+                ElementsAre(Told(kRegion, Local(2026, 12, 29), 1),
+                            Told(kRegion, Local(2026, 12, 31), 1),
+                            Told(kRegion, Local(2027, 1, 5), 1)));
+    // Nothing due: nothing told.
+    ASSERT_TRUE(keeper.FireDue(kRegion, Local(2027, 3, 1), &observer).ok());
+    EXPECT_EQ(observer.told.size(), 3u);
   }
 
   SwedishCalendar calendar_;
@@ -443,6 +477,19 @@ TEST_F(DeadlineKeeperTest, ABrokerDownForWeeksFiresEveryStepOnceInOrder) {
   }
   EXPECT_THAT(times, ElementsAre(Local(2026, 12, 29), Local(2026, 12, 31),
                                  Local(2027, 1, 5)));
+}
+
+// Each step fired is told with the instant it was due at, however late it
+// fires: those the store fires by their plans, and those the keeper reads
+// and writes itself (ExpectEveryStepToldAtItsInstant).
+TEST_F(DeadlineKeeperTest, EveryStepTheStoreFiresIsToldAtItsInstant) {
+  ExpectEveryStepToldAtItsInstant(keeper_);
+}
+
+TEST_F(DeadlineKeeperTest, EveryStepTheKeeperWritesIsToldAtItsInstant) {
+  ReadsAndWritesClocks reading(&repository_);
+  DeadlineKeeper keeper(&reading, &calendar_, DefaultDeadlineRuleSets());
+  ExpectEveryStepToldAtItsInstant(keeper);
 }
 
 TEST_F(DeadlineKeeperTest, TwoReplicasFireEachStepOnceInTotal) {

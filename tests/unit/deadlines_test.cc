@@ -1070,5 +1070,25 @@ TEST_F(DeadlinesTest, APausedOrClosedClockHasNoPlan) {
   EXPECT_EQ(ExpectPlanIsFiresSteps(*resumed, calendar()), 3);
 }
 
+// How far a clock has come is the last step Fire took it through, kept
+// while it is paused.
+TEST(ClockStageTest, IsTheLastStepTakenAndKeptWhilePaused) {
+  v1::Clock clock;
+  clock.set_state(v1::CLOCK_STATE_RUNNING);
+  EXPECT_EQ(StageOf(clock), ClockStage::kOpen);
+  clock.set_warned(true);
+  EXPECT_EQ(StageOf(clock), ClockStage::kWarned);
+  clock.set_state(v1::CLOCK_STATE_BREACHED);
+  clock.set_escalation_level(1);
+  EXPECT_EQ(StageOf(clock), ClockStage::kBreached);
+  clock.set_state(v1::CLOCK_STATE_PAUSED);
+  EXPECT_EQ(StageOf(clock), ClockStage::kBreached);
+  clock.set_escalation_level(2);
+  EXPECT_EQ(StageOf(clock), ClockStage::kEscalated);
+
+  EXPECT_EQ(ClockStageName(ClockStage::kOpen), "open");
+  EXPECT_EQ(ClockStageName(ClockStage::kEscalated), "escalated");
+}
+
 }  // namespace
 }  // namespace slussen::core

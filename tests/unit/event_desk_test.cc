@@ -5,6 +5,7 @@
 // set read.
 #include "broker/core/desks/event_desk.h"
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "broker/core/model/field_error.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/fakes/in_memory_referral_repository.h"
@@ -52,9 +54,21 @@ class VectorEventLog final : public EventLog {
   absl::StatusOr<std::string> LastPosition(const std::string& region) override {
     return events_.empty() ? "0-0" : events_.back().position;
   }
+  // Retention: removes the events up to `position`.
+  void RemoveThrough(const std::string& position) {
+    std::erase_if(events_, [&](const LoggedEvent& e) {
+      return CompareStreamPositions(e.position, position) <= 0;
+    });
+    removed_before_ = position;
+  }
+  absl::StatusOr<std::string> RemovedBefore(
+      const std::string& region) override {
+    return removed_before_;
+  }
 
  private:
   std::vector<LoggedEvent> events_;
+  std::string removed_before_;
 };
 
 // The fake store, whose ProtectedReferrals can be made to fail and counts
@@ -155,6 +169,53 @@ TEST_F(EventDeskTest, AFailedReadFallsBackOnTheLastSetRead) {
   const int before = repository_.reads;
   EXPECT_THAT(Listed(coordinator_), ::testing::ElementsAre(open));
   EXPECT_EQ(repository_.reads, before + 1) << "it did try to read again";
+}
+
+// Events removed by retention: a resume or page token from before the last
+// one removed would miss events and is refused, naming its field; one from
+// it or after resumes.
+TEST_F(EventDeskTest, ATokenFromBeforeRemovedEventsIsOutOfRange) {
+  Referral("01A", false);                        // 1-0
+  Referral("01B", false);                        // 2-0
+  const std::string c = Referral("01C", false);  // 3-0
+  v1::ListEventsRequest first_page;
+  first_page.set_parent("regions/13");
+  first_page.set_page_size(1);
+  const absl::StatusOr<v1::ListEventsResponse> page =
+      desk_.ListEvents(agency_, first_page);
+  ASSERT_TRUE(page.ok()) << page.status();
+  ASSERT_FALSE(page->next_page_token().empty());
+  log_.RemoveThrough("2-0");
+
+  v1::WatchEventsRequest watch;
+  watch.set_parent("regions/13");
+  watch.set_resume_token(EncodeWatchPositions({{"13", "1-0"}}));
+  const absl::StatusOr<EventDesk::Watch> refused =
+      desk_.StartWatch(agency_, watch);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("resume_token"));
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("2-0"));
+  ASSERT_TRUE(ErrorInfoOf(refused.status()).has_value());
+  EXPECT_EQ(ErrorInfoOf(refused.status())->reason(), "EVENTS_REMOVED");
+
+  v1::ListEventsRequest next = first_page;
+  next.set_page_token(page->next_page_token());
+  const absl::StatusOr<v1::ListEventsResponse> stale =
+      desk_.ListEvents(agency_, next);
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_THAT(stale.status().message(), ::testing::HasSubstr("page_token"));
+
+  watch.set_resume_token(EncodeWatchPositions({{"13", "2-0"}}));
+  absl::StatusOr<EventDesk::Watch> resumed = desk_.StartWatch(agency_, watch);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  const absl::StatusOr<std::vector<v1::WatchEventsResponse>> polled =
+      desk_.Poll(agency_, *resumed, 10);
+  ASSERT_TRUE(polled.ok()) << polled.status();
+  ASSERT_EQ(polled->size(), 1u);
+  EXPECT_EQ((*polled)[0].event().referral(), c);
+  // Without a token a watch starts at the newest events, as ever.
+  watch.clear_resume_token();
+  EXPECT_TRUE(desk_.StartWatch(agency_, watch).ok());
 }
 
 }  // namespace

@@ -90,20 +90,29 @@ TEST(LuaScriptsTest, AnIncludeIsReplacedByTheFileItNames) {
   EXPECT_THAT(change, Not(HasSubstr("@include")));
   EXPECT_THAT(change, HasSubstr("local function steps_fired("));
   EXPECT_THAT(change, HasSubstr("local function withdraw_prepared("));
-  // Redis's line k, where change.lua includes the helpers, is their first;
-  // the script goes on at its line k + 1 after their last.
+  EXPECT_THAT(change, HasSubstr("local function tally_write("));
+  // Redis's line k, where change.lua includes the first helpers, is their
+  // first; the second include's helpers follow their last, and the script
+  // goes on at its line k + 2 after theirs.
   const std::vector<std::string>& file =
       FileLines("broker/store/lua/change.lua");
   const auto include = std::find(file.begin(), file.end(),
                                  "-- @include includes/clock_plan.lua");
   ASSERT_NE(include, file.end());
+  ASSERT_NE(include + 1, file.end());
+  EXPECT_EQ(*(include + 1), "-- @include includes/clock_tally.lua");
   const int k = static_cast<int>(include - file.begin()) + 1;
-  const int helpers = static_cast<int>(
+  const int plan = static_cast<int>(
       FileLines("broker/store/lua/includes/clock_plan.lua").size());
+  const int tally = static_cast<int>(
+      FileLines("broker/store/lua/includes/clock_tally.lua").size());
   EXPECT_EQ(lua::Change().lines().Find(k),
             (LuaLineMap::Place{"broker/store/lua/includes/clock_plan.lua", 1}));
-  EXPECT_EQ(lua::Change().lines().Find(k + helpers),
-            (LuaLineMap::Place{"broker/store/lua/change.lua", k + 1}));
+  EXPECT_EQ(
+      lua::Change().lines().Find(k + plan),
+      (LuaLineMap::Place{"broker/store/lua/includes/clock_tally.lua", 1}));
+  EXPECT_EQ(lua::Change().lines().Find(k + plan + tally),
+            (LuaLineMap::Place{"broker/store/lua/change.lua", k + 2}));
 }
 
 }  // namespace

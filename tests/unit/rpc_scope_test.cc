@@ -65,7 +65,7 @@ TEST(ToGrpcStatusTest, KeepsCodeAndMessageAndNamesTheCodeAsTheReason) {
   EXPECT_EQ(status.error_message(), "referral regions/13/referrals/x");
   const google::rpc::ErrorInfo info = ErrorInfoIn(status);
   EXPECT_EQ(info.reason(), "NOT_FOUND");
-  EXPECT_EQ(info.domain(), "slussen");
+  EXPECT_EQ(info.domain(), "slussen.se");
   EXPECT_EQ(DetailsOf(status).size(), 1u);  // no RetryInfo for NOT_FOUND
 }
 

@@ -672,6 +672,9 @@ test('the agency marks a referral as protected afterwards, giving the phone it l
   await agency.fill(`${protection} textarea[name="note"]`, 'Skyddet har upphört');
   await agency.click(`${protection} button[type="submit"]`);
   await agency.waitForFunction(() => /hävd/.test((document.querySelector('#detail-notice') || {}).textContent || ''));
+  // The notice may come before the referral is drawn again: wait for the
+  // form (a timeout fails the test as the assertion did).
+  await agency.waitForSelector(`${protection}[data-protect="set"]`);
   assert.ok(await agency.$(`${protection}[data-protect="set"]`), 'the marking can be set again');
   assert.equal(await agency.$(fact), null);
 });

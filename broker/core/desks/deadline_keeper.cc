@@ -320,7 +320,8 @@ struct DueClock {
 }  // namespace
 
 absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
-                                            absl::Time now) {
+                                            absl::Time now,
+                                            FiringObserver* observer) {
   // The store fires planned steps by itself, a clock's steps at a time
   // without a round trip each, and makes the events of those due within
   // kPrepareAhead ahead of time, so that a burst of steps at one instant
@@ -336,16 +337,21 @@ absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
       ASSIGN_OR_RETURN(const std::vector<std::string> due,
                        inner()->DueClocks(region, now, kFireBatch));
       ASSIGN_OR_RETURN(const int read_and_fired,
-                       FireEach(region, due, now, /*rewrite=*/false));
+                       FireEach(region, due, now, /*rewrite=*/false, observer));
       return fired + read_and_fired;
     }
     RETURN_IF_ERROR(planned.status());
     fired += planned->steps;
     taken += planned->clocks;
+    if (observer != nullptr) {
+      for (const StepsAt& at : planned->fired) {
+        observer->OnStepsFired(region, at.at, at.steps);
+      }
+    }
     if (!planned->unplanned.empty()) {
       ASSIGN_OR_RETURN(const int read_and_fired,
                        FireEach(region, planned->unplanned, now,
-                                /*rewrite=*/true));
+                                /*rewrite=*/true, observer));
       fired += read_and_fired;
     }
     if (planned->clocks < kPlannedBatch) break;
@@ -355,7 +361,7 @@ absl::StatusOr<int> DeadlineKeeper::FireDue(const std::string& region,
 
 absl::StatusOr<int> DeadlineKeeper::FireEach(
     const std::string& region, const std::vector<std::string>& due,
-    absl::Time now, bool rewrite) {
+    absl::Time now, bool rewrite, FiringObserver* observer) {
   std::vector<DueClock> clocks;
   clocks.reserve(due.size());
   for (const std::string& id : due) {
@@ -415,6 +421,10 @@ absl::StatusOr<int> DeadlineKeeper::FireEach(
       // A write without an event re-indexed the clock only: it is done.
       if (!writes[i].event.has_value()) continue;
       ++fired;
+      // The event's time is the step's instant (NextWrite).
+      if (observer != nullptr) {
+        observer->OnStepsFired(region, ToAbslTime(writes[i].event->time()), 1);
+      }
       if (++clock.steps == kMaxStepsPerClock) continue;
       clock.known = std::move(writes[i].record);
       ++clock.known->version;

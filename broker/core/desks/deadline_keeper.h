@@ -13,6 +13,10 @@
 //   ReferralDesk desk(&keeper, ...);        // clocks follow every change
 //   ASSIGN_OR_RETURN(int fired, keeper.FireDue("13", clock.Now()));
 //
+// FireDue tells a FiringObserver, if given, of every step it fires with
+// the instant it was due at, which the service layer turns into how late
+// steps fire (the metric slussen_deadline_firing_lag_seconds).
+//
 // Thread-safe if the inner repository is.
 #ifndef SLUSSEN_BROKER_CORE_DESKS_DEADLINE_KEEPER_H_
 #define SLUSSEN_BROKER_CORE_DESKS_DEADLINE_KEEPER_H_
@@ -36,6 +40,17 @@ namespace slussen::core {
 // The event announcing a clock's step (or its being met).
 slussen::v1::Event ClockEvent(const slussen::v1::Clock& clock,
                               slussen::v1::EventType type, absl::Time now);
+
+// Told of the steps DeadlineKeeper::FireDue fires, on its thread, once
+// the store has them.
+class FiringObserver {
+ public:
+  virtual ~FiringObserver() = default;
+  // `steps` steps of clocks of `region` that were due at `due` fired
+  // (the store's own firing, FirePlanned, or the keeper's).
+  virtual void OnStepsFired(const std::string& region, absl::Time due,
+                            int steps) = 0;
+};
 
 // Sets `write`'s next firing and its plan (PlanSteps, with the event its
 // steps announce) from its clock: every clock write the keeper makes goes
@@ -86,7 +101,10 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
   // counted). The store fires planned steps by itself (FirePlanned); the
   // clocks it cannot, or all when it cannot at all, are read together and
   // their steps written together, each write version-checked on its own.
-  absl::StatusOr<int> FireDue(const std::string& region, absl::Time now);
+  // `observer`, if given, is told of each step fired (also when the call
+  // fails after firing some).
+  absl::StatusOr<int> FireDue(const std::string& region, absl::Time now,
+                              FiringObserver* observer = nullptr);
 
   // Pauses or resumes a clock (deadlines.h), with the checks there.
   absl::StatusOr<ClockRecord> Pause(const std::string& region,
@@ -120,10 +138,12 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
 
   // Fires the steps due at `now` of the clocks `due` of `region` by
   // reading and writing them (one pipeline each way a round); the steps
-  // fired. With `rewrite`, each is written even if it has no step due.
+  // fired, each told to `observer` (if given). With `rewrite`, each is
+  // written even if it has no step due.
   absl::StatusOr<int> FireEach(const std::string& region,
                                const std::vector<std::string>& due,
-                               absl::Time now, bool rewrite);
+                               absl::Time now, bool rewrite,
+                               FiringObserver* observer);
 
   // The write that moves `read` on at `now`: its next step with the step's
   // event, or, without an event, its next firing time put right when the

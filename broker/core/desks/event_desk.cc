@@ -94,6 +94,23 @@ absl::StatusOr<std::vector<std::string>> EventDesk::Regions(
   return all;
 }
 
+absl::Status EventDesk::CheckNothingRemovedAfter(const std::string& region,
+                                                 const std::string& position,
+                                                 absl::string_view field) {
+  ASSIGN_OR_RETURN(const std::string removed, log_->RemovedBefore(region));
+  if (removed.empty() || CompareStreamPositions(position, removed) >= 0) {
+    return absl::OkStatus();
+  }
+  return WithReason(
+      absl::OutOfRangeError(absl::StrCat(
+          field, " is older than the events of region ", region,
+          " still kept: events up to ", removed,
+          " were removed after the retention period (--retention_days); start "
+          "again without it, and read the current state (ListReferrals, "
+          "GetReferral) for what happened before")),
+      "EVENTS_REMOVED");
+}
+
 absl::StatusOr<EventDesk::Watch> EventDesk::StartWatch(
     const Caller& caller, const v1::WatchEventsRequest& request) {
   ASSIGN_OR_RETURN(const std::vector<std::string> regions,
@@ -107,6 +124,8 @@ absl::StatusOr<EventDesk::Watch> EventDesk::StartWatch(
   for (const std::string& region : regions) {
     const auto it = resumed.find(region);
     if (it != resumed.end()) {
+      RETURN_IF_ERROR(
+          CheckNothingRemovedAfter(region, it->second, "resume_token"));
       watch.positions[region] = it->second;
     } else {
       ASSIGN_OR_RETURN(watch.positions[region], log_->LastPosition(region));
@@ -162,6 +181,9 @@ absl::StatusOr<v1::ListEventsResponse> EventDesk::ListEvents(
   ASSIGN_OR_RETURN(std::string position,
                    DecodePageToken("page_token", request.page_token(),
                                    fingerprint, IsStreamPosition));
+  if (!request.page_token().empty()) {
+    RETURN_IF_ERROR(CheckNothingRemovedAfter(region, position, "page_token"));
+  }
   const std::set<int> types(request.types().begin(), request.types().end());
   ASSIGN_OR_RETURN(const std::shared_ptr<const std::set<std::string>> hidden,
                    Hidden(caller, region));

@@ -73,6 +73,12 @@ class EventDesk {
   static absl::StatusOr<std::vector<std::string>> Regions(
       const Caller& caller, absl::string_view field, const std::string& parent);
 
+  // OUT_OF_RANGE naming `field` when events of `region` after `position`
+  // were removed by retention (a reader resuming there would miss them).
+  absl::Status CheckNothingRemovedAfter(const std::string& region,
+                                        const std::string& position,
+                                        absl::string_view field);
+
   // Whether `caller` may see `event` of `region`, `hidden` the protected
   // referrals' ids (null: none to hide).
   static bool Shows(const Caller& caller, const std::string& region,

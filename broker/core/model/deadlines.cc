@@ -235,6 +235,29 @@ bool IsOpen(const v1::Clock& clock) {
                                     clock.state() == v1::CLOCK_STATE_BREACHED);
 }
 
+ClockStage StageOf(const v1::Clock& clock) {
+  if (clock.escalation_level() >= 2) return ClockStage::kEscalated;
+  if (clock.escalation_level() == 1 ||
+      clock.state() == v1::CLOCK_STATE_BREACHED) {
+    return ClockStage::kBreached;
+  }
+  return clock.warned() ? ClockStage::kWarned : ClockStage::kOpen;
+}
+
+absl::string_view ClockStageName(ClockStage stage) {
+  switch (stage) {
+    case ClockStage::kOpen:
+      return "open";
+    case ClockStage::kWarned:
+      return "warned";
+    case ClockStage::kBreached:
+      return "breached";
+    case ClockStage::kEscalated:
+      return "escalated";
+  }
+  return "open";
+}
+
 ClockUpdates ClocksAfter(const v1::DeadlineRuleSet* rules,
                          const v1::Referral& changed,
                          const std::string& assigned_organisation,

@@ -31,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "broker/core/model/calendar.h"
 #include "slussen/v1/deadline.pb.h"
@@ -70,6 +71,16 @@ absl::Time DueTime(const slussen::v1::ClockRule& rule, absl::Time start,
 // Whether the clock is still open (running, paused, or breached and not yet
 // met or closed).
 bool IsOpen(const slussen::v1::Clock& clock);
+
+// How far an open clock has come: the last step it took as time passed
+// (Fire): none yet, the warning, the breach (the provider told) or the
+// escalation (the coordinator told). A paused clock keeps its stage.
+enum class ClockStage { kOpen = 0, kWarned = 1, kBreached = 2, kEscalated = 3 };
+inline constexpr int kClockStages = 4;
+
+ClockStage StageOf(const slussen::v1::Clock& clock);
+// "open", "warned", "breached", "escalated".
+absl::string_view ClockStageName(ClockStage stage);
 
 // What a transition does to the referral's clocks.
 struct ClockUpdates {

@@ -41,6 +41,15 @@ absl::StatusOr<bool> EventLog::AppendOnce(const std::string& region,
   return absl::UnimplementedError("this event log is read-only");
 }
 
+absl::StatusOr<int64_t> EventLog::RemoveBefore(const std::string& region,
+                                               absl::Time cutoff) {
+  return absl::UnimplementedError("this event log is read-only");
+}
+
+absl::StatusOr<std::string> EventLog::RemovedBefore(const std::string& region) {
+  return std::string();
+}
+
 absl::StatusOr<std::map<std::string, std::vector<LoggedEvent>>>
 EventLog::ReadAfterEach(const std::map<std::string, std::string>& positions,
                         int limit, absl::Duration /*wait*/) {

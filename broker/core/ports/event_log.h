@@ -13,6 +13,7 @@
 #ifndef SLUSSEN_BROKER_CORE_PORTS_EVENT_LOG_H_
 #define SLUSSEN_BROKER_CORE_PORTS_EVENT_LOG_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -63,6 +64,15 @@ class EventLog {
                                           const std::string& once,
                                           const slussen::v1::Event& event,
                                           absl::Duration keep);
+
+  // Retention: removes `region`'s events from before `cutoff`; how many.
+  // UNIMPLEMENTED where the log is read-only.
+  virtual absl::StatusOr<int64_t> RemoveBefore(const std::string& region,
+                                               absl::Time cutoff);
+  // The position of the last event of `region` removed ("" while none
+  // was): a reader resuming from before it has missed events, one resuming
+  // from it or later has not.
+  virtual absl::StatusOr<std::string> RemovedBefore(const std::string& region);
 };
 
 // Whether `position` has the form of a stream position: "<ms>-<seq>",

@@ -111,6 +111,15 @@ struct CapacityDelta {
   bool close = false;
 };
 
+// Open clocks of one kind at one stage (ReferralRepository::CountClocks).
+struct ClockTally {
+  slussen::v1::ClockKind kind = slussen::v1::CLOCK_KIND_UNSPECIFIED;
+  ClockStage stage = ClockStage::kOpen;
+  int64_t clocks = 0;
+
+  friend bool operator==(const ClockTally&, const ClockTally&) = default;
+};
+
 // A place in a region's open clocks, which are ordered by due time (to the
 // millisecond), then by id: just after the clock `id` due at `due`. The
 // clock need not be open any more.
@@ -137,6 +146,14 @@ struct ClockWrite {
   std::optional<absl::Time> after_plan;
 };
 
+// Steps of clocks due at one instant (their plans'), fired together.
+struct StepsAt {
+  absl::Time at;
+  int steps = 0;
+
+  friend bool operator==(const StepsAt&, const StepsAt&) = default;
+};
+
 // What one FirePlanned call did.
 struct PlannedFiring {
   // Clocks taken, due by the time it prepared until (at most the limit:
@@ -144,6 +161,9 @@ struct PlannedFiring {
   int clocks = 0;
   // Steps fired: their events appended.
   int steps = 0;
+  // The same steps by the instant each was due at, soonest first (the
+  // steps add up to `steps`): how late they fired.
+  std::vector<StepsAt> fired;
   // Due clocks the store could not fire by itself (written without a
   // plan, or their plan disagrees with their next firing), left as they
   // are for the caller to fire.
@@ -351,6 +371,20 @@ class ReferralRepository {
     (void)region, (void)now, (void)prepare_until, (void)limit;
     return absl::UnimplementedError("this store does not fire planned steps");
   }
+
+  // The open clocks of `region` by kind and stage, as reading each would
+  // find it (its planned steps fired so far taken, StageOf), in kind then
+  // stage order, none of zero. A store may count a planned step from the
+  // moment its region's firing passes the step's instant, before the
+  // clock's own turn comes (the two differ while FirePlanned works
+  // through a backlog). Kept as clocks are written and fire, so that
+  // counting does not read every clock. UNIMPLEMENTED for a store that
+  // does not keep the count.
+  virtual absl::StatusOr<std::vector<ClockTally>> CountClocks(
+      const std::string& region) {
+    (void)region;
+    return absl::UnimplementedError("this store does not count its clocks");
+  }
 };
 
 // A repository that hands every call to another: the base of decorators
@@ -456,6 +490,10 @@ class ForwardingReferralRepository : public ReferralRepository {
                                             absl::Time prepare_until,
                                             int limit) override {
     return inner_->FirePlanned(region, now, prepare_until, limit);
+  }
+  absl::StatusOr<std::vector<ClockTally>> CountClocks(
+      const std::string& region) override {
+    return inner_->CountClocks(region);
   }
 
  protected:

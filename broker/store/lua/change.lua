@@ -18,6 +18,7 @@
 -- their arguments.
 
 -- @include includes/clock_plan.lua
+-- @include includes/clock_tally.lua
 
 local function parse(first, last)
   local ops, pos = {}, first
@@ -32,7 +33,8 @@ local function parse(first, last)
 end
 -- The type of key each write needs (or none yet).
 local write_kinds = {HSET = 'hash', HDEL = 'hash', HINCRBY = 'hash',
-                     HCLOSE = 'hash', CLOCKW = 'hash', ZADD = 'zset',
+                     HCLOSE = 'hash', CLOCKW = 'hash', TALLY = 'hash',
+                     ZADD = 'zset',
                      ZREM = 'zset', SADD = 'set', SREM = 'set',
                      XADD = 'stream', AUDIT = 'stream'}
 local function change(ops, base)
@@ -119,6 +121,14 @@ local function change(ops, base)
                         redis.call('ZSCORE', KEYS[base + tonumber(a[2])], a[5]),
                         redis.call('GET', KEYS[base + tonumber(a[3])]), a[4],
                         a[5])
+    elseif name == 'TALLY' then
+      -- The clock's counts (clock_tally.lua): a[2] its region's tallies,
+      -- a[3] their moves, a[4] how far it has fired, a[5] its open
+      -- clocks, a[6] the moves' key less the instant, a[7] its new tally,
+      -- a[8] its new plan.
+      tally_write(key, KEYS[base + tonumber(a[2])], KEYS[base + tonumber(a[3])],
+                  a[6], redis.call('GET', KEYS[base + tonumber(a[4])]),
+                  KEYS[base + tonumber(a[5])], a[7], a[8])
     elseif name == 'HINCRBY' then
       redis.call('HINCRBY', key, a[2], a[3])
     elseif name == 'HCLOSE' then

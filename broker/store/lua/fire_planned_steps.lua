@@ -7,7 +7,8 @@
 -- ARGV: 1 now (ms), 2 prepare until (ms, not before now), 3 clocks at
 --   most, 4 the key of a clock less its id, 5 the key of the prepared
 --   events less the instant.
--- Reply: {clocks taken, steps fired, {ids left for the keeper}}.
+-- Reply: {clocks taken, steps fired, {ids left for the keeper}, {the steps
+--   fired by instant: instant (ms), steps, instant, steps, ...}}.
 --
 -- Steps at or before now (or "fired", if later) are appended; "fired"
 -- moves to now (never back) when some are. First the prepared events of
@@ -72,18 +73,22 @@ local function time_field(at)
   times[at] = field
   return field
 end
--- Appending: events in pieces, 256 events to a stream entry.
+-- Appending: events in pieces, 256 events to a stream entry; the steps
+-- appended counted by their instant (`at`, ms as a string), for the reply.
 local steps, pieces, in_entry = 0, {}, 0
+local by_instant, instants_fired = {}, {}
 local function flush()
   if in_entry > 0 then
     redis.call('XADD', KEYS[2], '*', 'events', table.concat(pieces))
     pieces, in_entry = {}, 0
   end
 end
-local function append(framed, count)
+local function append(framed, count, at)
   pieces[#pieces + 1] = framed
   in_entry = in_entry + count
   steps = steps + count
+  if not by_instant[at] then instants_fired[#instants_fired + 1] = at end
+  by_instant[at] = (by_instant[at] or 0) + count
   if in_entry >= 256 then flush() end
 end
 -- The prepared instants now passed, soonest first: each clock's events
@@ -105,7 +110,7 @@ for _, at in ipairs(redis.call('ZRANGE', KEYS[4], '-inf', fired,
       q = q + length
       count = count + 1
     end
-    append(value, count)
+    append(value, count, at)
   end
   redis.call('UNLINK', key)
   redis.call('ZREM', KEYS[4], at)
@@ -147,7 +152,7 @@ for i = 1, #due, 2 do
                        event .. sub(plan, event_at + 1, event_at +
                                     event_length) .. time
         if t <= w then
-          append(framed, 1)
+          append(framed, 1, at)
         elseif kept_at == at then
           kept = kept .. framed
         else
@@ -182,4 +187,10 @@ flush()
 if steps > 0 and tonumber(redis.call('GET', KEYS[3])) < w then
   redis.call('SET', KEYS[3], fired)
 end
-return {#due / 2, steps, left}
+table.sort(instants_fired, function(a, b) return tonumber(a) < tonumber(b) end)
+local fired_by_instant = {}
+for _, at in ipairs(instants_fired) do
+  fired_by_instant[#fired_by_instant + 1] = at
+  fired_by_instant[#fired_by_instant + 1] = by_instant[at]
+end
+return {#due / 2, steps, left, fired_by_instant}
