@@ -259,8 +259,9 @@ absl::Status BrokerServer::Build() {
       privacy_desk_.get(), event_log_.get(), clock_, options_.retention);
   event_feed_ =
       std::make_unique<EventFeed>(event_log_.get(), options_.event_feed);
-  event_desk_ =
-      std::make_unique<core::EventDesk>(event_feed_.get(), keeper_.get());
+  // Watchers read the feed; listings read Redis (see EventDesk).
+  event_desk_ = std::make_unique<core::EventDesk>(
+      event_feed_.get(), keeper_.get(), event_log_.get());
   EventServiceImpl::Options events = options_.events;
   events.on_watchers = [metrics = metrics_.get()](int watchers) {
     metrics->SetWatchers(watchers);

@@ -156,8 +156,11 @@ absl::StatusOr<std::string> RedisEventLog::LastPosition(
   ASSIGN_OR_RETURN(const RedisValue last,
                    pool_->Command({"XREVRANGE", keys::Events(region), "+", "-",
                                    "COUNT", "1"}));
-  if (last.elements.empty()) return std::string("0-0");
-  return last.elements[0].elements[0].str;
+  if (!last.elements.empty()) return last.elements[0].elements[0].str;
+  // Empty: never written, or every entry removed by the retention, after
+  // which a watch starts past the last one removed.
+  ASSIGN_OR_RETURN(const std::string removed, RemovedBefore(region));
+  return removed.empty() ? std::string("0-0") : removed;
 }
 
 absl::StatusOr<std::map<std::string, std::vector<core::LoggedEvent>>>

@@ -1,11 +1,15 @@
 #include "clients/web/event_hub.h"
 
+#include <google/protobuf/any.pb.h>
+
 #include <utility>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "broker/service/json_log.h"
 #include "clients/web/connect.h"
+#include "google/rpc/status.pb.h"
 #include "slussen/v1/event_service.grpc.pb.h"
 
 namespace slussen::web {
@@ -19,12 +23,30 @@ using service::LogLevel;
 constexpr char kStartTokenHeader[] = "x-slussen-resume-token";
 
 // Refusals that another try would get again: the feed stops with them.
+// OUT_OF_RANGE: the broker removed events after the resume token (its
+// retention), so resuming there would skip them silently, every time.
 bool IsFinal(grpc::StatusCode code) {
   return code == grpc::StatusCode::INVALID_ARGUMENT ||
          code == grpc::StatusCode::PERMISSION_DENIED ||
          code == grpc::StatusCode::UNAUTHENTICATED ||
          code == grpc::StatusCode::NOT_FOUND ||
-         code == grpc::StatusCode::FAILED_PRECONDITION;
+         code == grpc::StatusCode::FAILED_PRECONDITION ||
+         code == grpc::StatusCode::OUT_OF_RANGE;
+}
+
+// `status` with its google.rpc details (ErrorInfo's reason, ...) as
+// payloads, which the page's Connect error shows (ConnectErrorOf).
+absl::Status StatusOf(const grpc::Status& status) {
+  absl::Status out(static_cast<absl::StatusCode>(status.error_code()),
+                   status.error_message());
+  google::rpc::Status details;
+  if (!status.error_details().empty() &&
+      details.ParseFromString(status.error_details())) {
+    for (const google::protobuf::Any& any : details.details()) {
+      out.SetPayload(any.type_url(), absl::Cord(any.value()));
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -103,9 +125,8 @@ void EventFeed::Run() {
       context_ = nullptr;
       if (stopping_) break;
       if (IsFinal(status.error_code())) {
-        failed_ =
-            absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                         status.error_message());
+        failed_ = StatusOf(status);
+        events_removed_ = status.error_code() == grpc::StatusCode::OUT_OF_RANGE;
         Log(LogLevel::kInfo, "event feed refused",
             {{"parent", key_.parent},
              {"organisation", key_.identity.organisation},
@@ -180,6 +201,16 @@ std::optional<uint64_t> EventFeed::Find(const std::string& id) {
   return std::nullopt;
 }
 
+bool EventFeed::Failed() {
+  absl::MutexLock lock(&mu_);
+  return !failed_.ok();
+}
+
+bool EventFeed::EventsRemoved() {
+  absl::MutexLock lock(&mu_);
+  return events_removed_;
+}
+
 void EventFeed::Stop() {
   absl::MutexLock lock(&mu_);
   stopping_ = true;
@@ -215,8 +246,18 @@ EventHub::~EventHub() {
 
 std::shared_ptr<EventFeed> EventHub::Shared(const WatchKey& key) {
   const std::string name = key.ToString();
+  // Declared before the lock, so released after it: a feed's thread is
+  // joined outside the hub's lock.
+  std::shared_ptr<EventFeed> failed;
   absl::MutexLock lock(&mu_);
   auto it = shared_.find(name);
+  if (it != shared_.end() && it->second->Failed()) {
+    // Refused for good (or its place removed by the broker's retention):
+    // its pages were told; a new page starts a new one, from now.
+    failed = std::move(it->second);
+    shared_.erase(it);
+    it = shared_.end();
+  }
   if (it == shared_.end()) {
     it = shared_
              .emplace(name, std::make_shared<EventFeed>(brokers_, key, "",

@@ -95,6 +95,14 @@ class EventFeed {
   // is where the feed began).
   std::optional<uint64_t> Find(const std::string& id);
 
+  // Whether the broker refused the stream for good (After then answers
+  // its error once the ring is read).
+  bool Failed();
+  // Whether that refusal was OUT_OF_RANGE: events after the place it
+  // resumed from were removed (the broker's --retention_days), so what
+  // the page shows may lack them.
+  bool EventsRemoved();
+
   // Stops the stream and wakes every reader (CANCELLED).
   void Stop();
 
@@ -120,6 +128,7 @@ class EventFeed {
   std::string start_token_ ABSL_GUARDED_BY(mu_);
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
+  bool events_removed_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   int readers_ ABSL_GUARDED_BY(mu_) = 0;

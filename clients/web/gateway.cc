@@ -818,7 +818,10 @@ void Gateway::Impl::HandleEvents(const httplib::Request& req,
     announce = true;
   }
   const std::shared_ptr<EventFeed>& feed = reading->feed();
-  if (absl::Status ready = feed->WaitReady(absl::Seconds(10)); !ready.ok()) {
+  // Events removed after the page's place: the stream below tells it
+  // "reset" (an HTTP error would leave the browser's EventSource closed).
+  if (absl::Status ready = feed->WaitReady(absl::Seconds(10));
+      !ready.ok() && !feed->EventsRemoved()) {
     return SendStatus(res, ready);
   }
   if (announce) cursor = feed->Newest().first;
@@ -856,6 +859,14 @@ void Gateway::Impl::HandleEvents(const httplib::Request& req,
               stopping_.HasBeenNotified()) {
             // The gateway is stopping: come back in a moment, elsewhere.
             end = "retry: 1000\nevent: reconnect\ndata: {}\n\n";
+          } else if (absl::IsOutOfRange(events.status()) &&
+                     stream->feed->EventsRemoved()) {
+            // The broker removed events after the page's place (its
+            // retention): an empty id clears the Last-Event-ID the
+            // browser would come back with, and the page, told "reset",
+            // reads again what it shows (static/js/sse.js).
+            end = absl::StrCat("id: \nretry: 100\nevent: reset\ndata: ",
+                               ConnectErrorOf(events.status()).body, "\n\n");
           } else if (absl::IsOutOfRange(events.status())) {
             end = "retry: 100\nevent: reconnect\ndata: {}\n\n";
           } else {

@@ -686,6 +686,16 @@ TEST_F(PrivacyE2eTest, TheRetentionSweepRemovesOldEventsAndRefusesOldTokens) {
   options.broker.retention.retention = absl::Seconds(1);
   options.broker.retention.interval = absl::Milliseconds(100);
   ASSERT_NO_FATAL_FAILURE(StartBroker(std::move(options)));
+  // A watch open throughout: the broker then keeps region 13's events in
+  // memory (EventFeed), from where nothing removed may still be listed.
+  grpc::ClientContext watching;
+  Identify(&watching, kFkHalmstad);
+  watching.set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(30));
+  v1::WatchEventsRequest open;
+  open.set_parent("regions/13");
+  auto watcher = events_->WatchEvents(&watching, open);
+  watcher->WaitForInitialMetadata();
   Create(SampleRehabServiceOrder("13"));
   v1::ListEventsRequest list;
   list.set_parent("regions/13");
@@ -729,6 +739,8 @@ TEST_F(PrivacyE2eTest, TheRetentionSweepRemovesOldEventsAndRefusesOldTokens) {
   EXPECT_FALSE(fresh_reader->Read(&event));  // nothing new: the deadline
   EXPECT_EQ(fresh_reader->Finish().error_code(),
             grpc::StatusCode::DEADLINE_EXCEEDED);
+  watching.TryCancel();
+  watcher->Finish();
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ class SseClient {
     std::string type;  // "message" unless named
     std::string id;
     std::string data;
+    bool has_id = false;  // an id line came, perhaps empty
   };
 
   SseClient(int port, httplib::Headers headers, std::string path)
@@ -134,7 +135,7 @@ class SseClient {
     buffer_.append(chunk.data(), chunk.size());
     size_t end;
     while ((end = buffer_.find("\n\n")) != std::string::npos) {
-      Event event{"message", "", ""};
+      Event event{"message", "", "", false};
       bool any = false;
       for (absl::string_view line :
            absl::StrSplit(absl::string_view(buffer_).substr(0, end), '\n')) {
@@ -143,6 +144,7 @@ class SseClient {
           any = true;
         } else if (absl::ConsumePrefix(&line, "id: ")) {
           event.id = std::string(line);
+          event.has_id = true;
         } else if (absl::ConsumePrefix(&line, "data: ")) {
           event.data = std::string(line);
           any = true;
@@ -572,6 +574,74 @@ TEST_F(WebGatewayTest, AReconnectToAnotherGatewayResumesFromTheBroker) {
   const std::vector<SseClient::Event> events = back.WaitFor("message", 1);
   ASSERT_THAT(events, Not(IsEmpty()));
   EXPECT_THAT(events[0].data, ::testing::HasSubstr(name));
+}
+
+// A page coming back with a Last-Event-ID from before events the broker's
+// retention removed: resuming there would skip them, so the gateway says
+// "reset" with an empty id (the browser then comes back without
+// Last-Event-ID, and the page reads again what it shows), and does not
+// keep asking the broker for that place.
+TEST_F(WebGatewayTest, AReconnectFromBeforeRemovedEventsIsToldToReset) {
+  BrokerHarness::Options options;
+  options.broker.retention.retention = absl::Seconds(1);
+  options.broker.retention.interval = absl::Milliseconds(100);
+  gateway_.reset();
+  harness_.reset();
+  absl::StatusOr<std::unique_ptr<BrokerHarness>> harness =
+      BrokerHarness::Start(std::move(options));
+  ASSERT_TRUE(harness.ok()) << harness.status();
+  harness_ = *std::move(harness);
+  StartGateway(absl::Minutes(30), absl::Milliseconds(100));
+  const httplib::Headers sara = HeadersOf(testing::kHallandCoordinator);
+  std::string start_id;
+  {
+    SseClient page(gateway_->port(), sara, "/v1/events?region=13");
+    const std::vector<SseClient::Event> ready = page.WaitFor("ready", 1);
+    ASSERT_THAT(ready, ::testing::SizeIs(1));
+    start_id = ready[0].id;
+  }
+  CreateImpulse(testing::kHalmstadKommun);
+  const auto events_kept = [&] {
+    httplib::Result listed =
+        Post("/slussen.v1.EventService/ListEvents",
+             R"({"parent":"regions/13"})", HeadersOf(testing::kHalmstadKommun));
+    EXPECT_TRUE(listed);
+    return !listed || listed->status != 200 ||
+           absl::StrContains(listed->body, "\"events\"");
+  };
+  ASSERT_TRUE(testing::Eventually(events_kept, absl::Seconds(10),
+                                  absl::Milliseconds(20)))
+      << "the impulse made no event";
+  const absl::Time until = absl::Now() + absl::Seconds(10);
+  while (events_kept() && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  ASSERT_FALSE(events_kept()) << "the event outlived the retention";
+
+  httplib::Headers again = sara;
+  again.emplace("Last-Event-ID", start_id);
+  SseClient back(gateway_->port(), again, "/v1/events?region=13");
+  const std::vector<SseClient::Event> reset = back.WaitFor("reset", 1);
+  ASSERT_THAT(reset, ::testing::SizeIs(1));
+  EXPECT_TRUE(reset[0].has_id);
+  EXPECT_EQ(reset[0].id, "");
+  EXPECT_THAT(reset[0].data, ::testing::HasSubstr("out_of_range"));
+  EXPECT_THAT(reset[0].data, ::testing::HasSubstr("EVENTS_REMOVED"));
+  EXPECT_THAT(back.WaitFor("message", 0), IsEmpty());
+  back.Close();
+  // The refused place is not asked for again: no broker stream is left.
+  EXPECT_TRUE(
+      testing::Eventually([&] { return gateway_->event_streams() == 0; },
+                          absl::Seconds(10), absl::Milliseconds(50)))
+      << gateway_->event_streams() << " broker streams";
+
+  // Coming back without Last-Event-ID starts from now, as ever.
+  SseClient fresh(gateway_->port(), sara, "/v1/events?region=13");
+  EXPECT_THAT(fresh.WaitFor("ready", 1), ::testing::SizeIs(1));
+  const std::string name = CreateImpulse(testing::kHalmstadKommun);
+  const std::vector<SseClient::Event> live = fresh.WaitFor("message", 1);
+  ASSERT_THAT(live, Not(IsEmpty()));
+  EXPECT_THAT(live[0].data, ::testing::HasSubstr(name));
 }
 
 TEST_F(WebGatewayTest, ManyPagesOfOneCallerShareOneBrokerStream) {

@@ -209,6 +209,15 @@ TEST_F(RedisEventLogTest, RemovesTheEventsBeforeATimeAndRemembersTheLast) {
   EXPECT_EQ(log_->RemoveBefore("13", absl::FromUnixMillis(3000)).value_or(-1),
             0);
   EXPECT_EQ(log_->RemovedBefore("13").value_or("?"), "2000-1");
+
+  // Every entry removed: a watch from now starts after the last one
+  // removed, not at the stream's start (from where its token would be
+  // refused, and a reader from memory would still find them).
+  EXPECT_EQ(log_->LastPosition("13").value_or("?"), "3000-0");
+  EXPECT_EQ(log_->RemoveBefore("13", absl::FromUnixMillis(3001)).value_or(-1),
+            1);
+  EXPECT_EQ(log_->LastPosition("13").value_or("?"), "3000-0");
+  EXPECT_EQ(log_->LastPosition("19").value_or("?"), "0-0");
 }
 
 }  // namespace

@@ -52,7 +52,8 @@ class VectorEventLog final : public EventLog {
     return out;
   }
   absl::StatusOr<std::string> LastPosition(const std::string& region) override {
-    return events_.empty() ? "0-0" : events_.back().position;
+    if (!events_.empty()) return events_.back().position;
+    return removed_before_.empty() ? "0-0" : removed_before_;
   }
   // Retention: removes the events up to `position`.
   void RemoveThrough(const std::string& position) {
@@ -150,6 +151,38 @@ TEST_F(EventDeskTest, TheSetIsReadOnceASecondAndOnlyForCoordinators) {
   Listed(coordinator_);
   Listed(coordinator_);
   EXPECT_EQ(repository_.reads, 1);
+}
+
+// The broker's watchers read a feed that answers from memory as far as
+// it has read; a listing reads the log itself, so it shows an event
+// written a moment ago, which the feed has not read yet.
+TEST(EventDeskListingTest, AListingReadsTheListingLogAndAWatchTheOther) {
+  VectorEventLog behind;  // the feed, before it read the newest
+  VectorEventLog log;
+  log.Add("regions/13/referrals/01FIRST");
+  behind.Add("regions/13/referrals/01FIRST");
+  log.Add("regions/13/referrals/01NEW");
+  EventDesk desk(&behind, nullptr, &log);
+  Caller agency;
+  agency.organisation = kAgency;
+  agency.role = v1::ROLE_AGENCY;
+  agency.region = "13";
+  v1::ListEventsRequest list;
+  list.set_parent("regions/13");
+  const absl::StatusOr<v1::ListEventsResponse> listed =
+      desk.ListEvents(agency, list);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->events_size(), 2);
+  EXPECT_EQ(listed->events(1).referral(), "regions/13/referrals/01NEW");
+
+  v1::WatchEventsRequest watch;
+  watch.set_parent("regions/13");
+  watch.set_resume_token(EncodeWatchPositions({{"13", "0-0"}}));
+  absl::StatusOr<EventDesk::Watch> started = desk.StartWatch(agency, watch);
+  ASSERT_TRUE(started.ok()) << started.status();
+  const auto polled = desk.Poll(agency, *started, 10);
+  ASSERT_TRUE(polled.ok()) << polled.status();
+  EXPECT_EQ(polled->size(), 1u);  // the feed's, told of the rest later
 }
 
 TEST_F(EventDeskTest, AFailedReadFallsBackOnTheLastSetRead) {

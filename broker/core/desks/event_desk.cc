@@ -191,7 +191,7 @@ absl::StatusOr<v1::ListEventsResponse> EventDesk::ListEvents(
   int examined = 0;
   while (examined < kScanLimit) {
     ASSIGN_OR_RETURN(std::vector<LoggedEvent> events,
-                     log_->ReadAfter(region, position, 500));
+                     listing_->ReadAfter(region, position, 500));
     if (events.empty()) return response;  // the end: no token
     for (LoggedEvent& logged : events) {
       ++examined;

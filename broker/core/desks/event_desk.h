@@ -43,10 +43,17 @@ namespace slussen::core {
 
 class EventDesk {
  public:
-  // Both must outlive the desk; without `referrals` only the events' own
-  // flag hides a protected participant's events.
-  explicit EventDesk(EventLog* log, ReferralRepository* referrals = nullptr)
-      : log_(log), referrals_(referrals) {}
+  // All must outlive the desk; without `referrals` only the events' own
+  // flag hides a protected participant's events. ListEvents reads
+  // `listing` (`log` if not given): a log that may lag behind what was
+  // written (the broker's EventFeed answers from memory as far as it has
+  // read) suits watchers, who are told of news as it comes, but a listing
+  // must show every event written before it, and none removed since.
+  explicit EventDesk(EventLog* log, ReferralRepository* referrals = nullptr,
+                     EventLog* listing = nullptr)
+      : log_(log),
+        listing_(listing != nullptr ? listing : log),
+        referrals_(referrals) {}
 
   struct Watch {
     // Region -> the position after which to read.
@@ -90,6 +97,7 @@ class EventDesk {
       const Caller& caller, const std::string& region);
 
   EventLog* const log_;
+  EventLog* const listing_;
   ReferralRepository* const referrals_;
   absl::Mutex mu_;
   struct Cached {

@@ -40,7 +40,8 @@ class EventLog {
   virtual absl::StatusOr<std::vector<LoggedEvent>> ReadAfter(
       const std::string& region, const std::string& position, int limit) = 0;
 
-  // The position of the newest event of `region`; "0-0" when it has none.
+  // The position of the newest event of `region`; when it has none, the
+  // last one the retention removed (RemovedBefore), "0-0" if none was.
   virtual absl::StatusOr<std::string> LastPosition(
       const std::string& region) = 0;
 

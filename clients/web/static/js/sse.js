@@ -4,7 +4,10 @@
 // and the gateway replays what was missed. If the stream is closed for good
 // (the session ended), we reopen it after a pause, as long as the page
 // lives, and tell the page to re-fetch what it shows (onReopen), since a
-// new EventSource cannot send Last-Event-ID.
+// new EventSource cannot send Last-Event-ID. The same when the gateway says
+// "reset": the broker no longer holds the events after the page's place
+// (its retention), so the browser comes back from now, without
+// Last-Event-ID, and the page re-fetches once it is connected again.
 
 import {observeServerTime} from './time.js';
 
@@ -19,7 +22,10 @@ export function watchEvents(region, {onEvent, onState, onReopen}) {
     onState('connecting');
     source.onopen = () => {
       onState('connected');
-      if (reopened && onReopen) onReopen();
+      if (reopened && onReopen) {
+        reopened = false;
+        onReopen();
+      }
     };
     source.onmessage = (message) => {
       let event;
@@ -34,6 +40,9 @@ export function watchEvents(region, {onEvent, onState, onReopen}) {
       if (event.time) observeServerTime(event.time);
       onEvent(event);
     };
+    source.addEventListener('reset', () => {
+      reopened = true;
+    });
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED) {
         onState('lost');
