@@ -153,14 +153,22 @@ absl::StatusOr<std::string> RedisEventLog::RemovedBefore(
 
 absl::StatusOr<std::string> RedisEventLog::LastPosition(
     const std::string& region) {
-  ASSIGN_OR_RETURN(const RedisValue last,
-                   pool_->Command({"XREVRANGE", keys::Events(region), "+", "-",
-                                   "COUNT", "1"}));
+  // With the mark of the retention, in the same round trip: an empty
+  // stream was never written, or had every entry removed, after which a
+  // watch starts past the last one removed.
+  ASSIGN_OR_RETURN(
+      const std::vector<RedisValue> replies,
+      pool_->Pipeline(
+          {{"XREVRANGE", keys::Events(region), "+", "-", "COUNT", "1"},
+           {"GET", keys::EventsRemovedBefore(region)}}));
+  for (const RedisValue& reply : replies) {
+    if (reply.type == RedisValue::Type::kError) {
+      return StatusFromErrorReply(reply.str);
+    }
+  }
+  const RedisValue& last = replies[0];
   if (!last.elements.empty()) return last.elements[0].elements[0].str;
-  // Empty: never written, or every entry removed by the retention, after
-  // which a watch starts past the last one removed.
-  ASSIGN_OR_RETURN(const std::string removed, RemovedBefore(region));
-  return removed.empty() ? std::string("0-0") : removed;
+  return replies[1].is_nil() ? std::string("0-0") : replies[1].str;
 }
 
 absl::StatusOr<std::map<std::string, std::vector<core::LoggedEvent>>>
