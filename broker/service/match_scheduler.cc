@@ -108,34 +108,44 @@ MatchScheduler::ArrivalPlan MatchScheduler::PlanArrival(
   const Marks marks = ReadMarks(record.region);
   if (!marks.clear) return {};
   const absl::Time started = absl::Now();
-  const absl::StatusOr<bool> only = matchmaker_->WouldOnlyQueue(record);
-  if (!only.ok() || !*only) return {};
-  if (options_.on_pass) {
+  using Outlook = core::Matchmaker::ArrivalOutlook;
+  const absl::StatusOr<Outlook> outlook = matchmaker_->Outlook(record);
+  if (!outlook.ok() || *outlook == Outlook::kOther) return {};
+  const bool offer_next = *outlook == Outlook::kQueuedAndOffered;
+  // The arrival's pass: this one, or PlaceArrival's that offers it.
+  if (options_.on_pass && !offer_next) {
     options_.on_pass(record.region, "arrival", absl::Now() - started, true);
   }
-  return {.queue_at_once = true, .changes = marks.changes};
+  return {.queue_at_once = true,
+          .offer_next = offer_next,
+          .changes = marks.changes};
 }
 
 bool MatchScheduler::PlaceArrival(const std::string& region,
                                   const std::string& id,
                                   const ArrivalPlan* plan) {
+  // Whether the marks are as the plan read them: clear.
+  bool unchanged = false;
   if (plan != nullptr && plan->queue_at_once) {
     // Written QUEUED with its create. That holds if no change freed
     // capacity since the plan read the marks: a change counted later runs
     // a full pass that reads this referral too.
     const absl::StatusOr<std::string> changes = marks_.Changes(region);
-    if (changes.ok() && *changes == plan->changes) return true;
+    unchanged = changes.ok() && *changes == plan->changes;
+    if (unchanged && !plan->offer_next) return true;
   }
-  const Marks marks = ReadMarks(region);
-  if (!marks.read) {
-    Trigger(region);  // Redis away: the sweep places it
-    return false;
-  }
-  if (!marks.clear) {
-    // Freed capacity not yet handed out, or a new day: the referrals
-    // waiting come first.
-    RunLocked(region, 1);
-    return false;
+  if (!unchanged) {
+    const Marks marks = ReadMarks(region);
+    if (!marks.read) {
+      Trigger(region);  // Redis away: the sweep places it
+      return false;
+    }
+    if (!marks.clear) {
+      // Freed capacity not yet handed out, or a new day: the referrals
+      // waiting come first.
+      RunLocked(region, 1);
+      return false;
+    }
   }
   // A lost race means the unit it was to have went to another arrival
   // meanwhile, or a pass placed it first: look again at what is free now

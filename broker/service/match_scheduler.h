@@ -25,7 +25,9 @@
 // before the create is written (the create then writes the referral
 // QUEUED: one write, not two), and PlaceArrival confirms afterwards that
 // no change was counted meanwhile; if one was, it places the referral as
-// any arrival.
+// any arrival. An arrival that a unit is free for is written QUEUED with
+// its create too, and PlaceArrival then offers it the unit (two writes,
+// not three: the queue step was one of its own).
 //
 // RunNow runs one full pass of a region in the calling thread, so that the
 // answer to the call that caused it already shows its effect (further
@@ -106,19 +108,23 @@ class MatchScheduler {
   struct ArrivalPlan {
     // Write it QUEUED with its create.
     bool queue_at_once = false;
+    // A unit is free for it: PlaceArrival offers it one.
+    bool offer_next = false;
     // The region's change count when that was decided.
     std::string changes;
   };
   // For `record`, valid and about to be created RECEIVED: queue it at
-  // once if the marks allow placing an arrival on its own and no offering
-  // has a unit free for it.
+  // once if the marks allow placing an arrival on its own and matching
+  // would queue it (and perhaps offer it a unit free: offer_next).
   ArrivalPlan PlanArrival(const core::ReferralRecord& record);
 
   // The referral `id` of `region` arrived, or came back to wait: places
   // it on its own, or, while freed capacity waits for a full pass or none
   // ran today, as RunNow does (without counting a change). With the `plan`
   // its create followed: true when that still holds (it was written
-  // QUEUED and nothing changed since), so the create's answer stands.
+  // QUEUED to wait, and nothing changed since), so the create's answer
+  // stands; with offer_next and nothing changed, it is offered without
+  // reading the marks again.
   bool PlaceArrival(const std::string& region, const std::string& id,
                     const ArrivalPlan* plan = nullptr);
   // Has the background thread run the region's pass soon.

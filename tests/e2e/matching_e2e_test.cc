@@ -107,6 +107,30 @@ class MatchingE2eTest : public BrokerTest {
 
   // Region 13's matching passes of `kind` ("full" or "arrival") so far,
   // from the broker's metrics.
+  // The types of `referral`'s events in region 13's stream, in order, as
+  // written (parsed back from Redis).
+  std::vector<std::string> StreamEventTypes(const std::string& referral) {
+    store::RedisPool pool(harness_->redis_options());
+    const absl::StatusOr<store::RedisValue> stream =
+        pool.Command({"XRANGE", store::keys::Events("13"), "-", "+"});
+    EXPECT_TRUE(stream.ok()) << stream.status();
+    std::vector<std::string> types;
+    if (!stream.ok()) return types;
+    for (const store::RedisValue& entry : stream->elements) {
+      const std::vector<store::RedisValue>& fields = entry.elements[1].elements;
+      std::map<std::string, std::string> by_name;
+      for (size_t i = 0; i + 1 < fields.size(); i += 2) {
+        by_name[fields[i].str] = fields[i + 1].str;
+      }
+      v1::Event event;
+      EXPECT_TRUE(event.ParseFromString(by_name["event"]));
+      if (event.referral() == referral) {
+        types.push_back(v1::EventType_Name(event.type()));
+      }
+    }
+    return types;
+  }
+
   int Passes(const std::string& kind) {
     return static_cast<int>(
         harness_
@@ -520,24 +544,32 @@ TEST_F(MatchingE2eTest, AReferralThatCanOnlyWaitIsWrittenQueuedWithItsCreate) {
   EXPECT_EQ(Get(waiting.name()).state(), v1::REFERRAL_STATE_QUEUED);
   EXPECT_EQ(Position(waiting.name()).position(), 1);
 
-  store::RedisPool pool(harness_->redis_options());
-  const absl::StatusOr<store::RedisValue> stream =
-      pool.Command({"XRANGE", store::keys::Events("13"), "-", "+"});
-  ASSERT_TRUE(stream.ok()) << stream.status();
-  std::vector<std::string> types;
-  for (const store::RedisValue& entry : stream->elements) {
-    const std::vector<store::RedisValue>& fields = entry.elements[1].elements;
-    std::map<std::string, std::string> by_name;
-    for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-      by_name[fields[i].str] = fields[i + 1].str;
-    }
-    v1::Event event;
-    ASSERT_TRUE(event.ParseFromString(by_name["event"]));
-    if (event.referral() != waiting.name()) continue;
-    types.push_back(v1::EventType_Name(event.type()));
-  }
-  EXPECT_THAT(types, ::testing::ElementsAre("EVENT_TYPE_REFERRAL_CREATED",
-                                            "EVENT_TYPE_REFERRAL_QUEUED"));
+  EXPECT_THAT(StreamEventTypes(waiting.name()),
+              ::testing::ElementsAre("EVENT_TYPE_REFERRAL_CREATED",
+                                     "EVENT_TYPE_REFERRAL_QUEUED"));
+}
+
+// An arrival a unit is free for is written QUEUED with its create too,
+// then offered: two writes (its etag is the version), not three, with the
+// transitions and events three would have left. (The day's first arrival
+// waits for the day's full pass; the second is placed on its own.)
+TEST_F(MatchingE2eTest, AnArrivalOfferedAtOnceIsWrittenTwice) {
+  ASSERT_EQ(Refer(0).state(), v1::REFERRAL_STATE_OFFERED);
+  const int arrivals = Passes("arrival");
+  const v1::Referral offered = Refer(1);
+  ASSERT_EQ(offered.state(), v1::REFERRAL_STATE_OFFERED);
+  EXPECT_EQ(offered.etag(), "2");
+  ASSERT_EQ(offered.history_size(), 3);
+  EXPECT_EQ(offered.history(0).action(), v1::ACTION_CREATE);
+  EXPECT_EQ(offered.history(1).action(), v1::ACTION_QUEUE);
+  EXPECT_EQ(offered.history(1).actor().role(), v1::ROLE_SYSTEM);
+  EXPECT_EQ(offered.history(2).action(), v1::ACTION_OFFER);
+  EXPECT_EQ(Passes("arrival"), arrivals + 1);
+
+  EXPECT_THAT(StreamEventTypes(offered.name()),
+              ::testing::ElementsAre("EVENT_TYPE_REFERRAL_CREATED",
+                                     "EVENT_TYPE_REFERRAL_QUEUED",
+                                     "EVENT_TYPE_OFFER_MADE"));
 }
 
 // Operators see each queue's length and oldest wait as the last full pass

@@ -190,15 +190,22 @@ absl::StatusOr<Matchmaker::Pass> Matchmaker::PlaceArrival(
   return pass;
 }
 
-absl::StatusOr<bool> Matchmaker::WouldOnlyQueue(
+absl::StatusOr<Matchmaker::ArrivalOutlook> Matchmaker::Outlook(
     const ReferralRecord& record) const {
   ASSIGN_OR_RETURN(const RegionSnapshot snapshot,
                    CapacitySnapshot(record.region, &record.referral));
   Matcher matcher(snapshot.input);
   const std::vector<MatchDecision> decisions =
       matcher.Place(ToMatchReferral(record.referral, std::nullopt));
-  return decisions.size() == 1 &&
-         decisions[0].kind == MatchDecision::Kind::kQueue;
+  if (decisions.empty() || decisions[0].kind != MatchDecision::Kind::kQueue) {
+    return ArrivalOutlook::kOther;
+  }
+  if (decisions.size() == 1) return ArrivalOutlook::kOnlyQueued;
+  if (decisions.size() == 2 &&
+      decisions[1].kind == MatchDecision::Kind::kOffer) {
+    return ArrivalOutlook::kQueuedAndOffered;
+  }
+  return ArrivalOutlook::kOther;
 }
 
 absl::Status Matchmaker::Apply(const std::vector<MatchDecision>& decisions,

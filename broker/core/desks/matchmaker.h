@@ -100,10 +100,12 @@ class Matchmaker {
   absl::StatusOr<Pass> PlaceArrival(const std::string& region,
                                     const std::string& id);
 
-  // Whether `record`, a new referral not yet written (RECEIVED), would only
-  // be queued by PlaceArrival now: some offering admits it, none has a unit
-  // free for it. Reads the region's offerings, as PlaceArrival does.
-  absl::StatusOr<bool> WouldOnlyQueue(const ReferralRecord& record) const;
+  // What PlaceArrival would do now with `record`, a new referral not yet
+  // written (RECEIVED): only queue it (no offering has a unit free for
+  // it), queue it and offer it a unit, or anything else (reject it).
+  // Reads the region's offerings, as PlaceArrival does.
+  enum class ArrivalOutlook { kOnlyQueued, kQueuedAndOffered, kOther };
+  absl::StatusOr<ArrivalOutlook> Outlook(const ReferralRecord& record) const;
 
   // The civil day of now where the region's calendar is: a cohort's
   // intake opens at its start, so a full pass is due each new day.

@@ -1,21 +1,24 @@
 #!/usr/bin/env bash
-# GetReferral of one impulse at CONC in flight (as 64 coordinators of
-# region 13, as ../shared/bench/broker-vs-relay.sh asks it), against each
-# broker binary given, interleaved REPS times, each on a fresh Redis with
-# appendfsync always: an A/B of two builds in one run. Prints a line per
-# run: calls/s, p99 and the CPU µs a call of the broker and Redis (the
-# bench's loadgen), and with FORKS=1 the threads the broker made in 4 s
-# of the load.
+# An A/B of broker builds in one run: CALL=get, a GetReferral of one
+# impulse (as 64 coordinators of region 13), or CALL=create, a
+# CreateReferral of an impulse (as 64 kommuner), both as
+# ../shared/bench/broker-vs-relay.sh asks them, at CONC in flight against
+# each broker binary given, interleaved REPS times, each on a fresh Redis
+# with appendfsync always. Prints a line per run: calls/s, p99 and the CPU
+# µs a call of the broker and Redis (the bench's loadgen), and with
+# FORKS=1 the threads the broker made in 4 s of the load.
 #
-# Usage: tests/bench/get_ab_bench.sh BROKER_BINARY...   (from the project
+# Usage: tests/bench/ab_bench.sh BROKER_BINARY...   (from the project
 #        root after ./dev build; e.g. a copy of build/slussen before a
 #        change, and build/slussen after it)
-# Environment: CONC=16, REPS=3, SECONDS_PER_RUN=8, FORKS=0 (1 needs perf)
+# Environment: CALL=get, CONC=16, REPS=3, SECONDS_PER_RUN=8, FORKS=0 (1
+#              needs perf)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$(cd "$root/../shared/bench" && pwd)
-[ $# -ge 1 ] || { sed -n '2,13p' "$0"; exit 2; }
-conc=${CONC:-16} reps=${REPS:-3} seconds=${SECONDS_PER_RUN:-8}
+[ $# -ge 1 ] || { sed -n '2,15p' "$0"; exit 2; }
+conc=${CONC:-16} reps=${REPS:-3} seconds=${SECONDS_PER_RUN:-8} call=${CALL:-get}
+case "$call" in get | create) ;; *) echo "CALL must be get or create, not \"$call\"" >&2; exit 2 ;; esac
 source "$(dirname "$0")/bench_lib.sh"
 ctl="$root/build/slussctl"
 
@@ -40,12 +43,24 @@ run() {  # run BINARY
   name=$(SLUSSEN_ORG=kommun-halmstad-eb SLUSSEN_REGION=13 "$ctl" --server="127.0.0.1:$port" \
     referrals create impulse --kommun=1380 --need=coordinated-rehabilitation \
     --call-back-name="Anna Berg" --call-back-phone="035-13 70 00" --quiet)
-  printf 'name: "%s"\n' "$name" | protoc -I "$root/protos" --encode=slussen.v1.GetReferralRequest \
-    "$root/protos/slussen/v1/referral_service.proto" >"$rd/get.bin"
+  local request=(--method=/slussen.v1.ReferralService/GetReferral --request_file="$rd/call.bin"
+    --metadata=x-slussen-organisation=samordning-halland,x-slussen-role=coordinator,x-slussen-region=13)
+  if [ "$call" = create ]; then
+    protoc -I "$root/protos" --encode=slussen.v1.CreateReferralRequest \
+      "$root/protos/slussen/v1/referral_service.proto" >"$rd/call.bin" <<'PB'
+parent: "regions/13"
+referral { impulse {
+  call_back { display_name: "Anna Berg" unit: "Ekonomiskt bistånd" phone: "035-13 70 00" }
+  kommun_code: "1380" need_category: NEED_CATEGORY_SICK_WITHOUT_QUALIFYING_INCOME } }
+PB
+    request=(--method=/slussen.v1.ReferralService/CreateReferral --request_file="$rd/call.bin"
+      --metadata=x-slussen-organisation=kommun-halmstad-eb,x-slussen-role=agency,x-slussen-region=13)
+  else
+    printf 'name: "%s"\n' "$name" | protoc -I "$root/protos" --encode=slussen.v1.GetReferralRequest \
+      "$root/protos/slussen/v1/referral_service.proto" >"$rd/call.bin"
+  fi
   "$work/bench/loadgen" --concurrency="$conc" --channels=4 --warmup=1 --duration="$seconds" \
-    --watch_pids="$broker_pid,$redis_pid" --target="127.0.0.1:$port" \
-    --method=/slussen.v1.ReferralService/GetReferral --request_file="$rd/get.bin" \
-    --metadata=x-slussen-organisation=samordning-halland,x-slussen-role=coordinator,x-slussen-region=13 \
+    --watch_pids="$broker_pid,$redis_pid" --target="127.0.0.1:$port" "${request[@]}" \
     --spread_key=x-slussen-organisation --spread=64 >"$rd/load.txt" &
   load_pid=$!
   local forks=""
@@ -55,7 +70,7 @@ run() {  # run BINARY
       awk '/sched_process_fork/ { print " threads_made_in_4s=" $1 }')
   fi
   wait "$load_pid"
-  echo "$(basename "$1"): $(tail -1 "$rd/load.txt" | grep -o 'calls_per_s=[0-9]*\|p99_us=[0-9.]*\|cpu_us_per_call.watched=[0-9.]*' | tr '\n' ' ')$forks"
+  echo "$call $(basename "$1"): $(tail -1 "$rd/load.txt" | grep -o 'calls_per_s=[0-9]*\|p99_us=[0-9.]*\|cpu_us_per_call.watched=[0-9.]*' | tr '\n' ' ')$forks"
   stop "$broker_pid"; stop "$redis_pid"
 }
 
