@@ -91,21 +91,42 @@ void MatchScheduler::RunNow(const std::string& region) {
   RunLocked(region, 1);
 }
 
-MatchScheduler::Marks MatchScheduler::ReadMarks(const std::string& region) {
+MatchScheduler::Marks MatchScheduler::Judge(
+    const store::RedisMatchingMarks::Marks& read) const {
   Marks marks;
+  marks.read = true;
+  marks.changes = read.changes;
+  marks.clear = read.changes == read.seen && read.passed.has_value() &&
+                *read.passed == absl::FormatCivilTime(matchmaker_->Today());
+  return marks;
+}
+
+MatchScheduler::Marks MatchScheduler::ReadMarks(const std::string& region) {
   const absl::StatusOr<store::RedisMatchingMarks::Marks> read =
       marks_.Read(region);
-  if (!read.ok()) return marks;
-  marks.read = true;
-  marks.changes = read->changes;
-  marks.clear = read->changes == read->seen && read->passed.has_value() &&
-                *read->passed == absl::FormatCivilTime(matchmaker_->Today());
-  return marks;
+  absl::MutexLock lock(&mu_);
+  if (!read.ok()) {
+    known_marks_.erase(region);
+    return Marks();
+  }
+  known_marks_[region] = *read;
+  return Judge(*read);
+}
+
+MatchScheduler::Marks MatchScheduler::KnownMarks(const std::string& region) {
+  {
+    absl::MutexLock lock(&mu_);
+    const auto it = known_marks_.find(region);
+    if (it != known_marks_.end()) return Judge(it->second);
+  }
+  return ReadMarks(region);
 }
 
 MatchScheduler::ArrivalPlan MatchScheduler::PlanArrival(
     const core::ReferralRecord& record) {
-  const Marks marks = ReadMarks(record.region);
+  // As last read: PlaceArrival's check after the write finds any change
+  // counted since, here or by another replica.
+  const Marks marks = KnownMarks(record.region);
   if (!marks.clear) return {};
   const absl::Time started = absl::Now();
   using Outlook = core::Matchmaker::ArrivalOutlook;
@@ -133,6 +154,7 @@ bool MatchScheduler::PlaceArrival(const std::string& region,
     const absl::StatusOr<std::string> changes = marks_.Changes(region);
     unchanged = changes.ok() && *changes == plan->changes;
     if (unchanged && !plan->offer_next) return true;
+    // (Not unchanged: read again below, which renews the marks known.)
   }
   if (!unchanged) {
     const Marks marks = ReadMarks(region);

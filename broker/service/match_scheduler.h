@@ -25,7 +25,11 @@
 // before the create is written (the create then writes the referral
 // QUEUED: one write, not two), and PlaceArrival confirms afterwards that
 // no change was counted meanwhile; if one was, it places the referral as
-// any arrival. An arrival that a unit is free for is written QUEUED with
+// any arrival. The plan starts from the marks as this replica last read
+// them, not from a read of its own: the confirmation covers everything
+// since that read, so a change counted meanwhile (here or by another
+// replica) is found all the same, and an arrival costs one round trip
+// fewer. An arrival that a unit is free for is written QUEUED with
 // its create too, and PlaceArrival then offers it the unit (two writes,
 // not three: the queue step was one of its own).
 //
@@ -147,7 +151,13 @@ class MatchScheduler {
     bool clear = false;
     std::string changes;
   };
+  // The marks `read` mean today.
+  Marks Judge(const store::RedisMatchingMarks::Marks& read) const;
+  // Reads the region's marks, and keeps them as the marks known.
   Marks ReadMarks(const std::string& region);
+  // The marks as this replica last read them (read now if never): a
+  // plan's starting point, which PlaceArrival confirms after the write.
+  Marks KnownMarks(const std::string& region);
   // Regions with holds due by now (also added to `holds_due`); with
   // `waiting`, also those with referrals waiting for capacity.
   std::set<std::string> RegionsWithWork(bool waiting,
@@ -165,6 +175,9 @@ class MatchScheduler {
   // The leases this replica holds: region -> token.
   std::map<std::string, std::string> leases_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Each region's marks as last read (KnownMarks).
+  std::map<std::string, store::RedisMatchingMarks::Marks> known_marks_
+      ABSL_GUARDED_BY(mu_);
   std::thread thread_;
   std::thread renewer_;
 };
