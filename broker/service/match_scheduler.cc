@@ -19,6 +19,9 @@ namespace {
 constexpr int kMaxRounds = 10;
 // Tries at placing one arrival while it loses races.
 constexpr int kArrivalAttempts = 3;
+// How long a region's capacity, read for one arrival's plan, serves the
+// next ones' (KnownCapacity): a bound, not what makes it right.
+constexpr absl::Duration kCapacityCopyLife = absl::Seconds(1);
 
 std::string NewToken() {
   static absl::Mutex mu(absl::kConstInit);
@@ -113,6 +116,32 @@ MatchScheduler::Marks MatchScheduler::ReadMarks(const std::string& region) {
   return Judge(*read);
 }
 
+std::shared_ptr<const core::RegionSnapshot> MatchScheduler::KnownCapacity(
+    const core::ReferralRecord& record, const std::string& changes) {
+  const std::string& agreement =
+      record.referral.rehab_service_order().framework_agreement();
+  absl::MutexLock lock(&mu_);
+  const auto it = known_capacity_.find(record.region);
+  if (it == known_capacity_.end() || it->second.changes != changes ||
+      absl::Now() - it->second.read > kCapacityCopyLife) {
+    return nullptr;
+  }
+  const std::vector<core::MatchAgreement>& agreements =
+      it->second.snapshot->input.agreements;
+  if (!agreement.empty() && std::none_of(agreements.begin(), agreements.end(),
+                                         [&](const core::MatchAgreement& a) {
+                                           return a.name == agreement;
+                                         })) {
+    return nullptr;  // read again, with the directory's newest
+  }
+  return it->second.snapshot;
+}
+
+void MatchScheduler::ForgetCapacity(const std::string& region) {
+  absl::MutexLock lock(&mu_);
+  known_capacity_.erase(region);
+}
+
 MatchScheduler::Marks MatchScheduler::KnownMarks(const std::string& region) {
   {
     absl::MutexLock lock(&mu_);
@@ -129,10 +158,20 @@ MatchScheduler::ArrivalPlan MatchScheduler::PlanArrival(
   const Marks marks = KnownMarks(record.region);
   if (!marks.clear) return {};
   const absl::Time started = absl::Now();
+  std::shared_ptr<const core::RegionSnapshot> capacity =
+      KnownCapacity(record, marks.changes);
+  if (capacity == nullptr) {
+    absl::StatusOr<core::RegionSnapshot> read =
+        matchmaker_->CapacityFor(record);
+    if (!read.ok()) return {};
+    capacity = std::make_shared<const core::RegionSnapshot>(*std::move(read));
+    absl::MutexLock lock(&mu_);
+    known_capacity_[record.region] = {capacity, marks.changes, absl::Now()};
+  }
   using Outlook = core::Matchmaker::ArrivalOutlook;
-  const absl::StatusOr<Outlook> outlook = matchmaker_->Outlook(record);
-  if (!outlook.ok() || *outlook == Outlook::kOther) return {};
-  const bool offer_next = *outlook == Outlook::kQueuedAndOffered;
+  const Outlook outlook = matchmaker_->Outlook(record, *capacity);
+  if (outlook == Outlook::kOther) return {};
+  const bool offer_next = outlook == Outlook::kQueuedAndOffered;
   // The arrival's pass: this one, or PlaceArrival's that offers it.
   if (options_.on_pass && !offer_next) {
     options_.on_pass(record.region, "arrival", absl::Now() - started, true);
@@ -156,6 +195,8 @@ bool MatchScheduler::PlaceArrival(const std::string& region,
     if (unchanged && !plan->offer_next) return true;
     // (Not unchanged: read again below, which renews the marks known.)
   }
+  // Placed now: units are taken, so the capacity known is no longer so.
+  ForgetCapacity(region);
   if (!unchanged) {
     const Marks marks = ReadMarks(region);
     if (!marks.read) {

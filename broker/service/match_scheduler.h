@@ -29,9 +29,16 @@
 // them, not from a read of its own: the confirmation covers everything
 // since that read, so a change counted meanwhile (here or by another
 // replica) is found all the same, and an arrival costs one round trip
-// fewer. An arrival that a unit is free for is written QUEUED with
-// its create too, and PlaceArrival then offers it the unit (two writes,
-// not three: the queue step was one of its own).
+// fewer. So does the capacity it is judged against: the offerings as read
+// for an earlier plan under the same change count, at most a second ago.
+// Only a counted change frees a unit (a publish, decline, cancel, exit,
+// an offering written, holds running out in the sweep; a new day is a
+// mark of its own), and the confirmation finds any such since that read;
+// units taken since only make the copy look freer than it is, which sends
+// the arrival to PlaceArrival's fresh read (and forgets the copy). An arrival
+// that a unit is free for is written QUEUED with its create too, and
+// PlaceArrival then offers it the unit (two writes, not three: the queue step
+// was one of its own).
 //
 // RunNow runs one full pass of a region in the calling thread, so that the
 // answer to the call that caused it already shows its effect (further
@@ -57,6 +64,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -158,6 +166,14 @@ class MatchScheduler {
   // The marks as this replica last read them (read now if never): a
   // plan's starting point, which PlaceArrival confirms after the write.
   Marks KnownMarks(const std::string& region);
+  // The region's capacity as read for an earlier plan, if it was read
+  // while the change count was `changes` (so that the plan's check after
+  // the write covers everything since), less than kCapacityCopyLife ago,
+  // and knows `record`'s framework agreement; else null.
+  std::shared_ptr<const core::RegionSnapshot> KnownCapacity(
+      const core::ReferralRecord& record, const std::string& changes);
+  // An arrival was placed: what was known free may be taken.
+  void ForgetCapacity(const std::string& region);
   // Regions with holds due by now (also added to `holds_due`); with
   // `waiting`, also those with referrals waiting for capacity.
   std::set<std::string> RegionsWithWork(bool waiting,
@@ -178,6 +194,13 @@ class MatchScheduler {
   // Each region's marks as last read (KnownMarks).
   std::map<std::string, store::RedisMatchingMarks::Marks> known_marks_
       ABSL_GUARDED_BY(mu_);
+  // Each region's capacity as last read for a plan (KnownCapacity).
+  struct KnownCapacityCopy {
+    std::shared_ptr<const core::RegionSnapshot> snapshot;
+    std::string changes;  // the change count it was read under
+    absl::Time read;
+  };
+  std::map<std::string, KnownCapacityCopy> known_capacity_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
   std::thread renewer_;
 };

@@ -572,6 +572,47 @@ TEST_F(MatchingE2eTest, AnArrivalOfferedAtOnceIsWrittenTwice) {
                                      "EVENT_TYPE_OFFER_MADE"));
 }
 
+// Arrivals are judged against the marks and capacity read for the
+// arrival before them, confirmed by the change count after the write: a
+// place published since (a counted change) goes to the next arrival
+// although what was read before showed none.
+TEST_F(MatchingE2eTest, AnArrivalAfterMorePlacesWerePublishedIsOffered) {
+  const absl::Status created = CreateRedoOffering(harness_->channel());
+  ASSERT_TRUE(created.ok()) << created;
+  const auto publish = [&](int places) {
+    v1::PublishCapacityRequest request;
+    request.set_offering(kRedoOffering);
+    request.mutable_capacity()->mutable_places()->set_total(places);
+    v1::Offering made;
+    const grpc::Status status = As(kRedo, [&](auto* c) {
+      return directory_->PublishCapacity(c, request, &made);
+    });
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  };
+  const auto refer = [&](const std::string& pseudonym) {
+    v1::CreateReferralRequest request = SampleActivityReferral("13");
+    request.mutable_referral()->mutable_participant()->set_pseudonym(pseudonym);
+    request.mutable_referral()->mutable_activity()->set_activity_type("redo");
+    v1::Referral referral;
+    EXPECT_TRUE(harness_->Client(kFkHalmstad).Create(request, &referral).ok());
+    return referral;
+  };
+  ASSERT_NO_FATAL_FAILURE(publish(1));
+  ASSERT_EQ(refer("redo-1").state(), v1::REFERRAL_STATE_OFFERED);
+  // These two only wait, the second judged against what the first read.
+  const v1::Referral second = refer("redo-2");
+  ASSERT_EQ(second.state(), v1::REFERRAL_STATE_QUEUED);
+  const v1::Referral third = refer("redo-3");
+  ASSERT_EQ(third.state(), v1::REFERRAL_STATE_QUEUED);
+  // Three more places: the two waiting are offered theirs, one is free.
+  ASSERT_NO_FATAL_FAILURE(publish(4));
+  EXPECT_EQ(Get(second.name()).state(), v1::REFERRAL_STATE_OFFERED);
+  EXPECT_EQ(Get(third.name()).state(), v1::REFERRAL_STATE_OFFERED);
+  EXPECT_EQ(refer("redo-4").state(), v1::REFERRAL_STATE_OFFERED)
+      << "the free place was judged by what was read before it was published";
+  EXPECT_EQ(refer("redo-5").state(), v1::REFERRAL_STATE_QUEUED);
+}
+
 // Operators see each queue's length and oldest wait as the last full pass
 // left them (issue 17); a queue that empties shows none waiting.
 TEST_F(MatchingE2eTest, TheQueuesLengthAndOldestWaitAreMetrics) {

@@ -190,10 +190,19 @@ absl::StatusOr<Matchmaker::Pass> Matchmaker::PlaceArrival(
   return pass;
 }
 
+absl::StatusOr<RegionSnapshot> Matchmaker::CapacityFor(
+    const ReferralRecord& record) const {
+  return CapacitySnapshot(record.region, &record.referral);
+}
+
 absl::StatusOr<Matchmaker::ArrivalOutlook> Matchmaker::Outlook(
     const ReferralRecord& record) const {
-  ASSIGN_OR_RETURN(const RegionSnapshot snapshot,
-                   CapacitySnapshot(record.region, &record.referral));
+  ASSIGN_OR_RETURN(const RegionSnapshot snapshot, CapacityFor(record));
+  return Outlook(record, snapshot);
+}
+
+Matchmaker::ArrivalOutlook Matchmaker::Outlook(
+    const ReferralRecord& record, const RegionSnapshot& snapshot) const {
   Matcher matcher(snapshot.input);
   const std::vector<MatchDecision> decisions =
       matcher.Place(ToMatchReferral(record.referral, std::nullopt));

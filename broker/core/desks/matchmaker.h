@@ -106,6 +106,14 @@ class Matchmaker {
   // Reads the region's offerings, as PlaceArrival does.
   enum class ArrivalOutlook { kOnlyQueued, kQueuedAndOffered, kOther };
   absl::StatusOr<ArrivalOutlook> Outlook(const ReferralRecord& record) const;
+  // The same against `capacity`, a CapacityFor read earlier (the caller
+  // answers for what may have changed since).
+  ArrivalOutlook Outlook(const ReferralRecord& record,
+                         const RegionSnapshot& capacity) const;
+  // What an arrival like `record` is placed against: the region's
+  // offerings and the directory (no referrals).
+  absl::StatusOr<RegionSnapshot> CapacityFor(
+      const ReferralRecord& record) const;
 
   // The civil day of now where the region's calendar is: a cohort's
   // intake opens at its start, so a full pass is due each new day.
