@@ -77,6 +77,21 @@ class MatchingE2eTest : public BrokerTest {
     return made;
   }
 
+  // A referral of FK's to `activity_type` in region 13, of the
+  // participant `pseudonym`.
+  v1::Referral ReferTo(const std::string& activity_type,
+                       const std::string& pseudonym) {
+    v1::CreateReferralRequest request = SampleActivityReferral("13");
+    request.mutable_referral()->mutable_participant()->set_pseudonym(pseudonym);
+    request.mutable_referral()->mutable_activity()->set_activity_type(
+        activity_type);
+    v1::Referral referral;
+    const grpc::Status status =
+        harness_->Client(kFkHalmstad).Create(request, &referral);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return referral;
+  }
+
   v1::Referral Get(const std::string& name) {
     v1::Referral referral;
     EXPECT_TRUE(harness_->Client(kFkHalmstad).Get(name, &referral).ok());
@@ -280,12 +295,7 @@ TEST_F(MatchingE2eTest, APlaceIsExpectedToFreeWhenItsProgrammeEnds) {
   ASSERT_TRUE(status.ok()) << status.error_message();
 
   const auto refer = [&](const std::string& pseudonym) {
-    v1::CreateReferralRequest request = SampleActivityReferral("13");
-    request.mutable_referral()->mutable_participant()->set_pseudonym(pseudonym);
-    request.mutable_referral()->mutable_activity()->set_activity_type("redo");
-    v1::Referral referral;
-    EXPECT_TRUE(harness_->Client(kFkHalmstad).Create(request, &referral).ok());
-    return referral;
+    return ReferTo("redo", pseudonym);
   };
   const v1::Referral first = refer("redo-1");
   ASSERT_EQ(first.state(), v1::REFERRAL_STATE_OFFERED);
@@ -590,12 +600,7 @@ TEST_F(MatchingE2eTest, AnArrivalAfterMorePlacesWerePublishedIsOffered) {
     ASSERT_TRUE(status.ok()) << status.error_message();
   };
   const auto refer = [&](const std::string& pseudonym) {
-    v1::CreateReferralRequest request = SampleActivityReferral("13");
-    request.mutable_referral()->mutable_participant()->set_pseudonym(pseudonym);
-    request.mutable_referral()->mutable_activity()->set_activity_type("redo");
-    v1::Referral referral;
-    EXPECT_TRUE(harness_->Client(kFkHalmstad).Create(request, &referral).ok());
-    return referral;
+    return ReferTo("redo", pseudonym);
   };
   ASSERT_NO_FATAL_FAILURE(publish(1));
   ASSERT_EQ(refer("redo-1").state(), v1::REFERRAL_STATE_OFFERED);
