@@ -31,14 +31,16 @@
 // replica) is found all the same, and an arrival costs one round trip
 // fewer. So does the capacity it is judged against: the offerings as read
 // for an earlier plan under the same change count, at most a second ago.
-// Only a counted change frees a unit (a publish, decline, cancel, exit,
-// an offering written, holds running out in the sweep; a new day is a
-// mark of its own), and the confirmation finds any such since that read;
-// units taken since only make the copy look freer than it is, which sends
-// the arrival to PlaceArrival's fresh read (and forgets the copy). An arrival
-// that a unit is free for is written QUEUED with its create too, and
-// PlaceArrival then offers it the unit (two writes, not three: the queue step
-// was one of its own).
+// A unit is freed by a counted change (a publish, a cohort decided, a
+// decline, cancel or exit, holds running out in the sweep; a new day is a
+// mark of its own), and the confirmation finds any such since that read.
+// (An offering created or edited counts none: the referrals waiting get
+// its units at the minute's sweep, arrivals once the copy is older than
+// a second.) Units taken since only make the copy look freer than it is,
+// which sends the arrival to PlaceArrival's fresh read (and forgets the
+// copy). An arrival that a unit is free for is written QUEUED with its
+// create too, and PlaceArrival then offers it the unit (two writes, not
+// three: the queue step was one of its own).
 //
 // RunNow runs one full pass of a region in the calling thread, so that the
 // answer to the call that caused it already shows its effect (further
