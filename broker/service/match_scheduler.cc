@@ -107,12 +107,14 @@ MatchScheduler::Marks MatchScheduler::Judge(
 MatchScheduler::Marks MatchScheduler::ReadMarks(const std::string& region) {
   const absl::StatusOr<store::RedisMatchingMarks::Marks> read =
       marks_.Read(region);
-  absl::MutexLock lock(&mu_);
-  if (!read.ok()) {
-    known_marks_.erase(region);
-    return Marks();
+  {
+    absl::MutexLock lock(&mu_);
+    if (!read.ok()) {
+      known_marks_.erase(region);
+      return Marks();
+    }
+    known_marks_[region] = *read;
   }
-  known_marks_[region] = *read;
   return Judge(*read);
 }
 
@@ -143,12 +145,14 @@ void MatchScheduler::ForgetCapacity(const std::string& region) {
 }
 
 MatchScheduler::Marks MatchScheduler::KnownMarks(const std::string& region) {
+  std::optional<store::RedisMatchingMarks::Marks> known;
   {
     absl::MutexLock lock(&mu_);
     const auto it = known_marks_.find(region);
-    if (it != known_marks_.end()) return Judge(it->second);
+    if (it != known_marks_.end()) known = it->second;
   }
-  return ReadMarks(region);
+  // Judged outside the lock, which the scheduler's threads share.
+  return known.has_value() ? Judge(*known) : ReadMarks(region);
 }
 
 MatchScheduler::ArrivalPlan MatchScheduler::PlanArrival(

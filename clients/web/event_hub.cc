@@ -126,7 +126,6 @@ void EventFeed::Run() {
       if (stopping_) break;
       if (IsFinal(status.error_code())) {
         failed_ = StatusOf(status);
-        events_removed_ = status.error_code() == grpc::StatusCode::OUT_OF_RANGE;
         Log(LogLevel::kInfo, "event feed refused",
             {{"parent", key_.parent},
              {"organisation", key_.identity.organisation},
@@ -208,7 +207,9 @@ bool EventFeed::Failed() {
 
 bool EventFeed::EventsRemoved() {
   absl::MutexLock lock(&mu_);
-  return events_removed_;
+  // Only the broker's refusal is kept in failed_ (the ring's own
+  // OUT_OF_RANGE is After's answer, never kept).
+  return absl::IsOutOfRange(failed_);
 }
 
 void EventFeed::Stop() {
