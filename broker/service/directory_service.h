@@ -1,7 +1,8 @@
 // The gRPC ProviderDirectory: the transport edge over core::DirectoryDesk
 // (and core::PlacementDesk for cohort decisions, which move referrals).
-// Publishing capacity and deciding a cohort run the region's matching
-// before they answer.
+// Publishing capacity, deciding a cohort and editing an offering or a
+// provider run the region's matching before they answer (each may free
+// units for those waiting).
 //
 // Thread-safe: the desks are.
 #ifndef SLUSSEN_BROKER_SERVICE_DIRECTORY_SERVICE_H_
@@ -57,6 +58,12 @@ class DirectoryServiceImpl final
 #undef SLUSSEN_RPC
 
  private:
+  // After `changed` (an offering published or edited): its region's
+  // matching, then the offering as that left it.
+  absl::StatusOr<slussen::v1::Offering> MatchAfter(
+      const core::Caller& caller,
+      absl::StatusOr<slussen::v1::Offering> changed);
+
   core::DirectoryDesk* const desk_;
   core::PlacementDesk* const placements_;
   MatchScheduler* const scheduler_;

@@ -8,12 +8,13 @@
 // only while every unit free is one nobody waiting can take, which a full
 // pass leaves behind. Marks in Redis (store::RedisMatchingMarks, with the
 // lease below) say when it is not so:
-// - "changes": RunNow (a change that may free capacity: a publish, a
-//   decline, a cancel, an exit) counts it up before its pass, as the sweep
-//   does for a region with holds to expire; "seen" is the count the last
-//   full pass to end saw at its start. While changes are not all seen, an
-//   arrival waits for a full pass rather than take a freed place before
-//   the referrals waiting for it.
+// - "changes": RunNow (a change that may free capacity: a publish, an
+//   offering or provider edited, a decline, a cancel, an exit) counts it
+//   up before its pass, as the sweep does for a region with holds to
+//   expire; "seen" is the count the last full pass to end saw at its
+//   start. While changes are not all seen, an arrival waits for a full
+//   pass rather than take a freed place before the referrals waiting for
+//   it.
 // - "passed": the civil day of the last full pass. A cohort's intake opens
 //   with a new day, so the first arrival of a day runs (or waits for) a
 //   full pass.
@@ -31,16 +32,15 @@
 // replica) is found all the same, and an arrival costs one round trip
 // fewer. So does the capacity it is judged against: the offerings as read
 // for an earlier plan under the same change count, at most a second ago.
-// A unit is freed by a counted change (a publish, a cohort decided, a
-// decline, cancel or exit, holds running out in the sweep; a new day is a
-// mark of its own), and the confirmation finds any such since that read.
-// (An offering created or edited counts none: the referrals waiting get
-// its units at the minute's sweep, arrivals once the copy is older than
-// a second.) Units taken since only make the copy look freer than it is,
-// which sends the arrival to PlaceArrival's fresh read (and forgets the
-// copy). An arrival that a unit is free for is written QUEUED with its
-// create too, and PlaceArrival then offers it the unit (two writes, not
-// three: the queue step was one of its own).
+// A unit is freed by a counted change (a publish, a cohort decided, an
+// offering or provider edited, a decline, cancel or exit, holds running
+// out in the sweep; a new day is a mark of its own), and the confirmation
+// finds any such since that read (an offering created has no capacity
+// until it is published). Units taken since only make the copy look freer
+// than it is, which sends the arrival to PlaceArrival's fresh read (and
+// forgets the copy). An arrival that a unit is free for is written
+// QUEUED with its create too, and PlaceArrival then offers it the unit
+// (two writes, not three: the queue step was one of its own).
 //
 // RunNow runs one full pass of a region in the calling thread, so that the
 // answer to the call that caused it already shows its effect (further

@@ -618,6 +618,33 @@ TEST_F(MatchingE2eTest, AnArrivalAfterMorePlacesWerePublishedIsOffered) {
   EXPECT_EQ(refer("redo-5").state(), v1::REFERRAL_STATE_QUEUED);
 }
 
+// An edit of an offering can free units: here the second cohort's intake
+// opens (70 days ahead, intake 80 days before its start instead of 28).
+// The referral waiting is offered one in the edit's own matching, before
+// any arrival could take it, not at the minute's sweep.
+TEST_F(MatchingE2eTest, AnOfferingEditedToFreeUnitsOffersThemToThoseWaiting) {
+  std::vector<v1::Referral> referrals;
+  for (int n = 0; n < 13; ++n) referrals.push_back(Refer(n));
+  ASSERT_EQ(referrals[11].state(), v1::REFERRAL_STATE_OFFERED);
+  ASSERT_EQ(referrals[12].state(), v1::REFERRAL_STATE_QUEUED);
+
+  v1::UpdateOfferingRequest request;
+  request.mutable_offering()->set_name(kOffering);
+  request.mutable_offering()->set_cohort_intake_days(80);
+  request.mutable_update_mask()->add_paths("cohort_intake_days");
+  v1::Offering edited;
+  const grpc::Status status = As(kAdmin, [&](auto* c) {
+    return directory_->UpdateOffering(c, request, &edited);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(Get(referrals[12].name()).state(), v1::REFERRAL_STATE_OFFERED)
+      << "the unit the edit freed waits for the sweep";
+  // The answer shows the unit that went.
+  ASSERT_EQ(edited.capacity().cohorts().cohorts_size(), 2);
+  EXPECT_EQ(edited.capacity().cohorts().cohorts(1).held(), 1)
+      << edited.DebugString();
+}
+
 // Operators see each queue's length and oldest wait as the last full pass
 // left them (issue 17); a queue that empties shows none waiting.
 TEST_F(MatchingE2eTest, TheQueuesLengthAndOldestWaitAreMetrics) {
