@@ -6,6 +6,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <utility>
@@ -385,12 +386,14 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::UncountedRoundTrip(
     const std::vector<std::vector<std::string>>& commands, std::string* node) {
   ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Acquire(node));
   redisContext* context = connection->context;
-  const std::vector<std::string> wait = {
-      "WAIT", absl::StrCat(options_.wait_replicas),
-      absl::StrCat(absl::ToInt64Milliseconds(options_.replica_timeout))};
   const bool waits =
       options_.wait_replicas > 0 &&
       std::any_of(commands.begin(), commands.end(), RedisMayWrite);
+  std::vector<std::string> wait;
+  if (waits) {
+    wait = {"WAIT", absl::StrCat(options_.wait_replicas),
+            absl::StrCat(absl::ToInt64Milliseconds(options_.replica_timeout))};
+  }
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
   for (size_t i = 0; i < commands.size() + (waits ? 1 : 0); ++i) {
@@ -467,20 +470,24 @@ absl::StatusOr<std::vector<RedisValue>> RedisPool::Pipeline(
   return RoundTrip(commands);
 }
 
-absl::StatusOr<RedisValue> RedisPool::Eval(
-    const RedisScript& script, const std::vector<std::string>& keys,
-    const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"EVALSHA", script.sha1(),
-                                   absl::StrCat(keys.size())};
-  argv.insert(argv.end(), keys.begin(), keys.end());
-  argv.insert(argv.end(), args.begin(), args.end());
-  ASSIGN_OR_RETURN(std::vector<RedisValue> replies, RoundTrip({argv}));
+absl::StatusOr<RedisValue> RedisPool::Eval(const RedisScript& script,
+                                           std::vector<std::string> keys,
+                                           std::vector<std::string> args) {
+  std::vector<std::vector<std::string>> commands(1);
+  std::vector<std::string>& argv = commands[0];
+  argv.reserve(3 + keys.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(script.sha1());
+  argv.push_back(absl::StrCat(keys.size()));
+  std::move(keys.begin(), keys.end(), std::back_inserter(argv));
+  std::move(args.begin(), args.end(), std::back_inserter(argv));
+  ASSIGN_OR_RETURN(std::vector<RedisValue> replies, RoundTrip(commands));
   if (replies[0].type == RedisValue::Type::kError &&
       absl::StartsWith(replies[0].str, "NOSCRIPT")) {
     // EVAL runs the script and caches it for the next EVALSHA.
     argv[0] = "EVAL";
     argv[1] = script.source();
-    ASSIGN_OR_RETURN(replies, RoundTrip({argv}));
+    ASSIGN_OR_RETURN(replies, RoundTrip(commands));
   }
   if (replies[0].type == RedisValue::Type::kError) {
     return StatusFromErrorReply(script.lines().Apply(replies[0].str));

@@ -187,9 +187,11 @@ class RedisPool {
 
   // EVALSHA, falling back to EVAL when Redis does not know the script. An
   // error reply is a status, as from Command, at the script's file lines.
+  // (By value: a caller done with its keys and arguments moves them in,
+  // which saves copying a large write's.)
   absl::StatusOr<RedisValue> Eval(const RedisScript& script,
-                                  const std::vector<std::string>& keys,
-                                  const std::vector<std::string>& args);
+                                  std::vector<std::string> keys,
+                                  std::vector<std::string> args);
 
   // One call of a script: its keys and arguments.
   struct ScriptCall {

@@ -12,7 +12,10 @@
 #        root after ./dev build; e.g. a copy of build/slussen before a
 #        change, and build/slussen after it)
 # Environment: CALL=get, CONC=16, REPS=3, SECONDS_PER_RUN=8, FORKS=0 (1
-#              needs perf)
+#              needs perf), PROFILE=DIR (perf record -g of each broker's
+#              first run, 4 s into it, to DIR/<binary>.perf.data;
+#              PROFILE_CALL_GRAPH=dwarf for callers through libraries
+#              built without frame pointers)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$(cd "$root/../shared/bench" && pwd)
@@ -68,6 +71,11 @@ PB
     sleep 3
     forks=$(perf stat -e sched:sched_process_fork -p "$broker_pid" -- sleep 4 2>&1 |
       awk '/sched_process_fork/ { print " threads_made_in_4s=" $1 }')
+  fi
+  if [ -n "${PROFILE:-}" ] && [ ! -e "$PROFILE/$(basename "$1").perf.data" ]; then
+    mkdir -p "$PROFILE"
+    sleep 3
+    perf record -q --call-graph=${PROFILE_CALL_GRAPH:-fp} -p "$broker_pid" -o "$PROFILE/$(basename "$1").perf.data" -- sleep 4 >/dev/null 2>&1
   fi
   wait "$load_pid"
   echo "$call $(basename "$1"): $(tail -1 "$rd/load.txt" | grep -o 'calls_per_s=[0-9]*\|p99_us=[0-9.]*\|cpu_us_per_call.watched=[0-9.]*' | tr '\n' ' ')$forks"

@@ -203,9 +203,23 @@ absl::StatusOr<Matchmaker::ArrivalOutlook> Matchmaker::Outlook(
 
 Matchmaker::ArrivalOutlook Matchmaker::Outlook(
     const ReferralRecord& record, const RegionSnapshot& snapshot) const {
-  Matcher matcher(snapshot.input);
+  MatchReferral arrival = ToMatchReferral(record.referral, std::nullopt);
+  // Only offerings of its region and activity type can take it (the
+  // matcher's candidates): the rest need not be copied for the matcher.
+  MatchInput input;
+  input.now = snapshot.input.now;
+  input.zone = snapshot.input.zone;
+  input.policy = snapshot.input.policy;
+  input.agreements = snapshot.input.agreements;
+  for (const MatchOffering& offering : snapshot.input.offerings) {
+    if (offering.region == arrival.region &&
+        offering.activity_type == arrival.activity_type) {
+      input.offerings.push_back(offering);
+    }
+  }
+  Matcher matcher(std::move(input));
   const std::vector<MatchDecision> decisions =
-      matcher.Place(ToMatchReferral(record.referral, std::nullopt));
+      matcher.Place(std::move(arrival));
   if (decisions.empty() || decisions[0].kind != MatchDecision::Kind::kQueue) {
     return ArrivalOutlook::kOther;
   }

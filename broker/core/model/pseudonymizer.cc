@@ -1,9 +1,9 @@
 #include "broker/core/model/pseudonymizer.h"
 
 #include <fcntl.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/sha.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -168,24 +168,46 @@ Pseudonymizer::Pseudonymizer(std::string key) : key_(std::move(key)) {
                .substr(0, kKeyIdHexDigits));
   // `input` holds the key too.
   Wipe(input);
+  EVP_MAC* hmac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  keyed_ = hmac == nullptr ? nullptr : EVP_MAC_CTX_new(hmac);
+  EVP_MAC_free(hmac);  // the context keeps its own reference
+  char digest_name[] = "SHA256";
+  const OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+      OSSL_PARAM_construct_end()};
+  if (keyed_ == nullptr ||
+      EVP_MAC_init(keyed_, reinterpret_cast<const unsigned char*>(key_.data()),
+                   key_.size(), params) != 1) {
+    // Only an OpenSSL without HMAC-SHA256 gets here (see HmacHex).
+    std::fputs("slussen: no HMAC-SHA256 in OpenSSL for Pseudonymizer\n",
+               stderr);
+    std::abort();
+  }
 }
 
 Pseudonymizer::Pseudonymizer(Pseudonymizer&& other) noexcept
-    : key_(std::move(other.key_)), key_id_(std::move(other.key_id_)) {
+    : key_(std::move(other.key_)),
+      key_id_(std::move(other.key_id_)),
+      keyed_(std::exchange(other.keyed_, nullptr)) {
   Wipe(other.key_);
 }
 
 Pseudonymizer& Pseudonymizer::operator=(Pseudonymizer&& other) noexcept {
   if (this != &other) {
     Wipe(key_);
+    EVP_MAC_CTX_free(keyed_);
     key_ = std::move(other.key_);
     key_id_ = std::move(other.key_id_);
+    keyed_ = std::exchange(other.keyed_, nullptr);
     Wipe(other.key_);
   }
   return *this;
 }
 
-Pseudonymizer::~Pseudonymizer() { Wipe(key_); }
+Pseudonymizer::~Pseudonymizer() {
+  Wipe(key_);
+  EVP_MAC_CTX_free(keyed_);
+}
 
 std::string Pseudonymizer::Pseudonymize(
     const Personnummer& personnummer) const {
@@ -203,15 +225,22 @@ std::string Pseudonymizer::AuditSubject(absl::string_view participant) const {
 
 std::string Pseudonymizer::HmacHex(absl::string_view domain,
                                    absl::string_view bytes) const {
-  std::string message(domain);
-  absl::StrAppend(&message, bytes);
   unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int mac_length = 0;
-  if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
-           reinterpret_cast<const unsigned char*>(message.data()),
-           message.size(), mac, &mac_length) == nullptr) {
-    // Only an OpenSSL without SHA-256 gets here. An empty or made-up
-    // pseudonym would silently merge people, so stop instead.
+  size_t mac_length = 0;
+  // A copy per call: the keyed context is shared by every thread.
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
+  const bool done =
+      ctx != nullptr &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(domain.data()),
+                     domain.size()) == 1 &&
+      EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size()) == 1 &&
+      EVP_MAC_final(ctx, mac, &mac_length, sizeof(mac)) == 1;
+  EVP_MAC_CTX_free(ctx);
+  if (!done) {
+    // Only an OpenSSL without SHA-256, or out of memory, gets here. An
+    // empty or made-up pseudonym would silently merge people, so stop
+    // instead.
     std::fputs("slussen: HMAC-SHA256 failed in Pseudonymizer\n", stderr);
     std::abort();
   }

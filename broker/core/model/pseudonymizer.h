@@ -36,6 +36,8 @@
 #include "absl/strings/string_view.h"
 #include "broker/core/model/personnummer.h"
 
+struct evp_mac_ctx_st;  // OpenSSL's EVP_MAC_CTX
+
 namespace slussen::core {
 
 class Pseudonymizer {
@@ -101,6 +103,10 @@ class Pseudonymizer {
 
   std::string key_;  // Secret; wiped on destruction and move-assignment.
   std::string key_id_;
+  // HMAC-SHA256 keyed with key_, copied for each MAC: keying it, and
+  // OpenSSL's look-up of the algorithm, once instead of on every call.
+  // Freed (and wiped by OpenSSL) with the key.
+  evp_mac_ctx_st* keyed_ = nullptr;
 };
 
 }  // namespace slussen::core
