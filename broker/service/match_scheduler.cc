@@ -194,8 +194,12 @@ bool MatchScheduler::PlaceArrival(const std::string& region,
     // Written QUEUED with its create. That holds if no change freed
     // capacity since the plan read the marks: a change counted later runs
     // a full pass that reads this referral too.
-    const absl::StatusOr<std::string> changes = marks_.Changes(region);
-    unchanged = changes.ok() && *changes == plan->changes;
+    if (!plan->changes_at_write.empty()) {
+      unchanged = plan->changes_at_write == plan->changes;
+    } else {
+      const absl::StatusOr<std::string> changes = marks_.Changes(region);
+      unchanged = changes.ok() && *changes == plan->changes;
+    }
     if (unchanged && !plan->offer_next) return true;
     // (Not unchanged: read again below, which renews the marks known.)
   }

@@ -25,9 +25,11 @@
 // Most arrivals in a busy region only wait. PlanArrival finds that out
 // before the create is written (the create then writes the referral
 // QUEUED: one write, not two), and PlaceArrival confirms afterwards that
-// no change was counted meanwhile; if one was, it places the referral as
-// any arrival. The plan starts from the marks as this replica last read
-// them, not from a read of its own: the confirmation covers everything
+// no change was counted meanwhile (by the count the write read with it,
+// ArrivalPlan::changes_at_write, so a create that waits is one round trip
+// to Redis; or else by a read of its own); if one was, it places the
+// referral as any arrival. The plan starts from the marks as this replica last
+// read them, not from a read of its own: the confirmation covers everything
 // since that read, so a change counted meanwhile (here or by another
 // replica) is found all the same, and an arrival costs one round trip
 // fewer. So does the capacity it is judged against: the offerings as read
@@ -126,6 +128,9 @@ class MatchScheduler {
     bool offer_next = false;
     // The region's change count when that was decided.
     std::string changes;
+    // The count as the create's write read it, in the same atomic step
+    // (CreateOutcome::matching_changes); empty if it was not read there.
+    std::string changes_at_write;
   };
   // For `record`, valid and about to be created RECEIVED: queue it at
   // once if the marks allow placing an arrival on its own and matching

@@ -17,10 +17,12 @@ grpc::Status ReferralServiceImpl::CreateReferral(
   return Serve(context, "CreateReferral", response, [&](const Caller& caller) {
     MatchScheduler::ArrivalPlan plan;
     absl::StatusOr<v1::Referral> made = desk_->CreateReferral(
-        caller, *request, [&](const core::ReferralRecord& record) {
+        caller, *request,
+        [&](const core::ReferralRecord& record) {
           plan = scheduler_->PlanArrival(record);
           return plan.queue_at_once;
-        });
+        },
+        &plan.changes_at_write);
     return AfterMatching(caller, std::move(made), &plan);
   });
 }

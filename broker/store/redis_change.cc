@@ -22,8 +22,22 @@ absl::StatusOr<RedisChange::Result> ResultOf(const RedisValue& reply) {
     result.existing = reply.elements.size() > 1 ? reply.elements[1].str : "";
     return result;
   }
-  for (size_t i = 1; i < reply.elements.size(); ++i) {
-    result.stream_ids.push_back(reply.elements[i].str);
+  // {1, number of stream ids, the ids..., the values read...}
+  const size_t ids = reply.elements.size() > 1
+                         ? static_cast<size_t>(reply.elements[1].integer)
+                         : 0;
+  if (reply.elements.size() < 2 + ids) {
+    return absl::InternalError("redis: unexpected reply to a change");
+  }
+  for (size_t i = 2; i < reply.elements.size(); ++i) {
+    const RedisValue& element = reply.elements[i];
+    if (i < 2 + ids) {
+      result.stream_ids.push_back(element.str);
+    } else if (element.is_nil()) {
+      result.reads.emplace_back(std::nullopt);
+    } else {
+      result.reads.emplace_back(element.str);
+    }
   }
   return result;
 }
@@ -42,6 +56,10 @@ RedisChange& RedisChange::Op(std::vector<std::string> op) {
   ops_.push_back(absl::StrCat(op.size() - 1));
   ops_.insert(ops_.end(), op.begin() + 1, op.end());
   return *this;
+}
+
+RedisChange& RedisChange::ReadAlong(const std::string& key) {
+  return Op({"READ", KeyIndex(key)});
 }
 
 RedisChange& RedisChange::IfExistsReturn(const std::string& key) {
@@ -174,8 +192,9 @@ void RedisChange::AppendTo(RedisPool::ScriptCall& call) const {
 absl::StatusOr<RedisChange::Result> RedisChange::Apply(RedisPool& pool) const {
   RedisPool::ScriptCall call;
   AppendTo(call);
-  ASSIGN_OR_RETURN(const RedisValue reply,
-                   pool.Eval(lua::Change(), call.keys, call.args));
+  ASSIGN_OR_RETURN(
+      const RedisValue reply,
+      pool.Eval(lua::Change(), std::move(call.keys), std::move(call.args)));
   if (reply.type != RedisValue::Type::kArray || reply.elements.size() != 1) {
     return absl::InternalError("redis: unexpected reply to a change");
   }

@@ -55,7 +55,15 @@ class RedisChange {
     std::optional<std::string> existing;
     // The ids XAdd wrote, in order.
     std::vector<std::string> stream_ids;
+    // When written: the values ReadAlong read, in order (nullopt: no such
+    // key).
+    std::vector<std::optional<std::string>> reads;
   };
+
+  // Reads the string at `key` in the same atomic step as the writes, for
+  // a caller that must know what it held when the change was written
+  // (Result::reads). Not a check: the change is written whatever it holds.
+  RedisChange& ReadAlong(const std::string& key);
 
   // --- Checks (all run before any write) ---
   // If `key` exists, end at once with its (string) value and write nothing:

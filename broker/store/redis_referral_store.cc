@@ -197,6 +197,10 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
     change.SetWithTtl(idempotency_key, absl::StrCat(id, " ", key->fingerprint),
                       absl::ToInt64Milliseconds(options_.idempotency_ttl));
   }
+  // What matching needs to know of the moment of the write (a change that
+  // freed capacity counted since it planned this arrival?): read with it,
+  // not in a round trip of its own (RedisMatchingMarks counts them).
+  change.ReadAlong(keys::MatchingChanges(region));
   absl::StatusOr<RedisChange::Result> applied = change.Apply(*pool_);
   if (absl::IsAlreadyExists(applied.status())) {
     return core::WithReason(applied.status(), "OPEN_REFERRAL_EXISTS");
@@ -208,6 +212,10 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
     outcome.created = true;
     outcome.record = record;
     outcome.record.version = 1;
+    if (!result.reads.empty()) {
+      // No key yet: no change counted (RedisMatchingMarks reads it so).
+      outcome.matching_changes = result.reads[0].value_or("0");
+    }
     return outcome;
   }
   // The key was used before: "<id> <fingerprint>".

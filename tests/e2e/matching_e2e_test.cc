@@ -6,6 +6,7 @@
 // waiting referral up. Then the provider's actions after acceptance.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <iostream>
 #include <map>
@@ -557,6 +558,31 @@ TEST_F(MatchingE2eTest, AReferralThatCanOnlyWaitIsWrittenQueuedWithItsCreate) {
   EXPECT_THAT(StreamEventTypes(waiting.name()),
               ::testing::ElementsAre("EVENT_TYPE_REFERRAL_CREATED",
                                      "EVENT_TYPE_REFERRAL_QUEUED"));
+}
+
+// Such a create is one round trip to Redis, as the bare relay's: its
+// plan is confirmed by the change count its write read with it
+// (CreateOutcome::matching_changes), not by a read after it. Impulses,
+// which no offering here takes (so they wait) and which have no twin to
+// look for; the broker's own count of its round trips, the least of three
+// creates (a background pass meanwhile only adds).
+TEST_F(MatchingE2eTest, ACreateThatCanOnlyWaitIsOneRoundTripToRedis) {
+  const std::string series = absl::StrCat(
+      "slussen_redis_round_trips_total{outcome=\"answered\",primary=\"",
+      harness_->redis_options().address.NodeName(), "\"}");
+  double fewest = -1;
+  for (int n = 0; n < 4; ++n) {
+    const double before = harness_->Metric(series).value_or(0);
+    v1::Referral made;
+    const grpc::Status status =
+        harness_->Client(kHalmstadKommun).Create(SampleImpulse("13"), &made);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(made.state(), v1::REFERRAL_STATE_QUEUED) << n;
+    const double trips = harness_->Metric(series).value_or(0) - before;
+    // The first reads the marks and offerings the others start from.
+    if (n > 0) fewest = fewest < 0 ? trips : std::min(fewest, trips);
+  }
+  EXPECT_EQ(fewest, 1);
 }
 
 // An arrival a unit is free for is written QUEUED with its create too,

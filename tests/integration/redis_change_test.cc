@@ -721,6 +721,44 @@ TEST_F(RedisChangeTest, AWriteWithoutFieldsIsRefusedBeforeAnythingIsWritten) {
 // after the writes before it, and Redis does not roll a script back. The
 // checks find it first: nothing is written. (Only data the broker did not
 // write can cause it.)
+// A value read along with the writes is what the key held when the change
+// was written (here: before a write to the same key in it, as the checks
+// see it), whatever it holds; a missing key reads as nullopt. The stream
+// ids come first and stay apart.
+TEST_F(RedisChangeTest, ReadAlongGivesWhatTheKeysHeldAtTheWrite) {
+  Seed();
+  RedisChange change;
+  change.ReadAlong(kString)
+      .XAdd(kStream, {{"type", "2"}})
+      .ReadAlong(kMissing)
+      .SetWithTtl(kString, "replaced", 30'000)
+      .ReadAlong(kString);
+  absl::StatusOr<RedisChange::Result> result = change.Apply(*pool_);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->stream_ids.size(), 1u);
+  EXPECT_THAT(result->reads,
+              ElementsAre(std::optional<std::string>("stored"), std::nullopt,
+                          std::optional<std::string>("stored")));
+  EXPECT_EQ(Redis({"GET", kString}).str, "replaced");
+
+  // A failed check reads nothing back and writes nothing.
+  RedisChange refused;
+  refused.ReadAlong(kString).Absent(kString, "taken").SAdd(kSet, "r");
+  EXPECT_EQ(refused.Apply(*pool_).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(Redis({"SISMEMBER", kSet, "r"}).integer, 0);
+}
+
+// A key of another type than a string fails the read before any write.
+TEST_F(RedisChangeTest, ReadAlongOfAKeyOfAnotherTypeWritesNothing) {
+  Seed();
+  const std::string before = Digest();
+  RedisChange change;
+  change.SAdd(kSet, "w").ReadAlong(kHash);
+  const absl::Status status = change.Apply(*pool_).status();
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(Digest(), before);
+}
+
 TEST_F(RedisChangeTest, AWriteRedisWouldRefuseMidwayLeavesNothingWritten) {
   Seed();
   Redis({"HSET", kNewHash, "n", "not a number"});

@@ -24,6 +24,7 @@
 #include "broker/core/ports/ids.h"
 #include "broker/core/ports/referral_repository.h"
 #include "broker/store/redis_client.h"
+#include "broker/store/redis_keys.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
@@ -235,6 +236,21 @@ TEST_F(RedisReferralStoreTest, CreateThenGetReturnsTheSameRecordForEveryKind) {
     ExpectSameRecord(*got, record);
     ExpectSameRecord(outcome.record, record);
   }
+}
+
+// A create reads the region's matching change count with its write, so
+// that matching need not read it again (match_scheduler.h): "0" before any
+// change was counted, then the count as it stands; a retry that wrote
+// nothing reads none.
+TEST_F(RedisReferralStoreTest, ACreateReadsTheMatchingChangeCountWithItsWrite) {
+  EXPECT_EQ(MustCreate(MakeRecord(kRegion, Id(1))).matching_changes, "0");
+  Redis({"SET", keys::MatchingChanges(kRegion), "41"});
+  Redis({"INCR", keys::MatchingChanges(kRegion)});
+  const IdempotencyKey key{kHalmstad, "req-2", "fingerprint"};
+  EXPECT_EQ(MustCreate(MakeRecord(kRegion, Id(2)), key).matching_changes, "42");
+  const CreateOutcome again = MustCreate(MakeRecord(kRegion, Id(3)), key);
+  EXPECT_FALSE(again.created);
+  EXPECT_EQ(again.matching_changes, "");
 }
 
 TEST_F(RedisReferralStoreTest, CreateKeepsTheAssignedOrganisation) {

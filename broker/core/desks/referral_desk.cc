@@ -143,7 +143,7 @@ ReferralDesk::ReferralDesk(ReferralRepository* repository, const Clock* clock,
 
 absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
     const Caller& caller, const v1::CreateReferralRequest& request,
-    const QueueAtOnce& queue_at_once) {
+    const QueueAtOnce& queue_at_once, std::string* matching_changes) {
   RETURN_IF_ERROR(CheckRoleMayTake(v1::ACTION_CREATE, caller.role));
   const absl::Time now = clock_->Now();
   ASSIGN_OR_RETURN(
@@ -214,6 +214,7 @@ absl::StatusOr<v1::Referral> ReferralDesk::CreateReferral(
   }
   ASSIGN_OR_RETURN(CreateOutcome outcome,
                    repository_->Create(record, events, key, {}));
+  if (matching_changes != nullptr) *matching_changes = outcome.matching_changes;
   if (!outcome.created && outcome.stored_fingerprint != fingerprint) {
     return InvalidField(
         "request_id",

@@ -54,9 +54,13 @@ class ReferralDesk {
   // one write rather than two (match_scheduler.h decides).
   using QueueAtOnce = std::function<bool(const ReferralRecord& record)>;
 
+  // With `matching_changes`, sets it to CreateOutcome::matching_changes of
+  // the write (empty when the repository keeps none, or the request was a
+  // retry of one already written).
   absl::StatusOr<slussen::v1::Referral> CreateReferral(
       const Caller& caller, const slussen::v1::CreateReferralRequest& request,
-      const QueueAtOnce& queue_at_once = nullptr);
+      const QueueAtOnce& queue_at_once = nullptr,
+      std::string* matching_changes = nullptr);
 
   absl::StatusOr<slussen::v1::Referral> GetReferral(
       const Caller& caller, const slussen::v1::GetReferralRequest& request);

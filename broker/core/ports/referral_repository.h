@@ -52,6 +52,10 @@ struct CreateOutcome {
   ReferralRecord record;
   // When not created: the fingerprint stored with the first call.
   std::string stored_fingerprint;
+  // When created, by a repository that keeps it: the region's count of
+  // changes that may have freed capacity (service/match_scheduler.h) as it
+  // stood at the write, read in the same atomic step; empty otherwise.
+  std::string matching_changes;
 };
 
 // Which index a listing walks.

@@ -6,8 +6,9 @@
 --   offset of its keys in KEYS, then its operations, each: name, argument
 --   count, arguments. Key arguments are 1-based indexes into the change's
 --   own keys.
--- Reply: one element per change: {1, stream ids...} when written, {0,
---   value} for an IFEXISTS replay, or the error of the check that failed
+-- Reply: one element per change: {1, n, n stream ids..., the values its
+--   READs read (nil: no key)...} when written, {0, value} for an IFEXISTS
+--   replay, or the error of the check that failed
 --   ("ABORTED ...", "NOT_FOUND ...", "ALREADY_EXISTS ...",
 --   "FAILED_PRECONDITION ...", as StatusFromErrorReply maps them).
 --
@@ -38,11 +39,16 @@ local write_kinds = {HSET = 'hash', HDEL = 'hash', HINCRBY = 'hash',
                      ZREM = 'zset', SADD = 'set', SREM = 'set',
                      XADD = 'stream', AUDIT = 'stream'}
 local function change(ops, base)
+  -- Read before any write (a key of another type fails here, with nothing
+  -- written); the script is atomic, so this is what they hold when written.
+  local reads = {}
   for _, op in ipairs(ops) do
     local name, a = op[1], op[2]
     if name == 'IFEXISTS' then
       local value = redis.call('GET', KEYS[base + tonumber(a[1])])
       if value then return {0, value} end
+    elseif name == 'READ' then
+      reads[#reads + 1] = redis.call('GET', KEYS[base + tonumber(a[1])])
     elseif name == 'ABSENT' then
       if redis.call('EXISTS', KEYS[base + tonumber(a[1])]) == 1 then
         return redis.error_reply(a[3] .. ' ' .. a[2])
@@ -163,7 +169,11 @@ local function change(ops, base)
       ids[#ids + 1] = redis.call('XADD', key, '*', unpack(a, 2))
     end
   end
-  return {1, unpack(ids)}
+  local reply = {1, #ids}
+  for _, id in ipairs(ids) do reply[#reply + 1] = id end
+  -- A key that was missing reads as false, which Redis answers as nil.
+  for i = 1, #reads do reply[#reply + 1] = reads[i] end
+  return reply
 end
 local replies, pos = {}, 1
 while pos <= #ARGV do
