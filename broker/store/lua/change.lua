@@ -42,6 +42,9 @@ local function change(ops, base)
   -- Read before any write (a key of another type fails here, with nothing
   -- written); the script is atomic, so this is what they hold when written.
   local reads = {}
+  -- The type of each key as the checks found it (none writes run before
+  -- they end), so that a key checked absent or written twice is asked once.
+  local types = {}
   for _, op in ipairs(ops) do
     local name, a = op[1], op[2]
     if name == 'IFEXISTS' then
@@ -50,9 +53,11 @@ local function change(ops, base)
     elseif name == 'READ' then
       reads[#reads + 1] = redis.call('GET', KEYS[base + tonumber(a[1])])
     elseif name == 'ABSENT' then
-      if redis.call('EXISTS', KEYS[base + tonumber(a[1])]) == 1 then
+      local key = KEYS[base + tonumber(a[1])]
+      if redis.call('EXISTS', key) == 1 then
         return redis.error_reply(a[3] .. ' ' .. a[2])
       end
+      types[key] = 'none'
     elseif name == 'HEQ' then
       local key = KEYS[base + tonumber(a[1])]
       if a[5] == '1' and redis.call('EXISTS', key) == 0 then
@@ -100,7 +105,11 @@ local function change(ops, base)
     local kind = write_kinds[name]
     if kind then
       local key = KEYS[base + tonumber(a[1])]
-      local have = redis.call('TYPE', key)['ok']
+      local have = types[key]
+      if not have then
+        have = redis.call('TYPE', key)['ok']
+        types[key] = have
+      end
       if have ~= 'none' and have ~= kind then
         return redis.error_reply('ERR change: ' .. name .. ' of ' .. key ..
                                  ', which holds a ' .. have)
