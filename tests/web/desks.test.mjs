@@ -31,6 +31,10 @@
 // - a joint referral FK Halmstad leads, with kommun Halmstad kept informed,
 //   comes to the kommun's desk without reload, with its funder, lead and
 //   parties, only what the consent gives the kommun, and no cancel;
+// - kommun Laholm makes a joint referral in the form by keyboard (a second
+//   party added, its own organisation refused as a party next to the
+//   field), written with each party's part and consent scope, and it comes
+//   to the informed kommun Halmstad's desk live;
 // - axe-core finds no serious or critical violation on any page, and the
 //   strict Content-Security-Policy is never violated;
 // - a screenshot of each desk is saved in SLUSSEN_TEST_ARTIFACTS
@@ -881,6 +885,77 @@ test('SUS: the provider registers start and end by keyboard; the coordinator exp
   await axeCheck(coordinator, 'the coordinator desk with the SUS export and income table');
   await screenshot(coordinator, 'coordinator-sus', '#sus');
   await coordinator.context().close();
+});
+
+test('an agency makes a joint referral in the form by keyboard; the informed kommun sees it live', async () => {
+  requirePrerequisites();
+  const {agency} = state;  // Anna, kommun Halmstad: to be kept informed.
+  const lars = await openBrowser('lars');  // kommun Laholm leads.
+  await signInByKeyboard(lars, 'dev:lars', 'agency.html');
+  await lars.waitForSelector('#referral-form');
+  assert.equal(await lars.isVisible('#joint-body'), false, 'the joint part is closed until asked for');
+
+  await tabTo(lars, 'select[name="activityType"]');
+  await arrowTo(lars, 'redo');
+  await tabTo(lars, '#joint-on');
+  await lars.keyboard.press('Space');
+  await lars.waitForSelector('#joint-body', {state: 'visible'});
+  await tabTo(lars, 'input[name="jointFunder"]');
+  await lars.keyboard.type('samordning-halland');
+  await tabTo(lars, 'input[name="jointOrg1"]');
+  await lars.keyboard.type('af-halmstad');
+  // Part 1 sees eligibility too.
+  await tabTo(lars, 'input[name="jointSees1"][value="DATA_CATEGORY_ELIGIBILITY"]');
+  await lars.keyboard.press('Space');
+  // A second party: the new one takes the focus.
+  await tabTo(lars, '#joint-add');
+  await lars.keyboard.press('Enter');
+  await lars.waitForFunction(() => document.activeElement.name === 'jointOrg2');
+  assert.match(await lars.textContent('.joint-party[data-party="2"] legend'), /^Part 2$/);
+  // Laholm itself first: the client refuses it next to the field.
+  await lars.keyboard.type('kommun-laholm-eb');
+  await tabTo(lars, 'input[name="jointRole2"]:checked');
+  await arrowTo(lars, 'JOINT_PARTY_ROLE_INFORMED');
+  await tabTo(lars, 'input[name="pseudonym"]');
+  await lars.keyboard.type('lb-2026-0077');
+  await tabTo(lars, 'input[name="age"]');
+  await lars.keyboard.type('44');
+  await tabTo(lars, 'input[name="kommun"]');
+  await lars.keyboard.type('1381');
+  await tabTo(lars, '#referral-submit');
+  await lars.keyboard.press('Enter');
+  const second = 'input[name="jointOrg2"]';
+  await lars.waitForSelector(`${second}[aria-invalid="true"]`);
+  assert.match(await errorText(lars, second), /Din egen organisation leder/);
+  await axeCheck(lars, 'the agency form with a joint referral and a field error');
+  await screenshot(lars, 'agency-joint-form', '#new');
+
+  await lars.fill(second, '');
+  await lars.focus(second);
+  await lars.keyboard.type('kommun-halmstad-eb');
+  await tabTo(lars, '#referral-submit');
+  await lars.keyboard.press('Enter');
+  await lars.waitForSelector('#form-notice .notice.ok');
+  const name = await lars.getAttribute('#form-notice a[data-referral]', 'data-referral');
+
+  // As written: the funder, the parties and their parts, a consent scope
+  // for each party with what the form said it may see.
+  const made = (await (await world.apiAs('dev:lars')).call('ReferralService', 'GetReferral', {name})).body;
+  assert.equal(made.joint.fundingOrganisation, 'samordning-halland');
+  assert.deepEqual(made.joint.parties.map((p) => [p.organisation, p.role, (p.dataCategories || []).sort()]), [
+    ['af-halmstad', 'JOINT_PARTY_ROLE_CO_REFERRER', ['DATA_CATEGORY_ELIGIBILITY', 'DATA_CATEGORY_OUTCOME']],
+    ['kommun-halmstad-eb', 'JOINT_PARTY_ROLE_INFORMED', ['DATA_CATEGORY_OUTCOME']],
+  ]);
+
+  // Anna's kommun is kept informed: it comes to her list without reload.
+  const row = `#mine-table tr[data-referral="${name}"]`;
+  await agency.waitForSelector(row, {timeout: 15000});
+  await agency.click(`${row} button`);
+  const detail = `#referral-detail [data-referral="${name}"]`;
+  await agency.waitForSelector(`${detail} .joint-parties`);
+  assert.match(await agency.textContent(detail), /Finansieras av samordning-halland; kommun-laholm-eb leder/);
+  assert.equal(await agency.$('#cancel-form'), null);
+  await lars.context().close();
 });
 
 // "YYYY-MM-DD" as a slussen.v1.Date.

@@ -5,7 +5,10 @@
 // the field they name (every control carries its request path in
 // data-field). A participant with protected personal data (the box in the
 // participant's fieldset) is sent without kommun and with a required
-// referrer: the provider reaches them through the agency.
+// referrer: the provider reaches them through the agency. An activity
+// referral may be a joint one (samordnad insats): the funding
+// samordningsförbund and 1..4 other agencies, each with its part and what
+// the consent lets it see (a consent scope of its own).
 
 import {requestId, rpc} from './api.js';
 import {$, $all, h} from './dom.js';
@@ -42,6 +45,9 @@ const BENEFITS = ['BENEFIT_STATUS_SICKNESS_BENEFIT', 'BENEFIT_STATUS_SICKNESS_CO
   'BENEFIT_STATUS_FINANCIAL_ASSISTANCE', 'BENEFIT_STATUS_NO_QUALIFYING_INCOME', 'BENEFIT_STATUS_NONE'];
 const EXCLUSIONS = ['EXCLUSION_ACTIVE_SUBSTANCE_ABUSE', 'EXCLUSION_ONGOING_VOCATIONAL_REHABILITATION'];
 const CATEGORIES = ['DATA_CATEGORY_ELIGIBILITY', 'DATA_CATEGORY_CASE_DETAILS', 'DATA_CATEGORY_OUTCOME'];
+const JOINT_ROLES = ['JOINT_PARTY_ROLE_CO_REFERRER', 'JOINT_PARTY_ROLE_INFORMED'];
+const MAX_JOINT_PARTIES = 4;
+const ORGANISATION_ID = /^[a-z0-9-]{1,64}$/;
 
 const enumOptions = (values, empty) =>
   [...(empty ? [['', empty]] : []), ...values.map((v) => [v, enumLabel(v)])];
@@ -138,6 +144,8 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
       options: enumOptions(['AGENCY_KIND_FORSAKRINGSKASSAN', 'AGENCY_KIND_ARBETSFORMEDLINGEN'])}),
     textField({label: t('agency.joint.reason'), name: 'jointReason', textarea: true, required: true,
       field: 'referral.joint_mapping.reason'}));
+
+  const joint_ = jointSection(session, regionProviders);
 
   const team = h('fieldset', {dataset: {kinds: 'team'}},
     h('legend', null, t('agency.team.legend')),
@@ -236,7 +244,7 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
       scopeA, scopeB));
 
   const form = h('form', {id: 'referral-form', method: 'post', action: '#', novalidate: true},
-    kindGroup, activity, impulse, rehab, joint, team, referrer, participant, consent,
+    kindGroup, activity, joint_.fieldset, impulse, rehab, joint, team, referrer, participant, consent,
     h('div', {class: 'actions'}, h('button', {type: 'submit', id: 'referral-submit'}, t('agency.submit'))));
 
   const kind = () => valueOf(form, 'kind') || 'activity';
@@ -295,7 +303,7 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (noticeEl) noticeEl.replaceChildren();
-    const {referral, errors} = collect(form, kind(), region);
+    const {referral, errors} = collect(form, kind(), region, session);
     if (errors.length && form.dataset.clientChecks !== 'off') {
       showErrors(form, errors);
       return;
@@ -322,8 +330,118 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
   return form;
 }
 
+// The joint referral's part of the form (shown for an activity referral):
+// a box, and once it is ticked the funder and the parties, added and
+// removed one at a time (each a fieldset "Part n" whose controls carry the
+// request paths of referral.joint.parties[n-1]).
+function jointSection(session, regionProviders) {
+  const agencies = [...new Set(regionProviders
+    .filter((p) => p.agencyKind && p.agencyKind !== 'AGENCY_KIND_SAMORDNINGSFORBUND' &&
+      p.organisation && p.organisation !== session.organisation)
+    .map((p) => p.organisation))].sort();
+  const parties = h('div', {class: 'joint-parties-form'});
+  const add = h('button', {type: 'button', id: 'joint-add', class: 'secondary'}, t('agency.jointRef.add'));
+  const body = h('div', {id: 'joint-body', hidden: true},
+    textField({label: t('agency.jointRef.funder'), name: 'jointFunder', required: true,
+      field: 'referral.joint.funding_organisation', hint: t('agency.jointRef.funderHint')}),
+    h('datalist', {id: 'joint-agencies'}, agencies.map((o) => h('option', {value: o}))),
+    parties, add);
+  const box = h('input', {type: 'checkbox', id: 'joint-on', name: 'jointOn',
+    'aria-describedby': 'joint-on-hint', 'aria-controls': 'joint-body'});
+  const fieldset = h('fieldset', {dataset: {kinds: 'activity', field: 'referral.joint'}},
+    h('legend', null, t('agency.jointRef.legend')),
+    h('div', {class: 'choice'}, box,
+      h('label', {for: 'joint-on'}, t('agency.jointRef.on'),
+        h('span', {class: 'hint', id: 'joint-on-hint'}, t('agency.jointRef.onHint')))),
+    body);
+
+  let made = 0;  // names stay unique as parties come and go
+  const rows = () => $all('.joint-party', parties);
+  // Each party's legend, request paths and buttons as its place says.
+  const renumber = () => {
+    rows().forEach((row, i) => {
+      const n = i + 1;
+      $('legend', row).textContent = t('agency.jointRef.party', {n});
+      $('input[type="text"]', row).dataset.field = `referral.joint.parties[${i}].organisation`;
+      $('.joint-role', row).dataset.field = `referral.joint.parties[${i}].role`;
+      $('.joint-sees', row).dataset.field = `referral.joint.parties[${i}].data_categories`;
+      const remove = $('.joint-remove', row);
+      remove.textContent = t('agency.jointRef.remove', {n});
+      remove.hidden = rows().length === 1;
+    });
+    add.hidden = rows().length >= MAX_JOINT_PARTIES;
+  };
+  const addParty = () => {
+    made += 1;
+    const organisation = textField({label: t('agency.jointRef.organisation'), name: `jointOrg${made}`,
+      required: true, hint: t('agency.jointRef.organisationHint')});
+    $('input', organisation).setAttribute('list', 'joint-agencies');
+    const role = choiceGroup({legend: t('agency.jointRef.role'), name: `jointRole${made}`, type: 'radio',
+      inline: true, checked: [JOINT_ROLES[0]],
+      options: JOINT_ROLES.map((r) => [r, enumLabel(r), t(`agency.jointRef.${r}`)])});
+    role.classList.add('joint-role');
+    const sees = choiceGroup({legend: t('agency.jointRef.sees'), name: `jointSees${made}`,
+      options: enumOptions(CATEGORIES), checked: ['DATA_CATEGORY_OUTCOME']});
+    sees.classList.add('joint-sees');
+    const row = h('fieldset', {class: 'joint-party', dataset: {party: String(made)}},
+      h('legend', null, ''), organisation, role, sees,
+      h('button', {type: 'button', class: 'secondary joint-remove', onclick: () => {
+        row.remove();
+        renumber();
+        announce(t('agency.jointRef.removed'));
+        (add.hidden ? $('input', rows()[0]) : add).focus();
+      }}, ''));
+    parties.appendChild(row);
+    renumber();
+    return row;
+  };
+  add.addEventListener('click', () => {
+    const row = addParty();
+    announce(t('agency.jointRef.added', {n: rows().length}));
+    $('input', row).focus();
+  });
+  box.addEventListener('change', () => {
+    body.hidden = !box.checked;
+    if (box.checked && !rows().length) addParty();
+  });
+  return {fieldset};
+}
+
+// The joint referral of the form, if its box is ticked (an activity
+// referral only): referral.joint, and a consent scope for each party.
+function collectJoint(form, session, err) {
+  const v = (name) => valueOf(form, name);
+  if (!v('jointOn')) return null;
+  const fundingOrganisation = v('jointFunder');
+  if (!ORGANISATION_ID.test(fundingOrganisation)) {
+    err('referral.joint.funding_organisation', fundingOrganisation ? 'rule.organisationId' : 'rule.required');
+  }
+  const parties = [];
+  const scopes = [];
+  $all('.joint-party', form).forEach((row, i) => {
+    const n = row.dataset.party;
+    const P = `referral.joint.parties[${i}]`;
+    const organisation = v(`jointOrg${n}`);
+    if (!organisation) {
+      err(`${P}.organisation`, 'rule.required');
+    } else if (!ORGANISATION_ID.test(organisation)) {
+      err(`${P}.organisation`, 'rule.organisationId');
+    } else if (organisation === session.organisation) {
+      err(`${P}.organisation`, 'rule.jointNotLead');
+    } else if (parties.some((p) => p.organisation === organisation)) {
+      err(`${P}.organisation`, 'rule.jointTwice');
+    }
+    const sees = checkedValues(row, `jointSees${n}`);
+    if (!sees.length) err(`${P}.data_categories`, 'rule.jointSees');
+    parties.push({organisation, role: v(`jointRole${n}`)});
+    scopes.push({organisation, dataCategories: sees});
+  });
+  if (v('protectedData')) err('referral.joint', 'rule.jointProtected');
+  return {joint: {fundingOrganisation, parties}, scopes};
+}
+
 // The request's referral from the form, and the rules it breaks.
-function collect(form, kind, region) {
+function collect(form, kind, region, session) {
   const errors = [];
   const err = (field, result) => {
     if (!result) return;
@@ -350,7 +468,10 @@ function collect(form, kind, region) {
     return {referral, errors};
   }
 
+  let joint = null;
   if (kind === 'activity') {
+    joint = collectJoint(form, session, err);
+    if (joint) referral.joint = joint.joint;
     const activity = {activityType: v('activityType')};
     if (!activity.activityType) err('referral.activity.activity_type', 'rule.chooseOne');
     if (v('activityPreferred')) activity.preferredProvider = v('activityPreferred');
@@ -441,6 +562,7 @@ function collect(form, kind, region) {
   const catsB = checkedValues(form, 'scopeB');
   if (catsA.length) scopes.push({partyClass: partyA, dataCategories: catsA});
   if (catsB.length) scopes.push({partyClass: 'PARTY_CLASS_REGION_COORDINATORS', dataCategories: catsB});
+  if (joint) scopes.push(...joint.scopes);
   if (!catsA.length) {
     err(`${C}.scopes`, ['rule.consentScope', {party: t(kind === 'joint' ? 'party.counterpart' : 'party.provider')}]);
   }
