@@ -671,6 +671,24 @@ TEST_F(MatchingE2eTest, AnOfferingEditedToFreeUnitsOffersThemToThoseWaiting) {
       << edited.DebugString();
 }
 
+// So can an edit of a provider (the kommuner it serves are its offerings'
+// where they name none): the edit runs a full pass of each of its regions
+// before it answers.
+TEST_F(MatchingE2eTest, AProviderEditedRunsMatchingInItsRegions) {
+  const int full = Passes("full");
+  v1::UpdateProviderRequest request;
+  request.mutable_provider()->set_name("providers/halsosam-halmstad");
+  request.mutable_provider()->add_kommun_codes("1380");
+  request.mutable_provider()->add_kommun_codes("1381");
+  request.mutable_update_mask()->add_paths("kommun_codes");
+  v1::Provider edited;
+  const grpc::Status status = As(kAdmin, [&](auto* c) {
+    return directory_->UpdateProvider(c, request, &edited);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_GE(Passes("full"), full + 1);
+}
+
 // Operators see each queue's length and oldest wait as the last full pass
 // left them (issue 17); a queue that empties shows none waiting.
 TEST_F(MatchingE2eTest, TheQueuesLengthAndOldestWaitAreMetrics) {
