@@ -28,11 +28,11 @@
 // no change was counted meanwhile (by the count the write read with it,
 // ArrivalPlan::changes_at_write, so a create that waits is one round trip
 // to Redis; or else by a read of its own); if one was, it places the
-// referral as any arrival. The plan starts from the marks as this replica last
-// read them, not from a read of its own: the confirmation covers everything
-// since that read, so a change counted meanwhile (here or by another
-// replica) is found all the same, and an arrival costs one round trip
-// fewer. So does the capacity it is judged against: the offerings as read
+// referral as any arrival. The plan starts from the marks as this
+// replica last read them, not from a read of its own: the confirmation
+// covers everything since that read, so a change counted meanwhile (here
+// or by another replica) is found all the same, and an arrival costs one
+// round trip fewer. So does the capacity it is judged against: the offerings as read
 // for an earlier plan under the same change count, at most a second ago.
 // A unit is freed by a counted change (a publish, a cohort decided, an
 // offering or provider edited, a decline, cancel or exit, holds running
