@@ -32,8 +32,9 @@
 // replica last read them, not from a read of its own: the confirmation
 // covers everything since that read, so a change counted meanwhile (here
 // or by another replica) is found all the same, and an arrival costs one
-// round trip fewer. So does the capacity it is judged against: the offerings as read
-// for an earlier plan under the same change count, at most a second ago.
+// round trip fewer. So does the capacity it is judged against: the
+// offerings as read for an earlier plan under the same change count, at
+// most a second ago.
 // A unit is freed by a counted change (a publish, a cohort decided, an
 // offering or provider edited, a decline, cancel or exit, holds running
 // out in the sweep; a new day is a mark of its own), and the confirmation
