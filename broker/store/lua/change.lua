@@ -42,7 +42,7 @@ local function change(ops, base)
   -- Read before any write (a key of another type fails here, with nothing
   -- written); the script is atomic, so this is what they hold when written.
   local reads = {}
-  -- The type of each key as the checks found it (none writes run before
+  -- The type of each key as the checks found it (no write runs before
   -- they end), so that a key checked absent or written twice is asked once.
   local types = {}
   for _, op in ipairs(ops) do
