@@ -145,7 +145,8 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
     textField({label: t('agency.joint.reason'), name: 'jointReason', textarea: true, required: true,
       field: 'referral.joint_mapping.reason'}));
 
-  const joint_ = jointSection(session, regionProviders);
+  // A joint referral (samordnad insats); `joint` is the joint mapping's.
+  const jointReferral = jointSection(session, regionProviders);
 
   const team = h('fieldset', {dataset: {kinds: 'team'}},
     h('legend', null, t('agency.team.legend')),
@@ -244,7 +245,7 @@ export function buildReferralForm(session, catalog, {onCreated, noticeEl}) {
       scopeA, scopeB));
 
   const form = h('form', {id: 'referral-form', method: 'post', action: '#', novalidate: true},
-    kindGroup, activity, joint_.fieldset, impulse, rehab, joint, team, referrer, participant, consent,
+    kindGroup, activity, jointReferral, impulse, rehab, joint, team, referrer, participant, consent,
     h('div', {class: 'actions'}, h('button', {type: 'submit', id: 'referral-submit'}, t('agency.submit'))));
 
   const kind = () => valueOf(form, 'kind') || 'activity';
@@ -404,7 +405,7 @@ function jointSection(session, regionProviders) {
     body.hidden = !box.checked;
     if (box.checked && !rows().length) addParty();
   });
-  return {fieldset};
+  return fieldset;
 }
 
 // The joint referral of the form, if its box is ticked (an activity
