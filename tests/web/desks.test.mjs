@@ -120,6 +120,17 @@ async function arrowTo(page, value, max = 40) {
   throw new Error(`the arrow keys never reached ${value}`);
 }
 
+// Tabs to `selector` and types `text` there, as a keyboard user fills a field.
+async function typeInto(page, selector, text) {
+  await tabTo(page, selector);
+  await page.keyboard.type(text);
+}
+// Tabs to the form's submit button and presses Enter.
+async function submitByKeyboard(page) {
+  await tabTo(page, '#referral-submit');
+  await page.keyboard.press('Enter');
+}
+
 // Signs in as `key` with the keyboard alone, and waits for the desk.
 async function signInByKeyboard(page, key, desk) {
   await tabTo(page, 'input[name="identity"]');
@@ -209,14 +220,10 @@ test('an activity referral sent with the keyboard reaches the provider live; the
   // The form, by keyboard alone.
   await tabTo(agency, 'select[name="activityType"]');
   await arrowTo(agency, 'halsosam');
-  await tabTo(agency, 'input[name="pseudonym"]');
-  await agency.keyboard.type('eb-2026-0042');
-  await tabTo(agency, 'input[name="age"]');
-  await agency.keyboard.type('41');
-  await tabTo(agency, 'input[name="kommun"]');
-  await agency.keyboard.type('1380');
-  await tabTo(agency, '#referral-submit');
-  await agency.keyboard.press('Enter');
+  await typeInto(agency, 'input[name="pseudonym"]', 'eb-2026-0042');
+  await typeInto(agency, 'input[name="age"]', '41');
+  await typeInto(agency, 'input[name="kommun"]', '1380');
+  await submitByKeyboard(agency);
   await agency.waitForSelector('#form-notice .notice.ok');
   assert.match(await agency.textContent('#form-notice'), /Remiss till aktivitet skickad/);
   const referral = await agency.getAttribute('#form-notice a[data-referral]', 'data-referral');
@@ -513,8 +520,7 @@ test('a referral the provider could not contact comes back to the agency, which 
       .observe(document.querySelector('#live'), {childList: true, characterData: true, subtree: true});
   });
   const resubmitNote = 'Nytt telefonnummer: 070-123 45 67';
-  await tabTo(agency, `${form} textarea[name="note"]`);
-  await agency.keyboard.type(resubmitNote);
+  await typeInto(agency, `${form} textarea[name="note"]`, resubmitNote);
   await tabTo(agency, `${form} button[type="submit"]`);
   await agency.keyboard.press('Enter');
   // Either answer, so that a refusal fails the test with its words.
@@ -585,19 +591,16 @@ test('a participant with protected personal data is sent by keyboard without kom
   await tabTo(agency, 'input[name="refName"]');
   await agency.keyboard.press('Control+A');
   await agency.keyboard.press('Backspace');
-  await tabTo(agency, 'input[name="pseudonym"]');
-  await agency.keyboard.type('eb-2026-0047');
+  await typeInto(agency, 'input[name="pseudonym"]', 'eb-2026-0047');
   await tabTo(agency, '#protected-data');
   await agency.keyboard.press('Space');
-  await tabTo(agency, 'input[name="age"]');
-  await agency.keyboard.type('35');
+  await typeInto(agency, 'input[name="age"]', '35');
   assert.equal(await agency.isChecked('#protected-data'), true);
   // No kommun is kept; the referrer is now required.
   assert.equal(await agency.isVisible('input[name="kommun"]'), false);
   assert.equal(await agency.isVisible('#referrer-protected-hint'), true);
   assert.equal(await agency.getAttribute('input[name="refName"]', 'aria-required'), 'true');
-  await tabTo(agency, '#referral-submit');
-  await agency.keyboard.press('Enter');
+  await submitByKeyboard(agency);
 
   // Refused by the client, next to the referrer's fields; nothing sent.
   await agency.waitForSelector('input[name="refName"][aria-invalid="true"]');
@@ -609,12 +612,9 @@ test('a participant with protected personal data is sent by keyboard without kom
   await axeCheck(agency, 'the agency form for a protected participant, refused');
 
   // Given, by keyboard (forward from the error summary), it is sent.
-  await tabTo(agency, 'input[name="refName"]');
-  await agency.keyboard.type('Anna Andersson');
-  await tabTo(agency, 'input[name="refPhone"]');
-  await agency.keyboard.type('035-13 70 00');
-  await tabTo(agency, '#referral-submit');
-  await agency.keyboard.press('Enter');
+  await typeInto(agency, 'input[name="refName"]', 'Anna Andersson');
+  await typeInto(agency, 'input[name="refPhone"]', '035-13 70 00');
+  await submitByKeyboard(agency);
   await agency.waitForSelector('#form-notice .notice.ok, #form-notice .notice.error');
   assert.equal(await agency.$('#form-notice .notice.error'), null,
     await agency.textContent('#form-notice').catch(() => ''));
@@ -900,10 +900,8 @@ test('an agency makes a joint referral in the form by keyboard; the informed kom
   await tabTo(lars, '#joint-on');
   await lars.keyboard.press('Space');
   await lars.waitForSelector('#joint-body', {state: 'visible'});
-  await tabTo(lars, 'input[name="jointFunder"]');
-  await lars.keyboard.type('samordning-halland');
-  await tabTo(lars, 'input[name="jointOrg1"]');
-  await lars.keyboard.type('af-halmstad');
+  await typeInto(lars, 'input[name="jointFunder"]', 'samordning-halland');
+  await typeInto(lars, 'input[name="jointOrg1"]', 'af-halmstad');
   // Part 1 sees eligibility too.
   await tabTo(lars, 'input[name="jointSees1"][value="DATA_CATEGORY_ELIGIBILITY"]');
   await lars.keyboard.press('Space');
@@ -916,14 +914,10 @@ test('an agency makes a joint referral in the form by keyboard; the informed kom
   await lars.keyboard.type('kommun-laholm-eb');
   await tabTo(lars, 'input[name="jointRole2"]:checked');
   await arrowTo(lars, 'JOINT_PARTY_ROLE_INFORMED');
-  await tabTo(lars, 'input[name="pseudonym"]');
-  await lars.keyboard.type('lb-2026-0077');
-  await tabTo(lars, 'input[name="age"]');
-  await lars.keyboard.type('44');
-  await tabTo(lars, 'input[name="kommun"]');
-  await lars.keyboard.type('1381');
-  await tabTo(lars, '#referral-submit');
-  await lars.keyboard.press('Enter');
+  await typeInto(lars, 'input[name="pseudonym"]', 'lb-2026-0077');
+  await typeInto(lars, 'input[name="age"]', '44');
+  await typeInto(lars, 'input[name="kommun"]', '1381');
+  await submitByKeyboard(lars);
   const second = 'input[name="jointOrg2"]';
   await lars.waitForSelector(`${second}[aria-invalid="true"]`);
   assert.match(await errorText(lars, second), /Din egen organisation leder/);
@@ -933,8 +927,7 @@ test('an agency makes a joint referral in the form by keyboard; the informed kom
   await lars.fill(second, '');
   await lars.focus(second);
   await lars.keyboard.type('kommun-halmstad-eb');
-  await tabTo(lars, '#referral-submit');
-  await lars.keyboard.press('Enter');
+  await submitByKeyboard(lars);
   await lars.waitForSelector('#form-notice .notice.ok');
   const name = await lars.getAttribute('#form-notice a[data-referral]', 'data-referral');
 

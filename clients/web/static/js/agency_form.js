@@ -360,7 +360,8 @@ function jointSection(session, regionProviders) {
   const rows = () => $all('.joint-party', parties);
   // Each party's legend, request paths and buttons as its place says.
   const renumber = () => {
-    rows().forEach((row, i) => {
+    const all = rows();
+    all.forEach((row, i) => {
       const n = i + 1;
       $('legend', row).textContent = t('agency.jointRef.party', {n});
       $('input[type="text"]', row).dataset.field = `referral.joint.parties[${i}].organisation`;
@@ -368,9 +369,9 @@ function jointSection(session, regionProviders) {
       $('.joint-sees', row).dataset.field = `referral.joint.parties[${i}].data_categories`;
       const remove = $('.joint-remove', row);
       remove.textContent = t('agency.jointRef.remove', {n});
-      remove.hidden = rows().length === 1;
+      remove.hidden = all.length === 1;
     });
-    add.hidden = rows().length >= MAX_JOINT_PARTIES;
+    add.hidden = all.length >= MAX_JOINT_PARTIES;
   };
   const addParty = () => {
     made += 1;
