@@ -173,6 +173,7 @@ absl::Status BrokerServer::Build() {
   redis.on_round_trip = [metrics = metrics_.get()](const std::string& node,
                                                    bool answered) {
     metrics->OnRedisRoundTrip(node, answered);
+    CountRedisRoundTrip();  // the call's, if a call's thread asked
   };
   redis.on_error_reply = [metrics = metrics_.get()](const std::string& node,
                                                     absl::string_view error) {

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -44,6 +45,9 @@ class LogField {
   LogField(absl::string_view key, double value);
   LogField(absl::string_view key, bool value)
       : key_(key), json_(value ? "true" : "false") {}
+  // null when there is none.
+  LogField(absl::string_view key, std::optional<int64_t> value)
+      : key_(key), json_(value.has_value() ? absl::StrCat(*value) : "null") {}
 
   absl::string_view key() const { return key_; }
   absl::string_view json() const { return json_; }

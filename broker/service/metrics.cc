@@ -25,6 +25,12 @@ prometheus::Histogram::BucketBoundaries LatencyBuckets() {
           0.25,  0.5,    1,     2.5,  5,     10};
 }
 
+// Round trips to Redis of one call: most take one to three; a pass of
+// matching or a long listing, more.
+prometheus::Histogram::BucketBoundaries RoundTripBuckets() {
+  return {0, 1, 2, 3, 4, 6, 8, 12, 16, 32, 64};
+}
+
 // Seconds: the ticker fires every quarter second, so a step is due about
 // that late at most; the long tail is a ticker stopped or Redis away.
 const prometheus::Histogram::BucketBoundaries& FiringLagBuckets() {
@@ -51,6 +57,11 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Name("slussen_rpc_duration_seconds")
                       .Help("How long RPCs took, by method")
                       .Register(*registry_);
+  rpc_redis_round_trips_ =
+      &prometheus::BuildHistogram()
+           .Name("slussen_rpc_redis_round_trips")
+           .Help("Round trips to Redis each RPC made, by method")
+           .Register(*registry_);
   refused_ = &prometheus::BuildCounter()
                   .Name("slussen_rpc_refused_before_handler_total")
                   .Help(
@@ -173,11 +184,16 @@ absl::StatusOr<int> Metrics::Serve(const std::string& address) {
 }
 
 void Metrics::OnCall(absl::string_view method, absl::string_view code,
-                     absl::Duration took) {
+                     absl::Duration took,
+                     std::optional<int64_t> redis_round_trips) {
   const std::string m(method);
   rpcs_->Add({{"method", m}, {"code", std::string(code)}}).Increment();
   rpc_seconds_->Add({{"method", m}}, LatencyBuckets())
       .Observe(absl::ToDoubleSeconds(took));
+  if (redis_round_trips.has_value()) {
+    rpc_redis_round_trips_->Add({{"method", m}}, RoundTripBuckets())
+        .Observe(static_cast<double>(*redis_round_trips));
+  }
 }
 
 void Metrics::OnRateLimited() { rate_limited_->Increment(); }

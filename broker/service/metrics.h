@@ -8,6 +8,9 @@
 //
 //   slussen_rpc_total{method,code}            calls answered, by outcome
 //   slussen_rpc_duration_seconds{method}      their latency (histogram)
+//   slussen_rpc_redis_round_trips{method}     round trips to Redis each
+//                                             made (histogram; not of
+//                                             WatchEvents)
 //   slussen_rpc_refused_before_handler_total{method,code}  calls gRPC
 //                                             answered before any handler
 //                                             ran (refused_call_interceptor.h):
@@ -61,15 +64,17 @@
 //
 //   Metrics metrics;
 //   ASSIGN_OR_RETURN(int port, metrics.Serve("127.0.0.1:9464"));
-//   metrics.OnCall("CreateReferral", "OK", absl::Milliseconds(4));
+//   metrics.OnCall("CreateReferral", "OK", absl::Milliseconds(4), 1);
 //   metrics.OnRedisRoundTrip("10.0.0.5:6379", /*answered=*/true);
 //
 // Thread-safe.
 #ifndef SLUSSEN_BROKER_SERVICE_METRICS_H_
 #define SLUSSEN_BROKER_SERVICE_METRICS_H_
 
+#include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -111,7 +116,8 @@ class Metrics final : public CallObserver {
   // CallObserver: every answered RPC, every call the rate limit refused,
   // every call gRPC refused before a handler ran.
   void OnCall(absl::string_view method, absl::string_view code,
-              absl::Duration took) override;
+              absl::Duration took,
+              std::optional<int64_t> redis_round_trips) override;
   void OnRateLimited() override;
   void OnRefused(absl::string_view method, absl::string_view code) override;
 
@@ -152,6 +158,7 @@ class Metrics final : public CallObserver {
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* rpcs_;
   prometheus::Family<prometheus::Histogram>* rpc_seconds_;
+  prometheus::Family<prometheus::Histogram>* rpc_redis_round_trips_;
   prometheus::Family<prometheus::Counter>* refused_;
   prometheus::Counter* rate_limited_;
   prometheus::Family<prometheus::Counter>* passes_;

@@ -387,12 +387,29 @@ std::string RequestIdFor(absl::string_view header) {
   return NewRequestId();
 }
 
+namespace {
+
+thread_local int64_t redis_round_trips_of_thread = 0;
+
+std::optional<int64_t> RedisRoundTripsOfThread(
+    const grpc::ServerContextBase* context) {
+  if (dynamic_cast<const grpc::ServerContext*>(context) == nullptr) {
+    return std::nullopt;
+  }
+  return redis_round_trips_of_thread;
+}
+
+}  // namespace
+
+void CountRedisRoundTrip() { ++redis_round_trips_of_thread; }
+
 RpcScope::RpcScope(grpc::ServerContextBase* context, absl::string_view method,
                    CallObserver* observer)
     : context_(context),
       method_(method),
       observer_(observer),
-      start_(absl::Now()) {
+      start_(absl::Now()),
+      redis_round_trips_at_start_(RedisRoundTripsOfThread(context)) {
   for (const auto& [key, value] : context->client_metadata()) {
     metadata_.emplace(std::string(key.data(), key.size()),
                       std::string(value.data(), value.size()));
@@ -442,7 +459,14 @@ grpc::Status RpcScope::Finish(const absl::Status& status) {
   const absl::Duration took = absl::Now() - start_;
   const double ms = absl::ToDoubleMilliseconds(took);
   const std::string code = absl::StatusCodeToString(status.code());
-  if (observer_ != nullptr) observer_->OnCall(method_, code, took);
+  std::optional<int64_t> redis_round_trips;
+  if (redis_round_trips_at_start_.has_value()) {
+    redis_round_trips =
+        redis_round_trips_of_thread - *redis_round_trips_at_start_;
+  }
+  if (observer_ != nullptr) {
+    observer_->OnCall(method_, code, took, redis_round_trips);
+  }
   // A refusal (or a watcher that went away) is the caller's business; a
   // failure is ours.
   const LogLevel level =
@@ -460,6 +484,7 @@ grpc::Status RpcScope::Finish(const absl::Status& status) {
        {"via", via_},
        {"code", code},
        {"ms", ms},
+       {"redis", redis_round_trips},
        {"error", status.message()}});
   return ToGrpcStatus(status);
 }

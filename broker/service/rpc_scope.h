@@ -53,7 +53,9 @@
 #include <grpcpp/support/status.h>
 
 #include <atomic>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -141,9 +143,12 @@ std::string RequestIdFor(absl::string_view header);
 class CallObserver {
  public:
   virtual ~CallObserver() = default;
-  // A call answered with `code` ("OK", "NOT_FOUND") after `took`.
+  // A call answered with `code` ("OK", "NOT_FOUND") after `took`, having
+  // made `redis_round_trips` round trips to Redis on its thread (none
+  // counted, nullopt, for a reactor's call, which moves between threads).
   virtual void OnCall(absl::string_view method, absl::string_view code,
-                      absl::Duration took) = 0;
+                      absl::Duration took,
+                      std::optional<int64_t> redis_round_trips) = 0;
   // A call the rate limit refused (also told as answered).
   virtual void OnRateLimited() = 0;
   // A call gRPC answered with `code` before any handler ran, so not told
@@ -151,6 +156,13 @@ class CallObserver {
   // a method the API does not have.
   virtual void OnRefused(absl::string_view method, absl::string_view code) = 0;
 };
+
+// Counts a round trip to Redis made on the calling thread: BrokerServer
+// calls it from RedisOptions::on_round_trip, which the pool calls on the
+// thread that asked. A sync handler's RpcScope logs ("redis") and tells
+// its observer how many its call made, however many stores it went
+// through; work a call hands to another thread is not its own.
+void CountRedisRoundTrip();
 
 // One RPC: construct at the start of the handler, Finish at the end.
 class RpcScope {
@@ -178,6 +190,9 @@ class RpcScope {
   const std::string method_;
   CallObserver* const observer_;
   const absl::Time start_;
+  // This thread's count of Redis round trips at the start (a sync
+  // handler's call runs on one thread); nullopt for a reactor's.
+  const std::optional<int64_t> redis_round_trips_at_start_;
   std::multimap<std::string, std::string> metadata_;
   std::string request_id_;
   std::string trace_id_;

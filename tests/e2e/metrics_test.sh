@@ -51,6 +51,11 @@ metrics
   fail "no matching pass of region 13 counted: $(grep matching_passes "$TEST_TMP/metrics.txt")"
 grep -q '^slussen_rpc_duration_seconds_count{method="CreateReferral"} 1$' "$TEST_TMP/metrics.txt" ||
   fail "no latency of the create: $(grep rpc_duration_seconds_count "$TEST_TMP/metrics.txt")"
+# Its round trips to Redis: at least its write.
+grep -q '^slussen_rpc_redis_round_trips_count{method="CreateReferral"} 1$' "$TEST_TMP/metrics.txt" ||
+  fail "no round trips of the create: $(grep rpc_redis_round_trips_count "$TEST_TMP/metrics.txt")"
+[ "$(metric_value 'slussen_rpc_redis_round_trips_sum{method="CreateReferral"}')" -ge 1 ] ||
+  fail "the create made no round trip: $(grep rpc_redis_round_trips_sum "$TEST_TMP/metrics.txt")"
 # That pass left the impulse waiting (no funktionsbrevlåda has capacity).
 [ "$(metric_value 'slussen_queue_waiting{activity_type="funktionsbrevlada",region="13"}')" = 1 ] ||
   fail "the waiting impulse is not counted: $(grep '^slussen_queue' "$TEST_TMP/metrics.txt")"

@@ -2,6 +2,8 @@
 // by every line logged while a call's trace is in scope.
 #include "broker/service/json_log.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -49,6 +51,11 @@ TEST(ScopedLogTraceTest, EveryLineInScopeCarriesTheTrace) {
   EXPECT_THAT(lines, HasSubstr("\"msg\":\"own\",\"trace_id\":\"given\"}"));
   EXPECT_THAT(lines, HasSubstr("\"msg\":\"after\"}"));
   EXPECT_THAT(lines, Not(HasSubstr("\"msg\":\"after\",\"trace_id\"")));
+}
+
+TEST(LogFieldTest, AnAbsentCountIsNull) {
+  EXPECT_EQ(LogField("redis", std::optional<int64_t>(2)).json(), "2");
+  EXPECT_EQ(LogField("redis", std::optional<int64_t>()).json(), "null");
 }
 
 }  // namespace
