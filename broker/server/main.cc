@@ -56,6 +56,7 @@ void LogListening(const slussen::service::BrokerOptions& options,
 int main(int argc, char** argv) {
   namespace server = slussen::server;
   namespace service = slussen::service;
+  service::StopLockOrderTracking();
   service::SetProgramUsage(
       "slussen", server::kBrokerFlagsFile,
       "the referral and matching broker.\n"

@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "broker/service/json_log.h"
 #include "slussen_version.h"
 
@@ -95,6 +96,10 @@ bool ApplyEnvironment(absl::string_view prefix, absl::string_view main_file,
     }
   }
   return ok;
+}
+
+void StopLockOrderTracking() {
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
 int Fail(absl::string_view message, const absl::Status& status) {

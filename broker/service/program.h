@@ -54,6 +54,14 @@ bool ApplyEnvironment(absl::string_view prefix, absl::string_view main_file,
                       bool refuse_unknown = false,
                       const std::vector<std::string>& also_known = {});
 
+// Stops abseil's tracking of the order in which mutexes are taken.
+// Debian builds abseil without NDEBUG, so by default every
+// absl::Mutex::Lock (gRPC's locks are absl's too) records the lock in a
+// process-wide graph under one spin lock: about 1 % of the broker's CPU
+// under load, and a point where all its threads meet. Programs call it
+// first thing; tests keep the tracking (it finds lock-order inversions).
+void StopLockOrderTracking();
+
 // Logs `message` with `status` as an error; the exit status of a program
 // that cannot start (1).
 int Fail(absl::string_view message, const absl::Status& status);

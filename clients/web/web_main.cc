@@ -84,6 +84,7 @@ absl::Status Positive(absl::string_view flag, int value) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  slussen::service::StopLockOrderTracking();
   slussen::service::SetProgramUsage(
       "slussen-web", "clients/web/web_main.cc",
       "the HTTP front door of Slussen (Connect JSON, live "
