@@ -19,6 +19,9 @@
 namespace slussen::service {
 namespace {
 
+// Between the label values of a SeriesCache key (none of them has it).
+constexpr absl::string_view kKeySeparator = "\x1f";
+
 // Seconds: 1 ms to 10 s, as RPCs and matching passes take.
 prometheus::Histogram::BucketBoundaries LatencyBuckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -187,11 +190,25 @@ void Metrics::OnCall(absl::string_view method, absl::string_view code,
                      absl::Duration took,
                      std::optional<int64_t> redis_round_trips) {
   const std::string m(method);
-  rpcs_->Add({{"method", m}, {"code", std::string(code)}}).Increment();
-  rpc_seconds_->Add({{"method", m}}, LatencyBuckets())
+  rpcs_by_key_
+      .Get(absl::StrCat(method, kKeySeparator, code),
+           [&]() -> prometheus::Counter& {
+             return rpcs_->Add({{"method", m}, {"code", std::string(code)}});
+           })
+      .Increment();
+  rpc_seconds_by_key_
+      .Get(m,
+           [&]() -> prometheus::Histogram& {
+             return rpc_seconds_->Add({{"method", m}}, LatencyBuckets());
+           })
       .Observe(absl::ToDoubleSeconds(took));
   if (redis_round_trips.has_value()) {
-    rpc_redis_round_trips_->Add({{"method", m}}, RoundTripBuckets())
+    rpc_redis_round_trips_by_key_
+        .Get(m,
+             [&]() -> prometheus::Histogram& {
+               return rpc_redis_round_trips_->Add({{"method", m}},
+                                                  RoundTripBuckets());
+             })
         .Observe(static_cast<double>(*redis_round_trips));
   }
 }
@@ -205,12 +222,21 @@ void Metrics::OnRefused(absl::string_view method, absl::string_view code) {
 
 void Metrics::OnMatchingPass(const std::string& region, const std::string& kind,
                              absl::Duration took, bool ok) {
-  passes_
-      ->Add({{"region", region},
-             {"kind", kind},
-             {"outcome", ok ? "ok" : "error"}})
+  const std::string outcome = ok ? "ok" : "error";
+  const std::string series = absl::StrCat(region, kKeySeparator, kind);
+  passes_by_key_
+      .Get(absl::StrCat(series, kKeySeparator, outcome),
+           [&]() -> prometheus::Counter& {
+             return passes_->Add(
+                 {{"region", region}, {"kind", kind}, {"outcome", outcome}});
+           })
       .Increment();
-  pass_seconds_->Add({{"region", region}, {"kind", kind}}, LatencyBuckets())
+  pass_seconds_by_key_
+      .Get(series,
+           [&]() -> prometheus::Histogram& {
+             return pass_seconds_->Add({{"region", region}, {"kind", kind}},
+                                       LatencyBuckets());
+           })
       .Observe(absl::ToDoubleSeconds(took));
 }
 
@@ -296,9 +322,13 @@ void Metrics::OnDeadlineStepsFired(absl::Duration lag, int steps) {
 }
 
 void Metrics::OnRedisRoundTrip(const std::string& primary, bool answered) {
-  redis_round_trips_
-      ->Add(
-          {{"primary", primary}, {"outcome", answered ? "answered" : "failed"}})
+  const std::string outcome = answered ? "answered" : "failed";
+  redis_round_trips_by_key_
+      .Get(absl::StrCat(primary, kKeySeparator, outcome),
+           [&]() -> prometheus::Counter& {
+             return redis_round_trips_->Add(
+                 {{"primary", primary}, {"outcome", outcome}});
+           })
       .Increment();
 }
 

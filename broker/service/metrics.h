@@ -81,6 +81,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -155,14 +156,45 @@ class Metrics final : public CallObserver {
   std::string Text() const;
 
  private:
+  // The series of a family by their label values joined (`key`), each
+  // added once: prometheus-cpp's Family::Add builds a label map and hashes
+  // it under the family's lock on every call, and these are counted on
+  // every call and every round trip to Redis. Not for a family whose
+  // series are removed.
+  template <typename T>
+  class SeriesCache {
+   public:
+    // The series under `key`, made by `add` the first time.
+    template <typename Add>
+    T& Get(const std::string& key, Add add) {
+      {
+        absl::ReaderMutexLock lock(&mu_);
+        const auto it = series_.find(key);
+        if (it != series_.end()) return *it->second;
+      }
+      T& added = add();
+      absl::MutexLock lock(&mu_);
+      return *series_.try_emplace(key, &added).first->second;
+    }
+
+   private:
+    absl::Mutex mu_;
+    absl::flat_hash_map<std::string, T*> series_ ABSL_GUARDED_BY(mu_);
+  };
+
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Counter>* rpcs_;
   prometheus::Family<prometheus::Histogram>* rpc_seconds_;
   prometheus::Family<prometheus::Histogram>* rpc_redis_round_trips_;
+  SeriesCache<prometheus::Counter> rpcs_by_key_;
+  SeriesCache<prometheus::Histogram> rpc_seconds_by_key_;
+  SeriesCache<prometheus::Histogram> rpc_redis_round_trips_by_key_;
   prometheus::Family<prometheus::Counter>* refused_;
   prometheus::Counter* rate_limited_;
   prometheus::Family<prometheus::Counter>* passes_;
   prometheus::Family<prometheus::Histogram>* pass_seconds_;
+  SeriesCache<prometheus::Counter> passes_by_key_;
+  SeriesCache<prometheus::Histogram> pass_seconds_by_key_;
   prometheus::Family<prometheus::Gauge>* queue_waiting_;
   prometheus::Family<prometheus::Gauge>* queue_oldest_;
   absl::Mutex mu_;
@@ -182,6 +214,7 @@ class Metrics final : public CallObserver {
   prometheus::Family<prometheus::Gauge>* clocks_;
   prometheus::Histogram* firing_lag_;
   prometheus::Family<prometheus::Counter>* redis_round_trips_;
+  SeriesCache<prometheus::Counter> redis_round_trips_by_key_;
   prometheus::Family<prometheus::Counter>* redis_errors_;
   prometheus::Family<prometheus::Counter>* redis_connections_;
   prometheus::Gauge* watchers_;
