@@ -35,6 +35,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "broker/service/program.h"
 #include "clients/web/connect.h"
 #include "tests/support/broker_harness.h"
 #include "tests/support/process_stats.h"
@@ -330,6 +331,8 @@ BENCHMARK(BM_ThousandEventStreams)
 }  // namespace slussen::testing
 
 int main(int argc, char** argv) {
+  // The broker in this process runs as the program does.
+  slussen::service::StopLockOrderTracking();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   // Started here, on the main thread: the harness's redis-server dies with
