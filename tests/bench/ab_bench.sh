@@ -18,34 +18,17 @@
 #              built without frame pointers)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-bench=$(cd "$root/../shared/bench" && pwd)
 [ $# -ge 1 ] || { sed -n '2,15p' "$0"; exit 2; }
 conc=${CONC:-16} reps=${REPS:-3} seconds=${SECONDS_PER_RUN:-8} call=${CALL:-get}
 case "$call" in get | create) ;; *) echo "CALL must be get or create, not \"$call\"" >&2; exit 2 ;; esac
 source "$(dirname "$0")/bench_lib.sh"
-ctl="$root/build/slussctl"
 
-cmake -S "$bench" -B "$work/bench" -DCMAKE_BUILD_TYPE=Release >"$work/cmake.log" 2>&1 &&
-  cmake --build "$work/bench" -j"$(nproc)" >>"$work/cmake.log" 2>&1 || { cat "$work/cmake.log"; exit 1; }
+build_shared_bench
 
 run() {  # run BINARY
-  local rd="$work/redis.$RANDOM" port redis_pid broker_pid name load_pid
-  mkdir -p "$rd"
-  (cd "$rd" && exec redis-server "$root/deploy/redis/slussen.conf" --unixsocket "$rd/redis.sock" \
-    --dir "$rd" --logfile "$rd/redis.log" --appendfsync always --daemonize no) &
-  redis_pid=$!; started+=("$redis_pid")
-  for _ in $(seq 100); do redis-cli -s "$rd/redis.sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$rd/pnr.key")
-  port=$(free_port)
-  "$1" --listen="127.0.0.1:$port" --redis="unix:$rd/redis.sock" --pnr_key_file="$rd/pnr.key" \
-    --log_level=warning >"$rd/broker.log" 2>&1 &
-  broker_pid=$!; started+=("$broker_pid")
-  for _ in $(seq 100); do "$ctl" --server="127.0.0.1:$port" --timeout=1 health >/dev/null 2>&1 && break; sleep 0.1; done
-  "$ctl" --server="127.0.0.1:$port" --org=slussen-admin --role=admin \
-    catalog apply "$root"/providers/catalog/*.textproto >/dev/null
-  name=$(SLUSSEN_ORG=kommun-halmstad-eb SLUSSEN_REGION=13 "$ctl" --server="127.0.0.1:$port" \
-    referrals create impulse --kommun=1380 --need=coordinated-rehabilitation \
-    --call-back-name="Anna Berg" --call-back-phone="035-13 70 00" --quiet)
+  local rd="$work/redis.$RANDOM" load_pid
+  start_broker_with_impulse "$1" "$rd"
+  local port=$broker_port name=$impulse
   local request=(--method=/slussen.v1.ReferralService/GetReferral --request_file="$rd/call.bin"
     --metadata=x-slussen-organisation=samordning-halland,x-slussen-role=coordinator,x-slussen-region=13)
   if [ "$call" = create ]; then

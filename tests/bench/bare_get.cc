@@ -1,0 +1,148 @@
+// bare_get: the least any broker's GetReferral can cost, to measure the
+// broker's against (tests/bench/get_bound.sh, BENCHMARKS.md). A gRPC
+// server of that one method that reads the referral's stored data with one
+// HMGET over a pool of blocking hiredis connections, as the broker's store
+// does, and answers it as stored: no identity, rate limit, visibility,
+// view, audit check, log line or metrics. gRPC's synchronous server as the
+// broker runs it (its idle call threads kept); the bare echo of
+// ../shared/bench is the same server with no Redis between.
+//
+//   bare_get --port=50061 --redis_socket=/tmp/x/redis.sock
+#include <grpcpp/grpcpp.h>
+#include <hiredis/hiredis.h>
+
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "broker/store/redis_keys.h"
+#include "slussen/v1/referral_service.grpc.pb.h"
+
+ABSL_FLAG(int, port, 50061, "TCP port to listen on, on 127.0.0.1");
+ABSL_FLAG(std::string, redis_socket, "", "Redis's Unix socket");
+ABSL_FLAG(int, pool_size, 32, "Redis connections at most");
+ABSL_FLAG(int, idle_call_threads, 32,
+          "gRPC's MAX_POLLERS, as the broker's kIdleCallThreadsKept");
+
+namespace {
+
+namespace v1 = slussen::v1;
+
+class BareGet final : public v1::ReferralService::Service {
+ public:
+  explicit BareGet(std::string socket) : socket_(std::move(socket)) {}
+
+  grpc::Status GetReferral(grpc::ServerContext*,
+                           const v1::GetReferralRequest* request,
+                           v1::Referral* response) override {
+    // regions/<region>/referrals/<id>
+    const std::vector<std::string> parts = absl::StrSplit(request->name(), '/');
+    if (parts.size() != 4) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "name");
+    }
+    const std::string key = slussen::store::keys::Referral(parts[1], parts[3]);
+    redisContext* c = Acquire();
+    if (c == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "");
+    auto* r = static_cast<redisReply*>(
+        redisCommand(c, "HMGET %b data version", key.data(), key.size()));
+    if (r == nullptr) {
+      Release(c, /*broken=*/true);
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "redis");
+    }
+    const bool found =
+        r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_STRING &&
+        response->ParseFromArray(r->element[0]->str, r->element[0]->len);
+    if (found && r->element[1]->type == REDIS_REPLY_STRING) {
+      response->set_etag(std::string(r->element[1]->str, r->element[1]->len));
+    }
+    freeReplyObject(r);
+    Release(c, /*broken=*/false);
+    return found ? grpc::Status::OK
+                 : grpc::Status(grpc::StatusCode::NOT_FOUND, "referral");
+  }
+
+ private:
+  redisContext* Acquire() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] {
+      return !idle_.empty() || open_ < absl::GetFlag(FLAGS_pool_size);
+    });
+    if (!idle_.empty()) {
+      redisContext* c = idle_.back();
+      idle_.pop_back();
+      return c;
+    }
+    ++open_;
+    lock.unlock();
+    redisContext* c = redisConnectUnix(socket_.c_str());
+    if (c == nullptr || c->err) {
+      if (c != nullptr) redisFree(c);
+      Release(nullptr, /*broken=*/true);
+      return nullptr;
+    }
+    return c;
+  }
+
+  void Release(redisContext* c, bool broken) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (broken) {
+      if (c != nullptr) redisFree(c);
+      --open_;
+    } else {
+      idle_.push_back(c);
+    }
+    cv_.notify_one();
+  }
+
+  const std::string socket_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<redisContext*> idle_;
+  int open_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_redis_socket).empty()) {
+    std::fprintf(stderr, "--redis_socket is required\n");
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  BareGet service(absl::GetFlag(FLAGS_redis_socket));
+  const std::string address =
+      absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_port));
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+      absl::GetFlag(FLAGS_idle_call_threads));
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    std::fprintf(stderr, "could not listen on %s\n", address.c_str());
+    return 1;
+  }
+  std::printf("bare_get listening on %s\n", address.c_str());
+  std::fflush(stdout);
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  server->Shutdown();
+  return 0;
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# How near the broker's GetReferral is to the least a get can cost: in one
+# run, interleaved REPS times at CONC in flight, the bare gRPC echo of
+# ../shared/bench (no Redis), bare_get (gRPC's synchronous server and one
+# HMGET of the stored referral, nothing else: tests/bench/bare_get.cc) and
+# the broker's GetReferral of the same impulse (as 64 coordinators of
+# region 13), on one Redis with appendfsync always. Prints a line per run
+# (calls/s, p99, the CPU µs a call of the server and Redis) and the
+# medians with each one's share of the echo.
+#
+# Usage: tests/bench/get_bound.sh [BROKER_BINARY]   (from the project root
+#        after ./dev build; default build/slussen)
+# Environment: CONC=16, REPS=3, SECONDS_PER_RUN=8
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+broker=${1:-$root/build/slussen}
+bare="$root/build/tests/bench/bare_get"
+[ -x "$broker" ] && [ -x "$bare" ] || { echo "build first (./dev build)" >&2; exit 2; }
+conc=${CONC:-16} reps=${REPS:-3} seconds=${SECONDS_PER_RUN:-8}
+source "$(dirname "$0")/bench_lib.sh"
+
+build_shared_bench
+rd="$work/redis"
+start_broker_with_impulse "$broker" "$rd"
+name=$impulse
+printf 'name: "%s"\n' "$name" | protoc -I "$root/protos" --encode=slussen.v1.GetReferralRequest \
+  "$root/protos/slussen/v1/referral_service.proto" >"$work/get.bin"
+
+bare_port=$(free_port)
+"$bare" --port="$bare_port" --redis_socket="$rd/redis.sock" >"$work/bare.log" 2>&1 &
+bare_pid=$!; started+=("$bare_pid")
+echo_port=$(free_port)
+"$work/bench/echo_server" --mode=sync --port="$echo_port" >"$work/echo.log" 2>&1 &
+echo_pid=$!; started+=("$echo_pid")
+for _ in $(seq 50); do
+  grep -q listening "$work/bare.log" && grep -q listening "$work/echo.log" && break; sleep 0.1
+done
+
+load() {  # load NAME PIDS LOADGEN_ARGS...
+  local name=$1 pids=$2 line
+  shift 2
+  line=$("$work/bench/loadgen" --concurrency="$conc" --channels=4 --warmup=1 --duration="$seconds" \
+    --watch_pids="$pids" "$@" | tail -1)
+  echo "$name $line" >>"$work/results.txt"
+  echo "$name: $(echo "$line" | grep -o 'calls_per_s=[0-9]*\|p99_us=[0-9.]*\|cpu_us_per_call.watched=[0-9.]*' | tr '\n' ' ')"
+}
+get=(--method=/slussen.v1.ReferralService/GetReferral --request_file="$work/get.bin"
+  --metadata=x-slussen-organisation=samordning-halland,x-slussen-role=coordinator,x-slussen-region=13
+  --spread_key=x-slussen-organisation --spread=64)
+for _ in $(seq "$reps"); do
+  load echo "$echo_pid" --target="127.0.0.1:$echo_port"
+  load bare_get "$bare_pid,$redis_pid" --target="127.0.0.1:$bare_port" "${get[@]}"
+  load broker_get "$broker_pid,$redis_pid" --target="127.0.0.1:$broker_port" "${get[@]}"
+done
+python3 - "$work/results.txt" <<'PY'
+import re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, rest = line.split(' ', 1)
+    value = lambda key: float(re.search(key + r'=([0-9.]+)', rest).group(1))
+    runs.setdefault(name, []).append((value('calls_per_s'), value('cpu_us_per_call.watched')))
+echo = statistics.median(c for c, _ in runs['echo'])
+bare = statistics.median(c for c, _ in runs['bare_get'])
+for name, got in runs.items():
+    calls = statistics.median(c for c, _ in got)
+    cpu = statistics.median(u for _, u in got)
+    print(f'median {name}: {calls:.0f} calls/s, {cpu:.1f} CPU µs a call, '
+          f'{100 * calls / echo:.0f} % of the echo, {100 * calls / bare:.0f} % of bare_get')
+PY
