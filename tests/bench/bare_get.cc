@@ -7,7 +7,13 @@
 // broker runs it (its idle call threads kept); the bare echo of
 // ../shared/bench is the same server with no Redis between.
 //
-//   bare_get --port=50061 --redis_socket=/tmp/x/redis.sock
+// --mode=callback: the other model a broker could have, to see what it
+// would bound: gRPC's callback API, whose handlers never block, and one
+// Redis connection on a thread of its own that sends the reads of all
+// calls waiting in one write (a pipeline) and answers each call as its
+// reply comes.
+//
+//   bare_get --port=50061 --redis_socket=/tmp/x/redis.sock [--mode=callback]
 #include <grpcpp/grpcpp.h>
 #include <hiredis/hiredis.h>
 
@@ -16,7 +22,9 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -29,12 +37,32 @@
 ABSL_FLAG(int, port, 50061, "TCP port to listen on, on 127.0.0.1");
 ABSL_FLAG(std::string, redis_socket, "", "Redis's Unix socket");
 ABSL_FLAG(int, pool_size, 32, "Redis connections at most");
+ABSL_FLAG(std::string, mode, "sync", "sync or callback");
 ABSL_FLAG(int, idle_call_threads, 32,
           "gRPC's MAX_POLLERS, as the broker's kIdleCallThreadsKept");
 
 namespace {
 
 namespace v1 = slussen::v1;
+
+// The referral's key from its name, regions/<region>/referrals/<id>.
+std::optional<std::string> KeyOf(const std::string& name) {
+  const std::vector<std::string> parts = absl::StrSplit(name, '/');
+  if (parts.size() != 4) return std::nullopt;
+  return slussen::store::keys::Referral(parts[1], parts[3]);
+}
+
+// An HMGET data version reply into `response`; false if not a referral.
+bool Answer(const redisReply* r, v1::Referral* response) {
+  const bool found =
+      r != nullptr && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+      r->element[0]->type == REDIS_REPLY_STRING &&
+      response->ParseFromArray(r->element[0]->str, r->element[0]->len);
+  if (found && r->element[1]->type == REDIS_REPLY_STRING) {
+    response->set_etag(std::string(r->element[1]->str, r->element[1]->len));
+  }
+  return found;
+}
 
 class BareGet final : public v1::ReferralService::Service {
  public:
@@ -43,27 +71,19 @@ class BareGet final : public v1::ReferralService::Service {
   grpc::Status GetReferral(grpc::ServerContext*,
                            const v1::GetReferralRequest* request,
                            v1::Referral* response) override {
-    // regions/<region>/referrals/<id>
-    const std::vector<std::string> parts = absl::StrSplit(request->name(), '/');
-    if (parts.size() != 4) {
+    const std::optional<std::string> key = KeyOf(request->name());
+    if (!key.has_value()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "name");
     }
-    const std::string key = slussen::store::keys::Referral(parts[1], parts[3]);
     redisContext* c = Acquire();
     if (c == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "");
     auto* r = static_cast<redisReply*>(
-        redisCommand(c, "HMGET %b data version", key.data(), key.size()));
+        redisCommand(c, "HMGET %b data version", key->data(), key->size()));
     if (r == nullptr) {
       Release(c, /*broken=*/true);
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "redis");
     }
-    const bool found =
-        r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[0]->type == REDIS_REPLY_STRING &&
-        response->ParseFromArray(r->element[0]->str, r->element[0]->len);
-    if (found && r->element[1]->type == REDIS_REPLY_STRING) {
-      response->set_etag(std::string(r->element[1]->str, r->element[1]->len));
-    }
+    const bool found = Answer(r, response);
     freeReplyObject(r);
     Release(c, /*broken=*/false);
     return found ? grpc::Status::OK
@@ -110,6 +130,83 @@ class BareGet final : public v1::ReferralService::Service {
   int open_ = 0;
 };
 
+// The callback model: calls queue their reads; one thread sends all that
+// wait as one pipeline and finishes each call with its reply.
+class PipelinedGet final : public v1::ReferralService::CallbackService {
+ public:
+  explicit PipelinedGet(const std::string& socket)
+      : redis_(redisConnectUnix(socket.c_str())), sender_([this] { Send(); }) {}
+  ~PipelinedGet() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    sender_.join();
+    if (redis_ != nullptr) redisFree(redis_);
+  }
+
+  grpc::ServerUnaryReactor* GetReferral(grpc::CallbackServerContext* context,
+                                        const v1::GetReferralRequest* request,
+                                        v1::Referral* response) override {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    std::optional<std::string> key = KeyOf(request->name());
+    if (!key.has_value()) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "name"));
+      return reactor;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      waiting_.push_back({*std::move(key), response, reactor});
+    }
+    cv_.notify_one();
+    return reactor;
+  }
+
+ private:
+  struct Read {
+    std::string key;
+    v1::Referral* response;
+    grpc::ServerUnaryReactor* reactor;
+  };
+
+  void Send() {
+    std::vector<Read> batch;
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !waiting_.empty(); });
+        if (stopping_) return;
+        batch.swap(waiting_);
+      }
+      for (const Read& read : batch) {
+        redisAppendCommand(redis_, "HMGET %b data version", read.key.data(),
+                           read.key.size());
+      }
+      for (const Read& read : batch) {
+        void* reply = nullptr;
+        const bool got = redis_ != nullptr && !redis_->err &&
+                         redisGetReply(redis_, &reply) == REDIS_OK;
+        auto* r = static_cast<redisReply*>(reply);
+        read.reactor->Finish(
+            !got ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "redis")
+            : Answer(r, read.response)
+                ? grpc::Status::OK
+                : grpc::Status(grpc::StatusCode::NOT_FOUND, "referral"));
+        if (r != nullptr) freeReplyObject(r);
+      }
+      batch.clear();
+    }
+  }
+
+  redisContext* const redis_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Read> waiting_;
+  bool stopping_ = false;
+  std::thread sender_;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -125,7 +222,18 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  BareGet service(absl::GetFlag(FLAGS_redis_socket));
+  const std::string mode = absl::GetFlag(FLAGS_mode);
+  if (mode != "sync" && mode != "callback") {
+    std::fprintf(stderr, "--mode must be sync or callback, not %s\n",
+                 mode.c_str());
+    return 2;
+  }
+  std::unique_ptr<grpc::Service> service;
+  if (mode == "sync") {
+    service = std::make_unique<BareGet>(absl::GetFlag(FLAGS_redis_socket));
+  } else {
+    service = std::make_unique<PipelinedGet>(absl::GetFlag(FLAGS_redis_socket));
+  }
   const std::string address =
       absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_port));
   grpc::ServerBuilder builder;
@@ -133,7 +241,7 @@ int main(int argc, char** argv) {
   builder.SetSyncServerOption(
       grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
       absl::GetFlag(FLAGS_idle_call_threads));
-  builder.RegisterService(&service);
+  builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     std::fprintf(stderr, "could not listen on %s\n", address.c_str());

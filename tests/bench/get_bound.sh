@@ -2,8 +2,9 @@
 # How near the broker's GetReferral is to the least a get can cost: in one
 # run, interleaved REPS times at CONC in flight, the bare gRPC echo of
 # ../shared/bench (no Redis), bare_get (gRPC's synchronous server and one
-# HMGET of the stored referral, nothing else: tests/bench/bare_get.cc) and
-# the broker's GetReferral of the same impulse (as 64 coordinators of
+# HMGET of the stored referral, nothing else: tests/bench/bare_get.cc), the
+# same on gRPC's callback API with the reads of waiting calls pipelined on
+# one Redis connection (bare_get --mode=callback), and the broker's GetReferral of the same impulse (as 64 coordinators of
 # region 13), on one Redis with appendfsync always. Prints a line per run
 # (calls/s, p99, the CPU µs a call of the server and Redis) and the
 # medians with each one's share of the echo.
@@ -29,11 +30,16 @@ printf 'name: "%s"\n' "$name" | protoc -I "$root/protos" --encode=slussen.v1.Get
 bare_port=$(free_port)
 "$bare" --port="$bare_port" --redis_socket="$rd/redis.sock" >"$work/bare.log" 2>&1 &
 bare_pid=$!; started+=("$bare_pid")
+piped_port=$(free_port)
+"$bare" --mode=callback --port="$piped_port" --redis_socket="$rd/redis.sock" >"$work/piped.log" 2>&1 &
+piped_pid=$!; started+=("$piped_pid")
 echo_port=$(free_port)
 "$work/bench/echo_server" --mode=sync --port="$echo_port" >"$work/echo.log" 2>&1 &
 echo_pid=$!; started+=("$echo_pid")
 for _ in $(seq 50); do
-  grep -q listening "$work/bare.log" && grep -q listening "$work/echo.log" && break; sleep 0.1
+  grep -q listening "$work/bare.log" && grep -q listening "$work/piped.log" &&
+    grep -q listening "$work/echo.log" && break
+  sleep 0.1
 done
 
 load() {  # load NAME PIDS LOADGEN_ARGS...
@@ -50,6 +56,7 @@ get=(--method=/slussen.v1.ReferralService/GetReferral --request_file="$work/get.
 for _ in $(seq "$reps"); do
   load echo "$echo_pid" --target="127.0.0.1:$echo_port"
   load bare_get "$bare_pid,$redis_pid" --target="127.0.0.1:$bare_port" "${get[@]}"
+  load bare_get_pipelined "$piped_pid,$redis_pid" --target="127.0.0.1:$piped_port" "${get[@]}"
   load broker_get "$broker_pid,$redis_pid" --target="127.0.0.1:$broker_port" "${get[@]}"
 done
 python3 - "$work/results.txt" <<'PY'
