@@ -3,15 +3,24 @@
 #include <google/protobuf/any.pb.h>
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/dynamic_message.h>
+#include <google/protobuf/type.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/type_resolver.h>
 #include <google/protobuf/util/type_resolver_util.h>
 
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "broker/service/json_log.h"
 #include "google/rpc/status.pb.h"
 
@@ -23,11 +32,77 @@ using service::JsonString;
 
 constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 
+// Each type resolved once. Protobuf's resolver over a descriptor pool
+// builds a google.protobuf.Type from the descriptors on every call, and
+// the JSON converters ask again for every message type a message holds on
+// every conversion: that was about a seventh of the gateway's CPU under
+// GetReferral (BENCHMARKS.md). The converters copy each type they are
+// given, so the cached ones leave out the options of fields and enum
+// values (the API's annotations, field_behavior and the like, each an Any),
+// which JSON does not use; a message's own options (map_entry) stay.
+// The pool is the generated one, fixed at build, so the cache is bounded
+// by the API; a type not found (a caller's Any of an unknown type) is not
+// kept. web_connect_test checks the JSON against protobuf's own resolver.
+class CachingTypeResolver final : public pb::util::TypeResolver {
+ public:
+  explicit CachingTypeResolver(std::unique_ptr<pb::util::TypeResolver> inner)
+      : inner_(std::move(inner)) {}
+
+  pb::util::Status ResolveMessageType(const std::string& type_url,
+                                      pb::Type* type) override {
+    return Resolve(type_url, type, messages_, [&](pb::Type* resolved) {
+      pb::util::Status status = inner_->ResolveMessageType(type_url, resolved);
+      for (pb::Field& field : *resolved->mutable_fields()) {
+        field.clear_options();
+      }
+      return status;
+    });
+  }
+
+  pb::util::Status ResolveEnumType(const std::string& type_url,
+                                   pb::Enum* enum_type) override {
+    return Resolve(type_url, enum_type, enums_, [&](pb::Enum* resolved) {
+      pb::util::Status status = inner_->ResolveEnumType(type_url, resolved);
+      for (pb::EnumValue& value : *resolved->mutable_enumvalue()) {
+        value.clear_options();
+      }
+      return status;
+    });
+  }
+
+ private:
+  template <typename T, typename ResolveInner>
+  pb::util::Status Resolve(const std::string& type_url, T* out,
+                           absl::flat_hash_map<std::string, T>& cache,
+                           ResolveInner resolve_inner) {
+    {
+      absl::ReaderMutexLock lock(&mu_);
+      const auto it = cache.find(type_url);
+      if (it != cache.end()) {
+        *out = it->second;
+        return pb::util::Status();
+      }
+    }
+    T resolved;
+    pb::util::Status status = resolve_inner(&resolved);
+    if (!status.ok()) return status;
+    absl::MutexLock lock(&mu_);
+    *out = cache.try_emplace(type_url, std::move(resolved)).first->second;
+    return status;
+  }
+
+  const std::unique_ptr<pb::util::TypeResolver> inner_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, pb::Type> messages_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, pb::Enum> enums_ ABSL_GUARDED_BY(mu_);
+};
+
 // The generated pool's types, as the JSON converters ask for them.
 pb::util::TypeResolver* Resolver() {
   static pb::util::TypeResolver* resolver =
-      pb::util::NewTypeResolverForDescriptorPool(
-          "type.googleapis.com", pb::DescriptorPool::generated_pool());
+      new CachingTypeResolver(std::unique_ptr<pb::util::TypeResolver>(
+          pb::util::NewTypeResolverForDescriptorPool(
+              "type.googleapis.com", pb::DescriptorPool::generated_pool())));
   return resolver;
 }
 

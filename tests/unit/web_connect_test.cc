@@ -2,6 +2,11 @@
 // bodies, and the users file.
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
+
+#include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "clients/web/connect.h"
@@ -10,7 +15,10 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
+#include "slussen/v1/coordinator_service.pb.h"
+#include "slussen/v1/queue_service.pb.h"
 #include "slussen/v1/referral_service.pb.h"
+#include "tests/support/sample_referrals.h"
 
 namespace slussen::web {
 namespace {
@@ -82,6 +90,53 @@ TEST(ConnectTest, ABodyIsParsedAsTheMethodsMessage) {
   EXPECT_TRUE(absl::IsInvalidArgument(unknown.status()));
   EXPECT_THAT(unknown.status().message(),
               HasSubstr("slussen.v1.ListReferralsRequest"));
+}
+
+// The gateway's resolver keeps each type once, without the annotations of
+// its fields: every kind of message the API answers comes out as protobuf's
+// own printer (whose resolver keeps everything) writes it, and back.
+TEST(ConnectTest, JsonIsAsProtobufsOwnPrinterWritesIt) {
+  std::vector<std::unique_ptr<google::protobuf::Message>> messages;
+  for (const v1::CreateReferralRequest& request :
+       slussen::testing::SampleOfEveryKind()) {
+    auto referral = std::make_unique<v1::Referral>(request.referral());
+    referral->set_name("regions/13/referrals/01JD0000000000000000000000");
+    referral->set_state(v1::REFERRAL_STATE_QUEUED);
+    referral->mutable_create_time()->set_seconds(1765000000);
+    referral->mutable_create_time()->set_nanos(120000000);
+    v1::Transition* step = referral->add_history();
+    step->set_action(v1::ACTION_QUEUE);
+    step->mutable_actor()->set_role(v1::ROLE_SYSTEM);
+    referral->set_etag("2");
+    messages.push_back(std::move(referral));
+  }
+  auto policy = std::make_unique<v1::PriorityPolicy>();
+  (*policy->mutable_agency_weights())["forsakringskassan"] = 2;
+  (*policy->mutable_agency_weights())["kommun"] = 1;
+  messages.push_back(std::move(policy));
+  auto worklist = std::make_unique<v1::ListWorklistRequest>();
+  worklist->mutable_due_within()->set_seconds(3 * 86400);
+  worklist->mutable_due_within()->set_nanos(500000000);
+  messages.push_back(std::move(worklist));
+  for (int pass = 0; pass < 2; ++pass) {  // the second from the cache
+    for (const auto& message : messages) {
+      const auto& descriptor = *message->GetDescriptor();
+      std::string expected;
+      ASSERT_TRUE(
+          google::protobuf::util::MessageToJsonString(*message, &expected)
+              .ok());
+      absl::StatusOr<std::string> json =
+          BinaryToJson(descriptor, message->SerializeAsString());
+      ASSERT_TRUE(json.ok()) << json.status();
+      EXPECT_EQ(*json, expected) << descriptor.full_name();
+      absl::StatusOr<std::unique_ptr<google::protobuf::Message>> back =
+          ParseJson(descriptor, *json);
+      ASSERT_TRUE(back.ok()) << back.status();
+      EXPECT_TRUE(
+          google::protobuf::util::MessageDifferencer::Equals(**back, *message))
+          << descriptor.full_name();
+    }
+  }
 }
 
 TEST(ConnectTest, TheTableHoldsEveryUnaryRpcAndNoStream) {
