@@ -13,8 +13,12 @@ promtool check rules "$dir/alerts.yml"
 /usr/bin/python3 - "$dir" "$src/broker/service/metrics.h" <<'PY'
 import json, re, sys
 monitoring, header = sys.argv[1], sys.argv[2]
-exported = set(re.findall(r"^//\s+(slussen_[a-z_]+)", open(header).read(), re.M))
-histograms = {m for m in exported if m.endswith("_seconds")}
+# Each metric's entry: its line and the lines that go on describing it.
+entries = re.findall(r"^//\s+(slussen_[a-z_]+)(.*(?:\n//\s{20,}.*)*)",
+                     open(header).read(), re.M)
+exported = {name for name, _ in entries}
+histograms = {name for name, text in entries
+              if name.endswith("_seconds") or "histogram" in text}
 known = exported | {f"{h}_{s}" for h in histograms for s in ("bucket", "sum", "count")} | {"up"}
 exprs = re.findall(r"expr:\s*(?:\|\s*)?\n?((?:.|\n)*?)(?=\n\s+(?:for|labels):)", open(f"{monitoring}/alerts.yml").read())
 dashboard = json.load(open(f"{monitoring}/grafana-dashboard.json"))
