@@ -179,13 +179,16 @@ class PipelinedGet final : public v1::ReferralService::CallbackService {
         if (stopping_) return;
         batch.swap(waiting_);
       }
+      // Without Redis (it could not be reached), every call is UNAVAILABLE.
+      const bool connected = redis_ != nullptr && !redis_->err;
       for (const Read& read : batch) {
+        if (!connected) break;
         redisAppendCommand(redis_, "HMGET %b data version", read.key.data(),
                            read.key.size());
       }
       for (const Read& read : batch) {
         void* reply = nullptr;
-        const bool got = redis_ != nullptr && !redis_->err &&
+        const bool got = connected && !redis_->err &&
                          redisGetReply(redis_, &reply) == REDIS_OK;
         auto* r = static_cast<redisReply*>(reply);
         read.reactor->Finish(
