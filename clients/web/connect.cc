@@ -50,7 +50,7 @@ class CachingTypeResolver final : public pb::util::TypeResolver {
 
   pb::util::Status ResolveMessageType(const std::string& type_url,
                                       pb::Type* type) override {
-    return Resolve(type_url, type, messages_, [&](pb::Type* resolved) {
+    return Resolve(type_url, type, [&](pb::Type* resolved) {
       pb::util::Status status = inner_->ResolveMessageType(type_url, resolved);
       for (pb::Field& field : *resolved->mutable_fields()) {
         field.clear_options();
@@ -61,7 +61,7 @@ class CachingTypeResolver final : public pb::util::TypeResolver {
 
   pb::util::Status ResolveEnumType(const std::string& type_url,
                                    pb::Enum* enum_type) override {
-    return Resolve(type_url, enum_type, enums_, [&](pb::Enum* resolved) {
+    return Resolve(type_url, enum_type, [&](pb::Enum* resolved) {
       pb::util::Status status = inner_->ResolveEnumType(type_url, resolved);
       for (pb::EnumValue& value : *resolved->mutable_enumvalue()) {
         value.clear_options();
@@ -73,10 +73,10 @@ class CachingTypeResolver final : public pb::util::TypeResolver {
  private:
   template <typename T, typename ResolveInner>
   pb::util::Status Resolve(const std::string& type_url, T* out,
-                           absl::flat_hash_map<std::string, T>& cache,
                            ResolveInner resolve_inner) {
     {
       absl::ReaderMutexLock lock(&mu_);
+      const auto& cache = CacheOf(out);
       const auto it = cache.find(type_url);
       if (it != cache.end()) {
         *out = it->second;
@@ -87,8 +87,19 @@ class CachingTypeResolver final : public pb::util::TypeResolver {
     pb::util::Status status = resolve_inner(&resolved);
     if (!status.ok()) return status;
     absl::MutexLock lock(&mu_);
-    *out = cache.try_emplace(type_url, std::move(resolved)).first->second;
+    *out =
+        CacheOf(out).try_emplace(type_url, std::move(resolved)).first->second;
     return status;
+  }
+
+  // The cache of `T`s (the argument only picks the overload).
+  absl::flat_hash_map<std::string, pb::Type>& CacheOf(const pb::Type*)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return messages_;
+  }
+  absl::flat_hash_map<std::string, pb::Enum>& CacheOf(const pb::Enum*)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    return enums_;
   }
 
   const std::unique_ptr<pb::util::TypeResolver> inner_;
