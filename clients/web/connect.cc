@@ -51,22 +51,14 @@ class CachingTypeResolver final : public pb::util::TypeResolver {
   pb::util::Status ResolveMessageType(const std::string& type_url,
                                       pb::Type* type) override {
     return Resolve(type_url, type, [&](pb::Type* resolved) {
-      pb::util::Status status = inner_->ResolveMessageType(type_url, resolved);
-      for (pb::Field& field : *resolved->mutable_fields()) {
-        field.clear_options();
-      }
-      return status;
+      return inner_->ResolveMessageType(type_url, resolved);
     });
   }
 
   pb::util::Status ResolveEnumType(const std::string& type_url,
                                    pb::Enum* enum_type) override {
     return Resolve(type_url, enum_type, [&](pb::Enum* resolved) {
-      pb::util::Status status = inner_->ResolveEnumType(type_url, resolved);
-      for (pb::EnumValue& value : *resolved->mutable_enumvalue()) {
-        value.clear_options();
-      }
-      return status;
+      return inner_->ResolveEnumType(type_url, resolved);
     });
   }
 
@@ -86,10 +78,21 @@ class CachingTypeResolver final : public pb::util::TypeResolver {
     T resolved;
     pb::util::Status status = resolve_inner(&resolved);
     if (!status.ok()) return status;
+    LeaveOutOptions(resolved);
     absl::MutexLock lock(&mu_);
     *out =
         CacheOf(out).try_emplace(type_url, std::move(resolved)).first->second;
     return status;
+  }
+
+  // The options of its fields (of its values), which JSON does not use.
+  static void LeaveOutOptions(pb::Type& type) {
+    for (pb::Field& field : *type.mutable_fields()) field.clear_options();
+  }
+  static void LeaveOutOptions(pb::Enum& enum_type) {
+    for (pb::EnumValue& value : *enum_type.mutable_enumvalue()) {
+      value.clear_options();
+    }
   }
 
   // The cache of `T`s (the argument only picks the overload).

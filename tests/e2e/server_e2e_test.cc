@@ -94,7 +94,10 @@ TEST_F(ServerE2eTest, ABodyGrpcCannotParseIsCountedAndLoggedAsRefused) {
   const std::string handled = ::testing::internal::GetCapturedStderr();
   EXPECT_EQ(answered.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_THAT(LogLines(handled, "rpc refused"), ::testing::IsEmpty());
-  EXPECT_EQ(LogLines(handled, "rpc").size(), 1u) << handled;
+  const std::vector<std::string> handled_lines = LogLines(handled, "rpc");
+  ASSERT_EQ(handled_lines.size(), 1u) << handled;
+  // Its one read, the referral's HMGET, counted on the call's thread.
+  EXPECT_THAT(handled_lines[0], HasSubstr("\"redis\":1,"));
   EXPECT_EQ(harness_->Metric(
                 "slussen_rpc_total{code=\"NOT_FOUND\",method=\"GetReferral\"}"),
             1);
