@@ -22,6 +22,7 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "broker/service/json_log.h"
+#include "clients/web/json_writer.h"
 #include "google/rpc/status.pb.h"
 
 namespace slussen::web {
@@ -32,17 +33,19 @@ using service::JsonString;
 
 constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 
-// Each type resolved once. Protobuf's resolver over a descriptor pool
-// builds a google.protobuf.Type from the descriptors on every call, and
-// the JSON converters ask again for every message type a message holds on
-// every conversion: that was about a seventh of the gateway's CPU under
-// GetReferral (BENCHMARKS.md). The converters copy each type they are
-// given, so the cached ones leave out the options of fields and enum
-// values (the API's annotations, field_behavior and the like, each an Any),
-// which JSON does not use; a message's own options (map_entry) stay.
-// The pool is the generated one, fixed at build, so the cache is bounded
-// by the API; a type not found (a caller's Any of an unknown type) is not
-// kept. web_connect_test checks the JSON against protobuf's own resolver.
+// Each type resolved once, for protobuf's JSON converters: request bodies,
+// and the answers json_writer.h leaves to protobuf. Protobuf's resolver
+// over a descriptor pool builds a google.protobuf.Type from the
+// descriptors on every call, and the converters ask again for every
+// message type a message holds on every conversion: that was about a
+// seventh of the gateway's CPU under GetReferral (BENCHMARKS.md). The
+// converters copy each type they are given, so the cached ones leave out the
+// options of fields and enum values (the API's annotations, field_behavior and
+// the like, each an Any), which JSON does not use; a message's own options
+// (map_entry) stay. The pool is the generated one, fixed at build, so the cache
+// is bounded by the API; a type not found (a caller's Any of an unknown type)
+// is not kept. web_connect_test checks the JSON against protobuf's own
+// resolver.
 class CachingTypeResolver final : public pb::util::TypeResolver {
  public:
   explicit CachingTypeResolver(std::unique_ptr<pb::util::TypeResolver> inner)
@@ -235,6 +238,12 @@ absl::StatusOr<std::string> JsonToBinary(const pb::Descriptor& descriptor,
 absl::StatusOr<std::string> BinaryToJson(const pb::Descriptor& descriptor,
                                          const std::string& binary) {
   std::string json;
+  // Written from the parsed message where json_writer.h can, which is a
+  // fraction of protobuf's cost; protobuf's printer for the rest.
+  const std::unique_ptr<pb::Message> message = NewMessage(descriptor);
+  if (message->ParseFromString(binary) && AppendJson(*message, &json)) {
+    return json;
+  }
   const auto status =
       pb::util::BinaryToJsonString(Resolver(), TypeUrlOf(descriptor), binary,
                                    &json, pb::util::JsonPrintOptions());
@@ -259,6 +268,7 @@ absl::StatusOr<std::unique_ptr<pb::Message>> ParseJson(
 }
 
 std::string ToJson(const pb::Message& message) {
+  if (std::string json; AppendJson(message, &json)) return json;
   absl::StatusOr<std::string> json =
       BinaryToJson(*message.GetDescriptor(), message.SerializeAsString());
   // Only an Any of an unknown type can fail; the API has none.
