@@ -65,48 +65,62 @@ BrokerHarness& Harness() {
   return *harness;
 }
 
-// slussen-web in a process of its own, in front of Harness().
-struct GatewayProcess {
+// A server in a process of its own, in front of Harness().
+struct ServerProcess {
   pid_t pid = 0;
   int port = 0;
 };
 
-GatewayProcess& Gateway() {
-  static GatewayProcess* gateway = [] {
-    auto* process = new GatewayProcess;
-    absl::StatusOr<int> port = FreeLoopbackPort();
-    if (!port.ok()) Die("no free port");
-    process->port = *port;
-    const store::RedisOptions& redis = Harness().redis_options();
-    const std::string args[] = {
-        SLUSSEN_WEB_BINARY,
-        absl::StrCat("--listen=127.0.0.1:", *port),
-        absl::StrCat("--brokers=", Harness().target()),
-        absl::StrCat("--redis=", redis.address.ToString()),
-        "--sign_in=development",
-        "--log_level=warning",
-        "--max_connections=4096"};
-    process->pid = fork();
-    if (process->pid == 0) {
-      std::vector<char*> argv;
-      for (const std::string& arg : args) {
-        argv.push_back(const_cast<char*>(arg.c_str()));
-      }
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
+// Starts `binary` with `args` and --<port_flag>=<a free port>, and waits
+// for its /healthz.
+ServerProcess* StartProcess(const std::string& binary,
+                            std::vector<std::string> args,
+                            const std::string& port_flag) {
+  auto* process = new ServerProcess;
+  absl::StatusOr<int> port = FreeLoopbackPort();
+  if (!port.ok()) Die("no free port");
+  process->port = *port;
+  args.insert(args.begin(), binary);
+  args.push_back(absl::StrCat("--", port_flag, *port));
+  process->pid = fork();
+  if (process->pid == 0) {
+    std::vector<char*> argv;
+    for (const std::string& arg : args) {
+      argv.push_back(const_cast<char*>(arg.c_str()));
     }
-    httplib::Client client("127.0.0.1", *port);
-    for (int i = 0; i < 100; ++i) {
-      if (auto health = client.Get("/healthz");
-          health && health->status == 200) {
-        return process;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  httplib::Client client("127.0.0.1", *port);
+  for (int i = 0; i < 100; ++i) {
+    if (auto health = client.Get("/healthz"); health && health->status == 200) {
+      return process;
     }
-    Die("the gateway did not start");
-  }();
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  Die(binary + " did not start");
+}
+
+// slussen-web.
+ServerProcess& Gateway() {
+  static ServerProcess* gateway = StartProcess(
+      SLUSSEN_WEB_BINARY,
+      {absl::StrCat("--brokers=", Harness().target()),
+       absl::StrCat("--redis=", Harness().redis_options().address.ToString()),
+       "--sign_in=development", "--log_level=warning",
+       "--max_connections=4096"},
+      "listen=127.0.0.1:");
   return *gateway;
+}
+
+// bare_http_relay: HTTP in and gRPC out as the gateway does them, nothing
+// between (bare_http_relay.cc).
+ServerProcess& BareRelay() {
+  static ServerProcess* relay =
+      StartProcess(BARE_HTTP_RELAY_BINARY,
+                   {absl::StrCat("--broker=", Harness().target())}, "port=");
+  return *relay;
 }
 
 const Identity kAgency{"fk-lfc-halmstad", "agency", "13"};
@@ -141,27 +155,28 @@ void BM_GetImpulseDirect(benchmark::State& state) {
 }
 BENCHMARK(BM_GetImpulseDirect)->Threads(1)->Threads(16)->UseRealTime();
 
-// The same call as Connect JSON through the gateway (a kept-alive HTTP
-// connection per client thread).
-void BM_GetImpulseThroughGateway(benchmark::State& state) {
-  const std::string name = MadeImpulse();
-  httplib::Client client("127.0.0.1", Gateway().port);
+// `body` posted to `path` of `server` as `content_type` in each iteration,
+// over a kept-alive HTTP connection per client thread, as the agency;
+// `cpu_counter` is the server's CPU a call.
+void PostCalls(benchmark::State& state, const ServerProcess& server,
+               const std::string& body, const std::string& content_type,
+               const std::string& cpu_counter) {
+  const std::string path = "/slussen.v1.ReferralService/GetReferral";
+  httplib::Client client("127.0.0.1", server.port);
   client.set_keep_alive(true);
   client.set_tcp_nodelay(true);  // as browsers do
   const httplib::Headers headers = {
       {"x-slussen-organisation", kAgency.organisation},
       {"x-slussen-role", kAgency.role},
       {"x-slussen-region", kAgency.region}};
-  const std::string body = absl::StrCat("{\"name\":\"", name, "\"}");
   int64_t failures = 0;
   const double cpu_before =
-      state.thread_index() == 0 ? CpuMicros(Gateway().pid) : 0;
+      state.thread_index() == 0 ? CpuMicros(server.pid) : 0;
   for (auto _ : state) {
-    auto result = client.Post("/slussen.v1.ReferralService/GetReferral",
-                              headers, body, "application/json");
+    auto result = client.Post(path, headers, body, content_type);
     if (!result || result->status != 200) {
       if (failures++ == 0) {
-        fprintf(stderr, "through the gateway: %s\n",
+        fprintf(stderr, "%s: %s\n", cpu_counter.c_str(),
                 result ? result->body.c_str()
                        : httplib::to_string(result.error()).c_str());
       }
@@ -171,15 +186,36 @@ void BM_GetImpulseThroughGateway(benchmark::State& state) {
   state.counters["calls_per_s"] =
       benchmark::Counter(state.iterations(), benchmark::Counter::kIsRate);
   if (state.thread_index() == 0) {
-    // The gateway's CPU for every thread's calls, over this thread's count:
+    // The server's CPU for every thread's calls, over this thread's count:
     // the benchmark sums counters over threads, so report it per thread.
-    state.counters["gateway_cpu_us_per_call"] = benchmark::Counter(
-        (CpuMicros(Gateway().pid) - cpu_before) /
+    state.counters[cpu_counter] = benchmark::Counter(
+        (CpuMicros(server.pid) - cpu_before) /
             static_cast<double>(state.iterations() * state.threads()),
         benchmark::Counter::kDefaults);
   }
 }
+
+// The same call as Connect JSON through the gateway.
+void BM_GetImpulseThroughGateway(benchmark::State& state) {
+  PostCalls(state, Gateway(),
+            absl::StrCat("{\"name\":\"", MadeImpulse(), "\"}"),
+            "application/json", "gateway_cpu_us_per_call");
+}
 BENCHMARK(BM_GetImpulseThroughGateway)->Threads(1)->Threads(16)->UseRealTime();
+
+// The same call as binary protobuf through the bare relay: what an HTTP hop
+// in front of the broker costs on these cores before any of the gateway's
+// own work.
+void BM_GetImpulseThroughBareRelay(benchmark::State& state) {
+  v1::GetReferralRequest request;
+  request.set_name(MadeImpulse());
+  PostCalls(state, BareRelay(), request.SerializeAsString(),
+            "application/proto", "relay_cpu_us_per_call");
+}
+BENCHMARK(BM_GetImpulseThroughBareRelay)
+    ->Threads(1)
+    ->Threads(16)
+    ->UseRealTime();
 
 // What the canonical JSON mapping costs the gateway, both ways, for a
 // referral as GetReferral answers it (an activity referral, all fields).
@@ -268,7 +304,7 @@ void Pump(std::vector<Page>& pages, absl::Time deadline, Done done) {
 void BM_ThousandEventStreams(benchmark::State& state) {
   const int count = static_cast<int>(state.range(0));
   const Identity coordinator{"samordning-halland", "coordinator", "13"};
-  GatewayProcess& gateway = Gateway();
+  ServerProcess& gateway = Gateway();
   const auto [threads_before, rss_before] = ThreadsAndRss(gateway.pid);
   std::vector<Page> pages(static_cast<size_t>(count));
   for (Page& page : pages) page.fd = OpenStream(gateway.port, coordinator);
@@ -338,10 +374,13 @@ int main(int argc, char** argv) {
   // Started here, on the main thread: the harness's redis-server dies with
   // the thread that started it, and benchmark threads end.
   slussen::testing::Gateway();
+  slussen::testing::BareRelay();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  slussen::testing::GatewayProcess& gateway = slussen::testing::Gateway();
-  kill(gateway.pid, SIGTERM);
-  waitpid(gateway.pid, nullptr, 0);
+  for (const slussen::testing::ServerProcess* server :
+       {&slussen::testing::Gateway(), &slussen::testing::BareRelay()}) {
+    kill(server->pid, SIGTERM);
+    waitpid(server->pid, nullptr, 0);
+  }
   return 0;
 }
