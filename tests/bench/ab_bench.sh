@@ -32,13 +32,7 @@ run() {  # run BINARY
   local request=(--method=/slussen.v1.ReferralService/GetReferral --request_file="$rd/call.bin"
     --metadata=x-slussen-organisation=samordning-halland,x-slussen-role=coordinator,x-slussen-region=13)
   if [ "$call" = create ]; then
-    protoc -I "$root/protos" --encode=slussen.v1.CreateReferralRequest \
-      "$root/protos/slussen/v1/referral_service.proto" >"$rd/call.bin" <<'PB'
-parent: "regions/13"
-referral { impulse {
-  call_back { display_name: "Anna Berg" unit: "Ekonomiskt bistånd" phone: "035-13 70 00" }
-  kommun_code: "1380" need_category: NEED_CATEGORY_SICK_WITHOUT_QUALIFYING_INCOME } }
-PB
+    encode_impulse_create "$rd/call.bin"
     request=(--method=/slussen.v1.ReferralService/CreateReferral --request_file="$rd/call.bin"
       --metadata=x-slussen-organisation=kommun-halmstad-eb,x-slussen-role=agency,x-slussen-region=13)
   else

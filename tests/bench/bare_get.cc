@@ -13,13 +13,23 @@
 // calls waiting in one write (a pipeline) and answers each call as its
 // reply comes.
 //
+// --create_template and --create_script (sync mode): CreateReferral too,
+// the least a create can cost with the data the broker writes
+// (tests/bench/create_bound.sh): each call runs the broker's own change
+// script with the arguments a broker's create of an impulse sent it
+// (captured by create_bound.sh), the referral's id in them replaced by a
+// fresh one, and nothing else.
+//
 //   bare_get --port=50061 --redis_socket=/tmp/x/redis.sock [--mode=callback]
 #include <grpcpp/grpcpp.h>
 #include <hiredis/hiredis.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +40,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "broker/store/redis_keys.h"
 #include "slussen/v1/referral_service.grpc.pb.h"
@@ -38,6 +49,12 @@ ABSL_FLAG(int, port, 50061, "TCP port to listen on, on 127.0.0.1");
 ABSL_FLAG(std::string, redis_socket, "", "Redis's Unix socket");
 ABSL_FLAG(int, pool_size, 32, "Redis connections at most");
 ABSL_FLAG(std::string, mode, "sync", "sync or callback");
+ABSL_FLAG(std::string, create_template, "",
+          "a create's script arguments: a line with the referral id they "
+          "hold, then each argument from the key count on as its length in "
+          "decimal, a newline, its bytes and a newline");
+ABSL_FLAG(std::string, create_script, "",
+          "the broker's change script as sent to Redis (embed_lua.cmake)");
 ABSL_FLAG(int, idle_call_threads, 32,
           "gRPC's MAX_POLLERS, as the broker's kIdleCallThreadsKept");
 
@@ -64,9 +81,94 @@ bool Answer(const redisReply* r, v1::Referral* response) {
   return found;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A create's call of the change script, as --create_template holds it.
+struct CreateTemplate {
+  std::string id;                 // the referral id in the arguments
+  std::vector<std::string> args;  // from the key count on
+};
+
+std::optional<CreateTemplate> ParseTemplate(const std::string& text) {
+  CreateTemplate parsed;
+  size_t pos = text.find('\n');
+  if (pos == std::string::npos) return std::nullopt;
+  parsed.id = text.substr(0, pos++);
+  while (pos < text.size()) {
+    const size_t end = text.find('\n', pos);
+    if (end == std::string::npos) return std::nullopt;
+    const size_t length = std::stoul(text.substr(pos, end - pos));
+    if (end + 1 + length >= text.size()) return std::nullopt;
+    parsed.args.push_back(text.substr(end + 1, length));
+    pos = end + 2 + length;
+  }
+  if (parsed.id.empty() || parsed.args.empty()) return std::nullopt;
+  return parsed;
+}
+
 class BareGet final : public v1::ReferralService::Service {
  public:
   explicit BareGet(std::string socket) : socket_(std::move(socket)) {}
+
+  // Loads the create's script into Redis; false if it cannot.
+  bool LoadCreate(CreateTemplate create, const std::string& script) {
+    redisContext* c = Acquire();
+    if (c == nullptr) return false;
+    auto* r = static_cast<redisReply*>(
+        redisCommand(c, "SCRIPT LOAD %b", script.data(), script.size()));
+    const bool loaded = r != nullptr && r->type == REDIS_REPLY_STRING;
+    if (loaded) sha_ = std::string(r->str, r->len);
+    if (r != nullptr) freeReplyObject(r);
+    Release(c, /*broken=*/r == nullptr);
+    create_ = std::move(create);
+    return loaded;
+  }
+
+  grpc::Status CreateReferral(grpc::ServerContext*,
+                              const v1::CreateReferralRequest*,
+                              v1::Referral* response) override {
+    if (sha_.empty()) {
+      return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "no template");
+    }
+    // A fresh id of the same length, so that the lengths inside the
+    // arguments' protobuf bytes still hold.
+    std::string id = std::to_string(next_id_++);
+    id.insert(0, create_.id.size() - std::min(id.size(), create_.id.size()),
+              '0');
+    std::vector<std::string> args = {"EVALSHA", sha_};
+    for (const std::string& arg : create_.args) {
+      args.push_back(absl::StrReplaceAll(arg, {{create_.id, id}}));
+    }
+    std::vector<const char*> argv;
+    std::vector<size_t> lengths;
+    for (const std::string& arg : args) {
+      argv.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+    redisContext* c = Acquire();
+    if (c == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "");
+    auto* r = static_cast<redisReply*>(redisCommandArgv(
+        c, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+    if (r == nullptr) {
+      Release(c, /*broken=*/true);
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "redis");
+    }
+    // One change's reply: {1, ...} when written.
+    const bool written =
+        r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+        r->element[0]->type == REDIS_REPLY_ARRAY &&
+        r->element[0]->elements > 0 &&
+        r->element[0]->element[0]->type == REDIS_REPLY_INTEGER &&
+        r->element[0]->element[0]->integer == 1;
+    freeReplyObject(r);
+    Release(c, /*broken=*/false);
+    if (!written) return grpc::Status(grpc::StatusCode::INTERNAL, "script");
+    response->set_name(absl::StrCat("regions/13/referrals/", id));
+    return grpc::Status::OK;
+  }
 
   grpc::Status GetReferral(grpc::ServerContext*,
                            const v1::GetReferralRequest* request,
@@ -124,6 +226,9 @@ class BareGet final : public v1::ReferralService::Service {
   }
 
   const std::string socket_;
+  CreateTemplate create_;
+  std::string sha_;  // of the create's script; empty without one
+  std::atomic<uint64_t> next_id_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<redisContext*> idle_;
@@ -232,8 +337,25 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::unique_ptr<grpc::Service> service;
+  const std::string template_file = absl::GetFlag(FLAGS_create_template);
   if (mode == "sync") {
-    service = std::make_unique<BareGet>(absl::GetFlag(FLAGS_redis_socket));
+    auto bare = std::make_unique<BareGet>(absl::GetFlag(FLAGS_redis_socket));
+    if (!template_file.empty()) {
+      std::optional<CreateTemplate> create =
+          ParseTemplate(ReadFile(template_file));
+      const std::string script = ReadFile(absl::GetFlag(FLAGS_create_script));
+      if (!create.has_value() || script.empty() ||
+          !bare->LoadCreate(*std::move(create), script)) {
+        std::fprintf(stderr, "cannot load the create of %s with %s\n",
+                     template_file.c_str(),
+                     absl::GetFlag(FLAGS_create_script).c_str());
+        return 2;
+      }
+    }
+    service = std::move(bare);
+  } else if (!template_file.empty()) {
+    std::fprintf(stderr, "--create_template needs --mode=sync\n");
+    return 2;
   } else {
     service = std::make_unique<PipelinedGet>(absl::GetFlag(FLAGS_redis_socket));
   }

@@ -1,6 +1,7 @@
 # Shared by the shell benchmarks: a work directory ($work) and the
 # processes started ($started, append each pid), both gone when the
-# script exits; free_port; build_shared_bench; start_broker_with_impulse.
+# script exits; free_port; build_shared_bench; start_broker_with_impulse;
+# encode_impulse_create; load_run; print_medians.
 # Source it after `set -euo pipefail`, with $root the project's root.
 work=$(mktemp -d)
 started=()
@@ -42,4 +43,49 @@ start_broker_with_impulse() {
   impulse=$(SLUSSEN_ORG=kommun-halmstad-eb SLUSSEN_REGION=13 "$ctl" --server="127.0.0.1:$broker_port" \
     referrals create impulse --kommun=1380 --need=coordinated-rehabilitation \
     --call-back-name="Anna Berg" --call-back-phone="035-13 70 00" --quiet)
+}
+
+# encode_impulse_create FILE: the CreateReferralRequest of an impulse into
+# region 13 that the create benchmarks send (as kommun-halmstad-eb).
+encode_impulse_create() {
+  protoc -I "$root/protos" --encode=slussen.v1.CreateReferralRequest \
+    "$root/protos/slussen/v1/referral_service.proto" >"$1" <<'PB'
+parent: "regions/13"
+referral { impulse {
+  call_back { display_name: "Anna Berg" unit: "Ekonomiskt bistånd" phone: "035-13 70 00" }
+  kommun_code: "1380" need_category: NEED_CATEGORY_SICK_WITHOUT_QUALIFYING_INCOME } }
+PB
+}
+
+# load_run NAME PIDS LOADGEN_ARGS...: one run of the shared loadgen at
+# $conc in flight for $seconds, watching PIDS; its line goes to
+# $work/results.txt under NAME, a summary to stdout.
+load_run() {
+  local name=$1 pids=$2 line
+  shift 2
+  line=$("$work/bench/loadgen" --concurrency="$conc" --channels=4 --warmup=1 --duration="$seconds" \
+    --watch_pids="$pids" "$@" | tail -1)
+  echo "$name $line" >>"$work/results.txt"
+  echo "$name: $(echo "$line" | grep -o 'calls_per_s=[0-9]*\|errors=[0-9]*\|p99_us=[0-9.]*\|cpu_us_per_call.watched=[0-9.]*' | tr '\n' ' ')"
+}
+
+# print_medians BASELINE BARE: each NAME's median calls/s and CPU a call
+# over the runs in $work/results.txt, and its share of BASELINE's and of
+# BARE's median calls/s.
+print_medians() {
+  python3 - "$work/results.txt" "$1" "$2" <<'PY'
+import re, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    name, rest = line.split(' ', 1)
+    value = lambda key: float(re.search(key + r'=([0-9.]+)', rest).group(1))
+    runs.setdefault(name, []).append((value('calls_per_s'), value('cpu_us_per_call.watched')))
+baseline = statistics.median(c for c, _ in runs[sys.argv[2]])
+bare = statistics.median(c for c, _ in runs[sys.argv[3]])
+for name, got in runs.items():
+    calls = statistics.median(c for c, _ in got)
+    cpu = statistics.median(u for _, u in got)
+    print(f'median {name}: {calls:.0f} calls/s, {cpu:.1f} CPU µs a call, '
+          f'{100 * calls / baseline:.0f} % of {sys.argv[2]}, {100 * calls / bare:.0f} % of {sys.argv[3]}')
+PY
 }

@@ -42,35 +42,13 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-load() {  # load NAME PIDS LOADGEN_ARGS...
-  local name=$1 pids=$2 line
-  shift 2
-  line=$("$work/bench/loadgen" --concurrency="$conc" --channels=4 --warmup=1 --duration="$seconds" \
-    --watch_pids="$pids" "$@" | tail -1)
-  echo "$name $line" >>"$work/results.txt"
-  echo "$name: $(echo "$line" | grep -o 'calls_per_s=[0-9]*\|p99_us=[0-9.]*\|cpu_us_per_call.watched=[0-9.]*' | tr '\n' ' ')"
-}
 get=(--method=/slussen.v1.ReferralService/GetReferral --request_file="$work/get.bin"
   --metadata=x-slussen-organisation=samordning-halland,x-slussen-role=coordinator,x-slussen-region=13
   --spread_key=x-slussen-organisation --spread=64)
 for _ in $(seq "$reps"); do
-  load echo "$echo_pid" --target="127.0.0.1:$echo_port"
-  load bare_get "$bare_pid,$redis_pid" --target="127.0.0.1:$bare_port" "${get[@]}"
-  load bare_get_pipelined "$piped_pid,$redis_pid" --target="127.0.0.1:$piped_port" "${get[@]}"
-  load broker_get "$broker_pid,$redis_pid" --target="127.0.0.1:$broker_port" "${get[@]}"
+  load_run echo "$echo_pid" --target="127.0.0.1:$echo_port"
+  load_run bare_get "$bare_pid,$redis_pid" --target="127.0.0.1:$bare_port" "${get[@]}"
+  load_run bare_get_pipelined "$piped_pid,$redis_pid" --target="127.0.0.1:$piped_port" "${get[@]}"
+  load_run broker_get "$broker_pid,$redis_pid" --target="127.0.0.1:$broker_port" "${get[@]}"
 done
-python3 - "$work/results.txt" <<'PY'
-import re, statistics, sys
-runs = {}
-for line in open(sys.argv[1]):
-    name, rest = line.split(' ', 1)
-    value = lambda key: float(re.search(key + r'=([0-9.]+)', rest).group(1))
-    runs.setdefault(name, []).append((value('calls_per_s'), value('cpu_us_per_call.watched')))
-echo = statistics.median(c for c, _ in runs['echo'])
-bare = statistics.median(c for c, _ in runs['bare_get'])
-for name, got in runs.items():
-    calls = statistics.median(c for c, _ in got)
-    cpu = statistics.median(u for _, u in got)
-    print(f'median {name}: {calls:.0f} calls/s, {cpu:.1f} CPU µs a call, '
-          f'{100 * calls / echo:.0f} % of the echo, {100 * calls / bare:.0f} % of bare_get')
-PY
+print_medians echo bare_get
