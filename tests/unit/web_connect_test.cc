@@ -93,7 +93,7 @@ TEST(ConnectTest, ABodyIsParsedAsTheMethodsMessage) {
 }
 
 // Every kind of message the API answers comes out as protobuf's own printer
-// writes it (web_json_writer_test compares random ones), and back through
+// writes it (web_proto_json_test compares random ones), and back through
 // the gateway's resolver, which keeps each type once, without the
 // annotations of its fields.
 TEST(ConnectTest, JsonIsAsProtobufsOwnPrinterWritesIt) {
@@ -113,7 +113,7 @@ TEST(ConnectTest, JsonIsAsProtobufsOwnPrinterWritesIt) {
   }
   auto policy = std::make_unique<v1::PriorityPolicy>();
   // One entry: protobuf writes a map in the order of the wire, which
-  // MessageToJsonString leaves to the map (web_json_writer_test orders it).
+  // MessageToJsonString leaves to the map (web_proto_json_test orders it).
   (*policy->mutable_agency_weights())["forsakringskassan"] = 2;
   messages.push_back(std::move(policy));
   auto worklist = std::make_unique<v1::ListWorklistRequest>();

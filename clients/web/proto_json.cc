@@ -1,4 +1,4 @@
-#include "clients/web/json_writer.h"
+#include "clients/web/proto_json.h"
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/stubs/strutil.h>
@@ -6,10 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
@@ -463,7 +467,416 @@ class Writer {
   std::string* out_;
 };
 
+// Reads the subset of protobuf's JSON that ReadJson takes (proto_json.h).
+// Every method answers false for what it leaves to protobuf.
+class Reader {
+ public:
+  explicit Reader(absl::string_view text) : text_(text) {}
+
+  bool Document(pb::Message* message) {
+    message->Clear();
+    Space();
+    if (!Object(message, 0)) return false;
+    Space();
+    return pos_ == text_.size();
+  }
+
+ private:
+  static constexpr int kMaxDepth = 64;
+
+  void Space() {
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' ||
+            text_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+
+  bool Take(char c) {
+    if (pos_ < text_.size() && text_[pos_] == c) {
+      ++pos_;
+      return true;
+    }
+    return false;
+  }
+
+  bool Object(pb::Message* message, int depth) {
+    const pb::Descriptor& type = *message->GetDescriptor();
+    if (depth > kMaxDepth || type.file()->package() == kProtobufPackage ||
+        !Take('{')) {
+      return false;
+    }
+    Space();
+    if (Take('}')) return true;
+    std::vector<const Field*> seen;
+    do {
+      Space();
+      std::string name;
+      if (!String(&name)) return false;
+      Space();
+      if (!Take(':')) return false;
+      Space();
+      const Field* field = FieldNamed(type, name);
+      if (field == nullptr) return false;  // protobuf's error names it
+      for (const Field* other : seen) {
+        if (other == field ||
+            (field->containing_oneof() != nullptr &&
+             other->containing_oneof() == field->containing_oneof())) {
+          return false;  // twice, or two of a oneof
+        }
+      }
+      seen.push_back(field);
+      if (!FieldValue(message, *field, depth)) return false;
+      Space();
+    } while (Take(','));
+    return Take('}');
+  }
+
+  // The field with `name` as its JSON name or its own, or null.
+  static const Field* FieldNamed(const pb::Descriptor& type,
+                                 const std::string& name) {
+    for (int f = 0; f < type.field_count(); ++f) {
+      if (type.field(f)->json_name() == name) return type.field(f);
+    }
+    return type.FindFieldByName(name);
+  }
+
+  bool FieldValue(pb::Message* message, const Field& field, int depth) {
+    if (field.is_map()) return Map(message, field, depth);
+    if (!field.is_repeated()) return Value(message, field, depth);
+    if (!Take('[')) return false;
+    Space();
+    if (Take(']')) return true;
+    do {
+      Space();
+      if (!Value(message, field, depth)) return false;
+      Space();
+    } while (Take(','));
+    return Take(']');
+  }
+
+  // A map with string keys, as an object.
+  bool Map(pb::Message* message, const Field& field, int depth) {
+    const Field& key = *field.message_type()->map_key();
+    const Field& value = *field.message_type()->map_value();
+    if (key.cpp_type() != Field::CPPTYPE_STRING || !Take('{')) return false;
+    const pb::Reflection& reflection = *message->GetReflection();
+    std::vector<std::string> keys;
+    Space();
+    if (Take('}')) return true;
+    do {
+      Space();
+      std::string name;
+      if (!String(&name)) return false;
+      if (std::find(keys.begin(), keys.end(), name) != keys.end()) {
+        return false;
+      }
+      Space();
+      if (!Take(':')) return false;
+      Space();
+      pb::Message* entry = reflection.AddMessage(message, &field);
+      entry->GetReflection()->SetString(entry, &key, name);
+      if (!Value(entry, value, depth + 1)) return false;
+      keys.push_back(std::move(name));
+      Space();
+    } while (Take(','));
+    return Take('}');
+  }
+
+  // One value of the field: its value, or one more when it repeats.
+  bool Value(pb::Message* message, const Field& field, int depth) {
+    const pb::Reflection& r = *message->GetReflection();
+    const bool add = field.is_repeated();
+    switch (field.cpp_type()) {
+      case Field::CPPTYPE_INT32: {
+        int64_t v;
+        if (!Integer(&v) || v < std::numeric_limits<int32_t>::min() ||
+            v > std::numeric_limits<int32_t>::max()) {
+          return false;
+        }
+        const auto value = static_cast<int32_t>(v);
+        add ? r.AddInt32(message, &field, value)
+            : r.SetInt32(message, &field, value);
+        return true;
+      }
+      case Field::CPPTYPE_INT64: {
+        int64_t value;
+        if (!Integer(&value)) return false;
+        add ? r.AddInt64(message, &field, value)
+            : r.SetInt64(message, &field, value);
+        return true;
+      }
+      case Field::CPPTYPE_UINT32: {
+        int64_t v;
+        if (!Integer(&v) || v < 0 || v > std::numeric_limits<uint32_t>::max()) {
+          return false;
+        }
+        const auto value = static_cast<uint32_t>(v);
+        add ? r.AddUInt32(message, &field, value)
+            : r.SetUInt32(message, &field, value);
+        return true;
+      }
+      case Field::CPPTYPE_UINT64: {
+        int64_t v;  // to 2^63 - 1; more is protobuf's
+        if (!Integer(&v) || v < 0) return false;
+        const auto value = static_cast<uint64_t>(v);
+        add ? r.AddUInt64(message, &field, value)
+            : r.SetUInt64(message, &field, value);
+        return true;
+      }
+      case Field::CPPTYPE_BOOL: {
+        bool value;
+        if (Word("true")) {
+          value = true;
+        } else if (Word("false")) {
+          value = false;
+        } else {
+          return false;
+        }
+        add ? r.AddBool(message, &field, value)
+            : r.SetBool(message, &field, value);
+        return true;
+      }
+      case Field::CPPTYPE_ENUM: {
+        std::string name;
+        if (field.enum_type()->file()->package() == kProtobufPackage ||
+            !String(&name)) {
+          return false;
+        }
+        const pb::EnumValueDescriptor* value =
+            field.enum_type()->FindValueByName(name);
+        if (value == nullptr) return false;
+        add ? r.AddEnumValue(message, &field, value->number())
+            : r.SetEnumValue(message, &field, value->number());
+        return true;
+      }
+      case Field::CPPTYPE_STRING: {
+        std::string value;
+        if (field.type() == Field::TYPE_BYTES || !String(&value)) {
+          return false;
+        }
+        add ? r.AddString(message, &field, std::move(value))
+            : r.SetString(message, &field, std::move(value));
+        return true;
+      }
+      case Field::CPPTYPE_MESSAGE: {
+        pb::Message* value = add ? r.AddMessage(message, &field)
+                                 : r.MutableMessage(message, &field);
+        const std::string& type = field.message_type()->full_name();
+        if (type == "google.protobuf.Timestamp") return Timestamp(value);
+        if (type == "google.protobuf.Duration") return Duration(value);
+        return Object(value, depth + 1);
+      }
+      case Field::CPPTYPE_DOUBLE:
+      case Field::CPPTYPE_FLOAT:
+        return false;
+    }
+    return false;
+  }
+
+  // "2026-12-07T21:00:00.5Z": RFC 3339 in UTC, up to nine digits of a
+  // second (an offset other than Z is protobuf's to read).
+  bool Timestamp(pb::Message* time) {
+    if (!Take('"')) return false;
+    int64_t parts[6];  // year, month, day, hour, minute, second
+    const char separators[6] = {'-', '-', 'T', ':', ':', '\0'};
+    const int widths[6] = {4, 2, 2, 2, 2, 2};
+    for (int k = 0; k < 6; ++k) {
+      if (!Digits(widths[k], widths[k], &parts[k]) ||
+          (separators[k] != '\0' && !Take(separators[k]))) {
+        return false;
+      }
+    }
+    const absl::CivilSecond civil(parts[0], parts[1], parts[2], parts[3],
+                                  parts[4], parts[5]);
+    // CivilSecond normalises 31 April into 1 May: a date that moved was
+    // no date.
+    if (parts[0] < 1 || civil.year() != parts[0] || civil.month() != parts[1] ||
+        civil.day() != parts[2] || civil.hour() != parts[3] ||
+        civil.minute() != parts[4] || civil.second() != parts[5]) {
+      return false;
+    }
+    int32_t nanos = 0;
+    if (!Fraction(&nanos) || !Take('Z') || !Take('"')) return false;
+    SetSecondsAndNanos(
+        time, absl::ToUnixSeconds(absl::FromCivil(civil, absl::UTCTimeZone())),
+        nanos);
+    return true;
+  }
+
+  // "-1.5s": seconds, up to nine digits of a second, within ±10,000 years.
+  bool Duration(pb::Message* span) {
+    if (!Take('"')) return false;
+    const bool negative = Take('-');
+    int64_t seconds;
+    int32_t nanos = 0;
+    if (!Digits(1, 12, &seconds) || seconds > kMaxDurationSeconds ||
+        !Fraction(&nanos) || !Take('s') || !Take('"')) {
+      return false;
+    }
+    SetSecondsAndNanos(span, negative ? -seconds : seconds,
+                       negative ? -nanos : nanos);
+    return true;
+  }
+
+  // ".5" as 500000000 nanoseconds; nothing as none.
+  bool Fraction(int32_t* nanos) {
+    if (!Take('.')) return true;
+    const size_t start = pos_;
+    int64_t digits;
+    if (!Digits(1, 9, &digits)) return false;
+    for (size_t n = pos_ - start; n < 9; ++n) digits *= 10;
+    *nanos = static_cast<int32_t>(digits);
+    return true;
+  }
+
+  // Between `least` and `most` decimal digits.
+  bool Digits(size_t least, size_t most, int64_t* value) {
+    const size_t start = pos_;
+    *value = 0;
+    while (pos_ < text_.size() && pos_ - start < most &&
+           absl::ascii_isdigit(text_[pos_])) {
+      *value = *value * 10 + (text_[pos_++] - '0');
+    }
+    return pos_ - start >= least &&
+           (pos_ == text_.size() || !absl::ascii_isdigit(text_[pos_]));
+  }
+
+  static void SetSecondsAndNanos(pb::Message* message, int64_t seconds,
+                                 int32_t nanos) {
+    const pb::Descriptor& type = *message->GetDescriptor();
+    const pb::Reflection& r = *message->GetReflection();
+    r.SetInt64(message, type.FindFieldByNumber(1), seconds);
+    r.SetInt32(message, type.FindFieldByNumber(2), nanos);
+  }
+
+  bool Word(absl::string_view word) {
+    if (!absl::StartsWith(text_.substr(pos_), word)) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  // An integer: -?(0|[1-9][0-9]*), as a number or in quotes, that fits.
+  bool Integer(int64_t* value) {
+    const bool quoted = Take('"');
+    const size_t start = pos_;
+    Take('-');
+    const size_t digits = pos_;
+    while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
+      ++pos_;
+    }
+    if (pos_ == digits || pos_ - digits > 19 ||
+        (text_[digits] == '0' && pos_ - digits > 1)) {
+      return false;
+    }
+    if (pos_ < text_.size() &&
+        (text_[pos_] == '.' || text_[pos_] == 'e' || text_[pos_] == 'E')) {
+      return false;
+    }
+    if (!absl::SimpleAtoi(text_.substr(start, pos_ - start), value)) {
+      return false;
+    }
+    return !quoted || Take('"');
+  }
+
+  // A JSON string, its escapes read; false if it is not UTF-8, or holds a
+  // control character or a lone surrogate.
+  bool String(std::string* out) {
+    if (!Take('"')) return false;
+    out->clear();
+    while (pos_ < text_.size()) {
+      const char c = text_[pos_];
+      if (c == '"') {
+        ++pos_;
+        return true;
+      }
+      if (static_cast<uint8_t>(c) < 0x20) return false;
+      if (c == '\\') {
+        if (!Escape(out)) return false;
+        continue;
+      }
+      if (static_cast<uint8_t>(c) < 0x80) {
+        out->push_back(c);
+        ++pos_;
+        continue;
+      }
+      const size_t start = pos_;
+      uint32_t cp;
+      if (!NextCodePoint(text_, &pos_, &cp)) return false;
+      out->append(text_.data() + start, pos_ - start);
+    }
+    return false;
+  }
+
+  bool Escape(std::string* out) {
+    if (pos_ + 1 >= text_.size()) return false;
+    const char c = text_[pos_ + 1];
+    pos_ += 2;
+    constexpr absl::string_view kShort = "\"\"\\\\//b\bf\fn\nr\rt\t";
+    for (size_t k = 0; k < kShort.size(); k += 2) {
+      if (c == kShort[k]) {
+        out->push_back(kShort[k + 1]);
+        return true;
+      }
+    }
+    if (c != 'u') return false;
+    uint32_t cp;
+    if (!Hex4(&cp)) return false;
+    if (cp >= 0xd800 && cp <= 0xdbff) {  // a pair's first half
+      uint32_t low;
+      if (!Word("\\u") || !Hex4(&low) || low < 0xdc00 || low > 0xdfff) {
+        return false;
+      }
+      cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+    } else if (cp >= 0xdc00 && cp <= 0xdfff) {
+      return false;
+    }
+    AppendUtf8(cp, out);
+    return true;
+  }
+
+  bool Hex4(uint32_t* cp) {
+    if (pos_ + 4 > text_.size()) return false;
+    *cp = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = text_[pos_++];
+      const int digit = absl::ascii_isdigit(c) ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+      if (digit < 0) return false;
+      *cp = *cp * 16 + static_cast<uint32_t>(digit);
+    }
+    return true;
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    } else {
+      out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
+    }
+  }
+
+  const absl::string_view text_;
+  size_t pos_ = 0;
+};
+
 }  // namespace
+
+bool ReadJson(absl::string_view json, pb::Message* message) {
+  return Reader(json).Document(message);
+}
 
 bool AppendJson(const pb::Message& message, std::string* out) {
   const size_t size = out->size();

@@ -9,6 +9,7 @@
 #include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/timestamp.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <google/protobuf/util/type_resolver.h>
 #include <google/protobuf/util/type_resolver_util.h>
 
@@ -23,10 +24,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "clients/web/connect.h"
-#include "clients/web/json_writer.h"
+#include "clients/web/proto_json.h"
 #include "gtest/gtest.h"
+#include "slussen/v1/coordinator_service.pb.h"
 #include "slussen/v1/queue_service.pb.h"
 #include "slussen/v1/referral.pb.h"
+#include "slussen/v1/referral_service.pb.h"
+#include "tests/support/sample_referrals.h"
 
 namespace slussen::web {
 namespace {
@@ -292,7 +296,7 @@ pb::util::Status ProtobufJson(const pb::Message& message, std::string* json) {
       Deterministic(message), json);
 }
 
-TEST(JsonWriterTest, WritesWhatProtobufsPrinterWrites) {
+TEST(ProtoJsonTest, WritesWhatProtobufsPrinterWrites) {
   const std::vector<const pb::Descriptor*> types = ApiMessageTypes();
   ASSERT_GT(types.size(), 50u);
   RandomMessages random(/*seed=*/20261207, /*wild=*/false);
@@ -317,7 +321,7 @@ TEST(JsonWriterTest, WritesWhatProtobufsPrinterWrites) {
 // What the writer leaves to protobuf still comes out as protobuf writes it,
 // through the gateway's functions, and a message protobuf cannot write is
 // an error, as before.
-TEST(JsonWriterTest, TheGatewayWritesWildMessagesAsProtobufDoes) {
+TEST(ProtoJsonTest, TheGatewayWritesWildMessagesAsProtobufDoes) {
   RandomMessages random(/*seed=*/7, /*wild=*/true);
   const pb::LogSilencer quiet;  // protobuf logs each message it refuses
   int left_to_protobuf = 0, refused = 0;
@@ -347,7 +351,7 @@ TEST(JsonWriterTest, TheGatewayWritesWildMessagesAsProtobufDoes) {
   EXPECT_GT(refused, 0);
 }
 
-TEST(JsonWriterTest, EscapesAsProtobufDoes) {
+TEST(ProtoJsonTest, EscapesAsProtobufDoes) {
   v1::Referral referral;
   referral.set_etag(
       "<\"a\\b\">\n\x01\x7f\xc2\xad\xe2\x80\xa8\xf3\xa0\x80\x81 Å");
@@ -358,7 +362,7 @@ TEST(JsonWriterTest, EscapesAsProtobufDoes) {
             "\\u2028\\udb40\\udc01 Å\"}");
 }
 
-TEST(JsonWriterTest, LeavesToProtobufWhatItDoesNotWrite) {
+TEST(ProtoJsonTest, LeavesToProtobufWhatItDoesNotWrite) {
   pb::Struct any_struct;
   std::string json = "kept";
   EXPECT_FALSE(AppendJson(any_struct, &json));
@@ -369,7 +373,7 @@ TEST(JsonWriterTest, LeavesToProtobufWhatItDoesNotWrite) {
   EXPECT_EQ(json, "kept");
 }
 
-TEST(JsonWriterTest, WritesAMapOrderedByKey) {
+TEST(ProtoJsonTest, WritesAMapOrderedByKey) {
   v1::PriorityPolicy policy;
   (*policy.mutable_agency_weights())["kommun"] = 1;
   (*policy.mutable_agency_weights())["forsakringskassan"] = 2;
@@ -379,6 +383,158 @@ TEST(JsonWriterTest, WritesAMapOrderedByKey) {
   EXPECT_EQ(json,
             "{\"agencyWeights\":{\"arbetsformedlingen\":0,"
             "\"forsakringskassan\":2,\"kommun\":1}}");
+}
+
+// A new, empty message of `type`.
+std::unique_ptr<pb::Message> New(const pb::Descriptor& type) {
+  return std::unique_ptr<pb::Message>(
+      pb::MessageFactory::generated_factory()->GetPrototype(&type)->New());
+}
+
+// Where ReadJson reads `json`, protobuf's parser reads it too, into the
+// same message. Counts the texts ReadJson read.
+void ExpectReadAsProtobufReadsIt(const pb::Descriptor& type,
+                                 const std::string& json, int* read) {
+  const std::unique_ptr<pb::Message> ours = New(type);
+  if (!ReadJson(json, ours.get())) return;
+  ++*read;
+  const std::unique_ptr<pb::Message> theirs = New(type);
+  ASSERT_TRUE(pb::util::JsonStringToMessage(json, theirs.get()).ok())
+      << type.full_name() << ": " << json;
+  EXPECT_TRUE(pb::util::MessageDifferencer::Equals(*ours, *theirs))
+      << type.full_name() << ": " << json
+      << "\nours:   " << ours->ShortDebugString()
+      << "\ntheirs: " << theirs->ShortDebugString();
+}
+
+// Random messages of every type as protobuf's printer writes them (with
+// JSON names and with proto names, with and without the fields that hold
+// no value) and as AppendJson does.
+std::vector<std::pair<const pb::Descriptor*, std::string>> RandomJson() {
+  std::vector<std::pair<const pb::Descriptor*, std::string>> texts;
+  RandomMessages random(/*seed=*/99, /*wild=*/false);
+  pb::util::JsonPrintOptions proto_names, all_fields;
+  proto_names.preserve_proto_field_names = true;
+  all_fields.always_print_primitive_fields = true;
+  for (const pb::Descriptor* type : ApiMessageTypes()) {
+    for (int n = 0; n < 20; ++n) {
+      const std::unique_ptr<pb::Message> message = random.Make(*type);
+      for (const auto& options :
+           {pb::util::JsonPrintOptions(), proto_names, all_fields}) {
+        std::string json;
+        EXPECT_TRUE(
+            pb::util::MessageToJsonString(*message, &json, options).ok());
+        texts.emplace_back(type, std::move(json));
+      }
+      std::string ours;
+      if (AppendJson(*message, &ours)) texts.emplace_back(type, ours);
+    }
+  }
+  return texts;
+}
+
+TEST(ProtoJsonTest, ReadsWhatProtobufsParserReads) {
+  int read = 0, texts = 0;
+  for (const auto& [type, json] : RandomJson()) {
+    ExpectReadAsProtobufReadsIt(*type, json, &read);
+    ++texts;
+  }
+  // Most are read here, not left to protobuf (those with floating point,
+  // bytes, times or enum numbers are).
+  EXPECT_GT(read, texts / 3) << read << " of " << texts;
+}
+
+// Damaged JSON (a character gone, added or changed, the text cut short) is
+// either read as protobuf reads it or left to protobuf, never read wrong.
+TEST(ProtoJsonTest, DamagedJsonIsReadAsProtobufReadsItOrLeftToIt) {
+  const pb::LogSilencer quiet;
+  std::mt19937_64 rng(5);
+  const std::string inserts = "{}[]:,\"\\ 0-1e.nutrf\x01\xc3";
+  int read = 0;
+  for (const auto& [type, json] : RandomJson()) {
+    if (json.size() < 3) continue;
+    for (int n = 0; n < 4; ++n) {
+      std::string damaged = json;
+      const size_t at = rng() % damaged.size();
+      switch (rng() % 4) {
+        case 0:
+          damaged.erase(at, 1);
+          break;
+        case 1:
+          damaged.insert(at, 1, inserts[rng() % inserts.size()]);
+          break;
+        case 2:
+          damaged[at] = inserts[rng() % inserts.size()];
+          break;
+        default:
+          damaged.resize(at);
+      }
+      ExpectReadAsProtobufReadsIt(*type, damaged, &read);
+    }
+  }
+  EXPECT_GT(read, 0);  // some damage leaves valid JSON
+}
+
+// What a caseworker's desk sends: every kind of referral's create.
+TEST(ProtoJsonTest, ReadsEveryKindOfCreate) {
+  for (const v1::CreateReferralRequest& request :
+       slussen::testing::SampleOfEveryKind()) {
+    std::string json;
+    ASSERT_TRUE(pb::util::MessageToJsonString(request, &json).ok());
+    v1::CreateReferralRequest read;
+    ASSERT_TRUE(ReadJson(json, &read)) << json;
+    EXPECT_TRUE(pb::util::MessageDifferencer::Equals(read, request)) << json;
+  }
+}
+
+// Times and durations protobuf's parser reads are read the same here or
+// left to it; those it refuses are left to it.
+TEST(ProtoJsonTest, ReadsTimesAndDurationsAsProtobufDoes) {
+  const pb::LogSilencer quiet;
+  int read = 0;
+  for (const char* time :
+       {"2026-12-07T21:00:00Z", "2026-12-07T21:00:00.5Z",
+        "2026-12-07T21:00:00.50Z", "2026-12-07T21:00:00.123456789Z",
+        "2024-02-29T00:00:00Z", "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59.999999999Z", "2026-02-29T00:00:00Z",
+        "2026-12-07T24:00:00Z", "2026-12-07T21:00:60Z",
+        "2026-12-07T21:00:00.1234567890Z", "2026-12-07T21:00:00+01:00",
+        "2026-12-07t21:00:00z", "2026-12-07T21:00:00", "0000-01-01T00:00:00Z",
+        "12026-12-07T21:00:00Z"}) {
+    ExpectReadAsProtobufReadsIt(*v1::Referral::descriptor(),
+                                absl::StrCat("{\"createTime\":\"", time, "\"}"),
+                                &read);
+  }
+  EXPECT_GE(read, 7);
+  read = 0;
+  for (const char* span : {"0s", "1s", "1.5s", "-1.5s", "-0.5s", "0.000000001s",
+                           "259200s", "315576000000s", "315576000001s",
+                           "1.1234567890s", "1.s", ".5s", "1", "+1s", "01s"}) {
+    ExpectReadAsProtobufReadsIt(*v1::ListWorklistRequest::descriptor(),
+                                absl::StrCat("{\"dueWithin\":\"", span, "\"}"),
+                                &read);
+  }
+  EXPECT_GE(read, 8);
+}
+
+TEST(ProtoJsonTest, LeavesToProtobufWhatItDoesNotRead) {
+  v1::ListReferralsRequest request;
+  for (const char* json : {
+           "{\"parrent\":\"regions/13\"}",         // unknown field
+           "{\"parent\":null}",                    // null
+           "{\"parent\":\"a\",\"parent\":\"b\"}",  // twice
+           "{\"parent\":\"\\ud800\"}",             // lone surrogate
+           "{\"pageSize\":1.0}",                   // not an integer
+           "{\"pageSize\":01}",                    // not JSON
+           "{\"pageSize\":2147483648}",            // out of range
+           "{\"parent\":\"a\"} x",                 // more after it
+       }) {
+    EXPECT_FALSE(ReadJson(json, &request)) << json;
+  }
+  ASSERT_TRUE(ReadJson("{ \"parent\" : \"regions/13\", \"page_size\": \"5\" }",
+                       &request));
+  EXPECT_EQ(request.parent(), "regions/13");
+  EXPECT_EQ(request.page_size(), 5);
 }
 
 }  // namespace
