@@ -517,6 +517,21 @@ TEST(ProtoJsonTest, ReadsTimesAndDurationsAsProtobufDoes) {
   EXPECT_GE(read, 8);
 }
 
+// Integers at the edges of their grammar and range.
+TEST(ProtoJsonTest, ReadsIntegersAsProtobufDoes) {
+  const pb::LogSilencer quiet;
+  int read = 0;
+  for (const char* number :
+       {"0", "-0", "\"-0\"", "7", "\"7\"", "2147483647", "-2147483648",
+        "2147483648", "\"2147483647\"", "1e2", "12.0", "\" 7\"", "\"+7\"", "00",
+        "-", "\"\"", "true", "9223372036854775808"}) {
+    ExpectReadAsProtobufReadsIt(*v1::ListReferralsRequest::descriptor(),
+                                absl::StrCat("{\"pageSize\":", number, "}"),
+                                &read);
+  }
+  EXPECT_GE(read, 6);
+}
+
 TEST(ProtoJsonTest, LeavesToProtobufWhatItDoesNotRead) {
   v1::ListReferralsRequest request;
   for (const char* json : {
