@@ -739,8 +739,8 @@ void Gateway::Impl::HandleRpc(const httplib::Request& req,
   absl::StatusOr<Caller> caller = IdentifyForPost(req);
   if (!caller.ok()) return refuse(caller.status());
   organisation = caller->identity.organisation;
-  // JSON to the binary form and back, never parsed into messages: the
-  // broker checks what it receives, and its answers are what the API says.
+  // JSON to the binary form and back (connect.h): the broker checks what
+  // it receives, and the call is made by path, with no stub per service.
   absl::StatusOr<std::string> request =
       JsonToBinary(*method->input_type(), req.body);
   if (!request.ok()) return refuse(request.status());
