@@ -517,8 +517,8 @@ TEST(ProtoJsonTest, ReadsTimesAndDurationsAsProtobufDoes) {
   EXPECT_GE(read, 8);
 }
 
-// Integers at the edges of their grammar and range.
-TEST(ProtoJsonTest, ReadsIntegersAsProtobufDoes) {
+// Integers at the edges of their grammar and range, escapes and space.
+TEST(ProtoJsonTest, ReadsTheEdgesOfTheGrammarAsProtobufDoes) {
   const pb::LogSilencer quiet;
   int read = 0;
   for (const char* number :
@@ -530,6 +530,16 @@ TEST(ProtoJsonTest, ReadsIntegersAsProtobufDoes) {
                                 &read);
   }
   EXPECT_GE(read, 6);
+  // Names and strings with escapes, and space where JSON allows it.
+  read = 0;
+  for (const char* json :
+       {"{\"page\\u0053ize\":5}", "{\"parent\":\"a\\/b\\u00e5\"}",
+        "{\"parent\":\"\\ud83d\\ude00\"}", "\t{ \"parent\" :\r\n\"a\" }\n",
+        "{\"parent\":\"a\",}", "{,}", "{\"filter\":{}}", "[]", "{}"}) {
+    ExpectReadAsProtobufReadsIt(*v1::ListReferralsRequest::descriptor(), json,
+                                &read);
+  }
+  EXPECT_GE(read, 5);
 }
 
 TEST(ProtoJsonTest, LeavesToProtobufWhatItDoesNotRead) {
