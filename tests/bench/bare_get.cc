@@ -338,6 +338,10 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<grpc::Service> service;
   const std::string template_file = absl::GetFlag(FLAGS_create_template);
+  if (template_file.empty() != absl::GetFlag(FLAGS_create_script).empty()) {
+    std::fprintf(stderr, "--create_template and --create_script go together\n");
+    return 2;
+  }
   if (mode == "sync") {
     auto bare = std::make_unique<BareGet>(absl::GetFlag(FLAGS_redis_socket));
     if (!template_file.empty()) {

@@ -155,9 +155,9 @@ void BM_GetImpulseDirect(benchmark::State& state) {
 }
 BENCHMARK(BM_GetImpulseDirect)->Threads(1)->Threads(16)->UseRealTime();
 
-// `body` posted to `path` of `server` as `content_type` in each iteration,
-// over a kept-alive HTTP connection per client thread, as the agency;
-// `cpu_counter` is the server's CPU a call.
+// `body` posted to `server` as a GetReferral (`content_type`) in each
+// iteration, over a kept-alive HTTP connection per client thread, as the
+// agency; `cpu_counter` names the server's CPU a call (and its failures).
 void PostCalls(benchmark::State& state, const ServerProcess& server,
                const std::string& body, const std::string& content_type,
                const std::string& cpu_counter) {
