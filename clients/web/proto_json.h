@@ -23,10 +23,11 @@
 // ReadJson reads the common subset of what protobuf's parser accepts:
 // objects of known fields (by JSON or proto name), strings, integers as
 // numbers or quoted, true and false, enums by name, lists and maps with
-// string keys. Anything else (null, floating point, bytes, enums by
-// number, google.protobuf types, an unknown or repeated field, invalid
-// JSON) answers false, so that protobuf's parser reads it or says what is
-// wrong with it, in its own words.
+// string keys, Timestamps in UTC ("...Z") and Durations. Anything else
+// (null, floating point, bytes, enums by number, other google.protobuf
+// types, an unknown field, a field twice or two of a oneof, invalid JSON)
+// answers false, so that protobuf's parser reads it or says what is wrong
+// with it, in its own words.
 //
 // web_proto_json_test checks both against protobuf byte for byte (the
 // writer) and message for message (the reader) over random messages of
