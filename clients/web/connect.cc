@@ -33,18 +33,19 @@ using service::JsonString;
 
 constexpr absl::string_view kTypeUrlPrefix = "type.googleapis.com/";
 
-// Each type resolved once, for protobuf's JSON converters: request bodies,
-// and the answers proto_json.h leaves to protobuf. Protobuf's resolver
+// Each type resolved once, for protobuf's JSON converters: the request
+// bodies and answers proto_json.h leaves to protobuf. Protobuf's resolver
 // over a descriptor pool builds a google.protobuf.Type from the
 // descriptors on every call, and the converters ask again for every
 // message type a message holds on every conversion: that was about a
 // seventh of the gateway's CPU under GetReferral (BENCHMARKS.md). The
-// converters copy each type they are given, so the cached ones leave out the
-// options of fields and enum values (the API's annotations, field_behavior and
-// the like, each an Any), which JSON does not use; a message's own options
-// (map_entry) stay. The pool is the generated one, fixed at build, so the cache
-// is bounded by the API; a type not found (a caller's Any of an unknown type)
-// is not kept. web_connect_test checks the JSON against protobuf's own
+// converters copy each type they are given, so the cached ones leave out
+// the options of fields and enum values (the API's annotations,
+// field_behavior and the like, each an Any), which JSON does not use; a
+// message's own options (map_entry) stay. The pool is the generated one,
+// fixed at build, so the cache is bounded by the API; a type not found (a
+// caller's Any of an unknown type) is not kept. web_proto_json_test's wild
+// messages reach it through BinaryToJson, checked against protobuf's own
 // resolver.
 class CachingTypeResolver final : public pb::util::TypeResolver {
  public:
