@@ -123,6 +123,15 @@ ServerProcess& BareRelay() {
   return *relay;
 }
 
+// event_loop_relay: the same with epoll and gRPC's asynchronous client,
+// no thread a connection (event_loop_relay.cc).
+ServerProcess& EventLoopRelay() {
+  static ServerProcess* relay =
+      StartProcess(EVENT_LOOP_RELAY_BINARY,
+                   {absl::StrCat("--broker=", Harness().target())}, "port=");
+  return *relay;
+}
+
 const Identity kAgency{"fk-lfc-halmstad", "agency", "13"};
 
 std::string MadeImpulse() {
@@ -213,6 +222,19 @@ void BM_GetImpulseThroughBareRelay(benchmark::State& state) {
             "application/proto", "relay_cpu_us_per_call");
 }
 BENCHMARK(BM_GetImpulseThroughBareRelay)
+    ->Threads(1)
+    ->Threads(16)
+    ->UseRealTime();
+
+// The same through the event-loop relay: what another model of server
+// would bound.
+void BM_GetImpulseThroughEventLoopRelay(benchmark::State& state) {
+  v1::GetReferralRequest request;
+  request.set_name(MadeImpulse());
+  PostCalls(state, EventLoopRelay(), request.SerializeAsString(),
+            "application/proto", "event_loop_relay_cpu_us_per_call");
+}
+BENCHMARK(BM_GetImpulseThroughEventLoopRelay)
     ->Threads(1)
     ->Threads(16)
     ->UseRealTime();
@@ -375,10 +397,12 @@ int main(int argc, char** argv) {
   // the thread that started it, and benchmark threads end.
   slussen::testing::Gateway();
   slussen::testing::BareRelay();
+  slussen::testing::EventLoopRelay();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   for (const slussen::testing::ServerProcess* server :
-       {&slussen::testing::Gateway(), &slussen::testing::BareRelay()}) {
+       {&slussen::testing::Gateway(), &slussen::testing::BareRelay(),
+        &slussen::testing::EventLoopRelay()}) {
     kill(server->pid, SIGTERM);
     waitpid(server->pid, nullptr, 0);
   }
