@@ -170,6 +170,39 @@ std::string ErrorBody(absl::StatusCode code, absl::string_view message,
   return body;
 }
 
+// Protobuf's parser, for what ReadJson leaves to it, and its error.
+absl::StatusOr<std::string> ProtobufJsonToBinary(
+    const pb::Descriptor& descriptor, absl::string_view json) {
+  if (absl::StripAsciiWhitespace(json).empty()) return std::string();
+  pb::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  std::string binary;
+  const auto status = pb::util::JsonToBinaryString(
+      Resolver(), TypeUrlOf(descriptor),
+      pb::StringPiece(json.data(), json.size()), &binary, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the request body is not valid JSON for ", descriptor.full_name(), ": ",
+        std::string(status.message())));
+  }
+  return binary;
+}
+
+// Protobuf's printer, for what AppendJson leaves to it.
+absl::StatusOr<std::string> ProtobufBinaryToJson(
+    const pb::Descriptor& descriptor, const std::string& binary) {
+  std::string json;
+  const auto status =
+      pb::util::BinaryToJsonString(Resolver(), TypeUrlOf(descriptor), binary,
+                                   &json, pb::util::JsonPrintOptions());
+  if (!status.ok()) {
+    return absl::InternalError(absl::StrCat("the answer is not a valid ",
+                                            descriptor.full_name(), ": ",
+                                            std::string(status.message())));
+  }
+  return json;
+}
+
 }  // namespace
 
 MethodTable MethodTable::FromGeneratedFiles(
@@ -219,54 +252,34 @@ std::unique_ptr<pb::Message> NewMessage(const pb::Descriptor& descriptor) {
   return std::unique_ptr<pb::Message>(prototype->New());
 }
 
+// Each of these reads or writes by proto_json.h where it can, a fraction
+// of protobuf's cost, and hands the rest to protobuf's converters once:
+// every error in a request comes in protobuf's words.
+
 absl::StatusOr<std::string> JsonToBinary(const pb::Descriptor& descriptor,
                                          absl::string_view json) {
-  if (absl::StripAsciiWhitespace(json).empty()) return std::string();
-  // Read by proto_json.h where it can, a fraction of protobuf's cost;
-  // protobuf's parser for the rest, and for every error in its own words.
   if (const std::unique_ptr<pb::Message> message = NewMessage(descriptor);
       ReadJson(json, message.get())) {
     return message->SerializeAsString();
   }
-  pb::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
-  std::string binary;
-  const auto status = pb::util::JsonToBinaryString(
-      Resolver(), TypeUrlOf(descriptor),
-      pb::StringPiece(json.data(), json.size()), &binary, options);
-  if (!status.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "the request body is not valid JSON for ", descriptor.full_name(), ": ",
-        std::string(status.message())));
-  }
-  return binary;
+  return ProtobufJsonToBinary(descriptor, json);
 }
 
 absl::StatusOr<std::string> BinaryToJson(const pb::Descriptor& descriptor,
                                          const std::string& binary) {
-  std::string json;
-  // Written from the parsed message where proto_json.h can, a fraction of
-  // protobuf's cost; protobuf's printer for the rest.
   const std::unique_ptr<pb::Message> message = NewMessage(descriptor);
-  if (message->ParseFromString(binary) && AppendJson(*message, &json)) {
+  if (std::string json;
+      message->ParseFromString(binary) && AppendJson(*message, &json)) {
     return json;
   }
-  const auto status =
-      pb::util::BinaryToJsonString(Resolver(), TypeUrlOf(descriptor), binary,
-                                   &json, pb::util::JsonPrintOptions());
-  if (!status.ok()) {
-    return absl::InternalError(absl::StrCat("the answer is not a valid ",
-                                            descriptor.full_name(), ": ",
-                                            std::string(status.message())));
-  }
-  return json;
+  return ProtobufBinaryToJson(descriptor, binary);
 }
 
 absl::StatusOr<std::unique_ptr<pb::Message>> ParseJson(
     const pb::Descriptor& descriptor, absl::string_view json) {
   std::unique_ptr<pb::Message> message = NewMessage(descriptor);
   if (ReadJson(json, message.get())) return message;
-  absl::StatusOr<std::string> binary = JsonToBinary(descriptor, json);
+  absl::StatusOr<std::string> binary = ProtobufJsonToBinary(descriptor, json);
   if (!binary.ok()) return binary.status();
   if (!message->ParseFromString(*binary)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -277,8 +290,8 @@ absl::StatusOr<std::unique_ptr<pb::Message>> ParseJson(
 
 std::string ToJson(const pb::Message& message) {
   if (std::string json; AppendJson(message, &json)) return json;
-  absl::StatusOr<std::string> json =
-      BinaryToJson(*message.GetDescriptor(), message.SerializeAsString());
+  absl::StatusOr<std::string> json = ProtobufBinaryToJson(
+      *message.GetDescriptor(), message.SerializeAsString());
   // Only an Any of an unknown type can fail; the API has none.
   return json.ok() ? *std::move(json) : "{}";
 }

@@ -1,7 +1,7 @@
 # Shared by the shell benchmarks: a work directory ($work) and the
 # processes started ($started, append each pid), both gone when the
 # script exits; free_port; build_shared_bench; start_broker_with_impulse;
-# encode_impulse_create; load_run; print_medians.
+# encode_impulse_create; load_run; print_medians; start_bound_run.
 # Source it after `set -euo pipefail`, with $root the project's root.
 work=$(mktemp -d)
 started=()
@@ -88,4 +88,16 @@ for name, got in runs.items():
     print(f'median {name}: {calls:.0f} calls/s, {cpu:.1f} CPU µs a call, '
           f'{100 * calls / baseline:.0f} % of {sys.argv[2]}, {100 * calls / bare:.0f} % of {sys.argv[3]}')
 PY
+}
+
+# start_bound_run BROKER_BINARY: what the bound scripts (get_bound.sh,
+# create_bound.sh) start with: both binaries built, the shared bench, and
+# the broker on a fresh Redis in $work/redis with an impulse. Sets broker,
+# bare (bare_get) and rd, besides start_broker_with_impulse's variables.
+start_bound_run() {
+  broker=$1 bare="$root/build/tests/bench/bare_get"
+  [ -x "$broker" ] && [ -x "$bare" ] || { echo "build first (./dev build)" >&2; exit 2; }
+  build_shared_bench
+  rd="$work/redis"
+  start_broker_with_impulse "$broker" "$rd"
 }

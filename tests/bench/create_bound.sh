@@ -16,15 +16,10 @@
 # Environment: CONC=16, REPS=3, SECONDS_PER_RUN=8
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-broker=${1:-$root/build/slussen}
-bare="$root/build/tests/bench/bare_get"
-[ -x "$broker" ] && [ -x "$bare" ] || { echo "build first (./dev build)" >&2; exit 2; }
 conc=${CONC:-16} reps=${REPS:-3} seconds=${SECONDS_PER_RUN:-8}
 source "$(dirname "$0")/bench_lib.sh"
 
-build_shared_bench
-rd="$work/redis"
-start_broker_with_impulse "$broker" "$rd"
+start_bound_run "${1:-$root/build/slussen}"
 encode_impulse_create "$work/create.bin"
 create=(--method=/slussen.v1.ReferralService/CreateReferral --request_file="$work/create.bin"
   --metadata=x-slussen-organisation=kommun-halmstad-eb,x-slussen-role=agency,x-slussen-region=13

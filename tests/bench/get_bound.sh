@@ -14,15 +14,10 @@
 # Environment: CONC=16, REPS=3, SECONDS_PER_RUN=8
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-broker=${1:-$root/build/slussen}
-bare="$root/build/tests/bench/bare_get"
-[ -x "$broker" ] && [ -x "$bare" ] || { echo "build first (./dev build)" >&2; exit 2; }
 conc=${CONC:-16} reps=${REPS:-3} seconds=${SECONDS_PER_RUN:-8}
 source "$(dirname "$0")/bench_lib.sh"
 
-build_shared_bench
-rd="$work/redis"
-start_broker_with_impulse "$broker" "$rd"
+start_bound_run "${1:-$root/build/slussen}"
 name=$impulse
 printf 'name: "%s"\n' "$name" | protoc -I "$root/protos" --encode=slussen.v1.GetReferralRequest \
   "$root/protos/slussen/v1/referral_service.proto" >"$work/get.bin"
