@@ -1,7 +1,8 @@
 # Shared by the shell benchmarks: a work directory ($work) and the
 # processes started ($started, append each pid), both gone when the
 # script exits; free_port; build_shared_bench; start_broker_with_impulse;
-# encode_impulse_create; load_run; print_medians; start_bound_run.
+# encode_impulse_create; load_run; print_medians; start_bound_run;
+# capture_create_call.
 # Source it after `set -euo pipefail`, with $root the project's root.
 work=$(mktemp -d)
 started=()
@@ -43,6 +44,66 @@ start_broker_with_impulse() {
   impulse=$(SLUSSEN_ORG=kommun-halmstad-eb SLUSSEN_REGION=13 "$ctl" --server="127.0.0.1:$broker_port" \
     referrals create impulse --kommun=1380 --need=coordinated-rehabilitation \
     --call-back-name="Anna Berg" --call-back-phone="035-13 70 00" --quiet)
+}
+
+# capture_create_call: after start_bound_run, with $create the loadgen
+# arguments of a create: the change script as the broker sends it
+# ($work/lua/change.lua, includes expanded) and a waiting create's call of
+# it, the last script call that writes a referral and no offer (redis-cli
+# MONITOR): $work/create.template (a line with the referral id, then the
+# call's arguments from its count of keys on, each a line with its length
+# and a line with its bytes) and $work/create.calls (the Redis commands the
+# script ran for it, each a line with its count of arguments and then
+# those as in the template).
+capture_create_call() {
+  cmake -DSOURCE_DIR="$root" -DOUT_DIR="$work/lua" -P "$root/cmake/embed_lua.cmake" >/dev/null
+  redis-cli -s "$rd/redis.sock" MONITOR >"$work/monitor.txt" &
+  local monitor_pid=$!; started+=("$monitor_pid")
+  sleep 0.3
+  "$work/bench/loadgen" --concurrency=1 --channels=1 --warmup=0 --duration=1 \
+    --target="127.0.0.1:$broker_port" "${create[@]}" >/dev/null
+  sleep 0.3
+  stop "$monitor_pid"
+  python3 - "$work/monitor.txt" "$work/create.template" "$work/create.calls" <<'PY'
+import re, sys
+def unquote(text):  # redis-cli MONITOR's quoting (sdscatrepr)
+    out, i = bytearray(), 0
+    simple = {'n': 10, 'r': 13, 't': 9, 'a': 7, 'b': 8, '\\': 92, '"': 34}
+    while i < len(text):
+        c = text[i]
+        if c == '\\':
+            if text[i + 1] == 'x':
+                out.append(int(text[i + 2:i + 4], 16)); i += 4; continue
+            out.append(simple[text[i + 1]]); i += 2; continue
+        out += c.encode(); i += 1
+    return bytes(out)
+chosen, calls, current = None, [], None
+for line in open(sys.argv[1], encoding='utf-8', errors='surrogateescape'):
+    args = [unquote(a) for a in re.findall(r'"((?:[^"\\]|\\.)*)"', line)]
+    if '[0 lua]' in line:
+        if current is not None:
+            current.append(args)
+        continue
+    current = None
+    if '"EVALSHA"' not in line:
+        continue
+    keys = args[3:3 + int(args[2])]
+    if re.search(rb':referral:[0-9A-Z]{26}$', keys[0]) and not any(b':offer:' in k for k in keys):
+        chosen, calls = args, []
+        current = calls
+if chosen is None:
+    sys.exit('no waiting create seen in MONITOR')
+referral_id = chosen[3].rsplit(b':', 1)[1]
+with open(sys.argv[2], 'wb') as out:
+    out.write(referral_id + b'\n')
+    for arg in chosen[2:]:
+        out.write(b'%d\n' % len(arg) + arg + b'\n')
+with open(sys.argv[3], 'wb') as out:
+    for call in calls:
+        out.write(b'%d\n' % len(call))
+        for arg in call:
+            out.write(b'%d\n' % len(arg) + arg + b'\n')
+PY
 }
 
 # encode_impulse_create FILE: the CreateReferralRequest of an impulse into

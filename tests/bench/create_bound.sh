@@ -25,45 +25,7 @@ create=(--method=/slussen.v1.ReferralService/CreateReferral --request_file="$wor
   --metadata=x-slussen-organisation=kommun-halmstad-eb,x-slussen-role=agency,x-slussen-region=13
   --spread_key=x-slussen-organisation --spread=64)
 
-# The change script as the broker sends it, and a waiting create's call of
-# it: the last script call that writes a referral and no offer.
-cmake -DSOURCE_DIR="$root" -DOUT_DIR="$work/lua" -P "$root/cmake/embed_lua.cmake" >/dev/null
-redis-cli -s "$rd/redis.sock" MONITOR >"$work/monitor.txt" &
-monitor_pid=$!; started+=("$monitor_pid")
-sleep 0.3
-"$work/bench/loadgen" --concurrency=1 --channels=1 --warmup=0 --duration=1 \
-  --target="127.0.0.1:$broker_port" "${create[@]}" >/dev/null
-sleep 0.3
-stop "$monitor_pid"
-python3 - "$work/monitor.txt" "$work/create.template" <<'PY'
-import re, sys
-def unquote(text):  # redis-cli MONITOR's quoting (sdscatrepr)
-    out, i = bytearray(), 0
-    simple = {'n': 10, 'r': 13, 't': 9, 'a': 7, 'b': 8, '\\': 92, '"': 34}
-    while i < len(text):
-        c = text[i]
-        if c == '\\':
-            if text[i + 1] == 'x':
-                out.append(int(text[i + 2:i + 4], 16)); i += 4; continue
-            out.append(simple[text[i + 1]]); i += 2; continue
-        out += c.encode(); i += 1
-    return bytes(out)
-chosen = None
-for line in open(sys.argv[1], encoding='utf-8', errors='surrogateescape'):
-    if '[0 lua]' in line or '"EVALSHA"' not in line:
-        continue
-    args = [unquote(a) for a in re.findall(r'"((?:[^"\\]|\\.)*)"', line)]
-    keys = args[3:3 + int(args[2])]
-    if re.search(rb':referral:[0-9A-Z]{26}$', keys[0]) and not any(b':offer:' in k for k in keys):
-        chosen = args
-if chosen is None:
-    sys.exit('no waiting create seen in MONITOR')
-referral_id = chosen[3].rsplit(b':', 1)[1]
-with open(sys.argv[2], 'wb') as out:
-    out.write(referral_id + b'\n')
-    for arg in chosen[2:]:
-        out.write(b'%d\n' % len(arg) + arg + b'\n')
-PY
+capture_create_call
 
 bare_port=$(free_port)
 "$bare" --port="$bare_port" --redis_socket="$rd/redis.sock" --create_template="$work/create.template" \

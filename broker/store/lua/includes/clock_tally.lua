@@ -79,9 +79,9 @@ end
 -- open has none to count (tally_open_clocks.lua), and is marked so.
 local function tally_write(key, tallies, moves, moves_prefix, fired, open,
                            tally, plan)
-  local epoch = redis.call('HGET', tallies, 'epoch') or '0'
-  if redis.call('HGET', tallies, 'swept') ~= epoch and
-     redis.call('ZCARD', open) == 0 then
+  local marks = redis.call('HMGET', tallies, 'epoch', 'swept')
+  local epoch = marks[1] or '0'
+  if marks[2] ~= epoch and redis.call('ZCARD', open) == 0 then
     redis.call('HSET', tallies, 'swept', epoch)
   end
   local h = redis.call('HMGET', key, 'tally', 'plan')
