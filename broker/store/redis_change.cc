@@ -46,31 +46,45 @@ absl::StatusOr<RedisChange::Result> ResultOf(const RedisValue& reply) {
 
 std::string RedisChange::KeyIndex(const std::string& key) {
   auto [it, inserted] =
-      key_index_.emplace(key, static_cast<int>(keys_.size()) + 1);
+      key_index_.try_emplace(key, static_cast<int>(keys_.size()) + 1);
   if (inserted) keys_.push_back(key);
   return absl::StrCat(it->second);
 }
 
-RedisChange& RedisChange::Op(std::vector<std::string> op) {
-  ops_.push_back(op[0]);
-  ops_.push_back(absl::StrCat(op.size() - 1));
-  ops_.insert(ops_.end(), op.begin() + 1, op.end());
+RedisChange& RedisChange::Op(absl::string_view name,
+                             std::initializer_list<absl::string_view> args) {
+  ops_.emplace_back(name);
+  ops_.push_back(absl::StrCat(args.size()));
+  for (absl::string_view arg : args) ops_.emplace_back(arg);
+  return *this;
+}
+
+RedisChange& RedisChange::OpWithFields(absl::string_view name,
+                                       const std::string& key,
+                                       Fields&& fields) {
+  ops_.emplace_back(name);
+  ops_.push_back(absl::StrCat(1 + 2 * fields.size()));
+  ops_.push_back(KeyIndex(key));
+  for (auto& [field, value] : fields) {
+    ops_.push_back(std::move(field));
+    ops_.push_back(std::move(value));
+  }
   return *this;
 }
 
 RedisChange& RedisChange::ReadAlong(const std::string& key) {
-  return Op({"READ", KeyIndex(key)});
+  return Op("READ", {KeyIndex(key)});
 }
 
 RedisChange& RedisChange::IfExistsReturn(const std::string& key) {
-  return Op({"IFEXISTS", KeyIndex(key)});
+  return Op("IFEXISTS", {KeyIndex(key)});
 }
 
 RedisChange& RedisChange::Absent(const std::string& key,
                                  const std::string& message,
                                  bool already_exists) {
-  return Op({"ABSENT", KeyIndex(key), message,
-             already_exists ? "ALREADY_EXISTS" : "ABORTED"});
+  return Op("ABSENT", {KeyIndex(key), message,
+                       already_exists ? "ALREADY_EXISTS" : "ABORTED"});
 }
 
 RedisChange& RedisChange::FieldEquals(const std::string& key,
@@ -78,26 +92,28 @@ RedisChange& RedisChange::FieldEquals(const std::string& key,
                                       const std::string& value,
                                       const std::string& message,
                                       bool missing_is_not_found) {
-  return Op({"HEQ", KeyIndex(key), field, value, message,
-             missing_is_not_found ? "1" : "0"});
+  return Op("HEQ", {KeyIndex(key), field, value, message,
+                    missing_is_not_found ? "1" : "0"});
 }
 
 RedisChange& RedisChange::ClockVersionEquals(const ClockKeys& clock,
                                              int64_t version,
                                              const std::string& message) {
-  return Op({"CLOCKV", KeyIndex(clock.hash), KeyIndex(clock.due),
-             KeyIndex(clock.fired), clock.id, absl::StrCat(version), message});
+  return Op("CLOCKV",
+            {KeyIndex(clock.hash), KeyIndex(clock.due), KeyIndex(clock.fired),
+             clock.id, absl::StrCat(version), message});
 }
 
 RedisChange& RedisChange::WithdrawPrepared(const ClockKeys& clock) {
-  return Op({"CLOCKW", KeyIndex(clock.hash), KeyIndex(clock.due),
-             KeyIndex(clock.fired), clock.prepared_prefix, clock.id});
+  return Op("CLOCKW", {KeyIndex(clock.hash), KeyIndex(clock.due),
+                       KeyIndex(clock.fired), clock.prepared_prefix, clock.id});
 }
 
 RedisChange& RedisChange::TallyClock(const ClockKeys& clock,
                                      const std::string& tally,
                                      const std::string& plan) {
-  return Op({"TALLY", KeyIndex(clock.hash), KeyIndex(clock.tallies),
+  return Op("TALLY",
+            {KeyIndex(clock.hash), KeyIndex(clock.tallies),
              KeyIndex(clock.tally_moves), KeyIndex(clock.fired),
              KeyIndex(clock.open), clock.tally_moves_prefix, tally, plan});
 }
@@ -105,81 +121,72 @@ RedisChange& RedisChange::TallyClock(const ClockKeys& clock,
 RedisChange& RedisChange::HasFreeUnit(const std::string& key,
                                       const std::string& prefix,
                                       const std::string& message) {
-  return Op({"HFREE", KeyIndex(key), prefix, message});
+  return Op("HFREE", {KeyIndex(key), prefix, message});
 }
 
 RedisChange& RedisChange::UnitFits(const std::string& key,
                                    const std::string& prefix, int64_t capacity,
                                    const std::string& message) {
-  return Op({"FITS", KeyIndex(key), prefix, absl::StrCat(capacity), message});
+  return Op("FITS", {KeyIndex(key), prefix, absl::StrCat(capacity), message});
 }
 
-RedisChange& RedisChange::HSet(const std::string& key, const Fields& fields) {
-  std::vector<std::string> op = {"HSET", KeyIndex(key)};
-  for (const auto& [field, value] : fields) {
-    op.push_back(field);
-    op.push_back(value);
-  }
-  return Op(std::move(op));
+RedisChange& RedisChange::HSet(const std::string& key, Fields fields) {
+  return OpWithFields("HSET", key, std::move(fields));
 }
 
 RedisChange& RedisChange::HDel(const std::string& key,
                                const std::string& field) {
-  return Op({"HDEL", KeyIndex(key), field});
+  return Op("HDEL", {KeyIndex(key), field});
 }
 
 RedisChange& RedisChange::HIncrBy(const std::string& key,
                                   const std::string& field, int64_t delta) {
-  return Op({"HINCRBY", KeyIndex(key), field, absl::StrCat(delta)});
+  return Op("HINCRBY", {KeyIndex(key), field, absl::StrCat(delta)});
 }
 
 RedisChange& RedisChange::CloseUnit(const std::string& key,
                                     const std::string& prefix) {
-  return Op({"HCLOSE", KeyIndex(key), prefix});
+  return Op("HCLOSE", {KeyIndex(key), prefix});
 }
 
 RedisChange& RedisChange::ZAdd(const std::string& key, const std::string& score,
                                const std::string& member) {
-  return Op({"ZADD", KeyIndex(key), score, member});
+  return Op("ZADD", {KeyIndex(key), score, member});
 }
 
 RedisChange& RedisChange::ZRem(const std::string& key,
                                const std::string& member) {
-  return Op({"ZREM", KeyIndex(key), member});
+  return Op("ZREM", {KeyIndex(key), member});
 }
 
 RedisChange& RedisChange::SAdd(const std::string& key,
                                const std::string& member) {
-  return Op({"SADD", KeyIndex(key), member});
+  return Op("SADD", {KeyIndex(key), member});
 }
 
 RedisChange& RedisChange::SRem(const std::string& key,
                                const std::string& member) {
-  return Op({"SREM", KeyIndex(key), member});
+  return Op("SREM", {KeyIndex(key), member});
 }
 
 RedisChange& RedisChange::AuditAppend(const std::string& stream_key,
                                       const std::string& head_key,
                                       const std::string& subject_key,
                                       const std::string& record) {
-  return Op({"AUDIT", KeyIndex(stream_key), KeyIndex(head_key),
+  return Op("AUDIT",
+            {KeyIndex(stream_key), KeyIndex(head_key),
              subject_key.empty() ? "0" : KeyIndex(subject_key), record});
 }
 
 RedisChange& RedisChange::SetWithTtl(const std::string& key,
                                      const std::string& value,
                                      int64_t ttl_millis) {
-  return Op({"SETPX", KeyIndex(key), value,
-             absl::StrCat(ttl_millis < 1 ? 1 : ttl_millis)});
+  return Op("SETPX", {KeyIndex(key), value,
+                      absl::StrCat(ttl_millis < 1 ? 1 : ttl_millis)});
 }
 
-RedisChange& RedisChange::XAdd(const std::string& key, const Fields& fields) {
-  std::vector<std::string> op = {"XADD", KeyIndex(key)};
-  for (const auto& [field, value] : fields) {
-    op.push_back(field);
-    op.push_back(value);
-  }
-  return Op(std::move(op));
+RedisChange& RedisChange::XAdd(const std::string& key, Fields fields) {
+  return OpWithFields("XADD", key, std::move(fields));
 }
 
 void RedisChange::AppendTo(RedisPool::ScriptCall& call) const {

@@ -34,6 +34,7 @@
 #define SLUSSEN_BROKER_STORE_REDIS_CHANGE_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -41,6 +42,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "broker/store/redis_client.h"
 
 namespace slussen::store {
@@ -116,7 +118,7 @@ class RedisChange {
                         int64_t capacity, const std::string& message);
 
   // --- Writes ---
-  RedisChange& HSet(const std::string& key, const Fields& fields);
+  RedisChange& HSet(const std::string& key, Fields fields);
   RedisChange& HDel(const std::string& key, const std::string& field);
   // Removes the clock's prepared events of steps not yet fired (a write
   // replaces its plan, and with it what it will announce); before the
@@ -154,7 +156,7 @@ class RedisChange {
                            const std::string& record);
   RedisChange& SetWithTtl(const std::string& key, const std::string& value,
                           int64_t ttl_millis);
-  RedisChange& XAdd(const std::string& key, const Fields& fields);
+  RedisChange& XAdd(const std::string& key, Fields fields);
 
   // Runs the change.
   absl::StatusOr<Result> Apply(RedisPool& pool) const;
@@ -179,7 +181,12 @@ class RedisChange {
  private:
   // The 1-based index of `key` among the declared keys.
   std::string KeyIndex(const std::string& key);
-  RedisChange& Op(std::vector<std::string> op);
+  // Appends an operation: its name, its argument count, its arguments.
+  RedisChange& Op(absl::string_view name,
+                  std::initializer_list<absl::string_view> args);
+  // The same for an operation on `key` with field-value pairs (HSET, XADD).
+  RedisChange& OpWithFields(absl::string_view name, const std::string& key,
+                            Fields&& fields);
   // Appends this change to a script call: its keys after those already
   // there, its operations after a header telling the script where they
   // end and where its keys begin.

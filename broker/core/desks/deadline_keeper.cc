@@ -233,12 +233,20 @@ absl::StatusOr<CreateOutcome> DeadlineKeeper::Create(
   // and a decision written with it), on the referral as it stood after
   // that transition and the clocks the ones before it left.
   std::vector<ClockWrite> made;
-  ReferralRecord at = record;
-  for (int index = 0; index < record.referral.history_size(); ++index) {
+  const int transitions = record.referral.history_size();
+  for (int index = 0; index < transitions; ++index) {
     const v1::Transition& transition = record.referral.history(index);
-    at.referral.mutable_history()->DeleteSubrange(
-        index + 1, record.referral.history_size() - index - 1);
-    at.referral.set_state(transition.to_state());
+    // The record itself after its last transition (the usual create has
+    // one), unless its state is not that transition's.
+    std::optional<ReferralRecord> before_later;
+    if (index + 1 < transitions ||
+        record.referral.state() != transition.to_state()) {
+      before_later = record;
+      before_later->referral.mutable_history()->DeleteSubrange(
+          index + 1, transitions - index - 1);
+      before_later->referral.set_state(transition.to_state());
+    }
+    const ReferralRecord& at = before_later ? *before_later : record;
     std::vector<ClockRecord> existing;
     for (const ClockWrite& write : made) existing.push_back(write.record);
     for (ClockWrite& write : WritesFor(at, transition, index, existing)) {
@@ -255,7 +263,6 @@ absl::StatusOr<CreateOutcome> DeadlineKeeper::Create(
         *same = std::move(write);
       }
     }
-    at = record;
   }
   std::vector<ClockWrite> all = clocks;
   for (ClockWrite& write : made) all.push_back(std::move(write));
