@@ -15,6 +15,14 @@
 namespace slussen::service {
 namespace {
 
+// A civil day as the matching marks keep it ("2026-12-07", what
+// absl::FormatCivilTime writes), without a time-zone formatter: every
+// create compares today with the last full pass's day.
+std::string DayText(absl::CivilDay day) {
+  return absl::StrCat(day.year(), "-", absl::Dec(day.month(), absl::kZeroPad2),
+                      "-", absl::Dec(day.day(), absl::kZeroPad2));
+}
+
 // Passes in a row while a region stays dirty or loses races.
 constexpr int kMaxRounds = 10;
 // Tries at placing one arrival while it loses races.
@@ -100,7 +108,7 @@ MatchScheduler::Marks MatchScheduler::Judge(
   marks.read = true;
   marks.changes = read.changes;
   marks.clear = read.changes == read.seen && read.passed.has_value() &&
-                *read.passed == absl::FormatCivilTime(matchmaker_->Today());
+                *read.passed == DayText(matchmaker_->Today());
   return marks;
 }
 
@@ -271,7 +279,7 @@ void MatchScheduler::RunLocked(const std::string& region, int max_rounds) {
   for (int round = 0; round < max_rounds; ++round) {
     // The day and the change count as the pass begins: what it will have
     // seen when it ends.
-    const std::string today = absl::FormatCivilTime(matchmaker_->Today());
+    const std::string today = DayText(matchmaker_->Today());
     const absl::StatusOr<std::string> began = marks_.BeginPass(region);
     const absl::Time started = absl::Now();
     const absl::StatusOr<core::Matchmaker::Pass> pass =

@@ -174,6 +174,12 @@ class MatchingE2eTest : public BrokerTest {
     const absl::StatusOr<store::RedisValue> done = pool.Command(set);
     ASSERT_TRUE(done.ok()) << done.status();
   }
+  std::string MatchingMark(const std::string& key) {
+    store::RedisPool pool(harness_->redis_options());
+    const absl::StatusOr<store::RedisValue> value = pool.Command({"GET", key});
+    EXPECT_TRUE(value.ok()) << value.status();
+    return value.ok() ? value->str : "";
+  }
 
   std::unique_ptr<v1::ProviderDirectory::Stub> directory_;
   std::unique_ptr<v1::OfferService::Stub> offers_;
@@ -751,6 +757,15 @@ TEST_F(MatchingE2eTest, TheFirstArrivalOfADayWaitsForAFullPass) {
   EXPECT_EQ(Refer(0).state(), v1::REFERRAL_STATE_OFFERED);
   EXPECT_EQ(Passes("full"), full + 1);
   EXPECT_EQ(Passes("arrival"), arrivals);
+  // The day is kept as absl::FormatCivilTime wrote it, as replicas of
+  // earlier versions read it (either side of midnight in Stockholm).
+  absl::TimeZone stockholm;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/Stockholm", &stockholm));
+  EXPECT_THAT(MatchingMark(store::keys::MatchingPassed("13")),
+              ::testing::AnyOf(absl::FormatCivilTime(absl::ToCivilDay(
+                                   absl::Now() - absl::Minutes(1), stockholm)),
+                               absl::FormatCivilTime(
+                                   absl::ToCivilDay(absl::Now(), stockholm))));
   EXPECT_EQ(Refer(1).state(), v1::REFERRAL_STATE_OFFERED);
   EXPECT_EQ(Passes("full"), full + 1);
   EXPECT_EQ(Passes("arrival"), arrivals + 1);

@@ -75,7 +75,9 @@ DeadlineKeeper::DeadlineKeeper(ReferralRepository* inner,
       built_in_(std::move(built_in)),
       rules_(rules),
       all_(built_in_),
-      effective_(built_in_) {}
+      effective_(
+          std::make_shared<const std::vector<v1::DeadlineRuleSet>>(built_in_)) {
+}
 
 namespace {
 
@@ -119,7 +121,8 @@ absl::Status DeadlineKeeper::RefreshRuleSets() {
   }
   absl::MutexLock lock(&mu_);
   all_ = std::move(all);
-  effective_ = std::move(effective);
+  effective_ = std::make_shared<const std::vector<v1::DeadlineRuleSet>>(
+      std::move(effective));
   return absl::OkStatus();
 }
 
@@ -162,12 +165,16 @@ absl::StatusOr<v1::DeadlineRuleSet> DeadlineKeeper::AddRuleSetVersion(
   return absl::InternalError("a rule set version added was not read back");
 }
 
-std::optional<v1::DeadlineRuleSet> DeadlineKeeper::RuleSetOf(
+std::shared_ptr<const v1::DeadlineRuleSet> DeadlineKeeper::RuleSetOf(
     const v1::Referral& referral) const {
-  absl::MutexLock lock(&mu_);
-  const v1::DeadlineRuleSet* set = RuleSetFor(effective_, referral);
-  if (set == nullptr) return std::nullopt;
-  return *set;
+  std::shared_ptr<const std::vector<v1::DeadlineRuleSet>> effective;
+  {
+    absl::MutexLock lock(&mu_);
+    effective = effective_;
+  }
+  const v1::DeadlineRuleSet* set = RuleSetFor(*effective, referral);
+  if (set == nullptr) return nullptr;
+  return std::shared_ptr<const v1::DeadlineRuleSet>(std::move(effective), set);
 }
 
 std::vector<ClockWrite> DeadlineKeeper::WritesFor(
@@ -180,10 +187,11 @@ std::vector<ClockWrite> DeadlineKeeper::WritesFor(
     open.push_back(record.clock);
     open_records.push_back(&record);
   }
-  const std::optional<v1::DeadlineRuleSet> rules = RuleSetOf(changed.referral);
+  const std::shared_ptr<const v1::DeadlineRuleSet> rules =
+      RuleSetOf(changed.referral);
   const ClockUpdates updates =
-      ClocksAfter(rules ? &*rules : nullptr, changed.referral,
-                  changed.assigned_organisation, transition, open, *calendar_);
+      ClocksAfter(rules.get(), changed.referral, changed.assigned_organisation,
+                  transition, open, *calendar_);
   const absl::Time now = ToAbslTime(transition.time());
   std::vector<ClockWrite> writes;
   for (size_t i = 0; i < updates.changed.size(); ++i) {

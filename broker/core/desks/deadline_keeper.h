@@ -21,6 +21,7 @@
 #ifndef SLUSSEN_BROKER_CORE_DESKS_DEADLINE_KEEPER_H_
 #define SLUSSEN_BROKER_CORE_DESKS_DEADLINE_KEEPER_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -153,17 +154,20 @@ class DeadlineKeeper final : public ForwardingReferralRepository {
   std::optional<ClockWrite> NextWrite(ClockRecord read, absl::Time now,
                                       bool rewrite = false) const;
 
-  // The rule set `referral` starts clocks under, if any.
-  std::optional<slussen::v1::DeadlineRuleSet> RuleSetOf(
+  // The rule set `referral` starts clocks under, if any (kept alive by
+  // the pointer when a refresh replaces the sets).
+  std::shared_ptr<const slussen::v1::DeadlineRuleSet> RuleSetOf(
       const slussen::v1::Referral& referral) const;
 
   const SwedishCalendar* const calendar_;
   const std::vector<slussen::v1::DeadlineRuleSet> built_in_;
   DeadlineRuleRepository* const rules_;
   mutable absl::Mutex mu_;
-  // Every version, the newest first; and the newest of each id.
+  // Every version, the newest first; and the newest of each id (shared
+  // with the writes that read it: a create copies no rule set).
   std::vector<slussen::v1::DeadlineRuleSet> all_ ABSL_GUARDED_BY(mu_);
-  std::vector<slussen::v1::DeadlineRuleSet> effective_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const std::vector<slussen::v1::DeadlineRuleSet>> effective_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace slussen::core
