@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/model/audit.h"
@@ -145,15 +146,26 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
                      "say why in referral.second_referral_reason"),
         /*already_exists=*/true);
   }
-  change
-      .HSet(referral_key, {{"data", record.referral.SerializeAsString()},
-                           {"version", "1"},
-                           {"state", absl::StrCat(record.referral.state())},
-                           {"kind", absl::StrCat(record.referral.kind())},
-                           {"org", org},
-                           {"pnr", record.personal_identity_pseudonym},
-                           {"assigned", record.assigned_organisation},
-                           {"subj", record.audit_subject}})
+  RedisChange::Fields fields = {
+      {"data", record.referral.SerializeAsString()},
+      {"version", "1"},
+      {"state", absl::StrCat(record.referral.state())},
+      {"kind", absl::StrCat(record.referral.kind())},
+      {"org", org},
+      {"pnr", record.personal_identity_pseudonym},
+      {"assigned", record.assigned_organisation},
+      {"subj", record.audit_subject}};
+  // The referral's new clocks are named in this write (ClockInto).
+  const auto named_here = [&](const core::ClockWrite& clock) {
+    return clock.record.version == 0 && clock.record.region == region &&
+           absl::StartsWith(clock.record.id, absl::StrCat(id, "-"));
+  };
+  for (const core::ClockWrite& clock : clocks) {
+    if (named_here(clock)) {
+      fields.emplace_back(keys::ClockField(clock.record.id), "");
+    }
+  }
+  change.HSet(referral_key, std::move(fields))
       .ZAdd(keys::Referrals(region), "0", id)
       .ZAdd(keys::ReferralsOf(region, org), "0", id);
   // The other agencies of a joint referral list it among theirs.
@@ -192,7 +204,9 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
                                      : v1::AUDIT_OPERATION_UPDATE));
     }
   }
-  for (const core::ClockWrite& clock : clocks) ClockInto(change, clock);
+  for (const core::ClockWrite& clock : clocks) {
+    ClockInto(change, clock, named_here(clock));
+  }
   if (key) {
     change.SetWithTtl(idempotency_key, absl::StrCat(id, " ", key->fingerprint),
                       absl::ToInt64Milliseconds(options_.idempotency_ttl));

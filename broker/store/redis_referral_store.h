@@ -124,8 +124,12 @@ class RedisReferralStore final : public core::ReferralRepository {
   absl::StatusOr<std::vector<core::ClockTally>> CountClocks(
       const std::string& region) override;
 
-  // Adds to `change` the check and writes of one clock and its event.
-  static void ClockInto(RedisChange& change, const core::ClockWrite& write);
+  // Adds to `change` the check and writes of one clock and its event. A
+  // new clock is named in its referral's hash (keys::ClockField), unless
+  // `named_by_caller`: a create names its clocks in the referral's own
+  // HSET, one write fewer.
+  static void ClockInto(RedisChange& change, const core::ClockWrite& write,
+                        bool named_by_caller = false);
 
   // Adds to `change` the checks and writes that replace `read` by `changed`
   // (same referral) and append `event`. Returns the version `changed` gets.

@@ -232,17 +232,19 @@ std::string TallyOf(const v1::Clock& clock) {
 
 }  // namespace
 
-void RedisReferralStore::ClockInto(RedisChange& change,
-                                   const ClockWrite& write) {
+void RedisReferralStore::ClockInto(RedisChange& change, const ClockWrite& write,
+                                   bool named_by_caller) {
   const ClockRecord& r = write.record;
   const std::string key = keys::Clock(r.region, r.id);
   const RedisChange::ClockKeys clock = KeysOf(r.region, r.id);
   if (r.version == 0) {
-    change.Absent(key, absl::StrCat("clock ", r.clock.name(), " exists"))
-        .HSet(keys::Referral(r.region, ReferralIdOf(r.id)),
-              {{keys::ClockField(r.id), ""}})
-        .ZAdd(keys::ClocksStarted(r.region),
-              Millis(core::ToAbslTime(r.clock.start_time())), r.id);
+    change.Absent(key, absl::StrCat("clock ", r.clock.name(), " exists"));
+    if (!named_by_caller) {
+      change.HSet(keys::Referral(r.region, ReferralIdOf(r.id)),
+                  {{keys::ClockField(r.id), ""}});
+    }
+    change.ZAdd(keys::ClocksStarted(r.region),
+                Millis(core::ToAbslTime(r.clock.start_time())), r.id);
   } else {
     change
         .ClockVersionEquals(clock, r.version,
