@@ -27,11 +27,11 @@
 -- 17.
 local tally_stage_after = {['15'] = '1', ['16'] = '2', ['17'] = '3'}
 
--- Adds `n` to field `field` of hash `key`, removing it at 0.
+-- Adds `n` to field `field` of hash `key`, removing it at 0; the count.
 local function tally_add(key, field, n)
-  if redis.call('HINCRBY', key, field, n) == 0 then
-    redis.call('HDEL', key, field)
-  end
+  local count = redis.call('HINCRBY', key, field, n)
+  if count == 0 then redis.call('HDEL', key, field) end
+  return count
 end
 
 -- Counts a clock in (`sign` 1) or out (-1): `counted` its `tally`
@@ -65,8 +65,13 @@ local function tally_count(tallies, moves, moves_prefix, epoch, counted,
   end
   tally_add(tallies, mine .. stage, sign)
   for _, step in ipairs(later) do
-    tally_add(moves_prefix .. step[1], mine .. stage .. ':' .. step[2], sign)
-    if sign > 0 then redis.call('ZADD', moves, step[1], step[1]) end
+    -- A move counted 2 or more was counted before, its instant with it:
+    -- `moves` has the instant (which leaves only with the instant's hash,
+    -- clock_tallies.lua), and most clocks of a day share their instants.
+    if tally_add(moves_prefix .. step[1], mine .. stage .. ':' .. step[2],
+                 sign) < 2 and sign > 0 then
+      redis.call('ZADD', moves, step[1], step[1])
+    end
     stage = step[2]
   end
 end
