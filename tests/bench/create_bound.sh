@@ -40,10 +40,21 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 
-for _ in $(seq "$reps"); do
-  load_run relay "$relay_pid,$redis_pid" --target="127.0.0.1:$relay_port" --method=/baseline.v1.EchoService/Relay
-  load_run bare_create "$bare_pid,$redis_pid" --target="127.0.0.1:$bare_port" "${create[@]}"
-  load_run broker_create "$broker_pid,$redis_pid" --target="127.0.0.1:$broker_port" "${create[@]}"
+# Each run leaves its writes in the one Redis, whose append-only file
+# grows and is rewritten in the background (slussen.conf: at twice its
+# size after the last rewrite), so a later run pays more: the order turns
+# each round, so that no server always runs last.
+run_server() {
+  case $1 in
+    relay) load_run relay "$relay_pid,$redis_pid" --target="127.0.0.1:$relay_port" \
+      --method=/baseline.v1.EchoService/Relay ;;
+    bare) load_run bare_create "$bare_pid,$redis_pid" --target="127.0.0.1:$bare_port" "${create[@]}" ;;
+    broker) load_run broker_create "$broker_pid,$redis_pid" --target="127.0.0.1:$broker_port" "${create[@]}" ;;
+  esac
+}
+servers=(relay bare broker)
+for rep in $(seq 0 $((reps - 1))); do
+  for i in 0 1 2; do run_server "${servers[$(((i + rep) % 3))]}"; done
 done
 # The bare creates wrote what a broker's would: referrals with their ids.
 echo "referrals the bare creates wrote: $(redis-cli -s "$rd/redis.sock" --scan \
