@@ -133,11 +133,13 @@ ScopedLogTrace::ScopedLogTrace(std::string trace_id)
 
 ScopedLogTrace::~ScopedLogTrace() { current_trace_id = std::move(previous_); }
 
+bool LogEnabled(LogLevel level) {
+  return static_cast<int>(level) >= min_level.load(std::memory_order_relaxed);
+}
+
 void Log(LogLevel level, absl::string_view message,
          std::initializer_list<LogField> fields) {
-  if (static_cast<int>(level) < min_level.load(std::memory_order_relaxed)) {
-    return;
-  }
+  if (!LogEnabled(level)) return;
   std::string line = absl::StrCat(
       "{\"time\":",
       JsonString(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),

@@ -62,6 +62,9 @@ std::string JsonString(absl::string_view text);
 
 void Log(LogLevel level, absl::string_view message,
          std::initializer_list<LogField> fields = {});
+// Whether Log writes a line of `level`: for a caller whose fields cost
+// something to build (one line a call).
+bool LogEnabled(LogLevel level);
 
 // The header of W3C Trace Context that names a call's trace.
 inline constexpr char kTraceparentHeader[] = "traceparent";

@@ -476,6 +476,7 @@ grpc::Status RpcScope::Finish(const absl::Status& status) {
               absl::IsUnauthenticated(status) || absl::IsCancelled(status)
           ? LogLevel::kInfo
           : LogLevel::kWarning;
+  if (!LogEnabled(level)) return ToGrpcStatus(status);
   Log(level, "rpc",
       {{"method", method_},
        {"request_id", request_id_},
