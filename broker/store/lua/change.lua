@@ -21,7 +21,7 @@
 -- Every write of the broker runs here, so the script is written to be
 -- cheap in Redis's Lua: globals read once into locals, an operation's
 -- arguments read in place from ARGV (no table per operation), each key
--- index converted once (tests/bench/create_bound.sh measures it).
+-- index converted once (tests/bench/script_cost.sh measures it).
 
 local ARGV, KEYS, call, tonumber, unpack = ARGV, KEYS, redis.call, tonumber,
                                             unpack
