@@ -25,7 +25,7 @@ create=(--method=/slussen.v1.ReferralService/CreateReferral --request_file="$wor
   --metadata=x-slussen-organisation=kommun-halmstad-eb,x-slussen-role=agency,x-slussen-region=13)
 capture_create_call
 stop "$broker_pid"; stop "$redis_pid"  # idle, but they would share the cores
-commands=$(python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import script_cost
+commands=$(python3 -B -c 'import sys; sys.path.insert(0, sys.argv[1]); import script_cost
 print(len(script_cost.read_calls(sys.argv[2])))' "$root/tests/bench" "$work/create.calls")
 echo "a waiting create's change script made $commands Redis commands"
 
