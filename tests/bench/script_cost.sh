@@ -17,6 +17,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 reps=${REPS:-5}
+for script in "$@"; do
+  [ -f "$script" ] || { echo "no such script: $script (usage: see the top of $0)" >&2; exit 2; }
+done
 source "$(dirname "$0")/bench_lib.sh"
 
 start_bound_run "$root/build/slussen"
