@@ -240,6 +240,10 @@ inline std::string ClocksOf(absl::string_view region,
 // small hash costs some 15 bytes; the set per referral it replaces, about
 // 250.
 inline constexpr char kClockField[] = "clock";
+// The id of the referral a clock id belongs to: "<referral>-<kind>-<n>".
+inline absl::string_view ReferralOfClock(absl::string_view clock_id) {
+  return clock_id.substr(0, clock_id.find('-'));
+}
 inline std::string ClockField(absl::string_view clock_id) {
   const size_t dash = clock_id.find('-');
   return absl::StrCat(kClockField, dash == absl::string_view::npos

@@ -4,7 +4,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "broker/core/model/audit.h"
@@ -158,7 +157,7 @@ absl::StatusOr<core::CreateOutcome> RedisReferralStore::Create(
   // The referral's new clocks are named in this write (ClockInto).
   const auto named_here = [&](const core::ClockWrite& clock) {
     return clock.record.version == 0 && clock.record.region == region &&
-           absl::StartsWith(clock.record.id, absl::StrCat(id, "-"));
+           keys::ReferralOfClock(clock.record.id) == id;
   };
   for (const core::ClockWrite& clock : clocks) {
     if (named_here(clock)) {

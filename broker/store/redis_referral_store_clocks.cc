@@ -61,12 +61,6 @@ using core::ClockWrite;
 
 std::string Millis(absl::Time t) { return absl::StrCat(absl::ToUnixMillis(t)); }
 
-// The id of the referral a clock id belongs to: "<referral>-<kind>-<n>".
-std::string ReferralIdOf(const std::string& clock_id) {
-  const size_t dash = clock_id.find('-');
-  return dash == std::string::npos ? clock_id : clock_id.substr(0, dash);
-}
-
 // A plan as stored: its steps one after another, each four fields, each
 // a byte of length and its bytes: when (ms), the event type (a number, as
 // the stream's `type`), the Clock fields it sets (serialized), and the
@@ -240,7 +234,7 @@ void RedisReferralStore::ClockInto(RedisChange& change, const ClockWrite& write,
   if (r.version == 0) {
     change.Absent(key, absl::StrCat("clock ", r.clock.name(), " exists"));
     if (!named_by_caller) {
-      change.HSet(keys::Referral(r.region, ReferralIdOf(r.id)),
+      change.HSet(keys::Referral(r.region, keys::ReferralOfClock(r.id)),
                   {{keys::ClockField(r.id), ""}});
     }
     change.ZAdd(keys::ClocksStarted(r.region),

@@ -215,11 +215,17 @@ BENCHMARK(BM_GetImpulseThroughGateway)->Threads(1)->Threads(16)->UseRealTime();
 // The same call as binary protobuf through the bare relay: what an HTTP hop
 // in front of the broker costs on these cores before any of the gateway's
 // own work.
-void BM_GetImpulseThroughBareRelay(benchmark::State& state) {
+// A GetReferral of the impulse as binary protobuf through `relay`.
+void GetImpulseThroughRelay(benchmark::State& state, const ServerProcess& relay,
+                            const char* counter) {
   v1::GetReferralRequest request;
   request.set_name(MadeImpulse());
-  PostCalls(state, BareRelay(), request.SerializeAsString(),
-            "application/proto", "relay_cpu_us_per_call");
+  PostCalls(state, relay, request.SerializeAsString(), "application/proto",
+            counter);
+}
+
+void BM_GetImpulseThroughBareRelay(benchmark::State& state) {
+  GetImpulseThroughRelay(state, BareRelay(), "relay_cpu_us_per_call");
 }
 BENCHMARK(BM_GetImpulseThroughBareRelay)
     ->Threads(1)
@@ -229,10 +235,8 @@ BENCHMARK(BM_GetImpulseThroughBareRelay)
 // The same through the event-loop relay: what another model of server
 // would bound.
 void BM_GetImpulseThroughEventLoopRelay(benchmark::State& state) {
-  v1::GetReferralRequest request;
-  request.set_name(MadeImpulse());
-  PostCalls(state, EventLoopRelay(), request.SerializeAsString(),
-            "application/proto", "event_loop_relay_cpu_us_per_call");
+  GetImpulseThroughRelay(state, EventLoopRelay(),
+                         "event_loop_relay_cpu_us_per_call");
 }
 BENCHMARK(BM_GetImpulseThroughEventLoopRelay)
     ->Threads(1)
