@@ -4,7 +4,10 @@
 # 13's funktionsbrevlåda queue with its response clock) into a fresh Redis
 # (the project's deploy/redis/slussen.conf) and prints `used_memory` before
 # and after, then the memory of each kind of key (MEMORY USAGE ... SAMPLES 0,
-# exact) divided by the referrals, largest first.
+# exact) divided by the referrals, largest first; then the same referrals
+# with each referral's hash and its clocks' hashes as one hash without the
+# names their keys say (memory_fold.lua, into database 1): the layout
+# named as the way to a smaller referral, measured as a size.
 #
 # Usage: tests/bench/memory_bench.sh   (from the project root after
 #        ./dev build)
@@ -76,6 +79,28 @@ print(f"{'key':28} {'keys':>7} {'bytes':>11} {'a referral':>10}")
 for kind, size in sizes.most_common():
     print(f"{kind:28} {counts[kind]:7d} {size:11d} {size / rows:10.0f}")
 print(f"{'all':28} {sum(counts.values()):7d} {sum(sizes.values()):11d} {sum(sizes.values()) / rows:10.0f}")
+PY
+
+# The layout named as the way to the goal, as a size: each referral's hash
+# and its clocks' hashes as one hash, without the names their keys say
+# (memory_fold.lua writes them into database 1).
+cli --eval "$root/tests/bench/memory_fold.lua" 'slussen:{r13}:referrals' , 'slussen:{r13}:' 'regions/13/' >/dev/null
+folded=0
+for key in $(cli -n 1 --scan --pattern 'slussen:*'); do
+  folded=$((folded + $(cli -n 1 memory usage "$key" samples 0)))
+done
+python3 - "$work/sizes" "$rows" "$folded" <<'PY'
+import re, sys
+rows, folded = int(sys.argv[2]), int(sys.argv[3])
+now = every = 0
+for line in open(sys.argv[1]):
+    key, size = line.rstrip("\n").split("\t")
+    every += int(size or 0)
+    if re.match(r"^slussen:\{r13\}:(referral|clock):", key):
+        now += int(size or 0)
+print(f"referral:<id> and clock:<id> folded into one hash without the names their keys say: "
+      f"{folded / rows:.0f} B a referral against {now / rows:.0f} B; all keys so: "
+      f"{(every - now + folded) / rows:.0f} B a referral")
 PY
 if [[ -n ${KEEP:-} ]]; then
   echo "Redis left at $rd/redis.sock; Ctrl-C ends it"
