@@ -64,14 +64,23 @@ grep -Eq 'catalogue: [1-9][0-9]* created, 0 updated, 0 unchanged' "$log" ||
 "${ctl[@]}" offerings list --region=13 | grep -q 'halsosam' ||
   fail "the sample Hälsosam offering is not in the directory"
 grep -q "web     http://127.0.0.1:$web_port" "$log" || fail "./dev up does not say where the web gateway is"
-# docs/integrating.md's curl example, through the gateway.
-curl -sf -X POST "http://127.0.0.1:$web_port/slussen.v1.ReferralService/ListReferrals" \
-  -H 'content-type: application/json' -H 'x-slussen-organisation: kommun-halmstad-eb' \
-  -H 'x-slussen-role: agency' -H 'x-slussen-region: 13' -d '{"parent":"regions/13"}' |
-  grep -q '^{' || fail "the web gateway did not answer ListReferrals with JSON"
 name=$("${ctl[@]}" referrals create impulse --kommun=1380 \
   --need=coordinated-rehabilitation --call-back-name="Anna Berg" \
   --call-back-phone="035-13 70 00" --quiet)
+# README.md's curl example as printed (the $ line and its > lines), on
+# this run's gateway port: JSON naming the referral just made.
+http_example=$(awk '
+  /<!-- http-example:begin/ { inside = 1; next }
+  /<!-- http-example:end/ { inside = 0 }
+  inside && /^\$ / { print substr($0, 3); more = 1; next }
+  inside && more && /^> / { print substr($0, 3); next }
+  { more = 0 }
+' "$ROOT/README.md")
+grep -q 'ListReferrals' <<<"$http_example" || fail "no curl example in README.md"
+bash -euo pipefail -c "${http_example//127.0.0.1:8080/127.0.0.1:$web_port}" >"$TEST_TMP/http.json" ||
+  fail "README.md's curl example failed"
+grep -q "^{\"referrals\":\[{\"name\":\"$name\"" "$TEST_TMP/http.json" ||
+  fail "the web gateway did not answer README.md's ListReferrals with the referral: $(head -c 300 "$TEST_TMP/http.json")"
 # The metrics line it printed answers, and counts that create.
 grep -q "metrics http://127.0.0.1:$((port + 3))/metrics" "$log" ||
   fail "./dev up does not say where the metrics are"
