@@ -48,18 +48,17 @@ bool Recovered(const std::function<bool()>& done) {
 }
 
 // A server on a free loopback port (replicas and Sentinels find each other
-// by host and port), with `more` on its command line.
-std::unique_ptr<RedisServer> StartOnPort(int port,
-                                         std::vector<std::string> more = {},
-                                         std::string config_file = "") {
+// by host and port), with `more` on its command line; sets `*port`.
+std::unique_ptr<RedisServer> StartOnFreePort(int* port,
+                                             std::vector<std::string> more = {},
+                                             std::string config_file = "") {
   RedisServer::Options options;
   // A replica's full sync at once, not after Redis's 5 s wait for more.
-  options.extra_args = {"--port",    absl::StrCat(port),           "--bind",
-                        "127.0.0.1", "--repl-diskless-sync-delay", "0"};
+  options.extra_args = {"--repl-diskless-sync-delay", "0"};
   options.extra_args.insert(options.extra_args.end(), more.begin(), more.end());
   options.config_file = std::move(config_file);
   absl::StatusOr<std::unique_ptr<RedisServer>> server =
-      RedisServer::Start(options);
+      StartOnFreeLoopbackPort(options, port);
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? *std::move(server) : nullptr;
 }
@@ -70,18 +69,12 @@ class SentinelFaultTest : public ::testing::Test {
   virtual int Replicas() const { return 1; }
 
   void SetUp() override {
-    for (int* port : {&primary_port_, &sentinel_port_}) {
-      absl::StatusOr<int> free = FreeLoopbackPort();
-      ASSERT_TRUE(free.ok()) << free.status();
-      *port = *free;
-    }
-    primary_ = StartOnPort(primary_port_);
+    primary_ = StartOnFreePort(&primary_port_);
     ASSERT_NE(primary_, nullptr);
     for (int i = 0; i < Replicas(); ++i) {
-      absl::StatusOr<int> port = FreeLoopbackPort();
-      ASSERT_TRUE(port.ok()) << port.status();
-      replicas_.push_back(StartOnPort(
-          *port, {"--replicaof", "127.0.0.1", absl::StrCat(primary_port_)}));
+      int port = 0;
+      replicas_.push_back(StartOnFreePort(
+          &port, {"--replicaof", "127.0.0.1", absl::StrCat(primary_port_)}));
       RedisServer* replica = replicas_.back().get();
       ASSERT_NE(replica, nullptr);
       ASSERT_TRUE(Recovered([&] {
@@ -91,8 +84,8 @@ class SentinelFaultTest : public ::testing::Test {
       }));
     }
     replica_ = replicas_.front().get();
-    sentinel_ = StartOnPort(
-        sentinel_port_, {"--sentinel"},
+    sentinel_ = StartOnFreePort(
+        &sentinel_port_, {"--sentinel"},
         absl::StrCat("sentinel monitor slussen 127.0.0.1 ", primary_port_,
                      " 1\n"
                      "sentinel down-after-milliseconds slussen 1000\n"
@@ -359,12 +352,11 @@ TEST_F(SentinelFaultTest, AConnectionToADemotedPrimaryIsDroppedNotReused) {
   // handed out for writes that cannot succeed.
   RedisPool pool(Options(/*wait_replicas=*/0));
   ASSERT_TRUE(pool.Command({"SET", "before", "1"}).ok());
-  absl::StatusOr<int> other_port = FreeLoopbackPort();
-  ASSERT_TRUE(other_port.ok()) << other_port.status();
-  std::unique_ptr<RedisServer> other = StartOnPort(*other_port);
+  int other_port = 0;
+  std::unique_ptr<RedisServer> other = StartOnFreePort(&other_port);
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(
-      primary_->Execute({"REPLICAOF", "127.0.0.1", absl::StrCat(*other_port)})
+      primary_->Execute({"REPLICAOF", "127.0.0.1", absl::StrCat(other_port)})
           .ok());
 
   const absl::StatusOr<RedisValue> first = pool.Command({"SET", "after", "2"});
@@ -388,14 +380,13 @@ TEST_F(SentinelFaultTest, NoWriteGoesToAPrimaryTheSentinelsNoLongerName) {
   // within a second of the Sentinels naming the new one, writes go to it.
   RedisPool pool(Options(/*wait_replicas=*/0));
   ASSERT_TRUE(pool.Command({"SET", "before", "1"}).ok());
-  absl::StatusOr<int> other_port = FreeLoopbackPort();
-  ASSERT_TRUE(other_port.ok()) << other_port.status();
-  std::unique_ptr<RedisServer> other = StartOnPort(*other_port);
+  int other_port = 0;
+  std::unique_ptr<RedisServer> other = StartOnFreePort(&other_port);
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(sentinel_->Execute({"SENTINEL", "REMOVE", "slussen"}).ok());
   ASSERT_TRUE(sentinel_
                   ->Execute({"SENTINEL", "MONITOR", "slussen", "127.0.0.1",
-                             absl::StrCat(*other_port), "1"})
+                             absl::StrCat(other_port), "1"})
                   .ok());
   // The old primary is still a primary, and still answers.
   ASSERT_TRUE(absl::StrContains(

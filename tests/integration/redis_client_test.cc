@@ -633,18 +633,16 @@ TEST_F(RedisPoolTest, AStalledServerTimesOutAsUnavailable) {
 class RedisReplicaWaitTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<int> port = ::slussen::testing::FreeLoopbackPort();
-    ASSERT_TRUE(port.ok()) << port.status();
+    int port = 0;
     RedisServer::Options primary;
     // A replica's full sync at once, not after Redis's 5 s wait for more.
-    primary.extra_args = {"--port",    absl::StrCat(*port),          "--bind",
-                          "127.0.0.1", "--repl-diskless-sync-delay", "0"};
+    primary.extra_args = {"--repl-diskless-sync-delay", "0"};
     absl::StatusOr<std::unique_ptr<RedisServer>> started =
-        RedisServer::Start(primary);
+        ::slussen::testing::StartOnFreeLoopbackPort(primary, &port);
     ASSERT_TRUE(started.ok()) << started.status();
     primary_ = *std::move(started);
     RedisServer::Options replica;
-    replica.extra_args = {"--replicaof", "127.0.0.1", absl::StrCat(*port)};
+    replica.extra_args = {"--replicaof", "127.0.0.1", absl::StrCat(port)};
     started = RedisServer::Start(replica);
     ASSERT_TRUE(started.ok()) << started.status();
     replica_ = *std::move(started);

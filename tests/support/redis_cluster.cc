@@ -81,27 +81,56 @@ absl::StatusOr<int> FreeLoopbackPort(int plus) {
   return absl::UnavailableError("no free loopback port");
 }
 
+absl::StatusOr<std::unique_ptr<RedisServer>> StartOnFreeLoopbackPort(
+    const RedisServer::Options& options, int* port, int plus,
+    const std::function<std::vector<std::string>(int)>& more) {
+  absl::Status last;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    ASSIGN_OR_RETURN(const int picked, FreeLoopbackPort(plus));
+    RedisServer::Options on_port = options;
+    on_port.extra_args.insert(
+        on_port.extra_args.end(),
+        {"--port", absl::StrCat(picked), "--bind", "127.0.0.1"});
+    if (more) {
+      const std::vector<std::string> added = more(picked);
+      on_port.extra_args.insert(on_port.extra_args.end(), added.begin(),
+                                added.end());
+    }
+    absl::StatusOr<std::unique_ptr<RedisServer>> server =
+        RedisServer::Start(on_port);
+    if (server.ok()) {
+      *port = picked;
+      return server;
+    }
+    last = server.status();
+    if (!absl::StrContains(last.message(), "Address already in use")) break;
+  }
+  return last;
+}
+
 absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
     int primaries, RedisServer::Options options, int replicas) {
   std::unique_ptr<RedisCluster> cluster(new RedisCluster());
   cluster->replicas_ = replicas;
   const int nodes = primaries * (1 + replicas);
   for (int i = 0; i < nodes; ++i) {
-    ASSIGN_OR_RETURN(const int port, FreeLoopbackPort(kClusterBusOffset));
-    RedisServer::Options node_options = options;
-    node_options.extra_args.insert(
-        node_options.extra_args.end(),
-        {"--port", absl::StrCat(port), "--bind", "127.0.0.1",
-         "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-         "--cluster-port", absl::StrCat(port + kClusterBusOffset),
-         "--cluster-node-timeout", "5000",
-         // As deploy/redis/cluster-node.conf: regions are independent.
-         "--cluster-require-full-coverage", "no",
-         // A replica's full sync at once, not after Redis's 5 s wait for
-         // more replicas.
-         "--repl-diskless-sync-delay", "0"});
+    int port = 0;
     ASSIGN_OR_RETURN(std::unique_ptr<RedisServer> node,
-                     RedisServer::Start(node_options));
+                     StartOnFreeLoopbackPort(
+                         options, &port, kClusterBusOffset, [](int port) {
+                           return std::vector<std::string>{
+                               "--cluster-enabled", "yes",
+                               "--cluster-config-file", "nodes.conf",
+                               "--cluster-port",
+                               absl::StrCat(port + kClusterBusOffset),
+                               "--cluster-node-timeout", "5000",
+                               // As deploy/redis/cluster-node.conf: regions are
+                               // independent.
+                               "--cluster-require-full-coverage", "no",
+                               // A replica's full sync at once, not after
+                               // Redis's 5 s wait for more replicas.
+                               "--repl-diskless-sync-delay", "0"};
+                         }));
     ASSIGN_OR_RETURN(std::string id, node->Execute({"CLUSTER", "MYID"}));
     cluster->nodes_.push_back(std::move(node));
     cluster->ports_.push_back(port);

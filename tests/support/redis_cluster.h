@@ -24,6 +24,7 @@
 #ifndef SLUSSEN_TESTS_SUPPORT_REDIS_CLUSTER_H_
 #define SLUSSEN_TESTS_SUPPORT_REDIS_CLUSTER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,16 @@ namespace slussen::testing {
 // below the ports the shell tests pick (20000 up) and the kernel gives
 // listeners on port 0 (32768 up), so that those never collide with it.
 absl::StatusOr<int> FreeLoopbackPort(int plus = 0);
+
+// A server started as `options` says on a free port P of 127.0.0.1
+// (FreeLoopbackPort(plus)), with "--port P --bind 127.0.0.1" and `more(P)`
+// appended to its command line; sets `*port` to P. A port found free can
+// be taken by another test before the server binds it: a start that fails
+// so ("Address already in use") is tried again on another port, up to
+// five times.
+absl::StatusOr<std::unique_ptr<RedisServer>> StartOnFreeLoopbackPort(
+    const RedisServer::Options& options, int* port, int plus = 0,
+    const std::function<std::vector<std::string>(int)>& more = nullptr);
 
 // A cluster node's bus port is its port plus this (--cluster-port), so
 // that both stay below 20000.

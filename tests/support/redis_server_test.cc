@@ -1,7 +1,9 @@
 #include "tests/support/redis_server.h"
 
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -21,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/support/redis_cluster.h"
 
 namespace slussen::testing {
 namespace {
@@ -328,6 +332,61 @@ TEST(RedisServerTest, ServerDiesWithItsOwnerProcess) {
                                << " outlived the process that started it";
   EXPECT_TRUE(WIFSIGNALED(redis_status) && WTERMSIG(redis_status) == SIGKILL)
       << "wait status " << redis_status;
+}
+
+// A listening socket on 127.0.0.1:`port` (another test's server), or -1.
+int ListenOnLoopback(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      listen(fd, 1) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST(StartOnFreeLoopbackPortTest, APortTakenBeforeTheServerBindsItIsLeft) {
+  // The first port picked is taken between the pick and Redis's bind, as
+  // when another test process picks it too.
+  std::vector<int> picked;
+  int taken = -1;
+  int port = 0;
+  absl::StatusOr<std::unique_ptr<RedisServer>> server =
+      StartOnFreeLoopbackPort({}, &port, 0, [&](int p) {
+        picked.push_back(p);
+        if (picked.size() == 1) taken = ListenOnLoopback(p);
+        return std::vector<std::string>{};
+      });
+  ASSERT_NE(taken, -1);
+  close(taken);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_EQ(picked.size(), 2u);
+  EXPECT_NE(port, picked[0]);
+  EXPECT_EQ(port, picked[1]);
+  absl::StatusOr<std::string> info = (*server)->Execute({"INFO", "server"});
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_TRUE(absl::StrContains(*info, absl::StrCat("tcp_port:", port, "\r")))
+      << *info;
+}
+
+TEST(StartOnFreeLoopbackPortTest, AnotherFailureIsNotTriedAgain) {
+  int calls = 0;
+  int port = 0;
+  absl::StatusOr<std::unique_ptr<RedisServer>> server =
+      StartOnFreeLoopbackPort({}, &port, 0, [&](int) {
+        ++calls;
+        return std::vector<std::string>{"--no-such-directive", "1"};
+      });
+  EXPECT_FALSE(server.ok());
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "no-such-directive"))
+      << server.status();
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(port, 0);
 }
 
 }  // namespace
