@@ -63,14 +63,21 @@ start_redis() {
 
 # wait_healthy SLUSSCTL PORT: until the broker answers SERVING; fails at
 # once, with the end of its log, if the broker started by start_broker
-# exits meanwhile (a port taken between free_port and its bind, say).
+# exits meanwhile.
 wait_healthy() {
+  until_healthy "$@" ||
+    fail "the broker on port $2 exited: $(tail -3 "$TEST_TMP/broker.log" 2>/dev/null)"
+}
+
+# until_healthy SLUSSCTL PORT: 0 once the broker answers SERVING, 1 as soon
+# as the broker started by start_broker has exited; fails after 5 s.
+until_healthy() {
   local slussctl=$1 port=$2
   for _ in $(seq 1 100); do
     "$slussctl" --server="127.0.0.1:$port" --timeout=1 health >/dev/null 2>&1 &&
       return 0
     if [ -n "${BROKER_PID:-}" ] && ! kill -0 "$BROKER_PID" 2>/dev/null; then
-      fail "the broker on port $port exited: $(tail -3 "$TEST_TMP/broker.log" 2>/dev/null)"
+      return 1
     fi
     sleep 0.05
   done
@@ -86,19 +93,27 @@ make_key() {
 # start_broker SLUSSEN SLUSSCTL [PORT]: the broker on 127.0.0.1:PORT (a free
 # one if not given) over the Redis in $TEST_TMP/redis (start_redis first),
 # with a fresh key; sets BROKER_PORT and BROKER_PID, logs to
-# $TEST_TMP/broker.log, returns once it is healthy.
+# $TEST_TMP/broker.log, returns once it is healthy. A free port can be
+# taken by another test before the broker binds it: without PORT, a broker
+# that says so is started again on another, up to five times.
 start_broker() {
-  local slussen=$1 slussctl=$2
-  BROKER_PORT=${3:-$(free_port)}
+  local slussen=$1 slussctl=$2 attempt
   [ -f "$TEST_TMP/pnr.key" ] || make_key "$TEST_TMP/pnr.key"
-  # BROKER_FLAGS (an array, optional): more flags for the broker.
-  "$slussen" --listen="127.0.0.1:$BROKER_PORT" \
-    --redis="unix:$TEST_TMP/redis/redis.sock" \
-    --pnr_key_file="$TEST_TMP/pnr.key" ${BROKER_FLAGS[@]+"${BROKER_FLAGS[@]}"} \
-    2>>"$TEST_TMP/broker.log" &
-  BROKER_PID=$!
-  TEST_PIDS+=("$BROKER_PID")
-  wait_healthy "$slussctl" "$BROKER_PORT"
+  for attempt in 1 2 3 4 5; do
+    BROKER_PORT=${3:-$(free_port)}
+    # BROKER_FLAGS (an array, optional): more flags for the broker.
+    "$slussen" --listen="127.0.0.1:$BROKER_PORT" \
+      --redis="unix:$TEST_TMP/redis/redis.sock" \
+      --pnr_key_file="$TEST_TMP/pnr.key" ${BROKER_FLAGS[@]+"${BROKER_FLAGS[@]}"} \
+      2>>"$TEST_TMP/broker.log" &
+    BROKER_PID=$!
+    TEST_PIDS+=("$BROKER_PID")
+    until_healthy "$slussctl" "$BROKER_PORT" && return 0
+    if [ -n "${3:-}" ] || ! tail -5 "$TEST_TMP/broker.log" | grep -q "cannot listen on 127.0.0.1:$BROKER_PORT"; then
+      break
+    fi
+  done
+  fail "the broker on port $BROKER_PORT exited: $(tail -3 "$TEST_TMP/broker.log" 2>/dev/null)"
 }
 
 # load_catalog SLUSSCTL: the catalogue and sample directory, as `./dev up`
