@@ -16,12 +16,16 @@ export SLUSSEN_VAR_DIR="$TEST_TMP/var" SLUSSEN_BUILD_DIR="$BUILD"
 offsets=()
 for i in $(seq 1 "${PRIMARIES:-0}"); do offsets+=($((100 + i)) $((200 + i))); done
 # The web gateway listens 2 above the broker, the metrics 3 above.
-port=$(free_port 2 3 ${offsets[@]+"${offsets[@]}"})
-web_port=$((port + 2))
-ctl=("$BUILD/slussctl" --server="127.0.0.1:$port" --org=kommun-halmstad-eb --region=13)
+pick_ports() {
+  port=$(free_port 2 3 ${offsets[@]+"${offsets[@]}"})
+  web_port=$((port + 2))
+  ctl=("$BUILD/slussctl" --server="127.0.0.1:$port" --org=kommun-halmstad-eb --region=13)
+}
+pick_ports
 
-runs=0
-up() {
+runs=0 ups=0
+# One ./dev up; 0 once it is up, 1 if it exited first.
+start_up() {
   runs=$((runs + 1))
   log="$TEST_TMP/up-$runs.log"
   "$ROOT/dev" up --port "$port" --web-port "$web_port" --no-build ${cluster[@]+"${cluster[@]}"} >"$log" 2>&1 &
@@ -30,10 +34,25 @@ up() {
   # A cluster takes seconds to agree on its slots; more while tests run.
   for _ in $(seq 1 300); do
     grep -q 'Slussen is up' "$log" 2>/dev/null && return 0
-    kill -0 "$dev" 2>/dev/null || fail "./dev up exited: $(tail -5 "$log")"
+    kill -0 "$dev" 2>/dev/null || return 1
     sleep 0.1
   done
-  fail "./dev up did not come up: $(tail -5 "$log")"
+  fail "./dev up did not come up: $(tail -25 "$log")"
+}
+
+# ./dev up until it is up. Ports found free can be taken by another test
+# before ./dev up binds them: the first time, a broker or gateway that
+# cannot listen is started again on other ports, from an empty var.
+up() {
+  ups=$((ups + 1))
+  for _ in 1 2 3 4 5; do
+    start_up && return 0
+    if [ "$ups" != 1 ] || ! grep -q 'cannot listen on' "$log"; then break; fi
+    echo "ports $port.. taken meanwhile; again on others: $(grep 'cannot listen on' "$log" | tail -1)"
+    rm -rf "$SLUSSEN_VAR_DIR"
+    pick_ports
+  done
+  fail "./dev up exited: $(tail -25 "$log")"
 }
 
 down() {
