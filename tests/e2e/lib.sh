@@ -97,9 +97,9 @@ make_key() {
 # taken by another test before the broker binds it: without PORT, a broker
 # that says so is started again on another, up to five times.
 start_broker() {
-  local slussen=$1 slussctl=$2 attempt
+  local slussen=$1 slussctl=$2
   [ -f "$TEST_TMP/pnr.key" ] || make_key "$TEST_TMP/pnr.key"
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     BROKER_PORT=${3:-$(free_port)}
     # BROKER_FLAGS (an array, optional): more flags for the broker.
     "$slussen" --listen="127.0.0.1:$BROKER_PORT" \
