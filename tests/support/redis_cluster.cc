@@ -117,12 +117,12 @@ absl::StatusOr<std::unique_ptr<RedisCluster>> RedisCluster::Start(
     int port = 0;
     ASSIGN_OR_RETURN(std::unique_ptr<RedisServer> node,
                      StartOnFreeLoopbackPort(
-                         options, &port, kClusterBusOffset, [](int port) {
+                         options, &port, kClusterBusOffset, [](int picked) {
                            return std::vector<std::string>{
                                "--cluster-enabled", "yes",
                                "--cluster-config-file", "nodes.conf",
                                "--cluster-port",
-                               absl::StrCat(port + kClusterBusOffset),
+                               absl::StrCat(picked + kClusterBusOffset),
                                "--cluster-node-timeout", "5000",
                                // As deploy/redis/cluster-node.conf: regions are
                                // independent.
